@@ -1,0 +1,4 @@
+//! One module per subcommand: each turns its arguments into output and an exit code.
+
+pub mod new;
+pub mod validate;

@@ -1,0 +1,20 @@
+//! The plan as written (PURE: no I/O but `load_file`): model, loading with positions,
+//! validation against the certification level, variables, and the `new` template.
+
+pub mod diag;
+pub mod duration;
+pub mod load;
+pub mod loc;
+pub mod model;
+pub mod node;
+pub mod schema;
+
+pub use diag::{Diagnostic, Severity};
+pub use duration::Dur;
+pub use load::{LoadError, Loaded, Source, load_file};
+pub use loc::{Entries, Loc, Pos};
+pub use model::*;
+pub mod levels;
+pub mod template;
+pub mod validate;
+pub mod vars;

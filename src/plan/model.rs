@@ -1,0 +1,406 @@
+//! The plan as written: serde types read straight from YAML, and the source of the
+//! published JSON Schema (`assets/plan.schema.json`). Doc comments here become the
+//! descriptions editors show, so they are written for plan authors.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::duration::Dur;
+use super::loc::{Entries, Loc};
+
+/// Ids of plans, phases, steps and scenarios.
+pub const ID_PATTERN: &str = "^[a-z0-9][a-z0-9_-]*$";
+
+/// A rollback plan: how to reverse one change, phase by phase, within an SLA.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "rollback plan")]
+pub struct Plan {
+    /// Identifier of the plan: lowercase letters, digits, `-` and `_`.
+    #[schemars(pattern(ID_PATTERN))]
+    pub plan: Loc<String>,
+    /// One line saying what this plan rolls back.
+    pub title: Loc<String>,
+    /// Longer context for the operator: what the change was, what "rolled back" looks like.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The team or person accountable for the plan.
+    #[serde(default)]
+    pub owner: Option<Loc<String>>,
+    /// Certification level the plan claims, 2 to 4; sets the default SLA and the rules it must meet.
+    #[schemars(range(min = 2, max = 4))]
+    pub level: Loc<u8>,
+    /// What kind of change is rolled back.
+    pub operation: Loc<Operation>,
+    /// Time allowed for the whole rollback (per region at level 4). Defaults by level: L2 30m, L3 15m, L4 10m.
+    #[serde(default)]
+    pub sla: Option<Loc<Dur>>,
+    /// How much of the plan runs without a person: full, semi (approval gates) or manual.
+    pub automation: Loc<Automation>,
+    /// Regions the plan covers; required at level 4, where the SLA applies per region.
+    #[serde(default)]
+    pub regions: Vec<Loc<String>>,
+    /// Variables handed to every command as environment variables (never pasted into command text).
+    #[serde(default)]
+    pub vars: Entries<Var>,
+    /// Command run at start, on each escalation, on SLA breach and at the end, with the event as JSON on stdin.
+    #[serde(default)]
+    pub notify: Option<Loc<String>>,
+    /// Escalation ladder by elapsed time. Default: L2 at 5m (senior SRE), L3 at 15m (CTO/VP), L4 at 30m (full incident response).
+    #[serde(default)]
+    pub escalation: Option<Loc<Vec<Rung>>>,
+    /// Partial rollbacks: named subsets of phases, steps or regions.
+    #[serde(default)]
+    pub scenarios: Entries<Scenario>,
+    /// The phases, in order.
+    pub phases: Loc<Vec<Phase>>,
+    /// Validation after the rollback, in time windows; reported as follow-ups.
+    #[serde(default)]
+    pub post_rollback: Vec<Validation>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Operation {
+    Application,
+    Database,
+    Infrastructure,
+    Configuration,
+    Workflow,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Automation {
+    /// Every step runs without a person, verification included.
+    Full,
+    /// Commands run by themselves; people approve at gates.
+    Semi,
+    /// People carry out the steps; the tool keeps time and record.
+    Manual,
+}
+
+/// A variable. Its value comes from `--var`, `--var-file`, the start screen, or `default`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Var {
+    /// Value used when none is given.
+    #[serde(default)]
+    pub default: Option<Loc<String>>,
+    /// Question shown on the start screen.
+    #[serde(default)]
+    pub prompt: Option<String>,
+    /// The run cannot start without a value.
+    #[serde(default)]
+    pub required: bool,
+    /// Regular expression the whole value must match.
+    #[serde(default)]
+    pub pattern: Option<Loc<String>>,
+    /// Redacted wherever shown: screen, timeline, report.
+    #[serde(default)]
+    pub secret: bool,
+}
+
+/// One rung of the escalation ladder.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rung {
+    /// Elapsed time at which this rung is reached.
+    pub after: Loc<Dur>,
+    /// Escalation level, 2 to 4 (level 1, retry with logging, is where every run starts).
+    #[schemars(range(min = 2, max = 4))]
+    pub level: Loc<u8>,
+    /// Who to engage or what to do, shown in the banner.
+    pub action: String,
+    /// Command run when the rung is reached (overrides the plan's `notify` for this rung).
+    #[serde(default)]
+    pub notify: Option<String>,
+}
+
+/// A partial rollback: the subset of the plan to run.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub kind: Option<ScenarioKind>,
+    /// Phases to run, by id. Empty means all phases.
+    #[serde(default)]
+    pub phases: Vec<Loc<String>>,
+    /// Steps to run, as `phase.step`; when given, only these steps of their phases run.
+    #[serde(default)]
+    pub steps: Vec<Loc<String>>,
+    /// Regions to roll back; phases tagged with other regions are left out.
+    #[serde(default)]
+    pub regions: Vec<Loc<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScenarioKind {
+    Full,
+    ApplicationOnly,
+    DatabaseOnly,
+    SingleService,
+    ConfigurationOnly,
+    Regional,
+}
+
+/// The eight phases of the rollback template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PhaseKind {
+    Assess,
+    Capture,
+    Communicate,
+    Prepare,
+    Execute,
+    Verify,
+    Validate,
+    Close,
+}
+
+impl PhaseKind {
+    pub const ALL: [PhaseKind; 8] = [
+        PhaseKind::Assess,
+        PhaseKind::Capture,
+        PhaseKind::Communicate,
+        PhaseKind::Prepare,
+        PhaseKind::Execute,
+        PhaseKind::Verify,
+        PhaseKind::Validate,
+        PhaseKind::Close,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PhaseKind::Assess => "assess",
+            PhaseKind::Capture => "capture",
+            PhaseKind::Communicate => "communicate",
+            PhaseKind::Prepare => "prepare",
+            PhaseKind::Execute => "execute",
+            PhaseKind::Verify => "verify",
+            PhaseKind::Validate => "validate",
+            PhaseKind::Close => "close",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<PhaseKind> {
+        PhaseKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// A phase of the rollback.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Phase {
+    /// Identifier, unique in the plan.
+    #[schemars(pattern(ID_PATTERN))]
+    pub id: Loc<String>,
+    /// Which of the eight template phases this is; defaults to the id when the id is one of them.
+    #[serde(default)]
+    pub kind: Option<Loc<PhaseKind>>,
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Expected time for the phase.
+    #[serde(default)]
+    pub estimate: Option<Loc<Dur>>,
+    /// Entering this phase cannot be undone: the operator must confirm first.
+    #[serde(default)]
+    pub point_of_no_return: bool,
+    /// The region this phase acts on (level 4 plans).
+    #[serde(default)]
+    pub region: Option<Loc<String>>,
+    pub steps: Loc<Vec<Step>>,
+}
+
+impl Phase {
+    /// The template phase, from `kind` or from the id.
+    pub fn kind(&self) -> Option<PhaseKind> {
+        self.kind
+            .as_ref()
+            .map(|k| k.value)
+            .or_else(|| PhaseKind::from_name(&self.id))
+    }
+    pub fn title(&self) -> &str {
+        self.title.as_deref().unwrap_or(&self.id)
+    }
+}
+
+/// A step: exactly one of `run`, `check`, `approve` or `manual`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Identifier, unique in its phase; written `phase.step` elsewhere.
+    #[schemars(pattern(ID_PATTERN))]
+    pub id: Loc<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Shell command that changes something (run with `sh -c`).
+    #[serde(default)]
+    pub run: Option<Loc<String>>,
+    /// Shell command that verifies something; exit 0 means the check passed.
+    #[serde(default)]
+    pub check: Option<Loc<String>>,
+    /// Approval gate: the question a named person must approve.
+    #[serde(default)]
+    pub approve: Option<Loc<String>>,
+    /// Who must approve this gate (e.g. "service owner", "change advisory board").
+    #[serde(default)]
+    pub role: Option<Loc<String>>,
+    /// Manual check: what the operator must confirm by looking.
+    #[serde(default)]
+    pub manual: Option<Loc<String>>,
+    /// Kill the command (its whole process group) after this long.
+    #[serde(default)]
+    pub timeout: Option<Loc<Dur>>,
+    #[serde(default)]
+    pub retry: Option<Retry>,
+    /// Extra environment variables for the command.
+    #[serde(default)]
+    pub env: Entries<String>,
+    /// Directory to run in, relative to the plan file.
+    #[serde(default)]
+    pub workdir: Option<Loc<String>>,
+    /// Why this step exists and what to watch for; shown in drills and training.
+    #[serde(default)]
+    pub explain: Option<String>,
+    /// What a drill shows instead of running the command.
+    #[serde(default)]
+    pub simulate: Option<Loc<Simulate>>,
+    /// This step cannot be undone: the operator must confirm before it starts.
+    #[serde(default)]
+    pub point_of_no_return: bool,
+}
+
+/// What a step does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    Run,
+    Check,
+    Approve,
+    Manual,
+}
+
+impl StepKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            StepKind::Run => "run",
+            StepKind::Check => "check",
+            StepKind::Approve => "approve",
+            StepKind::Manual => "manual",
+        }
+    }
+    /// Commands the tool executes, as opposed to steps a person carries out.
+    pub fn is_command(self) -> bool {
+        matches!(self, StepKind::Run | StepKind::Check)
+    }
+}
+
+impl Step {
+    /// The kinds this step declares; a valid step declares exactly one.
+    pub fn kinds(&self) -> Vec<(StepKind, &Loc<String>)> {
+        [
+            (StepKind::Run, &self.run),
+            (StepKind::Check, &self.check),
+            (StepKind::Approve, &self.approve),
+            (StepKind::Manual, &self.manual),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+        .collect()
+    }
+
+    /// The step's kind and its text (command, question or check). Validated plans have one.
+    pub fn action(&self) -> (StepKind, &str) {
+        self.kinds()
+            .first()
+            .map(|(k, v)| (*k, v.value.as_str()))
+            .unwrap_or((StepKind::Manual, ""))
+    }
+
+    pub fn kind(&self) -> StepKind {
+        self.action().0
+    }
+
+    pub fn title(&self) -> &str {
+        self.title.as_deref().unwrap_or(&self.id)
+    }
+
+    /// How many attempts the plan allows before the operator is asked.
+    pub fn attempts(&self) -> u32 {
+        self.retry.as_ref().map(|r| *r.attempts).unwrap_or(1).max(1)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    /// Total attempts, the first included (at least 1).
+    #[schemars(range(min = 1, max = 100))]
+    pub attempts: Loc<u32>,
+    /// Wait between attempts.
+    #[serde(default)]
+    pub delay: Option<Loc<Dur>>,
+}
+
+/// The simulated behaviour of a step in a drill.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Simulate {
+    /// How long the simulated command takes.
+    #[serde(default)]
+    pub duration: Option<Loc<Dur>>,
+    /// Lines the simulated command prints, spread over its duration.
+    #[serde(default)]
+    pub output: Vec<String>,
+    /// Exit code of the simulated command.
+    #[serde(default)]
+    pub exit: i32,
+}
+
+/// A post-rollback validation item: exactly one of `check` or `manual`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Validation {
+    pub window: Window,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub check: Option<Loc<String>>,
+    #[serde(default)]
+    pub manual: Option<Loc<String>>,
+}
+
+/// Validation windows after the rollback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Window {
+    /// 0 to 15 minutes: service, performance, data.
+    Immediate,
+    /// 15 minutes to 1 hour: user impact, business metrics, stability.
+    ShortTerm,
+    /// 1 to 24 hours: trends, data quality, customer communication.
+    LongTerm,
+}
+
+impl Window {
+    pub fn name(self) -> &'static str {
+        match self {
+            Window::Immediate => "immediate",
+            Window::ShortTerm => "short-term",
+            Window::LongTerm => "long-term",
+        }
+    }
+}
+
+impl Validation {
+    pub fn text(&self) -> &str {
+        self.check
+            .as_ref()
+            .or(self.manual.as_ref())
+            .map(|l| l.value.as_str())
+            .unwrap_or("")
+    }
+}
