@@ -1,27 +1,24 @@
 //! YAML text to `Plan`. Never panics on any input: every failure becomes diagnostics with a
-//! line and column. Order: size, encoding and emptiness; YAML syntax (with budgets against
-//! alias bombs and deep nesting); the JSON Schema, which reports every structural problem
-//! at once; then the typed read.
+//! line and column. Order: size, encoding and emptiness; YAML syntax into a positioned tree
+//! (with budgets against alias bombs and deep nesting); the JSON Schema over that tree,
+//! which reports every structural problem at once; then the typed read from the same tree.
 
 use std::io::Read;
 use std::path::Path;
-use std::sync::LazyLock;
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
-use regex::Regex;
 
+use super::de::from_node;
 use super::diag::{Diagnostic, did_you_mean};
 use super::duration::DURATION_PATTERN;
 use super::loc::{Loc, Pos};
 use super::model::{ID_PATTERN, Plan};
-use super::node::{self, Node};
+use super::node::{self, Node, Typed};
 use super::schema;
+use super::yaml::compose;
 
 /// Plans are hand-written; anything bigger is a mistake (wrong file, generated garbage).
 pub const MAX_PLAN_BYTES: u64 = 4 * 1024 * 1024;
-
-/// Nesting deeper than this is not a plan.
-const MAX_DEPTH: usize = 64;
 
 /// A plan's text and the name it is reported under.
 #[derive(Debug, Clone)]
@@ -177,8 +174,7 @@ pub fn parse_str(text: &str) -> Result<Plan, Vec<Diagnostic>> {
             "the plan is empty: it needs at least `plan`, `title`, `level`, `operation`, `automation` and `phases`",
         )]);
     }
-    let tree: Loc<Node> =
-        serde_saphyr::from_str_with_options(text, options()).map_err(|e| vec![yaml_error(&e)])?;
+    let tree = compose(text).map_err(|d| vec![d])?;
     if !matches!(tree.value, Node::Map(_)) {
         return Err(vec![Diagnostic::error(
             tree.pos,
@@ -194,23 +190,13 @@ pub fn parse_str(text: &str) -> Result<Plan, Vec<Diagnostic>> {
         diagnostics.sort_by_key(|d| d.pos());
         return Err(diagnostics);
     }
-    serde_saphyr::from_str_with_options(text, options()).map_err(|e| vec![yaml_error(&e)])
-}
-
-fn options() -> serde_saphyr::Options {
-    let mut budget = serde_saphyr::Budget::default();
-    budget.max_depth = MAX_DEPTH;
-    budget.max_aliases = 1_000;
-    budget.max_anchors = 1_000;
-    budget.max_documents = 1;
-    budget.max_nodes = 2_000_000;
-    budget.max_total_scalar_bytes = MAX_PLAN_BYTES as usize * 2;
-    let mut options = serde_saphyr::Options::default();
-    options.budget = Some(budget);
-    options.alias_limits.max_total_replayed_events = 20_000;
-    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
-    options.with_snippet = false;
-    options
+    from_node(&tree).map_err(|e| {
+        vec![Diagnostic::error(
+            e.pos.unwrap_or(tree.pos),
+            "schema",
+            e.message,
+        )]
+    })
 }
 
 /// The line and column just after `text`, 1-based.
@@ -218,26 +204,6 @@ fn pos_after(text: &str) -> Pos {
     let line = text.matches('\n').count() + 1;
     let col = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     Pos::new(line as u32, col as u32)
-}
-
-fn yaml_error(e: &serde_saphyr::Error) -> Diagnostic {
-    static SUFFIX: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r" at line \d+, column \d+$").expect("valid regex"));
-    let pos = e.location().map(Pos::from).unwrap_or(Pos::new(1, 1));
-    let raw = e.without_snippet().to_string();
-    let message = if raw.contains("alias") && raw.contains("limit") {
-        "too many alias expansions for a plan (an alias bomb?)".to_string()
-    } else if raw.contains("recursion limit") || raw.contains("depth") {
-        "the plan nests too deeply to be a plan".to_string()
-    } else if raw.contains("budget") {
-        "the plan is too large or repetitive to read (a parser budget was exceeded)".to_string()
-    } else {
-        // serde-saphyr appends the location in words; ours goes in front.
-        SUFFIX
-            .replace(&raw, "")
-            .replace(", set DuplicateKeyPolicy in Options if acceptable", "")
-    };
-    Diagnostic::error(pos, "yaml", message)
 }
 
 /// Every schema violation, each placed on the key or value it is about.
@@ -271,6 +237,15 @@ fn schema_problems(tree: &Loc<Node>) -> Vec<Diagnostic> {
                     format!("missing key `{name}`{}", where_(&at)),
                 ));
             }
+            // A number or true/false where text is expected is read as its text (`default: 41`,
+            // `env: {PORT: 8080}`); the typed read decides whether that text is acceptable.
+            ValidationErrorKind::Type {
+                kind: TypeKind::Single(t),
+            } if t.to_string() == "string"
+                && matches!(
+                    &node.value,
+                    Node::Scalar(s) if matches!(s.typed(), Typed::Int(_) | Typed::Float(_) | Typed::Bool(_))
+                ) => {}
             ValidationErrorKind::Type { kind } => {
                 let want = match kind {
                     TypeKind::Single(t) => type_name(&t.to_string()),

@@ -1,11 +1,13 @@
 //! Values that remember where they were written, so that every diagnostic can name
-//! `file:line:col`. Wraps serde-saphyr's `Spanned` so the rest of the crate never sees it.
+//! `file:line:col`. The positions come from the tree the loader builds (see `de`).
 
 use std::borrow::Cow;
 use std::fmt;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+
+use super::de::{LOC_FIELDS, LOC_STRUCT};
 
 /// A 1-based line and column; `0:0` means "not known" (a plan built in code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -23,15 +25,6 @@ impl Pos {
 impl fmt::Display for Pos {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.line, self.col)
-    }
-}
-
-impl From<serde_saphyr::Location> for Pos {
-    fn from(l: serde_saphyr::Location) -> Self {
-        Pos {
-            line: u32::try_from(l.line()).unwrap_or(u32::MAX),
-            col: u32::try_from(l.column()).unwrap_or(u32::MAX),
-        }
     }
 }
 
@@ -63,11 +56,28 @@ impl<T: fmt::Display> fmt::Display for Loc<T> {
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Loc<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = serde_saphyr::Spanned::<T>::deserialize(d)?;
-        Ok(Loc {
-            value: s.value,
-            pos: s.referenced.into(),
-        })
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Loc<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value read from a plan")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Loc<T>, A::Error> {
+                let mut pos = Pos::default();
+                while let Some(key) = map.next_key::<&str>()? {
+                    match key {
+                        "line" => pos.line = map.next_value()?,
+                        "col" => pos.col = map.next_value()?,
+                        _ => {
+                            let value = map.next_value()?;
+                            return Ok(Loc { value, pos });
+                        }
+                    }
+                }
+                Err(serde::de::Error::missing_field("value"))
+            }
+        }
+        d.deserialize_struct(LOC_STRUCT, LOC_FIELDS, V(std::marker::PhantomData))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The plan as written (PURE: no I/O but `load_file`): model, loading with positions,
 //! validation against the certification level, variables, and the `new` template.
 
+pub mod de;
 pub mod diag;
 pub mod duration;
 pub mod load;
@@ -18,3 +19,4 @@ pub mod levels;
 pub mod template;
 pub mod validate;
 pub mod vars;
+pub mod yaml;

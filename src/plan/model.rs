@@ -364,7 +364,7 @@ pub struct Simulate {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Validation {
-    pub window: Window,
+    pub window: Loc<Window>,
     #[serde(default)]
     pub title: Option<String>,
     #[serde(default)]

@@ -134,17 +134,22 @@ fn step_shape(phase: &Phase, step: &Step, out: &mut Vec<Diagnostic>) {
             ),
         )),
         1 => {}
-        _ => out.push(Diagnostic::error(
-            kinds[1].1.pos,
-            rule::STEP,
-            format!(
-                "step `{}.{}` has both `{}` and `{}`: a step does one thing, split it in two",
-                phase.id,
-                step.id,
-                kinds[0].0.name(),
-                kinds[1].0.name()
-            ),
-        )),
+        _ => {
+            // Point at the second kind as written: that is where the step went wrong.
+            let mut written = kinds.clone();
+            written.sort_by_key(|(_, v)| v.pos);
+            out.push(Diagnostic::error(
+                written[1].1.pos,
+                rule::STEP,
+                format!(
+                    "step `{}.{}` has both `{}` and `{}`: a step does one thing, split it in two",
+                    phase.id,
+                    step.id,
+                    written[0].0.name(),
+                    written[1].0.name()
+                ),
+            ))
+        }
     }
     let kind = step.kind();
     if kinds.len() == 1 && !kind.is_command() {
@@ -570,7 +575,7 @@ fn post_rollback(plan: &Plan, out: &mut Vec<Diagnostic>) {
                 "a validation item is either a `check` or a `manual` check, not both",
             )),
             (None, None) => out.push(Diagnostic::error(
-                plan.phases.pos,
+                v.window.pos,
                 rule::POST,
                 format!(
                     "a {} validation item needs a `check` or a `manual` text",

@@ -40,12 +40,11 @@ pub fn parse_assignment(text: &str) -> Result<(String, String), String> {
 /// Parses a `--var-file`: a flat YAML mapping of names to values, read as written
 /// (`revision: 1.10` is "1.10", not a number).
 pub fn parse_var_file(text: &str) -> Result<Vec<(String, String)>, String> {
-    let map: Entries<String> = serde_saphyr::from_str(text).map_err(|e| {
-        let loc = e
-            .location()
-            .map(|l| format!("{}:{}: ", l.line(), l.column()))
-            .unwrap_or_default();
-        format!("{loc}{}", e.without_snippet())
+    let tree = super::yaml::compose(text)
+        .map_err(|d| format!("{}:{}: {}", d.pos.line, d.pos.column, d.message))?;
+    let map: Entries<String> = super::de::from_node(&tree).map_err(|e| {
+        let at = e.pos.unwrap_or(tree.pos);
+        format!("{}:{}: {}", at.line, at.col, e.message)
     })?;
     Ok(map.0.into_iter().map(|(k, v)| (k.value, v)).collect())
 }
