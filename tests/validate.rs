@@ -269,7 +269,7 @@ fn every_rule_names_itself_and_its_position() {
             )]),
             exit: 1,
             expect: &[
-                "18:18: error: `timeout` applies to `run` and `check` steps, and `decide.go` is a `approve` step [step-kind]",
+                "18:18: error: `timeout` applies to `run` and `check` steps, and `decide.go` is an `approve` step [step-kind]",
             ],
         },
         Case {
@@ -596,4 +596,32 @@ fn text_form_shows_the_source_line_under_the_message() {
         text.contains("   |         ^ unknown key `timout`, did you mean `timeout`?"),
         "{text}"
     );
+}
+
+#[test]
+fn shipped_plans_are_valid_without_warnings() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("plans");
+    let mut plans: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("plans/ exists")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    plans.sort();
+    assert!(plans.len() >= 5, "{plans:?}");
+    let refs: Vec<&Path> = plans.iter().map(PathBuf::as_path).collect();
+    let out = validate(&[], &refs);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.trim().is_empty(),
+        "warnings in shipped plans:\n{stdout}"
+    );
+    for p in &plans {
+        let first = std::fs::read_to_string(p).expect("readable");
+        assert!(
+            first.starts_with("# yaml-language-server: $schema=../assets/plan.schema.json\n"),
+            "{} lacks the schema comment",
+            p.display()
+        );
+    }
 }

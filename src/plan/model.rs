@@ -84,6 +84,9 @@ pub enum Automation {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Var {
+    /// What the variable is for, shown beside its prompt.
+    #[serde(default)]
+    pub description: Option<String>,
     /// Value used when none is given.
     #[serde(default)]
     pub default: Option<Loc<String>>,

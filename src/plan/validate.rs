@@ -166,9 +166,10 @@ fn step_shape(phase: &Phase, step: &Step, out: &mut Vec<Diagnostic>) {
                     pos,
                     rule::STEP,
                     format!(
-                        "`{key}` applies to `run` and `check` steps, and `{}.{}` is a `{}` step",
+                        "`{key}` applies to `run` and `check` steps, and `{}.{}` is {} `{}` step",
                         phase.id,
                         step.id,
+                        if kind == StepKind::Approve { "an" } else { "a" },
                         kind.name()
                     ),
                 ));
@@ -467,14 +468,20 @@ fn automation(plan: &Plan, out: &mut Vec<Diagnostic>) {
         .iter()
         .filter_map(|p| p.estimate.as_ref().map(|e| e.0))
         .sum();
-    if estimated > plan.sla() {
+    // At level 4 the SLA is per region, so the whole plan has one SLA per region.
+    let budget = if *plan.level >= 4 {
+        plan.sla() * (plan.regions.len().max(1) as u32)
+    } else {
+        plan.sla()
+    };
+    if estimated > budget {
         out.push(Diagnostic::warning(
             plan.sla.as_ref().map(|s| s.pos).unwrap_or(plan.level.pos),
             rule::ESTIMATE,
             format!(
                 "the phases are estimated at {} in all, more than the SLA of {}",
                 fmt_dur(estimated),
-                fmt_dur(plan.sla())
+                fmt_dur(budget)
             ),
         ));
     }
