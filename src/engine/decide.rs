@@ -1,0 +1,560 @@
+//! `decide(plan, state, input, now) -> events + effects`: every rollback decision, with no
+//! I/O. The shell appends the events to the timeline, applies them, and carries out the
+//! effects (start a command, kill one, run a notifier), feeding the results back as inputs.
+
+use serde_json::{Value, json};
+
+use super::event::{Event, RunInfo, Stamped, StepOutcome};
+use super::sla::{SlaStatus, action_for, level_at};
+use super::state::{RunState, Status, Waiting};
+use crate::plan::{Plan, Rung};
+
+/// How a command ended, as the runner reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExitReport {
+    pub outcome: StepOutcome,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub duration_ms: u64,
+    pub lines: u64,
+    pub bytes: u64,
+    pub sha256: String,
+    /// Set when the command could not start at all.
+    pub error: Option<String>,
+}
+
+/// Everything that can happen to a run: operator actions, runner reports, time.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    Start(Box<RunInfo>),
+    /// The clock moved; escalations, the SLA and retry delays are checked.
+    Tick,
+    Spawned {
+        step: usize,
+        attempt: u32,
+        pid: Option<u32>,
+        pgid: Option<i32>,
+        log: String,
+    },
+    Exited {
+        step: usize,
+        attempt: u32,
+        report: ExitReport,
+    },
+    Approve {
+        by: String,
+    },
+    ConfirmManual {
+        by: String,
+        note: Option<String>,
+    },
+    ConfirmPointOfNoReturn {
+        by: String,
+    },
+    /// Another attempt: after a failure, of an interrupted step, or now instead of after the delay.
+    Retry {
+        by: String,
+    },
+    Skip {
+        by: String,
+        reason: String,
+    },
+    Abort {
+        by: String,
+        reason: String,
+    },
+    Acknowledge {
+        by: String,
+    },
+    Note {
+        by: String,
+        text: String,
+    },
+    StatusUpdate {
+        by: String,
+        text: String,
+    },
+    /// The operator leaves; the run stays resumable. `terminate` kills a running step first.
+    Leave {
+        reason: String,
+        terminate: bool,
+    },
+    /// Nobody can decide (headless): the run fails.
+    Fail {
+        reason: String,
+    },
+    Resume {
+        host: String,
+        pid: u32,
+        forced: bool,
+        plan_sha256: String,
+        /// Process groups of interrupted steps found still alive.
+        orphans: Vec<(usize, i32)>,
+    },
+    KillOrphan,
+    WaitOrphan,
+    OrphanGone {
+        step: usize,
+        pgid: i32,
+        killed: bool,
+    },
+    NotifyDone {
+        on: String,
+        command: String,
+        exit_code: Option<i32>,
+        timed_out: bool,
+        duration_ms: u64,
+        stderr: String,
+    },
+}
+
+/// What the shell must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Start attempt `attempt` of step `step` (its simulation in a drill). The shell answers
+    /// with `Spawned` before any other input, then `Exited` when it ends.
+    Spawn { step: usize, attempt: u32 },
+    /// Kill the running command's process group (it still reports `Exited`).
+    Kill { step: usize },
+    /// Kill an orphaned process group left by a killed run; answered by `OrphanGone`.
+    KillGroup { step: usize, pgid: i32 },
+    /// Wait for an orphaned process group to end; answered by `OrphanGone`.
+    WatchGroup { step: usize, pgid: i32 },
+    /// Run a notify command beside the rollback with `payload` as JSON on stdin.
+    Notify {
+        on: &'static str,
+        command: String,
+        payload: Value,
+    },
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decision {
+    pub events: Vec<Event>,
+    pub effects: Vec<Effect>,
+    /// Why the input was not acted on (shown to the operator); nothing was recorded.
+    pub refused: Option<String>,
+}
+
+/// Decides what `input` means for the run at `now_ms`.
+pub fn decide(
+    plan: &Plan,
+    state: &RunState,
+    input: Input,
+    now_ms: i64,
+    operator: &str,
+) -> Decision {
+    let mut w = Work {
+        plan,
+        ladder: plan.ladder(),
+        st: state.clone(),
+        d: Decision::default(),
+        now_ms,
+        operator,
+    };
+    w.input(input);
+    if w.d.refused.is_none() {
+        w.advance();
+    }
+    w.d
+}
+
+struct Work<'a> {
+    plan: &'a Plan,
+    ladder: Vec<Rung>,
+    st: RunState,
+    d: Decision,
+    now_ms: i64,
+    operator: &'a str,
+}
+
+impl Work<'_> {
+    fn refuse(&mut self, why: impl Into<String>) {
+        self.d.refused = Some(why.into());
+    }
+
+    fn key(&self, i: usize) -> String {
+        self.st.steps[i].key.clone()
+    }
+
+    fn elapsed(&self) -> u64 {
+        self.st.elapsed_ms(self.now_ms)
+    }
+
+    /// Records an event: it joins the decision and is applied to the working state, so the
+    /// rest of the decision sees its effect.
+    fn emit(&mut self, event: Event) {
+        let stamped = Stamped {
+            seq: self.st.last_seq.map_or(0, |s| s + 1),
+            ts_ms: self.now_ms,
+            operator: self.operator.to_string(),
+            event,
+        };
+        self.st.apply(&stamped);
+        self.notify_for(&stamped.event);
+        self.d.events.push(stamped.event);
+    }
+
+    fn input(&mut self, input: Input) {
+        let finished = self.st.end.is_some();
+        let waiting = self.st.waiting();
+        match input {
+            Input::Start(info) => {
+                if self.st.info.is_some() {
+                    return self.refuse("the run has already started");
+                }
+                self.emit(Event::RunStarted(*info));
+            }
+            Input::Tick => {}
+            Input::Spawned {
+                step,
+                attempt,
+                pid,
+                pgid,
+                log,
+            } => {
+                let key = self.key(step);
+                self.emit(Event::StepStarted {
+                    step: key,
+                    attempt,
+                    pid,
+                    pgid,
+                    log,
+                });
+            }
+            Input::Exited {
+                step,
+                attempt,
+                report,
+            } => {
+                let key = self.key(step);
+                self.emit(Event::StepFinished {
+                    step: key,
+                    attempt,
+                    outcome: report.outcome,
+                    exit_code: report.exit_code,
+                    signal: report.signal,
+                    duration_ms: report.duration_ms,
+                    lines: report.lines,
+                    bytes: report.bytes,
+                    sha256: report.sha256,
+                    error: report.error,
+                });
+            }
+            Input::Approve { by } => match waiting {
+                Waiting::Approval(i) if !by.trim().is_empty() => {
+                    let step = self.key(i);
+                    self.emit(Event::Approved {
+                        step,
+                        by: by.trim().to_string(),
+                    });
+                }
+                Waiting::Approval(_) => self.refuse("type the approver's name"),
+                _ => self.refuse("no approval gate is waiting"),
+            },
+            Input::ConfirmManual { by, note } => match waiting {
+                Waiting::Manual(i) => {
+                    let step = self.key(i);
+                    let note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+                    self.emit(Event::ManualConfirmed { step, by, note });
+                }
+                _ => self.refuse("no manual check is waiting"),
+            },
+            Input::ConfirmPointOfNoReturn { by } => match waiting {
+                Waiting::PointOfNoReturn(i) => {
+                    let step = self.key(i);
+                    self.emit(Event::PointOfNoReturnConfirmed { step, by });
+                }
+                _ => self.refuse("the point of no return is not next"),
+            },
+            Input::Retry { by } => match waiting {
+                Waiting::Failure(i) | Waiting::Interrupted(i) | Waiting::Retry { step: i, .. } => {
+                    let step = self.key(i);
+                    self.emit(Event::RetryRequested { step, by });
+                }
+                _ => self.refuse("there is nothing to retry"),
+            },
+            Input::Skip { by, reason } => {
+                let reason = reason.trim().to_string();
+                let target = match waiting {
+                    Waiting::Failure(i)
+                    | Waiting::Interrupted(i)
+                    | Waiting::Retry { step: i, .. }
+                    | Waiting::Approval(i)
+                    | Waiting::Manual(i)
+                    | Waiting::PointOfNoReturn(i) => Some(i),
+                    _ => None,
+                };
+                match target {
+                    Some(_) if reason.is_empty() => self.refuse("say why the step is skipped"),
+                    Some(i) => {
+                        let step = self.key(i);
+                        self.emit(Event::StepSkipped { step, by, reason });
+                    }
+                    None => self.refuse("no step can be skipped now"),
+                }
+            }
+            Input::Abort { by, reason } => {
+                if finished {
+                    return self.refuse("the run has already ended");
+                }
+                let after = self.st.ponr_passed.is_some();
+                if let Some(i) = self.st.running() {
+                    self.d.effects.push(Effect::Kill { step: i });
+                }
+                if after {
+                    // Past the point of no return, stopping leaves the system half rolled
+                    // back: that needs more people now, not at the next rung.
+                    let level = (self.st.escalation + 1).clamp(2, 4);
+                    if level > self.st.escalation {
+                        let action = action_for(&self.ladder, level);
+                        self.emit(Event::EscalationRaised {
+                            level,
+                            action,
+                            reason: Some("aborted after the point of no return".into()),
+                        });
+                    }
+                }
+                self.emit(Event::RunAborted {
+                    by,
+                    reason,
+                    after_point_of_no_return: after,
+                });
+            }
+            Input::Acknowledge { by } => match self.st.unacknowledged() {
+                Some(level) => self.emit(Event::EscalationAcknowledged { level, by }),
+                None => self.refuse("no escalation to acknowledge"),
+            },
+            Input::Note { by, text } => {
+                if text.trim().is_empty() {
+                    return self.refuse("the note is empty");
+                }
+                self.emit(Event::Note { by, text });
+            }
+            Input::StatusUpdate { by, text } => self.emit(Event::StatusUpdate { by, text }),
+            Input::Leave { reason, terminate } => {
+                let running = self.st.running();
+                if terminate && let Some(i) = running {
+                    self.d.effects.push(Effect::Kill { step: i });
+                }
+                let left_running = running.filter(|_| !terminate).map(|i| self.key(i));
+                self.emit(Event::OperatorLeft {
+                    reason,
+                    running: left_running,
+                });
+            }
+            Input::Fail { reason } => {
+                if finished {
+                    return self.refuse("the run has already ended");
+                }
+                if let Some(i) = self.st.running() {
+                    self.d.effects.push(Effect::Kill { step: i });
+                }
+                self.emit(Event::RunFailed { reason });
+            }
+            Input::Resume {
+                host,
+                pid,
+                forced,
+                plan_sha256,
+                orphans,
+            } => {
+                self.emit(Event::RunResumed {
+                    host,
+                    pid,
+                    forced,
+                    plan_sha256,
+                });
+                let interrupted: Vec<(String, u32)> = self
+                    .st
+                    .steps
+                    .iter()
+                    .filter(|s| s.status == Status::Running)
+                    .map(|s| (s.key.clone(), s.attempts_used()))
+                    .collect();
+                for (step, attempt) in interrupted {
+                    self.emit(Event::StepInterrupted { step, attempt });
+                }
+                for (i, pgid) in orphans {
+                    let step = self.key(i);
+                    self.emit(Event::OrphanFound { step, pgid });
+                }
+            }
+            Input::KillOrphan | Input::WaitOrphan => match waiting {
+                Waiting::Orphan { step, pgid } => {
+                    self.d.effects.push(if input == Input::KillOrphan {
+                        Effect::KillGroup { step, pgid }
+                    } else {
+                        Effect::WatchGroup { step, pgid }
+                    })
+                }
+                _ => self.refuse("no orphaned command is running"),
+            },
+            Input::OrphanGone { step, pgid, killed } => {
+                let step = self.key(step);
+                self.emit(Event::OrphanGone { step, pgid, killed });
+            }
+            Input::NotifyDone {
+                on,
+                command,
+                exit_code,
+                timed_out,
+                duration_ms,
+                stderr,
+            } => self.emit(Event::NotifyFinished {
+                on,
+                command,
+                exit_code,
+                timed_out,
+                duration_ms,
+                stderr,
+            }),
+        }
+    }
+
+    /// Moves the run on as far as it can go without a person or a command.
+    fn advance(&mut self) {
+        if self.st.info.is_none() || self.st.end.is_some() {
+            return;
+        }
+        self.check_clock();
+        loop {
+            match self.st.waiting() {
+                Waiting::Ready(i) => {
+                    let attempt = self.st.steps[i].attempts_used() + 1;
+                    self.d.effects.push(Effect::Spawn { step: i, attempt });
+                    // Nothing else may happen until the shell reports the spawn.
+                    return;
+                }
+                Waiting::Retry { step, due_ms } if self.elapsed() >= due_ms => {
+                    let attempt = self.st.steps[step].attempts_used() + 1;
+                    self.d.effects.push(Effect::Spawn { step, attempt });
+                    return;
+                }
+                Waiting::Failure(i) if self.retries_left(i) => {
+                    let s = &self.st.steps[i];
+                    let (step, attempt) = (s.key.clone(), s.attempts_used() + 1);
+                    let due_ms = self.elapsed() + s.retry_delay_ms;
+                    self.emit(Event::RetryScheduled {
+                        step,
+                        attempt,
+                        due_ms,
+                    });
+                }
+                Waiting::AllDone => {
+                    self.emit(Event::RunCompleted);
+                    return;
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// Automatic retries are for commands that failed or timed out, within the plan's
+    /// attempts; a command the operator killed is theirs to decide about.
+    fn retries_left(&self, i: usize) -> bool {
+        let s = &self.st.steps[i];
+        let last = s.last_attempt().and_then(|a| a.end.as_ref());
+        matches!(
+            last.map(|e| e.outcome),
+            Some(StepOutcome::Failed | StepOutcome::TimedOut)
+        ) && s.attempts_used() < s.attempts_allowed
+    }
+
+    fn check_clock(&mut self) {
+        let elapsed = self.elapsed();
+        let (level, _) = level_at(&self.ladder, elapsed);
+        if level > self.st.escalation {
+            let rungs: Vec<(u8, String)> = self
+                .ladder
+                .iter()
+                .filter(|r| *r.level > self.st.escalation && *r.level <= level)
+                .map(|r| (*r.level, r.action.clone()))
+                .collect();
+            for (level, action) in rungs {
+                self.emit(Event::EscalationRaised {
+                    level,
+                    action,
+                    reason: None,
+                });
+            }
+        }
+        let sla_ms = self.st.sla_ms();
+        if !self.st.sla_breached && elapsed >= sla_ms {
+            self.emit(Event::SlaBreached { sla_ms });
+        }
+    }
+
+    /// The notify hook fires at start, on each escalation, on breach and at the end.
+    fn notify_for(&mut self, event: &Event) {
+        let on = event.kind();
+        let command = match event {
+            Event::EscalationRaised { level, .. } => self
+                .ladder
+                .iter()
+                .find(|r| *r.level == *level)
+                .and_then(|r| r.notify.clone())
+                .or_else(|| self.plan.notify.as_ref().map(|n| n.value.clone())),
+            Event::RunStarted(_)
+            | Event::SlaBreached { .. }
+            | Event::RunCompleted
+            | Event::RunFailed { .. }
+            | Event::RunAborted { .. } => self.plan.notify.as_ref().map(|n| n.value.clone()),
+            _ => None,
+        };
+        let Some(command) = command else {
+            return;
+        };
+        let payload = notify_payload(&self.st, event, self.now_ms, self.operator);
+        self.d.effects.push(Effect::Notify {
+            on,
+            command,
+            payload,
+        });
+    }
+}
+
+/// The JSON a notify command reads on stdin. Its shape is documented and stable: new keys
+/// may be added, none renamed. `dedup_key` is the run id, for paging tools.
+pub fn notify_payload(st: &RunState, event: &Event, now_ms: i64, operator: &str) -> Value {
+    let elapsed = st.elapsed_ms(now_ms);
+    let sla = SlaStatus::new(elapsed, st.sla_ms());
+    let info = st.info.as_ref();
+    let current = st.running().or_else(|| st.cursor());
+    let (phase, step) = current
+        .map(|i| {
+            let key = &st.steps[i].key;
+            let phase = key.split('.').next().unwrap_or_default().to_string();
+            (Some(phase), Some(key.clone()))
+        })
+        .unwrap_or((None, None));
+    let (reason, outcome) = match event {
+        Event::RunAborted { reason, .. } => (Some(reason.clone()), Some("aborted")),
+        Event::RunFailed { reason } => (Some(reason.clone()), Some("failed")),
+        Event::RunCompleted => (None, Some("completed")),
+        Event::EscalationRaised { reason, .. } => (reason.clone(), None),
+        _ => (None, None),
+    };
+    json!({
+        "version": 1,
+        "event": event.kind(),
+        "run_id": info.map(|i| i.run_id.as_str()),
+        "dedup_key": info.map(|i| i.run_id.as_str()),
+        "plan": info.map(|i| i.plan.as_str()),
+        "title": info.map(|i| i.title.as_str()),
+        "mode": st.mode.name(),
+        "level": st.escalation,
+        "action": st.escalation_action,
+        "elapsed_s": elapsed / 1000,
+        "sla_s": sla.sla_ms / 1000,
+        "sla_left_s": sla.remaining_ms() / 1000,
+        "sla_breached": sla.breached(),
+        "operator": operator,
+        "phase": phase,
+        "step": step,
+        "outcome": outcome,
+        "reason": reason,
+        "ts": chrono::DateTime::from_timestamp_millis(now_ms)
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()),
+    })
+}

@@ -1,0 +1,277 @@
+//! The events of a run: every change of state is one of these, appended to the timeline
+//! (and synced) before it is applied or shown. Their JSON form is the timeline's format,
+//! so fields are only ever added, never renamed.
+
+use serde::{Deserialize, Serialize};
+
+/// How a run treats commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Production: commands run for real.
+    Live,
+    /// A rehearsal on staging: commands run for real, the run is marked as practice.
+    Rehearsal,
+    /// Training: nothing is executed; each step's `simulate` block plays instead.
+    Drill,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Live => "live",
+            Mode::Rehearsal => "rehearsal",
+            Mode::Drill => "drill",
+        }
+    }
+    /// As shown in the header, so nobody mistakes a drill for production.
+    pub fn banner(self) -> &'static str {
+        match self {
+            Mode::Live => "LIVE",
+            Mode::Rehearsal => "REHEARSAL",
+            Mode::Drill => "DRILL",
+        }
+    }
+}
+
+/// What started the rollback (a metric of the standard).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Trigger {
+    /// A person decided to roll back.
+    #[default]
+    Manual,
+    /// An automatic trigger (alert, probe) started it.
+    Auto,
+}
+
+/// How one attempt of a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepOutcome {
+    Ok,
+    Failed,
+    TimedOut,
+    /// Killed on the operator's request (abort, or terminate on quit).
+    Killed,
+}
+
+impl StepOutcome {
+    pub fn word(self) -> &'static str {
+        match self {
+            StepOutcome::Ok => "ok",
+            StepOutcome::Failed => "failed",
+            StepOutcome::TimedOut => "timed out",
+            StepOutcome::Killed => "killed",
+        }
+    }
+}
+
+/// The run's context, recorded once at the start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// `<UTC start>-<plan id>`; also the dedup key for notifications.
+    pub run_id: String,
+    pub plan: String,
+    pub title: String,
+    pub mode: Mode,
+    /// Who ran it (each record also names the operator at the time).
+    pub operator: String,
+    /// sha256 of the plan file as run (its copy in the run directory).
+    pub plan_sha256: String,
+    pub level: u8,
+    /// The SLA for this run (per-region SLAs already multiplied out).
+    pub sla_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
+    /// Variable values, secrets redacted.
+    #[serde(default)]
+    pub vars: Vec<(String, String)>,
+    #[serde(default)]
+    pub trigger: Trigger,
+    /// Where the plan was loaded from; commands run relative to its directory.
+    pub plan_path: String,
+    pub host: String,
+    pub pid: u32,
+    pub version: String,
+}
+
+/// One entry of the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    RunStarted(RunInfo),
+    /// A command began (or its simulation, in a drill). `step` is `phase.step`.
+    StepStarted {
+        step: String,
+        attempt: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pid: Option<u32>,
+        /// Process group: at resume, a group still alive is an orphan of a killed run.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pgid: Option<i32>,
+        /// Output log, relative to the run directory.
+        log: String,
+    },
+    StepFinished {
+        step: String,
+        attempt: u32,
+        outcome: StepOutcome,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exit_code: Option<i32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signal: Option<i32>,
+        duration_ms: u64,
+        lines: u64,
+        bytes: u64,
+        /// sha256 of the output log, checked by `rollback verify`.
+        sha256: String,
+        /// Why the command could not even start, when it could not.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    RetryScheduled {
+        step: String,
+        attempt: u32,
+        /// Elapsed time (since run start) at which the attempt is due.
+        due_ms: u64,
+    },
+    /// The operator asked for another attempt after the plan's attempts ran out.
+    RetryRequested {
+        step: String,
+        by: String,
+    },
+    Approved {
+        step: String,
+        by: String,
+    },
+    ManualConfirmed {
+        step: String,
+        by: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    StepSkipped {
+        step: String,
+        by: String,
+        reason: String,
+    },
+    /// The operator confirmed entering the point of no return (before `step`).
+    PointOfNoReturnConfirmed {
+        step: String,
+        by: String,
+    },
+    EscalationRaised {
+        level: u8,
+        action: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    EscalationAcknowledged {
+        level: u8,
+        by: String,
+    },
+    SlaBreached {
+        sla_ms: u64,
+    },
+    Note {
+        by: String,
+        text: String,
+    },
+    StatusUpdate {
+        by: String,
+        text: String,
+    },
+    /// A notify command ended (it never blocks or fails the rollback).
+    NotifyFinished {
+        /// The event type that fired it.
+        on: String,
+        command: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exit_code: Option<i32>,
+        timed_out: bool,
+        duration_ms: u64,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        stderr: String,
+    },
+    /// The operator left; the run can be resumed.
+    OperatorLeft {
+        reason: String,
+        /// A step left running on purpose, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        running: Option<String>,
+    },
+    RunResumed {
+        host: String,
+        pid: u32,
+        /// Resumed although the plan file no longer matches the one the run started with.
+        #[serde(default)]
+        forced: bool,
+        plan_sha256: String,
+    },
+    /// At resume: this step had started and its end was never recorded; outcome unknown.
+    StepInterrupted {
+        step: String,
+        attempt: u32,
+    },
+    /// At resume: the interrupted step's process group is still running.
+    OrphanFound {
+        step: String,
+        pgid: i32,
+    },
+    OrphanGone {
+        step: String,
+        pgid: i32,
+        killed: bool,
+    },
+    RunCompleted,
+    RunFailed {
+        reason: String,
+    },
+    RunAborted {
+        by: String,
+        reason: String,
+        after_point_of_no_return: bool,
+    },
+}
+
+impl Event {
+    /// The `type` of the event as written in the timeline.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::RunStarted(_) => "run_started",
+            Event::StepStarted { .. } => "step_started",
+            Event::StepFinished { .. } => "step_finished",
+            Event::RetryScheduled { .. } => "retry_scheduled",
+            Event::RetryRequested { .. } => "retry_requested",
+            Event::Approved { .. } => "approved",
+            Event::ManualConfirmed { .. } => "manual_confirmed",
+            Event::StepSkipped { .. } => "step_skipped",
+            Event::PointOfNoReturnConfirmed { .. } => "point_of_no_return_confirmed",
+            Event::EscalationRaised { .. } => "escalation_raised",
+            Event::EscalationAcknowledged { .. } => "escalation_acknowledged",
+            Event::SlaBreached { .. } => "sla_breached",
+            Event::Note { .. } => "note",
+            Event::StatusUpdate { .. } => "status_update",
+            Event::NotifyFinished { .. } => "notify_finished",
+            Event::OperatorLeft { .. } => "operator_left",
+            Event::RunResumed { .. } => "run_resumed",
+            Event::StepInterrupted { .. } => "step_interrupted",
+            Event::OrphanFound { .. } => "orphan_found",
+            Event::OrphanGone { .. } => "orphan_gone",
+            Event::RunCompleted => "run_completed",
+            Event::RunFailed { .. } => "run_failed",
+            Event::RunAborted { .. } => "run_aborted",
+        }
+    }
+}
+
+/// An event with the time it was recorded, as the fold sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stamped {
+    pub seq: u64,
+    /// Wall-clock time, milliseconds since the Unix epoch.
+    pub ts_ms: i64,
+    pub operator: String,
+    pub event: Event,
+}

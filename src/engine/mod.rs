@@ -1,0 +1,17 @@
+//! The run as a state machine (PURE: no I/O, no async). `state = fold(events)`;
+//! `decide(state, input) -> events + effects`; time comes in as a number.
+
+pub mod clock;
+pub mod decide;
+pub mod event;
+pub mod selection;
+pub mod sla;
+pub mod state;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use decide::{Decision, Effect, ExitReport, Input, decide};
+pub use event::{Event, Mode, RunInfo, Stamped, StepOutcome, Trigger};
+pub use state::{Outcome, RunState, Status, Waiting};
+
+#[cfg(test)]
+mod tests;

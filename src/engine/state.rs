@@ -1,0 +1,496 @@
+//! The run's state: a fold over its events. Built from the plan (what is to be done) and
+//! then changed only by `apply`, so a replay of the timeline gives back the same state.
+
+use std::collections::HashMap;
+
+use super::event::{Event, Mode, RunInfo, Stamped, StepOutcome};
+use super::selection::selected_steps;
+use crate::plan::{Plan, StepKind};
+
+/// Where a step stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pending,
+    Running,
+    Ok,
+    /// The last attempt failed, timed out or was killed.
+    Failed,
+    Skipped,
+    /// Started before a crash; its end was never recorded.
+    Interrupted,
+}
+
+impl Status {
+    /// Done for the purpose of moving on.
+    pub fn settled(self) -> bool {
+        matches!(self, Status::Ok | Status::Skipped)
+    }
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Running => "running",
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+            Status::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// How one attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptEnd {
+    pub outcome: StepOutcome,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub duration_ms: u64,
+    pub lines: u64,
+    pub bytes: u64,
+    pub sha256: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub n: u32,
+    pub started_ms: i64,
+    pub pid: Option<u32>,
+    pub pgid: Option<i32>,
+    pub log: String,
+    pub end: Option<AttemptEnd>,
+}
+
+/// One step of the plan and what has happened to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepState {
+    /// `phase.step`
+    pub key: String,
+    pub phase: usize,
+    pub kind: StepKind,
+    /// Part of this run (a scenario may leave steps out).
+    pub selected: bool,
+    /// Attempts the plan allows before asking the operator.
+    pub attempts_allowed: u32,
+    pub retry_delay_ms: u64,
+    /// Entering this step needs the operator's confirmation.
+    pub point_of_no_return: bool,
+    pub status: Status,
+    pub attempts: Vec<Attempt>,
+    pub approved_by: Option<String>,
+    pub confirmed_by: Option<String>,
+    pub note: Option<String>,
+    pub skipped: Option<(String, String)>,
+    pub retry_requested: bool,
+    /// When the step became the one the run is on (a gate starts waiting then).
+    pub current_since_ms: Option<i64>,
+    pub ended_ms: Option<i64>,
+}
+
+impl StepState {
+    pub fn last_attempt(&self) -> Option<&Attempt> {
+        self.attempts.last()
+    }
+    pub fn attempts_used(&self) -> u32 {
+        self.attempts.len() as u32
+    }
+    /// When work on the step started: its first attempt, or when it became current.
+    pub fn started_ms(&self) -> Option<i64> {
+        self.attempts
+            .first()
+            .map(|a| a.started_ms)
+            .or(self.current_since_ms)
+    }
+}
+
+/// The outcome of a finished run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Completed,
+    Failed,
+    Aborted,
+}
+
+impl Outcome {
+    pub fn word(self) -> &'static str {
+        match self {
+            Outcome::Completed => "completed",
+            Outcome::Failed => "failed",
+            Outcome::Aborted => "aborted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct End {
+    pub outcome: Outcome,
+    pub at_ms: i64,
+    pub reason: Option<String>,
+    pub by: Option<String>,
+}
+
+/// What the run waits for now: the one question every face asks of the state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Waiting {
+    NotStarted,
+    /// A command (or its simulation) is running.
+    Running(usize),
+    /// The step's next attempt is due at `due_ms` (elapsed).
+    Retry {
+        step: usize,
+        due_ms: u64,
+    },
+    /// The next command can start now.
+    Ready(usize),
+    PointOfNoReturn(usize),
+    Approval(usize),
+    Manual(usize),
+    /// The plan's attempts are used up: retry, skip or abort.
+    Failure(usize),
+    /// Started before a crash, outcome unknown: rerun, skip or abort.
+    Interrupted(usize),
+    /// An interrupted step's process group is still alive.
+    Orphan {
+        step: usize,
+        pgid: i32,
+    },
+    /// Every selected step is settled; the run can complete.
+    AllDone,
+    Finished(Outcome),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunState {
+    pub info: Option<RunInfo>,
+    pub mode: Mode,
+    pub started_ms: i64,
+    pub steps: Vec<StepState>,
+    index: HashMap<String, usize>,
+    /// Highest escalation level raised (1 until the first rung).
+    pub escalation: u8,
+    pub escalation_action: String,
+    pub escalations: Vec<(u8, i64)>,
+    pub acknowledged: u8,
+    pub sla_breached: bool,
+    pub ponr_passed: Option<(String, String, i64)>,
+    pub retry_due: Option<(usize, u64)>,
+    pub orphan: Option<(usize, i32)>,
+    pub end: Option<End>,
+    pub left: bool,
+    pub resumes: u32,
+    pub last_seq: Option<u64>,
+    pub last_ts_ms: i64,
+}
+
+impl RunState {
+    /// The state before any event: every step of the plan pending.
+    pub fn new(plan: &Plan, scenario: Option<&str>) -> RunState {
+        let selected = selected_steps(plan, scenario);
+        let mut steps = Vec::new();
+        for (pi, phase) in plan.phases.iter().enumerate() {
+            let mut first_selected_in_phase = true;
+            for step in phase.steps.iter() {
+                let i = steps.len();
+                let is_selected = selected.get(i).copied().unwrap_or(false);
+                let ponr = step.point_of_no_return
+                    || (phase.point_of_no_return && is_selected && first_selected_in_phase);
+                if is_selected {
+                    first_selected_in_phase = false;
+                }
+                steps.push(StepState {
+                    key: format!("{}.{}", phase.id.value, step.id.value),
+                    phase: pi,
+                    kind: step.kind(),
+                    selected: is_selected,
+                    attempts_allowed: step.attempts(),
+                    retry_delay_ms: step
+                        .retry
+                        .as_ref()
+                        .and_then(|r| r.delay.as_ref())
+                        .map(|d| d.as_millis())
+                        .unwrap_or(0),
+                    point_of_no_return: ponr,
+                    status: Status::Pending,
+                    attempts: Vec::new(),
+                    approved_by: None,
+                    confirmed_by: None,
+                    note: None,
+                    skipped: None,
+                    retry_requested: false,
+                    current_since_ms: None,
+                    ended_ms: None,
+                });
+            }
+        }
+        let index = steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.key.clone(), i))
+            .collect();
+        RunState {
+            info: None,
+            mode: Mode::Live,
+            started_ms: 0,
+            steps,
+            index,
+            escalation: 1,
+            escalation_action: crate::plan::levels::LEVEL_1_ACTION.to_string(),
+            escalations: Vec::new(),
+            acknowledged: 1,
+            sla_breached: false,
+            ponr_passed: None,
+            retry_due: None,
+            orphan: None,
+            end: None,
+            left: false,
+            resumes: 0,
+            last_seq: None,
+            last_ts_ms: 0,
+        }
+    }
+
+    pub fn step_index(&self, key: &str) -> Option<usize> {
+        self.index.get(key).copied()
+    }
+
+    pub fn elapsed_ms(&self, now_ms: i64) -> u64 {
+        u64::try_from(now_ms - self.started_ms).unwrap_or(0)
+    }
+
+    pub fn sla_ms(&self) -> u64 {
+        self.info.as_ref().map(|i| i.sla_ms).unwrap_or(0)
+    }
+
+    /// The first selected step that is not settled.
+    pub fn cursor(&self) -> Option<usize> {
+        self.steps
+            .iter()
+            .position(|s| s.selected && !s.status.settled())
+    }
+
+    pub fn running(&self) -> Option<usize> {
+        self.steps.iter().position(|s| s.status == Status::Running)
+    }
+
+    /// An escalation raised and not yet acknowledged.
+    pub fn unacknowledged(&self) -> Option<u8> {
+        (self.escalation > self.acknowledged).then_some(self.escalation)
+    }
+
+    pub fn waiting(&self) -> Waiting {
+        if let Some(end) = &self.end {
+            return Waiting::Finished(end.outcome);
+        }
+        if self.info.is_none() {
+            return Waiting::NotStarted;
+        }
+        if let Some((step, pgid)) = self.orphan {
+            return Waiting::Orphan { step, pgid };
+        }
+        if let Some(i) = self.running() {
+            return Waiting::Running(i);
+        }
+        let Some(i) = self.cursor() else {
+            return Waiting::AllDone;
+        };
+        let s = &self.steps[i];
+        match s.status {
+            Status::Interrupted if !s.retry_requested => Waiting::Interrupted(i),
+            Status::Failed if s.retry_requested => Waiting::Ready(i),
+            Status::Failed => match self.retry_due {
+                Some((step, due_ms)) if step == i => Waiting::Retry { step, due_ms },
+                _ => Waiting::Failure(i),
+            },
+            _ if s.point_of_no_return && s.attempts.is_empty() && s.confirmed_ponr().is_none() => {
+                Waiting::PointOfNoReturn(i)
+            }
+            _ => match s.kind {
+                StepKind::Approve => Waiting::Approval(i),
+                StepKind::Manual => Waiting::Manual(i),
+                StepKind::Run | StepKind::Check => Waiting::Ready(i),
+            },
+        }
+    }
+
+    /// Applies one recorded event. Unknown steps are ignored: a timeline is replayed
+    /// against the plan copy it was written with.
+    pub fn apply(&mut self, s: &Stamped) {
+        self.last_seq = Some(s.seq);
+        self.last_ts_ms = s.ts_ms;
+        let before = self.info.as_ref().and(self.cursor());
+        match &s.event {
+            Event::RunStarted(info) => {
+                self.mode = info.mode;
+                self.info = Some(info.clone());
+                self.started_ms = s.ts_ms;
+            }
+            Event::StepStarted {
+                step,
+                attempt,
+                pid,
+                pgid,
+                log,
+            } => {
+                if let Some(st) = self.step_mut(step) {
+                    st.status = Status::Running;
+                    st.retry_requested = false;
+                    st.attempts.push(Attempt {
+                        n: *attempt,
+                        started_ms: s.ts_ms,
+                        pid: *pid,
+                        pgid: *pgid,
+                        log: log.clone(),
+                        end: None,
+                    });
+                }
+                if self
+                    .retry_due
+                    .is_some_and(|(i, _)| Some(i) == self.step_index(step))
+                {
+                    self.retry_due = None;
+                }
+            }
+            Event::StepFinished {
+                step,
+                attempt,
+                outcome,
+                exit_code,
+                signal,
+                duration_ms,
+                lines,
+                bytes,
+                sha256,
+                error,
+            } => {
+                if let Some(st) = self.step_mut(step) {
+                    let end = AttemptEnd {
+                        outcome: *outcome,
+                        exit_code: *exit_code,
+                        signal: *signal,
+                        duration_ms: *duration_ms,
+                        lines: *lines,
+                        bytes: *bytes,
+                        sha256: sha256.clone(),
+                        error: error.clone(),
+                    };
+                    if let Some(a) = st.attempts.iter_mut().rev().find(|a| a.n == *attempt) {
+                        a.end = Some(end);
+                    }
+                    st.status = if *outcome == StepOutcome::Ok {
+                        Status::Ok
+                    } else {
+                        Status::Failed
+                    };
+                    st.ended_ms = Some(s.ts_ms);
+                }
+            }
+            Event::RetryScheduled { step, due_ms, .. } => {
+                self.retry_due = self.step_index(step).map(|i| (i, *due_ms));
+            }
+            Event::RetryRequested { step, .. } => {
+                if let Some(st) = self.step_mut(step) {
+                    st.retry_requested = true;
+                }
+            }
+            Event::Approved { step, by } => {
+                if let Some(st) = self.step_mut(step) {
+                    st.status = Status::Ok;
+                    st.approved_by = Some(by.clone());
+                    st.ended_ms = Some(s.ts_ms);
+                }
+            }
+            Event::ManualConfirmed { step, by, note } => {
+                if let Some(st) = self.step_mut(step) {
+                    st.status = Status::Ok;
+                    st.approved_by = Some(by.clone());
+                    st.note = note.clone();
+                    st.ended_ms = Some(s.ts_ms);
+                }
+            }
+            Event::StepSkipped { step, by, reason } => {
+                if let Some(st) = self.step_mut(step) {
+                    st.status = Status::Skipped;
+                    st.skipped = Some((by.clone(), reason.clone()));
+                    st.ended_ms = Some(s.ts_ms);
+                }
+                if self
+                    .retry_due
+                    .is_some_and(|(i, _)| Some(i) == self.step_index(step))
+                {
+                    self.retry_due = None;
+                }
+            }
+            Event::PointOfNoReturnConfirmed { step, by } => {
+                if let Some(st) = self.step_mut(step) {
+                    st.confirmed_by = Some(by.clone());
+                }
+                self.ponr_passed
+                    .get_or_insert((step.clone(), by.clone(), s.ts_ms));
+            }
+            Event::EscalationRaised { level, action, .. } => {
+                if *level > self.escalation {
+                    self.escalation = *level;
+                    self.escalation_action = action.clone();
+                }
+                self.escalations.push((*level, s.ts_ms));
+            }
+            Event::EscalationAcknowledged { level, .. } => {
+                self.acknowledged = self.acknowledged.max(*level);
+            }
+            Event::SlaBreached { .. } => self.sla_breached = true,
+            Event::OperatorLeft { .. } => self.left = true,
+            Event::RunResumed { .. } => {
+                self.left = false;
+                self.resumes += 1;
+            }
+            Event::StepInterrupted { step, .. } => {
+                if let Some(st) = self.step_mut(step) {
+                    st.status = Status::Interrupted;
+                }
+            }
+            Event::OrphanFound { step, pgid } => {
+                self.orphan = self.step_index(step).map(|i| (i, *pgid));
+            }
+            Event::OrphanGone { .. } => self.orphan = None,
+            Event::RunCompleted => self.finish(Outcome::Completed, s.ts_ms, None, None),
+            Event::RunFailed { reason } => {
+                self.finish(Outcome::Failed, s.ts_ms, Some(reason.clone()), None)
+            }
+            Event::RunAborted { by, reason, .. } => self.finish(
+                Outcome::Aborted,
+                s.ts_ms,
+                Some(reason.clone()),
+                Some(by.clone()),
+            ),
+            Event::Note { .. } | Event::StatusUpdate { .. } | Event::NotifyFinished { .. } => {}
+        }
+        let after = self.cursor();
+        if after != before
+            && let Some(i) = after
+            && self.steps[i].current_since_ms.is_none()
+        {
+            self.steps[i].current_since_ms = Some(s.ts_ms);
+        }
+    }
+
+    fn finish(&mut self, outcome: Outcome, at_ms: i64, reason: Option<String>, by: Option<String>) {
+        if self.end.is_none() {
+            self.end = Some(End {
+                outcome,
+                at_ms,
+                reason,
+                by,
+            });
+        }
+    }
+
+    fn step_mut(&mut self, key: &str) -> Option<&mut StepState> {
+        let i = self.step_index(key)?;
+        self.steps.get_mut(i)
+    }
+}
+
+impl StepState {
+    fn confirmed_ponr(&self) -> Option<&str> {
+        self.confirmed_by.as_deref()
+    }
+}
