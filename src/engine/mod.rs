@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod decide;
+pub mod describe;
 pub mod event;
 pub mod selection;
 pub mod sla;

@@ -1,0 +1,177 @@
+//! One human line per event, the same wherever events are shown: headless output, the
+//! timeline pane, reports.
+
+use super::event::{Event, StepOutcome};
+use super::sla::clock_text;
+
+/// `850ms`, `2.1s`, `1m05s`, `1h02m`.
+pub fn duration_text(ms: u64) -> String {
+    match ms {
+        0..1_000 => format!("{ms}ms"),
+        1_000..10_000 => format!("{:.1}s", ms as f64 / 1000.0),
+        10_000..60_000 => format!("{}s", ms / 1000),
+        60_000..3_600_000 => format!("{}m{:02}s", ms / 60_000, (ms / 1000) % 60),
+        _ => format!("{}h{:02}m", ms / 3_600_000, (ms / 60_000) % 60),
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}
+
+/// What happened, in words.
+pub fn describe(event: &Event) -> String {
+    match event {
+        Event::RunStarted(i) => format!(
+            "{} run of {} started by {} (level {}, SLA {})",
+            i.mode.name(),
+            i.plan,
+            i.operator,
+            i.level,
+            clock_text(i.sla_ms)
+        ),
+        Event::StepStarted { step, attempt, .. } if *attempt > 1 => {
+            format!("{step} started (attempt {attempt})")
+        }
+        Event::StepStarted { step, .. } => format!("{step} started"),
+        Event::StepFinished {
+            step,
+            outcome,
+            exit_code,
+            signal,
+            duration_ms,
+            error,
+            ..
+        } => {
+            let d = duration_text(*duration_ms);
+            match (outcome, error) {
+                (_, Some(e)) => format!("{step} could not start: {e}"),
+                (StepOutcome::Ok, _) => format!("{step} ok in {d}"),
+                (StepOutcome::Failed, _) => match (exit_code, signal) {
+                    (Some(c), _) => format!("{step} failed (exit {c}) after {d}"),
+                    (None, Some(s)) => format!("{step} failed (signal {s}) after {d}"),
+                    _ => format!("{step} failed after {d}"),
+                },
+                (StepOutcome::TimedOut, _) => format!("{step} timed out after {d}"),
+                (StepOutcome::Killed, _) => format!("{step} killed after {d}"),
+            }
+        }
+        Event::RetryScheduled { step, attempt, .. } => {
+            format!("{step}: attempt {attempt} scheduled")
+        }
+        Event::RetryRequested { step, by } => format!("{step}: {by} asked for another attempt"),
+        Event::Approved { step, by } => format!("{step} approved by {by}"),
+        Event::ManualConfirmed { step, by, note } => match note {
+            Some(n) => format!("{step} confirmed by {by}: {}", first_line(n)),
+            None => format!("{step} confirmed by {by}"),
+        },
+        Event::StepSkipped { step, by, reason } => {
+            format!("{step} skipped by {by}: {}", first_line(reason))
+        }
+        Event::PointOfNoReturnConfirmed { step, by } => {
+            format!("point of no return passed: {by} confirmed before {step}")
+        }
+        Event::EscalationRaised {
+            level,
+            action,
+            reason,
+        } => match reason {
+            Some(r) => format!("escalation level {level}: {action} ({r})"),
+            None => format!("escalation level {level}: {action}"),
+        },
+        Event::EscalationAcknowledged { level, by } => {
+            format!("escalation level {level} acknowledged by {by}")
+        }
+        Event::SlaBreached { sla_ms } => format!("SLA of {} breached", clock_text(*sla_ms)),
+        Event::Note { by, text } => format!("note by {by}: {}", first_line(text)),
+        Event::StatusUpdate { by, .. } => format!("status update by {by}"),
+        Event::NotifyFinished {
+            on,
+            exit_code,
+            timed_out,
+            stderr,
+            ..
+        } => match (timed_out, exit_code) {
+            (true, _) => format!("notify for {on} timed out"),
+            (false, Some(0)) => format!("notify for {on} sent"),
+            (false, Some(c)) => {
+                format!("notify for {on} failed (exit {c}): {}", first_line(stderr))
+            }
+            (false, None) => format!("notify for {on} failed: {}", first_line(stderr)),
+        },
+        Event::OperatorLeft { reason, running } => match running {
+            Some(step) => format!("operator left ({reason}); {step} left running; resumable"),
+            None => format!("operator left ({reason}); resumable"),
+        },
+        Event::RunResumed {
+            host, pid, forced, ..
+        } => {
+            let forced = if *forced {
+                ", plan changed: forced"
+            } else {
+                ""
+            };
+            format!("run resumed on {host} (pid {pid}{forced})")
+        }
+        Event::StepInterrupted { step, attempt } => {
+            format!("{step} attempt {attempt} was interrupted: outcome unknown")
+        }
+        Event::OrphanFound { step, pgid } => {
+            format!("{step} is still running from before (process group {pgid})")
+        }
+        Event::OrphanGone { step, pgid, killed } => {
+            let how = if *killed { "killed" } else { "ended" };
+            format!("{step}: process group {pgid} {how}")
+        }
+        Event::RunCompleted => "run completed".into(),
+        Event::RunFailed { reason } => format!("run failed: {reason}"),
+        Event::RunAborted {
+            by,
+            reason,
+            after_point_of_no_return,
+        } => {
+            let after = if *after_point_of_no_return {
+                " after the point of no return"
+            } else {
+                ""
+            };
+            format!("run aborted by {by}{after}: {}", first_line(reason))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        let cases = [
+            (850, "850ms"),
+            (2_140, "2.1s"),
+            (42_000, "42s"),
+            (65_000, "1m05s"),
+            (3_720_000, "1h02m"),
+        ];
+        for (ms, want) in cases {
+            assert_eq!(duration_text(ms), want);
+        }
+    }
+
+    #[test]
+    fn failures_say_how() {
+        let e = Event::StepFinished {
+            step: "execute.undo".into(),
+            attempt: 1,
+            outcome: StepOutcome::Failed,
+            exit_code: Some(3),
+            signal: None,
+            duration_ms: 1_500,
+            lines: 0,
+            bytes: 0,
+            sha256: String::new(),
+            error: None,
+        };
+        assert_eq!(describe(&e), "execute.undo failed (exit 3) after 1.5s");
+    }
+}
