@@ -20,12 +20,157 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run a plan for real, in production
+    Run(RunArgs),
+    /// Run a plan for real on staging, recorded as a rehearsal
+    Rehearse(RunArgs),
+    /// Practise a plan: nothing is executed, each step's `simulate` block plays instead
+    Drill(DrillArgs),
+    /// Continue a run that was left or killed (a run directory or a unique prefix of its id)
+    Resume(ResumeArgs),
+    /// List runs, newest first
+    Runs(RunsArgs),
+    /// The report of a run, in Markdown or JSON
+    Report(ReportArgs),
+    /// Check a run's hash chain and output digests
+    Verify(VerifyArgs),
     /// Check plans against the format and the rules of their certification level
     Validate(ValidateArgs),
     /// Write a new plan with the eight template phases, ready to fill in
     New(NewArgs),
     /// Print the JSON Schema of the plan format (for editors)
     Schema,
+}
+
+/// Where runs are kept.
+#[derive(Debug, Clone, Args)]
+pub struct RunsDir {
+    /// Directory of run directories [default: $ROLLBACK_RUNS_DIR, else $XDG_DATA_HOME/rollback/runs]
+    #[arg(long, value_name = "DIR")]
+    pub runs_dir: Option<PathBuf>,
+}
+
+/// How a run is driven without a screen.
+#[derive(Debug, Clone, Args)]
+pub struct HeadlessArgs {
+    /// No screen: one line per event, for automation and CI
+    #[arg(long)]
+    pub headless: bool,
+    /// Pass approval gates and the point of no return as NAME (headless)
+    #[arg(long, value_name = "NAME")]
+    pub approve_as: Option<String>,
+    /// Confirm manual checks (recorded as confirmed by the operator in headless mode)
+    #[arg(long)]
+    pub confirm_manual: bool,
+    /// Print each step's output too (headless)
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// The plan file
+    pub plan: PathBuf,
+    /// Set a variable (repeatable)
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read variables from a YAML file of `name: value` (repeatable)
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+    /// Run a partial rollback: one of the plan's scenarios
+    #[arg(long, value_name = "NAME")]
+    pub scenario: Option<String>,
+    /// Who is running it [default: $USER]
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
+    /// What started the rollback (a metric of the standard)
+    #[arg(long, value_enum, default_value_t = TriggerArg::Manual)]
+    pub trigger: TriggerArg,
+    #[command(flatten)]
+    pub headless: HeadlessArgs,
+    #[command(flatten)]
+    pub runs: RunsDir,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DrillArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Play simulations N times faster
+    #[arg(long, default_value_t = 1.0, value_name = "N")]
+    pub speed: f64,
+    /// Make a step fail on purpose, to practise retry and escalation: `phase.step` or a step
+    /// id, optionally `:N` for its first N attempts (repeatable)
+    #[arg(long, value_name = "STEP[:N]")]
+    pub fail: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ResumeArgs {
+    /// A run directory, or a unique prefix of a run id
+    pub run: String,
+    /// Resume although plan.yaml changed since the run started (recorded)
+    #[arg(long)]
+    pub force: bool,
+    /// Start again a step that was interrupted (headless; its outcome is unknown)
+    #[arg(long)]
+    pub rerun_interrupted: bool,
+    /// Kill a command still running from before instead of waiting for it (headless)
+    #[arg(long)]
+    pub kill_orphans: bool,
+    /// Give variables again (secret values are never recorded)
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
+    /// Drills: play simulations N times faster
+    #[arg(long, default_value_t = 1.0, value_name = "N")]
+    pub speed: f64,
+    #[command(flatten)]
+    pub headless: HeadlessArgs,
+    #[command(flatten)]
+    pub runs: RunsDir,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunsArgs {
+    /// Show at most N runs
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    #[command(flatten)]
+    pub runs: RunsDir,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Md,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// A run directory, or a unique prefix of a run id
+    pub run: String,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
+    pub format: ReportFormat,
+    #[command(flatten)]
+    pub runs: RunsDir,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// A run directory, or a unique prefix of a run id
+    pub run: String,
+    #[command(flatten)]
+    pub runs: RunsDir,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TriggerArg {
+    Manual,
+    Auto,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -101,17 +246,51 @@ fn die_quietly_on_closed_stdout() {
     }
 }
 
+/// A run's writes must fail with an error the journal can report (fail-stop), not kill
+/// the process: ignore SIGXFSZ so a file-size limit shows up as EFBIG.
+fn keep_running_on_file_size_limit() {
+    // SAFETY: called before any thread is spawned; SIG_IGN has no handler to race.
+    unsafe {
+        let _ = nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGXFSZ,
+            nix::sys::signal::SigHandler::SigIgn,
+        );
+    }
+}
+
 /// Runs the parsed command line.
 pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
+    use crate::commands;
+    use crate::engine::Mode;
     if matches!(
         cli.command,
-        Command::Validate(_) | Command::Schema | Command::New(_)
+        Command::Validate(_)
+            | Command::Schema
+            | Command::New(_)
+            | Command::Runs(_)
+            | Command::Report(_)
+            | Command::Verify(_)
     ) {
         die_quietly_on_closed_stdout();
+    } else {
+        keep_running_on_file_size_limit();
     }
     match cli.command {
-        Command::Validate(args) => Ok(crate::commands::validate::run(&args)),
-        Command::New(args) => crate::commands::new::run(&args),
+        Command::Run(args) => commands::run::run(args, Mode::Live, Default::default()),
+        Command::Rehearse(args) => commands::run::run(args, Mode::Rehearsal, Default::default()),
+        Command::Drill(args) => match commands::run::drill_options(args.speed, &args.fail) {
+            Ok(drill) => commands::run::run(args.run, Mode::Drill, drill),
+            Err(e) => {
+                eprintln!("rollback drill: {e}");
+                Ok(Exit::BadInput)
+            }
+        },
+        Command::Resume(args) => commands::resume::run(args),
+        Command::Runs(args) => commands::runs::run(&args),
+        Command::Report(args) => commands::report::run(&args),
+        Command::Verify(args) => commands::verify::run(&args),
+        Command::Validate(args) => Ok(commands::validate::run(&args)),
+        Command::New(args) => commands::new::run(&args),
         Command::Schema => {
             print!("{}", crate::plan::schema::schema_text());
             Ok(Exit::Ok)

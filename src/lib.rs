@@ -1,10 +1,18 @@
 //! `rollback`: a terminal cockpit for live rollbacks.
 //!
-//! PURE core: [`plan`]. The faces ([`cli`], [`commands`]) sit on top.
+//! PURE core: [`plan`] (the plan as written), [`engine`] (the run as a state machine),
+//! [`timeline::record`] and [`report`]. EDGE: [`timeline`]'s journal and run directories,
+//! [`runner`] (child processes), [`session`] (the async shell binding them). FACES:
+//! [`tui`], [`headless`], and the [`cli`] with its [`commands`].
 
 pub mod cli;
 pub mod commands;
 pub mod engine;
 pub mod exit;
+pub mod headless;
 pub mod plan;
+pub mod report;
+pub mod runner;
+pub mod session;
 pub mod timeline;
+pub mod tui;

@@ -1,4 +1,9 @@
 //! One module per subcommand: each turns its arguments into output and an exit code.
 
 pub mod new;
+pub mod report;
+pub mod resume;
+pub mod run;
+pub mod runs;
 pub mod validate;
+pub mod verify;

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::event::{Event, RunInfo, Stamped, StepOutcome};
+use super::event::{Event, Mode, RunInfo, Stamped, StepOutcome};
 use super::sla::{SlaStatus, action_for, level_at};
 use super::state::{RunState, Status, Waiting};
 use crate::plan::{Plan, Rung};
@@ -26,7 +26,7 @@ pub struct ExitReport {
 /// Everything that can happen to a run: operator actions, runner reports, time.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input {
-    Start(Box<RunInfo>),
+    Start(Box<RunInfo>, Mode),
     /// The clock moved; escalations, the SLA and retry delays are checked.
     Tick,
     Spawned {
@@ -88,6 +88,8 @@ pub enum Input {
         pid: u32,
         forced: bool,
         plan_sha256: String,
+        /// Steps whose next attempt's log exists though its start was never recorded.
+        unrecorded: Vec<(usize, String)>,
         /// Process groups of interrupted steps found still alive.
         orphans: Vec<(usize, i32)>,
     },
@@ -144,7 +146,12 @@ pub fn decide(
     now_ms: i64,
     operator: &str,
 ) -> Decision {
+    let mode = match &input {
+        Input::Start(_, mode) => *mode,
+        _ => state.mode,
+    };
     let mut w = Work {
+        mode,
         plan,
         ladder: plan.ladder(),
         st: state.clone(),
@@ -160,6 +167,7 @@ pub fn decide(
 }
 
 struct Work<'a> {
+    mode: Mode,
     plan: &'a Plan,
     ladder: Vec<Rung>,
     st: RunState,
@@ -186,6 +194,7 @@ impl Work<'_> {
     fn emit(&mut self, event: Event) {
         let stamped = Stamped {
             seq: self.st.last_seq.map_or(0, |s| s + 1),
+            mode: self.mode,
             ts_ms: self.now_ms,
             operator: self.operator.to_string(),
             event,
@@ -199,7 +208,7 @@ impl Work<'_> {
         let finished = self.st.end.is_some();
         let waiting = self.st.waiting();
         match input {
-            Input::Start(info) => {
+            Input::Start(info, _) => {
                 if self.st.info.is_some() {
                     return self.refuse("the run has already started");
                 }
@@ -357,6 +366,7 @@ impl Work<'_> {
                 pid,
                 forced,
                 plan_sha256,
+                unrecorded,
                 orphans,
             } => {
                 self.emit(Event::RunResumed {
@@ -373,10 +383,36 @@ impl Work<'_> {
                     .map(|s| (s.key.clone(), s.attempts_used()))
                     .collect();
                 for (step, attempt) in interrupted {
-                    self.emit(Event::StepInterrupted { step, attempt });
+                    self.emit(Event::StepInterrupted {
+                        step,
+                        attempt,
+                        log: None,
+                    });
+                }
+                for (i, log) in unrecorded {
+                    let s = &self.st.steps[i];
+                    if s.status == Status::Interrupted || s.status.settled() {
+                        continue;
+                    }
+                    let (step, attempt) = (s.key.clone(), s.attempts_used() + 1);
+                    self.emit(Event::StepInterrupted {
+                        step,
+                        attempt,
+                        log: Some(log),
+                    });
                 }
                 for (i, pgid) in orphans {
                     let step = self.key(i);
+                    // A command can be found running that was never recorded as started
+                    // (killed between spawn and record): it is interrupted all the same.
+                    if self.st.steps[i].status != Status::Interrupted {
+                        let attempt = self.st.steps[i].attempts_used() + 1;
+                        self.emit(Event::StepInterrupted {
+                            step: step.clone(),
+                            attempt,
+                            log: None,
+                        });
+                    }
                     self.emit(Event::OrphanFound { step, pgid });
                 }
             }

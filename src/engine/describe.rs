@@ -1,7 +1,7 @@
 //! One human line per event, the same wherever events are shown: headless output, the
 //! timeline pane, reports.
 
-use super::event::{Event, StepOutcome};
+use super::event::{Event, Stamped, StepOutcome};
 use super::sla::clock_text;
 
 /// `850ms`, `2.1s`, `1m05s`, `1h02m`.
@@ -19,14 +19,27 @@ fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("")
 }
 
+/// What happened, in words, saying who and in which mode where the event alone does not.
+pub fn describe_stamped(s: &Stamped) -> String {
+    match &s.event {
+        Event::RunStarted(i) => format!(
+            "{} run of {} started by {} (level {}, SLA {})",
+            s.mode.name(),
+            i.plan,
+            s.operator,
+            i.level,
+            clock_text(i.sla_ms)
+        ),
+        other => describe(other),
+    }
+}
+
 /// What happened, in words.
 pub fn describe(event: &Event) -> String {
     match event {
         Event::RunStarted(i) => format!(
-            "{} run of {} started by {} (level {}, SLA {})",
-            i.mode.name(),
+            "run of {} started (level {}, SLA {})",
             i.plan,
-            i.operator,
             i.level,
             clock_text(i.sla_ms)
         ),
@@ -113,7 +126,7 @@ pub fn describe(event: &Event) -> String {
             };
             format!("run resumed on {host} (pid {pid}{forced})")
         }
-        Event::StepInterrupted { step, attempt } => {
+        Event::StepInterrupted { step, attempt, .. } => {
             format!("{step} attempt {attempt} was interrupted: outcome unknown")
         }
         Event::OrphanFound { step, pgid } => {

@@ -74,9 +74,6 @@ pub struct RunInfo {
     pub run_id: String,
     pub plan: String,
     pub title: String,
-    pub mode: Mode,
-    /// Who ran it (each record also names the operator at the time).
-    pub operator: String,
     /// sha256 of the plan file as run (its copy in the run directory).
     pub plan_sha256: String,
     pub level: u8,
@@ -210,9 +207,12 @@ pub enum Event {
         plan_sha256: String,
     },
     /// At resume: this step had started and its end was never recorded; outcome unknown.
+    /// `log` is set when even its start was never recorded (only its log shows it began).
     StepInterrupted {
         step: String,
         attempt: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        log: Option<String>,
     },
     /// At resume: the interrupted step's process group is still running.
     OrphanFound {
@@ -270,6 +270,7 @@ impl Event {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stamped {
     pub seq: u64,
+    pub mode: Mode,
     /// Wall-clock time, milliseconds since the Unix epoch.
     pub ts_ms: i64,
     pub operator: String,

@@ -69,6 +69,12 @@ pub fn run_sla_ms(plan: &Plan, regions_in_run: usize) -> u64 {
     }
 }
 
+/// Time left as a countdown shows it: rounded up, so it reads 05:00 at the start and
+/// 00:00 only when the time is really up.
+pub fn countdown_text(remaining_ms: u64) -> String {
+    clock_text(remaining_ms.div_ceil(1000) * 1000)
+}
+
 /// `mm:ss`, or `h:mm:ss` past an hour.
 pub fn clock_text(ms: u64) -> String {
     let s = ms / 1000;

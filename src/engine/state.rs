@@ -162,6 +162,8 @@ pub enum Waiting {
 pub struct RunState {
     pub info: Option<RunInfo>,
     pub mode: Mode,
+    /// Who started the run.
+    pub operator: String,
     pub started_ms: i64,
     pub steps: Vec<StepState>,
     index: HashMap<String, usize>,
@@ -229,6 +231,7 @@ impl RunState {
         RunState {
             info: None,
             mode: Mode::Live,
+            operator: String::new(),
             started_ms: 0,
             steps,
             index,
@@ -315,11 +318,12 @@ impl RunState {
     /// against the plan copy it was written with.
     pub fn apply(&mut self, s: &Stamped) {
         self.last_seq = Some(s.seq);
+        self.mode = s.mode;
         self.last_ts_ms = s.ts_ms;
         let before = self.info.as_ref().and(self.cursor());
         match &s.event {
             Event::RunStarted(info) => {
-                self.mode = info.mode;
+                self.operator = s.operator.clone();
                 self.info = Some(info.clone());
                 self.started_ms = s.ts_ms;
             }
@@ -442,9 +446,19 @@ impl RunState {
                 self.left = false;
                 self.resumes += 1;
             }
-            Event::StepInterrupted { step, .. } => {
+            Event::StepInterrupted { step, attempt, log } => {
                 if let Some(st) = self.step_mut(step) {
                     st.status = Status::Interrupted;
+                    if !st.attempts.iter().any(|a| a.n == *attempt) {
+                        st.attempts.push(Attempt {
+                            n: *attempt,
+                            started_ms: s.ts_ms,
+                            pid: None,
+                            pgid: None,
+                            log: log.clone().unwrap_or_default(),
+                            end: None,
+                        });
+                    }
                 }
             }
             Event::OrphanFound { step, pgid } => {

@@ -47,6 +47,7 @@ impl Harness {
             let seq = self.state.last_seq.map_or(0, |s| s + 1);
             self.state.apply(&Stamped {
                 seq,
+                mode: Mode::Drill,
                 ts_ms: self.now,
                 operator: "alice".into(),
                 event: e.clone(),
@@ -57,23 +58,24 @@ impl Harness {
     }
 
     fn start(&mut self, scenario: Option<&str>) -> Decision {
-        self.feed(Input::Start(Box::new(RunInfo {
-            run_id: "2027-01-15T08-00-00Z-t".into(),
-            plan: "t".into(),
-            title: "Test".into(),
-            mode: Mode::Drill,
-            operator: "alice".into(),
-            plan_sha256: "00".into(),
-            level: 3,
-            sla_ms: 600_000,
-            scenario: scenario.map(str::to_string),
-            vars: vec![],
-            trigger: Trigger::Manual,
-            plan_path: "t.yaml".into(),
-            host: "h".into(),
-            pid: 1,
-            version: "test".into(),
-        })))
+        self.feed(Input::Start(
+            Box::new(RunInfo {
+                run_id: "2027-01-15T08-00-00Z-t".into(),
+                plan: "t".into(),
+                title: "Test".into(),
+                plan_sha256: "00".into(),
+                level: 3,
+                sla_ms: 600_000,
+                scenario: scenario.map(str::to_string),
+                vars: vec![],
+                trigger: Trigger::Manual,
+                plan_path: "t.yaml".into(),
+                host: "h".into(),
+                pid: 1,
+                version: "test".into(),
+            }),
+            Mode::Drill,
+        ))
     }
 
     fn at(&mut self, secs: i64, ms: i64) -> &mut Self {
@@ -438,6 +440,7 @@ fn resume_marks_the_unfinished_step_interrupted_and_reruns_only_on_request() {
     for (seq, e) in h.log.iter().enumerate() {
         replay.apply(&Stamped {
             seq: seq as u64,
+            mode: Mode::Drill,
             ts_ms: T0,
             operator: "alice".into(),
             event: e.clone(),
@@ -451,6 +454,7 @@ fn resume_marks_the_unfinished_step_interrupted_and_reruns_only_on_request() {
         pid: 2,
         forced: false,
         plan_sha256: "00".into(),
+        unrecorded: vec![],
         orphans: vec![(UNDO, 9)],
     });
     assert_eq!(

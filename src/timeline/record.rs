@@ -30,6 +30,7 @@ impl Record {
     pub fn stamped(&self) -> Stamped {
         Stamped {
             seq: self.seq,
+            mode: self.mode,
             ts_ms: self.ts_ms,
             operator: self.operator.clone(),
             event: self.event.clone(),

@@ -147,6 +147,18 @@ pub fn lock(dir: &Path, holder: &str) -> Result<File, Held> {
     Ok(file)
 }
 
+/// Who holds the run's lock, if anyone (without taking it).
+pub fn holder(dir: &Path) -> Option<String> {
+    let mut file = File::open(dir.join(LOCK)).ok()?;
+    if file.try_lock_shared().is_ok() {
+        let _ = file.unlock();
+        return None;
+    }
+    let mut who = String::new();
+    let _ = file.read_to_string(&mut who);
+    Some(who.trim().to_string())
+}
+
 /// Opens an existing run for resuming: locks it.
 pub fn open(path: &Path, holder: &str) -> Result<RunDir, Held> {
     let lock = lock(path, holder)?;

@@ -1,0 +1,37 @@
+//! `rollback report RUN [--format md|json]`: prints the report and keeps a copy in the run
+//! directory (`report.md` / `report.json`).
+
+use crate::cli::{ReportArgs, ReportFormat};
+use crate::exit::Exit;
+use crate::timeline::rundir::{find, runs_root};
+
+pub fn run(args: &ReportArgs) -> color_eyre::Result<Exit> {
+    let root = runs_root(args.runs.runs_dir.as_deref());
+    let dir = match find(&root, &args.run) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("rollback report: {e}");
+            return Ok(Exit::BadInput);
+        }
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let report = match crate::report::render_run(&dir, now) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("rollback report: {e}");
+            return Ok(Exit::Failed);
+        }
+    };
+    let (text, name) = match args.format {
+        ReportFormat::Md => (report.to_markdown(), "report.md"),
+        ReportFormat::Json => (
+            format!("{}\n", serde_json::to_string_pretty(&report)?),
+            "report.json",
+        ),
+    };
+    print!("{text}");
+    // The copy is a convenience; the timeline is the record, so a read-only run
+    // directory is not an error.
+    let _ = std::fs::write(dir.join(name), &text);
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,63 @@
+//! `rollback resume RUN`: continue a run that was left or killed.
+
+use std::sync::Arc;
+
+use crate::cli::ResumeArgs;
+use crate::engine::SystemClock;
+use crate::exit::Exit;
+use crate::session::{DrillOptions, ResumeError, ResumeOptions};
+use crate::timeline::rundir::{find, runs_root};
+
+use super::run::{given_vars, operator, runtime};
+
+pub fn run(args: ResumeArgs) -> color_eyre::Result<Exit> {
+    let root = runs_root(args.runs.runs_dir.as_deref());
+    let dir = match find(&root, &args.run) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("rollback resume: {e}");
+            return Ok(Exit::BadInput);
+        }
+    };
+    let vars = match given_vars(&args.vars, &args.var_files) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("rollback resume: {e}");
+            return Ok(Exit::BadInput);
+        }
+    };
+    let drill = match super::run::drill_options(args.speed, &[]) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("rollback resume: {e}");
+            return Ok(Exit::BadInput);
+        }
+    };
+    let opts = ResumeOptions {
+        operator: operator(args.operator.as_deref()),
+        force: args.force,
+        vars,
+        drill: DrillOptions { ..drill },
+        grace: None,
+    };
+    let clock = Arc::new(SystemClock);
+    if !args.headless.headless {
+        return crate::tui::run_resume(dir, opts, clock);
+    }
+    let rt = runtime()?;
+    let mut h: crate::headless::Options = args.headless.clone().into();
+    h.rerun_interrupted = args.rerun_interrupted;
+    h.kill_orphans = args.kill_orphans;
+    Ok(rt.block_on(async move {
+        match crate::session::resume(&dir, opts, clock) {
+            Ok((session, rx)) => crate::headless::drive(session, rx, h).await,
+            Err(e) => {
+                eprintln!("rollback resume: {e}");
+                match e {
+                    ResumeError::Other(_) => Exit::Internal,
+                    _ => Exit::BadInput,
+                }
+            }
+        }
+    }))
+}

@@ -1,0 +1,169 @@
+//! `rollback run|rehearse|drill PLAN`: load and check the plan, gather variables, then hand
+//! the run to a face (the terminal UI, or headless).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::cli::{RunArgs, TriggerArg};
+use crate::engine::{Mode, SystemClock, Trigger};
+use crate::exit::Exit;
+use crate::plan::diag::snippet;
+use crate::plan::validate::validate;
+use crate::plan::vars::{parse_assignment, parse_var_file, resolve};
+use crate::plan::{Diagnostic, LoadError, Loaded, Severity, load_file};
+use crate::session::{DrillOptions, StartOptions};
+use crate::timeline::rundir::runs_root;
+
+/// Parses `--speed` and `--fail STEP[:N]`.
+pub fn drill_options(speed: f64, fail: &[String]) -> Result<DrillOptions, String> {
+    if !(speed.is_finite() && speed >= 1.0) {
+        return Err(format!("--speed must be 1 or more, not {speed}"));
+    }
+    let fail = fail
+        .iter()
+        .map(|f| match f.rsplit_once(':') {
+            Some((step, n)) => n
+                .parse::<u32>()
+                .map(|n| (step.to_string(), n))
+                .map_err(|_| format!("--fail {f}: `{n}` is not a number of attempts")),
+            None => Ok((f.clone(), 1)),
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(DrillOptions { speed, fail })
+}
+
+/// The operator's name: given, or the login name.
+pub fn operator(given: Option<&str>) -> String {
+    given
+        .map(str::to_string)
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("LOGNAME").ok())
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "operator".into())
+}
+
+fn print_diagnostics(path: &str, source: &str, diags: &[Diagnostic]) {
+    for d in diags {
+        eprintln!("{}", d.one_line(path));
+        eprint!("{}", snippet(source, d.pos(), &d.message));
+    }
+}
+
+/// Rules whose breach makes a plan unsafe to run; level rules only warn at run time, so
+/// a plan that misses its certification can still roll back production at 3 a.m.
+fn blocks_running(d: &Diagnostic) -> bool {
+    d.severity == Severity::Error && !d.rule.starts_with("level-")
+}
+
+/// Loads a plan for running: exit 2 with every problem when it cannot be run.
+pub fn load_for_run(path: &Path) -> Result<Loaded, Exit> {
+    let loaded = match load_file(path) {
+        Ok(l) => l,
+        Err(LoadError::Unreadable { path, message }) => {
+            eprintln!("{path}: error: {message}");
+            return Err(Exit::BadInput);
+        }
+        Err(LoadError::Invalid {
+            source,
+            diagnostics,
+        }) => {
+            print_diagnostics(&source.path, &source.text, &diagnostics);
+            return Err(Exit::BadInput);
+        }
+    };
+    let diags = validate(&loaded.plan);
+    let (blocking, rest): (Vec<Diagnostic>, Vec<Diagnostic>) =
+        diags.into_iter().partition(blocks_running);
+    if !blocking.is_empty() {
+        print_diagnostics(&loaded.source.path, &loaded.source.text, &blocking);
+        eprintln!("rollback: the plan cannot be run until these are fixed");
+        return Err(Exit::BadInput);
+    }
+    for d in rest.iter().filter(|d| d.severity == Severity::Error) {
+        eprintln!("{} (running anyway)", d.one_line(&loaded.source.path));
+    }
+    Ok(loaded)
+}
+
+/// `--var-file`s in order, then `--var`s (later ones win).
+pub fn given_vars(
+    vars: &[String],
+    files: &[std::path::PathBuf],
+) -> Result<Vec<(String, String)>, String> {
+    let mut given = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        let pairs = parse_var_file(&text).map_err(|e| format!("{}:{e}", f.display()))?;
+        given.extend(pairs);
+    }
+    for v in vars {
+        given.push(parse_assignment(v).map_err(|e| format!("--var {e}"))?);
+    }
+    Ok(given)
+}
+
+pub fn run(args: RunArgs, mode: Mode, drill: DrillOptions) -> color_eyre::Result<Exit> {
+    let loaded = match load_for_run(&args.plan) {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    if let Some(name) = &args.scenario
+        && let Some(why) = crate::engine::selection::scenario_error(&loaded.plan, name)
+    {
+        eprintln!("rollback: {why}");
+        return Ok(Exit::BadInput);
+    }
+    let given = match given_vars(&args.vars, &args.var_files) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("rollback: {e}");
+            return Ok(Exit::BadInput);
+        }
+    };
+    let opts = StartOptions {
+        mode,
+        operator: operator(args.operator.as_deref()),
+        runs_root: runs_root(args.runs.runs_dir.as_deref()),
+        vars: Default::default(),
+        scenario: args.scenario.clone(),
+        trigger: match args.trigger {
+            TriggerArg::Manual => Trigger::Manual,
+            TriggerArg::Auto => Trigger::Auto,
+        },
+        drill,
+        grace: None,
+    };
+    let clock = Arc::new(SystemClock);
+    if !args.headless.headless {
+        return crate::tui::run_new(loaded, given, opts, clock);
+    }
+    let vars = match resolve(&loaded.plan, &given) {
+        Ok(v) => v,
+        Err(problems) => {
+            for p in problems {
+                eprintln!("rollback: {p}");
+            }
+            return Ok(Exit::BadInput);
+        }
+    };
+    let opts = StartOptions { vars, ..opts };
+    let rt = runtime()?;
+    let h = args.headless.clone();
+    Ok(rt.block_on(async move {
+        match crate::session::start(&loaded, opts, clock) {
+            Ok((session, rx)) => crate::headless::drive(session, rx, h.into()).await,
+            Err(e) => {
+                eprintln!("rollback: {e}");
+                Exit::Internal
+            }
+        }
+    }))
+}
+
+/// The runtime every run uses.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}

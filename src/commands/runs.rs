@@ -1,0 +1,122 @@
+//! `rollback runs`: the runs under the runs directory, newest first, with their plan, mode,
+//! outcome and time against the SLA.
+
+use std::path::Path;
+
+use crate::cli::RunsArgs;
+use crate::engine::sla::clock_text;
+use crate::engine::{Event, Outcome};
+use crate::exit::Exit;
+use crate::plan::load::load_bytes;
+use crate::timeline::journal::read_complete;
+use crate::timeline::replay;
+use crate::timeline::rundir::{PLAN_COPY, TIMELINE, holder, run_ids, runs_root};
+
+/// One row of the listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub id: String,
+    pub plan: String,
+    pub mode: String,
+    pub outcome: String,
+    pub time: String,
+}
+
+/// Summarises the run in `dir`; a damaged run still gets a row saying so.
+pub fn summarize(dir: &Path, now_ms: i64) -> Row {
+    let id = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
+    let row = |plan: &str, mode: &str, outcome: String, time: String| Row {
+        id: id.clone(),
+        plan: plan.into(),
+        mode: mode.into(),
+        outcome,
+        time,
+    };
+    let bytes = std::fs::read(dir.join(TIMELINE)).unwrap_or_default();
+    let records = match read_complete(&bytes) {
+        Ok((r, _)) => r,
+        Err(e) => return row("?", "?", format!("damaged ({e})"), String::new()),
+    };
+    let Some(info) = records.iter().find_map(|r| match &r.event {
+        Event::RunStarted(i) => Some(i.clone()),
+        _ => None,
+    }) else {
+        return row("?", "?", "empty".into(), String::new());
+    };
+    let Ok(loaded) = std::fs::read(dir.join(PLAN_COPY))
+        .map_err(|e| e.to_string())
+        .and_then(|b| load_bytes(PLAN_COPY, b).map_err(|e| e.to_string()))
+    else {
+        return row(
+            &info.plan,
+            records[0].mode.name(),
+            "plan copy unreadable".into(),
+            String::new(),
+        );
+    };
+    let state = replay(&loaded.plan, &records);
+    let end_ms = state.end.as_ref().map(|e| e.at_ms);
+    let outcome = match &state.end {
+        Some(e) => e.outcome.word().to_string(),
+        None if holder(dir).is_some() => "running".into(),
+        None if state.left => "left (resumable)".into(),
+        None => "interrupted (resumable)".into(),
+    };
+    let last = end_ms.unwrap_or_else(|| {
+        if outcome == "running" {
+            now_ms
+        } else {
+            state.last_ts_ms
+        }
+    });
+    let elapsed = state.elapsed_ms(last);
+    let verdict = match state.end.as_ref().map(|e| e.outcome) {
+        Some(Outcome::Completed) if elapsed <= info.sla_ms => " met",
+        _ if elapsed > info.sla_ms => " missed",
+        _ => "",
+    };
+    let time = format!(
+        "{} / {}{verdict}",
+        clock_text(elapsed),
+        clock_text(info.sla_ms)
+    );
+    row(&info.plan, records[0].mode.name(), outcome, time)
+}
+
+pub fn run(args: &RunsArgs) -> color_eyre::Result<Exit> {
+    let root = runs_root(args.runs.runs_dir.as_deref());
+    let ids = run_ids(&root);
+    if ids.is_empty() {
+        eprintln!("no runs in {}", root.display());
+        return Ok(Exit::Ok);
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    let rows: Vec<Row> = ids
+        .iter()
+        .take(args.limit)
+        .map(|id| summarize(&root.join(id), now))
+        .collect();
+    let w = rows.iter().map(|r| r.id.len()).max().unwrap_or(3).max(3);
+    let pw = rows.iter().map(|r| r.plan.len()).max().unwrap_or(4).max(4);
+    println!(
+        "{:<w$}  {:<pw$}  {:<9}  {:<24}  TIME / SLA",
+        "RUN", "PLAN", "MODE", "OUTCOME"
+    );
+    for r in &rows {
+        println!(
+            "{:<w$}  {:<pw$}  {:<9}  {:<24}  {}",
+            r.id, r.plan, r.mode, r.outcome, r.time
+        );
+    }
+    if ids.len() > rows.len() {
+        eprintln!(
+            "({} older runs not shown; --limit N)",
+            ids.len() - rows.len()
+        );
+    }
+    Ok(Exit::Ok)
+}

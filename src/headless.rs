@@ -1,0 +1,316 @@
+//! The face without a screen: the same engine, driven by flags, one line per event.
+//! Gates pass only with `--approve-as`, manual checks only with `--confirm-manual`; a
+//! question nobody can answer stops the run resumable with exit 1. Ctrl-C aborts cleanly.
+
+use std::io::Write;
+
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::cli::HeadlessArgs;
+use crate::engine::describe::describe_stamped;
+use crate::engine::sla::{SlaStatus, clock_text, countdown_text};
+use crate::engine::{Input, Outcome, Waiting};
+use crate::exit::Exit;
+use crate::plan::vars::redact;
+use crate::runner::RunnerMsg;
+use crate::session::Session;
+use crate::timeline::Record;
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub approve_as: Option<String>,
+    pub confirm_manual: bool,
+    pub verbose: bool,
+    pub rerun_interrupted: bool,
+    pub kill_orphans: bool,
+}
+
+impl From<HeadlessArgs> for Options {
+    fn from(a: HeadlessArgs) -> Options {
+        Options {
+            approve_as: a.approve_as,
+            confirm_manual: a.confirm_manual,
+            verbose: a.verbose,
+            ..Options::default()
+        }
+    }
+}
+
+/// `22:41:03 +05:00 SLA 10:00 left  escalation level 2: Engage senior SRE`
+pub fn event_line(r: &Record, sla_ms: u64, secrets: &[String]) -> String {
+    let sla = SlaStatus::new(r.elapsed_ms, sla_ms);
+    let left = if sla_ms == 0 {
+        String::new()
+    } else if sla.breached() {
+        format!("SLA +{} OVER", clock_text(sla.overrun_ms()))
+    } else {
+        format!("SLA {} left", countdown_text(sla.remaining_ms()))
+    };
+    format!(
+        "{} +{} {left:<15} {}",
+        r.time().format("%H:%M:%S"),
+        clock_text(r.elapsed_ms),
+        redact(&describe_stamped(&r.stamped()), secrets)
+    )
+}
+
+/// Command output is untrusted: escape sequences and other control characters are shown
+/// inert, never handed to the terminal.
+pub fn inert(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .filter(|c| *c != '\r' && *c != '\n')
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                char::from_u32(0x2400 + (c as u32 & 0x1f)).unwrap_or('?')
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+struct Printer {
+    last_seq: Option<u64>,
+    /// (step, attempt, next line) of the output being followed.
+    output: Option<(usize, u32, u64)>,
+}
+
+impl Printer {
+    fn events(&mut self, s: &Session) {
+        let sla = s.state.sla_ms();
+        let mut out = std::io::stdout().lock();
+        let after = self.last_seq;
+        for r in s.recent.iter().filter(|r| after.is_none_or(|l| r.seq > l)) {
+            let _ = writeln!(out, "{}", event_line(r, sla, &s.secrets));
+            self.last_seq = Some(r.seq);
+        }
+    }
+
+    /// New output lines: the rest of a step that ended, then what the running one printed.
+    fn output(&mut self, s: &mut Session) {
+        let running = s.state.running();
+        if let Some((step, attempt, _)) = self.output
+            && (running != Some(step) || s.state.steps[step].attempts_used() != attempt)
+        {
+            self.lines(s, true);
+            self.output = None;
+        }
+        if self.output.is_none()
+            && let Some(step) = running
+        {
+            self.output = Some((step, s.state.steps[step].attempts_used(), 0));
+        }
+        self.lines(s, false);
+    }
+
+    /// Prints the followed step's lines not yet printed; the last, possibly unfinished,
+    /// line only once the step has ended.
+    fn lines(&mut self, s: &mut Session, ended: bool) {
+        let Some((step, _, next)) = self.output.as_mut() else {
+            return;
+        };
+        let Some(tail) = s.tail(*step) else { return };
+        let Ok(t) = tail.lock() else { return };
+        let end = if ended {
+            t.total_lines()
+        } else {
+            t.total_lines().saturating_sub(1)
+        };
+        let mut out = std::io::stdout().lock();
+        if *next < t.first_kept() {
+            let _ = writeln!(out, "    | … {} lines not shown", t.first_kept() - *next);
+            *next = t.first_kept();
+        }
+        while *next < end {
+            if let Some(line) = t.line(*next) {
+                let _ = writeln!(out, "    | {}", redact(&inert(line), &s.secrets));
+            }
+            *next += 1;
+        }
+    }
+}
+
+/// What the flags answer to the engine's question, or why nobody can.
+fn answer(
+    waiting: &Waiting,
+    s: &Session,
+    o: &Options,
+    orphan_asked: &mut bool,
+) -> Result<Option<Input>, String> {
+    let key = |i: usize| s.state.steps[i].key.clone();
+    Ok(match waiting {
+        Waiting::Approval(i) | Waiting::PointOfNoReturn(i) => match &o.approve_as {
+            Some(name) if matches!(waiting, Waiting::Approval(_)) => {
+                Some(Input::Approve { by: name.clone() })
+            }
+            Some(name) => Some(Input::ConfirmPointOfNoReturn { by: name.clone() }),
+            None if matches!(waiting, Waiting::Approval(_)) => {
+                return Err(format!(
+                    "{} waits for approval: pass --approve-as NAME",
+                    key(*i)
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "{} is past the point of no return: pass --approve-as NAME to confirm it",
+                    key(*i)
+                ));
+            }
+        },
+        Waiting::Manual(i) if o.confirm_manual => Some(Input::ConfirmManual {
+            by: s.operator.clone(),
+            note: Some("confirmed with --confirm-manual (headless)".into()),
+        }),
+        Waiting::Manual(i) => {
+            return Err(format!(
+                "{} is a manual check: pass --confirm-manual",
+                key(*i)
+            ));
+        }
+        Waiting::Failure(i) => Some(Input::Fail {
+            reason: format!(
+                "{} failed after {} attempt(s) and nobody can decide (headless)",
+                key(*i),
+                s.state.steps[*i].attempts_used()
+            ),
+        }),
+        Waiting::Interrupted(i) if o.rerun_interrupted => Some(Input::Retry {
+            by: s.operator.clone(),
+        }),
+        Waiting::Interrupted(i) => {
+            return Err(format!(
+                "{} was interrupted and its outcome is unknown: check it, then resume with --rerun-interrupted",
+                key(*i)
+            ));
+        }
+        Waiting::Orphan { step, pgid } if !*orphan_asked => {
+            *orphan_asked = true;
+            if o.kill_orphans {
+                println!(
+                    "killing process group {pgid} left running by {}",
+                    key(*step)
+                );
+                Some(Input::KillOrphan)
+            } else {
+                println!(
+                    "waiting for process group {pgid} ({} from before) to end; --kill-orphans kills it instead",
+                    key(*step)
+                );
+                Some(Input::WaitOrphan)
+            }
+        }
+        _ => None,
+    })
+}
+
+/// Drives a started or resumed run to its end (or to a question nobody can answer).
+pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Options) -> Exit {
+    println!("run directory: {}", s.run.path.display());
+    if let Some(n) = s.notice.take() {
+        println!("note: {n}");
+    }
+    let first = s
+        .recent
+        .iter()
+        .rposition(|r| {
+            matches!(
+                r.event,
+                crate::engine::Event::RunStarted(_) | crate::engine::Event::RunResumed { .. }
+            )
+        })
+        .unwrap_or(0);
+    let mut p = Printer {
+        last_seq: first
+            .checked_sub(1)
+            .and_then(|i| s.recent.get(i))
+            .map(|r| r.seq),
+        output: None,
+    };
+    let (mut term, mut int) = match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(t), Ok(i)) => (t, i),
+        _ => return Exit::Internal,
+    };
+    let mut orphan_asked = false;
+    let mut stopping: Option<Exit> = None;
+    loop {
+        if o.verbose {
+            p.output(&mut s);
+        }
+        p.events(&s);
+        if let Some(why) = &s.fatal {
+            eprintln!("rollback: the timeline cannot be written, so the run stopped: {why}");
+            return Exit::Internal;
+        }
+        if let Some(n) = s.notice.take() {
+            eprintln!("rollback: {n}");
+        }
+        let waiting = s.state.waiting();
+        if let Waiting::Finished(outcome) = waiting {
+            if s.busy() == 0 {
+                if o.verbose {
+                    p.output(&mut s);
+                }
+                println!("run directory: {}", s.run.path.display());
+                return stopping.unwrap_or(match outcome {
+                    Outcome::Completed => Exit::Ok,
+                    Outcome::Failed => Exit::Failed,
+                    Outcome::Aborted => Exit::Aborted,
+                });
+            }
+        } else if stopping.is_some() && s.busy() == 0 {
+            println!("run directory: {}", s.run.path.display());
+            println!("the run can be resumed: rollback resume {}", s.run.id);
+            return stopping.unwrap_or(Exit::Failed);
+        } else if stopping.is_none() {
+            match answer(&waiting, &s, &o, &mut orphan_asked) {
+                Ok(Some(input)) => {
+                    let _ = s.handle(input);
+                    continue;
+                }
+                Ok(None) => {}
+                Err(why) => {
+                    eprintln!("rollback: {why}");
+                    let _ = s.handle(Input::Leave {
+                        reason: format!("headless: {why}"),
+                        terminate: false,
+                    });
+                    stopping = Some(Exit::Failed);
+                    continue;
+                }
+            }
+        }
+        let deadline = s.next_deadline_ms().map(|at| {
+            let wait = (at - s.now_ms()).max(0) as u64;
+            tokio::time::Instant::now() + std::time::Duration::from_millis(wait)
+        });
+        let sleep = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        let abort = |s: &mut Session, how: &str| {
+            if s.state.end.is_none() {
+                let by = s.operator.clone();
+                let _ = s.handle(Input::Abort {
+                    by,
+                    reason: format!("interrupted ({how})"),
+                });
+            }
+        };
+        tokio::select! {
+            msg = rx.recv() => match msg {
+                Some(m) => { let _ = s.on_runner(m); }
+                None => return Exit::Internal,
+            },
+            _ = sleep => { let _ = s.handle(Input::Tick); }
+            _ = int.recv() => abort(&mut s, "Ctrl-C"),
+            _ = term.recv() => abort(&mut s, "SIGTERM"),
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The report as JSON: the serde form of [`Report`], a stable shape for tools. Keys are
+//! snake_case and always present (`null` when unknown), times are RFC 3339 UTC with
+//! milliseconds, durations are milliseconds (`*_ms`), elapsed times count from the run's
+//! start. New keys may be added; none are renamed or removed without raising
+//! `report_version`.
+//!
+//! ```text
+//! report_version      1
+//! generated_at        time of rendering (the only value not taken from the records)
+//! run                 run_id, plan, title, level, operation, automation, mode
+//!                     (live|rehearsal|drill), operator, operators[], scenario {id, title}|null,
+//!                     trigger (auto|manual), host, version, plan_sha256, vars[{name, value}]
+//! timing              started_at, ended_at|null, last_record_at, finished, duration_ms,
+//!                     sla_ms, sla (met|missed|open), sla_margin_ms (to spare, or over),
+//!                     sla_breached_at|null, sla_breached_elapsed_ms|null
+//! outcome             status (completed|failed|aborted|not_finished), at, reason, by,
+//!                     after_point_of_no_return
+//! point_of_no_return  steps[], passed, at, elapsed_ms, by, before_step
+//! phases[]            id, title, kind, region, status (pending|running|ok|failed|skipped|
+//!                     interrupted|incomplete), started_at, start_elapsed_ms, ended_at,
+//!                     duration_ms, estimate_ms, point_of_no_return, steps_left_out[], steps[]
+//!   steps[]           key (phase.step), id, title, kind (run|check|approve|manual), status
+//!                     (pending|running|ok|failed|skipped|interrupted), started_at,
+//!                     start_elapsed_ms, ended_at, duration_ms, approved_by, confirmed_by,
+//!                     note, skipped {by, reason}|null, point_of_no_return,
+//!                     point_of_no_return_confirmed_by, attempts[]
+//!     attempts[]      n, started_at, start_elapsed_ms, outcome (ok|failed|timed_out|killed|
+//!                     running|interrupted|unknown), exit_code, signal, duration_ms, lines,
+//!                     bytes, log (relative to the run directory, or null), sha256, error,
+//!                     requested_by
+//! phases_left_out[]   id, title
+//! escalations[]       level, action, reason, at, elapsed_ms, acknowledged_by,
+//!                     acknowledged_at, acknowledged_elapsed_ms
+//! notes[]             kind (note|status_update), by, text, at, elapsed_ms
+//! notifications[]     on, command, ok, exit_code, timed_out, duration_ms, stderr, at,
+//!                     elapsed_ms
+//! interruptions       left[{by, reason, running, at, elapsed_ms}],
+//!                     resumes[{by, host, pid, forced, at, elapsed_ms}],
+//!                     interrupted_steps[{step, attempt, unrecorded_start, at, elapsed_ms,
+//!                     orphan_pgid, orphan_killed}]
+//! follow_ups          counted_from, provisional, groups[{window (immediate|short-term|
+//!                     long-term), opens_at, due_at, items[{title, kind (check|manual), text}]}]
+//! metrics             execution {trigger, finished, outcome, success, duration_ms, sla_ms,
+//!                     within_sla (bool|null while open), attempts, retries}
+//!                     impact {recorded: false, downtime_ms, affected_requests,
+//!                     failed_requests, revenue_impact: all null}
+//!                     quality {tested_beforehand (yes|unknown), steps_selected,
+//!                     steps_automated, steps_manual, automated_pct, steps_ok, steps_skipped,
+//!                     steps_failed, steps_not_done, plan_followed_pct,
+//!                     documentation_accuracy_pct: null}
+//! record              records (count), last_hash
+//! warnings[]          strings
+//! ```
+
+use serde_json::Value;
+
+use super::model::Report;
+
+/// The top-level keys of the JSON form, in the struct's order. (A `serde_json::Value` keeps
+/// keys sorted; serialize the `Report` itself to keep this order in text.)
+pub const TOP_LEVEL_KEYS: [&str; 16] = [
+    "report_version",
+    "generated_at",
+    "run",
+    "timing",
+    "outcome",
+    "point_of_no_return",
+    "phases",
+    "phases_left_out",
+    "escalations",
+    "notes",
+    "notifications",
+    "interruptions",
+    "follow_ups",
+    "metrics",
+    "record",
+    "warnings",
+];
+
+impl Report {
+    /// The report as a JSON value (see the module docs for its shape).
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).expect("a report always serializes: plain data, string keys")
+    }
+}

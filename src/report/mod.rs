@@ -1,0 +1,85 @@
+//! The report of one run (PURE but for `render_run`, which reads the run directory): a
+//! replay of the timeline over the plan copy, turned into data (`model`), markdown and JSON.
+//! Nothing is stored twice: a report can always be rendered again from the same records.
+
+pub mod events;
+pub mod followups;
+pub mod json;
+pub mod markdown;
+mod md;
+pub mod metrics;
+pub mod model;
+pub mod phases;
+mod sections;
+pub mod time;
+
+#[cfg(test)]
+mod testkit;
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+pub use json::TOP_LEVEL_KEYS;
+pub use metrics::{Metrics, metrics};
+pub use model::{Report, RunOutcome, SlaVerdict, build};
+pub use time::Timestamp;
+
+use crate::engine::Event;
+use crate::plan::load::load_bytes;
+use crate::timeline::journal::read_complete;
+use crate::timeline::rundir::{PLAN_COPY, TIMELINE};
+
+/// Reads the run in `dir` (its `plan.yaml` and `timeline.jsonl`) and builds its report.
+/// A damaged chain is an error naming the line; a torn last line (a crash mid-write) and a
+/// plan copy that no longer matches the recorded digest are warnings in the report.
+pub fn render_run(dir: &Path, now_ms: i64) -> Result<Report, String> {
+    let plan_path = dir.join(PLAN_COPY);
+    let plan_bytes = std::fs::read(&plan_path)
+        .map_err(|e| format!("cannot read {}: {e}", plan_path.display()))?;
+    let digest = hex::encode(Sha256::digest(&plan_bytes));
+    let plan = load_bytes(&plan_path.display().to_string(), plan_bytes)
+        .map_err(|e| format!("the run's plan copy does not load:\n{e}"))?
+        .plan;
+
+    let timeline_path = dir.join(TIMELINE);
+    let bytes = std::fs::read(&timeline_path)
+        .map_err(|e| format!("cannot read {}: {e}", timeline_path.display()))?;
+    let (records, complete) = read_complete(&bytes)
+        .map_err(|e| format!("{} is damaged at {e}", timeline_path.display()))?;
+    if !records
+        .iter()
+        .any(|r| matches!(r.event, Event::RunStarted(_)))
+    {
+        return Err(format!(
+            "{} records no run start: there is no run to report",
+            timeline_path.display()
+        ));
+    }
+
+    let mut report = build(&plan, &records, now_ms);
+    if complete < bytes.len() {
+        report.warnings.push(format!(
+            "the timeline ends in an incomplete line ({} bytes, a crash mid-write); \
+             the report covers the {} complete records",
+            bytes.len() - complete,
+            records.len()
+        ));
+    }
+    let recorded = records.iter().rev().find_map(|r| match &r.event {
+        Event::RunResumed { plan_sha256, .. } => Some(plan_sha256),
+        Event::RunStarted(info) => Some(&info.plan_sha256),
+        _ => None,
+    });
+    if let Some(want) = recorded
+        && *want != digest
+    {
+        report.warnings.push(format!(
+            "{PLAN_COPY} (sha256 {digest}) is not the plan recorded for this run \
+             (sha256 {want}): steps may be misdescribed"
+        ));
+    }
+    Ok(report)
+}

@@ -1,0 +1,380 @@
+//! The report of one run as data: a pure function of the plan it ran and its timeline's
+//! records (`build`), replayed through the engine's own fold so that the report and the
+//! cockpit can never disagree about what happened. Rendering lives in `markdown` and `json`.
+
+use serde::{Deserialize, Serialize};
+
+use super::events::{self, Escalation, Interruptions, NoteEntry, Notification};
+use super::followups::{self, FollowUps};
+use super::metrics::{Metrics, metrics_of};
+use super::phases::{self, PhaseRef, PhaseReport};
+use super::time::{Timestamp, between};
+use crate::engine::state::End;
+use crate::engine::{Event, Mode, Outcome, RunState, Trigger};
+use crate::plan::{Automation, Operation, Plan};
+use crate::timeline::{Record, replay};
+
+/// The shape version of the JSON form; raised only if a key is renamed or removed.
+pub const REPORT_VERSION: u32 = 1;
+
+/// Everything a report says about one run. See [`super::json`] for the JSON shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub report_version: u32,
+    pub generated_at: Timestamp,
+    pub run: RunSection,
+    pub timing: Timing,
+    pub outcome: OutcomeSection,
+    pub point_of_no_return: PointOfNoReturn,
+    /// Phases with at least one step in this run, in plan order.
+    pub phases: Vec<PhaseReport>,
+    /// Phases the scenario left out entirely.
+    pub phases_left_out: Vec<PhaseRef>,
+    pub escalations: Vec<Escalation>,
+    /// Notes and status updates, in order.
+    pub notes: Vec<NoteEntry>,
+    pub notifications: Vec<Notification>,
+    pub interruptions: Interruptions,
+    pub follow_ups: FollowUps,
+    pub metrics: Metrics,
+    pub record: RecordInfo,
+    /// Problems with the run directory that do not stop the report (torn tail, plan changed).
+    pub warnings: Vec<String>,
+}
+
+/// Who ran what, how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSection {
+    pub run_id: Option<String>,
+    pub plan: String,
+    pub title: String,
+    pub level: u8,
+    pub operation: Operation,
+    pub automation: Automation,
+    pub mode: Mode,
+    /// Who started the run.
+    pub operator: String,
+    /// The run's operator first, then every other operator named on a record.
+    pub operators: Vec<String>,
+    pub scenario: Option<ScenarioRef>,
+    pub trigger: Trigger,
+    pub host: Option<String>,
+    /// `rollback` version that started the run.
+    pub version: Option<String>,
+    pub plan_sha256: Option<String>,
+    /// Variable values as recorded (secrets already redacted).
+    pub vars: Vec<Var>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioRef {
+    pub id: String,
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Var {
+    pub name: String,
+    pub value: String,
+}
+
+/// How the run's duration compares with its SLA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlaVerdict {
+    /// Finished inside the SLA.
+    Met,
+    /// Took (or, unfinished, has already taken) longer than the SLA.
+    Missed,
+    /// Not finished and still inside the SLA at its last record.
+    Open,
+}
+
+impl SlaVerdict {
+    /// At exactly the SLA the run is over it, as the engine's breach rule has it.
+    pub fn of(duration_ms: u64, sla_ms: u64, finished: bool) -> SlaVerdict {
+        match (duration_ms >= sla_ms, finished) {
+            (true, _) => SlaVerdict::Missed,
+            (false, true) => SlaVerdict::Met,
+            (false, false) => SlaVerdict::Open,
+        }
+    }
+}
+
+/// When the run started and ended, against its SLA.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timing {
+    pub started_at: Timestamp,
+    /// Set once the run completed, failed or was aborted.
+    pub ended_at: Option<Timestamp>,
+    pub last_record_at: Timestamp,
+    pub finished: bool,
+    /// Start to end; for an unfinished run, start to the last record.
+    pub duration_ms: u64,
+    pub sla_ms: u64,
+    pub sla: SlaVerdict,
+    /// Time to spare (met, open) or over the SLA (missed).
+    pub sla_margin_ms: u64,
+    /// When the breach was recorded, if it was.
+    pub sla_breached_at: Option<Timestamp>,
+    pub sla_breached_elapsed_ms: Option<u64>,
+}
+
+/// How the run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOutcome {
+    Completed,
+    Failed,
+    Aborted,
+    NotFinished,
+}
+
+impl RunOutcome {
+    pub fn word(self) -> &'static str {
+        match self {
+            RunOutcome::Completed => "completed",
+            RunOutcome::Failed => "failed",
+            RunOutcome::Aborted => "aborted",
+            RunOutcome::NotFinished => "not finished",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeSection {
+    pub status: RunOutcome,
+    pub at: Option<Timestamp>,
+    /// Why it failed or was aborted; for an unfinished run, what its last record says.
+    pub reason: Option<String>,
+    /// Who aborted it.
+    pub by: Option<String>,
+    pub after_point_of_no_return: bool,
+}
+
+/// The first point of no return this run passed (a step-level one may follow; each step
+/// says who confirmed it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointOfNoReturn {
+    /// Steps of this run that need the confirmation, in order.
+    pub steps: Vec<String>,
+    pub passed: bool,
+    pub at: Option<Timestamp>,
+    pub elapsed_ms: Option<u64>,
+    pub by: Option<String>,
+    pub before_step: Option<String>,
+}
+
+/// The record the report was built from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordInfo {
+    pub records: usize,
+    /// Hash of the last record: names exactly which timeline this report describes.
+    pub last_hash: Option<String>,
+}
+
+/// Builds the report of the run `records` describe, over the plan it ran with. `now_ms`
+/// is only the time of generation; everything else comes from the records.
+pub fn build(plan: &Plan, records: &[Record], now_ms: i64) -> Report {
+    let state = replay(plan, records);
+    let start = if state.info.is_some() {
+        state.started_ms
+    } else {
+        records.first().map_or(now_ms, |r| r.ts_ms)
+    };
+    let last = records.last().map_or(start, |r| r.ts_ms);
+    let timing = timing(&state, records, start, last);
+    let counted_from = timing.ended_at.unwrap_or(timing.last_record_at);
+    Report {
+        report_version: REPORT_VERSION,
+        generated_at: Timestamp(now_ms),
+        run: run_section(plan, &state, records),
+        outcome: outcome(&state, records),
+        point_of_no_return: point_of_no_return(&state, start),
+        phases: phases::phases(plan, &state, records, start),
+        phases_left_out: phases::left_out(plan, &state),
+        escalations: events::escalations(records, start),
+        notes: events::notes(records, start),
+        notifications: events::notifications(records, start),
+        interruptions: events::interruptions(records, start),
+        follow_ups: followups::follow_ups(plan, counted_from, timing.finished),
+        metrics: metrics_of(&state, run_mode(&state, records), &timing),
+        record: RecordInfo {
+            records: records.len(),
+            last_hash: records.last().map(|r| r.hash.clone()),
+        },
+        warnings: Vec::new(),
+        timing,
+    }
+}
+
+fn run_section(plan: &Plan, state: &RunState, records: &[Record]) -> RunSection {
+    let info = state.info.as_ref();
+    let operator = Some(state.operator.clone())
+        .filter(|o| info.is_some() && !o.is_empty())
+        .or_else(|| records.first().map(|r| r.operator.clone()))
+        .unwrap_or_else(|| "unknown".into());
+    let mut operators = vec![operator.clone()];
+    for r in records {
+        if !r.operator.is_empty() && !operators.contains(&r.operator) {
+            operators.push(r.operator.clone());
+        }
+    }
+    let scenario = info.and_then(|i| i.scenario.clone()).map(|id| ScenarioRef {
+        title: plan.scenarios.get(&id).and_then(|s| s.title.clone()),
+        id,
+    });
+    RunSection {
+        run_id: info.map(|i| i.run_id.clone()),
+        plan: info.map_or_else(|| plan.plan.value.clone(), |i| i.plan.clone()),
+        title: info.map_or_else(|| plan.title.value.clone(), |i| i.title.clone()),
+        level: info.map_or(*plan.level, |i| i.level),
+        operation: *plan.operation,
+        automation: *plan.automation,
+        mode: run_mode(state, records),
+        operator,
+        operators,
+        scenario,
+        trigger: info.map(|i| i.trigger).unwrap_or_default(),
+        host: info.map(|i| i.host.clone()),
+        version: info.map(|i| i.version.clone()),
+        plan_sha256: info.map(|i| i.plan_sha256.clone()),
+        vars: info
+            .map(|i| {
+                i.vars
+                    .iter()
+                    .map(|(name, value)| Var {
+                        name: name.clone(),
+                        value: value.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// The mode the run was started in (each record carries one; they do not change).
+pub(crate) fn run_mode(state: &RunState, records: &[Record]) -> Mode {
+    records
+        .iter()
+        .find(|r| matches!(r.event, Event::RunStarted(_)))
+        .map_or(state.mode, |r| r.mode)
+}
+
+fn timing(state: &RunState, records: &[Record], start: i64, last: i64) -> Timing {
+    let ended = state.end.as_ref().map(|e| e.at_ms);
+    let duration_ms = between(start, ended.unwrap_or(last));
+    let sla_ms = state.sla_ms();
+    let sla = SlaVerdict::of(duration_ms, sla_ms, ended.is_some());
+    let breach = records.iter().find_map(|r| match r.event {
+        Event::SlaBreached { .. } => Some(r.ts_ms),
+        _ => None,
+    });
+    Timing {
+        started_at: Timestamp(start),
+        ended_at: ended.map(Timestamp),
+        last_record_at: Timestamp(last),
+        finished: ended.is_some(),
+        duration_ms,
+        sla_ms,
+        sla,
+        sla_margin_ms: duration_ms.abs_diff(sla_ms),
+        sla_breached_at: breach.map(Timestamp),
+        sla_breached_elapsed_ms: breach.map(|t| between(start, t)),
+    }
+}
+
+impl Timing {
+    /// `04:12 of 15:00: met (10:48 to spare)`, in the cockpit's clock style.
+    pub fn sla_text(&self) -> String {
+        use crate::engine::sla::clock_text;
+        let (d, sla, margin) = (
+            clock_text(self.duration_ms),
+            clock_text(self.sla_ms),
+            clock_text(self.sla_margin_ms),
+        );
+        match (self.finished, self.sla) {
+            (true, SlaVerdict::Missed) => format!("{d} of {sla}: missed by {margin}"),
+            (true, _) => format!("{d} of {sla}: met ({margin} to spare)"),
+            (false, SlaVerdict::Missed) => {
+                format!("in progress/interrupted: {d} so far of {sla}, already missed by {margin}")
+            }
+            (false, _) => format!(
+                "in progress/interrupted: {d} so far of {sla} at the last record ({margin} left then)"
+            ),
+        }
+    }
+}
+
+fn outcome(state: &RunState, records: &[Record]) -> OutcomeSection {
+    let after_ponr = records.iter().any(|r| {
+        matches!(
+            r.event,
+            Event::RunAborted {
+                after_point_of_no_return: true,
+                ..
+            }
+        )
+    });
+    match &state.end {
+        Some(End {
+            outcome,
+            at_ms,
+            reason,
+            by,
+        }) => OutcomeSection {
+            status: match outcome {
+                Outcome::Completed => RunOutcome::Completed,
+                Outcome::Failed => RunOutcome::Failed,
+                Outcome::Aborted => RunOutcome::Aborted,
+            },
+            at: Some(Timestamp(*at_ms)),
+            reason: reason.clone(),
+            by: by.clone(),
+            after_point_of_no_return: after_ponr,
+        },
+        None => OutcomeSection {
+            status: RunOutcome::NotFinished,
+            at: None,
+            reason: Some(unfinished_reason(records)),
+            by: None,
+            after_point_of_no_return: false,
+        },
+    }
+}
+
+/// What an unfinished run's last record says about why it stopped.
+fn unfinished_reason(records: &[Record]) -> String {
+    match records.last().map(|r| &r.event) {
+        Some(Event::OperatorLeft {
+            reason,
+            running: Some(step),
+        }) => format!("operator left ({reason}) with {step} running; resumable"),
+        Some(Event::OperatorLeft { reason, .. }) => {
+            format!("operator left ({reason}); resumable")
+        }
+        Some(e) => format!(
+            "in progress or interrupted; last record: {}",
+            crate::engine::describe::describe(e)
+        ),
+        None => "the run never started".into(),
+    }
+}
+
+fn point_of_no_return(state: &RunState, start: i64) -> PointOfNoReturn {
+    let steps = state
+        .steps
+        .iter()
+        .filter(|s| s.selected && s.point_of_no_return)
+        .map(|s| s.key.clone())
+        .collect();
+    let passed = state.ponr_passed.as_ref();
+    PointOfNoReturn {
+        steps,
+        passed: passed.is_some(),
+        at: passed.map(|(_, _, t)| Timestamp(*t)),
+        elapsed_ms: passed.map(|(_, _, t)| between(start, *t)),
+        by: passed.map(|(_, by, _)| by.clone()),
+        before_step: passed.map(|(step, _, _)| step.clone()),
+    }
+}

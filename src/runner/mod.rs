@@ -1,0 +1,286 @@
+//! EDGE: the child processes of a run. Each step command runs in its own process group with its
+//! output going straight to its log file; the runner tails the log into the step's
+//! `OutputTail`, kills whole groups (SIGTERM, grace, SIGKILL), and always reports completion,
+//! after a kill or a failed start too. Drill simulations, notifiers and the orphans of a killed
+//! run are handled here as well. Everything it learns goes back as a `RunnerMsg`.
+
+mod group;
+mod log;
+pub mod notify;
+pub mod orphan;
+pub mod process;
+pub mod simulate;
+pub mod tail;
+mod watch;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::time::Instant;
+
+use crate::engine::{ExitReport, Input, StepOutcome};
+use log::{LogReader, Pinger};
+pub use notify::Notification;
+pub use process::CommandSpec;
+pub use simulate::SimSpec;
+pub use tail::OutputTail;
+use watch::{Leader, Watch};
+
+/// What the runner tells the shell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunnerMsg {
+    /// A result for the engine: `Exited`, `NotifyDone`, `OrphanGone`.
+    Input(Input),
+    /// Step `step` has new output in its tail; at most one per 50 ms per step.
+    Output { step: usize },
+}
+
+/// Default time between SIGTERM and SIGKILL.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+
+/// Starts and kills the run's processes. Use it inside a tokio runtime: it spawns tasks.
+pub struct Runner {
+    tx: UnboundedSender<RunnerMsg>,
+    grace: Duration,
+    notify_timeout: Duration,
+    kills: HashMap<usize, tokio::sync::watch::Sender<bool>>,
+    running: Arc<AtomicUsize>,
+}
+
+impl Runner {
+    pub fn new(tx: UnboundedSender<RunnerMsg>) -> Runner {
+        Runner {
+            tx,
+            grace: DEFAULT_GRACE,
+            notify_timeout: notify::DEFAULT_TIMEOUT,
+            kills: HashMap::new(),
+            running: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Time between SIGTERM and SIGKILL when a group is killed.
+    pub fn with_grace(mut self, grace: Duration) -> Runner {
+        self.grace = grace;
+        self
+    }
+
+    /// How long a notifier may run before its group is killed.
+    pub fn with_notify_timeout(mut self, timeout: Duration) -> Runner {
+        self.notify_timeout = timeout;
+        self
+    }
+
+    /// Spawns now and returns `(pid, pgid)`; a task then tails the log and reports
+    /// `Input::Exited`. On `Err` ("cannot start: ...") nothing started and nothing will be
+    /// reported: the caller records the attempt as spawned without a pid and as `Failed` with
+    /// that error, zero counts and the empty log's digest (the log exists unless creating it
+    /// was what failed).
+    pub fn spawn(
+        &mut self,
+        step: usize,
+        spec: CommandSpec,
+        tail: Arc<Mutex<OutputTail>>,
+    ) -> Result<(u32, i32), String> {
+        let started = Instant::now();
+        let begun = process::create_log(&spec.log_path)
+            .map_err(|e| format!("cannot start: creating {}: {e}", spec.log_path.display()))
+            .and_then(|log| {
+                let reader = self.reader(step, &spec.log_path, tail)?;
+                let (child, pid) = process::start(&spec, log)
+                    .map_err(|e| format!("cannot start: {e} (in {})", spec.workdir.display()))?;
+                Ok((reader, child, pid))
+            });
+        match begun {
+            Ok((reader, child, pid)) => {
+                let pgid = pid as i32;
+                let leader = Leader::Process { child, pgid };
+                self.launch(step, spec.attempt, leader, reader, started, spec.timeout);
+                Ok((pid, pgid))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Plays a drill simulation; reports `Input::Exited` like a command (also when its log
+    /// cannot be created: then `Failed` with "cannot start: ...").
+    pub fn simulate(&mut self, step: usize, spec: SimSpec, tail: Arc<Mutex<OutputTail>>) {
+        let started = Instant::now();
+        let begun = process::create_log(&spec.log_path)
+            .map_err(|e| format!("cannot start: creating {}: {e}", spec.log_path.display()))
+            .and_then(|log| Ok((self.reader(step, &spec.log_path, tail)?, log)));
+        let attempt = spec.attempt;
+        match begun {
+            Ok((reader, log)) => {
+                let leader = Leader::Sim(simulate::start(spec, log));
+                self.launch(step, attempt, leader, reader, started, None);
+            }
+            Err(error) => Reporter::new(self, step, attempt, false).failed(error),
+        }
+    }
+
+    /// Asks for step `step` to be killed; its `Exited` report (outcome `Killed`) follows.
+    pub fn kill(&mut self, step: usize) {
+        if let Some(kill) = self.kills.get(&step) {
+            let _ = kill.send(true);
+        }
+    }
+
+    /// Runs a notify command in the background; reports `Input::NotifyDone`.
+    pub fn notify(
+        &self,
+        on: String,
+        command: String,
+        payload: serde_json::Value,
+        env: Vec<(String, String)>,
+        workdir: PathBuf,
+    ) {
+        let n = Notification {
+            on,
+            command,
+            payload,
+            env,
+            workdir,
+        };
+        let (tx, timeout, grace) = (self.tx.clone(), self.notify_timeout, self.grace);
+        tokio::spawn(async move {
+            let _ = tx.send(RunnerMsg::Input(n.run(timeout, grace).await));
+        });
+    }
+
+    /// Kills an orphaned group (`Effect::KillGroup`); reports `OrphanGone { killed: true }`.
+    pub fn kill_orphan(&self, step: usize, pgid: i32) {
+        let (tx, grace) = (self.tx.clone(), self.grace);
+        tokio::spawn(async move {
+            orphan::kill_group(pgid, grace).await;
+            let killed = true;
+            let _ = tx.send(RunnerMsg::Input(Input::OrphanGone { step, pgid, killed }));
+        });
+    }
+
+    /// Waits for an orphaned group to end (`Effect::WatchGroup`); reports `OrphanGone`.
+    pub fn watch_orphan(&self, step: usize, pgid: i32) {
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            orphan::wait_group_gone(pgid).await;
+            let killed = false;
+            let _ = tx.send(RunnerMsg::Input(Input::OrphanGone { step, pgid, killed }));
+        });
+    }
+
+    /// Commands and simulations started and not yet reported.
+    pub fn running(&self) -> usize {
+        self.running.load(Ordering::SeqCst)
+    }
+
+    fn reader(
+        &self,
+        step: usize,
+        path: &std::path::Path,
+        tail: Arc<Mutex<OutputTail>>,
+    ) -> Result<LogReader, String> {
+        let ping = Pinger::new(self.tx.clone(), step);
+        LogReader::open(path, tail, ping)
+            .map_err(|e| format!("cannot start: reading {}: {e}", path.display()))
+    }
+
+    fn launch(
+        &mut self,
+        step: usize,
+        attempt: u32,
+        leader: Leader,
+        log: LogReader,
+        started: Instant,
+        timeout: Option<Duration>,
+    ) {
+        let (kill_tx, kill) = tokio::sync::watch::channel(false);
+        self.kills.retain(|_, k| !k.is_closed());
+        self.kills.insert(step, kill_tx);
+        let w = Watch {
+            log,
+            started,
+            timeout,
+            grace: self.grace,
+            kill,
+        };
+        let reporter = Reporter::new(self, step, attempt, true);
+        tokio::spawn(async move {
+            let report = watch::watch(leader, w).await;
+            reporter.send(report);
+        });
+    }
+}
+
+/// Sends a step's `Exited` exactly once: also if its task panicked or was dropped.
+struct Reporter {
+    tx: UnboundedSender<RunnerMsg>,
+    running: Arc<AtomicUsize>,
+    step: usize,
+    attempt: u32,
+    /// Counted in `running` until delivered.
+    counted: bool,
+    sent: bool,
+}
+
+impl Reporter {
+    fn new(runner: &Runner, step: usize, attempt: u32, counted: bool) -> Reporter {
+        if counted {
+            runner.running.fetch_add(1, Ordering::SeqCst);
+        }
+        Reporter {
+            tx: runner.tx.clone(),
+            running: runner.running.clone(),
+            step,
+            attempt,
+            counted,
+            sent: false,
+        }
+    }
+
+    fn send(mut self, report: ExitReport) {
+        self.deliver(report);
+    }
+
+    /// The report of an attempt that never started.
+    fn failed(mut self, error: String) {
+        self.deliver(failure(error));
+    }
+
+    fn deliver(&mut self, report: ExitReport) {
+        self.sent = true;
+        // Decrement first: whoever receives `Exited` sees the runner no longer running it.
+        if self.counted {
+            self.running.fetch_sub(1, Ordering::SeqCst);
+        }
+        let (step, attempt) = (self.step, self.attempt);
+        let _ = self.tx.send(RunnerMsg::Input(Input::Exited {
+            step,
+            attempt,
+            report,
+        }));
+    }
+}
+
+impl Drop for Reporter {
+    fn drop(&mut self) {
+        if !self.sent {
+            self.deliver(failure("the runner task ended unexpectedly".into()));
+        }
+    }
+}
+
+fn failure(error: String) -> ExitReport {
+    ExitReport {
+        outcome: StepOutcome::Failed,
+        exit_code: None,
+        signal: None,
+        duration_ms: 0,
+        lines: 0,
+        bytes: 0,
+        sha256: log::empty_sha256(),
+        error: Some(error),
+    }
+}

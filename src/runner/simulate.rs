@@ -1,0 +1,70 @@
+//! Drill mode: a step's `simulate` block played instead of its command. Its lines are written to
+//! the attempt's log, paced evenly over `duration / speed`, then it "exits" with `exit`; the log
+//! is tailed, hashed and reported exactly like a real command's, so drills and runs look alike.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, sleep_until};
+
+/// The line a `--fail` drill adds before failing.
+pub const FAIL_LINE: &str = "simulated failure (--fail)";
+
+/// One attempt of one simulated step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimSpec {
+    pub key: String,
+    pub attempt: u32,
+    pub lines: Vec<String>,
+    pub duration: Duration,
+    pub exit: i32,
+    /// `--fail`: append `FAIL_LINE` and exit 1 whatever `exit` says.
+    pub fail: bool,
+    /// How many times faster than written (at least 1).
+    pub speed: f64,
+    /// Absolute; created here, and it must not exist yet.
+    pub log_path: PathBuf,
+}
+
+impl SimSpec {
+    /// The real time the simulation takes.
+    pub fn scaled(&self) -> Duration {
+        let speed = if self.speed.is_nan() {
+            1.0
+        } else {
+            self.speed.max(1.0)
+        };
+        Duration::try_from_secs_f64(self.duration.as_secs_f64() / speed).unwrap_or_default()
+    }
+}
+
+/// Starts writing the simulation into `log`; the task's result is the exit code.
+pub(crate) fn start(spec: SimSpec, log: File) -> JoinHandle<Result<i32, String>> {
+    tokio::spawn(play(spec, log))
+}
+
+async fn play(spec: SimSpec, mut log: File) -> Result<i32, String> {
+    let total = spec.scaled();
+    let start = Instant::now();
+    let n = spec.lines.len().max(1) as f64;
+    let mut write = |text: &str| {
+        let mut line = Vec::with_capacity(text.len() + 1);
+        line.extend_from_slice(text.as_bytes());
+        line.push(b'\n');
+        log.write_all(&line)
+            .map_err(|e| format!("writing the simulated output: {e}"))
+    };
+    for (i, text) in spec.lines.iter().enumerate() {
+        sleep_until(start + total.mul_f64(i as f64 / n)).await;
+        write(text)?;
+    }
+    sleep_until(start + total).await;
+    if spec.fail {
+        write(FAIL_LINE)?;
+        return Ok(1);
+    }
+    Ok(spec.exit)
+}

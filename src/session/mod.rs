@@ -1,0 +1,257 @@
+//! The async shell around the pure engine: one run, its journal and its runner. Every
+//! input goes through `handle`: the engine decides, each event is appended and synced,
+//! then applied to the state, and only then are effects carried out. The faces (TUI,
+//! headless) own the event loop and call `handle`; they hold no rollback logic.
+
+mod resume;
+mod spec;
+mod start;
+
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::engine::{Clock, Effect, Input, Mode, RunState, decide};
+use crate::plan::Plan;
+use crate::plan::vars::Values;
+use crate::runner::{OutputTail, Runner, RunnerMsg};
+use crate::timeline::{Journal, Record, RunDir};
+
+pub use resume::{ResumeError, ResumeOptions, resume};
+pub use start::{StartOptions, run_info, start};
+
+/// How many recent records a face can show without reading the file.
+const RECENT: usize = 200;
+
+/// Drill settings: how fast simulations play and which steps fail on purpose.
+#[derive(Debug, Clone, Default)]
+pub struct DrillOptions {
+    pub speed: f64,
+    /// `phase.step` or a step id, and how many attempts of it fail.
+    pub fail: Vec<(String, u32)>,
+}
+
+/// The timeline can no longer be written: the run must stop (fail-stop).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fatal(pub String);
+
+impl std::fmt::Display for Fatal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+pub struct Session {
+    pub plan: Arc<Plan>,
+    /// Commands run relative to the directory the plan was loaded from.
+    pub plan_dir: PathBuf,
+    pub run: RunDir,
+    pub state: RunState,
+    pub operator: String,
+    pub mode: Mode,
+    pub vars: Values,
+    pub secrets: Vec<String>,
+    /// Recent records, oldest first, for display.
+    pub recent: VecDeque<Record>,
+    /// Why the last input was refused, for the face to show.
+    pub notice: Option<String>,
+    /// Set once the journal failed; nothing more is recorded or started.
+    pub fatal: Option<String>,
+    drill: DrillOptions,
+    journal: Journal,
+    clock: Arc<dyn Clock>,
+    runner: Runner,
+    tails: HashMap<usize, Arc<Mutex<OutputTail>>>,
+}
+
+impl Session {
+    fn new(parts: start::Parts, journal: Journal, runner: Runner, records: Vec<Record>) -> Session {
+        let secrets = crate::plan::vars::secrets(&parts.plan, &parts.vars);
+        let mut recent: VecDeque<Record> = records.into_iter().collect();
+        while recent.len() > RECENT {
+            recent.pop_front();
+        }
+        Session {
+            plan: parts.plan,
+            plan_dir: parts.plan_dir,
+            run: parts.run,
+            state: parts.state,
+            operator: parts.operator,
+            mode: parts.mode,
+            secrets,
+            vars: parts.vars,
+            recent,
+            notice: None,
+            fatal: None,
+            drill: parts.drill,
+            journal,
+            clock: parts.clock,
+            runner,
+            tails: HashMap::new(),
+        }
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Decides, records and carries out one input, and everything it leads to at once
+    /// (a spawn is answered before any other input is taken).
+    pub fn handle(&mut self, input: Input) -> Result<(), Fatal> {
+        let mut queue = VecDeque::from([input]);
+        while let Some(input) = queue.pop_front() {
+            if let Some(why) = &self.fatal {
+                return Err(Fatal(why.clone()));
+            }
+            let now = self.clock.now_ms();
+            let d = decide(&self.plan, &self.state, input, now, &self.operator);
+            if let Some(why) = d.refused {
+                self.notice = Some(why);
+                continue;
+            }
+            for event in d.events {
+                let elapsed = if self.state.info.is_some() {
+                    self.state.elapsed_ms(now)
+                } else {
+                    0
+                };
+                let starts = unrecorded_start(&self.state, &event);
+                match self
+                    .journal
+                    .append(now, elapsed, self.mode, &self.operator, event)
+                {
+                    Ok(record) => {
+                        self.state.apply(&record.stamped());
+                        self.recent.push_back(record);
+                        if self.recent.len() > RECENT {
+                            self.recent.pop_front();
+                        }
+                    }
+                    Err(e) => {
+                        // Nothing that was not recorded may happen: no effect runs, and a
+                        // command whose start could not be recorded is stopped at once.
+                        if let Some(i) = starts {
+                            self.runner.kill(i);
+                        }
+                        self.fatal = Some(e.0.clone());
+                        return Err(Fatal(e.0));
+                    }
+                }
+            }
+            for effect in d.effects {
+                queue.extend(self.execute(effect));
+            }
+        }
+        Ok(())
+    }
+
+    /// A message from the runner.
+    pub fn on_runner(&mut self, msg: RunnerMsg) -> Result<(), Fatal> {
+        match msg {
+            RunnerMsg::Input(input) => self.handle(input),
+            RunnerMsg::Output { .. } => Ok(()),
+        }
+    }
+
+    fn execute(&mut self, effect: Effect) -> Vec<Input> {
+        match effect {
+            Effect::Spawn { step, attempt } => self.spawn(step, attempt),
+            Effect::Kill { step } => {
+                self.runner.kill(step);
+                Vec::new()
+            }
+            Effect::KillGroup { step, pgid } => {
+                self.runner.kill_orphan(step, pgid);
+                Vec::new()
+            }
+            Effect::WatchGroup { step, pgid } => {
+                self.runner.watch_orphan(step, pgid);
+                Vec::new()
+            }
+            Effect::Notify {
+                on,
+                command,
+                payload,
+            } => {
+                let env = self.notify_env(on, &payload);
+                self.runner
+                    .notify(on.to_string(), command, payload, env, self.plan_dir.clone());
+                Vec::new()
+            }
+        }
+    }
+
+    /// The output of a step's latest attempt: live while it runs, read back from its log
+    /// otherwise.
+    pub fn tail(&mut self, step: usize) -> Option<Arc<Mutex<OutputTail>>> {
+        if let Some(t) = self.tails.get(&step) {
+            return Some(t.clone());
+        }
+        let attempt = self.state.steps.get(step)?.last_attempt()?;
+        let tail = Arc::new(Mutex::new(OutputTail::default()));
+        if let Ok(bytes) = read_end(&self.run.path.join(&attempt.log), 1 << 20)
+            && let Ok(mut t) = tail.lock()
+        {
+            t.push(&bytes);
+        }
+        self.tails.insert(step, tail.clone());
+        Some(tail)
+    }
+
+    /// Commands and notifiers still running.
+    pub fn busy(&self) -> usize {
+        self.runner.running()
+    }
+
+    /// When the engine next needs a tick: a retry falling due, the next escalation rung,
+    /// the SLA running out.
+    pub fn next_deadline_ms(&self) -> Option<i64> {
+        let st = &self.state;
+        if st.info.is_none() || st.end.is_some() {
+            return None;
+        }
+        let start = st.started_ms;
+        let mut at: Vec<i64> = Vec::new();
+        if let Some((_, due)) = st.retry_due {
+            at.push(start + due as i64);
+        }
+        if let Some(r) = self.plan.ladder().iter().find(|r| *r.level > st.escalation) {
+            at.push(start + r.after.as_millis() as i64);
+        }
+        if !st.sla_breached {
+            at.push(start + st.sla_ms() as i64);
+        }
+        at.into_iter().min()
+    }
+}
+
+fn unrecorded_start(state: &RunState, event: &crate::engine::Event) -> Option<usize> {
+    match event {
+        crate::engine::Event::StepStarted { step, .. } => state.step_index(step),
+        _ => None,
+    }
+}
+
+/// The last `max` bytes of a file.
+fn read_end(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path)?;
+    let len = f.metadata()?.len();
+    f.seek(SeekFrom::Start(len.saturating_sub(max)))?;
+    let mut out = Vec::new();
+    f.read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// A new run's or a resumed run's session and the runner's message channel.
+pub type Opened = (Session, UnboundedReceiver<RunnerMsg>);
+
+/// This machine's name, for the record.
+pub fn hostname() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "unknown host".into())
+}

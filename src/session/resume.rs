@@ -1,0 +1,227 @@
+//! Resuming a run whose process ended (quit, crash, kill -9): replay the timeline, refuse
+//! a changed plan unless forced, mark unfinished steps interrupted, find commands still
+//! running from before, and go on. The SLA clock keeps the original start.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::start::{Parts, runner, sha256_hex};
+use super::{DrillOptions, Fatal, Opened, Session};
+use crate::engine::{Clock, Event, Input, Outcome, Status};
+use crate::plan::load::load_bytes;
+use crate::plan::vars::{REDACTED, Values};
+use crate::runner::orphan;
+use crate::timeline::journal::OpenError;
+use crate::timeline::rundir::{self, PLAN_COPY, TIMELINE};
+use crate::timeline::{Journal, replay};
+
+#[derive(Debug, Clone, Default)]
+pub struct ResumeOptions {
+    pub operator: String,
+    /// Resume even though the plan file changed since the run started (recorded).
+    pub force: bool,
+    /// Values given again (secrets are never recorded, so they must be).
+    pub vars: Vec<(String, String)>,
+    pub drill: DrillOptions,
+    pub grace: Option<Duration>,
+}
+
+/// Why a run cannot be resumed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResumeError {
+    /// Another process has the run open.
+    Held(String),
+    Damaged(String),
+    PlanChanged {
+        recorded: String,
+        now: String,
+    },
+    Ended(Outcome),
+    MissingSecrets(Vec<String>),
+    Other(String),
+}
+
+impl std::fmt::Display for ResumeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResumeError::Held(h) => write!(f, "the run is open in another rollback: {h}"),
+            ResumeError::Damaged(e) => write!(f, "the timeline cannot be trusted: {e}"),
+            ResumeError::PlanChanged { recorded, now } => write!(
+                f,
+                "plan.yaml in the run directory changed since the run started (sha256 {}… then, {}… now); \
+                 pass --force to resume with it anyway (recorded)",
+                &recorded[..12.min(recorded.len())],
+                &now[..12.min(now.len())]
+            ),
+            ResumeError::Ended(o) => {
+                write!(f, "the run has already {}; see `rollback report`", o.word())
+            }
+            ResumeError::MissingSecrets(names) => write!(
+                f,
+                "secret values are never recorded; give them again: {}",
+                names
+                    .iter()
+                    .map(|n| format!("--var {n}=..."))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            ResumeError::Other(e) => f.write_str(e),
+        }
+    }
+}
+
+/// Reopens the run in `dir` and records `run_resumed`.
+pub fn resume(
+    dir: &Path,
+    opts: ResumeOptions,
+    clock: Arc<dyn Clock>,
+) -> Result<Opened, ResumeError> {
+    let now = chrono::DateTime::from_timestamp_millis(clock.now_ms()).unwrap_or_default();
+    let run = rundir::open(dir, &rundir::holder_text(&opts.operator, now))
+        .map_err(|h| ResumeError::Held(h.holder))?;
+    let opened = Journal::open(&dir.join(TIMELINE)).map_err(|e| match e {
+        OpenError::Corrupt(c) => ResumeError::Damaged(c.to_string()),
+        OpenError::Io(e) => ResumeError::Other(format!("cannot read the timeline: {e}")),
+    })?;
+    let info = opened
+        .records
+        .iter()
+        .find_map(|r| match &r.event {
+            Event::RunStarted(i) => Some(i.clone()),
+            _ => None,
+        })
+        .ok_or_else(|| ResumeError::Damaged("no run_started record".into()))?;
+    let bytes = std::fs::read(dir.join(PLAN_COPY))
+        .map_err(|e| ResumeError::Other(format!("cannot read {PLAN_COPY}: {e}")))?;
+    let sha = sha256_hex(&bytes);
+    let changed = sha != info.plan_sha256;
+    if changed && !opts.force {
+        return Err(ResumeError::PlanChanged {
+            recorded: info.plan_sha256.clone(),
+            now: sha,
+        });
+    }
+    let shown = dir.join(PLAN_COPY).display().to_string();
+    let loaded = load_bytes(&shown, bytes).map_err(|e| ResumeError::Other(e.to_string()))?;
+    let plan = Arc::new(loaded.plan);
+    let state = replay(&plan, &opened.records);
+    if let Some(end) = &state.end {
+        return Err(ResumeError::Ended(end.outcome));
+    }
+    let vars = resume_vars(&plan, &info.vars, &opts.vars)?;
+    let orphans = find_orphans(&state, &info.run_id);
+    let unrecorded = unrecorded_starts(&state, dir);
+    let plan_dir = Path::new(&info.plan_path)
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dir.to_path_buf());
+    let (runner, rx) = runner(opts.grace);
+    let parts = Parts {
+        plan,
+        plan_dir,
+        run,
+        state,
+        operator: opts.operator,
+        mode: opened
+            .records
+            .first()
+            .map(|r| r.mode)
+            .unwrap_or(crate::engine::Mode::Live),
+        vars,
+        drill: opts.drill,
+        clock,
+    };
+    let mut session = Session::new(parts, opened.journal, runner, opened.records);
+    if let Some(aside) = opened.torn {
+        session.notice = Some(format!(
+            "a torn last line (a crash mid-write) was set aside in {}",
+            aside.display()
+        ));
+    }
+    session
+        .handle(Input::Resume {
+            host: super::hostname(),
+            pid: std::process::id(),
+            forced: changed,
+            plan_sha256: sha,
+            unrecorded,
+            orphans,
+        })
+        .map_err(|Fatal(e)| ResumeError::Other(e))?;
+    Ok((session, rx))
+}
+
+/// Recorded values (secrets were redacted) under the values given again.
+fn resume_vars(
+    plan: &crate::plan::Plan,
+    recorded: &[(String, String)],
+    given: &[(String, String)],
+) -> Result<Values, ResumeError> {
+    let mut values = Values::default();
+    let mut missing = Vec::new();
+    for (name, var) in plan.vars.iter() {
+        let given_value = given.iter().rev().find(|(k, _)| *k == name.value);
+        let recorded_value = recorded
+            .iter()
+            .find(|(k, _)| *k == name.value)
+            .filter(|(_, v)| !(var.secret && v == REDACTED));
+        match given_value.or(recorded_value) {
+            Some((_, v)) => values.set(name, v.clone()),
+            None if var.secret => missing.push(name.value.clone()),
+            None => values.set(
+                name,
+                var.default
+                    .as_ref()
+                    .map(|d| d.value.clone())
+                    .unwrap_or_default(),
+            ),
+        }
+    }
+    if missing.is_empty() {
+        Ok(values)
+    } else {
+        Err(ResumeError::MissingSecrets(missing))
+    }
+}
+
+/// Steps whose next log exists although no start was recorded: the process was killed
+/// between starting the command and recording it, so the command may have run.
+fn unrecorded_starts(state: &crate::engine::RunState, dir: &Path) -> Vec<(usize, String)> {
+    state
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.selected && !s.status.settled() && s.status != Status::Running)
+        .filter_map(|(i, s)| {
+            let log = crate::timeline::RunDir::log_name(&s.key, s.attempts_used() + 1);
+            dir.join(&log).exists().then_some((i, log))
+        })
+        .collect()
+}
+
+/// Commands of this run still alive: recorded groups of unfinished steps, and any process
+/// carrying this run's id (one killed between its spawn and its record).
+fn find_orphans(state: &crate::engine::RunState, run_id: &str) -> Vec<(usize, i32)> {
+    let mut found: Vec<(usize, i32)> = Vec::new();
+    for (i, s) in state.steps.iter().enumerate() {
+        if s.status != Status::Running {
+            continue;
+        }
+        if let Some(pgid) = s.last_attempt().and_then(|a| a.pgid)
+            && orphan::group_alive(pgid)
+            && orphan::group_of_run(pgid, run_id)
+        {
+            found.push((i, pgid));
+        }
+    }
+    for (_, pgid, step) in orphan::processes_of_run(run_id) {
+        let Some(i) = step.as_deref().and_then(|k| state.step_index(k)) else {
+            continue;
+        };
+        if !found.iter().any(|(j, g)| *j == i || *g == pgid) {
+            found.push((i, pgid));
+        }
+    }
+    found
+}

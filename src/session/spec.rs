@@ -1,0 +1,187 @@
+//! What a step's command is given: its shell text, its environment (the plan's variables
+//! and the run's `ROLLBACK_*` context, never pasted into the text), its directory and log.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::Session;
+use crate::engine::{ExitReport, Input, StepOutcome};
+use crate::runner::{CommandSpec, OutputTail, SimSpec};
+use crate::timeline::RunDir;
+
+/// sha256 of nothing: the digest of a log that was never written to.
+const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+impl Session {
+    /// The `ROLLBACK_*` context every command and notifier sees.
+    pub fn context_env(&self) -> Vec<(String, String)> {
+        let info = self.state.info.as_ref();
+        let mut env: Vec<(String, String)> = self
+            .vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let ctx = [
+            ("ROLLBACK_RUN_DIR", self.run.path.display().to_string()),
+            ("ROLLBACK_RUN_ID", self.run.id.clone()),
+            ("ROLLBACK_PLAN", self.plan.plan.value.clone()),
+            ("ROLLBACK_MODE", self.mode.name().to_string()),
+            ("ROLLBACK_OPERATOR", self.operator.clone()),
+            (
+                "ROLLBACK_SCENARIO",
+                info.and_then(|i| i.scenario.clone()).unwrap_or_default(),
+            ),
+        ];
+        env.extend(ctx.into_iter().map(|(k, v)| (k.to_string(), v)));
+        env
+    }
+
+    pub(super) fn notify_env(
+        &self,
+        on: &str,
+        payload: &serde_json::Value,
+    ) -> Vec<(String, String)> {
+        let mut env = self.context_env();
+        let field = |k: &str| match &payload[k] {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        env.extend([
+            ("ROLLBACK_EVENT".to_string(), on.to_string()),
+            ("ROLLBACK_LEVEL".to_string(), field("level")),
+            ("ROLLBACK_ACTION".to_string(), field("action")),
+            ("ROLLBACK_ELAPSED".to_string(), field("elapsed_s")),
+        ]);
+        env
+    }
+
+    fn fail_attempts(&self, key: &str) -> u32 {
+        let id = key.split_once('.').map_or(key, |(_, s)| s);
+        self.drill
+            .fail
+            .iter()
+            .filter(|(name, _)| name == key || name == id)
+            .map(|(_, n)| *n)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Starts attempt `attempt` of `step` and returns what the engine must hear at once.
+    pub(super) fn spawn(&mut self, step: usize, attempt: u32) -> Vec<Input> {
+        let key = self.state.steps[step].key.clone();
+        let (pi, si) = self.locate(step);
+        let phase = &self.plan.phases[pi];
+        let s = &phase.steps[si];
+        let log = RunDir::log_name(&key, attempt);
+        let log_path = self.run.path.join(&log);
+        let tail = Arc::new(Mutex::new(OutputTail::default()));
+        self.tails.insert(step, tail.clone());
+        if self.mode == crate::engine::Mode::Drill {
+            let (_, text) = s.action();
+            let sim = s
+                .simulate
+                .as_ref()
+                .map(|l| l.value.clone())
+                .unwrap_or_default();
+            let lines = if sim.output.is_empty() {
+                vec![format!(
+                    "(simulated) {}",
+                    text.lines().next().unwrap_or_default()
+                )]
+            } else {
+                sim.output.clone()
+            };
+            let spec = SimSpec {
+                key,
+                attempt,
+                lines,
+                duration: sim
+                    .duration
+                    .map(|d| d.value.0)
+                    .unwrap_or(Duration::from_secs(1)),
+                exit: sim.exit,
+                fail: attempt <= self.fail_attempts(&self.state.steps[step].key),
+                speed: self.drill.speed.max(1.0),
+                log_path,
+            };
+            self.runner.simulate(step, spec, tail);
+            return vec![Input::Spawned {
+                step,
+                attempt,
+                pid: None,
+                pgid: None,
+                log,
+            }];
+        }
+        let mut env = self.context_env();
+        env.extend([
+            ("ROLLBACK_PHASE".to_string(), phase.id.value.clone()),
+            ("ROLLBACK_STEP".to_string(), key.clone()),
+            ("ROLLBACK_ATTEMPT".to_string(), attempt.to_string()),
+        ]);
+        if let Some(region) = &phase.region {
+            env.push(("ROLLBACK_REGION".to_string(), region.value.clone()));
+        }
+        env.extend(s.env.iter().map(|(k, v)| (k.value.clone(), v.clone())));
+        let workdir: PathBuf = s
+            .workdir
+            .as_ref()
+            .map(|w| self.plan_dir.join(&w.value))
+            .unwrap_or_else(|| self.plan_dir.clone());
+        let spec = CommandSpec {
+            key,
+            attempt,
+            command: s.action().1.to_string(),
+            env,
+            workdir,
+            timeout: s.timeout.as_ref().map(|t| t.value.0),
+            log_path,
+        };
+        match self.runner.spawn(step, spec, tail) {
+            Ok((pid, pgid)) => vec![Input::Spawned {
+                step,
+                attempt,
+                pid: Some(pid),
+                pgid: Some(pgid),
+                log,
+            }],
+            Err(error) => vec![
+                Input::Spawned {
+                    step,
+                    attempt,
+                    pid: None,
+                    pgid: None,
+                    log,
+                },
+                Input::Exited {
+                    step,
+                    attempt,
+                    report: ExitReport {
+                        outcome: StepOutcome::Failed,
+                        exit_code: None,
+                        signal: None,
+                        duration_ms: 0,
+                        lines: 0,
+                        bytes: 0,
+                        sha256: EMPTY_SHA256.to_string(),
+                        error: Some(error),
+                    },
+                },
+            ],
+        }
+    }
+
+    /// Phase and step indexes of a flat step index.
+    pub fn locate(&self, step: usize) -> (usize, usize) {
+        let mut i = step;
+        for (pi, phase) in self.plan.phases.iter().enumerate() {
+            if i < phase.steps.len() {
+                return (pi, i);
+            }
+            i -= phase.steps.len();
+        }
+        (0, 0)
+    }
+}
