@@ -146,16 +146,21 @@ impl Runner {
             workdir,
         };
         let (tx, timeout, grace) = (self.tx.clone(), self.notify_timeout, self.grace);
+        let running = self.counted();
         tokio::spawn(async move {
-            let _ = tx.send(RunnerMsg::Input(n.run(timeout, grace).await));
+            let done = n.run(timeout, grace).await;
+            running.fetch_sub(1, Ordering::SeqCst);
+            let _ = tx.send(RunnerMsg::Input(done));
         });
     }
 
     /// Kills an orphaned group (`Effect::KillGroup`); reports `OrphanGone { killed: true }`.
     pub fn kill_orphan(&self, step: usize, pgid: i32) {
         let (tx, grace) = (self.tx.clone(), self.grace);
+        let running = self.counted();
         tokio::spawn(async move {
             orphan::kill_group(pgid, grace).await;
+            running.fetch_sub(1, Ordering::SeqCst);
             let killed = true;
             let _ = tx.send(RunnerMsg::Input(Input::OrphanGone { step, pgid, killed }));
         });
@@ -164,14 +169,23 @@ impl Runner {
     /// Waits for an orphaned group to end (`Effect::WatchGroup`); reports `OrphanGone`.
     pub fn watch_orphan(&self, step: usize, pgid: i32) {
         let tx = self.tx.clone();
+        let running = self.counted();
         tokio::spawn(async move {
             orphan::wait_group_gone(pgid).await;
+            running.fetch_sub(1, Ordering::SeqCst);
             let killed = false;
             let _ = tx.send(RunnerMsg::Input(Input::OrphanGone { step, pgid, killed }));
         });
     }
 
-    /// Commands and simulations started and not yet reported.
+    /// Counts one more background task until it reports (decremented before sending, so
+    /// whoever receives the report sees it finished).
+    fn counted(&self) -> Arc<AtomicUsize> {
+        self.running.fetch_add(1, Ordering::SeqCst);
+        self.running.clone()
+    }
+
+    /// Commands, simulations, notifiers and orphan watches started and not yet reported.
     pub fn running(&self) -> usize {
         self.running.load(Ordering::SeqCst)
     }
