@@ -160,10 +160,10 @@ pub fn run(args: RunArgs, mode: Mode, drill: DrillOptions) -> color_eyre::Result
     }))
 }
 
-/// The runtime every run uses.
+/// The runtime every run uses: one thread. A run is a sequence of short decisions; no
+/// work is worth moving between threads, and each move costs a wake-up.
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
 }

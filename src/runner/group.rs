@@ -40,8 +40,10 @@ pub(crate) fn members(pgid: i32) -> Vec<u32> {
 
 /// Whether any non-zombie process is in group `pgid`.
 pub fn group_alive(pgid: i32) -> bool {
-    // Kernel threads sit in group 0; no command of ours can.
+    // Kernel threads sit in group 0; no command of ours can. A group the kernel no longer
+    // knows (the common case once a command has exited) needs no scan of /proc.
     pgid > 0
+        && killpg(Pid::from_raw(pgid), None) != Err(nix::errno::Errno::ESRCH)
         && pids()
             .any(|pid| matches!(stat(pid), Some((s, g)) if g == pgid && s != b'Z' && s != b'X'))
 }

@@ -101,8 +101,11 @@ impl LogReader {
     pub fn finish(mut self) -> Totals {
         self.drain(None);
         self.ping.flush();
-        // fdatasync on a read-only fd works on Linux: it flushes the file, not the fd.
-        if let Err(e) = self.file.sync_data() {
+        // fdatasync on a read-only fd works on Linux: it flushes the file, not the fd. An
+        // empty log has no data to make durable.
+        if self.bytes > 0
+            && let Err(e) = self.file.sync_data()
+        {
             self.error.get_or_insert(format!("syncing the log: {e}"));
         }
         let open_line = self.last.is_some_and(|b| b != b'\n');

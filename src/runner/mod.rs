@@ -31,6 +31,9 @@ pub use tail::OutputTail;
 use watch::{Leader, Watch};
 
 /// What the runner tells the shell.
+/// Commands run with `/bin/sh -c`; the absolute path spares a PATH search on every step.
+pub(crate) const SHELL: &str = "/bin/sh";
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunnerMsg {
     /// A result for the engine: `Exited`, `NotifyDone`, `OrphanGone`.

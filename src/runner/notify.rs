@@ -11,7 +11,7 @@ use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 
-use super::group;
+use super::{SHELL, group};
 use crate::engine::Input;
 
 /// How long a notifier may run unless told otherwise.
@@ -45,7 +45,7 @@ impl Notification {
             duration_ms: ran.as_millis() as u64,
             stderr,
         };
-        let spawned = Command::new("sh")
+        let spawned = Command::new(SHELL)
             .arg("-c")
             .arg(&self.command)
             .current_dir(&self.workdir)

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
+use super::SHELL;
+
 /// One attempt of one step command.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommandSpec {
@@ -40,7 +42,7 @@ pub(crate) fn create_log(path: &Path) -> io::Result<File> {
 /// (and a resumed run) reads the log as it grows. stdout and stderr share one open file
 /// description (O_APPEND), so their interleaving is kept.
 pub(crate) fn start(spec: &CommandSpec, log: File) -> io::Result<(Child, u32)> {
-    let mut cmd = Command::new("sh");
+    let mut cmd = Command::new(SHELL);
     cmd.arg("-c")
         .arg(&spec.command)
         .current_dir(&spec.workdir)
