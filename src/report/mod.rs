@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod model;
 pub mod phases;
 mod sections;
+pub mod status;
 pub mod time;
 
 #[cfg(test)]

@@ -1,28 +1,231 @@
-//! The terminal UI.
+//! The terminal UI: a start screen, then the run screen. One loop selects over terminal
+//! events, the runner's reports and a timer for the clock; it draws only when something
+//! changed or the displayed second did. The terminal is restored on every way out, panics
+//! included (ratatui's hook), and nothing that happened on screen is lost: it was recorded
+//! before it was drawn.
+
+pub mod ansi;
+pub mod app;
+pub mod header;
+pub mod hints;
+pub mod keymap;
+pub mod modal;
+pub mod output;
+pub mod recent;
+pub mod start;
+pub mod steps;
+pub mod theme;
+pub mod view;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::engine::Clock;
+use crossterm::event::{Event, EventStream};
+use futures_util::StreamExt;
+use ratatui::DefaultTerminal;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::engine::{Clock, Outcome};
 use crate::exit::Exit;
 use crate::plan::Loaded;
-use crate::session::{ResumeOptions, StartOptions};
+use crate::runner::RunnerMsg;
+use crate::session::{self, ResumeOptions, Session, StartOptions};
+use app::App;
+use start::{StartAnswer, StartForm};
+use theme::Theme;
 
-pub fn run_new(
-    _loaded: Loaded,
-    _given: Vec<(String, String)>,
-    _opts: StartOptions,
-    _clock: Arc<dyn Clock>,
-) -> color_eyre::Result<Exit> {
-    eprintln!("rollback: the terminal UI is not available in this build; use --headless");
-    Ok(Exit::BadInput)
+fn open_terminal() -> DefaultTerminal {
+    // Draw with our own styles only. Under NO_COLOR crossterm would otherwise drop all
+    // styling (reverse video included), and the selection would vanish.
+    crossterm::style::force_color_output(true);
+    ratatui::init()
 }
 
-pub fn run_resume(
-    _dir: PathBuf,
-    _opts: ResumeOptions,
-    _clock: Arc<dyn Clock>,
+/// `rollback run|rehearse|drill PLAN` with a screen.
+pub fn run_new(
+    loaded: Loaded,
+    given: Vec<(String, String)>,
+    opts: StartOptions,
+    clock: Arc<dyn Clock>,
 ) -> color_eyre::Result<Exit> {
-    eprintln!("rollback: the terminal UI is not available in this build; use --headless");
-    Ok(Exit::BadInput)
+    let theme = Theme::from_env();
+    let rt = crate::commands::run::runtime()?;
+    let mut terminal = open_terminal();
+    let outcome = rt.block_on(async {
+        let mut form = StartForm::new(
+            &loaded.plan,
+            &given,
+            opts.mode,
+            opts.scenario.clone(),
+            &opts.operator,
+            theme,
+        );
+        let (vars, operator) = match start_screen(&mut terminal, &mut form).await? {
+            StartAnswer::Leave => return Ok(None),
+            StartAnswer::Start { vars, operator } => (vars, operator),
+        };
+        let values = StartForm::values(&loaded.plan, &vars);
+        let opts = StartOptions {
+            vars: values,
+            operator,
+            ..opts
+        };
+        let (session, rx) = session::start(&loaded, opts, clock).map_err(std::io::Error::other)?;
+        run_screen(&mut terminal, App::new(session, theme), rx)
+            .await
+            .map(Some)
+    });
+    ratatui::restore();
+    finish(outcome)
+}
+
+/// `rollback resume RUN` with a screen.
+pub fn run_resume(
+    dir: PathBuf,
+    opts: ResumeOptions,
+    clock: Arc<dyn Clock>,
+) -> color_eyre::Result<Exit> {
+    let theme = Theme::from_env();
+    let rt = crate::commands::run::runtime()?;
+    let opened = rt.block_on(async { session::resume(&dir, opts, clock) });
+    let (session, rx) = match opened {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("rollback resume: {e}");
+            return Ok(match e {
+                session::ResumeError::Other(_) => Exit::Internal,
+                _ => Exit::BadInput,
+            });
+        }
+    };
+    let mut terminal = open_terminal();
+    let outcome = rt.block_on(run_screen(&mut terminal, App::new(session, theme), rx));
+    ratatui::restore();
+    finish(outcome.map(Some))
+}
+
+/// What the operator is told once the screen is gone, and the exit code.
+fn finish(outcome: std::io::Result<Option<Summary>>) -> color_eyre::Result<Exit> {
+    match outcome? {
+        None => {
+            eprintln!("rollback: nothing was started");
+            Ok(Exit::Ok)
+        }
+        Some(s) => {
+            println!("run directory: {}", s.dir.display());
+            if let Some(why) = &s.fatal {
+                eprintln!("rollback: the timeline cannot be written, so the run stopped: {why}");
+                return Ok(Exit::Internal);
+            }
+            match s.outcome {
+                Some(o) => {
+                    println!("run {}: rollback report {}", o.word(), s.id);
+                    Ok(match o {
+                        Outcome::Completed => Exit::Ok,
+                        Outcome::Failed => Exit::Failed,
+                        Outcome::Aborted => Exit::Aborted,
+                    })
+                }
+                None => {
+                    println!("the run can be resumed: rollback resume {}", s.id);
+                    Ok(Exit::Ok)
+                }
+            }
+        }
+    }
+}
+
+struct Summary {
+    dir: PathBuf,
+    id: String,
+    outcome: Option<Outcome>,
+    fatal: Option<String>,
+}
+
+async fn start_screen(
+    terminal: &mut DefaultTerminal,
+    form: &mut StartForm<'_>,
+) -> std::io::Result<StartAnswer> {
+    let mut events = EventStream::new();
+    loop {
+        terminal.draw(|f| f.render_widget(&*form, f.area()))?;
+        match events.next().await {
+            Some(Ok(Event::Key(key))) => {
+                if let Some(answer) = form.on_key(key) {
+                    return Ok(answer);
+                }
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(e),
+            None => return Ok(StartAnswer::Leave),
+        }
+    }
+}
+
+/// When the screen must next change by itself: the engine's next deadline, the next
+/// second of the countdown, or the spinner while a step runs.
+fn next_wake(s: &Session) -> tokio::time::Instant {
+    let now = s.now_ms();
+    let start = s.state.started_ms;
+    let mut at = now + 1000 - (now - start).rem_euclid(1000);
+    if s.state.running().is_some() {
+        at = at.min(now + 100);
+    }
+    if let Some(d) = s.next_deadline_ms() {
+        at = at.min(d.max(now));
+    }
+    tokio::time::Instant::now() + Duration::from_millis(u64::try_from(at - now).unwrap_or(0))
+}
+
+async fn run_screen(
+    terminal: &mut DefaultTerminal,
+    mut app: App,
+    mut rx: UnboundedReceiver<RunnerMsg>,
+) -> std::io::Result<Summary> {
+    let mut events = EventStream::new();
+    let mut dirty = true;
+    loop {
+        if dirty {
+            terminal.draw(|f| view::render(&mut app, f))?;
+            dirty = false;
+        }
+        if app.done() {
+            break;
+        }
+        let wake = next_wake(&app.session);
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(key))) => {
+                    app.on_key(key);
+                    dirty = true;
+                }
+                Some(Ok(Event::Resize(..))) => dirty = true,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e),
+                None => break,
+            },
+            msg = rx.recv() => {
+                if let Some(m) = msg {
+                    let visible = match &m {
+                        RunnerMsg::Output { step } => *step == app.selected,
+                        RunnerMsg::Input(_) => true,
+                    };
+                    app.on_runner(m);
+                    dirty |= visible;
+                }
+            }
+            _ = tokio::time::sleep_until(wake) => {
+                app.tick();
+                dirty = true;
+            }
+        }
+    }
+    let s = &app.session;
+    Ok(Summary {
+        dir: s.run.path.clone(),
+        id: s.run.id.clone(),
+        outcome: s.state.end.as_ref().map(|e| e.outcome),
+        fatal: s.fatal.clone(),
+    })
 }

@@ -1,0 +1,479 @@
+//! The run screen's state: the session, what is selected and scrolled, which dialog is
+//! open. Keys become engine inputs here; nothing about the rollback is decided here.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
+
+use super::keymap::{self, Action};
+use super::theme::Theme;
+use crate::engine::{Input, Waiting};
+use crate::runner::RunnerMsg;
+use crate::session::Session;
+
+/// A dialog over the run screen.
+pub enum Modal {
+    Approval(TextArea<'static>),
+    Manual(TextArea<'static>),
+    PointOfNoReturn,
+    Failure,
+    Interrupted,
+    Orphan,
+    Skip(TextArea<'static>),
+    Abort(TextArea<'static>),
+    Note(TextArea<'static>),
+    Status(String),
+    Help,
+    Quit(usize),
+    Finished,
+}
+
+/// How the operator leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leaving {
+    /// Nothing runs (or the run ended): leave now.
+    Now,
+    /// A step was asked to terminate; leave once its end is recorded.
+    AfterKill,
+}
+
+pub struct App {
+    pub session: Session,
+    pub theme: Theme,
+    /// The step whose output is shown.
+    pub selected: usize,
+    /// Selection follows the running step, output follows its newest line.
+    pub follow: bool,
+    /// First output line shown when not following the tail.
+    pub scroll: Option<u64>,
+    pub modal: Option<Modal>,
+    /// The question whose dialog the operator closed to look around; reopened with Enter.
+    dismissed: Option<Waiting>,
+    /// A short message for the hint line (a refusal, a confirmation).
+    pub flash: Option<String>,
+    pub leaving: Option<Leaving>,
+    /// Output pane height at the last draw, for paging.
+    pub page: u16,
+    /// The last draw found the terminal below the usable size.
+    pub small: bool,
+}
+
+fn text_area(placeholder: &str) -> TextArea<'static> {
+    let mut t = TextArea::default();
+    t.set_placeholder_text(placeholder);
+    t.set_cursor_line_style(ratatui::style::Style::new());
+    t
+}
+
+fn text_of(t: &TextArea) -> String {
+    t.lines().join("\n").trim().to_string()
+}
+
+impl App {
+    pub fn new(session: Session, theme: Theme) -> App {
+        let selected = session
+            .state
+            .running()
+            .or_else(|| session.state.cursor())
+            .unwrap_or(0);
+        let mut app = App {
+            session,
+            theme,
+            selected,
+            follow: true,
+            scroll: None,
+            modal: None,
+            dismissed: None,
+            flash: None,
+            leaving: None,
+            page: 10,
+            small: false,
+        };
+        app.sync();
+        app
+    }
+
+    /// Feeds an input to the engine; a refusal is shown, a broken journal is fatal.
+    fn send(&mut self, input: Input) {
+        let _ = self.session.handle(input);
+        if let Some(why) = self.session.notice.take() {
+            self.flash = Some(why);
+        }
+        self.sync();
+    }
+
+    pub fn on_runner(&mut self, msg: RunnerMsg) {
+        if let RunnerMsg::Input(input) = msg {
+            self.send(input);
+        }
+    }
+
+    pub fn tick(&mut self) {
+        self.send(Input::Tick);
+    }
+
+    /// Keeps the view in step with the run: selection follows, the dialog for what the run
+    /// waits on opens by itself (unless the operator closed it to look around).
+    pub fn sync(&mut self) {
+        let waiting = self.session.state.waiting();
+        if self.dismissed.as_ref().is_some_and(|d| *d != waiting) {
+            self.dismissed = None;
+        }
+        if self.follow
+            && let Some(i) = self
+                .session
+                .state
+                .running()
+                .or_else(|| self.session.state.cursor())
+            && i != self.selected
+        {
+            self.selected = i;
+            self.scroll = None;
+        }
+        let stale = match (&self.modal, &waiting) {
+            (Some(Modal::Approval(_)), w) => !matches!(w, Waiting::Approval(_)),
+            (Some(Modal::Manual(_)), w) => !matches!(w, Waiting::Manual(_)),
+            (Some(Modal::PointOfNoReturn), w) => !matches!(w, Waiting::PointOfNoReturn(_)),
+            (Some(Modal::Failure), w) => !matches!(w, Waiting::Failure(_)),
+            (Some(Modal::Interrupted), w) => !matches!(w, Waiting::Interrupted(_)),
+            (Some(Modal::Orphan), w) => !matches!(w, Waiting::Orphan { .. }),
+            (Some(Modal::Skip(_)), w) => !skippable(w),
+            _ => false,
+        };
+        if stale {
+            self.modal = None;
+        }
+        if self.modal.is_none() && self.dismissed.is_none() && self.leaving.is_none() {
+            self.modal = self.question(&waiting);
+        }
+    }
+
+    /// The dialog that asks what the run waits for.
+    fn question(&self, waiting: &Waiting) -> Option<Modal> {
+        Some(match waiting {
+            Waiting::Approval(_) => {
+                Modal::Approval(text_area("type the approver's name (tab: yours)"))
+            }
+            Waiting::Manual(_) => Modal::Manual(text_area("optional note for the record")),
+            Waiting::PointOfNoReturn(_) => Modal::PointOfNoReturn,
+            Waiting::Failure(_) => Modal::Failure,
+            Waiting::Interrupted(_) => Modal::Interrupted,
+            Waiting::Orphan { .. } => Modal::Orphan,
+            Waiting::Finished(_) => Modal::Finished,
+            _ => return None,
+        })
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent) {
+        if key.kind == crossterm::event::KeyEventKind::Release {
+            return;
+        }
+        self.flash = None;
+        let quit_key = key.code == KeyCode::Char('q')
+            || (key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL));
+        if self.small && quit_key {
+            // Too small to ask: leave as is; a running step keeps running, all resumable.
+            if self.session.state.end.is_none() {
+                self.send(Input::Leave {
+                    reason: "operator quit (terminal too small)".into(),
+                    terminate: false,
+                });
+            }
+            self.leaving = Some(Leaving::Now);
+            return;
+        }
+        if self.modal.is_some() {
+            self.modal_key(key);
+        } else if let Some(action) = keymap::action(key) {
+            self.act(action);
+        }
+        self.sync();
+    }
+
+    fn act(&mut self, action: Action) {
+        let by = self.session.operator.clone();
+        let waiting = self.session.state.waiting();
+        match action {
+            Action::Next => {
+                self.dismissed = None;
+                self.modal = self.question(&waiting);
+                if self.modal.is_none() {
+                    self.flash = Some(match waiting {
+                        Waiting::Running(i) => {
+                            format!("{} is running", self.session.state.steps[i].key)
+                        }
+                        Waiting::Retry { .. } => "a retry is scheduled (r: retry now)".into(),
+                        _ => "nothing waits for you".into(),
+                    });
+                }
+            }
+            Action::Retry => self.send(Input::Retry { by }),
+            Action::Skip if skippable(&waiting) => {
+                self.modal = Some(Modal::Skip(text_area("why is it skipped? (recorded)")));
+            }
+            Action::Skip => self.flash = Some("no step can be skipped now".into()),
+            Action::Abort if self.session.state.end.is_none() => {
+                self.modal = Some(Modal::Abort(text_area("why? (recorded)")));
+            }
+            Action::Abort => self.flash = Some("the run has already ended".into()),
+            Action::Acknowledge => self.send(Input::Acknowledge { by }),
+            Action::Note => self.modal = Some(Modal::Note(text_area("what happened? (recorded)"))),
+            Action::StatusUpdate => {
+                let st = &self.session.state;
+                let text = crate::report::status::status_update(
+                    &self.session.plan,
+                    st,
+                    self.session.recent.back(),
+                    self.session.now_ms(),
+                );
+                self.send(Input::StatusUpdate {
+                    by,
+                    text: text.clone(),
+                });
+                self.modal = Some(Modal::Status(text));
+            }
+            Action::Help => self.modal = Some(Modal::Help),
+            Action::Quit if self.session.state.end.is_some() => self.leaving = Some(Leaving::Now),
+            Action::Quit => self.modal = Some(Modal::Quit(0)),
+            Action::Up => self.select(-1),
+            Action::Down => self.select(1),
+            Action::PageUp => self.scroll_by(-(self.page as i64)),
+            Action::PageDown => self.scroll_by(self.page as i64),
+            Action::Top => {
+                self.follow = false;
+                self.scroll = Some(0);
+            }
+            Action::Bottom => self.scroll = None,
+            Action::Follow => {
+                self.follow = true;
+                self.scroll = None;
+            }
+        }
+    }
+
+    fn select(&mut self, by: i64) {
+        let n = self.session.state.steps.len() as i64;
+        let mut i = self.selected as i64;
+        loop {
+            i += by;
+            if i < 0 || i >= n {
+                return;
+            }
+            if self.session.state.steps[i as usize].selected {
+                break;
+            }
+        }
+        self.selected = i as usize;
+        self.follow = false;
+        self.scroll = None;
+    }
+
+    fn scroll_by(&mut self, by: i64) {
+        let Some(tail) = self.session.tail(self.selected) else {
+            return;
+        };
+        let Ok(t) = tail.lock() else { return };
+        let first = t.first_kept() as i64;
+        let last_top = (t.total_lines() as i64 - self.page as i64).max(first);
+        let top = self.scroll.map_or(last_top, |s| s as i64);
+        let next = (top + by).clamp(first, last_top);
+        self.scroll = if next >= last_top {
+            None
+        } else {
+            Some(next as u64)
+        };
+    }
+
+    fn close(&mut self) {
+        if let Some(
+            Modal::Approval(_)
+            | Modal::Manual(_)
+            | Modal::PointOfNoReturn
+            | Modal::Failure
+            | Modal::Interrupted
+            | Modal::Orphan
+            | Modal::Finished,
+        ) = self.modal
+        {
+            self.dismissed = Some(self.session.state.waiting());
+        }
+        self.modal = None;
+    }
+
+    fn modal_key(&mut self, key: KeyEvent) {
+        let by = self.session.operator.clone();
+        let ctrl_c =
+            key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl_c && !matches!(self.modal, Some(Modal::Quit(_))) {
+            self.modal = Some(Modal::Quit(0));
+            return;
+        }
+        if key.code == KeyCode::Esc {
+            return self.close();
+        }
+        let enter = key.code == KeyCode::Enter && !key.modifiers.contains(KeyModifiers::ALT);
+        let newline = (key.code == KeyCode::Enter && key.modifiers.contains(KeyModifiers::ALT))
+            || (key.code == KeyCode::Char('j') && key.modifiers.contains(KeyModifiers::CONTROL));
+        let Some(modal) = self.modal.as_mut() else {
+            return;
+        };
+        match modal {
+            Modal::Approval(t) => match key.code {
+                _ if enter => {
+                    let name = text_of(t);
+                    self.send(Input::Approve { by: name });
+                }
+                KeyCode::Tab => {
+                    t.select_all();
+                    t.cut();
+                    t.insert_str(&by);
+                }
+                _ => {
+                    t.input(key);
+                }
+            },
+            Modal::Manual(t) | Modal::Note(t) if newline => t.insert_newline(),
+            Modal::Manual(t) => {
+                if enter {
+                    let note = Some(text_of(t));
+                    self.send(Input::ConfirmManual { by, note });
+                } else {
+                    t.input(key);
+                }
+            }
+            Modal::Note(t) => {
+                if enter {
+                    let text = text_of(t);
+                    self.modal = None;
+                    self.send(Input::Note { by, text });
+                } else {
+                    t.input(key);
+                }
+            }
+            Modal::Skip(t) => {
+                if enter {
+                    let reason = text_of(t);
+                    self.send(Input::Skip { by, reason });
+                    if self.flash.is_none() {
+                        self.modal = None;
+                    }
+                } else {
+                    t.input(key);
+                }
+            }
+            Modal::Abort(t) => {
+                if enter {
+                    let reason = Some(text_of(t))
+                        .filter(|r| !r.is_empty())
+                        .unwrap_or_else(|| "aborted by the operator".into());
+                    self.modal = None;
+                    self.send(Input::Abort { by, reason });
+                } else {
+                    t.input(key);
+                }
+            }
+            Modal::PointOfNoReturn => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => {
+                    self.send(Input::ConfirmPointOfNoReturn { by })
+                }
+                KeyCode::Char('n') => self.close(),
+                _ => {}
+            },
+            Modal::Failure | Modal::Interrupted => match key.code {
+                KeyCode::Char('r') => self.send(Input::Retry { by }),
+                KeyCode::Char('s') => {
+                    self.modal = Some(Modal::Skip(text_area("why is it skipped? (recorded)")))
+                }
+                KeyCode::Char('a') => self.modal = Some(Modal::Abort(text_area("why? (recorded)"))),
+                _ => {}
+            },
+            Modal::Orphan => match key.code {
+                KeyCode::Char('w') => {
+                    self.send(Input::WaitOrphan);
+                    self.dismissed = Some(self.session.state.waiting());
+                    self.modal = None;
+                }
+                KeyCode::Char('k') => {
+                    self.send(Input::KillOrphan);
+                    self.dismissed = Some(self.session.state.waiting());
+                    self.modal = None;
+                }
+                _ => {}
+            },
+            Modal::Status(_) | Modal::Help => self.modal = None,
+            Modal::Finished => {
+                if enter || key.code == KeyCode::Char('q') {
+                    self.leaving = Some(Leaving::Now);
+                }
+            }
+            Modal::Quit(choice) => {
+                let running = self.session.state.running().is_some();
+                let options = if running { 3 } else { 2 };
+                match key.code {
+                    KeyCode::Up | KeyCode::Left | KeyCode::BackTab => {
+                        *choice = (*choice + options - 1) % options
+                    }
+                    KeyCode::Down | KeyCode::Right | KeyCode::Tab => {
+                        *choice = (*choice + 1) % options
+                    }
+                    KeyCode::Char(d @ '1'..='3') => {
+                        let n = d as usize - '1' as usize;
+                        if n < options {
+                            *choice = n;
+                            self.quit_choice(n, running);
+                        }
+                    }
+                    KeyCode::Enter => {
+                        let n = *choice;
+                        self.quit_choice(n, running);
+                    }
+                    KeyCode::Char('q') => self.modal = None,
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// 0 stays; 1 leaves (a running step keeps running); 2 terminates the step, then leaves.
+    fn quit_choice(&mut self, n: usize, running: bool) {
+        self.modal = None;
+        match (n, running) {
+            (0, _) => {}
+            (1, _) => {
+                self.send(Input::Leave {
+                    reason: "operator quit".into(),
+                    terminate: false,
+                });
+                self.leaving = Some(Leaving::Now);
+            }
+            _ => {
+                self.send(Input::Leave {
+                    reason: "operator quit and stopped the running step".into(),
+                    terminate: true,
+                });
+                self.leaving = Some(Leaving::AfterKill);
+            }
+        }
+    }
+
+    /// Whether the loop may end: leaving, and nothing still to be recorded.
+    pub fn done(&self) -> bool {
+        match self.leaving {
+            Some(Leaving::Now) => true,
+            Some(Leaving::AfterKill) => self.session.state.running().is_none(),
+            None => false,
+        }
+    }
+}
+
+/// Steps the operator may skip: the one the run waits on (never a running one).
+fn skippable(w: &Waiting) -> bool {
+    matches!(
+        w,
+        Waiting::Failure(_)
+            | Waiting::Interrupted(_)
+            | Waiting::Retry { .. }
+            | Waiting::Approval(_)
+            | Waiting::Manual(_)
+            | Waiting::PointOfNoReturn(_)
+    )
+}

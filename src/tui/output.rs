@@ -1,0 +1,163 @@
+//! The right pane: the selected step's output, live. Only the visible lines are taken from
+//! the ring and styled, so a step with a million lines costs no more to draw than one with
+//! ten. In drills the step's `explain` text sits above its output.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+use super::ansi;
+use super::theme::Theme;
+use crate::engine::sla::clock_text;
+use crate::engine::{Mode, RunState, Status};
+use crate::plan::vars::redact;
+use crate::plan::{Step, StepKind};
+use crate::runner::OutputTail;
+
+pub struct Output<'a> {
+    pub step: &'a Step,
+    pub phase_id: &'a str,
+    pub index: usize,
+    pub state: &'a RunState,
+    pub tail: Option<&'a OutputTail>,
+    /// First line to show; `None` follows the newest.
+    pub scroll: Option<u64>,
+    pub following: bool,
+    pub mode: Mode,
+    pub secrets: &'a [String],
+    pub now_ms: i64,
+    pub theme: Theme,
+}
+
+impl Output<'_> {
+    fn title(&self) -> Line<'static> {
+        let t = self.theme;
+        let s = &self.state.steps[self.index];
+        let mut spans = vec![
+            Span::styled(
+                format!(" {} › {}", self.phase_id, self.step.id.value),
+                t.bold(),
+            ),
+            Span::styled(format!("  {}", s.kind.name()), t.dim()),
+        ];
+        if let Some(a) = s.last_attempt() {
+            spans.push(Span::raw(format!("  attempt {}", a.n)));
+            let end = match s.status {
+                Status::Running => self.now_ms,
+                _ => a
+                    .end
+                    .as_ref()
+                    .map_or(self.now_ms, |e| a.started_ms + e.duration_ms as i64),
+            };
+            spans.push(Span::raw(format!(
+                "  {}",
+                clock_text(u64::try_from(end - a.started_ms).unwrap_or(0))
+            )));
+        }
+        if !self.following {
+            spans.push(Span::styled("  f: follow", t.dim()));
+        }
+        Line::from(spans)
+    }
+
+    /// What to say when there is no output to show.
+    fn placeholder(&self) -> Vec<Line<'static>> {
+        let t = self.theme;
+        let s = &self.state.steps[self.index];
+        let (kind, text) = self.step.action();
+        let mut lines = Vec::new();
+        match kind {
+            StepKind::Approve => {
+                lines.push(Line::styled("Approval gate:", t.bold()));
+                lines.push(Line::raw(text.to_string()));
+                if let Some(role) = &self.step.role {
+                    lines.push(Line::styled(
+                        format!("Approved by: {}", role.value),
+                        t.dim(),
+                    ));
+                }
+            }
+            StepKind::Manual => {
+                lines.push(Line::styled("Manual check:", t.bold()));
+                lines.push(Line::raw(text.to_string()));
+            }
+            StepKind::Run | StepKind::Check => {
+                let state = match s.status {
+                    Status::Pending => "not started yet",
+                    Status::Running => "no output yet",
+                    _ => "no output",
+                };
+                let how = if self.mode == Mode::Drill {
+                    "; simulated in this drill"
+                } else {
+                    ""
+                };
+                lines.push(Line::styled(
+                    format!("{}: {state}{how}", self.step.title()),
+                    t.bold(),
+                ));
+                lines.push(Line::raw(""));
+                lines.extend(
+                    text.lines()
+                        .map(|l| Line::styled(format!("  {l}"), t.dim())),
+                );
+            }
+        }
+        lines
+    }
+}
+
+impl Widget for Output<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.height == 0 {
+            return;
+        }
+        let t = self.theme;
+        self.title().render(Rect { height: 1, ..area }, buf);
+        let mut body = Rect {
+            y: area.y + 1,
+            height: area.height - 1,
+            ..area
+        };
+        if self.mode == Mode::Drill
+            && let Some(explain) = &self.step.explain
+            && body.height > 6
+        {
+            let explain = explain.trim().to_string();
+            let chars = explain.chars().count() as u16 + 2;
+            // Word wrapping may need a line more than the plain division says.
+            let h = (chars.div_ceil(body.width.max(1)) + 1)
+                .min(body.height / 3)
+                .max(1);
+            let text = Line::from(vec![
+                Span::styled("ℹ ", t.key()),
+                Span::styled(explain, t.dim()),
+            ]);
+            let p = Paragraph::new(text).wrap(Wrap { trim: true });
+            p.render(Rect { height: h, ..body }, buf);
+            body.y += h + 1;
+            body.height = body.height.saturating_sub(h + 1);
+        }
+        let lines: Vec<Line> = match self.tail.filter(|t| t.total_lines() > 0) {
+            None => self.placeholder(),
+            Some(tail) => {
+                let h = body.height as u64;
+                let first = tail.first_kept();
+                let total = tail.total_lines();
+                let top = self
+                    .scroll
+                    .unwrap_or(total.saturating_sub(h))
+                    .clamp(first, total.saturating_sub(1).max(first));
+                (top..(top + h).min(total))
+                    .filter_map(|i| tail.line(i))
+                    .map(|bytes| {
+                        let text = String::from_utf8_lossy(bytes);
+                        ansi::line(&redact(&text, self.secrets), t)
+                    })
+                    .collect()
+            }
+        };
+        Paragraph::new(lines).render(body, buf);
+    }
+}

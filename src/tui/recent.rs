@@ -1,0 +1,51 @@
+//! The latest timeline events, newest first, one line each.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+use super::theme::Theme;
+use crate::engine::describe::describe_stamped;
+use crate::engine::sla::clock_text;
+use crate::plan::vars::redact;
+use crate::timeline::Record;
+
+pub struct Recent<'a> {
+    pub records: &'a std::collections::VecDeque<Record>,
+    pub secrets: &'a [String],
+    pub theme: Theme,
+}
+
+impl Widget for Recent<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let t = self.theme;
+        for (n, r) in self
+            .records
+            .iter()
+            .rev()
+            .take(area.height as usize)
+            .enumerate()
+        {
+            let line = Line::from(vec![
+                Span::styled(
+                    format!(
+                        " {} +{} ",
+                        r.time().format("%H:%M:%S"),
+                        clock_text(r.elapsed_ms)
+                    ),
+                    t.dim(),
+                ),
+                Span::raw(redact(&describe_stamped(&r.stamped()), self.secrets).into_owned()),
+            ]);
+            line.render(
+                Rect {
+                    y: area.y + n as u16,
+                    height: 1,
+                    ..area
+                },
+                buf,
+            );
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! The left pane: phases and their steps, each with an icon and a word for its status (colour
+//! is never the only signal), its duration, who approved, and the point of no return.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Widget};
+
+use super::theme::Theme;
+use crate::engine::describe::duration_text;
+use crate::engine::sla::clock_text;
+use crate::engine::state::StepState;
+use crate::engine::{RunState, Status, Waiting};
+use crate::plan::Plan;
+
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+pub struct Steps<'a> {
+    pub plan: &'a Plan,
+    pub state: &'a RunState,
+    pub selected: usize,
+    pub now_ms: i64,
+    pub theme: Theme,
+    pub focused: bool,
+}
+
+/// Icon, word and style of a step, as shown.
+pub fn look(
+    s: &StepState,
+    i: usize,
+    waiting: &Waiting,
+    now_ms: i64,
+    t: Theme,
+) -> (&'static str, &'static str, Style) {
+    let asks = matches!(waiting,
+        Waiting::Approval(w) | Waiting::Manual(w) | Waiting::PointOfNoReturn(w)
+        | Waiting::Failure(w) | Waiting::Interrupted(w) if *w == i);
+    if asks {
+        let word = match s.status {
+            Status::Failed => "failed",
+            Status::Interrupted => "unknown",
+            _ => "waiting",
+        };
+        return ("▶", word, t.waiting());
+    }
+    if matches!(waiting, Waiting::Retry { step, .. } if *step == i) {
+        return ("↻", "retry", t.running());
+    }
+    match s.status {
+        Status::Pending => ("·", "pending", t.dim()),
+        Status::Running => (
+            SPINNER[((now_ms / 100) % 10) as usize],
+            "running",
+            t.running(),
+        ),
+        Status::Ok => ("✔", "ok", t.ok()),
+        Status::Failed => ("✖", "failed", t.failed()),
+        Status::Skipped => ("↷", "skipped", t.skipped()),
+        Status::Interrupted => ("?", "unknown", t.waiting()),
+    }
+}
+
+/// How long the step took, or has taken so far.
+fn duration(s: &StepState, now_ms: i64) -> String {
+    let Some(start) = s.started_ms() else {
+        return String::new();
+    };
+    let end = match s.status {
+        Status::Running => now_ms,
+        _ => s.ended_ms.unwrap_or(now_ms),
+    };
+    let ms = u64::try_from(end - start).unwrap_or(0);
+    if ms < 60_000 && s.status != Status::Running {
+        duration_text(ms)
+    } else {
+        clock_text(ms)
+    }
+}
+
+struct Row {
+    left: Vec<Span<'static>>,
+    right: String,
+    right_style: Style,
+    step: Option<usize>,
+}
+
+impl Steps<'_> {
+    fn rows(&self) -> Vec<Row> {
+        let t = self.theme;
+        let st = self.state;
+        let waiting = st.waiting();
+        let mut rows = Vec::new();
+        let mut flat = 0;
+        for phase in self.plan.phases.iter() {
+            let range = flat..flat + phase.steps.len();
+            flat += phase.steps.len();
+            let members: Vec<usize> = range.filter(|&i| st.steps[i].selected).collect();
+            if members.is_empty() {
+                continue;
+            }
+            let all_settled = members.iter().all(|&i| st.steps[i].status.settled());
+            let any_failed = members
+                .iter()
+                .any(|&i| matches!(st.steps[i].status, Status::Failed | Status::Interrupted));
+            let active = members
+                .iter()
+                .any(|&i| st.steps[i].status != Status::Pending || Some(i) == st.cursor());
+            let (icon, style) = if all_settled {
+                ("✔", t.ok())
+            } else if any_failed {
+                ("✖", t.failed())
+            } else if active {
+                ("▸", t.running())
+            } else {
+                ("·", t.dim())
+            };
+            let start = members
+                .iter()
+                .filter_map(|&i| st.steps[i].started_ms())
+                .min();
+            let end = members.iter().filter_map(|&i| st.steps[i].ended_ms).max();
+            let dur = match (start, all_settled) {
+                (Some(s), true) => duration_text(u64::try_from(end.unwrap_or(s) - s).unwrap_or(0)),
+                (Some(s), false) => clock_text(u64::try_from(self.now_ms - s).unwrap_or(0)),
+                _ => String::new(),
+            };
+            let mut left = vec![
+                Span::styled(format!("{icon} "), style),
+                Span::styled(phase.id.value.clone(), t.bold()),
+            ];
+            if phase.point_of_no_return {
+                left.push(Span::styled(" ⚠ no return", t.waiting()));
+            }
+            rows.push(Row {
+                left,
+                right: dur,
+                right_style: t.dim(),
+                step: None,
+            });
+            for i in members {
+                let s = &st.steps[i];
+                let (icon, word, style) = look(s, i, &waiting, self.now_ms, t);
+                let id = s
+                    .key
+                    .split_once('.')
+                    .map_or(s.key.as_str(), |(_, id)| id)
+                    .to_string();
+                let mut left = vec![
+                    Span::raw("  "),
+                    Span::styled(format!("{icon} "), style),
+                    Span::raw(id),
+                ];
+                if s.point_of_no_return && !phase.point_of_no_return {
+                    left.push(Span::styled(" ⚠", t.waiting()));
+                }
+                if let Some(by) = &s.approved_by {
+                    left.push(Span::styled(format!(" ({by})"), t.dim()));
+                }
+                if s.attempts_used() > 1 {
+                    left.push(Span::styled(format!(" ×{}", s.attempts_used()), t.dim()));
+                }
+                let right = format!("{word:>7} {:>6}", duration(s, self.now_ms));
+                rows.push(Row {
+                    left,
+                    right,
+                    right_style: style,
+                    step: Some(i),
+                });
+            }
+        }
+        rows
+    }
+}
+
+impl Widget for Steps<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let t = self.theme;
+        let block = Block::default()
+            .borders(Borders::RIGHT)
+            .border_style(if self.focused {
+                t.focus_border()
+            } else {
+                t.border()
+            });
+        let inner = block.inner(area);
+        block.render(area, buf);
+        let rows = self.rows();
+        let h = inner.height as usize;
+        let sel_row = rows
+            .iter()
+            .position(|r| r.step == Some(self.selected))
+            .unwrap_or(0);
+        let top = sel_row
+            .saturating_sub(h.saturating_sub(2))
+            .min(rows.len().saturating_sub(h));
+        for (n, row) in rows.iter().skip(top).take(h).enumerate() {
+            let y = inner.y + n as u16;
+            let line_area = Rect {
+                x: inner.x,
+                y,
+                width: inner.width,
+                height: 1,
+            };
+            let right_w = row.right.chars().count() as u16;
+            Line::from(row.left.clone()).render(line_area, buf);
+            if inner.width > right_w + 12 {
+                let x = inner.x + inner.width - right_w;
+                buf.set_string(x, y, &row.right, row.right_style);
+            }
+            if row.step == Some(self.selected) {
+                buf.set_style(line_area, t.selected());
+            }
+        }
+        if rows.len() > h && h > 0 {
+            let more = format!(" {}/{} ", sel_row + 1, rows.len());
+            let x = inner.x + inner.width.saturating_sub(more.len() as u16);
+            buf.set_string(x, inner.y + inner.height - 1, more, t.dim());
+        }
+    }
+}

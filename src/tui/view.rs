@@ -1,0 +1,155 @@
+//! One frame of the run screen: header, escalation banner, steps beside output, the latest
+//! events and the key hints; a dialog on top when one is open. Below 80x24 a notice says so.
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+use super::app::App;
+use super::header::Header;
+use super::hints::Hints;
+use super::modal;
+use super::output::Output;
+use super::recent::Recent;
+use super::steps::Steps;
+use super::theme::Theme;
+
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+pub fn render(app: &mut App, frame: &mut Frame) {
+    let area = frame.area();
+    draw(app, area, frame.buffer_mut());
+}
+
+pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
+    app.small = area.width < MIN_WIDTH || area.height < MIN_HEIGHT;
+    if app.small {
+        return too_small(area, buf, app.theme);
+    }
+    let t = app.theme;
+    let now = app.session.now_ms();
+    let st = &app.session.state;
+    let banner_h = u16::from(st.unacknowledged().is_some() || app.session.fatal.is_some());
+    let recent_h = (2 + (area.height - MIN_HEIGHT) / 6).min(8);
+    let [header, banner, body, _, recent, hints] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(banner_h),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+        Constraint::Length(recent_h),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let left_w = (area.width * 38 / 100).clamp(34, 60);
+    let [left, right] =
+        Layout::horizontal([Constraint::Length(left_w), Constraint::Fill(1)]).areas(body);
+    let plan = app.session.plan.clone();
+    Header {
+        plan: &plan.plan.value,
+        level: *plan.level,
+        mode: app.session.mode,
+        state: st,
+        now_ms: now,
+        theme: t,
+    }
+    .render(header, buf);
+    if let Some(why) = &app.session.fatal {
+        let msg =
+            format!(" ✖ THE TIMELINE CANNOT BE WRITTEN: {why}. Nothing more starts; q leaves. ");
+        buf.set_string(banner.x, banner.y, msg, t.alarm());
+    } else if let Some(level) = st.unacknowledged() {
+        let at = st
+            .escalations
+            .iter()
+            .rev()
+            .find(|(l, _)| *l == level)
+            .map(|(_, ts)| crate::engine::sla::clock_text(st.elapsed_ms(*ts)))
+            .unwrap_or_default();
+        let msg = format!(
+            " ⚠ ESCALATION LEVEL {level} at {at}: {}. Press e to acknowledge. ",
+            st.escalation_action
+        );
+        let fill = " ".repeat(banner.width as usize);
+        buf.set_string(banner.x, banner.y, fill, t.alarm());
+        buf.set_string(banner.x, banner.y, msg, t.alarm());
+    }
+    Steps {
+        plan: &plan,
+        state: st,
+        selected: app.selected,
+        now_ms: now,
+        theme: t,
+        focused: true,
+    }
+    .render(left, buf);
+    let out_area = Rect {
+        x: right.x + 1,
+        width: right.width.saturating_sub(1),
+        ..right
+    };
+    app.page = out_area.height.saturating_sub(2).max(1);
+    let (pi, si) = app.session.locate(app.selected);
+    let tail = app.session.tail(app.selected);
+    let guard = tail.as_ref().and_then(|t| t.lock().ok());
+    let st = &app.session.state;
+    Output {
+        step: &plan.phases[pi].steps[si],
+        phase_id: &plan.phases[pi].id.value,
+        index: app.selected,
+        state: st,
+        tail: guard.as_deref(),
+        scroll: app.scroll,
+        following: app.follow && app.scroll.is_none(),
+        mode: app.session.mode,
+        secrets: &app.session.secrets,
+        now_ms: now,
+        theme: t,
+    }
+    .render(out_area, buf);
+    drop(guard);
+    let sep = Rect {
+        y: recent.y - 1,
+        height: 1,
+        ..recent
+    };
+    buf.set_string(sep.x, sep.y, "─".repeat(sep.width as usize), t.border());
+    buf.set_string(sep.x + 1, sep.y, " Timeline ", t.dim());
+    Recent {
+        records: &app.session.recent,
+        secrets: &app.session.secrets,
+        theme: t,
+    }
+    .render(recent, buf);
+    Hints {
+        state: &app.session.state,
+        following: app.follow && app.scroll.is_none(),
+        flash: app.flash.as_deref(),
+        theme: t,
+    }
+    .render(hints, buf);
+    modal::render(app, area, buf);
+}
+
+fn too_small(area: Rect, buf: &mut Buffer, t: Theme) {
+    let text = vec![
+        Line::styled(
+            format!(
+                "terminal too small (need {MIN_WIDTH}x{MIN_HEIGHT}, have {}x{})",
+                area.width, area.height
+            ),
+            t.waiting(),
+        ),
+        Line::raw(""),
+        Line::from(vec![
+            Span::raw("Make the window larger, or press "),
+            Span::styled("q", t.key()),
+            Span::raw(" to leave (the run stays resumable)."),
+        ]),
+    ];
+    Paragraph::new(text)
+        .wrap(Wrap { trim: true })
+        .render(area, buf);
+}

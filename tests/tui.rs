@@ -1,0 +1,344 @@
+//! Whole screens of the real app on ratatui's TestBackend, at 80x24 and 160x48, driven by a
+//! script of keys through the same code as the terminal, with a manual clock. Where colour
+//! carries meaning (the SLA running out, the escalation banner) the cells' styles are checked.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
+use rollback::engine::{ManualClock, Mode, Trigger, Waiting};
+use rollback::plan::load_file;
+use rollback::runner::RunnerMsg;
+use rollback::session::{self, DrillOptions, StartOptions};
+use rollback::tui::app::App;
+use rollback::tui::start::StartForm;
+use rollback::tui::theme::Theme;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+const T0: i64 = 1_800_000_000_000;
+
+fn demo() -> rollback::plan::Loaded {
+    load_file(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("plans/demo.yaml"))
+        .expect("demo loads")
+}
+
+struct Rig {
+    app: App,
+    rx: UnboundedReceiver<RunnerMsg>,
+    clock: ManualClock,
+    _runs: tempfile::TempDir,
+}
+
+fn rig(theme: Theme, fail: &[(&str, u32)]) -> Rig {
+    let runs = tempfile::tempdir().unwrap();
+    let loaded = demo();
+    let clock = ManualClock::at(T0);
+    let vars =
+        rollback::plan::vars::resolve(&loaded.plan, &[("version".into(), "41".into())]).unwrap();
+    let opts = StartOptions {
+        mode: Mode::Drill,
+        operator: "alice".into(),
+        runs_root: runs.path().to_path_buf(),
+        vars,
+        scenario: None,
+        trigger: Trigger::Manual,
+        drill: DrillOptions {
+            speed: 1000.0,
+            fail: fail.iter().map(|(s, n)| (s.to_string(), *n)).collect(),
+        },
+        grace: Some(Duration::from_millis(200)),
+    };
+    let (session, rx) =
+        session::start(&loaded, opts, Arc::new(clock.clone())).expect("session starts");
+    Rig {
+        app: App::new(session, theme),
+        rx,
+        clock,
+        _runs: runs,
+    }
+}
+
+impl Rig {
+    /// Feeds runner reports until `cond` holds (a deadline, never a fixed sleep).
+    async fn until(&mut self, what: &str, cond: impl Fn(&App) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !cond(&self.app) {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(msg)) => self.app.on_runner(msg),
+                _ => panic!(
+                    "timed out waiting for {what}; waiting on {:?}",
+                    self.app.session.state.waiting()
+                ),
+            }
+        }
+    }
+
+    fn key(&mut self, code: KeyCode) {
+        self.app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+    }
+
+    fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.key(KeyCode::Char(c));
+        }
+    }
+
+    fn draw(&mut self, w: u16, h: u16) -> Buffer {
+        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+        term.draw(|f| rollback::tui::view::render(&mut self.app, f))
+            .unwrap();
+        term.backend().buffer().clone()
+    }
+}
+
+fn text(buf: &Buffer) -> String {
+    let area = buf.area;
+    (0..area.height)
+        .map(|y| {
+            (0..area.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Durations measured by the real runner vary from run to run; everything else on screen
+/// comes from the manual clock.
+macro_rules! snap {
+    ($name:expr, $buf:expr) => {
+        insta::with_settings!({filters => vec![
+            (r"\b\d+(\.\d)?s\b|\b\d+ms\b", "[t]"),
+        ]}, {
+            insta::assert_snapshot!($name, text(&$buf));
+        });
+    };
+}
+
+fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
+    let t = text(buf);
+    t.lines().enumerate().find_map(|(y, l)| {
+        l.find(needle)
+            .map(|i| (l[..i].chars().count() as u16, y as u16))
+    })
+}
+
+#[test]
+fn start_screen() {
+    let loaded = demo();
+    let form = StartForm::new(
+        &loaded.plan,
+        &[],
+        Mode::Drill,
+        None,
+        "alice",
+        Theme::plain(),
+    );
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+        term.draw(|f| f.render_widget(&form, f.area())).unwrap();
+        snap!(format!("start_{w}x{h}"), term.backend().buffer());
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_drill_through_every_screen() {
+    let mut r = rig(Theme::from_env(), &[("execute.swap", 1)]);
+    r.until("the first step to run", |a| {
+        a.session.state.running().is_some()
+    })
+    .await;
+    snap!("running_80x24", r.draw(80, 24));
+
+    r.until("the approval gate", |a| {
+        matches!(a.session.state.waiting(), Waiting::Approval(_))
+    })
+    .await;
+    snap!("approval_80x24", r.draw(80, 24));
+    snap!("approval_160x48", r.draw(160, 48));
+    r.key(KeyCode::Enter);
+    assert!(
+        r.app.flash.as_deref() == Some("type the approver's name"),
+        "{:?}",
+        r.app.flash
+    );
+    r.type_text("dana");
+    r.key(KeyCode::Enter);
+    r.until("the point of no return", |a| {
+        matches!(a.session.state.waiting(), Waiting::PointOfNoReturn(_))
+    })
+    .await;
+    r.key(KeyCode::Char('y'));
+
+    r.until("the failure", |a| {
+        matches!(
+            a.session.state.waiting(),
+            Waiting::Retry { .. } | Waiting::Failure(_)
+        )
+    })
+    .await;
+    r.key(KeyCode::Char('r'));
+    r.until("the swap to succeed", |a| {
+        a.session.state.steps[6].status == rollback::engine::Status::Ok
+    })
+    .await;
+
+    r.until("the manual check", |a| {
+        matches!(a.session.state.waiting(), Waiting::Manual(_))
+    })
+    .await;
+    r.type_text("pool is 50");
+    r.key(KeyCode::Enter);
+    r.until("the end", |a| {
+        matches!(a.session.state.waiting(), Waiting::Finished(_))
+    })
+    .await;
+    snap!("completed_80x24", r.draw(80, 24));
+    let t = std::fs::read_to_string(r.app.session.run.timeline()).unwrap();
+    assert!(t.contains(r#""type":"approved","step":"prepare.go","by":"dana""#));
+    assert!(t.contains(r#""note":"pool is 50""#));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn failure_dialog_and_retry() {
+    // The approval gate comes first; then the swap fails all its 3 planned attempts.
+    let mut r = rig(Theme::from_env(), &[("execute.swap", 3)]);
+    r.until("the gate", |a| {
+        matches!(a.session.state.waiting(), Waiting::Approval(_))
+    })
+    .await;
+    r.key(KeyCode::Tab);
+    r.key(KeyCode::Enter);
+    r.until("the point of no return", |a| {
+        matches!(a.session.state.waiting(), Waiting::PointOfNoReturn(_))
+    })
+    .await;
+    snap!("point_of_no_return_80x24", r.draw(80, 24));
+    r.key(KeyCode::Char('y'));
+    for _ in 0..2 {
+        r.until("a retry", |a| {
+            matches!(a.session.state.waiting(), Waiting::Retry { .. })
+        })
+        .await;
+        r.key(KeyCode::Char('r'));
+    }
+    r.until("the failure dialog", |a| {
+        matches!(a.session.state.waiting(), Waiting::Failure(_))
+    })
+    .await;
+    let buf = r.draw(80, 24);
+    snap!("failure_80x24", buf);
+    r.key(KeyCode::Char('r'));
+    r.until("attempt 4 to succeed", |a| {
+        a.session.state.steps[6].status == rollback::engine::Status::Ok
+    })
+    .await;
+    assert_eq!(r.app.session.state.steps[6].attempts_used(), 4);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn escalation_banner_and_sla_colours() {
+    let mut r = rig(Theme { color: true }, &[]);
+    r.until("the gate", |a| {
+        matches!(a.session.state.waiting(), Waiting::Approval(_))
+    })
+    .await;
+    r.key(KeyCode::Esc);
+    r.clock.advance_secs(160);
+    r.app.tick();
+    let buf = r.draw(80, 24);
+    let (x, y) = find(&buf, "SLA 00:20 left").expect("countdown");
+    assert_eq!(
+        buf[(x, y)].fg,
+        Color::Red,
+        "under 15% left the countdown is red"
+    );
+
+    r.clock.advance_secs(150);
+    r.app.tick();
+    let buf = r.draw(80, 24);
+    snap!("escalation_sla_breached_80x24", buf);
+    let (x, y) = find(&buf, "ESCALATION LEVEL 2").expect("banner");
+    assert_eq!(buf[(x, y)].bg, Color::Red);
+    let (x, y) = find(&buf, "SLA +02:10 OVER").expect("overrun");
+    assert_eq!(buf[(x, y)].bg, Color::Red);
+    snap!("escalation_sla_breached_160x48", r.draw(160, 48));
+
+    r.key(KeyCode::Char('e'));
+    let buf = r.draw(80, 24);
+    assert!(
+        find(&buf, "ESCALATION LEVEL").is_none(),
+        "acknowledged: the banner goes"
+    );
+    let t = std::fs::read_to_string(r.app.session.run.timeline()).unwrap();
+    assert!(t.contains(r#""type":"escalation_acknowledged","level":2,"by":"alice""#));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn without_colour_the_selection_is_reverse_video_and_small_terminals_are_told() {
+    let mut r = rig(Theme::plain(), &[]);
+    r.until("the gate", |a| {
+        matches!(a.session.state.waiting(), Waiting::Approval(_))
+    })
+    .await;
+    r.key(KeyCode::Esc);
+    let buf = r.draw(80, 24);
+    let (x, y) = find(&buf, "▶ go").expect("the selected step");
+    assert!(buf[(x, y)].modifier.contains(Modifier::REVERSED));
+    assert!(
+        buf.content()
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
+        "no colour at all under NO_COLOR"
+    );
+    let small = r.draw(60, 20);
+    assert!(text(&small).contains("terminal too small (need 80x24, have 60x20)"));
+    r.key(KeyCode::Char('q'));
+    assert!(r.app.done(), "q still leaves a small terminal");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn notes_status_updates_help_and_quit() {
+    let mut r = rig(Theme::plain(), &[]);
+    r.until("the gate", |a| {
+        matches!(a.session.state.waiting(), Waiting::Approval(_))
+    })
+    .await;
+    r.key(KeyCode::Esc);
+    r.key(KeyCode::Char('n'));
+    r.type_text("db team");
+    r.app
+        .on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT));
+    r.type_text("joined");
+    r.key(KeyCode::Enter);
+    r.key(KeyCode::Char('u'));
+    snap!("status_update_80x24", r.draw(80, 24));
+    r.key(KeyCode::Esc);
+    r.key(KeyCode::Char('?'));
+    snap!("help_80x24", r.draw(80, 24));
+    r.key(KeyCode::Esc);
+    r.key(KeyCode::Esc);
+    assert!(!r.app.done(), "esc never quits");
+    r.app
+        .on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    snap!("quit_80x24", r.draw(80, 24));
+    r.key(KeyCode::Enter);
+    assert!(!r.app.done(), "the default is to stay");
+    r.key(KeyCode::Char('q'));
+    r.key(KeyCode::Down);
+    r.key(KeyCode::Enter);
+    assert!(r.app.done());
+    let t = std::fs::read_to_string(r.app.session.run.timeline()).unwrap();
+    assert!(
+        t.contains(r#""type":"note","by":"alice","text":"db team\njoined""#),
+        "{t}"
+    );
+    assert!(t.contains(r#""type":"status_update""#));
+    assert!(t.contains(r#""type":"operator_left""#));
+}
