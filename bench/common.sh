@@ -22,3 +22,27 @@ best() {
 }
 
 ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
+
+# tmux helpers: wait (with a deadline) for text on a session's screen.
+wait_screen() {
+  for _ in $(seq 3000); do
+    tmux capture-pane -p -t "$1" 2>/dev/null | grep -q -- "$2" && return 0
+    sleep 0.01
+  done
+  echo "timed out waiting for '$2' on $1" >&2
+  tmux capture-pane -p -t "$1" >&2 || true
+  return 1
+}
+
+# Milliseconds between the run_started and run_completed records of the newest run.
+run_ms() {
+  tl=$(ls -d "$ROLLBACK_RUNS_DIR"/*/ | sort | tail -1)timeline.jsonl
+  python3 - "$tl" <<'PY'
+import json, sys, datetime
+recs = [json.loads(l) for l in open(sys.argv[1])]
+t = lambda r: datetime.datetime.fromisoformat(r["ts"].replace("Z", "+00:00")).timestamp()
+start = next(r for r in recs if r["type"] == "run_started")
+end = next(r for r in recs if r["type"] == "run_completed")
+print(round((t(end) - t(start)) * 1000))
+PY
+}

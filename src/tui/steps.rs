@@ -85,91 +85,109 @@ struct Row {
     step: Option<usize>,
 }
 
+/// A line of the pane, before it is dressed: cheap, so only visible ones are dressed.
+enum Entry {
+    Phase { phase: usize, members: Vec<usize> },
+    Step { phase: usize, step: usize },
+}
+
 impl Steps<'_> {
-    fn rows(&self) -> Vec<Row> {
-        let t = self.theme;
+    fn entries(&self) -> Vec<Entry> {
         let st = self.state;
-        let waiting = st.waiting();
-        let mut rows = Vec::new();
+        let mut out = Vec::new();
         let mut flat = 0;
-        for phase in self.plan.phases.iter() {
+        for (pi, phase) in self.plan.phases.iter().enumerate() {
             let range = flat..flat + phase.steps.len();
             flat += phase.steps.len();
             let members: Vec<usize> = range.filter(|&i| st.steps[i].selected).collect();
             if members.is_empty() {
                 continue;
             }
-            let all_settled = members.iter().all(|&i| st.steps[i].status.settled());
-            let any_failed = members
+            let steps: Vec<Entry> = members
                 .iter()
-                .any(|&i| matches!(st.steps[i].status, Status::Failed | Status::Interrupted));
-            let active = members
-                .iter()
-                .any(|&i| st.steps[i].status != Status::Pending || Some(i) == st.cursor());
-            let (icon, style) = if all_settled {
-                ("✔", t.ok())
-            } else if any_failed {
-                ("✖", t.failed())
-            } else if active {
-                ("▸", t.running())
-            } else {
-                ("·", t.dim())
-            };
-            let start = members
-                .iter()
-                .filter_map(|&i| st.steps[i].started_ms())
-                .min();
-            let end = members.iter().filter_map(|&i| st.steps[i].ended_ms).max();
-            let dur = match (start, all_settled) {
-                (Some(s), true) => duration_text(u64::try_from(end.unwrap_or(s) - s).unwrap_or(0)),
-                (Some(s), false) => clock_text(u64::try_from(self.now_ms - s).unwrap_or(0)),
-                _ => String::new(),
-            };
-            let mut left = vec![
-                Span::styled(format!("{icon} "), style),
-                Span::styled(phase.id.value.clone(), t.bold()),
-            ];
-            if phase.point_of_no_return {
-                left.push(Span::styled(" ⚠ no return", t.waiting()));
-            }
-            rows.push(Row {
-                left,
-                right: dur,
-                right_style: t.dim(),
-                step: None,
-            });
-            for i in members {
-                let s = &st.steps[i];
-                let (icon, word, style) = look(s, i, &waiting, self.now_ms, t);
-                let id = s
-                    .key
-                    .split_once('.')
-                    .map_or(s.key.as_str(), |(_, id)| id)
-                    .to_string();
-                let mut left = vec![
-                    Span::raw("  "),
-                    Span::styled(format!("{icon} "), style),
-                    Span::raw(id),
-                ];
-                if s.point_of_no_return && !phase.point_of_no_return {
-                    left.push(Span::styled(" ⚠", t.waiting()));
-                }
-                if let Some(by) = &s.approved_by {
-                    left.push(Span::styled(format!(" ({by})"), t.dim()));
-                }
-                if s.attempts_used() > 1 {
-                    left.push(Span::styled(format!(" ×{}", s.attempts_used()), t.dim()));
-                }
-                let right = format!("{word:>7} {:>6}", duration(s, self.now_ms));
-                rows.push(Row {
-                    left,
-                    right,
-                    right_style: style,
-                    step: Some(i),
-                });
-            }
+                .map(|&i| Entry::Step { phase: pi, step: i })
+                .collect();
+            out.push(Entry::Phase { phase: pi, members });
+            out.extend(steps);
         }
-        rows
+        out
+    }
+
+    fn phase_row(&self, pi: usize, members: &[usize], cursor: Option<usize>) -> Row {
+        let t = self.theme;
+        let st = self.state;
+        let phase = &self.plan.phases[pi];
+        let all_settled = members.iter().all(|&i| st.steps[i].status.settled());
+        let any_failed = members
+            .iter()
+            .any(|&i| matches!(st.steps[i].status, Status::Failed | Status::Interrupted));
+        let active = members
+            .iter()
+            .any(|&i| st.steps[i].status != Status::Pending || Some(i) == cursor);
+        let (icon, style) = if all_settled {
+            ("✔", t.ok())
+        } else if any_failed {
+            ("✖", t.failed())
+        } else if active {
+            ("▸", t.running())
+        } else {
+            ("·", t.dim())
+        };
+        let start = members
+            .iter()
+            .filter_map(|&i| st.steps[i].started_ms())
+            .min();
+        let end = members.iter().filter_map(|&i| st.steps[i].ended_ms).max();
+        let dur = match (start, all_settled) {
+            (Some(s), true) => duration_text(u64::try_from(end.unwrap_or(s) - s).unwrap_or(0)),
+            (Some(s), false) => clock_text(u64::try_from(self.now_ms - s).unwrap_or(0)),
+            _ => String::new(),
+        };
+        let mut left = vec![
+            Span::styled(format!("{icon} "), style),
+            Span::styled(phase.id.value.clone(), t.bold()),
+        ];
+        if phase.point_of_no_return {
+            left.push(Span::styled(" ⚠ no return", t.waiting()));
+        }
+        Row {
+            left,
+            right: dur,
+            right_style: t.dim(),
+            step: None,
+        }
+    }
+
+    fn step_row(&self, pi: usize, i: usize, waiting: &Waiting) -> Row {
+        let t = self.theme;
+        let s = &self.state.steps[i];
+        let (icon, word, style) = look(s, i, waiting, self.now_ms, t);
+        let id = s
+            .key
+            .split_once('.')
+            .map_or(s.key.as_str(), |(_, id)| id)
+            .to_string();
+        let mut left = vec![
+            Span::raw("  "),
+            Span::styled(format!("{icon} "), style),
+            Span::raw(id),
+        ];
+        if s.point_of_no_return && !self.plan.phases[pi].point_of_no_return {
+            left.push(Span::styled(" ⚠", t.waiting()));
+        }
+        if let Some(by) = &s.approved_by {
+            left.push(Span::styled(format!(" ({by})"), t.dim()));
+        }
+        if s.attempts_used() > 1 {
+            left.push(Span::styled(format!(" ×{}", s.attempts_used()), t.dim()));
+        }
+        let right = format!("{word:>7} {:>6}", duration(s, self.now_ms));
+        Row {
+            left,
+            right,
+            right_style: style,
+            step: Some(i),
+        }
     }
 }
 
@@ -185,16 +203,22 @@ impl Widget for Steps<'_> {
             });
         let inner = block.inner(area);
         block.render(area, buf);
-        let rows = self.rows();
+        let entries = self.entries();
         let h = inner.height as usize;
-        let sel_row = rows
+        let sel_row = entries
             .iter()
-            .position(|r| r.step == Some(self.selected))
+            .position(|e| matches!(e, Entry::Step { step, .. } if *step == self.selected))
             .unwrap_or(0);
         let top = sel_row
             .saturating_sub(h.saturating_sub(2))
-            .min(rows.len().saturating_sub(h));
-        for (n, row) in rows.iter().skip(top).take(h).enumerate() {
+            .min(entries.len().saturating_sub(h));
+        let waiting = self.state.waiting();
+        let cursor = self.state.cursor();
+        for (n, entry) in entries.iter().skip(top).take(h).enumerate() {
+            let row = match entry {
+                Entry::Phase { phase, members } => self.phase_row(*phase, members, cursor),
+                Entry::Step { phase, step } => self.step_row(*phase, *step, &waiting),
+            };
             let y = inner.y + n as u16;
             let line_area = Rect {
                 x: inner.x,
@@ -203,7 +227,7 @@ impl Widget for Steps<'_> {
                 height: 1,
             };
             let right_w = row.right.chars().count() as u16;
-            Line::from(row.left.clone()).render(line_area, buf);
+            Line::from(row.left).render(line_area, buf);
             if inner.width > right_w + 12 {
                 let x = inner.x + inner.width - right_w;
                 buf.set_string(x, y, &row.right, row.right_style);
@@ -212,8 +236,8 @@ impl Widget for Steps<'_> {
                 buf.set_style(line_area, t.selected());
             }
         }
-        if rows.len() > h && h > 0 {
-            let more = format!(" {}/{} ", sel_row + 1, rows.len());
+        if entries.len() > h && h > 0 {
+            let more = format!(" {}/{} ", sel_row + 1, entries.len());
             let x = inner.x + inner.width.saturating_sub(more.len() as u16);
             buf.set_string(x, inner.y + inner.height - 1, more, t.dim());
         }

@@ -1,0 +1,198 @@
+//! End to end in a real terminal: the binary in tmux, driven with send-keys and read with
+//! capture-pane, waiting on what the screen shows (with a deadline, never a fixed sleep).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::{Runs, bin, repo, wait_until};
+
+/// A tmux session running one command; killed when dropped.
+struct Tmux {
+    name: String,
+}
+
+impl Tmux {
+    fn start(name: &str, w: u16, h: u16, command: &str) -> Tmux {
+        let name = format!("rollback-{name}-{}", std::process::id());
+        let ok = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                &w.to_string(),
+                "-y",
+                &h.to_string(),
+                command,
+            ])
+            .status()
+            .expect("tmux runs (the CI script installs it)");
+        assert!(ok.success(), "tmux new-session failed");
+        Tmux { name }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        wait_until(
+            &format!("{needle:?} on screen"),
+            Duration::from_secs(30),
+            || {
+                let s = self.screen();
+                s.contains(needle).then_some(s)
+            },
+        )
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let ok = Command::new("tmux")
+            .args(["send-keys", "-t", &self.name])
+            .args(keys)
+            .status()
+            .expect("send-keys");
+        assert!(ok.success());
+    }
+
+    fn type_text(&self, text: &str) {
+        let ok = Command::new("tmux")
+            .args(["send-keys", "-l", "-t", &self.name, text])
+            .status()
+            .expect("send-keys");
+        assert!(ok.success());
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .status();
+    }
+}
+
+/// The shell line tmux runs: the binary, then its exit code and the terminal settings.
+fn script(runs: &Path, args: &str, stty: &Path) -> String {
+    format!(
+        "cd {repo} && env USER=tester ROLLBACK_RUNS_DIR={runs} {bin} {args}; echo EXIT=$?; stty -a > {stty}; sleep 600",
+        repo = repo().display(),
+        runs = runs.display(),
+        bin = bin(),
+        stty = stty.display(),
+    )
+}
+
+fn timeline(runs: &Runs) -> (PathBuf, String) {
+    let dir = runs.only_run();
+    let t = std::fs::read_to_string(dir.join("timeline.jsonl")).unwrap();
+    (dir, t)
+}
+
+fn restored(stty: &Path) {
+    let s = wait_until("stty output", Duration::from_secs(10), || {
+        std::fs::read_to_string(stty).ok().filter(|s| !s.is_empty())
+    });
+    assert!(
+        !s.contains("-icanon") && s.contains("icanon"),
+        "canonical mode is back: {s}"
+    );
+    assert!(
+        !s.contains("-echo ") && s.contains(" echo "),
+        "echo is back: {s}"
+    );
+}
+
+#[test]
+fn a_live_run_of_the_demo_plan_from_start_to_finish() {
+    let runs = Runs::new();
+    let stty = runs.path().join("stty.txt");
+    let t = Tmux::start(
+        "live",
+        100,
+        30,
+        &script(runs.path(), "run plans/demo.yaml", &stty),
+    );
+    t.wait_for("Config version to roll back to");
+    t.type_text("41");
+    t.keys(&["Enter"]);
+    t.wait_for("Service name");
+    t.keys(&["Enter"]);
+    t.keys(&["Enter"]);
+    t.wait_for("Approval gate");
+    t.type_text("dana");
+    t.keys(&["Enter"]);
+    t.wait_for("Point of no return");
+    t.keys(&["y"]);
+    t.wait_for("Manual check");
+    t.type_text("pool back to 50");
+    t.keys(&["Enter"]);
+    let done = t.wait_for("Run completed");
+    assert!(done.contains("SLA met"), "{done}");
+    t.keys(&["Enter"]);
+    let after = t.wait_for("EXIT=0");
+    assert!(after.contains("run completed: rollback report"), "{after}");
+    restored(&stty);
+
+    let (dir, tl) = timeline(&runs);
+    assert!(
+        tl.contains(r#""mode":"live","operator":"tester","type":"run_started""#),
+        "{tl}"
+    );
+    assert!(tl.contains(r#""type":"approved","step":"prepare.go","by":"dana""#));
+    assert!(
+        tl.contains(r#""type":"point_of_no_return_confirmed","step":"execute.swap","by":"tester""#)
+    );
+    assert!(tl.contains(r#""type":"manual_confirmed","step":"verify.eyeball","by":"tester","note":"pool back to 50""#));
+    assert!(tl.contains(r#""type":"run_completed""#));
+    let live = std::fs::read_to_string(dir.join("live/app.conf")).unwrap();
+    assert!(
+        live.contains("config_version=41"),
+        "the demo really ran: {live}"
+    );
+    let v = runs.run(&["verify", dir.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(0));
+}
+
+#[test]
+fn a_drill_with_a_failing_step_is_retried_from_the_failure_dialog() {
+    let runs = Runs::new();
+    let stty = runs.path().join("stty.txt");
+    let args = "drill plans/demo.yaml --speed 20 --var version=7 --fail prepare.stage";
+    let t = Tmux::start("drill", 80, 24, &script(runs.path(), args, &stty));
+    t.wait_for("Config version to roll back to");
+    for _ in 0..3 {
+        t.keys(&["Enter"]);
+    }
+    let failed = t.wait_for("Step failed: prepare.stage");
+    assert!(failed.contains("DRILL"), "{failed}");
+    assert!(failed.contains("r retry"), "{failed}");
+    t.keys(&["r"]);
+    t.wait_for("Approval gate");
+    t.keys(&["Tab", "Enter"]);
+    t.wait_for("Point of no return");
+    t.keys(&["y"]);
+    t.wait_for("Manual check");
+    t.keys(&["Enter"]);
+    t.wait_for("Run completed");
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+    restored(&stty);
+    let (_, tl) = timeline(&runs);
+    assert!(
+        tl.contains(r#""type":"retry_requested","step":"prepare.stage","by":"tester""#),
+        "{tl}"
+    );
+    assert!(
+        tl.contains(r#""step":"prepare.stage","attempt":2,"outcome":"ok""#),
+        "{tl}"
+    );
+}
