@@ -5,9 +5,12 @@ pub mod clock;
 pub mod decide;
 pub mod describe;
 pub mod event;
+pub mod input;
+pub mod notify;
 pub mod selection;
 pub mod sla;
 pub mod state;
+pub mod step;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use decide::{Decision, Effect, ExitReport, Input, decide};

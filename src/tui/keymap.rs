@@ -56,7 +56,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: "a",
         action: Action::Abort,
-        help: "abort the rollback (asks; escalates past the point of no return)",
+        help: "abort the rollback (asks first, says what it means)",
         hint: Some("abort"),
     },
     Binding {

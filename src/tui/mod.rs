@@ -6,6 +6,8 @@
 
 pub mod ansi;
 pub mod app;
+mod dialog_keys;
+mod dialogs;
 pub mod header;
 pub mod hints;
 pub mod keymap;

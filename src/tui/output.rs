@@ -108,6 +108,39 @@ impl Output<'_> {
     }
 }
 
+/// Splits a line into rows of at most `width` cells, keeping each piece's style.
+pub fn wrap(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
+    use unicode_width::UnicodeWidthChar;
+    if line.width() <= width {
+        return vec![line];
+    }
+    let mut rows = vec![Vec::new()];
+    let mut used = 0;
+    for span in line.spans {
+        let mut piece = String::new();
+        for c in span.content.chars() {
+            let cw = c.width().unwrap_or(0);
+            if used + cw > width && used > 0 {
+                if !piece.is_empty() {
+                    rows.last_mut()
+                        .expect("a row")
+                        .push(Span::styled(std::mem::take(&mut piece), span.style));
+                }
+                rows.push(Vec::new());
+                used = 0;
+            }
+            piece.push(c);
+            used += cw;
+        }
+        if !piece.is_empty() {
+            rows.last_mut()
+                .expect("a row")
+                .push(Span::styled(piece, span.style));
+        }
+    }
+    rows.into_iter().map(Line::from).collect()
+}
+
 impl Widget for Output<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         if area.height == 0 {
@@ -139,25 +172,65 @@ impl Widget for Output<'_> {
             body.y += h + 1;
             body.height = body.height.saturating_sub(h + 1);
         }
-        let lines: Vec<Line> = match self.tail.filter(|t| t.total_lines() > 0) {
-            None => self.placeholder(),
-            Some(tail) => {
-                let h = body.height as u64;
-                let first = tail.first_kept();
-                let total = tail.total_lines();
-                let top = self
-                    .scroll
-                    .unwrap_or(total.saturating_sub(h))
-                    .clamp(first, total.saturating_sub(1).max(first));
-                (top..(top + h).min(total))
-                    .filter_map(|i| tail.line(i))
-                    .map(|bytes| {
-                        let text = String::from_utf8_lossy(bytes);
-                        ansi::line(&redact(&text, self.secrets), t)
-                    })
-                    .collect()
-            }
+        let Some(tail) = self.tail.filter(|t| t.total_lines() > 0) else {
+            Paragraph::new(self.placeholder()).render(body, buf);
+            return;
         };
-        Paragraph::new(lines).render(body, buf);
+        let (h, w) = (body.height as usize, body.width.max(1) as usize);
+        let rows = |i: u64| -> Vec<Line<'static>> {
+            let text = tail
+                .line(i)
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            wrap(ansi::line(&redact(&text, self.secrets), t), w)
+        };
+        let (first, total) = (tail.first_kept(), tail.total_lines());
+        // Only the lines that reach the screen are styled and wrapped: from the newest
+        // backwards when following, from the chosen line forwards when scrolled.
+        let mut shown: Vec<Line<'static>> = Vec::with_capacity(h);
+        match self.scroll {
+            None => {
+                let mut i = total;
+                while i > first && shown.len() < h {
+                    i -= 1;
+                    let mut r = rows(i);
+                    r.append(&mut shown);
+                    shown = r;
+                }
+                let extra = shown.len().saturating_sub(h);
+                shown.drain(..extra);
+            }
+            Some(top) => {
+                let mut i = top.clamp(first, total - 1);
+                while i < total && shown.len() < h {
+                    shown.extend(rows(i));
+                    i += 1;
+                }
+                shown.truncate(h);
+            }
+        }
+        Paragraph::new(shown).render(body, buf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::style::Style;
+
+    #[test]
+    fn long_lines_wrap_keeping_their_styles() {
+        let line = Line::from(vec![
+            Span::raw("abcd"),
+            Span::styled("efgh", Style::new().bold()),
+        ]);
+        let rows = wrap(line, 3);
+        let text: Vec<String> = rows
+            .iter()
+            .map(|r| r.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        assert_eq!(text, ["abc", "def", "gh"]);
+        assert_eq!(rows[1].spans[1].style, Style::new().bold());
+        assert_eq!(wrap(Line::raw("short"), 80).len(), 1);
     }
 }

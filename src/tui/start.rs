@@ -255,16 +255,12 @@ impl Widget for &StartForm<'_> {
             }
             let focused = i == self.focus;
             let mark = match f.problem() {
-                None => Span::styled(" ✔", t.ok()),
-                Some(_) if f.value().is_empty() => Span::styled(" · needed", t.dim()),
-                Some(_) => Span::styled(" ✖ does not match", t.failed()),
+                None => Span::styled(" ✔ ", t.ok()),
+                Some(_) if f.value().is_empty() => Span::styled(" · ", t.dim()),
+                Some(_) => Span::styled(" ✖ ", t.failed()),
             };
             let label_style = if focused { t.waiting() } else { t.bold() };
-            Line::from(vec![
-                Span::styled(format!(" {}", f.label), label_style),
-                mark,
-            ])
-            .render(
+            Line::from(vec![mark, Span::styled(f.label.clone(), label_style)]).render(
                 Rect {
                     x: area.x,
                     y,

@@ -204,13 +204,15 @@ impl Widget for Steps<'_> {
         let inner = block.inner(area);
         block.render(area, buf);
         let entries = self.entries();
-        let h = inner.height as usize;
+        let overflow = entries.len() > inner.height as usize;
+        // When the list does not fit, its last row says how much is hidden.
+        let h = inner.height as usize - usize::from(overflow && inner.height > 1);
         let sel_row = entries
             .iter()
             .position(|e| matches!(e, Entry::Step { step, .. } if *step == self.selected))
             .unwrap_or(0);
         let top = sel_row
-            .saturating_sub(h.saturating_sub(2))
+            .saturating_sub(h / 2)
             .min(entries.len().saturating_sub(h));
         let waiting = self.state.waiting();
         let cursor = self.state.cursor();
@@ -227,7 +229,18 @@ impl Widget for Steps<'_> {
                 height: 1,
             };
             let right_w = row.right.chars().count() as u16;
-            Line::from(row.left).render(line_area, buf);
+            let room = if inner.width > right_w + 12 {
+                inner.width - right_w - 1
+            } else {
+                inner.width
+            };
+            Line::from(row.left).render(
+                Rect {
+                    width: room,
+                    ..line_area
+                },
+                buf,
+            );
             if inner.width > right_w + 12 {
                 let x = inner.x + inner.width - right_w;
                 buf.set_string(x, y, &row.right, row.right_style);
@@ -236,10 +249,14 @@ impl Widget for Steps<'_> {
                 buf.set_style(line_area, t.selected());
             }
         }
-        if entries.len() > h && h > 0 {
-            let more = format!(" {}/{} ", sel_row + 1, entries.len());
-            let x = inner.x + inner.width.saturating_sub(more.len() as u16);
-            buf.set_string(x, inner.y + inner.height - 1, more, t.dim());
+        if overflow && h > 0 {
+            let (above, below) = (top, entries.len().saturating_sub(top + h));
+            let more = match (above, below) {
+                (0, b) => format!("  ↓ {b} more"),
+                (a, 0) => format!("  ↑ {a} more"),
+                (a, b) => format!("  ↑ {a} more  ↓ {b} more"),
+            };
+            buf.set_string(inner.x, inner.y + inner.height - 1, more, t.dim());
         }
     }
 }

@@ -1,0 +1,136 @@
+//! What goes into the engine (operator actions, runner reports, time) and what comes out
+//! of it (events to record, effects for the shell to carry out).
+
+use serde_json::Value;
+
+use super::Mode;
+use super::event::{Event, RunInfo, StepOutcome};
+
+/// How a command ended, as the runner reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExitReport {
+    pub outcome: StepOutcome,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub duration_ms: u64,
+    pub lines: u64,
+    pub bytes: u64,
+    pub sha256: String,
+    /// Set when the command could not start at all.
+    pub error: Option<String>,
+}
+
+/// Everything that can happen to a run: operator actions, runner reports, time.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    Start(Box<RunInfo>, Mode),
+    /// The clock moved; escalations, the SLA and retry delays are checked.
+    Tick,
+    Spawned {
+        step: usize,
+        attempt: u32,
+        pid: Option<u32>,
+        pgid: Option<i32>,
+        log: String,
+    },
+    Exited {
+        step: usize,
+        attempt: u32,
+        report: ExitReport,
+    },
+    Approve {
+        by: String,
+    },
+    ConfirmManual {
+        by: String,
+        note: Option<String>,
+    },
+    ConfirmPointOfNoReturn {
+        by: String,
+    },
+    /// Another attempt: after a failure, of an interrupted step, or now instead of after the delay.
+    Retry {
+        by: String,
+    },
+    Skip {
+        by: String,
+        reason: String,
+    },
+    Abort {
+        by: String,
+        reason: String,
+    },
+    Acknowledge {
+        by: String,
+    },
+    Note {
+        by: String,
+        text: String,
+    },
+    StatusUpdate {
+        by: String,
+        text: String,
+    },
+    /// The operator leaves; the run stays resumable. `terminate` kills a running step first.
+    Leave {
+        reason: String,
+        terminate: bool,
+    },
+    /// Nobody can decide (headless): the run fails.
+    Fail {
+        reason: String,
+    },
+    Resume {
+        host: String,
+        pid: u32,
+        forced: bool,
+        plan_sha256: String,
+        /// Steps whose next attempt's log exists though its start was never recorded.
+        unrecorded: Vec<(usize, String)>,
+        /// Process groups of interrupted steps found still alive.
+        orphans: Vec<(usize, i32)>,
+    },
+    KillOrphan,
+    WaitOrphan,
+    OrphanGone {
+        step: usize,
+        pgid: i32,
+        killed: bool,
+    },
+    NotifyDone {
+        on: String,
+        command: String,
+        exit_code: Option<i32>,
+        timed_out: bool,
+        duration_ms: u64,
+        stderr: String,
+    },
+}
+
+/// What the shell must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Start attempt `attempt` of step `step` (its simulation in a drill). The shell answers
+    /// with `Spawned` before any other input, then `Exited` when it ends.
+    Spawn { step: usize, attempt: u32 },
+    /// Kill the running command's process group (it still reports `Exited`).
+    Kill { step: usize },
+    /// Kill an orphaned process group left by a killed run; answered by `OrphanGone`.
+    KillGroup { step: usize, pgid: i32 },
+    /// Wait for an orphaned process group to end; answered by `OrphanGone`.
+    WatchGroup { step: usize, pgid: i32 },
+    /// Run a notify command beside the rollback with `payload` as JSON on stdin.
+    Notify {
+        on: &'static str,
+        command: String,
+        payload: Value,
+    },
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decision {
+    pub events: Vec<Event>,
+    pub effects: Vec<Effect>,
+    /// Why the input was not acted on (shown to the operator); nothing was recorded.
+    pub refused: Option<String>,
+}

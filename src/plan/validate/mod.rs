@@ -1,0 +1,87 @@
+//! The rules a parsed plan must meet: its own consistency (ids, references, durations,
+//! variables) and the rules of the certification level it claims. Every problem is
+//! reported, each naming its rule; levels are cumulative (a level 4 plan meets level 3's).
+
+mod content;
+mod level;
+mod shape;
+
+use super::diag::Diagnostic;
+use super::loc::Loc;
+use super::model::Plan;
+use content::{durations, escalation, placeholders, post_rollback, template, vars};
+use level::{automation, levels};
+use shape::{ids, references, step_shape};
+
+/// Rule names, as printed in brackets after each message.
+pub mod rule {
+    pub const IDS: &str = "ids";
+    pub const STEP: &str = "step-kind";
+    pub const REFS: &str = "references";
+    pub const DURATION: &str = "durations";
+    pub const VARS: &str = "vars";
+    pub const TEMPLATE: &str = "phases";
+    pub const ESCALATION: &str = "escalation";
+    pub const AUTOMATION: &str = "automation";
+    pub const ESTIMATE: &str = "estimates";
+    pub const DRILL: &str = "drill";
+    pub const PLACEHOLDER: &str = "placeholder";
+    pub const POST: &str = "post-rollback";
+    pub const L2: &str = "level-2";
+    pub const L3: &str = "level-3";
+    pub const L4: &str = "level-4";
+}
+
+/// Marks text a template left for the author to fill in.
+pub const PLACEHOLDER: &str = "TODO";
+
+/// Every problem of a parsed plan, sorted by position.
+pub fn validate(plan: &Plan) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    ids(plan, &mut out);
+    for phase in plan.phases.iter() {
+        for step in phase.steps.iter() {
+            step_shape(phase, step, &mut out);
+        }
+    }
+    references(plan, &mut out);
+    durations(plan, &mut out);
+    vars(plan, &mut out);
+    template(plan, &mut out);
+    escalation(plan, &mut out);
+    automation(plan, &mut out);
+    levels(plan, &mut out);
+    post_rollback(plan, &mut out);
+    placeholders(plan, &mut out);
+    out.sort_by_key(|d| (d.pos(), d.severity));
+    out
+}
+
+/// Whether any diagnostic is an error (warnings alone leave a plan valid).
+pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
+    diagnostics
+        .iter()
+        .any(|d| d.severity == super::diag::Severity::Error)
+}
+
+pub(super) fn unique<'a>(
+    items: impl IntoIterator<Item = &'a Loc<String>>,
+    what: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut seen: Vec<&Loc<String>> = Vec::new();
+    for item in items {
+        if let Some(first) = seen.iter().find(|s| s.value == item.value) {
+            out.push(Diagnostic::error(
+                item.pos,
+                rule::IDS,
+                format!(
+                    "{what} `{}` is already used at line {}",
+                    item.value, first.pos.line
+                ),
+            ));
+        } else {
+            seen.push(item);
+        }
+    }
+}

@@ -1,0 +1,406 @@
+//! What each dialog says: its title, its text, its input and its keys.
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span, Text};
+use ratatui_textarea::TextArea;
+
+use super::app::{App, Modal};
+use super::keymap::BINDINGS;
+use super::theme::Theme;
+use crate::engine::sla::{SlaStatus, clock_text};
+use crate::engine::{Outcome, Waiting};
+use crate::plan::{Step, StepKind};
+
+fn keys(t: Theme, pairs: &[(&str, &str)]) -> Line<'static> {
+    let mut spans = Vec::new();
+    for (k, what) in pairs {
+        spans.push(Span::styled(format!(" {k}"), t.key()));
+        spans.push(Span::raw(format!(" {what} ")));
+    }
+    Line::from(spans)
+}
+
+pub(super) struct Dialog<'a> {
+    pub title: String,
+    pub title_style: Style,
+    pub body: Text<'a>,
+    pub input: Option<(&'a TextArea<'static>, u16)>,
+    pub keys: Line<'static>,
+    pub width: u16,
+}
+
+/// What kind of step it is, in words.
+fn action_line(step: &Step) -> &'static str {
+    match step.kind() {
+        StepKind::Run => "a command",
+        StepKind::Check => "a check",
+        StepKind::Approve => "an approval gate",
+        StepKind::Manual => "a manual check",
+    }
+}
+
+pub(super) fn dialog(app: &App) -> Option<Dialog<'_>> {
+    let modal = app.modal.as_ref()?;
+    let t = app.theme;
+    let s = &app.session;
+    let st = &s.state;
+    let waiting = st.waiting();
+    let step_of = |i: usize| {
+        let (pi, si) = s.locate(i);
+        (&s.plan.phases[pi], &s.plan.phases[pi].steps[si])
+    };
+    let current = match waiting {
+        Waiting::Approval(i)
+        | Waiting::Manual(i)
+        | Waiting::PointOfNoReturn(i)
+        | Waiting::Failure(i)
+        | Waiting::Interrupted(i)
+        | Waiting::Retry { step: i, .. }
+        | Waiting::Orphan { step: i, .. } => Some(i),
+        _ => None,
+    };
+    let key_of = |i: usize| st.steps[i].key.clone();
+    Some(match modal {
+        Modal::Approval(input) => {
+            let i = current.unwrap_or(0);
+            let (_, step) = step_of(i);
+            let mut body = vec![Line::styled(step.action().1.trim().to_string(), t.bold())];
+            if let Some(role) = &step.role {
+                body.push(Line::raw(format!("Who approves: {}", role.value)));
+            }
+            body.push(Line::raw(""));
+            body.push(Line::raw(
+                "Type the name of the person who approves; it is recorded.",
+            ));
+            Dialog {
+                title: format!("Approval gate: {}", key_of(i)),
+                title_style: t.waiting(),
+                body: Text::from(body),
+                input: Some((input, 1)),
+                keys: keys(
+                    t,
+                    &[
+                        ("enter", "approve"),
+                        ("tab", &format!("your name ({})", s.operator)),
+                        ("esc", "not yet"),
+                    ],
+                ),
+                width: 72,
+            }
+        }
+        Modal::Manual(input) => {
+            let i = current.unwrap_or(0);
+            let (_, step) = step_of(i);
+            Dialog {
+                title: format!("Manual check: {}", key_of(i)),
+                title_style: t.waiting(),
+                body: Text::from(vec![
+                    Line::styled(step.action().1.trim().to_string(), t.bold()),
+                    Line::raw(""),
+                    Line::raw("Confirm once you have checked it yourself. A note is optional."),
+                ]),
+                input: Some((input, 3)),
+                keys: keys(
+                    t,
+                    &[
+                        ("enter", "confirm"),
+                        ("alt-enter", "new line"),
+                        ("esc", "not yet"),
+                    ],
+                ),
+                width: 72,
+            }
+        }
+        Modal::PointOfNoReturn => {
+            let i = current.unwrap_or(0);
+            let (phase, step) = step_of(i);
+            let what = if step.point_of_no_return {
+                format!("step {}", key_of(i))
+            } else {
+                format!("phase {} ({})", phase.id.value, phase.title())
+            };
+            let mut body = vec![
+                Line::styled(format!("Entering {what} cannot be undone."), t.bold()),
+                Line::raw(""),
+                Line::raw(format!("Next: {} ({})", step.title(), action_line(step))),
+            ];
+            if let Some(e) = &step.explain {
+                body.push(Line::styled(e.trim().to_string(), t.dim()));
+            }
+            body.push(Line::raw(""));
+            body.push(Line::raw(
+                "After this point, aborting stops the rollback half way and escalates.",
+            ));
+            Dialog {
+                title: "⚠ Point of no return".into(),
+                title_style: t.alarm(),
+                body: Text::from(body),
+                input: None,
+                keys: keys(t, &[("y", "confirm and go on"), ("n/esc", "not yet")]),
+                width: 76,
+            }
+        }
+        Modal::Failure => {
+            let i = current.unwrap_or(0);
+            let ss = &st.steps[i];
+            let how = ss
+                .last_attempt()
+                .and_then(|a| a.end.as_ref())
+                .map(|e| match (e.exit_code, e.signal, &e.error) {
+                    (_, _, Some(err)) => err.clone(),
+                    (Some(c), _, _) => format!("{} with exit code {c}", e.outcome.word()),
+                    (None, Some(sig), _) => format!("{} by signal {sig}", e.outcome.word()),
+                    _ => e.outcome.word().to_string(),
+                })
+                .unwrap_or_default();
+            Dialog {
+                title: format!("✖ Step failed: {}", key_of(i)),
+                title_style: t.failed(),
+                body: Text::from(vec![
+                    Line::raw(format!(
+                        "Attempt {} of {}: {how}.",
+                        ss.attempts_used(),
+                        ss.attempts_allowed
+                    )),
+                    Line::raw("Its output is in the pane behind this box (esc to read it)."),
+                ]),
+                input: None,
+                keys: keys(
+                    t,
+                    &[
+                        ("r", "retry"),
+                        ("s", "skip…"),
+                        ("a", "abort…"),
+                        ("esc", "read output"),
+                    ],
+                ),
+                width: 72,
+            }
+        }
+        Modal::Interrupted => {
+            let i = current.unwrap_or(0);
+            Dialog {
+                title: format!("? Interrupted: {}", key_of(i)),
+                title_style: t.waiting(),
+                body: Text::from(vec![Line::raw(format!(
+                    "{} was running when rollback stopped (attempt {}). It may or may not have done its work: check before deciding.",
+                    key_of(i),
+                    st.steps[i].attempts_used()
+                ))]),
+                input: None,
+                keys: keys(
+                    t,
+                    &[
+                        ("r", "run it again"),
+                        ("s", "skip (it is done)…"),
+                        ("a", "abort…"),
+                        ("esc", "look first"),
+                    ],
+                ),
+                width: 72,
+            }
+        }
+        Modal::Orphan => {
+            let (i, pgid) = match waiting {
+                Waiting::Orphan { step, pgid } => (step, pgid),
+                _ => (0, 0),
+            };
+            Dialog {
+                title: "Still running from before".into(),
+                title_style: t.waiting(),
+                body: Text::from(vec![Line::raw(format!(
+                    "{} is still running (process group {pgid}), left by the rollback that stopped. Nothing new starts until it is gone.",
+                    key_of(i)
+                ))]),
+                input: None,
+                keys: keys(
+                    t,
+                    &[
+                        ("w", "wait for it to end"),
+                        ("k", "kill it"),
+                        ("esc", "look first"),
+                    ],
+                ),
+                width: 72,
+            }
+        }
+        Modal::Skip(input) => Dialog {
+            title: format!("Skip {}", current.map(key_of).unwrap_or_default()),
+            title_style: t.waiting(),
+            body: Text::from(vec![Line::raw(
+                "Why is this step skipped? The reason is recorded.",
+            )]),
+            input: Some((input, 1)),
+            keys: keys(t, &[("enter", "skip it"), ("esc", "cancel")]),
+            width: 72,
+        },
+        Modal::Abort(input) => {
+            let mut body = vec![Line::raw(
+                "Stop the rollback here? Running commands are killed.",
+            )];
+            if st.ponr_passed.is_some() {
+                body.push(Line::styled(
+                    "⚠ The point of no return is passed: the system may be half rolled back. Aborting raises the escalation level.",
+                    t.failed(),
+                ));
+            }
+            Dialog {
+                title: "Abort the rollback".into(),
+                title_style: t.failed(),
+                body: Text::from(body),
+                input: Some((input, 1)),
+                keys: keys(t, &[("enter", "abort"), ("esc", "cancel, go on")]),
+                width: 72,
+            }
+        }
+        Modal::Note(input) => Dialog {
+            title: "Note for the timeline".into(),
+            title_style: t.title(),
+            body: Text::from(vec![Line::raw("Recorded with the time and your name.")]),
+            input: Some((input, 4)),
+            keys: keys(
+                t,
+                &[
+                    ("enter", "save"),
+                    ("alt-enter", "new line"),
+                    ("esc", "cancel"),
+                ],
+            ),
+            width: 72,
+        },
+        Modal::Status(text) => Dialog {
+            title: "Status update (recorded)".into(),
+            title_style: t.title(),
+            body: Text::from(
+                text.lines()
+                    .map(|l| Line::raw(l.to_string()))
+                    .collect::<Vec<_>>(),
+            ),
+            input: None,
+            keys: keys(
+                t,
+                &[
+                    ("any key", "close"),
+                    ("", "select the text with the mouse to copy"),
+                ],
+            ),
+            width: 100,
+        },
+        Modal::Help => {
+            let mut lines: Vec<Line> = BINDINGS
+                .iter()
+                .map(|b| {
+                    Line::from(vec![
+                        Span::styled(format!("{:>11}  ", b.keys), t.key()),
+                        Span::raw(b.help),
+                    ])
+                })
+                .collect();
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "In dialogs: esc closes (never quits); the keys are shown at the bottom.",
+                t.dim(),
+            ));
+            Dialog {
+                title: "Keys".into(),
+                title_style: t.title(),
+                body: Text::from(lines),
+                input: None,
+                keys: keys(t, &[("any key", "close")]),
+                width: 84,
+            }
+        }
+        Modal::Quit(choice) => {
+            let running = st.running().map(key_of);
+            let mut options = vec!["Stay".to_string()];
+            match &running {
+                Some(k) => {
+                    options.push(format!("Leave {k} running and quit"));
+                    options.push(format!("Stop {k} and quit"));
+                }
+                None => options.push("Quit".into()),
+            }
+            let mut body = vec![
+                Line::raw(format!(
+                    "The run stays resumable: rollback resume {}",
+                    s.run.id
+                )),
+                Line::raw(""),
+            ];
+            for (n, o) in options.iter().enumerate() {
+                let style = if n == *choice {
+                    t.selected()
+                } else {
+                    Style::new()
+                };
+                body.push(Line::styled(format!(" {} {o} ", n + 1), style));
+            }
+            Dialog {
+                title: "Leave the run?".into(),
+                title_style: t.title(),
+                body: Text::from(body),
+                input: None,
+                keys: keys(t, &[("↑↓", "choose"), ("enter", "do it"), ("esc", "stay")]),
+                width: 72,
+            }
+        }
+        Modal::Finished => {
+            let end = st.end.as_ref();
+            let outcome = end.map_or(Outcome::Completed, |e| e.outcome);
+            let sla = SlaStatus::new(
+                st.elapsed_ms(end.map_or(s.now_ms(), |e| e.at_ms)),
+                st.sla_ms(),
+            );
+            let verdict = if sla.breached() {
+                format!(
+                    "{} of {}: SLA missed by {}",
+                    clock_text(sla.elapsed_ms),
+                    clock_text(sla.sla_ms),
+                    clock_text(sla.overrun_ms())
+                )
+            } else {
+                format!(
+                    "{} of {}: SLA met",
+                    clock_text(sla.elapsed_ms),
+                    clock_text(sla.sla_ms)
+                )
+            };
+            let count = |f: fn(crate::engine::Status) -> bool| {
+                st.steps
+                    .iter()
+                    .filter(|x| x.selected && f(x.status))
+                    .count()
+            };
+            let style = match outcome {
+                Outcome::Completed => t.ok(),
+                _ => t.failed(),
+            };
+            let mut body = vec![
+                Line::styled(format!("Run {}", outcome.word()), style),
+                Line::raw(verdict),
+                Line::raw(format!(
+                    "{} steps ok, {} skipped, {} failed",
+                    count(|x| x == crate::engine::Status::Ok),
+                    count(|x| x == crate::engine::Status::Skipped),
+                    count(|x| matches!(
+                        x,
+                        crate::engine::Status::Failed | crate::engine::Status::Interrupted
+                    )),
+                )),
+            ];
+            if let Some(r) = end.and_then(|e| e.reason.clone()) {
+                body.push(Line::raw(format!("Reason: {r}")));
+            }
+            body.push(Line::raw(""));
+            body.push(Line::raw(format!("Report: rollback report {}", s.run.id)));
+            Dialog {
+                title: format!("Run {}", outcome.word()),
+                title_style: style,
+                body: Text::from(body),
+                input: None,
+                keys: keys(t, &[("enter/q", "quit"), ("esc", "look around")]),
+                width: 72,
+            }
+        }
+    })
+}
