@@ -1,6 +1,5 @@
 //! One step of a run as the fold sees it: where it stands and what each attempt did.
 
-use super::event::StepOutcome;
 use crate::plan::StepKind;
 
 /// Where a step stands.
@@ -33,18 +32,8 @@ impl Status {
     }
 }
 
-/// How one attempt ended.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AttemptEnd {
-    pub outcome: StepOutcome,
-    pub exit_code: Option<i32>,
-    pub signal: Option<i32>,
-    pub duration_ms: u64,
-    pub lines: u64,
-    pub bytes: u64,
-    pub sha256: String,
-    pub error: Option<String>,
-}
+/// How one attempt ended: what the runner reported, as recorded.
+pub type AttemptEnd = super::input::ExitReport;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attempt {
