@@ -156,16 +156,7 @@ impl Work<'_> {
             },
             Input::Skip { by, reason } => {
                 let reason = reason.trim().to_string();
-                let target = match waiting {
-                    Waiting::Failure(i)
-                    | Waiting::Interrupted(i)
-                    | Waiting::Retry { step: i, .. }
-                    | Waiting::Approval(i)
-                    | Waiting::Manual(i)
-                    | Waiting::PointOfNoReturn(i) => Some(i),
-                    _ => None,
-                };
-                match target {
+                match waiting.skippable() {
                     Some(_) if reason.is_empty() => self.refuse("say why the step is skipped"),
                     Some(i) => {
                         let step = self.key(i);

@@ -64,6 +64,21 @@ pub enum Waiting {
     Finished(Outcome),
 }
 
+impl Waiting {
+    /// The step the operator may skip now: the one the run waits on, never a running one.
+    pub fn skippable(&self) -> Option<usize> {
+        match self {
+            Waiting::Failure(i)
+            | Waiting::Interrupted(i)
+            | Waiting::Retry { step: i, .. }
+            | Waiting::Approval(i)
+            | Waiting::Manual(i)
+            | Waiting::PointOfNoReturn(i) => Some(*i),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunState {
     pub info: Option<RunInfo>,

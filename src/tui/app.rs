@@ -136,7 +136,7 @@ impl App {
             (Some(Modal::Failure), w) => !matches!(w, Waiting::Failure(_)),
             (Some(Modal::Interrupted), w) => !matches!(w, Waiting::Interrupted(_)),
             (Some(Modal::Orphan), w) => !matches!(w, Waiting::Orphan { .. }),
-            (Some(Modal::Skip(_)), w) => !skippable(w),
+            (Some(Modal::Skip(_)), w) => w.skippable().is_none(),
             _ => false,
         };
         if stale {
@@ -207,7 +207,7 @@ impl App {
                 }
             }
             Action::Retry => self.send(Input::Retry { by }),
-            Action::Skip if skippable(&waiting) => {
+            Action::Skip if waiting.skippable().is_some() => {
                 self.modal = Some(Modal::Skip(text_area("why is it skipped? (recorded)")));
             }
             Action::Skip => self.flash = Some("no step can be skipped now".into()),
@@ -291,17 +291,4 @@ impl App {
             None => false,
         }
     }
-}
-
-/// Steps the operator may skip: the one the run waits on (never a running one).
-pub(crate) fn skippable(w: &Waiting) -> bool {
-    matches!(
-        w,
-        Waiting::Failure(_)
-            | Waiting::Interrupted(_)
-            | Waiting::Retry { .. }
-            | Waiting::Approval(_)
-            | Waiting::Manual(_)
-            | Waiting::PointOfNoReturn(_)
-    )
 }
