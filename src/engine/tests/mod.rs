@@ -1,0 +1,147 @@
+//! Engine tables: inputs in, events and effects out, with a manual clock and no I/O.
+//! This file holds the plan and the harness; the tables are in the modules below.
+
+mod clock;
+mod flow;
+mod stops;
+
+use super::decide::{Decision, Effect, ExitReport, Input, decide};
+use super::event::{Event, Mode, RunInfo, Stamped, StepOutcome, Trigger};
+use super::state::{Outcome, RunState, Waiting};
+use crate::plan::{Plan, load::parse_str};
+
+const PLAN: &str = "plan: t\ntitle: Test\nlevel: 3\noperation: application\nautomation: semi\nsla: 10m\n\
+notify: ./notify.sh\nescalation:\n  - {after: 5m, level: 2, action: Engage senior SRE, notify: ./page.sh}\n  \
+- {after: 15m, level: 3, action: Engage CTO/VP}\n  - {after: 30m, level: 4, action: Full incident response}\n\
+scenarios:\n  exec-only: {phases: [execute]}\n\
+phases:\n  - id: capture\n    steps:\n      - {id: save, run: 'true', timeout: 10s}\n  \
+- id: decide\n    kind: prepare\n    steps:\n      - {id: go, approve: Go?}\n  \
+- id: execute\n    point_of_no_return: true\n    steps:\n      \
+- {id: undo, run: 'true', timeout: 10s, retry: {attempts: 3, delay: 5s}}\n  \
+- id: verify\n    steps:\n      - {id: ready, check: 'true', timeout: 10s}\n      - {id: look, manual: Looks fine}\n";
+
+const T0: i64 = 1_800_000_000_000;
+const SAVE: usize = 0;
+const GO: usize = 1;
+const UNDO: usize = 2;
+const READY: usize = 3;
+
+struct Harness {
+    plan: Plan,
+    state: RunState,
+    now: i64,
+    log: Vec<Event>,
+}
+
+impl Harness {
+    fn new(scenario: Option<&str>) -> Harness {
+        let plan = parse_str(PLAN).expect("test plan parses");
+        let state = RunState::new(&plan, scenario);
+        Harness {
+            plan,
+            state,
+            now: T0,
+            log: Vec::new(),
+        }
+    }
+
+    /// Decides and applies, as the shell does (minus the journal).
+    fn feed(&mut self, input: Input) -> Decision {
+        let d = decide(&self.plan, &self.state, input, self.now, "alice");
+        for e in &d.events {
+            let seq = self.state.last_seq.map_or(0, |s| s + 1);
+            self.state.apply(&Stamped {
+                seq,
+                mode: Mode::Drill,
+                ts_ms: self.now,
+                operator: "alice".into(),
+                event: e.clone(),
+            });
+            self.log.push(e.clone());
+        }
+        d
+    }
+
+    fn start(&mut self, scenario: Option<&str>) -> Decision {
+        self.feed(Input::Start(
+            Box::new(RunInfo {
+                run_id: "2027-01-15T08-00-00Z-t".into(),
+                plan: "t".into(),
+                title: "Test".into(),
+                plan_sha256: "00".into(),
+                level: 3,
+                sla_ms: 600_000,
+                scenario: scenario.map(str::to_string),
+                vars: vec![],
+                trigger: Trigger::Manual,
+                plan_path: "t.yaml".into(),
+                host: "h".into(),
+                pid: 1,
+                version: "test".into(),
+            }),
+            Mode::Drill,
+        ))
+    }
+
+    fn at(&mut self, secs: i64, ms: i64) -> &mut Self {
+        self.now = T0 + secs * 1000 + ms;
+        self
+    }
+
+    /// Plays the runner: the spawn the engine asked for, then its end.
+    fn run(&mut self, d: &Decision, step: usize, outcome: StepOutcome) -> Decision {
+        let attempt = match spawns(d).as_slice() {
+            [(s, a)] if *s == step => *a,
+            other => panic!("expected a spawn of step {step}, got {other:?} in {d:?}"),
+        };
+        self.feed(Input::Spawned {
+            step,
+            attempt,
+            pid: Some(100),
+            pgid: Some(100),
+            log: format!("output/{step}.{attempt}.log"),
+        });
+        self.feed(Input::Exited {
+            step,
+            attempt,
+            report: report(outcome),
+        })
+    }
+}
+
+fn report(outcome: StepOutcome) -> ExitReport {
+    ExitReport {
+        outcome,
+        exit_code: Some(if outcome == StepOutcome::Ok { 0 } else { 1 }),
+        signal: None,
+        duration_ms: 10,
+        lines: 1,
+        bytes: 3,
+        sha256: "ab".into(),
+        error: None,
+    }
+}
+
+fn spawns(d: &Decision) -> Vec<(usize, u32)> {
+    d.effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Spawn { step, attempt } => Some((*step, *attempt)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn kinds(events: &[Event]) -> Vec<&'static str> {
+    events.iter().map(Event::kind).collect()
+}
+
+fn notified(d: &Decision) -> Vec<(&'static str, String)> {
+    d.effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Notify { on, command, .. } => Some((*on, command.clone())),
+            _ => None,
+        })
+        .collect()
+}
