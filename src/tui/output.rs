@@ -173,7 +173,9 @@ impl Widget for Output<'_> {
             body.height = body.height.saturating_sub(h + 1);
         }
         let Some(tail) = self.tail.filter(|t| t.total_lines() > 0) else {
-            Paragraph::new(self.placeholder()).render(body, buf);
+            Paragraph::new(self.placeholder())
+                .wrap(Wrap { trim: false })
+                .render(body, buf);
             return;
         };
         let (h, w) = (body.height as usize, body.width.max(1) as usize);
