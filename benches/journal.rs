@@ -19,7 +19,9 @@ fn event() -> Event {
         lines: 42,
         bytes: 2048,
         sha256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".into(),
+        dropped: 0,
         error: None,
+        log_error: None,
     }
 }
 

@@ -61,6 +61,7 @@ fn bench(c: &mut Criterion) {
             fail: vec![],
         },
         grace: None,
+        logs: Default::default(),
     };
     let (session, _rx) =
         session::start(&loaded, opts, Arc::new(ManualClock::at(1_800_000_000_000))).unwrap();

@@ -67,6 +67,47 @@ pub struct HeadlessArgs {
     pub verbose: bool,
 }
 
+/// How much of each command's output its log keeps.
+#[derive(Debug, Clone, Args)]
+pub struct LogArgs {
+    /// Keep the first SIZE of each attempt's output in its log (e.g. 8MiB)
+    #[arg(
+        long,
+        value_name = "SIZE",
+        default_value = "8MiB",
+        env = "ROLLBACK_LOG_HEAD"
+    )]
+    pub log_head: bytesize::ByteSize,
+    /// Keep the last SIZE of each attempt's output in its log
+    #[arg(
+        long,
+        value_name = "SIZE",
+        default_value = "8MiB",
+        env = "ROLLBACK_LOG_TAIL"
+    )]
+    pub log_tail: bytesize::ByteSize,
+    /// At most SIZE of logs for the whole run; later steps keep less once it is used
+    #[arg(
+        long,
+        value_name = "SIZE",
+        default_value = "1GiB",
+        env = "ROLLBACK_LOG_TOTAL"
+    )]
+    pub log_total: bytesize::ByteSize,
+}
+
+impl LogArgs {
+    pub fn limits(&self) -> crate::runner::LogLimits {
+        crate::runner::LogLimits {
+            keep: crate::runner::Keep {
+                head: self.log_head.as_u64(),
+                tail: self.log_tail.as_u64(),
+            },
+            total: self.log_total.as_u64(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// The plan file
@@ -88,6 +129,8 @@ pub struct RunArgs {
     pub trigger: TriggerArg,
     #[command(flatten)]
     pub headless: HeadlessArgs,
+    #[command(flatten)]
+    pub logs: LogArgs,
     #[command(flatten)]
     pub runs: RunsDir,
 }
@@ -130,6 +173,8 @@ pub struct ResumeArgs {
     pub speed: f64,
     #[command(flatten)]
     pub headless: HeadlessArgs,
+    #[command(flatten)]
+    pub logs: LogArgs,
     #[command(flatten)]
     pub runs: RunsDir,
 }

@@ -243,7 +243,7 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
         }
         p.events(&s);
         if let Some(why) = &s.fatal {
-            eprintln!("rollback: the timeline cannot be written, so the run stopped: {why}");
+            eprintln!("rollback: the run stopped: {why}");
             return Exit::Internal;
         }
         if let Some(n) = s.notice.take() {

@@ -281,7 +281,7 @@ fn a_timeline_that_cannot_be_written_stops_the_run_visibly() {
     let all = text(&out);
     assert_eq!(out.status.code(), Some(4), "{all}");
     assert!(
-        all.contains("the timeline cannot be written, so the run stopped"),
+        all.contains("the run stopped: the timeline cannot be written"),
         "{all}"
     );
     let dir = runs.only_run();

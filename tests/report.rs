@@ -119,7 +119,9 @@ impl Run {
                 lines: 2,
                 bytes: 20,
                 sha256: "cd".repeat(32),
+                dropped: 0,
                 error: None,
+                log_error: None,
             },
         });
     }

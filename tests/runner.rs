@@ -511,7 +511,7 @@ async fn orphans_are_recognised_by_run_id_and_killed() {
         "{found:?}"
     );
 
-    r.kill_orphan(3, pgid);
+    r.kill_orphan(3, pgid, dir.path().join("none.log"), tail());
     let mut gone = false;
     let mut exited = false;
     while !(gone && exited) {
@@ -537,7 +537,7 @@ async fn a_watched_orphan_is_reported_when_it_ends() {
     let (_, pgid) = r
         .spawn(1, spec(&dir, "watched", "sleep 100"), tail())
         .unwrap();
-    r.watch_orphan(1, pgid);
+    r.watch_orphan(1, pgid, dir.path().join("none.log"), tail());
     r.kill(1);
     let mut seen = (false, false);
     while seen != (true, true) {

@@ -51,6 +51,7 @@ fn rig(theme: Theme, fail: &[(&str, u32)]) -> Rig {
             fail: fail.iter().map(|(s, n)| (s.to_string(), *n)).collect(),
         },
         grace: Some(Duration::from_millis(200)),
+        logs: Default::default(),
     };
     let (session, rx) =
         session::start(&loaded, opts, Arc::new(clock.clone())).expect("session starts");

@@ -32,6 +32,6 @@ pub fn run(args: &ReportArgs) -> color_eyre::Result<Exit> {
     print!("{text}");
     // The copy is a convenience; the timeline is the record, so a read-only run
     // directory is not an error.
-    let _ = std::fs::write(dir.join(name), &text);
+    let _ = crate::timeline::rundir::write_private(&dir.join(name), text.as_bytes());
     Ok(Exit::Ok)
 }

@@ -39,6 +39,7 @@ pub fn run(args: ResumeArgs) -> color_eyre::Result<Exit> {
         vars,
         drill: DrillOptions { ..drill },
         grace: None,
+        logs: args.logs.limits(),
     };
     let clock = Arc::new(SystemClock);
     if !args.headless.headless {

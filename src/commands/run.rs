@@ -132,6 +132,7 @@ pub fn run(args: RunArgs, mode: Mode, drill: DrillOptions) -> color_eyre::Result
         },
         drill,
         grace: None,
+        logs: args.logs.limits(),
     };
     let clock = Arc::new(SystemClock);
     if !args.headless.headless {

@@ -30,8 +30,11 @@ pub fn decide(
         now_ms,
         operator,
     };
+    // A step whose log could not be written stops the run where it is (fail-stop): it is
+    // recorded, and nothing more is decided.
+    let halts = matches!(&input, Input::Exited { report, .. } if report.log_error.is_some());
     w.input(input);
-    if w.d.refused.is_none() {
+    if w.d.refused.is_none() && !halts {
         w.advance();
     }
     w.d
@@ -118,7 +121,9 @@ impl Work<'_> {
                     lines: report.lines,
                     bytes: report.bytes,
                     sha256: report.sha256,
+                    dropped: report.dropped,
                     error: report.error,
+                    log_error: report.log_error,
                 });
             }
             Input::Approve { by } => match waiting {

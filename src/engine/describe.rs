@@ -4,6 +4,11 @@
 use super::event::{Event, Stamped, StepOutcome};
 use super::sla::clock_text;
 
+/// A byte count for people: `5.9 GiB`, `812 B`.
+pub fn byte_size(bytes: u64) -> String {
+    bytesize::ByteSize(bytes).display().iec().to_string()
+}
+
 /// `850ms`, `2.1s`, `1m05s`, `1h02m`.
 pub fn duration_text(ms: u64) -> String {
     match ms {
@@ -54,10 +59,16 @@ pub fn describe(event: &Event) -> String {
             signal,
             duration_ms,
             error,
+            log_error,
+            dropped,
             ..
         } => {
             let d = duration_text(*duration_ms);
-            match (outcome, error) {
+            let text = match (outcome, error) {
+                _ if log_error.is_some() => {
+                    let e = log_error.as_deref().unwrap_or_default();
+                    format!("{step} stopped after {d}: its output log could not be written ({e})")
+                }
                 (_, Some(e)) => format!("{step} could not start: {e}"),
                 (StepOutcome::Ok, _) => format!("{step} ok in {d}"),
                 (StepOutcome::Failed, _) => match (exit_code, signal) {
@@ -67,6 +78,10 @@ pub fn describe(event: &Event) -> String {
                 },
                 (StepOutcome::TimedOut, _) => format!("{step} timed out after {d}"),
                 (StepOutcome::Killed, _) => format!("{step} killed after {d}"),
+            };
+            match dropped {
+                0 => text,
+                n => format!("{text}; {} of output not kept in its log", byte_size(*n)),
             }
         }
         Event::RetryScheduled { step, attempt, .. } => {
@@ -183,7 +198,9 @@ mod tests {
             lines: 0,
             bytes: 0,
             sha256: String::new(),
+            dropped: 0,
             error: None,
+            log_error: None,
         };
         assert_eq!(describe(&e), "execute.undo failed (exit 3) after 1.5s");
     }

@@ -123,9 +123,15 @@ pub enum Event {
         bytes: u64,
         /// sha256 of the output log, checked by `rollback verify`.
         sha256: String,
+        /// Output bytes the log left out (it keeps the first and the last part).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        dropped: u64,
         /// Why the command could not even start, when it could not.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<String>,
+        /// Why its output log could not be written: the tool stopped the step and the run.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        log_error: Option<String>,
     },
     RetryScheduled {
         step: String,
@@ -275,4 +281,8 @@ pub struct Stamped {
     pub ts_ms: i64,
     pub operator: String,
     pub event: Event,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

@@ -16,8 +16,13 @@ pub struct ExitReport {
     pub lines: u64,
     pub bytes: u64,
     pub sha256: String,
+    /// Output bytes left out of the log (it keeps a head and a tail).
+    pub dropped: u64,
     /// Set when the command could not start at all.
     pub error: Option<String>,
+    /// The output log could not be written: the tool must stop (fail-stop), whatever the
+    /// command did.
+    pub log_error: Option<String>,
 }
 
 /// Everything that can happen to a run: operator actions, runner reports, time.

@@ -284,7 +284,9 @@ impl RunState {
                 lines,
                 bytes,
                 sha256,
+                dropped,
                 error,
+                log_error,
             } => {
                 if let Some(st) = self.step_mut(step) {
                     let end = AttemptEnd {
@@ -295,7 +297,9 @@ impl RunState {
                         lines: *lines,
                         bytes: *bytes,
                         sha256: sha256.clone(),
+                        dropped: *dropped,
                         error: error.clone(),
+                        log_error: log_error.clone(),
                     };
                     if let Some(a) = st.attempts.iter_mut().rev().find(|a| a.n == *attempt) {
                         a.end = Some(end);

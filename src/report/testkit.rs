@@ -136,7 +136,9 @@ impl Drive {
                 lines: if ok { 3 } else { 1 },
                 bytes: 42,
                 sha256: "ab".repeat(32),
+                dropped: 0,
                 error: None,
+                log_error: None,
             },
         });
         self

@@ -1,17 +1,19 @@
-//! Reading a step's log file as it grows: every byte goes, in order and exactly once, to the
-//! sha256, the line and byte counts and the step's `OutputTail`; the UI is pinged at most once
-//! per `PING_EVERY` per step, never once per line.
+//! Reading a step's output from its pipe as it comes: every byte is masked for secrets, then
+//! goes, in order and exactly once, to the line and byte counts, the step's `OutputTail` and its
+//! bounded log file; the UI is pinged at most once per `PING_EVERY` per step, never once per
+//! line.
 
-use std::fs::File;
-use std::io::{self, Read};
-use std::path::Path;
+use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
+use tokio::net::unix::pipe;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::RunnerMsg;
+use super::redact::Redactor;
+use super::sink::{LogSink, Written};
 use super::tail::OutputTail;
 
 const CHUNK: usize = 64 * 1024;
@@ -22,11 +24,15 @@ pub(crate) fn empty_sha256() -> String {
     hex::encode(Sha256::digest(b""))
 }
 
-/// The reading side of one log file.
+/// The reading side of one attempt's output.
 pub(crate) struct LogReader {
-    file: File,
+    pipe: pipe::Receiver,
+    /// The writers are all gone and everything was read.
+    eof: bool,
     buf: Vec<u8>,
-    sha: Sha256,
+    masked: Vec<u8>,
+    redactor: Redactor,
+    sink: LogSink,
     bytes: u64,
     newlines: u64,
     last: Option<u8>,
@@ -36,59 +42,102 @@ pub(crate) struct LogReader {
     pub error: Option<String>,
 }
 
-/// What the log held when the step ended.
+/// What the output held when the step ended.
 pub(crate) struct Totals {
+    /// Lines and bytes of output (secrets masked), kept in the log or not.
     pub lines: u64,
     pub bytes: u64,
-    pub sha256: String,
-    /// Why the log could not be read or synced in full.
+    pub log: Written,
+    /// Why the output could not be read in full.
     pub error: Option<String>,
 }
 
 impl LogReader {
-    pub fn open(path: &Path, tail: Arc<Mutex<OutputTail>>, ping: Pinger) -> io::Result<LogReader> {
-        Ok(LogReader {
-            file: File::open(path)?,
+    pub fn new(
+        pipe: pipe::Receiver,
+        redactor: Redactor,
+        sink: LogSink,
+        tail: Arc<Mutex<OutputTail>>,
+        ping: Pinger,
+    ) -> LogReader {
+        LogReader {
+            pipe,
+            eof: false,
             buf: vec![0; CHUNK],
-            sha: Sha256::new(),
+            masked: Vec::with_capacity(CHUNK),
+            redactor,
+            sink,
             bytes: 0,
             newlines: 0,
             last: None,
             tail,
             ping,
             error: None,
-        })
+        }
     }
 
-    /// Reads what is new, up to `budget` bytes (`None`: to the end). Returns true when the
-    /// budget ran out, so more is probably waiting. Reads of a regular file come from the page
-    /// cache and never wait on the writer, so they are done inline.
+    /// Reads what is waiting, up to `budget` bytes (`None`: all of it). Returns true when the
+    /// budget ran out, so more is probably waiting. Never waits for the writer.
     pub fn drain(&mut self, budget: Option<usize>) -> bool {
         let mut read = 0;
-        while self.error.is_none() {
+        while !self.eof && self.error.is_none() {
             if budget.is_some_and(|b| read >= b) {
                 return true;
             }
-            match self.file.read(&mut self.buf) {
-                Ok(0) => break,
+            match self.pipe.try_read(&mut self.buf) {
+                Ok(0) => self.eof = true,
                 Ok(n) => {
                     read += n;
                     self.feed(n);
                 }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => self.error = Some(format!("reading the log: {e}")),
+                Err(e) => self.error = Some(format!("reading the output: {e}")),
             }
         }
         self.ping.tick();
         false
     }
 
+    /// Resolves when output (or the end of it) is waiting; never, once the end was read.
+    pub async fn readable(&self) {
+        if self.eof || self.error.is_some() {
+            std::future::pending::<()>().await;
+        }
+        let _ = self.pipe.readable().await;
+    }
+
+    /// The reading end's descriptor, which the command also keeps (see `KEEPER_FD`).
+    pub fn raw_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self.pipe.as_raw_fd()
+    }
+
+    /// Output was seen that the UI has not been told about yet.
+    pub fn ping_owed(&self) -> bool {
+        self.ping.dirty
+    }
+
+    /// Why the log can no longer be written; the step must then be stopped.
+    pub fn log_error(&self) -> Option<&str> {
+        self.sink.error.as_deref()
+    }
+
     fn feed(&mut self, n: usize) {
-        let chunk = &self.buf[..n];
-        self.sha.update(chunk);
-        self.bytes += n as u64;
+        self.masked.clear();
+        self.redactor.push(&self.buf[..n], &mut self.masked);
+        self.pass_on();
+    }
+
+    fn pass_on(&mut self) {
+        let chunk = &self.masked[..];
+        if chunk.is_empty() {
+            return;
+        }
+        self.bytes += chunk.len() as u64;
         self.newlines += memchr::memchr_iter(b'\n', chunk).count() as u64;
         self.last = chunk.last().copied();
+        self.sink.write(chunk);
         self.tail
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -96,23 +145,34 @@ impl LogReader {
         self.ping.dirty = true;
     }
 
-    /// Reads to the end, makes the log durable and sums it up. A last line without a newline
-    /// counts as a line, as in the tail.
+    /// Reads what the pipe holds straight from the descriptor: the reactor may not have seen
+    /// the last writes yet, and `try_read` trusts the reactor.
+    fn drain_all(&mut self) {
+        while !self.eof && self.error.is_none() {
+            match nix::unistd::read(&self.pipe, &mut self.buf) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.feed(n),
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(nix::errno::Errno::EAGAIN) => break,
+                Err(e) => self.error = Some(format!("reading the output: {e}")),
+            }
+        }
+    }
+
+    /// Reads what is left, writes the log's end and makes it durable, and sums up. A last
+    /// line without a newline counts as a line, as in the tail.
     pub fn finish(mut self) -> Totals {
         self.drain(None);
+        self.drain_all();
+        self.masked.clear();
+        self.redactor.finish(&mut self.masked);
+        self.pass_on();
         self.ping.flush();
-        // fdatasync on a read-only fd works on Linux: it flushes the file, not the fd. An
-        // empty log has no data to make durable.
-        if self.bytes > 0
-            && let Err(e) = self.file.sync_data()
-        {
-            self.error.get_or_insert(format!("syncing the log: {e}"));
-        }
         let open_line = self.last.is_some_and(|b| b != b'\n');
         Totals {
             lines: self.newlines + u64::from(open_line),
             bytes: self.bytes,
-            sha256: hex::encode(self.sha.finalize()),
+            log: self.sink.finish(),
             error: self.error,
         }
     }

@@ -1,7 +1,7 @@
 //! EDGE: the child processes of a run. Each step command runs in its own process group with its
-//! output going straight to its log file; the runner tails the log into the step's
-//! `OutputTail`, kills whole groups (SIGTERM, grace, SIGKILL), and always reports completion,
-//! after a kill or a failed start too. Drill simulations, notifiers and the orphans of a killed
+//! output going into a pipe; the runner masks secrets in it, writes the attempt's bounded log,
+//! feeds the step's `OutputTail`, kills whole groups (SIGTERM, grace, SIGKILL), and always
+//! reports completion, after a kill or a failed start too. Drill simulations, notifiers and the orphans of a killed
 //! run are handled here as well. Everything it learns goes back as a `RunnerMsg`.
 
 mod group;
@@ -9,16 +9,19 @@ mod log;
 pub mod notify;
 pub mod orphan;
 pub mod process;
+mod redact;
 pub mod simulate;
+pub mod sink;
 pub mod tail;
 mod watch;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::net::unix::pipe;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
@@ -26,7 +29,10 @@ use crate::engine::{ExitReport, Input, StepOutcome};
 use log::{LogReader, Pinger};
 pub use notify::Notification;
 pub use process::CommandSpec;
+use redact::Redactor;
 pub use simulate::SimSpec;
+pub use sink::Keep;
+use sink::LogSink;
 pub use tail::OutputTail;
 use watch::{Leader, Watch};
 
@@ -45,6 +51,35 @@ pub enum RunnerMsg {
 /// Default time between SIGTERM and SIGKILL.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 
+/// How much output the logs of a run keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogLimits {
+    /// Per attempt: the first and the last bytes kept when output is larger.
+    pub keep: Keep,
+    /// All the logs of the run together; later attempts keep less once it is used up.
+    pub total: u64,
+}
+
+impl Default for LogLimits {
+    fn default() -> Self {
+        LogLimits {
+            keep: Keep {
+                head: 8 << 20,
+                tail: 8 << 20,
+            },
+            total: 1 << 30,
+        }
+    }
+}
+
+/// What the logs of a run keep, and what they mask.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutputPolicy {
+    pub limits: LogLimits,
+    /// Texts masked before anything is written (see `plan::vars::secret_forms`).
+    pub secrets: Vec<String>,
+}
+
 /// Starts and kills the run's processes. Use it inside a tokio runtime: it spawns tasks.
 pub struct Runner {
     tx: UnboundedSender<RunnerMsg>,
@@ -52,6 +87,9 @@ pub struct Runner {
     notify_timeout: Duration,
     kills: HashMap<usize, tokio::sync::watch::Sender<bool>>,
     running: Arc<AtomicUsize>,
+    output: OutputPolicy,
+    /// Bytes the run's logs hold so far.
+    logged: Arc<AtomicU64>,
 }
 
 impl Runner {
@@ -62,7 +100,26 @@ impl Runner {
             notify_timeout: notify::DEFAULT_TIMEOUT,
             kills: HashMap::new(),
             running: Arc::new(AtomicUsize::new(0)),
+            output: OutputPolicy::default(),
+            logged: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// How logs are bounded and masked; `logged`: bytes the run's logs already hold (resume).
+    pub fn with_output(mut self, output: OutputPolicy, logged: u64) -> Runner {
+        self.output = output;
+        self.logged = Arc::new(AtomicU64::new(logged));
+        self
+    }
+
+    /// What the next attempt's log may keep: the per-attempt bound, less once the run's total
+    /// is nearly used up.
+    fn keep(&self) -> Keep {
+        let LogLimits { keep, total } = self.output.limits;
+        let left = total.saturating_sub(self.logged.load(Ordering::SeqCst));
+        let head = keep.head.min(left / 2);
+        let tail = keep.tail.min(left - head);
+        Keep { head, tail }
     }
 
     /// Time between SIGTERM and SIGKILL when a group is killed.
@@ -92,8 +149,11 @@ impl Runner {
         let begun = process::create_log(&spec.log_path)
             .map_err(|e| format!("cannot start: creating {}: {e}", spec.log_path.display()))
             .and_then(|log| {
-                let reader = self.reader(step, &spec.log_path, tail)?;
-                let (child, pid) = process::start(&spec, log)
+                let (out, reader) = self.reader(step, log, tail)?;
+                let out = out
+                    .into_blocking_fd()
+                    .map_err(|e| format!("cannot start: preparing the output pipe: {e}"))?;
+                let (child, pid) = process::start(&spec, out, reader.raw_fd())
                     .map_err(|e| format!("cannot start: {e} (in {})", spec.workdir.display()))?;
                 Ok((reader, child, pid))
             });
@@ -114,11 +174,11 @@ impl Runner {
         let started = Instant::now();
         let begun = process::create_log(&spec.log_path)
             .map_err(|e| format!("cannot start: creating {}: {e}", spec.log_path.display()))
-            .and_then(|log| Ok((self.reader(step, &spec.log_path, tail)?, log)));
+            .and_then(|log| self.reader(step, log, tail));
         let attempt = spec.attempt;
         match begun {
-            Ok((reader, log)) => {
-                let leader = Leader::Sim(simulate::start(spec, log));
+            Ok((out, reader)) => {
+                let leader = Leader::Sim(simulate::start(spec, out));
                 self.launch(step, attempt, leader, reader, started, None);
             }
             Err(error) => Reporter::new(self, step, attempt, false).failed(error),
@@ -128,6 +188,13 @@ impl Runner {
     /// Asks for step `step` to be killed; its `Exited` report (outcome `Killed`) follows.
     pub fn kill(&mut self, step: usize) {
         if let Some(kill) = self.kills.get(&step) {
+            let _ = kill.send(true);
+        }
+    }
+
+    /// Asks every running step to be killed (the run is stopping for good).
+    pub fn kill_all(&mut self) {
+        for kill in self.kills.values() {
             let _ = kill.send(true);
         }
     }
@@ -158,27 +225,59 @@ impl Runner {
     }
 
     /// Kills an orphaned group (`Effect::KillGroup`); reports `OrphanGone { killed: true }`.
-    pub fn kill_orphan(&self, step: usize, pgid: i32) {
+    /// What it wrote while nobody read is logged first.
+    pub fn kill_orphan(&self, step: usize, pgid: i32, log: PathBuf, tail: Arc<Mutex<OutputTail>>) {
+        self.orphan(step, pgid, log, tail, true);
+    }
+
+    /// Waits for an orphaned group to end (`Effect::WatchGroup`), logging the rest of its
+    /// output into its attempt's log; reports `OrphanGone`.
+    pub fn watch_orphan(&self, step: usize, pgid: i32, log: PathBuf, tail: Arc<Mutex<OutputTail>>) {
+        self.orphan(step, pgid, log, tail, false);
+    }
+
+    fn orphan(
+        &self,
+        step: usize,
+        pgid: i32,
+        log: PathBuf,
+        tail: Arc<Mutex<OutputTail>>,
+        kill: bool,
+    ) {
         let (tx, grace) = (self.tx.clone(), self.grace);
         let running = self.counted();
+        // Opened before any kill: once its last holder is gone the pipe cannot be reopened.
+        let reader = self.adopt(step, pgid, &log, tail);
         tokio::spawn(async move {
-            orphan::kill_group(pgid, grace).await;
+            if kill {
+                orphan::kill_group(pgid, grace).await;
+            }
+            orphan::follow(pgid, reader).await;
             running.fetch_sub(1, Ordering::SeqCst);
-            let killed = true;
+            let killed = kill;
             let _ = tx.send(RunnerMsg::Input(Input::OrphanGone { step, pgid, killed }));
         });
     }
 
-    /// Waits for an orphaned group to end (`Effect::WatchGroup`); reports `OrphanGone`.
-    pub fn watch_orphan(&self, step: usize, pgid: i32) {
-        let tx = self.tx.clone();
-        let running = self.counted();
-        tokio::spawn(async move {
-            orphan::wait_group_gone(pgid).await;
-            running.fetch_sub(1, Ordering::SeqCst);
-            let killed = false;
-            let _ = tx.send(RunnerMsg::Input(Input::OrphanGone { step, pgid, killed }));
-        });
+    /// A reader of an orphan's output pipe, appending to its log; `None` when the pipe or the
+    /// log cannot be had (the orphan is then only waited for).
+    fn adopt(
+        &self,
+        step: usize,
+        pgid: i32,
+        log: &std::path::Path,
+        tail: Arc<Mutex<OutputTail>>,
+    ) -> Option<LogReader> {
+        let input = orphan::output_of(pgid)?;
+        let input = pipe::Receiver::from_file(input).ok()?;
+        let file = std::fs::OpenOptions::new().append(true).open(log).ok()?;
+        let had = file.metadata().map_or(0, |m| m.len());
+        let mut keep = self.keep();
+        keep.head = keep.head.saturating_sub(had);
+        let ping = Pinger::new(self.tx.clone(), step);
+        let redactor = Redactor::new(&self.output.secrets);
+        let sink = LogSink::new(file, keep);
+        Some(LogReader::new(input, redactor, sink, tail, ping))
     }
 
     /// Counts one more background task until it reports (decremented before sending, so
@@ -193,15 +292,19 @@ impl Runner {
         self.running.load(Ordering::SeqCst)
     }
 
+    /// The pipe an attempt writes into and the reader that logs what comes out of it.
     fn reader(
         &self,
         step: usize,
-        path: &std::path::Path,
+        log: std::fs::File,
         tail: Arc<Mutex<OutputTail>>,
-    ) -> Result<LogReader, String> {
+    ) -> Result<(pipe::Sender, LogReader), String> {
+        let (out, input) =
+            pipe::pipe().map_err(|e| format!("cannot start: creating the output pipe: {e}"))?;
         let ping = Pinger::new(self.tx.clone(), step);
-        LogReader::open(path, tail, ping)
-            .map_err(|e| format!("cannot start: reading {}: {e}", path.display()))
+        let redactor = Redactor::new(&self.output.secrets);
+        let sink = LogSink::new(log, self.keep());
+        Ok((out, LogReader::new(input, redactor, sink, tail, ping)))
     }
 
     fn launch(
@@ -222,6 +325,7 @@ impl Runner {
             timeout,
             grace: self.grace,
             kill,
+            logged: self.logged.clone(),
         };
         let reporter = Reporter::new(self, step, attempt, true);
         tokio::spawn(async move {
@@ -263,7 +367,7 @@ impl Reporter {
 
     /// The report of an attempt that never started.
     fn failed(mut self, error: String) {
-        self.deliver(failure(error));
+        self.deliver(not_started(error));
     }
 
     fn deliver(&mut self, report: ExitReport) {
@@ -284,12 +388,13 @@ impl Reporter {
 impl Drop for Reporter {
     fn drop(&mut self) {
         if !self.sent {
-            self.deliver(failure("the runner task ended unexpectedly".into()));
+            self.deliver(not_started("the runner task ended unexpectedly".into()));
         }
     }
 }
 
-fn failure(error: String) -> ExitReport {
+/// The report of an attempt that never started: failed with `error`, an empty log.
+pub fn not_started(error: String) -> ExitReport {
     ExitReport {
         outcome: StepOutcome::Failed,
         exit_code: None,
@@ -298,6 +403,8 @@ fn failure(error: String) -> ExitReport {
         lines: 0,
         bytes: 0,
         sha256: log::empty_sha256(),
+        dropped: 0,
         error: Some(error),
+        log_error: None,
     }
 }

@@ -56,12 +56,40 @@ pub async fn kill_group(pgid: i32, grace: Duration) {
     group::terminate(pgid, grace).await;
 }
 
-/// Waits, however long it takes, until no live process is left in the group. For
-/// `Effect::WatchGroup`.
-pub async fn wait_group_gone(pgid: i32) {
-    // An orphan may run for long: look less often than while killing.
-    while group_alive(pgid) {
-        tokio::time::sleep(POLL * 10).await;
+/// The reading end of an orphan's output pipe, reopened through a member that still holds
+/// it at `KEEPER_FD`.
+pub(crate) fn output_of(pgid: i32) -> Option<fs::File> {
+    use std::os::unix::fs::FileTypeExt;
+    group::members(pgid).into_iter().find_map(|pid| {
+        let path = format!("/proc/{pid}/fd/{}", super::process::KEEPER_FD);
+        let file = fs::File::open(path).ok()?;
+        file.metadata().ok()?.file_type().is_fifo().then_some(file)
+    })
+}
+
+/// Waits, however long it takes, until no live process is left in the group, logging what it
+/// writes meanwhile. For `Effect::WatchGroup` (and after `Effect::KillGroup`).
+pub(crate) async fn follow(pgid: i32, mut output: Option<super::log::LogReader>) {
+    // An orphan may run for long: look less often than while killing, unless it writes.
+    loop {
+        if let Some(r) = output.as_mut() {
+            r.drain(None);
+        }
+        if !group_alive(pgid) {
+            break;
+        }
+        match &output {
+            Some(r) => {
+                tokio::select! {
+                    _ = r.readable() => {}
+                    _ = tokio::time::sleep(POLL * 10) => {}
+                }
+            }
+            None => tokio::time::sleep(POLL * 10).await,
+        }
+    }
+    if let Some(r) = output {
+        r.finish();
     }
 }
 

@@ -1,11 +1,13 @@
 //! Drill mode: a step's `simulate` block played instead of its command. Its lines are written to
-//! the attempt's log, paced evenly over `duration / speed`, then it "exits" with `exit`; the log
-//! is tailed, hashed and reported exactly like a real command's, so drills and runs look alike.
+//! the attempt's output pipe, paced evenly over `duration / speed`, then it "exits" with `exit`;
+//! the output is read, masked, logged and reported exactly like a real command's, so drills and
+//! runs look alike.
 
-use std::fs::File;
-use std::io::Write;
 use std::path::PathBuf;
+
 use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::unix::pipe;
 
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
@@ -41,29 +43,31 @@ impl SimSpec {
     }
 }
 
-/// Starts writing the simulation into `log`; the task's result is the exit code.
-pub(crate) fn start(spec: SimSpec, log: File) -> JoinHandle<Result<i32, String>> {
-    tokio::spawn(play(spec, log))
+/// Starts writing the simulation into `out`; the task's result is the exit code.
+pub(crate) fn start(spec: SimSpec, out: pipe::Sender) -> JoinHandle<Result<i32, String>> {
+    tokio::spawn(play(spec, out))
 }
 
-async fn play(spec: SimSpec, mut log: File) -> Result<i32, String> {
+async fn write(out: &mut pipe::Sender, text: &str) -> Result<(), String> {
+    let mut line = Vec::with_capacity(text.len() + 1);
+    line.extend_from_slice(text.as_bytes());
+    line.push(b'\n');
+    out.write_all(&line)
+        .await
+        .map_err(|e| format!("writing the simulated output: {e}"))
+}
+
+async fn play(spec: SimSpec, mut out: pipe::Sender) -> Result<i32, String> {
     let total = spec.scaled();
     let start = Instant::now();
     let n = spec.lines.len().max(1) as f64;
-    let mut write = |text: &str| {
-        let mut line = Vec::with_capacity(text.len() + 1);
-        line.extend_from_slice(text.as_bytes());
-        line.push(b'\n');
-        log.write_all(&line)
-            .map_err(|e| format!("writing the simulated output: {e}"))
-    };
     for (i, text) in spec.lines.iter().enumerate() {
         sleep_until(start + total.mul_f64(i as f64 / n)).await;
-        write(text)?;
+        write(&mut out, text).await?;
     }
     sleep_until(start + total).await;
     if spec.fail {
-        write(FAIL_LINE)?;
+        write(&mut out, FAIL_LINE).await?;
         return Ok(1);
     }
     Ok(spec.exit)

@@ -1,7 +1,10 @@
-//! The life of one started step attempt, command or simulation: tail its log while it runs,
-//! honour a kill request or the timeout, and once the leader has exited make sure nothing of its
-//! process group is left, read the log to its end and sum up. Always ends with a report.
+//! The life of one started step attempt, command or simulation: read its output while it runs,
+//! honour a kill request or the timeout, stop it when its log cannot be written, and once the
+//! leader has exited make sure nothing of its process group is left, read the output to its end
+//! and sum up. Always ends with a report.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
@@ -78,12 +81,16 @@ pub(crate) struct Watch {
     pub timeout: Option<Duration>,
     pub grace: Duration,
     pub kill: watch::Receiver<bool>,
+    /// The run's log bytes, to which this attempt's are added.
+    pub logged: Arc<AtomicU64>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
 enum Stop {
     Killed,
     TimedOut,
+    /// The log cannot be written: nothing may run unrecorded.
+    LogFailed,
 }
 
 enum Ev {
@@ -104,6 +111,9 @@ pub(crate) async fn watch(mut leader: Leader, mut w: Watch) -> ExitReport {
     let mut kill_open = true;
     loop {
         let more = w.log.drain(Some(BUDGET));
+        if w.log.log_error().is_some() && stop.is_none() {
+            stop = Some(Stop::LogFailed);
+        }
         if exit.is_some() || stop.is_some() {
             match &mut leader {
                 // A step ends when its command exits. Leftovers in its group (background jobs)
@@ -138,11 +148,20 @@ pub(crate) async fn watch(mut leader: Leader, mut w: Watch) -> ExitReport {
         }
         let ev = {
             let waiting = exit.is_none();
-            let nap = async {
+            // Output wakes the loop; so does the poll while a dying group is watched or a
+            // ping is owed.
+            let polling = !waiting || stop.is_some() || w.log.ping_owed();
+            let log = &w.log;
+            let nap = async move {
                 if more {
                     tokio::task::yield_now().await
+                } else if polling {
+                    tokio::select! {
+                        _ = log.readable() => {}
+                        _ = sleep(POLL) => {}
+                    }
                 } else {
-                    sleep(POLL).await
+                    log.readable().await
                 }
             };
             let listening = waiting && kill_open && stop.is_none();
@@ -170,15 +189,21 @@ pub(crate) async fn watch(mut leader: Leader, mut w: Watch) -> ExitReport {
             Ev::Nap => {}
         }
     }
-    let duration = ended.unwrap_or_else(Instant::now) - w.started;
+    let mut duration = ended.unwrap_or_else(Instant::now) - w.started;
+    if let (Some(Stop::TimedOut), Some(limit)) = (stop, w.timeout) {
+        // The time it was given, not that plus the grace its group had to go.
+        duration = duration.min(limit);
+    }
     let exit = exit.unwrap_or_default();
     let outcome = match (stop, exit.code) {
         (Some(Stop::Killed), _) => StepOutcome::Killed,
         (Some(Stop::TimedOut), _) => StepOutcome::TimedOut,
+        (Some(Stop::LogFailed), _) => StepOutcome::Failed,
         (None, Some(0)) if exit.error.is_none() => StepOutcome::Ok,
         _ => StepOutcome::Failed,
     };
     let totals = w.log.finish();
+    w.logged.fetch_add(totals.log.bytes, Ordering::SeqCst);
     ExitReport {
         outcome,
         exit_code: exit.code,
@@ -186,7 +211,9 @@ pub(crate) async fn watch(mut leader: Leader, mut w: Watch) -> ExitReport {
         duration_ms: duration.as_millis() as u64,
         lines: totals.lines,
         bytes: totals.bytes,
-        sha256: totals.sha256,
+        sha256: totals.log.sha256,
+        dropped: totals.log.dropped,
         error: exit.error.or(totals.error),
+        log_error: totals.log.error,
     }
 }

@@ -16,7 +16,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use crate::engine::{Clock, Effect, Input, Mode, RunState, decide};
 use crate::plan::Plan;
 use crate::plan::vars::Values;
-use crate::runner::{OutputTail, Runner, RunnerMsg};
+use crate::runner::{OutputPolicy, OutputTail, Runner, RunnerMsg};
 use crate::timeline::{Journal, Record, RunDir};
 
 pub use resume::{ResumeError, ResumeOptions, resume};
@@ -24,6 +24,17 @@ pub use start::{StartOptions, run_info, start};
 
 /// How many recent records a face can show without reading the file.
 const RECENT: usize = 200;
+
+/// Fields of events and payloads that are never masked: digests, hashes and file names.
+const KEEP_AS_IS: &[&str] = &[
+    "sha256",
+    "plan_sha256",
+    "hash",
+    "prev",
+    "log",
+    "step",
+    "run_id",
+];
 
 /// Drill settings: how fast simulations play and which steps fail on purpose.
 #[derive(Debug, Clone, Default)]
@@ -57,8 +68,9 @@ pub struct Session {
     pub recent: VecDeque<Record>,
     /// Why the last input was refused, for the face to show.
     pub notice: Option<String>,
-    /// Set once the journal failed; nothing more is recorded or started.
+    /// Set once the journal or a log failed; nothing more is recorded or started.
     pub fatal: Option<String>,
+
     drill: DrillOptions,
     journal: Journal,
     clock: Arc<dyn Clock>,
@@ -69,6 +81,11 @@ pub struct Session {
 impl Session {
     fn new(parts: start::Parts, journal: Journal, runner: Runner, records: Vec<Record>) -> Session {
         let secrets = crate::plan::vars::secrets(&parts.plan, &parts.vars);
+        let output = OutputPolicy {
+            limits: parts.logs,
+            secrets: secrets.clone(),
+        };
+        let runner = runner.with_output(output, parts.run.logged_bytes());
         let mut recent: VecDeque<Record> = records.into_iter().collect();
         while recent.len() > RECENT {
             recent.pop_front();
@@ -112,12 +129,12 @@ impl Session {
                 continue;
             }
             for event in d.events {
+                let event = self.redacted(event);
                 let elapsed = if self.state.info.is_some() {
                     self.state.elapsed_ms(now)
                 } else {
                     0
                 };
-                let starts = unrecorded_start(&self.state, &event);
                 match self
                     .journal
                     .append(now, elapsed, self.mode, &self.operator, event)
@@ -130,13 +147,9 @@ impl Session {
                         }
                     }
                     Err(e) => {
-                        // Nothing that was not recorded may happen: no effect runs, and a
-                        // command whose start could not be recorded is stopped at once.
-                        if let Some(i) = starts {
-                            self.runner.kill(i);
-                        }
-                        self.fatal = Some(e.0.clone());
-                        return Err(Fatal(e.0));
+                        // Nothing that was not recorded may happen: no effect runs, and
+                        // every command (the one whose start was not recorded too) stops.
+                        return Err(self.halt(format!("the timeline cannot be written: {}", e.0)));
                     }
                 }
             }
@@ -147,12 +160,48 @@ impl Session {
         Ok(())
     }
 
-    /// A message from the runner.
+    /// A message from the runner. A step whose log could not be written is recorded, then
+    /// the run stops (fail-stop): a log silently cut short must never pass for a result.
     pub fn on_runner(&mut self, msg: RunnerMsg) -> Result<(), Fatal> {
         match msg {
-            RunnerMsg::Input(input) => self.handle(input),
+            RunnerMsg::Input(input) => {
+                let log_error = match &input {
+                    Input::Exited { step, report, .. } => report.log_error.as_ref().map(|e| {
+                        let key = self.state.steps.get(*step).map_or("", |s| s.key.as_str());
+                        format!("the output log of {key} cannot be written: {e}")
+                    }),
+                    _ => None,
+                };
+                let Some(why) = log_error else {
+                    return self.handle(input);
+                };
+                self.handle(input)?;
+                Err(self.halt(why))
+            }
             RunnerMsg::Output { .. } => Ok(()),
         }
+    }
+
+    /// Stops the run for good: every running command is killed, nothing more is started.
+    fn halt(&mut self, why: String) -> Fatal {
+        self.runner.kill_all();
+        self.fatal = Some(why.clone());
+        Fatal(why)
+    }
+
+    /// `event` with the run's secrets masked in every text it carries (digests and paths
+    /// are left alone: a short secret must not break the hash chain).
+    fn redacted(&self, event: crate::engine::Event) -> crate::engine::Event {
+        if self.secrets.is_empty() {
+            return event;
+        }
+        let Ok(mut value) = serde_json::to_value(&event) else {
+            return event;
+        };
+        if !crate::plan::vars::redact_json(&mut value, &self.secrets, KEEP_AS_IS) {
+            return event;
+        }
+        serde_json::from_value(value).unwrap_or(event)
     }
 
     fn execute(&mut self, effect: Effect) -> Vec<Input> {
@@ -163,24 +212,39 @@ impl Session {
                 Vec::new()
             }
             Effect::KillGroup { step, pgid } => {
-                self.runner.kill_orphan(step, pgid);
+                let (log, tail) = self.orphan_output(step);
+                self.runner.kill_orphan(step, pgid, log, tail);
                 Vec::new()
             }
             Effect::WatchGroup { step, pgid } => {
-                self.runner.watch_orphan(step, pgid);
+                let (log, tail) = self.orphan_output(step);
+                self.runner.watch_orphan(step, pgid, log, tail);
                 Vec::new()
             }
             Effect::Notify {
                 on,
                 command,
-                payload,
+                mut payload,
             } => {
+                crate::plan::vars::redact_json(&mut payload, &self.secrets, KEEP_AS_IS);
                 let env = self.notify_env(on, &payload);
                 self.runner
                     .notify(on.to_string(), command, payload, env, self.plan_dir.clone());
                 Vec::new()
             }
         }
+    }
+
+    /// Where an orphan's further output goes: its attempt's log, and the tail on screen.
+    fn orphan_output(&mut self, step: usize) -> (PathBuf, Arc<Mutex<OutputTail>>) {
+        let log = self.state.steps[step]
+            .last_attempt()
+            .map(|a| self.run.path.join(&a.log))
+            .unwrap_or_default();
+        let tail = self
+            .tail(step)
+            .unwrap_or_else(|| Arc::new(Mutex::new(OutputTail::default())));
+        (log, tail)
     }
 
     /// The output of a step's latest attempt: live while it runs, read back from its log
@@ -224,13 +288,6 @@ impl Session {
             at.push(start + st.sla_ms() as i64);
         }
         at.into_iter().min()
-    }
-}
-
-fn unrecorded_start(state: &RunState, event: &crate::engine::Event) -> Option<usize> {
-    match event {
-        crate::engine::Event::StepStarted { step, .. } => state.step_index(step),
-        _ => None,
     }
 }
 

@@ -25,6 +25,8 @@ pub struct ResumeOptions {
     pub vars: Vec<(String, String)>,
     pub drill: DrillOptions,
     pub grace: Option<Duration>,
+    /// How much output the logs keep.
+    pub logs: crate::runner::LogLimits,
 }
 
 /// Why a run cannot be resumed.
@@ -131,6 +133,7 @@ pub fn resume(
         vars,
         drill: opts.drill,
         clock,
+        logs: opts.logs,
     };
     let mut session = Session::new(parts, opened.journal, runner, opened.records);
     if let Some(aside) = opened.torn {

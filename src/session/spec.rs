@@ -6,12 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::Session;
-use crate::engine::{ExitReport, Input, StepOutcome};
+use crate::engine::Input;
 use crate::runner::{CommandSpec, OutputTail, SimSpec};
 use crate::timeline::RunDir;
-
-/// sha256 of nothing: the digest of a log that was never written to.
-const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 impl Session {
     /// The `ROLLBACK_*` context every command and notifier sees.
@@ -158,16 +155,7 @@ impl Session {
                 Input::Exited {
                     step,
                     attempt,
-                    report: ExitReport {
-                        outcome: StepOutcome::Failed,
-                        exit_code: None,
-                        signal: None,
-                        duration_ms: 0,
-                        lines: 0,
-                        bytes: 0,
-                        sha256: EMPTY_SHA256.to_string(),
-                        error: Some(error),
-                    },
+                    report: crate::runner::not_started(error),
                 },
             ],
         }

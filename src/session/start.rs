@@ -13,7 +13,7 @@ use crate::engine::sla::run_sla_ms;
 use crate::engine::{Clock, Input, Mode, RunInfo, RunState, Trigger};
 use crate::plan::vars::{REDACTED, Values};
 use crate::plan::{Loaded, Plan};
-use crate::runner::Runner;
+use crate::runner::{LogLimits, Runner};
 use crate::timeline::{Journal, RunDir, rundir};
 
 /// What a new run needs besides its plan.
@@ -28,6 +28,8 @@ pub struct StartOptions {
     pub drill: DrillOptions,
     /// How long a killed command gets between SIGTERM and SIGKILL.
     pub grace: Option<Duration>,
+    /// How much output the logs keep.
+    pub logs: LogLimits,
 }
 
 pub(super) struct Parts {
@@ -40,6 +42,7 @@ pub(super) struct Parts {
     pub vars: Values,
     pub drill: DrillOptions,
     pub clock: Arc<dyn Clock>,
+    pub logs: LogLimits,
 }
 
 pub(super) fn runner(
@@ -134,6 +137,7 @@ pub fn start(loaded: &Loaded, opts: StartOptions, clock: Arc<dyn Clock>) -> Resu
         vars: opts.vars,
         drill: opts.drill,
         clock,
+        logs: opts.logs,
     };
     let mut session = Session::new(parts, journal, runner, Vec::new());
     session

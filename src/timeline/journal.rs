@@ -75,7 +75,7 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 impl Journal {
     /// Creates a new, empty timeline (refusing to overwrite one).
     pub fn create(path: &Path) -> io::Result<Journal> {
-        let file = OpenOptions::new()
+        let file = super::rundir::private_file()
             .append(true)
             .create_new(true)
             .open(path)?;

@@ -53,9 +53,49 @@ impl RunDir {
         self.path.join(PLAN_COPY)
     }
     /// `output/<phase>.<step>.<attempt>.log`, relative to the run directory.
+    /// Bytes the run's output logs hold, for the run's total bound.
+    pub fn logged_bytes(&self) -> u64 {
+        fs::read_dir(self.path.join(OUTPUT))
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok()?.metadata().ok())
+            .map(|m| m.len())
+            .sum()
+    }
+
     pub fn log_name(key: &str, attempt: u32) -> String {
         format!("{OUTPUT}/{key}.{attempt}.log")
     }
+}
+
+/// Directories of runs are for their owner only (0700, whatever the umask): logs and notes
+/// of an incident are not for every user of the machine.
+pub fn private_dirs() -> fs::DirBuilder {
+    use std::os::unix::fs::DirBuilderExt;
+    let mut b = fs::DirBuilder::new();
+    b.mode(0o700);
+    b
+}
+
+/// Options that create a file readable by its owner only (0600, whatever the umask).
+pub fn private_file() -> OpenOptions {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut o = OpenOptions::new();
+    o.mode(0o600);
+    o
+}
+
+/// Writes a whole file readable by its owner only (a report, say), replacing it.
+pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut f = private_file()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)?;
+    // An existing file keeps its mode through open: set it.
+    f.set_permissions(fs::Permissions::from_mode(0o600))?;
+    f.write_all(bytes)
 }
 
 /// `2026-11-27T22-38-04Z`: sorts by time and is safe in every filesystem.
@@ -71,7 +111,7 @@ pub fn create(
     plan_bytes: &[u8],
     holder: &str,
 ) -> io::Result<RunDir> {
-    fs::create_dir_all(root)?;
+    private_dirs().recursive(true).create(root)?;
     let base = format!("{}-{plan_id}", stamp(start));
     let (path, id) = (1..)
         .map(|n| {
@@ -82,20 +122,20 @@ pub fn create(
             };
             (root.join(&id), id)
         })
-        .find_map(|(path, id)| match fs::create_dir(&path) {
+        .find_map(|(path, id)| match private_dirs().create(&path) {
             Ok(()) => Some(Ok((path, id))),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => None,
             Err(e) => Some(Err(e)),
         })
         .expect("an unused name exists")?;
     let lock = lock(&path, holder).map_err(|held| io::Error::other(held.to_string()))?;
-    let mut copy = OpenOptions::new()
+    let mut copy = private_file()
         .write(true)
         .create_new(true)
         .open(path.join(PLAN_COPY))?;
     copy.write_all(plan_bytes)?;
     copy.sync_all()?;
-    fs::create_dir(path.join(OUTPUT))?;
+    private_dirs().create(path.join(OUTPUT))?;
     sync_dir(&path)?;
     sync_dir(root)?;
     Ok(RunDir {
@@ -121,7 +161,7 @@ impl std::fmt::Display for Held {
 /// however it ends, so a killed run can be resumed at once.
 pub fn lock(dir: &Path, holder: &str) -> Result<File, Held> {
     let path = dir.join(LOCK);
-    let mut file = OpenOptions::new()
+    let mut file = private_file()
         .read(true)
         .write(true)
         .create(true)

@@ -117,7 +117,7 @@ fn finish(outcome: std::io::Result<Option<Summary>>) -> color_eyre::Result<Exit>
         Some(s) => {
             println!("run directory: {}", s.dir.display());
             if let Some(why) = &s.fatal {
-                eprintln!("rollback: the timeline cannot be written, so the run stopped: {why}");
+                eprintln!("rollback: the run stopped: {why}");
                 return Ok(Exit::Internal);
             }
             match s.outcome {

@@ -57,8 +57,7 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
     }
     .render(header, buf);
     if let Some(why) = &app.session.fatal {
-        let msg =
-            format!(" ✖ THE TIMELINE CANNOT BE WRITTEN: {why}. Nothing more starts; q leaves. ");
+        let msg = format!(" ✖ RUN STOPPED: {why}. Nothing more starts; q leaves. ");
         buf.set_string(banner.x, banner.y, msg, t.alarm());
     } else if let Some(level) = st.unacknowledged() {
         let at = st

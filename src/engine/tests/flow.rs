@@ -47,6 +47,30 @@ fn a_run_goes_step_by_step_and_stops_at_every_gate() {
 }
 
 #[test]
+fn a_log_that_cannot_be_written_is_recorded_and_nothing_more_is_decided() {
+    let mut h = Harness::new(Some("exec-only"));
+    h.start(Some("exec-only"));
+    let d = h.feed(Input::ConfirmPointOfNoReturn { by: "alice".into() });
+    assert_eq!(spawns(&d), [(UNDO, 1)]);
+    h.feed(Input::Spawned {
+        step: UNDO,
+        attempt: 1,
+        pid: Some(100),
+        pgid: Some(100),
+        log: "output/undo.1.log".into(),
+    });
+    let mut r = report(StepOutcome::Failed);
+    r.log_error = Some("writing the output log: No space left on device".into());
+    let d = h.feed(Input::Exited {
+        step: UNDO,
+        attempt: 1,
+        report: r,
+    });
+    assert_eq!(kinds(&d.events), ["step_finished"], "no retry is scheduled");
+    assert!(spawns(&d).is_empty(), "nothing starts");
+}
+
+#[test]
 fn failed_steps_retry_after_their_delay_then_ask_the_operator() {
     let mut h = Harness::new(Some("exec-only"));
     let d = h.start(Some("exec-only"));

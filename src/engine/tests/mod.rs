@@ -118,7 +118,9 @@ fn report(outcome: StepOutcome) -> ExitReport {
         lines: 1,
         bytes: 3,
         sha256: "ab".into(),
+        dropped: 0,
         error: None,
+        log_error: None,
     }
 }
 
