@@ -67,6 +67,13 @@ pub struct HeadlessArgs {
     pub verbose: bool,
 }
 
+impl HeadlessArgs {
+    /// Without a screen nobody types a name, so the approver is also the operator of record.
+    pub fn approver(&self) -> Option<&str> {
+        self.approve_as.as_deref().filter(|_| self.headless)
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// The plan file
@@ -80,7 +87,7 @@ pub struct RunArgs {
     /// Run a partial rollback: one of the plan's scenarios
     #[arg(long, value_name = "NAME")]
     pub scenario: Option<String>,
-    /// Who is running it [default: $USER]
+    /// Who is running it [default: the --approve-as name, else $USER]
     #[arg(long, value_name = "NAME")]
     pub operator: Option<String>,
     /// What started the rollback (a metric of the standard)
@@ -109,9 +116,10 @@ pub struct DrillArgs {
 pub struct ResumeArgs {
     /// A run directory, or a unique prefix of a run id
     pub run: String,
-    /// Resume although plan.yaml changed since the run started (recorded)
-    #[arg(long)]
-    pub force: bool,
+    /// Resume although plan.yaml changed since it was recorded (who accepted which change
+    /// is recorded); `--force` is the former name
+    #[arg(long, alias = "force")]
+    pub plan_changed_ok: bool,
     /// Start again a step that was interrupted (headless; its outcome is unknown)
     #[arg(long)]
     pub rerun_interrupted: bool,
@@ -123,6 +131,7 @@ pub struct ResumeArgs {
     pub vars: Vec<String>,
     #[arg(long = "var-file", value_name = "FILE")]
     pub var_files: Vec<PathBuf>,
+    /// Who is resuming it [default: the --approve-as name, else $USER]
     #[arg(long, value_name = "NAME")]
     pub operator: Option<String>,
     /// Drills: play simulations N times faster
