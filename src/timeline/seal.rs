@@ -9,14 +9,14 @@
 //! a `lock` has ended (every run creates one; only sealing removes it), so a missing seal
 //! there means lines were lost even if the side file went too.
 
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::journal::sync_dir;
-use super::record::Record;
+use super::record::{Record, parse_line};
 use crate::engine::{Event, Mode};
 use crate::plan::{Automation, Operation};
 use crate::report::model::{Report, SlaVerdict};
@@ -119,6 +119,33 @@ pub fn seal_of(records: &[Record]) -> Option<&Seal> {
     }
 }
 
+/// The seal of the timeline at `path`, read from its end only: one short read however long
+/// the run, so a summary of every run costs little. `Ok(None)` when the last complete
+/// line is not a genuine seal (an open run, or one cut short: `verify` says which).
+pub fn read_seal(path: &Path) -> io::Result<Option<Seal>> {
+    const TAIL: u64 = 256 * 1024;
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    file.seek(SeekFrom::Start(len.saturating_sub(TAIL)))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    let Some(end) = bytes.iter().rposition(|&b| b == b'\n') else {
+        return Ok(None);
+    };
+    let start = bytes[..end]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line = String::from_utf8_lossy(&bytes[start..end]);
+    Ok(match parse_line(&line) {
+        Ok(Record {
+            event: Event::RunSealed(seal),
+            ..
+        }) => Some(*seal),
+        _ => None,
+    })
+}
+
 /// `timeline.seal`: what the timeline held once sealed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mark {
@@ -172,5 +199,42 @@ mod tests {
         assert!(!dir.path().join(format!("{MARK}.tmp")).exists());
         fs::write(dir.path().join(MARK), "{").unwrap();
         assert!(read_mark(dir.path()).unwrap_err().contains("unreadable"));
+    }
+
+    #[test]
+    fn the_seal_is_read_from_the_end_alone() {
+        let text = include_str!("../../tests/plans/base.yaml");
+        let plan = crate::plan::load::load_bytes("base.yaml", text.as_bytes().to_vec())
+            .unwrap()
+            .plan;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("timeline.jsonl");
+        let mut j = super::super::Journal::create(&path).unwrap();
+        let note = |t: &str| Event::Note {
+            by: "a".into(),
+            text: t.into(),
+        };
+        let mut records = vec![j.append(1, 0, Mode::Drill, "a", note("one")).unwrap()];
+        assert_eq!(read_seal(&path).unwrap(), None, "an open run has no seal");
+        records.push(j.append(2, 1, Mode::Drill, "a", note("two")).unwrap());
+        let report = crate::report::build(&plan, &records, 3);
+        let seal = Seal {
+            records: 2,
+            chain_head: records[1].hash.clone(),
+            summary: Summary::of(&report),
+        };
+        j.append(
+            3,
+            2,
+            Mode::Drill,
+            "a",
+            Event::RunSealed(Box::new(seal.clone())),
+        )
+        .unwrap();
+        assert_eq!(read_seal(&path).unwrap(), Some(seal));
+
+        let bytes = fs::read(&path).unwrap();
+        fs::write(&path, &bytes[..bytes.len() - 5]).unwrap();
+        assert_eq!(read_seal(&path).unwrap(), None, "a seal cut off is no seal");
     }
 }

@@ -315,3 +315,46 @@ fn check_plan(dir: &Path, records: &[Record]) -> PlanState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Mode;
+    use crate::timeline::record::encode;
+
+    fn chain(n: u64) -> Vec<String> {
+        let mut prev = GENESIS.to_string();
+        (0..n)
+            .map(|seq| {
+                let e = Event::Note {
+                    by: "a".into(),
+                    text: format!("n{seq}"),
+                };
+                let (line, hash) = encode(seq, 1, seq, Mode::Drill, "a", &e, &prev);
+                prev = hash;
+                line
+            })
+            .collect()
+    }
+
+    #[test]
+    fn removed_lines_are_gaps_and_moved_or_edited_ones_are_damage() {
+        let lines = chain(6);
+        let text = |keep: &[usize]| keep.iter().map(|&i| lines[i].as_str()).collect::<String>();
+
+        let (records, gaps, damage) = read_lines(&text(&[0, 1, 4, 5]));
+        assert_eq!((records.len(), damage), (4, None));
+        assert_eq!(gaps.len(), 1);
+        assert_eq!((gaps[0].after_seq, gaps[0].lost), (Some(1), Some(2)));
+
+        let (_, gaps, _) = read_lines(&text(&[2, 3]));
+        assert_eq!((gaps[0].after_seq, gaps[0].lost), (None, Some(2)));
+
+        let (_, _, damage) = read_lines(&text(&[0, 2, 1]));
+        assert_eq!(damage.unwrap().0, "timeline.jsonl:3", "a line moved back");
+
+        let edited = lines[1].replace("n1", "N1");
+        let (_, _, damage) = read_lines(&(lines[0].clone() + &edited));
+        assert!(damage.unwrap().1.contains("edited"));
+    }
+}
