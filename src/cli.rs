@@ -32,7 +32,7 @@ pub enum Command {
     Runs(RunsArgs),
     /// The report of a run, in Markdown or JSON
     Report(ReportArgs),
-    /// Check a run's hash chain and output digests
+    /// Check a run's record: hash chain, end seal, plan copy and output digests (exit 0 intact, 1 altered, 5 unsealed, 6 truncated, 7 plan changed)
     Verify(VerifyArgs),
     /// Check plans against the format and the rules of their certification level
     Validate(ValidateArgs),

@@ -56,7 +56,7 @@ impl std::fmt::Display for ResumeError {
             ResumeError::Damaged(e) => write!(f, "the timeline cannot be trusted: {e}"),
             ResumeError::PlanChanged { recorded, now } => write!(
                 f,
-                "plan.yaml in the run directory changed since the run started (sha256 {}… then, {}… now); \
+                "plan.yaml in the run directory changed since it was recorded (sha256 {}… then, {}… now); \
                  pass --plan-changed-ok to resume with it anyway (recorded)",
                 &recorded[..12.min(recorded.len())],
                 &now[..12.min(now.len())]
@@ -91,9 +91,11 @@ pub fn resume(
     opts: ResumeOptions,
     clock: Arc<dyn Clock>,
 ) -> Result<Opened, ResumeError> {
-    if read_mark(dir).is_ok_and(|m| m.is_some()) {
+    match read_mark(dir) {
         // Sealed: nothing more may be written, not even a lock.
-        return Err(sealed_outcome(dir));
+        Ok(Some(_)) => return Err(sealed_outcome(dir)),
+        Err(e) => return Err(ResumeError::Damaged(e)),
+        Ok(None) => {}
     }
     let now = chrono::DateTime::from_timestamp_millis(clock.now_ms()).unwrap_or_default();
     let run = rundir::open(dir, &rundir::holder_text(&opts.operator, now))
