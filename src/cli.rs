@@ -32,7 +32,7 @@ pub enum Command {
     Runs(RunsArgs),
     /// The report of a run, in Markdown or JSON
     Report(ReportArgs),
-    /// Check a run's hash chain and output digests
+    /// Check a run's record: hash chain, end seal, plan copy and output digests (exit 0 intact, 1 altered, 5 unsealed, 6 truncated, 7 plan changed)
     Verify(VerifyArgs),
     /// Check plans against the format and the rules of their certification level
     Validate(ValidateArgs),
@@ -65,6 +65,13 @@ pub struct HeadlessArgs {
     /// Print each step's output too (headless)
     #[arg(long, short)]
     pub verbose: bool,
+}
+
+impl HeadlessArgs {
+    /// Without a screen nobody types a name, so the approver is also the operator of record.
+    pub fn approver(&self) -> Option<&str> {
+        self.approve_as.as_deref().filter(|_| self.headless)
+    }
 }
 
 /// How much of each command's output its log keeps.
@@ -121,7 +128,7 @@ pub struct RunArgs {
     /// Run a partial rollback: one of the plan's scenarios
     #[arg(long, value_name = "NAME")]
     pub scenario: Option<String>,
-    /// Who is running it [default: $USER]
+    /// Who is running it [default: the --approve-as name, else $USER]
     #[arg(long, value_name = "NAME")]
     pub operator: Option<String>,
     /// What started the rollback (a metric of the standard)
@@ -152,9 +159,10 @@ pub struct DrillArgs {
 pub struct ResumeArgs {
     /// A run directory, or a unique prefix of a run id
     pub run: String,
-    /// Resume although plan.yaml changed since the run started (recorded)
-    #[arg(long)]
-    pub force: bool,
+    /// Resume although plan.yaml changed since it was recorded (who accepted which change
+    /// is recorded); `--force` is the former name
+    #[arg(long, alias = "force")]
+    pub plan_changed_ok: bool,
     /// Start again a step that was interrupted (headless; its outcome is unknown)
     #[arg(long)]
     pub rerun_interrupted: bool,
@@ -166,6 +174,7 @@ pub struct ResumeArgs {
     pub vars: Vec<String>,
     #[arg(long = "var-file", value_name = "FILE")]
     pub var_files: Vec<PathBuf>,
+    /// Who is resuming it [default: the --approve-as name, else $USER]
     #[arg(long, value_name = "NAME")]
     pub operator: Option<String>,
     /// Drills: play simulations N times faster

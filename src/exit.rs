@@ -15,6 +15,12 @@ pub enum Exit {
     Aborted = 3,
     /// Something inside `rollback` went wrong (including a timeline that cannot be written).
     Internal = 4,
+    /// `verify`: the run has no seal yet (open, or left or killed before it ended).
+    Unsealed = 5,
+    /// `verify`: records of the run are missing (lines removed, the end cut off).
+    Truncated = 6,
+    /// `verify`: plan.yaml no longer matches the plan recorded for the run.
+    PlanChanged = 7,
 }
 
 impl From<Exit> for ExitCode {

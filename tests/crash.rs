@@ -137,6 +137,20 @@ fn kills_at_random_moments_never_tear_the_record() {
             "iteration {i}: only the very end may be unfinished"
         );
         if records.iter().any(|r| r.event.kind() == "run_completed") {
+            // Killed after the end: sealed, or killed before the seal and sealed by resume.
+            let v = runs.run(&["verify", dir.to_str().unwrap()]);
+            if v.status.code() == Some(5) {
+                let out = runs.run(&["resume", dir.to_str().unwrap(), "--headless"]);
+                assert!(
+                    text(&out).contains("sealed now"),
+                    "iteration {i}: {}",
+                    text(&out)
+                );
+            } else {
+                assert_eq!(v.status.code(), Some(0), "iteration {i}: {}", text(&v));
+            }
+            let v = runs.run(&["verify", dir.to_str().unwrap()]);
+            assert_eq!(v.status.code(), Some(0), "iteration {i}: {}", text(&v));
             continue;
         }
         let out = runs.run(&[
@@ -178,7 +192,7 @@ fn a_second_instance_is_refused_naming_the_holder() {
 }
 
 #[test]
-fn resume_refuses_an_edited_plan_unless_forced() {
+fn resume_refuses_an_edited_plan_unless_forced_with_the_former_flag_name() {
     let runs = Runs::new();
     let p = plan("slow.yaml");
     let mut child = runs.spawn(&["run", &p, "--headless"]);
@@ -198,7 +212,7 @@ fn resume_refuses_an_edited_plan_unless_forced() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
-        text(&out).contains("changed since the run started"),
+        text(&out).contains("changed since it was recorded"),
         "{}",
         text(&out)
     );

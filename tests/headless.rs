@@ -60,10 +60,15 @@ fn every_shipped_plan_drills_to_completion_and_reports() {
         let out = runs.run(&args);
         assert_eq!(out.status.code(), Some(0), "{plan}: {}", text(&out));
         let dir = runs.only_run();
-        assert!(
-            event_types(&dir)
-                .last()
-                .is_some_and(|t| t == "run_completed"),
+        let types = event_types(&dir);
+        assert_eq!(
+            types
+                .iter()
+                .rev()
+                .take(2)
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            ["run_sealed", "run_completed"],
             "{plan}"
         );
         let report = runs.run(&["report", dir.to_str().unwrap()]);
@@ -262,9 +267,9 @@ fn ctrl_c_aborts_cleanly_and_kills_the_step() {
     let types = event_types(&dir);
     assert!(types.contains(&"run_aborted".to_string()), "{types:?}");
     assert_eq!(
-        types.last().map(String::as_str),
+        types.iter().rev().nth(1).map(String::as_str),
         Some("step_finished"),
-        "the kill is recorded"
+        "the kill is recorded, before the seal"
     );
     assert!(timeline(&dir).contains(r#""outcome":"killed""#));
     assert!(

@@ -34,8 +34,8 @@ pub fn run(args: ResumeArgs) -> color_eyre::Result<Exit> {
         }
     };
     let opts = ResumeOptions {
-        operator: operator(args.operator.as_deref()),
-        force: args.force,
+        operator: operator(args.operator.as_deref().or(args.headless.approver())),
+        plan_changed_ok: args.plan_changed_ok,
         vars,
         drill: DrillOptions { ..drill },
         grace: None,

@@ -122,7 +122,7 @@ pub fn run(args: RunArgs, mode: Mode, drill: DrillOptions) -> color_eyre::Result
     };
     let opts = StartOptions {
         mode,
-        operator: operator(args.operator.as_deref()),
+        operator: operator(args.operator.as_deref().or(args.headless.approver())),
         runs_root: runs_root(args.runs.runs_dir.as_deref()),
         vars: Default::default(),
         scenario: args.scenario.clone(),

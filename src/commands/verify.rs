@@ -1,10 +1,33 @@
-//! `rollback verify RUN`: exit 0 when the chain and every output digest hold, 1 naming the
-//! first bad line otherwise.
+//! `rollback verify RUN`: one verdict, each with its exit code: 0 intact (sealed, chain,
+//! seal, plan and output digests hold), 1 damaged (a line edited or out of place, an output
+//! log changed), 2 bad input, 5 unsealed (open, or left or killed before it ended), 6
+//! truncated (records lost), 7 plan changed. Every finding is printed; the exit code is the
+//! most serious one's.
 
 use crate::cli::VerifyArgs;
 use crate::exit::Exit;
-use crate::timeline::rundir::{TIMELINE, find, runs_root};
-use crate::timeline::verify::verify;
+use crate::timeline::rundir::{PLAN_COPY, TIMELINE, find, runs_root};
+use crate::timeline::verify::{Finding, Gap, PlanState, SealState, verify};
+
+fn records(n: u64) -> String {
+    if n == 1 {
+        "1 record".into()
+    } else {
+        format!("{n} records")
+    }
+}
+
+fn gap_text(g: &Gap) -> String {
+    let lost = match g.lost {
+        Some(n) => format!("lost {}", records(n)),
+        None => "lost at least 1 record".into(),
+    };
+    let at = match g.after_seq {
+        Some(seq) => format!("after seq {seq}"),
+        None => "before the first record left".into(),
+    };
+    format!("{lost} {at} ({})", g.why)
+}
 
 pub fn run(args: &VerifyArgs) -> color_eyre::Result<Exit> {
     let root = runs_root(args.runs.runs_dir.as_deref());
@@ -26,24 +49,82 @@ pub fn run(args: &VerifyArgs) -> color_eyre::Result<Exit> {
         }
     };
     let timeline = dir.join(TIMELINE);
-    match v.problem {
-        Some((line, why)) => {
-            println!("{}:{line}: {why}", timeline.display());
-            println!("verification FAILED: records before line {line} are intact");
-            Ok(Exit::Failed)
+    if let Some((at, why)) = &v.damage {
+        println!("{}: {why}", dir.join(at).display());
+    }
+    match &v.seal {
+        SealState::Truncated(gaps) => {
+            for g in gaps {
+                println!("{}: TRUNCATED: {}", timeline.display(), gap_text(g));
+            }
         }
-        None => {
-            if v.torn_tail {
+        SealState::Unsealed {
+            holder: Some(h), ..
+        } => println!(
+            "{}: not sealed: the run is open ({h}); its records so far are checked",
+            timeline.display()
+        ),
+        SealState::Unsealed { ended: true, .. } => println!(
+            "{}: not sealed: the run ended but was killed before its seal (`rollback resume` seals it)",
+            timeline.display()
+        ),
+        SealState::Unsealed { .. } => println!(
+            "{}: not sealed: the run was left or killed before it ended (it can be resumed)",
+            timeline.display()
+        ),
+        SealState::Sealed | SealState::NotChecked => {}
+    }
+    let plan = dir.join(PLAN_COPY);
+    match &v.plan {
+        PlanState::Changed { recorded, now } => println!(
+            "{}: PLAN CHANGED: sha256 {} now, {recorded} on the record",
+            plan.display(),
+            now.as_deref().unwrap_or("(unreadable)")
+        ),
+        PlanState::Matches => {
+            for by in &v.plan_changes_accepted {
                 println!(
-                    "{}: a torn last line follows the last record (the run was killed mid-write; `rollback resume` sets it aside)",
-                    timeline.display()
+                    "{}: changed at a resume, accepted by {by} (on the record)",
+                    plan.display()
                 );
             }
-            println!(
-                "verified: {} records, hash chain intact, {} output logs match their digests",
-                v.records, v.logs
-            );
-            Ok(Exit::Ok)
         }
+        PlanState::Unrecorded => {}
     }
+    if v.torn_tail && !matches!(v.seal, SealState::Truncated(_)) {
+        println!(
+            "{}: a torn last line follows the last record (the run was killed mid-write; `rollback resume` sets it aside)",
+            timeline.display()
+        );
+    }
+    let (exit, verdict) = match v.finding() {
+        Finding::Damaged => (
+            Exit::Failed,
+            "verification FAILED: the record was altered".to_string(),
+        ),
+        Finding::Truncated => (
+            Exit::Truncated,
+            "verification FAILED: TRUNCATED, records are missing".into(),
+        ),
+        Finding::PlanChanged => (
+            Exit::PlanChanged,
+            "verification FAILED: PLAN CHANGED since it was recorded".into(),
+        ),
+        Finding::Unsealed => (
+            Exit::Unsealed,
+            format!(
+                "UNSEALED: {} records so far, hash chain intact, {} output logs match their digests",
+                v.records, v.logs
+            ),
+        ),
+        Finding::Intact => (
+            Exit::Ok,
+            format!(
+                "verified INTACT: sealed, {} records, hash chain intact, plan.yaml matches its recorded sha256, {} output logs match their digests",
+                v.records, v.logs
+            ),
+        ),
+    };
+    println!("{verdict}");
+    Ok(exit)
 }

@@ -151,6 +151,16 @@ pub fn describe(event: &Event) -> String {
             let how = if *killed { "killed" } else { "ended" };
             format!("{step}: process group {pgid} {how}")
         }
+        Event::PlanChanged {
+            recorded_sha256,
+            plan_sha256,
+            by,
+        } => format!(
+            "plan changed since it was recorded (sha256 {}… then, {}… now), accepted by {by}",
+            &recorded_sha256[..12.min(recorded_sha256.len())],
+            &plan_sha256[..12.min(plan_sha256.len())]
+        ),
+        Event::RunSealed(seal) => format!("timeline sealed after {} records", seal.records),
         Event::RunCompleted => "run completed".into(),
         Event::RunFailed { reason } => format!("run failed: {reason}"),
         Event::RunAborted {

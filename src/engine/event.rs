@@ -230,6 +230,12 @@ pub enum Event {
         pgid: i32,
         killed: bool,
     },
+    /// At resume: plan.yaml no longer matches the plan last recorded, and `by` accepted it.
+    PlanChanged {
+        recorded_sha256: String,
+        plan_sha256: String,
+        by: String,
+    },
     RunCompleted,
     RunFailed {
         reason: String,
@@ -239,6 +245,8 @@ pub enum Event {
         reason: String,
         after_point_of_no_return: bool,
     },
+    /// The last record of an ended run (see `timeline::seal`).
+    RunSealed(Box<crate::timeline::seal::Seal>),
 }
 
 impl Event {
@@ -265,9 +273,11 @@ impl Event {
             Event::StepInterrupted { .. } => "step_interrupted",
             Event::OrphanFound { .. } => "orphan_found",
             Event::OrphanGone { .. } => "orphan_gone",
+            Event::PlanChanged { .. } => "plan_changed",
             Event::RunCompleted => "run_completed",
             Event::RunFailed { .. } => "run_failed",
             Event::RunAborted { .. } => "run_aborted",
+            Event::RunSealed(_) => "run_sealed",
         }
     }
 }

@@ -400,7 +400,11 @@ impl RunState {
                 Some(reason.clone()),
                 Some(by.clone()),
             ),
-            Event::Note { .. } | Event::StatusUpdate { .. } | Event::NotifyFinished { .. } => {}
+            Event::Note { .. }
+            | Event::StatusUpdate { .. }
+            | Event::NotifyFinished { .. }
+            | Event::PlanChanged { .. }
+            | Event::RunSealed(_) => {}
         }
         let after = self.cursor();
         if after != before

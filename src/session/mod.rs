@@ -4,6 +4,7 @@
 //! headless) own the event loop and call `handle`; they hold no rollback logic.
 
 mod resume;
+mod seal;
 mod spec;
 mod start;
 

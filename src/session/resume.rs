@@ -1,6 +1,7 @@
 //! Resuming a run whose process ended (quit, crash, kill -9): replay the timeline, refuse
-//! a changed plan unless forced, mark unfinished steps interrupted, find commands still
-//! running from before, and go on. The SLA clock keeps the original start.
+//! a changed plan unless accepted (and then record who accepted which change), mark
+//! unfinished steps interrupted, find commands still running from before, and go on. The
+//! SLA clock keeps the original start. A run that ended without its seal is sealed here.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,14 +14,16 @@ use crate::plan::load::load_bytes;
 use crate::plan::vars::{REDACTED, Values};
 use crate::runner::orphan;
 use crate::timeline::journal::OpenError;
+use crate::timeline::journal::read_complete;
 use crate::timeline::rundir::{self, PLAN_COPY, TIMELINE};
-use crate::timeline::{Journal, replay};
+use crate::timeline::seal::{Mark, read_mark, seal_of, write_mark};
+use crate::timeline::{Journal, recorded_plan_sha256, replay};
 
 #[derive(Debug, Clone, Default)]
 pub struct ResumeOptions {
     pub operator: String,
-    /// Resume even though the plan file changed since the run started (recorded).
-    pub force: bool,
+    /// Resume even though the plan file changed since it was recorded (recorded too).
+    pub plan_changed_ok: bool,
     /// Values given again (secrets are never recorded, so they must be).
     pub vars: Vec<(String, String)>,
     pub drill: DrillOptions,
@@ -39,7 +42,11 @@ pub enum ResumeError {
         recorded: String,
         now: String,
     },
-    Ended(Outcome),
+    Ended {
+        outcome: Outcome,
+        /// It had ended without its seal (killed in between) and was sealed now.
+        sealed_now: bool,
+    },
     MissingSecrets(Vec<String>),
     Other(String),
 }
@@ -51,13 +58,20 @@ impl std::fmt::Display for ResumeError {
             ResumeError::Damaged(e) => write!(f, "the timeline cannot be trusted: {e}"),
             ResumeError::PlanChanged { recorded, now } => write!(
                 f,
-                "plan.yaml in the run directory changed since the run started (sha256 {}… then, {}… now); \
-                 pass --force to resume with it anyway (recorded)",
+                "plan.yaml in the run directory changed since it was recorded (sha256 {}… then, {}… now); \
+                 pass --plan-changed-ok to resume with it anyway (recorded)",
                 &recorded[..12.min(recorded.len())],
                 &now[..12.min(now.len())]
             ),
-            ResumeError::Ended(o) => {
-                write!(f, "the run has already {}; see `rollback report`", o.word())
+            ResumeError::Ended {
+                outcome,
+                sealed_now,
+            } => {
+                write!(f, "the run has already {}", outcome.word())?;
+                if *sealed_now {
+                    f.write_str(" (it ended without its seal; sealed now)")?;
+                }
+                f.write_str("; see `rollback report`")
             }
             ResumeError::MissingSecrets(names) => write!(
                 f,
@@ -79,6 +93,12 @@ pub fn resume(
     opts: ResumeOptions,
     clock: Arc<dyn Clock>,
 ) -> Result<Opened, ResumeError> {
+    match read_mark(dir) {
+        // Sealed: nothing more may be written, not even a lock.
+        Ok(Some(_)) => return Err(sealed_outcome(dir)),
+        Err(e) => return Err(ResumeError::Damaged(e)),
+        Ok(None) => {}
+    }
     let now = chrono::DateTime::from_timestamp_millis(clock.now_ms()).unwrap_or_default();
     let run = rundir::open(dir, &rundir::holder_text(&opts.operator, now))
         .map_err(|h| ResumeError::Held(h.holder))?;
@@ -97,19 +117,47 @@ pub fn resume(
     let bytes = std::fs::read(dir.join(PLAN_COPY))
         .map_err(|e| ResumeError::Other(format!("cannot read {PLAN_COPY}: {e}")))?;
     let sha = sha256_hex(&bytes);
-    let changed = sha != info.plan_sha256;
-    if changed && !opts.force {
-        return Err(ResumeError::PlanChanged {
-            recorded: info.plan_sha256.clone(),
-            now: sha,
-        });
+    let recorded = recorded_plan_sha256(&opened.records)
+        .unwrap_or(&info.plan_sha256)
+        .to_string();
+    let changed = sha != recorded;
+    if changed && !opts.plan_changed_ok {
+        return Err(ResumeError::PlanChanged { recorded, now: sha });
     }
     let shown = dir.join(PLAN_COPY).display().to_string();
     let loaded = load_bytes(&shown, bytes).map_err(|e| ResumeError::Other(e.to_string()))?;
     let plan = Arc::new(loaded.plan);
     let state = replay(&plan, &opened.records);
     if let Some(end) = &state.end {
-        return Err(ResumeError::Ended(end.outcome));
+        let mut journal = opened.journal;
+        let sealed_now = seal_of(&opened.records).is_none();
+        let done = if sealed_now {
+            let now_ms = clock.now_ms();
+            super::seal::seal(
+                &mut journal,
+                &run,
+                &plan,
+                &opened.records,
+                &opts.operator,
+                now_ms,
+            )
+            .map(|_| ())
+        } else {
+            // Sealed, then killed before the mark: finish what sealing began.
+            let last = opened.records.last().expect("a seal is a record");
+            let mark = Mark {
+                records: last.seq + 1,
+                hash: last.hash.clone(),
+            };
+            write_mark(dir, &mark)
+                .and_then(|_| run.remove_lock())
+                .map_err(|e| e.to_string())
+        };
+        done.map_err(|e| ResumeError::Other(format!("cannot seal the ended run: {e}")))?;
+        return Err(ResumeError::Ended {
+            outcome: end.outcome,
+            sealed_now,
+        });
     }
     let vars = resume_vars(&plan, &info.vars, &opts.vars)?;
     let orphans = find_orphans(&state, &info.run_id);
@@ -142,6 +190,16 @@ pub fn resume(
             aside.display()
         ));
     }
+    if changed {
+        let by = session.operator.clone();
+        session
+            .record(Event::PlanChanged {
+                recorded_sha256: recorded,
+                plan_sha256: sha.clone(),
+                by,
+            })
+            .map_err(|Fatal(e)| ResumeError::Other(e))?;
+    }
     session
         .handle(Input::Resume {
             host: super::hostname(),
@@ -153,6 +211,28 @@ pub fn resume(
         })
         .map_err(|Fatal(e)| ResumeError::Other(e))?;
     Ok((session, rx))
+}
+
+/// Why a sealed run cannot be resumed: how it ended, read without touching it.
+fn sealed_outcome(dir: &Path) -> ResumeError {
+    let bytes = std::fs::read(dir.join(TIMELINE)).unwrap_or_default();
+    let records = read_complete(&bytes).map(|(r, _)| r).unwrap_or_default();
+    let outcome = records.iter().find_map(|r| match r.event {
+        Event::RunCompleted => Some(Outcome::Completed),
+        Event::RunFailed { .. } => Some(Outcome::Failed),
+        Event::RunAborted { .. } => Some(Outcome::Aborted),
+        _ => None,
+    });
+    match outcome {
+        Some(outcome) => ResumeError::Ended {
+            outcome,
+            sealed_now: false,
+        },
+        None => ResumeError::Damaged(
+            "the run was sealed but its end is missing from the timeline; see `rollback verify`"
+                .into(),
+        ),
+    }
 }
 
 /// Recorded values (secrets were redacted) under the values given again.

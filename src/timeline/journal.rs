@@ -174,6 +174,11 @@ impl Journal {
         Ok(record)
     }
 
+    /// How many records the timeline holds, and the hash of the last one.
+    pub fn head(&self) -> (u64, &str) {
+        (self.next_seq, &self.prev)
+    }
+
     /// Why the journal stopped accepting events, once it has.
     pub fn broken(&self) -> Option<&str> {
         self.broken.as_deref()

@@ -1,9 +1,11 @@
 //! The record of a run. `record` is the line format and hash chain (pure); `journal`
-//! appends and syncs; `rundir` lays out and locks run directories; `verify` checks a run.
+//! appends and syncs; `rundir` lays out and locks run directories; `seal` closes an ended
+//! run's timeline; `verify` checks a run.
 
 pub mod journal;
 pub mod record;
 pub mod rundir;
+pub mod seal;
 pub mod verify;
 
 pub use journal::{Journal, JournalError};
@@ -24,4 +26,15 @@ pub fn replay(plan: &Plan, records: &[Record]) -> RunState {
         state.apply(&r.stamped());
     }
     state
+}
+
+/// The plan hash the run last recorded: at its start, or at a resume (which records the
+/// plan it resumed with, changed or not).
+pub fn recorded_plan_sha256(records: &[Record]) -> Option<&str> {
+    records.iter().rev().find_map(|r| match &r.event {
+        crate::engine::Event::RunStarted(info) => Some(info.plan_sha256.as_str()),
+        crate::engine::Event::RunResumed { plan_sha256, .. }
+        | crate::engine::Event::PlanChanged { plan_sha256, .. } => Some(plan_sha256.as_str()),
+        _ => None,
+    })
 }

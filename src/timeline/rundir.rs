@@ -14,7 +14,7 @@ use super::journal::sync_dir;
 pub const TIMELINE: &str = "timeline.jsonl";
 pub const PLAN_COPY: &str = "plan.yaml";
 pub const OUTPUT: &str = "output";
-const LOCK: &str = "lock";
+pub const LOCK: &str = "lock";
 
 /// Where runs are kept.
 pub fn runs_root(flag: Option<&Path>) -> PathBuf {
@@ -51,6 +51,13 @@ impl RunDir {
     }
     pub fn plan_copy(&self) -> PathBuf {
         self.path.join(PLAN_COPY)
+    }
+    /// Removes the lock file once the run is sealed: a finished run holds no lock, so a
+    /// run directory without one has ended (see `seal`). The lock itself is released
+    /// when this `RunDir` is dropped.
+    pub fn remove_lock(&self) -> io::Result<()> {
+        fs::remove_file(self.path.join(LOCK))?;
+        sync_dir(&self.path)
     }
     /// `output/<phase>.<step>.<attempt>.log`, relative to the run directory.
     /// Bytes the run's output logs hold, for the run's total bound.
