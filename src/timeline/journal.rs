@@ -202,7 +202,7 @@ fn set_aside(path: &Path, torn: &[u8], keep: u64) -> io::Result<PathBuf> {
     let mut n = 1;
     let aside = loop {
         let candidate = dir.join(format!("{name}.torn-{n}"));
-        match OpenOptions::new()
+        match super::rundir::private_file()
             .write(true)
             .create_new(true)
             .open(&candidate)

@@ -9,7 +9,7 @@
 //! a `lock` has ended (every run creates one; only sealing removes it), so a missing seal
 //! there means lines were lost even if the side file went too.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
@@ -158,7 +158,7 @@ pub struct Mark {
 /// Writes the mark durably (a new file renamed into place, then the directory synced).
 pub fn write_mark(dir: &Path, mark: &Mark) -> io::Result<()> {
     let tmp = dir.join(format!("{MARK}.tmp"));
-    let mut f = OpenOptions::new()
+    let mut f = super::rundir::private_file()
         .write(true)
         .create(true)
         .truncate(true)
