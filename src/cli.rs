@@ -166,6 +166,9 @@ pub struct ResumeArgs {
     /// Start again a step that was interrupted (headless; its outcome is unknown)
     #[arg(long)]
     pub rerun_interrupted: bool,
+    /// Give a step that failed for good one more attempt (headless; once per resume)
+    #[arg(long)]
+    pub retry_failed: bool,
     /// Kill a command still running from before instead of waiting for it (headless)
     #[arg(long)]
     pub kill_orphans: bool,

@@ -23,6 +23,8 @@ pub struct Options {
     pub confirm_manual: bool,
     pub verbose: bool,
     pub rerun_interrupted: bool,
+    /// Retry each step that failed for good, once.
+    pub retry_failed: bool,
     pub kill_orphans: bool,
 }
 
@@ -132,15 +134,31 @@ impl Printer {
     }
 }
 
+/// Questions that the flags answer only once.
+#[derive(Default)]
+struct Asked {
+    orphan: bool,
+    /// Failed steps given another attempt.
+    retried: std::collections::HashSet<usize>,
+}
+
 /// What the flags answer to the engine's question, or why nobody can.
 fn answer(
     waiting: &Waiting,
     s: &Session,
     o: &Options,
-    orphan_asked: &mut bool,
+    asked: &mut Asked,
 ) -> Result<Option<Input>, String> {
     let key = |i: usize| s.state.steps[i].key.clone();
     Ok(match waiting {
+        Waiting::PointOfNoReturn(i)
+            if o.approve_as.is_none()
+                && let Some(by) = s.pre_authorised(*i) =>
+        {
+            Some(Input::ConfirmPointOfNoReturn {
+                by: format!("{by} (pre-authorised by the plan)"),
+            })
+        }
         Waiting::Approval(i) | Waiting::PointOfNoReturn(i) => match &o.approve_as {
             Some(name) if matches!(waiting, Waiting::Approval(_)) => {
                 Some(Input::Approve { by: name.clone() })
@@ -169,13 +187,17 @@ fn answer(
                 key(*i)
             ));
         }
-        Waiting::Failure(i) => Some(Input::Fail {
-            reason: format!(
-                "{} failed after {} attempt(s) and nobody can decide (headless)",
-                key(*i),
-                s.state.steps[*i].attempts_used()
-            ),
+        Waiting::Failure(i) if o.retry_failed && asked.retried.insert(*i) => Some(Input::Retry {
+            by: s.operator.clone(),
         }),
+        Waiting::Failure(i) => {
+            return Err(format!(
+                "{} failed after {} attempt(s): retry, skip or abort with `rollback resume {}`",
+                key(*i),
+                s.state.steps[*i].attempts_used(),
+                s.run.id
+            ));
+        }
         Waiting::Interrupted(i) if o.rerun_interrupted => Some(Input::Retry {
             by: s.operator.clone(),
         }),
@@ -185,8 +207,8 @@ fn answer(
                 key(*i)
             ));
         }
-        Waiting::Orphan { step, pgid } if !*orphan_asked => {
-            *orphan_asked = true;
+        Waiting::Orphan { step, pgid } if !asked.orphan => {
+            asked.orphan = true;
             if o.kill_orphans {
                 println!(
                     "killing process group {pgid} left running by {}",
@@ -235,7 +257,7 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
         (Ok(t), Ok(i)) => (t, i),
         _ => return Exit::Internal,
     };
-    let mut orphan_asked = false;
+    let mut asked = Asked::default();
     let mut stopping: Option<Exit> = None;
     loop {
         if o.verbose {
@@ -267,7 +289,7 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
             println!("the run can be resumed: rollback resume {}", s.run.id);
             return stopping.unwrap_or(Exit::Failed);
         } else if stopping.is_none() {
-            match answer(&waiting, &s, &o, &mut orphan_asked) {
+            match answer(&waiting, &s, &o, &mut asked) {
                 Ok(Some(input)) => {
                     let _ = s.handle(input);
                     continue;

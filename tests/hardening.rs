@@ -266,3 +266,113 @@ fn a_log_that_cannot_be_written_stops_the_tool_and_the_step() {
     assert!(!dir.join("verified").exists(), "nothing started after");
     assert!(timeline(&dir).contains(r#""log_error":"writing the output log"#));
 }
+
+const UNATTENDED_PLAN: &str = r#"plan: unattended
+title: A pipeline rollback nobody watches
+level: 3
+operation: application
+automation: full
+phases:
+  - id: capture
+    steps:
+      - id: save
+        run: echo saved
+        timeout: 10s
+  - id: execute
+    point_of_no_return: {approve: auto, by: pipeline}
+    steps:
+      - id: undo
+        run: echo undone
+        timeout: 10s
+  - id: verify
+    steps:
+      - id: ready
+        check: "true"
+        timeout: 10s
+"#;
+
+#[test]
+fn a_plan_can_pre_authorise_its_point_of_no_return_for_unattended_runs() {
+    let runs = Runs::new();
+    let plan = write_plan(runs.path(), "unattended.yaml", UNATTENDED_PLAN);
+    let out = runs.run(&["run", &plan, "--headless"]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    let dir = runs.only_run();
+    assert!(
+        timeline(&dir).contains(
+            r#""type":"point_of_no_return_confirmed","step":"execute.undo","by":"pipeline (pre-authorised by the plan)""#
+        ),
+        "{}",
+        timeline(&dir)
+    );
+
+    // Without the pre-authorisation nobody can confirm it: the run waits, resumable.
+    let manual = write_plan(
+        runs.path(),
+        "manual.yaml",
+        &UNATTENDED_PLAN.replace("{approve: auto, by: pipeline}", "true"),
+    );
+    let out = runs.run(&["run", &manual, "--headless"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("pass --approve-as NAME"),
+        "{}",
+        text(&out)
+    );
+
+    let bad = write_plan(
+        runs.path(),
+        "bad.yaml",
+        &UNATTENDED_PLAN.replace("approve: auto", "approve: always"),
+    );
+    let out = runs.run(&["validate", &bad]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("bad.yaml:13:25: error: expected true or false, or {approve: auto, by: NAME} for `point_of_no_return`, found a mapping"),
+        "{}",
+        text(&out)
+    );
+}
+
+const FAILING_PLAN: &str = r#"plan: failing
+title: A step that fails for good
+level: 2
+operation: application
+automation: full
+phases:
+  - id: capture
+    steps:
+      - id: flaky
+        run: test -f "$ROLLBACK_RUN_DIR/fixed"
+        retry: {attempts: 2, delay: 0s}
+  - id: verify
+    steps:
+      - id: ok
+        check: "true"
+"#;
+
+#[test]
+fn a_headless_step_that_fails_for_good_leaves_the_run_resumable() {
+    let runs = Runs::new();
+    let plan = write_plan(runs.path(), "failing.yaml", FAILING_PLAN);
+    let out = runs.run(&["run", &plan, "--headless"]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    let dir = runs.only_run();
+    let id = dir.file_name().unwrap().to_str().unwrap().to_string();
+    assert!(all.contains(&format!("rollback resume {id}")), "{all}");
+    let types = common::event_types(&dir);
+    assert!(!types.iter().any(|t| t == "run_failed"), "{types:?}");
+
+    // Someone fixes the cause and resumes; the step is retried and the run completes.
+    std::fs::write(dir.join("fixed"), "").unwrap();
+    let out = runs.run(&["resume", &id, "--headless", "--retry-failed"]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(
+        common::event_types(&dir)
+            .iter()
+            .any(|t| t == "run_completed")
+    );
+}

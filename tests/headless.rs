@@ -186,7 +186,7 @@ fn gates_and_manual_checks_need_their_flags_and_leave_the_run_resumable() {
 }
 
 #[test]
-fn a_step_that_keeps_failing_fails_the_run_and_a_scenario_runs_its_subset() {
+fn a_step_that_keeps_failing_waits_resumable_and_a_scenario_runs_its_subset() {
     let runs = Runs::new();
     let p = shipped("demo.yaml");
     let mut args = vec![
@@ -206,7 +206,9 @@ fn a_step_that_keeps_failing_fails_the_run_and_a_scenario_runs_its_subset() {
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(all.contains("execute.swap started (attempt 3)"), "{all}");
     assert!(
-        all.contains("run failed: execute.swap failed after 3 attempt(s)"),
+        all.contains(
+            "execute.swap failed after 3 attempt(s): retry, skip or abort with `rollback resume"
+        ),
         "{all}"
     );
 

@@ -48,6 +48,7 @@ pub fn run(args: ResumeArgs) -> color_eyre::Result<Exit> {
     let rt = runtime()?;
     let mut h: crate::headless::Options = args.headless.clone().into();
     h.rerun_interrupted = args.rerun_interrupted;
+    h.retry_failed = args.retry_failed;
     h.kill_orphans = args.kill_orphans;
     Ok(rt.block_on(async move {
         match crate::session::resume(&dir, opts, clock) {

@@ -114,8 +114,8 @@ impl RunState {
             for step in phase.steps.iter() {
                 let i = steps.len();
                 let is_selected = selected.get(i).copied().unwrap_or(false);
-                let ponr = step.point_of_no_return
-                    || (phase.point_of_no_return && is_selected && first_selected_in_phase);
+                let ponr = step.point_of_no_return.set
+                    || (phase.point_of_no_return.set && is_selected && first_selected_in_phase);
                 if is_selected {
                     first_selected_in_phase = false;
                 }

@@ -301,6 +301,19 @@ fn schema_problems(tree: &Loc<Node>) -> Vec<Diagnostic> {
                     ),
                 ));
             }
+            // The one choice of forms in the format: `point_of_no_return`.
+            ValidationErrorKind::AnyOf { .. } => {
+                let want = if matches!(node.value, Node::Scalar(_)) {
+                    "true or false"
+                } else {
+                    "true or false, or {approve: auto, by: NAME}"
+                };
+                out.push(Diagnostic::error(
+                    node.pos,
+                    "schema",
+                    format!("expected {want}{}, found {found}", where_(&at)),
+                ));
+            }
             _ => out.push(Diagnostic::error(node.pos, "schema", err.to_string())),
         }
     }

@@ -209,9 +209,11 @@ pub struct Phase {
     /// Expected time for the phase.
     #[serde(default)]
     pub estimate: Option<Loc<Dur>>,
-    /// Entering this phase cannot be undone: the operator must confirm first.
+    /// Entering this phase cannot be undone: the operator must confirm first (`true`), or the
+    /// plan pre-authorises unattended runs to pass it (`{approve: auto, by: pipeline}`).
     #[serde(default)]
-    pub point_of_no_return: bool,
+    #[schemars(with = "NoReturnSpec")]
+    pub point_of_no_return: NoReturn,
     /// The region this phase acts on (level 4 plans).
     #[serde(default)]
     pub region: Option<Loc<String>>,
@@ -272,9 +274,57 @@ pub struct Step {
     /// What a drill shows instead of running the command.
     #[serde(default)]
     pub simulate: Option<Loc<Simulate>>,
-    /// This step cannot be undone: the operator must confirm before it starts.
+    /// This step cannot be undone: the operator must confirm before it starts (`true`), or
+    /// the plan pre-authorises unattended runs to pass it (`{approve: auto, by: pipeline}`).
     #[serde(default)]
-    pub point_of_no_return: bool,
+    #[schemars(with = "NoReturnSpec")]
+    pub point_of_no_return: NoReturn,
+}
+
+/// A point of no return as the plan marks it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(from = "NoReturnSpec")]
+pub struct NoReturn {
+    pub set: bool,
+    /// Who pre-authorised it: a headless run passes it without `--approve-as`, recorded as
+    /// confirmed by this name.
+    pub auto_by: Option<String>,
+}
+
+/// How `point_of_no_return` is written.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum NoReturnSpec {
+    Flag(bool),
+    PreAuthorised(PreAuthorised),
+}
+
+/// Passing the point of no return is decided in advance, for unattended (headless) runs.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreAuthorised {
+    /// Only `auto`.
+    pub approve: AutoApprove,
+    /// Who is accountable for passing it, recorded as the confirmer (e.g. `pipeline`).
+    pub by: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AutoApprove {
+    Auto,
+}
+
+impl From<NoReturnSpec> for NoReturn {
+    fn from(spec: NoReturnSpec) -> NoReturn {
+        match spec {
+            NoReturnSpec::Flag(set) => NoReturn { set, auto_by: None },
+            NoReturnSpec::PreAuthorised(p) => NoReturn {
+                set: true,
+                auto_by: Some(p.by),
+            },
+        }
+    }
 }
 
 /// What a step does.

@@ -161,6 +161,20 @@ impl Session {
         }
     }
 
+    /// Who the plan names as having pre-authorised the point of no return before `step`, if it
+    /// did (`point_of_no_return: {approve: auto, by: NAME}` on the step or its phase).
+    pub fn pre_authorised(&self, step: usize) -> Option<&str> {
+        let (pi, si) = self.locate(step);
+        let phase = &self.plan.phases[pi];
+        let own = &phase.steps[si].point_of_no_return;
+        let by = if own.set {
+            own.auto_by.as_deref()
+        } else {
+            phase.point_of_no_return.auto_by.as_deref()
+        };
+        by.filter(|_| self.state.steps[step].point_of_no_return)
+    }
+
     /// Phase and step indexes of a flat step index.
     pub fn locate(&self, step: usize) -> (usize, usize) {
         let mut i = step;

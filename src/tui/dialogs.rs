@@ -114,7 +114,7 @@ pub(super) fn dialog(app: &App) -> Option<Dialog<'_>> {
         Modal::PointOfNoReturn => {
             let i = current.unwrap_or(0);
             let (phase, step) = step_of(i);
-            let what = if step.point_of_no_return {
+            let what = if step.point_of_no_return.set {
                 format!("step {}", key_of(i))
             } else {
                 format!("phase {} ({})", phase.id.value, phase.title())

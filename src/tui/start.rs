@@ -231,7 +231,8 @@ impl Widget for &StartForm<'_> {
             }
             let style = if in_run { t.base() } else { t.dim() };
             phases.push(Span::styled(phase.id.value.clone(), style));
-            if phase.point_of_no_return || phase.steps.iter().any(|s| s.point_of_no_return) {
+            if phase.point_of_no_return.set || phase.steps.iter().any(|s| s.point_of_no_return.set)
+            {
                 phases.push(Span::styled(" ⚠ no return", t.waiting()));
             }
         }

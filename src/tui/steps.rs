@@ -147,7 +147,7 @@ impl Steps<'_> {
             Span::styled(format!("{icon} "), style),
             Span::styled(phase.id.value.clone(), t.bold()),
         ];
-        if phase.point_of_no_return {
+        if phase.point_of_no_return.set {
             left.push(Span::styled(" ⚠ no return", t.waiting()));
         }
         Row {
@@ -172,7 +172,7 @@ impl Steps<'_> {
             Span::styled(format!("{icon} "), style),
             Span::raw(id),
         ];
-        if s.point_of_no_return && !self.plan.phases[pi].point_of_no_return {
+        if s.point_of_no_return && !self.plan.phases[pi].point_of_no_return.set {
             left.push(Span::styled(" ⚠", t.waiting()));
         }
         if let Some(by) = &s.approved_by {

@@ -96,8 +96,8 @@ pub(super) fn levels(plan: &Plan, out: &mut Vec<Diagnostic>) {
                 "a level 3 plan has at least one automated verification: add a `check` step",
             ));
         }
-        let ponr = plan.phases.iter().any(|p| p.point_of_no_return)
-            || steps.iter().any(|(_, s)| s.point_of_no_return);
+        let ponr = plan.phases.iter().any(|p| p.point_of_no_return.set)
+            || steps.iter().any(|(_, s)| s.point_of_no_return.set);
         if !ponr {
             out.push(Diagnostic::error(
                 plan.phases.pos,
