@@ -245,6 +245,21 @@ async fn a_timeout_kills_the_group() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timeout_is_reported_as_the_time_given_not_with_the_grace() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tx, mut rx) = unbounded_channel();
+    let mut r = Runner::new(tx).with_grace(Duration::from_millis(400));
+    let mut s = spec(&dir, "stubborn", "trap '' TERM; sleep 100");
+    s.timeout = Some(Duration::from_millis(200));
+    let started = Instant::now();
+    r.spawn(0, s, tail()).unwrap();
+    let report = exited(&mut rx).await;
+    assert_eq!(report.outcome, StepOutcome::TimedOut);
+    assert!(started.elapsed() >= Duration::from_millis(600), "it had its grace");
+    assert_eq!(report.duration_ms, 200, "the step's time is its timeout");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_takes_the_whole_tree_even_what_ignores_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let (tx, mut rx) = unbounded_channel();
