@@ -331,7 +331,22 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
                 None => return Exit::Internal,
             },
             _ = sleep => { let _ = s.handle(Input::Tick); }
-            _ = int.recv() => abort(&mut s, "Ctrl-C"),
+            // Waiting for a command from before the restart, Ctrl-C leaves at once: the
+            // command keeps running and the run stays resumable.
+            _ = int.recv() => match s.state.waiting() {
+                Waiting::Orphan { .. } => {
+                    let _ = s.handle(Input::Leave {
+                        reason: "interrupted (Ctrl-C) while waiting for a command from before".into(),
+                        terminate: false,
+                    });
+                    println!(
+                        "left; the command from before is still running: `rollback resume {}` waits for it again (or --kill-orphans)",
+                        s.run.id
+                    );
+                    stopping = Some(Exit::Failed);
+                }
+                _ => abort(&mut s, "Ctrl-C"),
+            },
             _ = term.recv() => abort(&mut s, "SIGTERM"),
         }
     }

@@ -376,3 +376,94 @@ fn a_headless_step_that_fails_for_good_leaves_the_run_resumable() {
             .any(|t| t == "run_completed")
     );
 }
+
+const ORPHAN_PLAN: &str = r#"plan: orphan
+title: A long step left behind by a killed rollback
+level: 2
+operation: application
+automation: full
+phases:
+  - id: capture
+    steps:
+      - id: save
+        run: echo saved
+  - id: execute
+    steps:
+      - id: long
+        run: test -f "$ROLLBACK_RUN_DIR/quick" || sleep 60
+  - id: verify
+    steps:
+      - id: ok
+        check: "true"
+"#;
+
+/// Starts `cmd` with its stdout collected as it comes.
+fn spawn_collecting(
+    mut cmd: std::process::Command,
+) -> (std::process::Child, std::sync::Arc<std::sync::Mutex<String>>) {
+    use std::io::Read;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut out = child.stdout.take().unwrap();
+    let sink = seen.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    (child, seen)
+}
+
+#[test]
+fn ctrl_c_while_resume_waits_for_an_orphan_leaves_at_once() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let runs = Runs::new();
+    let plan = write_plan(runs.path(), "orphan.yaml", ORPHAN_PLAN);
+    let mut first = runs.spawn(&["run", &plan, "--headless"]);
+    let dir = common::wait_until("the long step", std::time::Duration::from_secs(20), || {
+        let d = runs.run_dirs().into_iter().next()?;
+        timeline(&d).contains(r#""step":"execute.long""#).then_some(d)
+    });
+    kill(Pid::from_raw(first.id() as i32), Signal::SIGKILL).unwrap();
+    first.wait().unwrap();
+
+    let (mut resume, seen) =
+        spawn_collecting(runs.cmd(&["resume", dir.to_str().unwrap(), "--headless"]));
+    common::wait_until("the wait for the orphan", std::time::Duration::from_secs(20), || {
+        seen.lock().unwrap().contains("waiting for process group").then_some(())
+    });
+    kill(Pid::from_raw(resume.id() as i32), Signal::SIGINT).unwrap();
+    let status = common::wait_until("resume to leave", std::time::Duration::from_secs(10), || {
+        resume.try_wait().unwrap()
+    });
+    assert_eq!(status.code(), Some(1), "{}", seen.lock().unwrap());
+    assert!(seen.lock().unwrap().contains("left; the command from before is still running"));
+    let pgid = timeline(&dir)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["type"] == "step_started" && v["step"] == "execute.long")
+        .and_then(|v| v["pgid"].as_i64())
+        .expect("pgid recorded") as i32;
+    assert!(rollback::runner::orphan::group_alive(pgid), "the orphan was left alone");
+
+    // It can be killed from a later resume, and the run finishes.
+    std::fs::write(dir.join("quick"), "").unwrap();
+    let out = runs.run(&[
+        "resume",
+        dir.to_str().unwrap(),
+        "--headless",
+        "--kill-orphans",
+        "--rerun-interrupted",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!rollback::runner::orphan::group_alive(pgid));
+}

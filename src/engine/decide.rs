@@ -178,6 +178,10 @@ impl Work<'_> {
                 if let Some(i) = self.st.running() {
                     self.d.effects.push(Effect::Kill { step: i });
                 }
+                // A command left from before the restart is stopped like a running one.
+                if let Waiting::Orphan { step, pgid } = waiting {
+                    self.d.effects.push(Effect::KillGroup { step, pgid });
+                }
                 if after {
                     // Past the point of no return, stopping leaves the system half rolled
                     // back: that needs more people now, not at the next rung.
@@ -213,7 +217,14 @@ impl Work<'_> {
                 if terminate && let Some(i) = running {
                     self.d.effects.push(Effect::Kill { step: i });
                 }
-                let left_running = running.filter(|_| !terminate).map(|i| self.key(i));
+                let orphan = match waiting {
+                    Waiting::Orphan { step, .. } => Some(step),
+                    _ => None,
+                };
+                let left_running = running
+                    .filter(|_| !terminate)
+                    .or(orphan)
+                    .map(|i| self.key(i));
                 self.emit(Event::OperatorLeft {
                     reason,
                     running: left_running,

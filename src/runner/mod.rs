@@ -236,6 +236,8 @@ impl Runner {
         self.orphan(step, pgid, log, tail, false);
     }
 
+    /// A kill is counted in `running` (leaving waits for it); a watch is not: an orphan is
+    /// already on its own, and leaving must not wait for it.
     fn orphan(
         &self,
         step: usize,
@@ -245,7 +247,11 @@ impl Runner {
         kill: bool,
     ) {
         let (tx, grace) = (self.tx.clone(), self.grace);
-        let running = self.counted();
+        let running = if kill {
+            self.counted()
+        } else {
+            Arc::new(AtomicUsize::new(1))
+        };
         // Opened before any kill: once its last holder is gone the pipe cannot be reopened.
         let reader = self.adopt(step, pgid, &log, tail);
         tokio::spawn(async move {

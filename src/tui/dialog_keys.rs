@@ -4,7 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::app::{App, Leaving, Modal, text_area, text_of};
-use crate::engine::Input;
+use crate::engine::{Input, Waiting};
 
 impl App {
     pub(crate) fn close(&mut self) {
@@ -130,8 +130,7 @@ impl App {
                 }
             }
             Modal::Quit(choice) => {
-                let running = self.session.state.running().is_some();
-                let options = if running { 3 } else { 2 };
+                let options = quit_options(&self.session.state).len();
                 match key.code {
                     KeyCode::Up | KeyCode::Left | KeyCode::BackTab => {
                         *choice = (*choice + options - 1) % options
@@ -143,12 +142,12 @@ impl App {
                         let n = d as usize - '1' as usize;
                         if n < options {
                             *choice = n;
-                            self.quit_choice(n, running);
+                            self.quit_choice(n);
                         }
                     }
                     KeyCode::Enter => {
                         let n = *choice;
-                        self.quit_choice(n, running);
+                        self.quit_choice(n);
                     }
                     KeyCode::Char('q') => self.modal = None,
                     _ => {}
@@ -157,19 +156,23 @@ impl App {
         }
     }
 
-    /// 0 stays; 1 leaves (a running step keeps running); 2 terminates the step, then leaves.
-    fn quit_choice(&mut self, n: usize, running: bool) {
+    /// Carries out the `n`th of `quit_options`.
+    fn quit_choice(&mut self, n: usize) {
         self.modal = None;
-        match (n, running) {
-            (0, _) => {}
-            (1, _) => {
+        let Some((_, choice)) = quit_options(&self.session.state).into_iter().nth(n) else {
+            return;
+        };
+        match choice {
+            QuitChoice::Stay => {}
+            QuitChoice::KillOrphan => self.send(Input::KillOrphan),
+            QuitChoice::Leave => {
                 self.send(Input::Leave {
                     reason: "operator quit".into(),
                     terminate: false,
                 });
                 self.leaving = Some(Leaving::Now);
             }
-            _ => {
+            QuitChoice::StopAndLeave => {
                 self.send(Input::Leave {
                     reason: "operator quit and stopped the running step".into(),
                     terminate: true,
@@ -177,5 +180,38 @@ impl App {
                 self.leaving = Some(Leaving::AfterKill);
             }
         }
+    }
+}
+
+/// What leaving can mean now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuitChoice {
+    Stay,
+    /// A command from before the restart is waited for: kill it instead (and stay).
+    KillOrphan,
+    /// Leave; a running command (or one from before) keeps running.
+    Leave,
+    StopAndLeave,
+}
+
+/// The quit dialog's choices, in order, with their labels; its keys and its text both come
+/// from here.
+pub fn quit_options(st: &crate::engine::RunState) -> Vec<(String, QuitChoice)> {
+    let key = |i: usize| st.steps[i].key.clone();
+    match (st.running(), st.waiting()) {
+        (Some(i), _) => vec![
+            ("Stay".into(), QuitChoice::Stay),
+            (format!("Leave {} running and quit", key(i)), QuitChoice::Leave),
+            (format!("Stop {} and quit", key(i)), QuitChoice::StopAndLeave),
+        ],
+        (None, Waiting::Orphan { step, .. }) => vec![
+            (format!("Keep waiting for {}", key(step)), QuitChoice::Stay),
+            (format!("Kill {} (from before) and stay", key(step)), QuitChoice::KillOrphan),
+            (format!("Leave {} running and quit", key(step)), QuitChoice::Leave),
+        ],
+        _ => vec![
+            ("Stay".into(), QuitChoice::Stay),
+            ("Quit".into(), QuitChoice::Leave),
+        ],
     }
 }

@@ -311,15 +311,10 @@ pub(super) fn dialog(app: &App) -> Option<Dialog<'_>> {
             }
         }
         Modal::Quit(choice) => {
-            let running = st.running().map(key_of);
-            let mut options = vec!["Stay".to_string()];
-            match &running {
-                Some(k) => {
-                    options.push(format!("Leave {k} running and quit"));
-                    options.push(format!("Stop {k} and quit"));
-                }
-                None => options.push("Quit".into()),
-            }
+            let options: Vec<String> = super::dialog_keys::quit_options(st)
+                .into_iter()
+                .map(|(label, _)| label)
+                .collect();
             let mut body = vec![
                 Line::raw(format!(
                     "The run stays resumable: rollback resume {}",
