@@ -62,6 +62,7 @@ fn bench(c: &mut Criterion) {
         },
         grace: None,
         logs: Default::default(),
+        hangup: Default::default(),
     };
     let (session, _rx) =
         session::start(&loaded, opts, Arc::new(ManualClock::at(1_800_000_000_000))).unwrap();

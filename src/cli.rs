@@ -74,9 +74,13 @@ impl HeadlessArgs {
     }
 }
 
-/// How much of each command's output its log keeps.
+/// How much of each command's output its log keeps, and what a hang-up does.
 #[derive(Debug, Clone, Args)]
 pub struct LogArgs {
+    /// When the terminal hangs up (ssh dropped): let the running step finish, record it and
+    /// start nothing more, or stop it at once; either way the run stays resumable
+    #[arg(long, value_enum, default_value_t = crate::session::Hangup::Finish, value_name = "WHAT")]
+    pub on_hangup: crate::session::Hangup,
     /// Keep the first SIZE of each attempt's output in its log (e.g. 8MiB)
     #[arg(
         long,

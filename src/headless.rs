@@ -250,11 +250,12 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
             .map(|r| r.seq),
         output: None,
     };
-    let (mut term, mut int) = match (
+    let (mut term, mut int, mut hup) = match (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
     ) {
-        (Ok(t), Ok(i)) => (t, i),
+        (Ok(t), Ok(i), Ok(h)) => (t, i, h),
         _ => return Exit::Internal,
     };
     let mut asked = Asked::default();
@@ -348,6 +349,10 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
                 _ => abort(&mut s, "Ctrl-C"),
             },
             _ = term.recv() => abort(&mut s, "SIGTERM"),
+            _ = hup.recv(), if stopping.is_none() => {
+                let _ = s.hang_up();
+                stopping = Some(Exit::Failed);
+            }
         }
     }
 }

@@ -400,7 +400,10 @@ phases:
 /// Starts `cmd` with its stdout collected as it comes.
 fn spawn_collecting(
     mut cmd: std::process::Command,
-) -> (std::process::Child, std::sync::Arc<std::sync::Mutex<String>>) {
+) -> (
+    std::process::Child,
+    std::sync::Arc<std::sync::Mutex<String>>,
+) {
     use std::io::Read;
     let mut child = cmd
         .stdout(std::process::Stdio::piped())
@@ -416,7 +419,9 @@ fn spawn_collecting(
             if n == 0 {
                 break;
             }
-            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
         }
     });
     (child, seen)
@@ -431,29 +436,47 @@ fn ctrl_c_while_resume_waits_for_an_orphan_leaves_at_once() {
     let mut first = runs.spawn(&["run", &plan, "--headless"]);
     let dir = common::wait_until("the long step", std::time::Duration::from_secs(20), || {
         let d = runs.run_dirs().into_iter().next()?;
-        timeline(&d).contains(r#""step":"execute.long""#).then_some(d)
+        timeline(&d)
+            .contains(r#""step":"execute.long""#)
+            .then_some(d)
     });
     kill(Pid::from_raw(first.id() as i32), Signal::SIGKILL).unwrap();
     first.wait().unwrap();
 
     let (mut resume, seen) =
         spawn_collecting(runs.cmd(&["resume", dir.to_str().unwrap(), "--headless"]));
-    common::wait_until("the wait for the orphan", std::time::Duration::from_secs(20), || {
-        seen.lock().unwrap().contains("waiting for process group").then_some(())
-    });
+    common::wait_until(
+        "the wait for the orphan",
+        std::time::Duration::from_secs(20),
+        || {
+            seen.lock()
+                .unwrap()
+                .contains("waiting for process group")
+                .then_some(())
+        },
+    );
     kill(Pid::from_raw(resume.id() as i32), Signal::SIGINT).unwrap();
-    let status = common::wait_until("resume to leave", std::time::Duration::from_secs(10), || {
-        resume.try_wait().unwrap()
-    });
+    let status = common::wait_until(
+        "resume to leave",
+        std::time::Duration::from_secs(10),
+        || resume.try_wait().unwrap(),
+    );
     assert_eq!(status.code(), Some(1), "{}", seen.lock().unwrap());
-    assert!(seen.lock().unwrap().contains("left; the command from before is still running"));
+    assert!(
+        seen.lock()
+            .unwrap()
+            .contains("left; the command from before is still running")
+    );
     let pgid = timeline(&dir)
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .find(|v| v["type"] == "step_started" && v["step"] == "execute.long")
         .and_then(|v| v["pgid"].as_i64())
         .expect("pgid recorded") as i32;
-    assert!(rollback::runner::orphan::group_alive(pgid), "the orphan was left alone");
+    assert!(
+        rollback::runner::orphan::group_alive(pgid),
+        "the orphan was left alone"
+    );
 
     // It can be killed from a later resume, and the run finishes.
     std::fs::write(dir.join("quick"), "").unwrap();
@@ -466,4 +489,94 @@ fn ctrl_c_while_resume_waits_for_an_orphan_leaves_at_once() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(!rollback::runner::orphan::group_alive(pgid));
+}
+
+const HANGUP_PLAN: &str = r#"plan: hangup
+title: A terminal that goes away mid-step
+level: 2
+operation: application
+automation: full
+phases:
+  - id: capture
+    steps:
+      - id: save
+        run: echo saved
+  - id: execute
+    steps:
+      - id: long
+        run: sleep 2; touch "$ROLLBACK_RUN_DIR/long.done"
+      - id: next
+        run: touch "$ROLLBACK_RUN_DIR/next.done"
+  - id: verify
+    steps:
+      - id: ok
+        check: "true"
+"#;
+
+/// Runs the hang-up plan headless, hangs it up during the long step, and returns its run
+/// directory and exit code.
+fn hang_up_during_the_long_step(runs: &Runs, extra: &[&str]) -> (PathBuf, Option<i32>) {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let plan = write_plan(runs.path(), "hangup.yaml", HANGUP_PLAN);
+    let mut args = vec!["run", plan.as_str(), "--headless"];
+    args.extend(extra);
+    let mut child = runs.spawn(&args);
+    let dir = common::wait_until("the long step", std::time::Duration::from_secs(20), || {
+        let d = runs.run_dirs().into_iter().next()?;
+        timeline(&d)
+            .contains(r#""type":"step_started","step":"execute.long""#)
+            .then_some(d)
+    });
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGHUP).unwrap();
+    let status = common::wait_until(
+        "the run to stop",
+        std::time::Duration::from_secs(20),
+        || child.try_wait().unwrap(),
+    );
+    (dir, status.code())
+}
+
+fn finished_outcome(dir: &Path, step: &str) -> Option<String> {
+    timeline(dir)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["type"] == "step_finished" && v["step"] == step)
+        .and_then(|v| v["outcome"].as_str().map(str::to_string))
+}
+
+#[test]
+fn a_hang_up_lets_the_step_finish_records_it_and_starts_nothing_more() {
+    let runs = Runs::new();
+    let (dir, code) = hang_up_during_the_long_step(&runs, &[]);
+    assert_eq!(code, Some(1));
+    assert!(
+        timeline(&dir).contains("the terminal hung up"),
+        "{}",
+        timeline(&dir)
+    );
+    assert_eq!(
+        finished_outcome(&dir, "execute.long").as_deref(),
+        Some("ok")
+    );
+    assert!(dir.join("long.done").exists(), "the step finished");
+    assert!(!dir.join("next.done").exists(), "nothing started after it");
+    assert!(!timeline(&dir).contains(r#""step":"execute.next""#));
+
+    let out = runs.run(&["resume", dir.to_str().unwrap(), "--headless"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(dir.join("next.done").exists(), "resume went on from there");
+}
+
+#[test]
+fn a_hang_up_can_stop_the_step_instead() {
+    let runs = Runs::new();
+    let (dir, code) = hang_up_during_the_long_step(&runs, &["--on-hangup", "kill"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        finished_outcome(&dir, "execute.long").as_deref(),
+        Some("killed")
+    );
+    assert!(!dir.join("long.done").exists(), "the step was stopped");
+    assert!(!dir.join("next.done").exists());
 }

@@ -255,7 +255,10 @@ async fn a_timeout_is_reported_as_the_time_given_not_with_the_grace() {
     r.spawn(0, s, tail()).unwrap();
     let report = exited(&mut rx).await;
     assert_eq!(report.outcome, StepOutcome::TimedOut);
-    assert!(started.elapsed() >= Duration::from_millis(600), "it had its grace");
+    assert!(
+        started.elapsed() >= Duration::from_millis(600),
+        "it had its grace"
+    );
     assert_eq!(report.duration_ms, 200, "the step's time is its timeout");
 }
 

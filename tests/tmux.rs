@@ -196,3 +196,50 @@ fn a_drill_with_a_failing_step_is_retried_from_the_failure_dialog() {
         "{tl}"
     );
 }
+
+#[test]
+fn closing_the_terminal_mid_step_lets_it_finish_and_keeps_the_run_resumable() {
+    let runs = Runs::new();
+    let plan = runs.path().join("hangup.yaml");
+    std::fs::write(
+        &plan,
+        "plan: hangup\ntitle: Hang-up\nlevel: 2\noperation: application\nautomation: full\nphases:\n  - id: capture\n    steps:\n      - {id: save, run: echo saved}\n  - id: execute\n    steps:\n      - {id: long, run: 'sleep 2; touch \"$ROLLBACK_RUN_DIR/long.done\"'}\n      - {id: next, run: 'touch \"$ROLLBACK_RUN_DIR/next.done\"'}\n  - id: verify\n    steps:\n      - {id: ok, check: 'true'}\n",
+    )
+    .unwrap();
+    let command = format!(
+        "env USER=tester ROLLBACK_RUNS_DIR={} {} run {}",
+        runs.path().display(),
+        bin(),
+        plan.display()
+    );
+    let t = Tmux::start("hangup", 80, 24, &command);
+    t.wait_for("Your name");
+    t.keys(&["Enter"]);
+    t.wait_for("long");
+    let (dir, tl) = wait_until("the long step", Duration::from_secs(20), || {
+        let (dir, tl) = timeline(&runs);
+        tl.contains(r#""type":"step_started","step":"execute.long""#)
+            .then_some((dir, tl))
+    });
+    let pid = tl
+        .lines()
+        .find_map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).ok()?;
+            v["pid"].as_u64().filter(|_| v["type"] == "run_started")
+        })
+        .expect("the run's pid is recorded");
+    drop(t); // kill-session: the terminal goes away
+    wait_until("rollback to end", Duration::from_secs(20), || {
+        (!Path::new(&format!("/proc/{pid}")).exists()).then_some(())
+    });
+    let (_, tl) = timeline(&runs);
+    assert!(tl.contains("the terminal hung up"), "{tl}");
+    assert!(
+        tl.contains(r#""step":"execute.long","attempt":1,"outcome":"ok""#),
+        "{tl}"
+    );
+    assert!(dir.join("long.done").exists());
+    assert!(!dir.join("next.done").exists(), "nothing started after it");
+    let out = runs.run(&["resume", dir.to_str().unwrap(), "--headless"]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
+}

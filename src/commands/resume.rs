@@ -40,6 +40,7 @@ pub fn run(args: ResumeArgs) -> color_eyre::Result<Exit> {
         drill: DrillOptions { ..drill },
         grace: None,
         logs: args.logs.limits(),
+        hangup: args.logs.on_hangup,
     };
     let clock = Arc::new(SystemClock);
     if !args.headless.headless {

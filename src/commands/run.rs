@@ -133,6 +133,7 @@ pub fn run(args: RunArgs, mode: Mode, drill: DrillOptions) -> color_eyre::Result
         drill,
         grace: None,
         logs: args.logs.limits(),
+        hangup: args.logs.on_hangup,
     };
     let clock = Arc::new(SystemClock);
     if !args.headless.headless {

@@ -332,6 +332,14 @@ impl Work<'_> {
             return;
         }
         self.check_clock();
+        // Once the operator has left (or the terminal hung up) nothing new starts until a
+        // resume; a run whose last step just ended still completes.
+        if self.st.left {
+            if self.st.waiting() == Waiting::AllDone {
+                self.emit(Event::RunCompleted);
+            }
+            return;
+        }
         loop {
             match self.st.waiting() {
                 Waiting::Ready(i) => {

@@ -45,6 +45,16 @@ pub struct DrillOptions {
     pub fail: Vec<(String, u32)>,
 }
 
+/// What happens to a running step when the terminal hangs up (SIGHUP, a dropped ssh).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Hangup {
+    /// Let the running step finish and record it; start nothing after it.
+    #[default]
+    Finish,
+    /// Stop the running step's process group at once.
+    Kill,
+}
+
 /// The timeline can no longer be written: the run must stop (fail-stop).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fatal(pub String);
@@ -71,6 +81,7 @@ pub struct Session {
     pub notice: Option<String>,
     /// Set once the journal or a log failed; nothing more is recorded or started.
     pub fatal: Option<String>,
+    pub on_hangup: Hangup,
 
     drill: DrillOptions,
     journal: Journal,
@@ -103,6 +114,7 @@ impl Session {
             recent,
             notice: None,
             fatal: None,
+            on_hangup: parts.hangup,
             drill: parts.drill,
             journal,
             clock: parts.clock,
@@ -181,6 +193,21 @@ impl Session {
             }
             RunnerMsg::Output { .. } => Ok(()),
         }
+    }
+
+    /// The terminal is gone: recorded as the operator leaving, with the running step finished
+    /// or stopped as `on_hangup` says; nothing new starts, and output goes nowhere from now
+    /// on (writing to a closed terminal fails). The face then waits until nothing runs.
+    pub fn hang_up(&mut self) -> Result<(), Fatal> {
+        detach_from_terminal();
+        let (reason, terminate) = match self.on_hangup {
+            Hangup::Finish => ("the terminal hung up; the running step may finish", false),
+            Hangup::Kill => ("the terminal hung up; the running step is stopped", true),
+        };
+        self.handle(Input::Leave {
+            reason: reason.into(),
+            terminate,
+        })
     }
 
     /// Stops the run for good: every running command is killed, nothing more is started.
@@ -301,6 +328,20 @@ fn read_end(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
     f.read_to_end(&mut out)?;
     Ok(out)
+}
+
+/// Points stdout and stderr at /dev/null: after a hang-up every write to the terminal fails,
+/// and a failed print must not end the run.
+fn detach_from_terminal() {
+    use std::os::fd::AsRawFd;
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        for fd in [1, 2] {
+            // SAFETY: dup2 onto the standard descriptors; `null` stays open until both are done.
+            unsafe {
+                nix::libc::dup2(null.as_raw_fd(), fd);
+            }
+        }
+    }
 }
 
 /// A new run's or a resumed run's session and the runner's message channel.

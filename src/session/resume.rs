@@ -30,6 +30,8 @@ pub struct ResumeOptions {
     pub grace: Option<Duration>,
     /// How much output the logs keep.
     pub logs: crate::runner::LogLimits,
+    /// What a hang-up does to the running step.
+    pub hangup: super::Hangup,
 }
 
 /// Why a run cannot be resumed.
@@ -182,6 +184,7 @@ pub fn resume(
         drill: opts.drill,
         clock,
         logs: opts.logs,
+        hangup: opts.hangup,
     };
     let mut session = Session::new(parts, opened.journal, runner, opened.records);
     if let Some(aside) = opened.torn {

@@ -30,6 +30,8 @@ pub struct StartOptions {
     pub grace: Option<Duration>,
     /// How much output the logs keep.
     pub logs: LogLimits,
+    /// What a hang-up does to the running step.
+    pub hangup: super::Hangup,
 }
 
 pub(super) struct Parts {
@@ -43,6 +45,7 @@ pub(super) struct Parts {
     pub drill: DrillOptions,
     pub clock: Arc<dyn Clock>,
     pub logs: LogLimits,
+    pub hangup: super::Hangup,
 }
 
 pub(super) fn runner(
@@ -138,6 +141,7 @@ pub fn start(loaded: &Loaded, opts: StartOptions, clock: Arc<dyn Clock>) -> Resu
         drill: opts.drill,
         clock,
         logs: opts.logs,
+        hangup: opts.hangup,
     };
     let mut session = Session::new(parts, journal, runner, Vec::new());
     session

@@ -201,13 +201,25 @@ pub fn quit_options(st: &crate::engine::RunState) -> Vec<(String, QuitChoice)> {
     match (st.running(), st.waiting()) {
         (Some(i), _) => vec![
             ("Stay".into(), QuitChoice::Stay),
-            (format!("Leave {} running and quit", key(i)), QuitChoice::Leave),
-            (format!("Stop {} and quit", key(i)), QuitChoice::StopAndLeave),
+            (
+                format!("Leave {} running and quit", key(i)),
+                QuitChoice::Leave,
+            ),
+            (
+                format!("Stop {} and quit", key(i)),
+                QuitChoice::StopAndLeave,
+            ),
         ],
         (None, Waiting::Orphan { step, .. }) => vec![
             (format!("Keep waiting for {}", key(step)), QuitChoice::Stay),
-            (format!("Kill {} (from before) and stay", key(step)), QuitChoice::KillOrphan),
-            (format!("Leave {} running and quit", key(step)), QuitChoice::Leave),
+            (
+                format!("Kill {} (from before) and stay", key(step)),
+                QuitChoice::KillOrphan,
+            ),
+            (
+                format!("Leave {} running and quit", key(step)),
+                QuitChoice::Leave,
+            ),
         ],
         _ => vec![
             ("Stay".into(), QuitChoice::Stay),

@@ -180,18 +180,33 @@ fn next_wake(s: &Session) -> tokio::time::Instant {
     tokio::time::Instant::now() + Duration::from_millis(u64::try_from(at - now).unwrap_or(0))
 }
 
+/// The terminal hung up: record it, then let the running step end as the policy says,
+/// with nothing drawn; nothing new starts.
+async fn hang_up(app: &mut App, rx: &mut UnboundedReceiver<RunnerMsg>) {
+    if app.session.hang_up().is_err() {
+        return;
+    }
+    while app.session.busy() > 0 {
+        match rx.recv().await {
+            Some(m) => app.on_runner(m),
+            None => break,
+        }
+    }
+}
+
 async fn run_screen(
     terminal: &mut DefaultTerminal,
     mut app: App,
     mut rx: UnboundedReceiver<RunnerMsg>,
 ) -> std::io::Result<Summary> {
     let mut events = EventStream::new();
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut dirty = true;
     loop {
-        if dirty {
-            terminal.draw(|f| view::render(&mut app, f))?;
-            dirty = false;
+        if dirty && terminal.draw(|f| view::render(&mut app, f)).is_err() {
+            break hang_up(&mut app, &mut rx).await;
         }
+        dirty = false;
         if app.done() {
             break;
         }
@@ -204,9 +219,10 @@ async fn run_screen(
                 }
                 Some(Ok(Event::Resize(..))) => dirty = true,
                 Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(e),
-                None => break,
+                // The terminal is gone: as a hang-up.
+                Some(Err(_)) | None => break hang_up(&mut app, &mut rx).await,
             },
+            _ = hup.recv() => break hang_up(&mut app, &mut rx).await,
             msg = rx.recv() => {
                 if let Some(m) = msg {
                     let visible = match &m {
