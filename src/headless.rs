@@ -51,7 +51,7 @@ pub fn event_line(r: &Record, sla_ms: u64, secrets: &[String]) -> String {
         "{} +{} {left:<15} {}",
         r.time().format("%H:%M:%S"),
         clock_text(r.elapsed_ms),
-        redact(&describe_stamped(&r.stamped()), secrets)
+        crate::text::inline(&redact(&describe_stamped(&r.stamped()), secrets))
     )
 }
 

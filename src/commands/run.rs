@@ -110,7 +110,7 @@ pub fn run(args: RunArgs, mode: Mode, drill: DrillOptions) -> color_eyre::Result
     if let Some(name) = &args.scenario
         && let Some(why) = crate::engine::selection::scenario_error(&loaded.plan, name)
     {
-        eprintln!("rollback: {why}");
+        eprintln!("rollback: {}", crate::text::inline(&why));
         return Ok(Exit::BadInput);
     }
     let given = match given_vars(&args.vars, &args.var_files) {
@@ -141,7 +141,7 @@ pub fn run(args: RunArgs, mode: Mode, drill: DrillOptions) -> color_eyre::Result
         Ok(v) => v,
         Err(problems) => {
             for p in problems {
-                eprintln!("rollback: {p}");
+                eprintln!("rollback: {}", crate::text::inline(&p));
             }
             return Ok(Exit::BadInput);
         }
