@@ -34,11 +34,45 @@ pub fn generated_plan(phases: usize, per: usize, simulate: bool) -> String {
     t
 }
 
+/// One phase of `n` steps and a scenario naming every other one: the shape that made the
+/// duplicate-id and reference checks quadratic.
+pub fn one_phase_plan(n: usize) -> String {
+    let mut t = String::from(
+        "plan: big\ntitle: Generated\nlevel: 3\noperation: application\nautomation: full\nphases:\n  - id: capture\n    point_of_no_return: true\n    steps:\n",
+    );
+    for s in 0..n {
+        t.push_str(&format!(
+            "      - id: s{s}\n        run: echo step {s}\n        timeout: 30s\n        simulate: {{duration: 1s}}\n"
+        ));
+    }
+    t.push_str("  - id: verify\n    steps:\n      - {id: ok, check: 'true', timeout: 5s, simulate: {duration: 1s}}\n");
+    let refs: Vec<String> = (0..n).step_by(2).map(|s| format!("capture.s{s}")).collect();
+    t.push_str(&format!(
+        "scenarios:\n  half:\n    steps: [{}]\n",
+        refs.join(", ")
+    ));
+    t
+}
+
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("load+validate");
     g.sample_size(10);
     for steps in [1_000, 10_000, 20_000] {
         let text = generated_plan(40, steps / 40, true);
+        g.bench_with_input(BenchmarkId::from_parameter(steps), &text, |b, text| {
+            b.iter(|| {
+                let plan = parse_str(text).expect("generated plan parses");
+                let diags = validate(&plan);
+                assert!(diags.is_empty(), "{diags:?}");
+            })
+        });
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("load+validate one phase and a scenario");
+    g.sample_size(10);
+    for steps in [10_000, 20_000] {
+        let text = one_phase_plan(steps);
         g.bench_with_input(BenchmarkId::from_parameter(steps), &text, |b, text| {
             b.iter(|| {
                 let plan = parse_str(text).expect("generated plan parses");
