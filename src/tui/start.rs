@@ -298,7 +298,7 @@ impl Widget for &StartForm<'_> {
         }
         let bottom = area.y + area.height - 1;
         if let Some(e) = &self.error {
-            buf.set_string(area.x + 1, bottom - 1, e, t.failed());
+            buf.set_string(area.x + 1, bottom - 1, text::inline(e), t.failed());
         }
         let last = self.focus + 1 == self.fields.len();
         let enter = if last {
