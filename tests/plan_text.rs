@@ -1,6 +1,9 @@
-//! Plan text on the screen: a plan whose titles, questions, explanations, prompts and
-//! escalation actions hold escape sequences, carriage returns, newlines and bidi overrides
-//! is drawn with all of them escaped and visible, never handed to the terminal.
+//! Plan text on the screen and in printed reports: a plan whose titles, questions,
+//! explanations, prompts and escalation actions hold escape sequences, carriage returns,
+//! newlines and bidi overrides is shown with all of them escaped and visible, never handed
+//! to the terminal.
+
+mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -223,4 +226,38 @@ async fn the_run_screen_and_its_dialogs_escape_plan_text() {
     })
     .await;
     assert_shows(&r.screen(), &["Look \\e[2J\\r✔ fine"]);
+}
+
+#[test]
+fn the_printed_report_escapes_plan_text() {
+    let runs = common::Runs::new();
+    let plan = runs.path().join("hostile.yaml");
+    std::fs::write(&plan, PLAN).expect("plan written");
+    let out = runs.run(&[
+        "drill",
+        plan.to_str().expect("utf-8 path"),
+        "--headless",
+        "--approve-as",
+        "ci",
+        "--confirm-manual",
+        "--speed",
+        "1000",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
+    let run = runs.only_run();
+    let out = runs.run(&["report", run.to_str().expect("utf-8 path")]);
+    let md = String::from_utf8_lossy(&out.stdout);
+    let raw: Vec<char> = md
+        .chars()
+        .filter(|&c| c != '\n' && c != '\t' && rollback::text::is_unsafe(c))
+        .collect();
+    assert_eq!(raw, [], "{md}");
+    // The markdown keeps each title on its line (returns and newlines become spaces).
+    assert_shows(
+        &md,
+        &[
+            "Roll back \\e[2J ✔ done \\u{202e}evil",
+            "`capture.save`: Save \\e[2J",
+        ],
+    );
 }
