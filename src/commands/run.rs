@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::cli::{RunArgs, TriggerArg};
 use crate::engine::{Mode, SystemClock, Trigger};
 use crate::exit::Exit;
-use crate::plan::diag::snippet;
+use crate::plan::diag::{Lines, snippet};
 use crate::plan::validate::validate;
 use crate::plan::vars::{parse_assignment, parse_var_file, resolve};
 use crate::plan::{Diagnostic, LoadError, Loaded, Severity, load_file};
@@ -43,9 +43,10 @@ pub fn operator(given: Option<&str>) -> String {
 }
 
 fn print_diagnostics(path: &str, source: &str, diags: &[Diagnostic]) {
+    let lines = Lines::new(source);
     for d in diags {
         eprintln!("{}", d.one_line(path));
-        eprint!("{}", snippet(source, d.pos(), &d.message));
+        eprint!("{}", snippet(&lines, d.pos(), &d.message));
     }
 }
 

@@ -7,7 +7,7 @@ use crate::cli::{DiagFormat, ValidateArgs};
 use crate::exit::Exit;
 use std::io::Write;
 
-use crate::plan::diag::{Lines, github_property, snippet_in};
+use crate::plan::diag::{Lines, github_property, snippet};
 use crate::plan::validate::{has_errors, validate};
 use crate::plan::{Diagnostic, LoadError, load_file};
 use crate::text;
@@ -128,7 +128,7 @@ pub fn write_text(
         for d in &r.diagnostics {
             writeln!(out, "{}", d.one_line(&r.path))?;
             if !quiet {
-                out.write_all(snippet_in(&lines, d.pos(), &d.message).as_bytes())?;
+                out.write_all(snippet(&lines, d.pos(), &d.message).as_bytes())?;
             }
         }
     }

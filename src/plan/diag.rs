@@ -146,13 +146,9 @@ impl<'a> Lines<'a> {
 }
 
 /// The source lines around `pos` with a caret under the column, in the layout compilers use.
-pub fn snippet(source: &str, pos: Pos, message: &str) -> String {
-    snippet_in(&Lines::new(source), pos, message)
-}
-
-/// [`snippet`] over an index built once for the file. Control characters and bidi overrides
-/// in the source or the message are shown escaped, so a plan cannot garble the terminal.
-pub fn snippet_in(lines: &Lines, pos: Pos, message: &str) -> String {
+/// `lines` is built once per file. Control characters and bidi overrides in the source or
+/// the message are shown escaped, so a plan cannot garble the terminal.
+pub fn snippet(lines: &Lines, pos: Pos, message: &str) -> String {
     let line = pos.line.max(1) as usize;
     let Some(at) = lines.get(line) else {
         return String::new();
@@ -214,7 +210,7 @@ mod tests {
 
     #[test]
     fn snippet_points_at_the_column() {
-        let s = snippet("a: 1\nbb: 2\ncc: x\n", Pos::new(3, 5), "here");
+        let s = snippet(&Lines::new("a: 1\nbb: 2\ncc: x\n"), Pos::new(3, 5), "here");
         assert!(s.contains("3 | cc: x"), "{s}");
         assert!(s.contains("  |     ^ here"), "{s}");
     }
@@ -258,7 +254,11 @@ mod tests {
 
     #[test]
     fn snippets_escape_the_source_and_keep_the_caret_under_the_column() {
-        let s = snippet("a: 1\nt: \"\u{1b}[2J\tx\"\n", Pos::new(2, 10), "bad\rfake");
+        let s = snippet(
+            &Lines::new("a: 1\nt: \"\u{1b}[2J\tx\"\n"),
+            Pos::new(2, 10),
+            "bad\rfake",
+        );
         assert!(!s.chars().any(|c| c != '\n' && text::is_unsafe(c)), "{s:?}");
         assert!(s.contains("2 | t: \"\\e[2J\\tx\""), "{s}");
         // `x` is column 10 as written and 12 as shown (`\e` and `\t` take two each).
