@@ -53,24 +53,25 @@ pub fn event_line(r: &Record, sla_ms: u64, secrets: &[String]) -> String {
         "{} +{} {left:<15} {}",
         r.time().format("%H:%M:%S"),
         clock_text(r.elapsed_ms),
-        redact(&describe_stamped(&r.stamped()), secrets)
+        crate::text::inline(&redact(&describe_stamped(&r.stamped()), secrets))
     )
 }
 
 /// Command output is untrusted: escape sequences and other control characters are shown
-/// inert, never handed to the terminal.
+/// inert, never handed to the terminal; bidi overrides are escaped as in plan text.
 pub fn inert(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes)
-        .chars()
-        .filter(|c| *c != '\r' && *c != '\n')
-        .map(|c| {
-            if c.is_control() && c != '\t' {
-                char::from_u32(0x2400 + (c as u32 & 0x1f)).unwrap_or('?')
-            } else {
-                c
+    let mut out = String::new();
+    for c in String::from_utf8_lossy(bytes).chars() {
+        match c {
+            '\r' | '\n' => {}
+            c if c.is_control() && c != '\t' => {
+                out.push(char::from_u32(0x2400 + (c as u32 & 0x1f)).unwrap_or('?'));
             }
-        })
-        .collect()
+            c if crate::text::is_unsafe(c) && c != '\t' => crate::text::escape_char(c, &mut out),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 struct Printer {

@@ -14,5 +14,6 @@ pub mod plan;
 pub mod report;
 pub mod runner;
 pub mod session;
+pub mod text;
 pub mod timeline;
 pub mod tui;

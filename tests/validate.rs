@@ -625,3 +625,99 @@ fn shipped_plans_are_valid_without_warnings() {
         );
     }
 }
+
+/// Plan text that would redraw a terminal: clear screen, a carriage return and newline that
+/// fake a verdict line, an OSC clipboard write, bidi overrides. Written with YAML escapes
+/// (`\e`, `\r`) and, for the override, raw in the file so the snippet quotes it too.
+const HOSTILE: &str = "\\e[2J\\r✔ valid\\n";
+
+fn hostile_plan() -> String {
+    edit(&[
+        (
+            "title: Base plan",
+            &format!("title: \"TODO {HOSTILE}fake\u{202e}txt\""),
+        ),
+        (
+            "approve: Go ahead?",
+            "approve: \"TODO \\e]52;c;ZXZpbA==\\a\\u2066\"",
+        ),
+    ])
+}
+
+/// Everything a terminal would act on: C0 (newline aside), DEL, C1, bidi controls.
+fn raw_controls(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|&c| c != '\n' && rollback::text::is_unsafe(c))
+        .collect()
+}
+
+#[test]
+fn plan_text_in_diagnostics_is_escaped_for_the_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = write(dir.path(), "hostile.yaml", hostile_plan().as_bytes());
+    let bad_id = write(
+        dir.path(),
+        "bad-id.yaml",
+        edit(&[("id: save", &format!("id: \"s{HOSTILE}\""))]).as_bytes(),
+    );
+    let out = Command::new(bin())
+        .arg("validate")
+        .args([&p, &bad_id])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(raw_controls(&text), [], "{text}");
+    let shown = format!(
+        "{}:2:8: warning: placeholder left to fill in: TODO \\e[2J\\r✔ valid\\nfake\\u{{202e}}txt [placeholder]",
+        p.display()
+    );
+    assert!(text.lines().any(|l| l == shown), "{text}");
+    assert!(
+        text.contains("TODO \\e]52;c;ZXZpbA==\\u{7}\\u{2066} [placeholder]"),
+        "{text}"
+    );
+    // The snippet quotes the source line with its raw override escaped.
+    assert!(text.contains("2 | title: \"TODO \\e[2J"), "{text}");
+    assert!(text.contains("fake\\u{202e}txt\""), "{text}");
+    // An id breaking the schema is quoted in the error, escaped.
+    assert!(
+        text.contains("error: `s\\e[2J\\r✔ valid\\n` is not a valid id"),
+        "{text}"
+    );
+    assert!(!text.lines().any(|l| l.starts_with("✔")), "{text}");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn github_annotations_cannot_be_forged_and_json_stays_exact() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = write(dir.path(), "hostile.yaml", hostile_plan().as_bytes());
+    let out = validate(&["--format", "github"], &[&p]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(raw_controls(&text), [], "{text}");
+    assert_eq!(text.lines().count(), 2, "one line per diagnostic:\n{text}");
+    assert!(
+        text.lines().all(|l| l.starts_with("::warning file=")),
+        "{text}"
+    );
+    assert!(
+        text.contains("TODO \\e[2J%0D✔ valid%0Afake\\u{202e}txt"),
+        "{text}"
+    );
+
+    let out = validate(&["--format", "json"], &[&p]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    let messages: Vec<&str> = doc["files"][0]["diagnostics"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|d| d["message"].as_str().expect("text"))
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "placeholder left to fill in: TODO \u{1b}[2J\r✔ valid\nfake\u{202e}txt",
+            "placeholder left to fill in: TODO \u{1b}]52;c;ZXZpbA==\u{7}\u{2066}",
+        ]
+    );
+}

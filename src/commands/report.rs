@@ -23,7 +23,11 @@ pub fn run(args: &ReportArgs) -> color_eyre::Result<Exit> {
         }
     };
     let (text, name) = match args.format {
-        ReportFormat::Md => (report.to_markdown(), "report.md"),
+        // Markdown is read on terminals too: plan text in it is escaped like everywhere else.
+        ReportFormat::Md => (
+            crate::text::block(&report.to_markdown()).into_owned(),
+            "report.md",
+        ),
         ReportFormat::Json => (
             format!("{}\n", serde_json::to_string_pretty(&report)?),
             "report.json",

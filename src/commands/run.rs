@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::cli::{RunArgs, TriggerArg};
 use crate::engine::{Mode, SystemClock, Trigger};
 use crate::exit::Exit;
-use crate::plan::diag::snippet;
+use crate::plan::diag::{Lines, snippet};
 use crate::plan::validate::validate;
 use crate::plan::vars::{parse_assignment, parse_var_file, resolve};
 use crate::plan::{Diagnostic, LoadError, Loaded, Severity, load_file};
@@ -43,9 +43,10 @@ pub fn operator(given: Option<&str>) -> String {
 }
 
 fn print_diagnostics(path: &str, source: &str, diags: &[Diagnostic]) {
+    let lines = Lines::new(source);
     for d in diags {
         eprintln!("{}", d.one_line(path));
-        eprint!("{}", snippet(source, d.pos(), &d.message));
+        eprint!("{}", snippet(&lines, d.pos(), &d.message));
     }
 }
 
@@ -110,7 +111,7 @@ pub fn run(args: RunArgs, mode: Mode, drill: DrillOptions) -> color_eyre::Result
     if let Some(name) = &args.scenario
         && let Some(why) = crate::engine::selection::scenario_error(&loaded.plan, name)
     {
-        eprintln!("rollback: {why}");
+        eprintln!("rollback: {}", crate::text::inline(&why));
         return Ok(Exit::BadInput);
     }
     let given = match given_vars(&args.vars, &args.var_files) {
@@ -143,7 +144,7 @@ pub fn run(args: RunArgs, mode: Mode, drill: DrillOptions) -> color_eyre::Result
         Ok(v) => v,
         Err(problems) => {
             for p in problems {
-                eprintln!("rollback: {p}");
+                eprintln!("rollback: {}", crate::text::inline(&p));
             }
             return Ok(Exit::BadInput);
         }

@@ -8,6 +8,7 @@ use crate::engine::sla::clock_text;
 use crate::engine::{Event, Outcome};
 use crate::exit::Exit;
 use crate::plan::load::load_bytes;
+use crate::text;
 use crate::timeline::journal::read_complete;
 use crate::timeline::replay;
 use crate::timeline::rundir::{PLAN_COPY, TIMELINE, holder, run_ids, runs_root};
@@ -109,7 +110,11 @@ pub fn run(args: &RunsArgs) -> color_eyre::Result<Exit> {
     for r in &rows {
         println!(
             "{:<w$}  {:<pw$}  {:<9}  {:<24}  {}",
-            r.id, r.plan, r.mode, r.outcome, r.time
+            r.id,
+            text::inline(&r.plan),
+            r.mode,
+            text::inline(&r.outcome),
+            r.time
         );
     }
     if ids.len() > rows.len() {

@@ -5,9 +5,12 @@ use serde::Serialize;
 
 use crate::cli::{DiagFormat, ValidateArgs};
 use crate::exit::Exit;
-use crate::plan::diag::snippet;
+use std::io::Write;
+
+use crate::plan::diag::{Lines, github_property, snippet};
 use crate::plan::validate::{has_errors, validate};
 use crate::plan::{Diagnostic, LoadError, load_file};
+use crate::text;
 
 /// The verdict on one file.
 #[derive(Debug, Serialize)]
@@ -74,38 +77,66 @@ pub fn overall(reports: &[FileReport]) -> Exit {
 
 pub fn run(args: &ValidateArgs) -> Exit {
     let reports: Vec<FileReport> = args.plans.iter().map(|p| check_file(p)).collect();
-    match args.format {
+    // One buffered writer for all of it: a write per line costs more than the checks.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = match args.format {
         DiagFormat::Json => {
             let doc = serde_json::json!({ "files": reports });
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            serde_json::to_writer_pretty(&mut out, &doc)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out))
         }
-        DiagFormat::Github => {
-            for r in &reports {
-                if let Some(e) = &r.error {
-                    println!("::error file={}::{e}", r.path);
-                }
-                for d in &r.diagnostics {
-                    println!("{}", d.github(&r.path));
-                }
-            }
-        }
-        DiagFormat::Text => print_text(&reports, args.quiet),
+        DiagFormat::Github => write_github(&reports, &mut out),
+        DiagFormat::Text => write_text(&reports, args.quiet, &mut out),
+    };
+    if written.and_then(|()| out.flush()).is_err() {
+        return Exit::Internal;
+    }
+    drop(out);
+    if args.format == DiagFormat::Text {
+        eprintln!("{}", summary(&reports));
     }
     overall(&reports)
 }
 
-fn print_text(reports: &[FileReport], quiet: bool) {
+/// GitHub workflow annotations, one a line.
+pub fn write_github(reports: &[FileReport], out: &mut impl Write) -> std::io::Result<()> {
     for r in reports {
         if let Some(e) = &r.error {
-            println!("{}: error: {e}", r.path);
+            let file = github_property(&r.path);
+            writeln!(out, "::error file={file}::{}", text::inline(e))?;
         }
         for d in &r.diagnostics {
-            println!("{}", d.one_line(&r.path));
+            writeln!(out, "{}", d.github(&r.path))?;
+        }
+    }
+    Ok(())
+}
+
+/// `file:line:col: severity: message [rule]` lines, each with its snippet unless `quiet`.
+/// Plan text is escaped for the terminal.
+pub fn write_text(
+    reports: &[FileReport],
+    quiet: bool,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    for r in reports {
+        if let Some(e) = &r.error {
+            writeln!(out, "{}: error: {}", text::inline(&r.path), text::inline(e))?;
+        }
+        let lines = Lines::new(&r.source);
+        for d in &r.diagnostics {
+            writeln!(out, "{}", d.one_line(&r.path))?;
             if !quiet {
-                print!("{}", snippet(&r.source, d.pos(), &d.message));
+                out.write_all(snippet(&lines, d.pos(), &d.message).as_bytes())?;
             }
         }
     }
+    Ok(())
+}
+
+/// `2 of 3 plans valid, 4 warnings`
+pub fn summary(reports: &[FileReport]) -> String {
     let total = reports.len();
     let valid = reports.iter().filter(|r| r.valid).count();
     let warnings: usize = reports
@@ -113,7 +144,7 @@ fn print_text(reports: &[FileReport], quiet: bool) {
         .flat_map(|r| &r.diagnostics)
         .filter(|d| d.severity == crate::plan::Severity::Warning)
         .count();
-    eprintln!(
+    format!(
         "{valid} of {total} plan{} valid{}",
         if total == 1 { "" } else { "s" },
         match warnings {
@@ -121,5 +152,5 @@ fn print_text(reports: &[FileReport], quiet: bool) {
             1 => ", 1 warning".into(),
             n => format!(", {n} warnings"),
         }
-    );
+    )
 }

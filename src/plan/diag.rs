@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::loc::Pos;
+use crate::text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -63,14 +64,15 @@ impl Diagnostic {
         Pos::new(self.pos.line, self.pos.column)
     }
 
-    /// `path:line:col: error: message [rule]`
+    /// `path:line:col: error: message [rule]`, plan text escaped for a terminal.
     pub fn one_line(&self, path: &str) -> String {
         format!(
-            "{path}:{}:{}: {}: {} [{}]",
+            "{}:{}:{}: {}: {} [{}]",
+            text::inline(path),
             self.pos.line,
             self.pos.column,
             self.severity.name(),
-            self.message,
+            text::inline(&self.message),
             self.rule
         )
     }
@@ -87,45 +89,97 @@ impl Diagnostic {
             .replace('\r', "%0D")
             .replace('\n', "%0A");
         format!(
-            "::{level} file={path},line={},col={},title=rollback {}::{msg}",
-            self.pos.line, self.pos.column, self.rule
+            "::{level} file={},line={},col={},title=rollback {}::{}",
+            github_property(path),
+            self.pos.line,
+            self.pos.column,
+            self.rule,
+            text::inline(&msg)
         )
     }
 }
 
-/// The source lines around `pos` with a caret under the column, in the layout compilers use.
-pub fn snippet(source: &str, pos: Pos, message: &str) -> String {
-    let line = pos.line.max(1) as usize;
-    let lines: Vec<&str> = source.lines().collect();
-    if line > lines.len() {
-        return String::new();
+/// A value inside `::error key=value,...::`, escaped the way GitHub's toolkit does.
+pub fn github_property(value: &str) -> String {
+    let escaped = value
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+        .replace(':', "%3A")
+        .replace(',', "%2C");
+    text::inline(&escaped).into_owned()
+}
+
+/// Where each line of a source starts, built once per file so that each snippet costs only
+/// its own lines (rescanning the source per diagnostic made many warnings quadratic).
+pub struct Lines<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let mut starts = if text.is_empty() { vec![] } else { vec![0] };
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        if starts.last() == Some(&text.len()) && !text.is_empty() {
+            starts.pop();
+        }
+        Lines { text, starts }
     }
+
+    /// Line `n` (1-based) without its line ending, as `str::lines` gives it.
+    pub fn get(&self, n: usize) -> Option<&'a str> {
+        let start = *self.starts.get(n.checked_sub(1)?)?;
+        let end = self.starts.get(n).map_or(self.text.len(), |&e| e);
+        let line = &self.text[start..end];
+        let line = line.strip_suffix('\n').unwrap_or(line);
+        Some(line.strip_suffix('\r').unwrap_or(line))
+    }
+
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+}
+
+/// The source lines around `pos` with a caret under the column, in the layout compilers use.
+/// `lines` is built once per file. Control characters and bidi overrides in the source or
+/// the message are shown escaped, so a plan cannot garble the terminal.
+pub fn snippet(lines: &Lines, pos: Pos, message: &str) -> String {
+    let line = pos.line.max(1) as usize;
+    let Some(at) = lines.get(line) else {
+        return String::new();
+    };
     let first = line.saturating_sub(2).max(1);
     let width = line.to_string().len();
     let mut out = String::new();
     let _ = writeln!(out, "{:width$} |", "");
     for n in first..=line {
-        let text = printable(lines[n - 1]);
+        let text = printable(lines.get(n).unwrap_or(""));
         let _ = writeln!(out, "{n:>width$} | {text}");
     }
-    let col = (pos.col.max(1) as usize).min(lines[line - 1].chars().count() + 1);
-    let _ = writeln!(out, "{:width$} | {}^ {message}", "", " ".repeat(col - 1));
+    // The caret sits under the column as shown, escapes widened.
+    let before: String = at.chars().take(pos.col.max(1) as usize - 1).collect();
+    let pad = printable(&before).chars().count();
+    let _ = writeln!(
+        out,
+        "{:width$} | {}^ {}",
+        "",
+        " ".repeat(pad),
+        text::inline(message)
+    );
     out
 }
 
-/// Control characters in a broken file would garble the terminal; show them as `\u{..}`.
+/// A source line as shown under a diagnostic: clipped, control characters escaped.
 fn printable(line: &str) -> String {
-    let clipped: String = line.chars().take(160).collect();
-    clipped
-        .chars()
-        .map(|c| {
-            if c.is_control() && c != '\t' {
-                format!("\\u{{{:x}}}", c as u32)
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    match line.char_indices().nth(160) {
+        Some((i, _)) => text::inline(&line[..i]).into_owned(),
+        None => text::inline(line).into_owned(),
+    }
 }
 
 /// The nearest candidate to `word`, when it is close enough to be a likely typo.
@@ -156,7 +210,7 @@ mod tests {
 
     #[test]
     fn snippet_points_at_the_column() {
-        let s = snippet("a: 1\nbb: 2\ncc: x\n", Pos::new(3, 5), "here");
+        let s = snippet(&Lines::new("a: 1\nbb: 2\ncc: x\n"), Pos::new(3, 5), "here");
         assert!(s.contains("3 | cc: x"), "{s}");
         assert!(s.contains("  |     ^ here"), "{s}");
     }
@@ -175,5 +229,52 @@ mod tests {
             d.github("x.yaml"),
             "::warning file=x.yaml,line=1,col=2,title=rollback level-3::a%0Ab"
         );
+    }
+
+    #[test]
+    fn plan_text_cannot_reach_the_terminal_raw() {
+        let d = Diagnostic::warning(
+            Pos::new(1, 1),
+            "placeholder",
+            "TODO \u{1b}[2J\r✔ valid\n\u{202e}",
+        );
+        let line = d.one_line("p.yaml");
+        assert_eq!(
+            line,
+            "p.yaml:1:1: warning: TODO \\e[2J\\r✔ valid\\n\\u{202e} [placeholder]"
+        );
+        let gh = d.github("dir,x:y.yaml");
+        assert!(!gh.chars().any(text::is_unsafe), "{gh:?}");
+        assert!(
+            gh.starts_with("::warning file=dir%2Cx%3Ay.yaml,line=1"),
+            "{gh}"
+        );
+        assert!(gh.ends_with("::TODO \\e[2J%0D✔ valid%0A\\u{202e}"), "{gh}");
+    }
+
+    #[test]
+    fn snippets_escape_the_source_and_keep_the_caret_under_the_column() {
+        let s = snippet(
+            &Lines::new("a: 1\nt: \"\u{1b}[2J\tx\"\n"),
+            Pos::new(2, 10),
+            "bad\rfake",
+        );
+        assert!(!s.chars().any(|c| c != '\n' && text::is_unsafe(c)), "{s:?}");
+        assert!(s.contains("2 | t: \"\\e[2J\\tx\""), "{s}");
+        // `x` is column 10 as written and 12 as shown (`\e` and `\t` take two each).
+        let caret = format!("  | {}^ bad\\rfake", " ".repeat(11));
+        assert!(s.contains(&caret), "{s}");
+    }
+
+    #[test]
+    fn the_line_index_agrees_with_str_lines() {
+        for text in ["", "a", "a\n", "a\r\nb", "\n\n", "x\ny\n\nz", "\r\n"] {
+            let lines = Lines::new(text);
+            let want: Vec<&str> = text.lines().collect();
+            let got: Vec<&str> = (1..=lines.len()).map(|n| lines.get(n).unwrap()).collect();
+            assert_eq!(got, want, "{text:?}");
+            assert_eq!(lines.get(lines.len() + 1), None);
+            assert_eq!(lines.get(0), None);
+        }
     }
 }

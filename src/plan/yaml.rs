@@ -2,7 +2,7 @@
 //! under serde-saphyr). One pass, with budgets: nesting depth, total nodes and alias
 //! expansion are bounded, duplicate keys are refused, and merge keys (`<<`) are resolved.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_saphyr::granit_parser::{Event, Marker, Parser, ScalarStyle, ScanError};
 
@@ -45,6 +45,8 @@ enum Frame {
         entries: Vec<(Loc<Node>, Loc<Node>)>,
         key: Option<Loc<Node>>,
         merges: Vec<Loc<Node>>,
+        /// Key text to entry index, built once the mapping is big enough to need it.
+        index: Option<HashMap<String, usize>>,
     },
     Seq {
         at: Pos,
@@ -117,6 +119,7 @@ pub fn compose(text: &str) -> Result<Loc<Node>, Diagnostic> {
                     entries: Vec::new(),
                     key: None,
                     merges: Vec::new(),
+                    index: None,
                 })?;
             }
             Event::SequenceEnd | Event::MappingEnd => c.close()?,
@@ -206,33 +209,66 @@ impl Composer {
                 entries,
                 key,
                 merges,
+                index,
                 ..
             }) => match key.take() {
                 None => *key = Some(node),
                 Some(k) => {
-                    let text = k.value.scalar_text();
                     if matches!(&k.value, Node::Scalar(s) if s.plain && s.text == "<<") {
                         merges.push(node);
-                    } else if let Some((first, _)) = text.and_then(|t| {
-                        entries
-                            .iter()
-                            .find(|(e, _)| e.value.scalar_text() == Some(t))
-                    }) {
+                    } else if let Some(first) = k
+                        .value
+                        .scalar_text()
+                        .and_then(|t| find_key(entries, index, t))
+                    {
                         return Err(yaml_error(
                             k.pos,
                             format!(
                                 "duplicate key `{}`: it is already set at line {}",
                                 k.value.key_text(),
-                                first.pos.line
+                                entries[first].0.pos.line
                             ),
                         ));
                     } else {
+                        if let (Some(index), Some(t)) = (index.as_mut(), k.value.scalar_text()) {
+                            index.insert(t.to_string(), entries.len());
+                        }
                         entries.push((k, node));
                     }
                 }
             },
         }
         Ok(())
+    }
+}
+
+/// Mappings with more keys than this get a hash index for the duplicate check; the few keys
+/// of a step are faster to compare one by one.
+const INDEX_FROM: usize = 16;
+
+/// The entry whose key is the scalar `text`, if any.
+fn find_key(
+    entries: &[(Loc<Node>, Loc<Node>)],
+    index: &mut Option<HashMap<String, usize>>,
+    text: &str,
+) -> Option<usize> {
+    if index.is_none() && entries.len() >= INDEX_FROM {
+        let built = entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (k, _))| Some((k.value.scalar_text()?.to_string(), i)));
+        // The first of equal keys wins, as in the linear search (merged keys may repeat).
+        let mut map = HashMap::new();
+        for (t, i) in built {
+            map.entry(t).or_insert(i);
+        }
+        *index = Some(map);
+    }
+    match index {
+        Some(map) => map.get(text).copied(),
+        None => entries
+            .iter()
+            .position(|(e, _)| e.value.scalar_text() == Some(text)),
     }
 }
 
@@ -253,10 +289,10 @@ fn merge(
                 .collect::<Result<_, _>>()?,
             Node::Scalar(_) => return Err(yaml_error(m.pos, "`<<` merges mappings only")),
         };
+        let mut set: HashSet<String> = entries.iter().map(|(e, _)| e.value.key_text()).collect();
         for source in sources {
             for (k, v) in source {
-                let text = k.value.key_text();
-                if !entries.iter().any(|(e, _)| e.value.key_text() == text) {
+                if set.insert(k.value.key_text()) {
                     entries.push((k, v));
                 }
             }
@@ -305,6 +341,16 @@ mod tests {
         }
         assert!(err(&bomb).contains("alias bomb"));
         assert!(err("a: !thing x\n").contains("custom YAML tags"));
+    }
+
+    #[test]
+    fn duplicates_are_found_in_big_mappings_too() {
+        let mut text: String = (0..100).map(|i| format!("k{i}: {i}\n")).collect();
+        text.push_str("k7: again\n");
+        assert_eq!(
+            err(&text),
+            "101:1 duplicate key `k7`: it is already set at line 8"
+        );
     }
 
     #[test]

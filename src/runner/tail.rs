@@ -5,10 +5,12 @@
 
 use std::collections::VecDeque;
 
-use memchr::memchr;
+use memchr::memchr2;
 
 /// A bounded ring of recent output lines. Lines end at `\n`; a trailing partial line stays open
-/// until its newline arrives. Bytes are kept raw (`\r`, escapes): the UI sanitizes.
+/// until its newline arrives. A carriage return rewrites the line, as on a terminal: the text
+/// after the last `\r` replaces it (progress bars), and `\r\n` is a plain newline. Other
+/// bytes are kept raw (escapes): the UI sanitizes. The log file keeps every byte.
 #[derive(Debug, Clone)]
 pub struct OutputTail {
     max_lines: usize,
@@ -22,6 +24,8 @@ pub struct OutputTail {
     total: u64,
     /// The last kept line has no newline yet.
     open: bool,
+    /// The open line ended in `\r`: what comes next replaces it, unless it is a newline.
+    rewind: bool,
     generation: u64,
 }
 
@@ -42,6 +46,7 @@ impl OutputTail {
             starts: VecDeque::new(),
             total: 0,
             open: false,
+            rewind: false,
             generation: 0,
         }
     }
@@ -50,13 +55,44 @@ impl OutputTail {
     pub fn push(&mut self, chunk: &[u8]) {
         self.generation += 1;
         let mut rest = chunk;
-        while !rest.is_empty() {
-            let (piece, ends) = match memchr(b'\n', rest) {
-                Some(i) => (&rest[..=i], true),
-                None => (rest, false),
-            };
-            rest = &rest[piece.len()..];
-            self.piece(piece, ends);
+        while let Some(&next) = rest.first() {
+            if self.rewind {
+                match next {
+                    // `\r\r` is one return; `\r\n` just ends the line.
+                    b'\r' => {
+                        rest = &rest[1..];
+                        continue;
+                    }
+                    b'\n' => {}
+                    _ => self.clear_open_line(),
+                }
+                self.rewind = false;
+            }
+            match memchr2(b'\n', b'\r', rest) {
+                Some(i) if rest[i] == b'\n' => {
+                    self.piece(&rest[..=i], true);
+                    rest = &rest[i + 1..];
+                }
+                Some(i) => {
+                    // The text before the return stays shown until something replaces it.
+                    self.piece(&rest[..i], false);
+                    self.rewind = true;
+                    rest = &rest[i + 1..];
+                }
+                None => {
+                    self.piece(rest, false);
+                    rest = &[];
+                }
+            }
+        }
+    }
+
+    /// Empties the open line (a carriage return was followed by new text).
+    fn clear_open_line(&mut self) {
+        if self.open
+            && let Some(&start) = self.starts.back()
+        {
+            self.buf.truncate((start - self.base) as usize);
         }
     }
 
@@ -176,7 +212,7 @@ mod tests {
         assert_eq!((t.total_lines(), lines(&t)), (1, vec!["hel".to_string()]));
         t.push(b"lo\nwor");
         t.push(b"ld\r\n\n");
-        assert_eq!(lines(&t), ["hello", "world\r", ""]);
+        assert_eq!(lines(&t), ["hello", "world", ""]);
         assert_eq!(t.total_lines(), 3);
         assert_eq!(t.line(3), None);
         assert_eq!(t.generation(), 3);
@@ -235,5 +271,50 @@ mod tests {
         assert_eq!((last.len(), &last[996..]), (999, &b"zz!"[..]));
         t.push(b"next\n");
         assert_eq!((t.line(1), t.line(2)), (None, Some(&b"next"[..])));
+    }
+
+    #[test]
+    fn carriage_returns_rewrite_the_line_however_the_chunks_fall() {
+        let text = b"start\n10%\r50%\r100%\ndone\r\nnext";
+        for size in 1..=text.len() {
+            for offset in 0..size.min(text.len()) {
+                let mut t = OutputTail::default();
+                t.push(&text[..offset]);
+                text[offset..].chunks(size).for_each(|c| t.push(c));
+                assert_eq!(
+                    lines(&t),
+                    ["start", "100%", "done", "next"],
+                    "chunks of {size} after {offset}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_unfinished_progress_line_shows_its_latest_state() {
+        let mut t = OutputTail::default();
+        t.push(b"copying 10%\r");
+        assert_eq!(lines(&t), ["copying 10%"], "shown until replaced");
+        t.push(b"copying 5");
+        assert_eq!(lines(&t), ["copying 5"]);
+        t.push(b"0%\r\r");
+        t.push(b"copying 90%");
+        assert_eq!(
+            (t.total_lines(), lines(&t)),
+            (1, vec!["copying 90%".to_string()])
+        );
+        t.push(b"\r\n");
+        t.push(b"\rafter");
+        assert_eq!(lines(&t), ["copying 90%", "after"]);
+    }
+
+    #[test]
+    fn an_endless_progress_line_stays_within_the_byte_cap() {
+        let mut t = OutputTail::new(10, 100);
+        for i in 0..10_000 {
+            t.push(format!("{i:05} of 10000\r").as_bytes());
+            assert!(t.buf.len() <= 100, "at {i}");
+        }
+        assert_eq!(lines(&t), ["09999 of 10000"]);
     }
 }

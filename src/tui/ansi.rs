@@ -1,11 +1,14 @@
 //! Step output is untrusted. Colours (SGR) become styles; every other escape sequence
 //! (clear screen, cursor moves, title or clipboard writes such as OSC 52) and every control
-//! character is shown inert, as visible symbols, never handed to the terminal.
+//! character is shown inert, as visible symbols, never handed to the terminal; bidi
+//! overrides are shown escaped as in plan text ([`crate::text`]). Carriage returns were
+//! already applied by the output ring (`OutputTail`).
 
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::theme::Theme;
+use crate::text;
 
 /// The visible stand-in for a control character: ␛ for ESC, ␀ for NUL, and so on.
 fn picture(c: char) -> char {
@@ -16,18 +19,8 @@ fn picture(c: char) -> char {
     }
 }
 
-fn is_control(c: char) -> bool {
-    c.is_control() && c != '\t'
-}
-
-/// One line of output as styled text. A carriage return shows what a terminal would: the
-/// text after it (progress bars rewrite their line).
-pub fn line(raw: &str, theme: Theme) -> Line<'static> {
-    let text = raw.strip_suffix('\r').unwrap_or(raw);
-    let text = match text.rfind('\r') {
-        Some(i) if i + 1 < text.len() => &text[i + 1..],
-        _ => text,
-    };
+/// One line of output as styled text.
+pub fn line(text: &str, theme: Theme) -> Line<'static> {
     let mut spans: Vec<Span<'static>> = Vec::new();
     let mut style = Style::new();
     let mut buf = String::new();
@@ -66,9 +59,14 @@ pub fn line(raw: &str, theme: Theme) -> Line<'static> {
                 buf.push_str(&" ".repeat(n));
                 col += n;
             }
-            c if is_control(c) => {
+            c if c.is_control() => {
                 buf.push(picture(c));
                 col += 1;
+            }
+            c if text::is_unsafe(c) => {
+                let before = buf.len();
+                text::escape_char(c, &mut buf);
+                col += buf.len() - before;
             }
             c => {
                 buf.push(c);
@@ -183,10 +181,10 @@ mod tests {
     }
 
     #[test]
-    fn carriage_returns_and_tabs_render_like_a_terminal() {
+    fn tabs_render_like_a_terminal_and_controls_stay_visible() {
         let t = Theme { color: false };
-        assert_eq!(text(&line("10%\r50%\r100%", t)), "100%");
         assert_eq!(text(&line("a\tb", t)), "a       b");
-        assert_eq!(text(&line("nul\0bell\u{7}", t)), "nul␀bell␇");
+        assert_eq!(text(&line("nul\0bell\u{7}cr\r", t)), "nul␀bell␇cr␍");
+        assert_eq!(text(&line("abc\u{202e}def", t)), "abc\\u{202e}def");
     }
 }

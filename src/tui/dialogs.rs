@@ -10,6 +10,7 @@ use super::theme::Theme;
 use crate::engine::sla::{SlaStatus, clock_text};
 use crate::engine::{Outcome, Waiting};
 use crate::plan::{Step, StepKind};
+use crate::text;
 
 fn keys(t: Theme, pairs: &[(&str, &str)]) -> Line<'static> {
     let mut spans = Vec::new();
@@ -64,9 +65,9 @@ pub(super) fn dialog(app: &App) -> Option<Dialog<'_>> {
         Modal::Approval(input) => {
             let i = current.unwrap_or(0);
             let (_, step) = step_of(i);
-            let mut body = vec![Line::styled(step.action().1.trim().to_string(), t.bold())];
+            let mut body = vec![Line::styled(text::flow(step.action().1), t.bold())];
             if let Some(role) = &step.role {
-                body.push(Line::raw(format!("Who approves: {}", role.value)));
+                body.push(Line::raw(format!("Who approves: {}", text::inline(role))));
             }
             body.push(Line::raw(""));
             body.push(Line::raw(
@@ -95,7 +96,7 @@ pub(super) fn dialog(app: &App) -> Option<Dialog<'_>> {
                 title: format!("Manual check: {}", key_of(i)),
                 title_style: t.waiting(),
                 body: Text::from(vec![
-                    Line::styled(step.action().1.trim().to_string(), t.bold()),
+                    Line::styled(text::flow(step.action().1), t.bold()),
                     Line::raw(""),
                     Line::raw("Confirm once you have checked it yourself. A note is optional."),
                 ]),
@@ -117,15 +118,19 @@ pub(super) fn dialog(app: &App) -> Option<Dialog<'_>> {
             let what = if step.point_of_no_return.set {
                 format!("step {}", key_of(i))
             } else {
-                format!("phase {} ({})", phase.id.value, phase.title())
+                format!("phase {} ({})", phase.id.value, text::inline(phase.title()))
             };
             let mut body = vec![
                 Line::styled(format!("Entering {what} cannot be undone."), t.bold()),
                 Line::raw(""),
-                Line::raw(format!("Next: {} ({})", step.title(), action_line(step))),
+                Line::raw(format!(
+                    "Next: {} ({})",
+                    text::inline(step.title()),
+                    action_line(step)
+                )),
             ];
             if let Some(e) = &step.explain {
-                body.push(Line::styled(e.trim().to_string(), t.dim()));
+                body.push(Line::styled(text::flow(e), t.dim()));
             }
             body.push(Line::raw(""));
             body.push(Line::raw(
@@ -147,7 +152,7 @@ pub(super) fn dialog(app: &App) -> Option<Dialog<'_>> {
                 .last_attempt()
                 .and_then(|a| a.end.as_ref())
                 .map(|e| match (e.exit_code, e.signal, &e.error) {
-                    (_, _, Some(err)) => err.clone(),
+                    (_, _, Some(err)) => text::inline(err).into_owned(),
                     (Some(c), _, _) => format!("{} with exit code {c}", e.outcome.word()),
                     (None, Some(sig), _) => format!("{} by signal {sig}", e.outcome.word()),
                     _ => e.outcome.word().to_string(),

@@ -56,7 +56,7 @@ impl Widget for Header<'_> {
         ];
         let esc = self.state.escalation;
         let esc_text = format!("ESC L{esc}");
-        let action = format!(" {}", self.state.escalation_action);
+        let action = format!(" {}", crate::text::inline(&self.state.escalation_action));
         let elapsed = format!("  elapsed {}", clock_text(sla.elapsed_ms));
         let used: usize = spans.iter().map(|s| s.width()).sum();
         let width = area.width as usize;

@@ -14,6 +14,7 @@ use crate::engine::{Mode, RunState, Status};
 use crate::plan::vars::redact;
 use crate::plan::{Step, StepKind};
 use crate::runner::OutputTail;
+use crate::text;
 
 pub struct Output<'a> {
     pub step: &'a Step,
@@ -65,22 +66,22 @@ impl Output<'_> {
     fn placeholder(&self) -> Vec<Line<'static>> {
         let t = self.theme;
         let s = &self.state.steps[self.index];
-        let (kind, text) = self.step.action();
+        let (kind, action) = self.step.action();
         let mut lines = Vec::new();
         match kind {
             StepKind::Approve => {
                 lines.push(Line::styled("Approval gate:", t.bold()));
-                lines.push(Line::raw(text.to_string()));
+                lines.push(Line::raw(text::flow(action)));
                 if let Some(role) = &self.step.role {
                     lines.push(Line::styled(
-                        format!("Approved by: {}", role.value),
+                        format!("Approved by: {}", text::inline(role)),
                         t.dim(),
                     ));
                 }
             }
             StepKind::Manual => {
                 lines.push(Line::styled("Manual check:", t.bold()));
-                lines.push(Line::raw(text.to_string()));
+                lines.push(Line::raw(text::flow(action)));
             }
             StepKind::Run | StepKind::Check => {
                 let state = match s.status {
@@ -94,13 +95,14 @@ impl Output<'_> {
                     ""
                 };
                 lines.push(Line::styled(
-                    format!("{}: {state}{how}", self.step.title()),
+                    format!("{}: {state}{how}", text::inline(self.step.title())),
                     t.bold(),
                 ));
                 lines.push(Line::raw(""));
                 lines.extend(
-                    text.lines()
-                        .map(|l| Line::styled(format!("  {l}"), t.dim())),
+                    action
+                        .lines()
+                        .map(|l| Line::styled(format!("  {}", text::inline(l)), t.dim())),
                 );
             }
         }
@@ -157,7 +159,7 @@ impl Widget for Output<'_> {
             && let Some(explain) = &self.step.explain
             && body.height > 6
         {
-            let explain = explain.trim().to_string();
+            let explain = text::flow(explain);
             let chars = explain.chars().count() as u16 + 2;
             // Word wrapping may need a line more than the plain division says.
             let h = (chars.div_ceil(body.width.max(1)) + 1)

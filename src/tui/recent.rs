@@ -9,6 +9,7 @@ use super::theme::Theme;
 use crate::engine::describe::describe_stamped;
 use crate::engine::sla::clock_text;
 use crate::plan::vars::redact;
+use crate::text;
 use crate::timeline::Record;
 
 pub struct Recent<'a> {
@@ -36,7 +37,10 @@ impl Widget for Recent<'_> {
                     ),
                     t.dim(),
                 ),
-                Span::raw(redact(&describe_stamped(&r.stamped()), self.secrets).into_owned()),
+                Span::raw(
+                    text::inline(&redact(&describe_stamped(&r.stamped()), self.secrets))
+                        .into_owned(),
+                ),
             ]);
             line.render(
                 Rect {

@@ -15,6 +15,7 @@ use crate::engine::selection::{regions_in_run, selected_steps};
 use crate::engine::sla::{clock_text, run_sla_ms};
 use crate::plan::vars::{Values, check};
 use crate::plan::{Plan, Var};
+use crate::text;
 
 pub struct Field {
     pub name: String,
@@ -97,14 +98,14 @@ impl<'a> StartForm<'a> {
                 .unwrap_or_default();
             let mut help = Vec::new();
             if let Some(d) = &var.description {
-                help.push(d.clone());
+                help.push(text::flow(d));
             }
             if let Some(p) = &var.pattern {
-                help.push(format!("must match {}", p.value));
+                help.push(format!("must match {}", text::inline(p)));
             }
             fields.push(Field {
                 name: name.value.clone(),
-                label: var.prompt.clone().unwrap_or_else(|| name.value.clone()),
+                label: text::inline(var.prompt.as_deref().unwrap_or(&name.value)).into_owned(),
                 help: (!help.is_empty()).then(|| help.join("; ")),
                 input: input(&value, var.secret),
                 var: Some(var.clone()),
@@ -200,7 +201,7 @@ impl Widget for &StartForm<'_> {
                 Span::styled("  clock not started", t.dim()),
             ]),
             Line::raw(""),
-            Line::styled(format!(" {}", p.title.value), t.bold()),
+            Line::styled(format!(" {}", text::inline(&p.title)), t.bold()),
             Line::raw(format!(
                 " {} · automation {} · SLA {}{} · owner {}",
                 serde_json::to_value(*p.operation)
@@ -213,7 +214,7 @@ impl Widget for &StartForm<'_> {
                     .unwrap_or_default(),
                 clock_text(sla),
                 if *p.level >= 4 { " (all regions)" } else { "" },
-                p.owner.as_ref().map_or("-", |o| o.value.as_str()),
+                text::inline(p.owner.as_ref().map_or("-", |o| o.value.as_str())),
             )),
             Line::raw(format!(
                 " scenario: {}",
@@ -238,7 +239,7 @@ impl Widget for &StartForm<'_> {
         }
         lines.push(Line::from(phases));
         if let Some(d) = &p.description {
-            lines.push(Line::styled(format!(" {}", d.trim()), t.dim()));
+            lines.push(Line::styled(format!(" {}", text::flow(d)), t.dim()));
         }
         let head_h = (lines.len() as u16 + 3).min(area.height / 2);
         Paragraph::new(lines).wrap(Wrap { trim: false }).render(
@@ -298,7 +299,7 @@ impl Widget for &StartForm<'_> {
         }
         let bottom = area.y + area.height - 1;
         if let Some(e) = &self.error {
-            buf.set_string(area.x + 1, bottom - 1, e, t.failed());
+            buf.set_string(area.x + 1, bottom - 1, text::inline(e), t.failed());
         }
         let last = self.focus + 1 == self.fields.len();
         let enter = if last {

@@ -69,7 +69,7 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
             .unwrap_or_default();
         let msg = format!(
             " ⚠ ESCALATION LEVEL {level} at {at}: {}. Press e to acknowledge. ",
-            st.escalation_action
+            crate::text::inline(&st.escalation_action)
         );
         let fill = " ".repeat(banner.width as usize);
         buf.set_string(banner.x, banner.y, fill, t.alarm());

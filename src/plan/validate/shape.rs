@@ -1,5 +1,7 @@
 //! Ids, the shape of each step, and references between parts of the plan.
 
+use std::collections::{HashMap, HashSet};
+
 use regex::Regex;
 
 use super::rule;
@@ -121,6 +123,11 @@ pub(super) fn step_shape(phase: &Phase, step: &Step, out: &mut Vec<Diagnostic>) 
 pub(super) fn references(plan: &Plan, out: &mut Vec<Diagnostic>) {
     let phases: Vec<&str> = plan.phases.iter().map(|p| p.id.as_str()).collect();
     let regions: Vec<&str> = plan.regions.iter().map(|r| r.as_str()).collect();
+    // Sets for the lookups, so long scenario lists in big plans stay linear.
+    let phase_set: HashSet<&str> = phases.iter().copied().collect();
+    let region_set: HashSet<&str> = regions.iter().copied().collect();
+    let by_id: HashMap<&str, &Phase> = plan.phases.iter().map(|p| (p.id.as_str(), p)).collect();
+    let mut step_sets: HashMap<&str, HashSet<&str>> = HashMap::new();
     let missing = |out: &mut Vec<Diagnostic>, what: &str, name: &Loc<String>, known: &[&str]| {
         let hint = did_you_mean(name, known.iter().copied())
             .map(|k| format!(", did you mean `{k}`?"))
@@ -139,19 +146,19 @@ pub(super) fn references(plan: &Plan, out: &mut Vec<Diagnostic>) {
     };
     for phase in plan.phases.iter() {
         if let Some(region) = &phase.region
-            && !regions.contains(&region.as_str())
+            && !region_set.contains(region.as_str())
         {
             missing(out, "region", region, &regions);
         }
     }
     for (name, scenario) in plan.scenarios.iter() {
         for p in &scenario.phases {
-            if !phases.contains(&p.as_str()) {
+            if !phase_set.contains(p.as_str()) {
                 missing(out, "phase", p, &phases);
             }
         }
         for r in &scenario.regions {
-            if !regions.contains(&r.as_str()) {
+            if !region_set.contains(r.as_str()) {
                 missing(out, "region", r, &regions);
             }
         }
@@ -164,11 +171,14 @@ pub(super) fn references(plan: &Plan, out: &mut Vec<Diagnostic>) {
                 ));
                 continue;
             };
-            match plan.phases.iter().find(|ph| ph.id.value == p) {
+            match by_id.get(p) {
                 None => missing(out, "phase", &Loc::new(p.to_string(), s.pos), &phases),
                 Some(ph) => {
-                    let steps: Vec<&str> = ph.steps.iter().map(|x| x.id.as_str()).collect();
-                    if !steps.contains(&st) {
+                    let known = step_sets
+                        .entry(p)
+                        .or_insert_with(|| ph.steps.iter().map(|x| x.id.as_str()).collect());
+                    if !known.contains(st) {
+                        let steps: Vec<&str> = ph.steps.iter().map(|x| x.id.as_str()).collect();
                         let what = format!("step in phase `{p}`");
                         missing(out, &what, &Loc::new(st.to_string(), s.pos), &steps);
                     }

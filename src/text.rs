@@ -1,0 +1,120 @@
+//! Plan text shown on a terminal. A plan is untrusted input: an escape sequence, a carriage
+//! return or a bidi override in a title or a message could redraw the screen or fake a
+//! verdict. Every face shows such characters escaped and visible (`\e`, `\r`, `\u{202e}`);
+//! JSON output keeps the exact text (serde_json escapes it already).
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// Whether `c` must not reach a terminal as it is: C0 controls (tab and newline included),
+/// DEL, C1 controls, the bidi embeddings, overrides and isolates, and the Unicode line and
+/// paragraph separators.
+pub fn is_unsafe(c: char) -> bool {
+    matches!(c,
+        '\0'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        | '\u{2028}' | '\u{2029}')
+}
+
+/// How `c` is written when escaped: `\e`, `\r`, `\n`, `\t`, `\0`, otherwise `\u{..}`.
+pub fn escape_char(c: char, out: &mut String) {
+    match c {
+        '\u{1b}' => out.push_str("\\e"),
+        '\r' => out.push_str("\\r"),
+        '\n' => out.push_str("\\n"),
+        '\t' => out.push_str("\\t"),
+        '\0' => out.push_str("\\0"),
+        c => {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        }
+    }
+}
+
+/// A single-line field as it may be shown: every unsafe character escaped, newlines too.
+/// Borrows when there is nothing to escape, which is nearly always.
+pub fn inline(s: &str) -> Cow<'_, str> {
+    escape_where(s, is_unsafe)
+}
+
+/// A multi-line text (a command, an explanation, a report) as it may be shown: newlines
+/// and tabs kept, every other unsafe character escaped (a `\r` before a newline too).
+pub fn block(s: &str) -> Cow<'_, str> {
+    escape_where(s, |c| c != '\n' && c != '\t' && is_unsafe(c))
+}
+
+/// A text shown as one flowing paragraph (an explanation, a question): its lines joined with
+/// spaces, then escaped as a single-line field.
+pub fn flow(s: &str) -> String {
+    let joined: Vec<&str> = s.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    inline(&joined.join(" ")).into_owned()
+}
+
+fn escape_where(s: &str, unsafe_: impl Fn(char) -> bool) -> Cow<'_, str> {
+    let Some(first) = s.find(&unsafe_) else {
+        return Cow::Borrowed(s);
+    };
+    let mut out = String::with_capacity(s.len() + 8);
+    out.push_str(&s[..first]);
+    for c in s[first..].chars() {
+        if unsafe_(c) {
+            escape_char(c, &mut out);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_controls_and_bidi_visibly() {
+        let cases = [
+            ("plain text ✔", "plain text ✔"),
+            ("\u{1b}[2Jcleared", "\\e[2Jcleared"),
+            ("ok\r✔ valid\n", "ok\\r✔ valid\\n"),
+            ("a\tb\0c\u{7}d\u{7f}", "a\\tb\\0c\\u{7}d\\u{7f}"),
+            ("csi\u{9b}2J", "csi\\u{9b}2J"),
+            (
+                "abc\u{202e}fed\u{2066}x\u{2069}",
+                "abc\\u{202e}fed\\u{2066}x\\u{2069}",
+            ),
+            ("line\u{2028}sep", "line\\u{2028}sep"),
+            ("back\\slash", "back\\slash"),
+        ];
+        for (raw, shown) in cases {
+            assert_eq!(inline(raw), shown, "{raw:?}");
+        }
+        assert!(matches!(inline("nothing to do"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn flowing_text_joins_its_lines() {
+        assert_eq!(
+            flow("  Roll back\n  the config.\n\n"),
+            "Roll back the config."
+        );
+        assert_eq!(flow("a\u{1b}[2J\rb"), "a\\e[2J\\rb");
+    }
+
+    #[test]
+    fn blocks_keep_their_lines_and_tabs() {
+        assert_eq!(
+            block("one\r\n\ttwo \u{1b}[31m\u{202e}\n"),
+            "one\\r\n\ttwo \\e[31m\\u{202e}\n"
+        );
+    }
+
+    #[test]
+    fn nothing_unsafe_survives_any_input() {
+        let all: String = (0u32..0x3000).filter_map(char::from_u32).collect();
+        assert!(!inline(&all).chars().any(is_unsafe));
+        assert!(
+            !block(&all)
+                .chars()
+                .any(|c| is_unsafe(c) && c != '\n' && c != '\t')
+        );
+    }
+}
