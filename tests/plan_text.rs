@@ -146,6 +146,8 @@ impl Rig {
                 fail: Default::default(),
             },
             grace: Some(Duration::from_millis(200)),
+            logs: Default::default(),
+            hangup: Default::default(),
         };
         let (session, rx) =
             session::start(&loaded, opts, Arc::new(clock.clone())).expect("session starts");
