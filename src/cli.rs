@@ -14,8 +14,20 @@ use crate::plan::Operation;
     about = "Run a rollback plan phase by phase, against its SLA, with a record nothing can lose"
 )]
 pub struct Cli {
+    /// Colour on the screen: auto (unless NO_COLOR is set), always, or never
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    pub color: ColorArg,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--color`: when the screen uses colour. Without it, states still have icons and words,
+/// and the screen draws with bold, underline and reverse video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -40,6 +52,13 @@ pub enum Command {
     New(NewArgs),
     /// Print the JSON Schema of the plan format (for editors)
     Schema,
+    /// Print a completion script for a shell (e.g. `rollback completions bash > /etc/bash_completion.d/rollback`)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (e.g. `rollback man > rollback.1; man ./rollback.1`)
+    Man,
 }
 
 /// Where runs are kept.
@@ -331,11 +350,14 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
             | Command::Runs(_)
             | Command::Report(_)
             | Command::Verify(_)
+            | Command::Completions { .. }
+            | Command::Man
     ) {
         die_quietly_on_closed_stdout();
     } else {
         keep_running_on_file_size_limit();
     }
+    crate::tui::theme::choose(cli.color);
     match cli.command {
         Command::Run(args) => commands::run::run(args, Mode::Live, Default::default()),
         Command::Rehearse(args) => commands::run::run(args, Mode::Rehearsal, Default::default()),
@@ -354,6 +376,17 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
         Command::New(args) => commands::new::run(&args),
         Command::Schema => {
             print!("{}", crate::plan::schema::schema_text());
+            Ok(Exit::Ok)
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "rollback", &mut std::io::stdout());
+            Ok(Exit::Ok)
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
             Ok(Exit::Ok)
         }
     }

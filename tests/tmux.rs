@@ -243,3 +243,39 @@ fn closing_the_terminal_mid_step_lets_it_finish_and_keeps_the_run_resumable() {
     let out = runs.run(&["resume", dir.to_str().unwrap(), "--headless"]);
     assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
 }
+
+/// The start screen with its escape sequences, for `--color` and `NO_COLOR`.
+fn start_screen_sgr(args: &str, no_color: bool) -> String {
+    let runs = Runs::new();
+    let env = if no_color { "NO_COLOR=1" } else { "NO_COLOR=" };
+    let command = format!(
+        "cd {} && env {env} ROLLBACK_RUNS_DIR={} {} drill plans/demo.yaml {args}; sleep 600",
+        repo().display(),
+        runs.path().display(),
+        bin()
+    );
+    let t = Tmux::start("color", 80, 24, &command);
+    t.wait_for("Config version to roll back to");
+    let out = Command::new("tmux")
+        .args(["capture-pane", "-p", "-e", "-t", &t.name])
+        .output()
+        .expect("capture-pane");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn color_follows_the_flag_over_no_color() {
+    // A foreground colour is SGR 30–37, 90–97 or 38;…
+    let coloured = |s: &str| {
+        s.split("\x1b[").skip(1).any(|seq| {
+            let params = seq.split('m').next().unwrap_or("");
+            params
+                .split(';')
+                .any(|p| matches!(p.parse::<u8>(), Ok(30..=38 | 90..=97)))
+        })
+    };
+    assert!(coloured(&start_screen_sgr("", false)), "colour by default");
+    assert!(!coloured(&start_screen_sgr("", true)), "NO_COLOR honoured");
+    assert!(!coloured(&start_screen_sgr("--color never", false)));
+    assert!(coloured(&start_screen_sgr("--color always", true)));
+}

@@ -8,12 +8,26 @@ pub struct Theme {
     pub color: bool,
 }
 
+/// `--color`, set once at start.
+static CHOICE: std::sync::OnceLock<crate::cli::ColorArg> = std::sync::OnceLock::new();
+
+/// Records `--color` for every screen of this process.
+pub fn choose(choice: crate::cli::ColorArg) {
+    let _ = CHOICE.set(choice);
+}
+
 impl Theme {
-    /// Colour unless `NO_COLOR` is set to anything non-empty (no-color.org).
+    /// `--color always|never`, else colour unless `NO_COLOR` is set to anything non-empty
+    /// (no-color.org).
     pub fn from_env() -> Theme {
-        Theme {
-            color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        }
+        use crate::cli::ColorArg;
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = match CHOICE.get().copied().unwrap_or(ColorArg::Auto) {
+            ColorArg::Always => true,
+            ColorArg::Never => false,
+            ColorArg::Auto => !no_color,
+        };
+        Theme { color }
     }
 
     pub fn plain() -> Theme {
