@@ -9,12 +9,8 @@ use serde::de::{
     self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor,
 };
 
-use super::loc::{Loc, Pos};
+use super::loc::{LOC_FIELDS, LOC_STRUCT, Loc, Pos};
 use super::node::{Node, Typed};
-
-/// The struct name `Loc<T>` asks for; the tree answers with `line`, `col` and `value`.
-pub const LOC_STRUCT: &str = "$rollback::Loc";
-pub const LOC_FIELDS: &[&str] = &["line", "col", "value"];
 
 /// A message and, once known, where it applies.
 #[derive(Debug, Clone, PartialEq)]

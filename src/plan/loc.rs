@@ -7,7 +7,10 @@ use std::fmt;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 
-use super::de::{LOC_FIELDS, LOC_STRUCT};
+/// The struct name `Loc<T>` asks its deserializer for; a positioned tree (`de`) answers with
+/// `line`, `col` and `value`.
+pub const LOC_STRUCT: &str = "$rollback::Loc";
+pub const LOC_FIELDS: &[&str] = &["line", "col", "value"];
 
 /// A 1-based line and column; `0:0` means "not known" (a plan built in code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{RunOutcome, SlaVerdict, Timing, run_mode};
 use super::phases::StepKind;
+use super::verdict::{RunOutcome, SlaVerdict, Timing, run_mode};
 use crate::engine::{Mode, Outcome, RunState, Status, Trigger};
 use crate::plan::Plan;
 use crate::timeline::{Record, replay};

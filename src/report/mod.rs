@@ -13,6 +13,7 @@ pub mod phases;
 mod sections;
 pub mod status;
 pub mod time;
+mod verdict;
 
 #[cfg(test)]
 mod testkit;

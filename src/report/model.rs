@@ -9,6 +9,8 @@ use super::followups::{self, FollowUps};
 use super::metrics::{Metrics, metrics_of};
 use super::phases::{self, PhaseRef, PhaseReport};
 use super::time::{Timestamp, between};
+use super::verdict::run_mode;
+pub use super::verdict::{RunOutcome, SlaVerdict, Timing};
 use crate::engine::state::End;
 use crate::engine::{Event, Mode, Outcome, RunState, Trigger};
 use crate::plan::{Automation, Operation, Plan};
@@ -76,69 +78,6 @@ pub struct ScenarioRef {
 pub struct Var {
     pub name: String,
     pub value: String,
-}
-
-/// How the run's duration compares with its SLA.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SlaVerdict {
-    /// Finished inside the SLA.
-    Met,
-    /// Took (or, unfinished, has already taken) longer than the SLA.
-    Missed,
-    /// Not finished and still inside the SLA at its last record.
-    Open,
-}
-
-impl SlaVerdict {
-    /// At exactly the SLA the run is over it, as the engine's breach rule has it.
-    pub fn of(duration_ms: u64, sla_ms: u64, finished: bool) -> SlaVerdict {
-        match (duration_ms >= sla_ms, finished) {
-            (true, _) => SlaVerdict::Missed,
-            (false, true) => SlaVerdict::Met,
-            (false, false) => SlaVerdict::Open,
-        }
-    }
-}
-
-/// When the run started and ended, against its SLA.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Timing {
-    pub started_at: Timestamp,
-    /// Set once the run completed, failed or was aborted.
-    pub ended_at: Option<Timestamp>,
-    pub last_record_at: Timestamp,
-    pub finished: bool,
-    /// Start to end; for an unfinished run, start to the last record.
-    pub duration_ms: u64,
-    pub sla_ms: u64,
-    pub sla: SlaVerdict,
-    /// Time to spare (met, open) or over the SLA (missed).
-    pub sla_margin_ms: u64,
-    /// When the breach was recorded, if it was.
-    pub sla_breached_at: Option<Timestamp>,
-    pub sla_breached_elapsed_ms: Option<u64>,
-}
-
-/// How the run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RunOutcome {
-    Completed,
-    Failed,
-    Aborted,
-    NotFinished,
-}
-
-impl RunOutcome {
-    pub fn word(self) -> &'static str {
-        match self {
-            RunOutcome::Completed => "completed",
-            RunOutcome::Failed => "failed",
-            RunOutcome::Aborted => "aborted",
-            RunOutcome::NotFinished => "not finished",
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -251,14 +190,6 @@ fn run_section(plan: &Plan, state: &RunState, records: &[Record]) -> RunSection 
             })
             .unwrap_or_default(),
     }
-}
-
-/// The mode the run was started in (each record carries one; they do not change).
-pub(crate) fn run_mode(state: &RunState, records: &[Record]) -> Mode {
-    records
-        .iter()
-        .find(|r| matches!(r.event, Event::RunStarted(_)))
-        .map_or(state.mode, |r| r.mode)
 }
 
 fn timing(state: &RunState, records: &[Record], start: i64, last: i64) -> Timing {
