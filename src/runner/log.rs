@@ -60,6 +60,11 @@ impl LogReader {
         })
     }
 
+    /// Bytes read so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
     /// Reads what is new, up to `budget` bytes (`None`: to the end). Returns true when the
     /// budget ran out, so more is probably waiting. Reads of a regular file come from the page
     /// cache and never wait on the writer, so they are done inline.

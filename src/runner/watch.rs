@@ -18,6 +18,15 @@ use crate::engine::{ExitReport, StepOutcome};
 /// looked at between reads.
 const BUDGET: usize = 1 << 20;
 
+/// The longest look-away from a quiet log: a step that sleeps costs a few wake-ups a second.
+const QUIET_POLL: Duration = Duration::from_millis(250);
+
+/// How long to wait before looking at the log again after `quiet` looks in a row found
+/// nothing new: `POLL` at first, doubling up to `QUIET_POLL`. New output resets it.
+fn nap_after(quiet: u32) -> Duration {
+    POLL.saturating_mul(1 << quiet.min(8)).min(QUIET_POLL)
+}
+
 /// How the leader ended.
 #[derive(Debug, Default)]
 pub(crate) struct Exit {
@@ -102,8 +111,11 @@ pub(crate) async fn watch(mut leader: Leader, mut w: Watch) -> ExitReport {
     let mut stop = None;
     let (mut term_at, mut kill_at): (Option<Instant>, Option<Instant>) = (None, None);
     let mut kill_open = true;
+    let mut quiet = 0;
     loop {
+        let seen = w.log.bytes();
         let more = w.log.drain(Some(BUDGET));
+        quiet = if w.log.bytes() > seen { 0 } else { quiet + 1 };
         if exit.is_some() || stop.is_some() {
             match &mut leader {
                 // A step ends when its command exits. Leftovers in its group (background jobs)
@@ -138,11 +150,17 @@ pub(crate) async fn watch(mut leader: Leader, mut w: Watch) -> ExitReport {
         }
         let ev = {
             let waiting = exit.is_none();
+            // Ending (leftovers in the group, the grace period) is watched closely.
+            let pause = if waiting && stop.is_none() {
+                nap_after(quiet)
+            } else {
+                POLL
+            };
             let nap = async {
                 if more {
                     tokio::task::yield_now().await
                 } else {
-                    sleep(POLL).await
+                    sleep(pause).await
                 }
             };
             let listening = waiting && kill_open && stop.is_none();
@@ -188,5 +206,27 @@ pub(crate) async fn watch(mut leader: Leader, mut w: Watch) -> ExitReport {
         bytes: totals.bytes,
         sha256: totals.sha256,
         error: exit.error.or(totals.error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quiet_log_is_looked_at_less_and_less_often() {
+        assert_eq!(nap_after(0), POLL);
+        assert_eq!(nap_after(1), POLL * 2);
+        let naps: Vec<Duration> = (0..40).map(nap_after).collect();
+        assert!(naps.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(naps.last(), Some(&QUIET_POLL));
+        // After a second of quiet, at most four looks a second.
+        let mut t = Duration::ZERO;
+        let mut quiet = 0;
+        while t < Duration::from_secs(1) {
+            t += nap_after(quiet);
+            quiet += 1;
+        }
+        assert!(nap_after(quiet) >= Duration::from_millis(250));
     }
 }

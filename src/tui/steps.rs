@@ -16,6 +16,10 @@ use crate::plan::Plan;
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
+/// Milliseconds a spinner frame shows: four frames a second are enough to say "alive", and
+/// each costs a wake-up and a redraw.
+pub const SPIN_MS: i64 = 250;
+
 pub struct Steps<'a> {
     pub plan: &'a Plan,
     pub state: &'a RunState,
@@ -27,12 +31,12 @@ pub struct Steps<'a> {
     pub focused: bool,
 }
 
-/// Icon, word and style of a step, as shown.
+/// Icon, word and style of a step, as shown. `elapsed_ms` (the run's clock) turns the spinner.
 pub fn look(
     s: &StepState,
     i: usize,
     waiting: &Waiting,
-    now_ms: i64,
+    elapsed_ms: i64,
     t: Theme,
 ) -> (&'static str, &'static str, Style) {
     let asks = matches!(waiting,
@@ -52,7 +56,7 @@ pub fn look(
     match s.status {
         Status::Pending => ("·", "pending", t.dim()),
         Status::Running => (
-            SPINNER[((now_ms / 100) % 10) as usize],
+            SPINNER[(elapsed_ms / SPIN_MS).rem_euclid(10) as usize],
             "running",
             t.running(),
         ),
@@ -185,7 +189,8 @@ impl Steps<'_> {
     fn step_row(&self, pi: usize, i: usize, waiting: &Waiting) -> Row {
         let t = self.theme;
         let s = &self.state.steps[i];
-        let (icon, word, style) = look(s, i, waiting, self.now_ms, t);
+        let elapsed = self.now_ms - self.state.started_ms;
+        let (icon, word, style) = look(s, i, waiting, elapsed, t);
         let id = s
             .key
             .split_once('.')
