@@ -6,7 +6,8 @@
 . "$(dirname "$0")/common.sh"
 SECS=${SECS:-30}
 s="rollback-idle-$$"
-trap 'tmux kill-session -t "$s" 2>/dev/null; rm -rf "$WORK"' EXIT
+s2="$s-step"
+trap 'tmux kill-session -t "$s" 2>/dev/null; tmux kill-session -t "$s2" 2>/dev/null; rm -rf "$WORK"' EXIT
 hz=$(getconf CLK_TCK)
 
 # CPU ticks and context switches of process $1, all threads.
@@ -33,14 +34,17 @@ wait_screen "$s" "Your name"
 tmux send-keys -t "$s" Enter Enter Enter
 wait_screen "$s" "Approval gate"
 measure "idle TUI at a gate" "$(pgrep -n -f "$BIN drill plans/demo.yaml")"
-tmux kill-session -t "$s"
 
 plan="$WORK/sleep.yaml"
 printf 'plan: sleepy\ntitle: A long quiet step\nlevel: 2\noperation: application\nautomation: full\nphases:\n  - id: capture\n    steps:\n      - {id: wait, run: "sleep %s"}\n  - id: verify\n    steps:\n      - {id: ok, check: "true"}\n' "$((SECS + 600))" > "$plan"
-tmux new-session -d -s "$s" -x 80 -y 24 "env ROLLBACK_RUNS_DIR=$ROLLBACK_RUNS_DIR $BIN run $plan; sleep 600"
-wait_screen "$s" "Your name"
-tmux send-keys -t "$s" Enter
-wait_screen "$s" "running"
-measure "TUI while a step sleeps" "$(pgrep -n -f "$BIN run $plan")"
-tmux send-keys -t "$s" q
+tmux new-session -d -s "$s2" -x 80 -y 24 "env ROLLBACK_RUNS_DIR=$ROLLBACK_RUNS_DIR $BIN run $plan; sleep 600"
+tmux kill-session -t "$s"
+wait_screen "$s2" "Your name"
+tmux send-keys -t "$s2" Enter
+wait_screen "$s2" "running"
+pid=$(pgrep -n -f "$BIN run $plan")
+measure "TUI while a step sleeps" "$pid"
+# Stop the step and leave, so no sleep outlives the script.
+tmux send-keys -t "$s2" q 3
+for _ in $(seq 500); do kill -0 "$pid" 2>/dev/null || break; sleep 0.01; done
 exit "$FAILED"

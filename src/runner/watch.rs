@@ -18,8 +18,9 @@ use crate::engine::{ExitReport, StepOutcome};
 /// looked at between reads.
 const BUDGET: usize = 1 << 20;
 
-/// The longest look-away from a quiet log: a step that sleeps costs a few wake-ups a second.
-const QUIET_POLL: Duration = Duration::from_millis(250);
+/// The longest look-away from a quiet log: a step that sleeps costs a few wake-ups a second,
+/// and output after a silence shows within half a second.
+const QUIET_POLL: Duration = Duration::from_millis(500);
 
 /// How long to wait before looking at the log again after `quiet` looks in a row found
 /// nothing new: `POLL` at first, doubling up to `QUIET_POLL`. New output resets it.
@@ -220,13 +221,13 @@ mod tests {
         let naps: Vec<Duration> = (0..40).map(nap_after).collect();
         assert!(naps.windows(2).all(|w| w[0] <= w[1]));
         assert_eq!(naps.last(), Some(&QUIET_POLL));
-        // After a second of quiet, at most four looks a second.
+        // After a second of quiet, at most two looks a second.
         let mut t = Duration::ZERO;
         let mut quiet = 0;
         while t < Duration::from_secs(1) {
             t += nap_after(quiet);
             quiet += 1;
         }
-        assert!(nap_after(quiet) >= Duration::from_millis(250));
+        assert!(nap_after(quiet) >= Duration::from_millis(500));
     }
 }
