@@ -18,6 +18,7 @@ pub struct RunState {
     /// Who started the run.
     pub operator: String,
     pub started_ms: i64,
+    /// Changed only by `apply`: the kept answers below follow it there.
     pub steps: Vec<StepState>,
     /// Step keys to indexes; fixed by the plan, so shared by every copy of the state.
     pub(super) index: Arc<HashMap<String, usize>>,
