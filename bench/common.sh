@@ -27,10 +27,11 @@ best() {
   printf '%.3f' "$best_t"
 }
 
-# Prints PASS or FAIL for `ratio <= goal`; a FAIL is remembered in $FAILED.
+# Sets $VERDICT to PASS or FAIL for `value <= goal`; a FAIL is remembered in $FAILED (call
+# it directly, not in $(...), or the FAIL is lost with the subshell).
 FAILED=0
 check() {
-  if [ "$(echo "$1 <= $2" | bc -l)" = 1 ]; then echo PASS; else echo FAIL; FAILED=1; fi
+  if [ "$(echo "$1 <= $2" | bc -l)" = 1 ]; then VERDICT=PASS; else VERDICT=FAIL; FAILED=1; fi
 }
 
 ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }

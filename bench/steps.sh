@@ -43,8 +43,9 @@ for n in $SIZES; do
   echo "steps: $((n + 1)) commands (best of $REPEAT)"
   printf '  bash, sh -c + fdatasync each: %.3fs\n' "$base"
   printf '  bash, bare sh -c each:        %.3fs\n' "$plain"
+  check "$r" "$g"
   printf '  rollback --headless:          %.3fs  %.2f ms/step  (ratio %s, goal <= %s) %s\n' \
-    "$tool" "$per" "$r" "$g" "$(check "$r" "$g")"
+    "$tool" "$per" "$r" "$g" "$VERDICT"
   printf '    over bare bash:             %.2f ms/step\n' "$(echo "1000 * ($tool - $plain) / ($n + 1)" | bc -l)"
   if command -v just >/dev/null 2>&1; then
     jf="$WORK/justfile"
@@ -55,5 +56,6 @@ for n in $SIZES; do
   fi
 done
 flat=$(ratio "$per" "$first_per")
-echo "per step, largest plan against smallest: ${flat}x (goal <= 1.2) $(check "$flat" 1.2)"
+check "$flat" 1.2
+echo "per step, largest plan against smallest: ${flat}x (goal <= 1.2) $VERDICT"
 exit "$FAILED"
