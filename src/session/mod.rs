@@ -106,6 +106,8 @@ impl Session {
                 return Err(Fatal(why.clone()));
             }
             let now = self.clock.now_ms();
+            // In place: no copy of every step per input; the state comes back unchanged, and
+            // each event is applied for good only once it is recorded.
             let d = decide_in_place(&self.plan, &mut self.state, input, now, &self.operator);
             if let Some(why) = d.refused {
                 self.notice = Some(why);
