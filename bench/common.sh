@@ -1,24 +1,37 @@
 # Shared by the bench scripts: the release binary, a scratch directory, a timer.
 set -eu
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-BIN="$PWD/target/release/rollback"
+# ROLLBACK_BIN measures another build (say, the one before a change) without building.
+if [ -z "${ROLLBACK_BIN:-}" ]; then cargo build --release --quiet; fi
+BIN="${ROLLBACK_BIN:-$PWD/target/release/rollback}"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 export ROLLBACK_RUNS_DIR="$WORK/runs"
+
+# Seconds (with ms) one run of a command takes.
+once() {
+  s=$(date +%s.%N)
+  "$@" >/dev/null 2>&1
+  e=$(date +%s.%N)
+  echo "$e - $s" | bc -l
+}
+
+# The smaller of two numbers (an empty first one loses).
+min() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc -l)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
 
 # Seconds (with ms) a command takes, best of $REPEAT runs.
 REPEAT=${REPEAT:-3}
 best() {
   best_t=""
-  for _ in $(seq "$REPEAT"); do
-    s=$(date +%s.%N)
-    "$@" >/dev/null 2>&1
-    e=$(date +%s.%N)
-    t=$(echo "$e - $s" | bc -l)
-    if [ -z "$best_t" ] || [ "$(echo "$t < $best_t" | bc -l)" = 1 ]; then best_t=$t; fi
-  done
+  for _ in $(seq "$REPEAT"); do best_t=$(min "$best_t" "$(once "$@")"); done
   printf '%.3f' "$best_t"
+}
+
+# Sets $VERDICT to PASS or FAIL for `value <= goal`; a FAIL is remembered in $FAILED (call
+# it directly, not in $(...), or the FAIL is lost with the subshell).
+FAILED=0
+check() {
+  if [ "$(echo "$1 <= $2" | bc -l)" = 1 ]; then VERDICT=PASS; else VERDICT=FAIL; FAILED=1; fi
 }
 
 ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }

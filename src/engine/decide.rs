@@ -7,12 +7,26 @@ pub use super::input::{Decision, Effect, ExitReport, Input};
 use super::notify::notify_payload;
 use super::sla::{action_for, level_at};
 use super::state::{RunState, Status, Waiting};
+use super::undo::Undo;
 use crate::plan::{Plan, Rung};
 
 /// Decides what `input` means for the run at `now_ms`.
 pub fn decide(
     plan: &Plan,
     state: &RunState,
+    input: Input,
+    now_ms: i64,
+    operator: &str,
+) -> Decision {
+    decide_in_place(plan, &mut state.clone(), input, now_ms, operator)
+}
+
+/// `decide` without a copy of the state: the decision's events are applied to `state` as it
+/// is made (each later choice sees them) and taken back before it returns, so `state` ends
+/// as it began and the cost of an input does not grow with the plan.
+pub fn decide_in_place(
+    plan: &Plan,
+    state: &mut RunState,
     input: Input,
     now_ms: i64,
     operator: &str,
@@ -25,7 +39,8 @@ pub fn decide(
         mode,
         plan,
         ladder: plan.ladder(),
-        st: state.clone(),
+        st: state,
+        undo: Undo::default(),
         d: Decision::default(),
         now_ms,
         operator,
@@ -37,14 +52,18 @@ pub fn decide(
     if w.d.refused.is_none() && !halts {
         w.advance();
     }
-    w.d
+    let Work { st, undo, d, .. } = w;
+    st.restore(undo);
+    d
 }
 
 struct Work<'a> {
     mode: Mode,
     plan: &'a Plan,
     ladder: Vec<Rung>,
-    st: RunState,
+    st: &'a mut RunState,
+    /// What the decision's events changed in `st`, to put back.
+    undo: Undo,
     d: Decision,
     now_ms: i64,
     operator: &'a str,
@@ -73,7 +92,7 @@ impl Work<'_> {
             operator: self.operator.to_string(),
             event,
         };
-        self.st.apply(&stamped);
+        self.st.apply_undoable(&stamped, &mut self.undo);
         self.notify_for(&stamped.event);
         self.d.events.push(stamped.event);
     }
@@ -427,7 +446,7 @@ impl Work<'_> {
         let Some(command) = command else {
             return;
         };
-        let payload = notify_payload(&self.st, event, self.now_ms, self.operator);
+        let payload = notify_payload(self.st, event, self.now_ms, self.operator);
         self.d.effects.push(Effect::Notify {
             on,
             command,

@@ -250,6 +250,24 @@ pub enum Event {
 }
 
 impl Event {
+    /// The step (`phase.step`) the event is about, if any.
+    pub fn step(&self) -> Option<&str> {
+        match self {
+            Event::StepStarted { step, .. }
+            | Event::StepFinished { step, .. }
+            | Event::RetryScheduled { step, .. }
+            | Event::RetryRequested { step, .. }
+            | Event::Approved { step, .. }
+            | Event::ManualConfirmed { step, .. }
+            | Event::StepSkipped { step, .. }
+            | Event::PointOfNoReturnConfirmed { step, .. }
+            | Event::StepInterrupted { step, .. }
+            | Event::OrphanFound { step, .. }
+            | Event::OrphanGone { step, .. } => Some(step),
+            _ => None,
+        }
+    }
+
     /// The `type` of the event as written in the timeline.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -11,9 +11,11 @@ pub mod selection;
 pub mod sla;
 pub mod state;
 pub mod step;
+pub mod undo;
+pub mod waiting;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use decide::{Decision, Effect, ExitReport, Input, decide};
+pub use decide::{Decision, Effect, ExitReport, Input, decide, decide_in_place};
 pub use event::{Event, Mode, RunInfo, Stamped, StepOutcome, Trigger};
 pub use state::{Outcome, RunState, Status, Waiting};
 

@@ -1,83 +1,15 @@
 //! The run's state: a fold over its events. Built from the plan (what is to be done) and
 //! then changed only by `apply`, so a replay of the timeline gives back the same state.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use super::event::{Event, Mode, RunInfo, Stamped, StepOutcome};
 use super::selection::selected_steps;
 pub use super::step::{Attempt, AttemptEnd, Status, StepState};
+use super::undo::Undo;
+pub use super::waiting::{End, Outcome, Waiting};
 use crate::plan::{Plan, StepKind};
-
-/// The outcome of a finished run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Completed,
-    Failed,
-    Aborted,
-}
-
-impl Outcome {
-    pub fn word(self) -> &'static str {
-        match self {
-            Outcome::Completed => "completed",
-            Outcome::Failed => "failed",
-            Outcome::Aborted => "aborted",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct End {
-    pub outcome: Outcome,
-    pub at_ms: i64,
-    pub reason: Option<String>,
-    pub by: Option<String>,
-}
-
-/// What the run waits for now: the one question every face asks of the state.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Waiting {
-    NotStarted,
-    /// A command (or its simulation) is running.
-    Running(usize),
-    /// The step's next attempt is due at `due_ms` (elapsed).
-    Retry {
-        step: usize,
-        due_ms: u64,
-    },
-    /// The next command can start now.
-    Ready(usize),
-    PointOfNoReturn(usize),
-    Approval(usize),
-    Manual(usize),
-    /// The plan's attempts are used up: retry, skip or abort.
-    Failure(usize),
-    /// Started before a crash, outcome unknown: rerun, skip or abort.
-    Interrupted(usize),
-    /// An interrupted step's process group is still alive.
-    Orphan {
-        step: usize,
-        pgid: i32,
-    },
-    /// Every selected step is settled; the run can complete.
-    AllDone,
-    Finished(Outcome),
-}
-
-impl Waiting {
-    /// The step the operator may skip now: the one the run waits on, never a running one.
-    pub fn skippable(&self) -> Option<usize> {
-        match self {
-            Waiting::Failure(i)
-            | Waiting::Interrupted(i)
-            | Waiting::Retry { step: i, .. }
-            | Waiting::Approval(i)
-            | Waiting::Manual(i)
-            | Waiting::PointOfNoReturn(i) => Some(*i),
-            _ => None,
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunState {
@@ -86,8 +18,14 @@ pub struct RunState {
     /// Who started the run.
     pub operator: String,
     pub started_ms: i64,
+    /// Changed only by `apply`: the kept answers below follow it there.
     pub steps: Vec<StepState>,
-    index: HashMap<String, usize>,
+    /// Step keys to indexes; fixed by the plan, so shared by every copy of the state.
+    pub(super) index: Arc<HashMap<String, usize>>,
+    /// Every selected step before this index is settled: `cursor` looks from here.
+    pub(super) first_open: usize,
+    /// Steps whose status is `Running`, so `running` need not look at every step.
+    pub(super) running: BTreeSet<usize>,
     /// Highest escalation level raised (1 until the first rung).
     pub escalation: u8,
     pub escalation_action: String,
@@ -144,18 +82,22 @@ impl RunState {
                 });
             }
         }
-        let index = steps
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.key.clone(), i))
-            .collect();
-        RunState {
+        let index = Arc::new(
+            steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.key.clone(), i))
+                .collect(),
+        );
+        let mut state = RunState {
             info: None,
             mode: Mode::Live,
             operator: String::new(),
             started_ms: 0,
             steps,
             index,
+            first_open: 0,
+            running: BTreeSet::new(),
             escalation: 1,
             escalation_action: crate::plan::levels::LEVEL_1_ACTION.to_string(),
             escalations: Vec::new(),
@@ -169,7 +111,9 @@ impl RunState {
             resumes: 0,
             last_seq: None,
             last_ts_ms: 0,
-        }
+        };
+        state.moved(0);
+        state
     }
 
     pub fn step_index(&self, key: &str) -> Option<usize> {
@@ -186,13 +130,37 @@ impl RunState {
 
     /// The first selected step that is not settled.
     pub fn cursor(&self) -> Option<usize> {
-        self.steps
+        let from = self.first_open.min(self.steps.len());
+        self.steps[from..]
             .iter()
             .position(|s| s.selected && !s.status.settled())
+            .map(|i| i + from)
     }
 
+    /// The first step whose command is running.
     pub fn running(&self) -> Option<usize> {
-        self.steps.iter().position(|s| s.status == Status::Running)
+        self.running.first().copied()
+    }
+
+    /// Keeps `first_open` and `running` true after step `i`'s status changed. Each input
+    /// costs the same whatever the plan's size: no look at every step.
+    fn moved(&mut self, i: usize) {
+        let Some(s) = self.steps.get(i) else { return };
+        if s.status == Status::Running {
+            self.running.insert(i);
+        } else {
+            self.running.remove(&i);
+        }
+        if s.selected && !s.status.settled() {
+            self.first_open = self.first_open.min(i);
+        }
+        while self
+            .steps
+            .get(self.first_open)
+            .is_some_and(|s| !s.selected || s.status.settled())
+        {
+            self.first_open += 1;
+        }
     }
 
     /// An escalation raised and not yet acknowledged.
@@ -238,6 +206,20 @@ impl RunState {
     /// Applies one recorded event. Unknown steps are ignored: a timeline is replayed
     /// against the plan copy it was written with.
     pub fn apply(&mut self, s: &Stamped) {
+        self.apply_saving(s, None);
+    }
+
+    /// `apply`, first keeping in `undo` what it changes, so that `restore` can put the state
+    /// back as it was: a decision tries events out without copying every step.
+    pub fn apply_undoable(&mut self, s: &Stamped, undo: &mut Undo) {
+        self.apply_saving(s, Some(undo));
+    }
+
+    fn apply_saving(&mut self, s: &Stamped, mut undo: Option<&mut Undo>) {
+        let touched = s.event.step().and_then(|k| self.step_index(k));
+        if let Some(u) = undo.as_deref_mut() {
+            u.save(self, touched);
+        }
         self.last_seq = Some(s.seq);
         self.mode = s.mode;
         self.last_ts_ms = s.ts_ms;
@@ -406,11 +388,17 @@ impl RunState {
             | Event::PlanChanged { .. }
             | Event::RunSealed(_) => {}
         }
+        if let Some(i) = touched {
+            self.moved(i);
+        }
         let after = self.cursor();
         if after != before
             && let Some(i) = after
             && self.steps[i].current_since_ms.is_none()
         {
+            if let Some(u) = undo {
+                u.save(self, Some(i));
+            }
             self.steps[i].current_since_ms = Some(s.ts_ms);
         }
     }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::engine::{Clock, Effect, Input, Mode, RunState, decide};
+use crate::engine::{Clock, Effect, Input, Mode, RunState, decide_in_place};
 use crate::plan::Plan;
 use crate::plan::vars::Values;
 use crate::runner::{OutputPolicy, OutputTail, Runner, RunnerMsg};
@@ -136,7 +136,9 @@ impl Session {
                 return Err(Fatal(why.clone()));
             }
             let now = self.clock.now_ms();
-            let d = decide(&self.plan, &self.state, input, now, &self.operator);
+            // In place: no copy of every step per input; the state comes back unchanged, and
+            // each event is applied for good only once it is recorded.
+            let d = decide_in_place(&self.plan, &mut self.state, input, now, &self.operator);
             if let Some(why) = d.refused {
                 self.notice = Some(why);
                 continue;

@@ -5,6 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
 use super::keymap::{self, Action};
+use super::steps::Rows;
 use super::theme::Theme;
 use crate::engine::{Input, Waiting};
 use crate::runner::RunnerMsg;
@@ -55,6 +56,8 @@ pub struct App {
     pub page: u16,
     /// The last draw found the terminal below the usable size.
     pub small: bool,
+    /// The steps pane's lines, made once for the run.
+    pub rows: Rows,
 }
 
 pub(crate) fn text_area(placeholder: &str) -> TextArea<'static> {
@@ -75,7 +78,9 @@ impl App {
             .running()
             .or_else(|| session.state.cursor())
             .unwrap_or(0);
+        let rows = Rows::new(&session.plan, &session.state);
         let mut app = App {
+            rows,
             session,
             theme,
             selected,

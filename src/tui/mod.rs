@@ -165,19 +165,33 @@ async fn start_screen(
     }
 }
 
-/// When the screen must next change by itself: the engine's next deadline, the next
-/// second of the countdown, or the spinner while a step runs.
-fn next_wake(s: &Session) -> tokio::time::Instant {
+/// How long a running step's spinner turns at full speed; after that it moves with the
+/// one-second redraws of the clocks, so a long quiet step costs about one wake-up a second.
+const SPIN_FOR_MS: i64 = 3000;
+
+/// Milliseconds until the screen must next change by itself: the engine's next deadline,
+/// the next second of the countdown, or the spinner's next frame in a step's first seconds.
+/// Both clocks keep to the run's start, so a second's redraw is also a spinner frame.
+pub fn wake_in_ms(s: &Session) -> u64 {
     let now = s.now_ms();
-    let start = s.state.started_ms;
-    let mut at = now + 1000 - (now - start).rem_euclid(1000);
-    if s.state.running().is_some() {
-        at = at.min(now + 100);
+    let elapsed = now - s.state.started_ms;
+    let mut at = now + 1000 - elapsed.rem_euclid(1000);
+    let spinning = s.state.running().is_some_and(|i| {
+        s.state.steps[i]
+            .last_attempt()
+            .is_some_and(|a| now - a.started_ms < SPIN_FOR_MS)
+    });
+    if spinning {
+        at = at.min(now + steps::SPIN_MS - elapsed.rem_euclid(steps::SPIN_MS));
     }
     if let Some(d) = s.next_deadline_ms() {
         at = at.min(d.max(now));
     }
-    tokio::time::Instant::now() + Duration::from_millis(u64::try_from(at - now).unwrap_or(0))
+    u64::try_from(at - now).unwrap_or(0)
+}
+
+fn next_wake(s: &Session) -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_millis(wake_in_ms(s))
 }
 
 /// The terminal hung up: record it, then let the running step end as the policy says,

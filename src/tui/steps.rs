@@ -16,21 +16,27 @@ use crate::plan::Plan;
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
+/// Milliseconds a spinner frame shows: four frames a second are enough to say "alive", and
+/// each costs a wake-up and a redraw.
+pub const SPIN_MS: i64 = 250;
+
 pub struct Steps<'a> {
     pub plan: &'a Plan,
     pub state: &'a RunState,
+    /// The pane's lines, made once for the run (see [`Rows`]).
+    pub rows: &'a Rows,
     pub selected: usize,
     pub now_ms: i64,
     pub theme: Theme,
     pub focused: bool,
 }
 
-/// Icon, word and style of a step, as shown.
+/// Icon, word and style of a step, as shown. `elapsed_ms` (the run's clock) turns the spinner.
 pub fn look(
     s: &StepState,
     i: usize,
     waiting: &Waiting,
-    now_ms: i64,
+    elapsed_ms: i64,
     t: Theme,
 ) -> (&'static str, &'static str, Style) {
     let asks = matches!(waiting,
@@ -50,7 +56,7 @@ pub fn look(
     match s.status {
         Status::Pending => ("·", "pending", t.dim()),
         Status::Running => (
-            SPINNER[((now_ms / 100) % 10) as usize],
+            SPINNER[(elapsed_ms / SPIN_MS).rem_euclid(10) as usize],
             "running",
             t.running(),
         ),
@@ -91,28 +97,50 @@ enum Entry {
     Step { phase: usize, step: usize },
 }
 
-impl Steps<'_> {
-    fn entries(&self) -> Vec<Entry> {
-        let st = self.state;
-        let mut out = Vec::new();
+/// The pane's lines in order: each phase with steps in the run, then those steps. Which
+/// steps are in a run never changes, so this is made once, not at every frame: a frame
+/// then costs the rows it shows, whatever the plan's size.
+pub struct Rows {
+    entries: Vec<Entry>,
+    /// The line of each step of the plan (`usize::MAX` for steps not in the run).
+    line_of: Vec<usize>,
+}
+
+impl Rows {
+    pub fn new(plan: &Plan, st: &RunState) -> Rows {
+        let mut entries = Vec::new();
+        let mut line_of = vec![usize::MAX; st.steps.len()];
         let mut flat = 0;
-        for (pi, phase) in self.plan.phases.iter().enumerate() {
-            let range = flat..flat + phase.steps.len();
+        for (pi, phase) in plan.phases.iter().enumerate() {
+            let range = flat..(flat + phase.steps.len()).min(st.steps.len());
             flat += phase.steps.len();
             let members: Vec<usize> = range.filter(|&i| st.steps[i].selected).collect();
             if members.is_empty() {
                 continue;
             }
-            let steps: Vec<Entry> = members
-                .iter()
-                .map(|&i| Entry::Step { phase: pi, step: i })
-                .collect();
-            out.push(Entry::Phase { phase: pi, members });
-            out.extend(steps);
+            entries.push(Entry::Phase {
+                phase: pi,
+                members: members.clone(),
+            });
+            for step in members {
+                line_of[step] = entries.len();
+                entries.push(Entry::Step { phase: pi, step });
+            }
         }
-        out
+        Rows { entries, line_of }
     }
 
+    /// Made for this plan and state (same steps, same selection).
+    fn fits(&self, st: &RunState) -> bool {
+        self.line_of.len() == st.steps.len()
+            && st
+                .steps
+                .first()
+                .is_none_or(|s| s.selected == (self.line_of[0] != usize::MAX))
+    }
+}
+
+impl Steps<'_> {
     fn phase_row(&self, pi: usize, members: &[usize], cursor: Option<usize>) -> Row {
         let t = self.theme;
         let st = self.state;
@@ -161,7 +189,8 @@ impl Steps<'_> {
     fn step_row(&self, pi: usize, i: usize, waiting: &Waiting) -> Row {
         let t = self.theme;
         let s = &self.state.steps[i];
-        let (icon, word, style) = look(s, i, waiting, self.now_ms, t);
+        let elapsed = self.now_ms - self.state.started_ms;
+        let (icon, word, style) = look(s, i, waiting, elapsed, t);
         let id = s
             .key
             .split_once('.')
@@ -203,13 +232,22 @@ impl Widget for Steps<'_> {
             });
         let inner = block.inner(area);
         block.render(area, buf);
-        let entries = self.entries();
+        let own;
+        let rows = if self.rows.fits(self.state) {
+            self.rows
+        } else {
+            own = Rows::new(self.plan, self.state);
+            &own
+        };
+        let entries = &rows.entries;
         let overflow = entries.len() > inner.height as usize;
         // When the list does not fit, its last row says how much is hidden.
         let h = inner.height as usize - usize::from(overflow && inner.height > 1);
-        let sel_row = entries
-            .iter()
-            .position(|e| matches!(e, Entry::Step { step, .. } if *step == self.selected))
+        let sel_row = rows
+            .line_of
+            .get(self.selected)
+            .copied()
+            .filter(|&l| l != usize::MAX)
             .unwrap_or(0);
         let top = sel_row
             .saturating_sub(h / 2)

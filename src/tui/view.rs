@@ -78,6 +78,7 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
     Steps {
         plan: &plan,
         state: st,
+        rows: &app.rows,
         selected: app.selected,
         now_ms: now,
         theme: t,

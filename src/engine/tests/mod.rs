@@ -5,7 +5,7 @@ mod clock;
 mod flow;
 mod stops;
 
-use super::decide::{Decision, Effect, ExitReport, Input, decide};
+use super::decide::{Decision, Effect, ExitReport, Input, decide, decide_in_place};
 use super::event::{Event, Mode, RunInfo, Stamped, StepOutcome, Trigger};
 use super::state::{Outcome, RunState, Waiting};
 use crate::plan::{Plan, load::parse_str};
@@ -45,9 +45,17 @@ impl Harness {
         }
     }
 
-    /// Decides and applies, as the shell does (minus the journal).
+    /// Decides and applies, as the shell does (minus the journal). Every input is also
+    /// decided in place, which must decide the same and leave the state exactly as it was.
     fn feed(&mut self, input: Input) -> Decision {
+        let mut scratch = self.state.clone();
+        let in_place = decide_in_place(&self.plan, &mut scratch, input.clone(), self.now, "alice");
+        assert_eq!(
+            scratch, self.state,
+            "deciding in place left the state changed"
+        );
         let d = decide(&self.plan, &self.state, input, self.now, "alice");
+        assert_eq!(in_place, d, "deciding in place decided otherwise");
         for e in &d.events {
             let seq = self.state.last_seq.map_or(0, |s| s + 1);
             self.state.apply(&Stamped {
@@ -58,8 +66,20 @@ impl Harness {
                 event: e.clone(),
             });
             self.log.push(e.clone());
+            self.check_shortcuts();
         }
         d
+    }
+
+    /// The state's kept answers agree with a look at every step.
+    fn check_shortcuts(&self) {
+        let steps = &self.state.steps;
+        let cursor = steps.iter().position(|s| s.selected && !s.status.settled());
+        let running = steps
+            .iter()
+            .position(|s| s.status == super::state::Status::Running);
+        assert_eq!(self.state.cursor(), cursor);
+        assert_eq!(self.state.running(), running);
     }
 
     fn start(&mut self, scenario: Option<&str>) -> Decision {
