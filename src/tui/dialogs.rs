@@ -371,8 +371,10 @@ pub(super) fn dialog(app: &App) -> Option<Dialog<'_>> {
                     .filter(|x| x.selected && f(x.status))
                     .count()
             };
+            // Green only for a rollback that completed within its SLA.
             let style = match outcome {
-                Outcome::Completed => t.ok(),
+                Outcome::Completed if !sla.breached() => t.ok(),
+                Outcome::Completed => t.waiting(),
                 _ => t.failed(),
             };
             let mut body = vec![

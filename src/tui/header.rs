@@ -55,7 +55,7 @@ impl Widget for Header<'_> {
             Span::styled(sla_words, sla_style),
         ];
         let esc = self.state.escalation;
-        let esc_text = format!("ESC L{esc}");
+        let esc_text = format!("Escalation {esc}");
         let action = format!(" {}", crate::text::inline(&self.state.escalation_action));
         let elapsed = format!("  elapsed {}", clock_text(sla.elapsed_ms));
         let used: usize = spans.iter().map(|s| s.width()).sum();

@@ -21,6 +21,26 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
+/// `rect` grown by one column on each side, within `area`.
+fn margin(rect: Rect, area: Rect) -> Rect {
+    let x = rect.x.saturating_sub(1).max(area.x);
+    let right = (rect.x + rect.width + 1).min(area.x + area.width);
+    Rect {
+        x,
+        width: right - x,
+        ..rect
+    }
+}
+
+/// Every dialog of a drill says so: nobody must take a drill's question for a real one.
+fn drill_mark(app: &App) -> &'static str {
+    if app.session.mode == crate::engine::Mode::Drill {
+        "DRILL · "
+    } else {
+        ""
+    }
+}
+
 /// Rows a text takes when word-wrapped to `w` columns, as the dialog's paragraph wraps it.
 fn wrapped(text: &Text, w: u16) -> u16 {
     let w = w.max(1) as usize;
@@ -58,12 +78,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     dialog.width = dialog.width.min(area.width.saturating_sub(2));
     let h = body_h + input_h + 4;
     let rect = centered(area, dialog.width, h);
-    Clear.render(rect, buf);
+    // A blank column each side of the box too, so text beneath never runs into its border.
+    Clear.render(margin(rect, area), buf);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.focus_border())
         .title(Span::styled(
-            format!(" {} ", dialog.title),
+            format!(" {}{} ", drill_mark(app), dialog.title),
             dialog.title_style,
         ));
     let inner = block.inner(rect);

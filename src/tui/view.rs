@@ -123,13 +123,17 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
         theme: t,
     }
     .render(recent, buf);
-    Hints {
-        state: &app.session.state,
-        following: app.follow && app.scroll.is_none(),
-        flash: app.flash.as_deref(),
-        theme: t,
+    // With a dialog open, the bottom line shows the dialog's own keys: only those apply.
+    match super::dialogs::dialog(app) {
+        Some(d) if app.flash.is_none() => d.keys.render(hints, buf),
+        _ => Hints {
+            state: &app.session.state,
+            following: app.follow && app.scroll.is_none(),
+            flash: app.flash.as_deref(),
+            theme: t,
+        }
+        .render(hints, buf),
     }
-    .render(hints, buf);
     modal::render(app, area, buf);
 }
 
