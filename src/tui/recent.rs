@@ -42,7 +42,8 @@ impl Widget for Recent<'_> {
                         .into_owned(),
                 ),
             ]);
-            line.render(
+            super::fit::render_cut(
+                line,
                 Rect {
                     y: area.y + n as u16,
                     height: 1,

@@ -272,7 +272,8 @@ impl Widget for Steps<'_> {
             } else {
                 inner.width
             };
-            Line::from(row.left).render(
+            super::fit::render_cut(
+                Line::from(row.left),
                 Rect {
                     width: room,
                     ..line_area
