@@ -163,9 +163,13 @@ pub(super) fn dialog(app: &App) -> Option<Dialog<'_>> {
                 title_style: t.failed(),
                 body: Text::from(vec![
                     Line::raw(format!(
-                        "Attempt {} of {}: {how}.",
+                        "Attempt {} of the plan's {}: {how}.",
                         ss.attempts_used(),
                         ss.attempts_allowed
+                    )),
+                    Line::raw(format!(
+                        "r runs attempt {}, one more than the plan allows (recorded as yours).",
+                        ss.attempts_used() + 1
                     )),
                     Line::raw("Its output is in the pane behind this box (esc to read it)."),
                 ]),

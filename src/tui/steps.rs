@@ -69,6 +69,12 @@ pub fn look(
 
 /// How long the step took, or has taken so far.
 fn duration(s: &StepState, now_ms: i64) -> String {
+    // A command's time is what its attempt recorded, as the timeline says it.
+    if s.status != Status::Running
+        && let Some(end) = s.last_attempt().and_then(|a| a.end.as_ref())
+    {
+        return duration_text(end.duration_ms);
+    }
     let Some(start) = s.started_ms() else {
         return String::new();
     };
