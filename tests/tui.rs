@@ -57,7 +57,12 @@ fn rig(theme: Theme, fail: &[(&str, u32)]) -> Rig {
     let (session, rx) =
         session::start(&loaded, opts, Arc::new(clock.clone())).expect("session starts");
     Rig {
-        app: App::new(session, theme),
+        app: {
+            let mut app = App::new(session, theme);
+            // Keys come at once here; the dialog guard has its own test.
+            app.guard_ms = 0;
+            app
+        },
         rx,
         clock,
         _runs: runs,
@@ -116,7 +121,7 @@ fn text(buf: &Buffer) -> String {
 macro_rules! snap {
     ($name:expr, $buf:expr) => {
         insta::with_settings!({filters => vec![
-            (r"\b\d+(\.\d)?s\b|\b\d+ms\b", "[t]"),
+            (r" *\b\d+(\.\d)?s\b| *\b\d+ms\b", " [t]"),
         ]}, {
             insta::assert_snapshot!($name, text(&$buf));
         });
@@ -343,4 +348,59 @@ async fn notes_status_updates_help_and_quit() {
     );
     assert!(t.contains(r#""type":"status_update""#));
     assert!(t.contains(r#""type":"operator_left""#));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_dialog_that_opens_by_itself_drops_the_key_held_before_it() {
+    // The swap fails once more than planned: the failure dialog opens by itself, twice.
+    let mut r = rig(Theme::plain(), &[("execute.swap", 4)]);
+    r.app.guard_ms = rollback::tui::app::DIALOG_GUARD_MS;
+    r.until("the gate", |a| {
+        matches!(a.session.state.waiting(), Waiting::Approval(_))
+    })
+    .await;
+    r.key(KeyCode::Tab);
+    r.key(KeyCode::Enter);
+    r.until("the point of no return", |a| {
+        matches!(a.session.state.waiting(), Waiting::PointOfNoReturn(_))
+    })
+    .await;
+    r.key(KeyCode::Char('y'));
+    loop {
+        r.until("a retry or the failure", |a| {
+            matches!(
+                a.session.state.waiting(),
+                Waiting::Retry { .. } | Waiting::Failure(_)
+            )
+        })
+        .await;
+        if matches!(r.app.session.state.waiting(), Waiting::Failure(_)) {
+            break;
+        }
+        r.clock.advance_ms(2_000);
+        r.app.tick();
+    }
+    r.clock.advance_ms(1_000);
+    r.key(KeyCode::Char('r'));
+    r.until("attempt 4 to fail too", |a| {
+        matches!(a.session.state.waiting(), Waiting::Failure(_))
+            && a.session.state.steps[6].attempts_used() == 4
+    })
+    .await;
+    // The dialog is back at once; the `r` still held is not a decision about it.
+    let before = text(&r.draw(80, 24));
+    assert!(!before.contains("r retry"), "no keys yet:\n{before}");
+    r.key(KeyCode::Char('r'));
+    assert_eq!(r.app.session.state.steps[6].attempts_used(), 4, "dropped");
+    assert!(r.app.modal.is_some());
+    // A moment later the dialog shows its keys and takes them.
+    r.clock.advance_ms(rollback::tui::app::DIALOG_GUARD_MS);
+    let after = text(&r.draw(80, 24));
+    assert!(after.contains("r retry"), "{after}");
+    r.key(KeyCode::Char('r'));
+    r.until("attempt 5 to succeed", |a| {
+        a.session.state.steps[6].status == rollback::engine::Status::Ok
+    })
+    .await;
+    assert_eq!(r.app.session.state.steps[6].attempts_used(), 5);
 }

@@ -11,6 +11,9 @@ use crate::engine::{Input, Waiting};
 use crate::runner::RunnerMsg;
 use crate::session::Session;
 
+/// How long a dialog that opened by itself ignores keys.
+pub const DIALOG_GUARD_MS: i64 = 400;
+
 /// A dialog over the run screen.
 pub enum Modal {
     Approval(TextArea<'static>),
@@ -58,6 +61,14 @@ pub struct App {
     pub small: bool,
     /// The steps pane's lines, made once for the run.
     pub rows: Rows,
+    /// A dialog that opened by itself drops, for this long, the key pressed last before it:
+    /// a held, repeated or doubled key was meant for what was on screen before.
+    pub guard_ms: i64,
+    /// When the open dialog appeared by itself (run clock).
+    opened_ms: Option<i64>,
+    last_key: Option<KeyCode>,
+    /// The key pressed last before the dialog opened, while it may still be dropped.
+    held: Option<KeyCode>,
 }
 
 pub(crate) fn text_area(placeholder: &str) -> TextArea<'static> {
@@ -92,6 +103,10 @@ impl App {
             leaving: None,
             page: 10,
             small: false,
+            guard_ms: DIALOG_GUARD_MS,
+            opened_ms: None,
+            last_key: None,
+            held: None,
         };
         app.sync();
         app
@@ -149,7 +164,22 @@ impl App {
         }
         if self.modal.is_none() && self.dismissed.is_none() && self.leaving.is_none() {
             self.modal = self.question(&waiting);
+            self.opened_ms = self.modal.as_ref().map(|_| self.session.now_ms());
+            self.held = self.modal.as_ref().and(self.last_key);
         }
+    }
+
+    /// The open dialog appeared by itself a moment ago and does not take its keys yet.
+    pub fn guarded(&self) -> bool {
+        self.opened_ms
+            .is_some_and(|t| self.session.now_ms() - t < self.guard_ms)
+    }
+
+    /// When the dialog guard ends, for the screen to show the dialog's keys then.
+    pub fn guard_ends_ms(&self) -> Option<i64> {
+        self.opened_ms
+            .map(|t| t + self.guard_ms)
+            .filter(|_| self.guarded())
     }
 
     /// The dialog that asks what the run waits for.
@@ -184,6 +214,13 @@ impl App {
                 });
             }
             self.leaving = Some(Leaving::Now);
+            return;
+        }
+        self.last_key = Some(key.code);
+        // Only the key held from before, and only until another key comes.
+        let held = self.held.take() == Some(key.code);
+        if held && self.modal.is_some() && self.guarded() && !quit_key {
+            self.held = Some(key.code);
             return;
         }
         if self.modal.is_some() {

@@ -191,8 +191,14 @@ pub fn wake_in_ms(s: &Session) -> u64 {
     u64::try_from(at - now).unwrap_or(0)
 }
 
-fn next_wake(s: &Session) -> tokio::time::Instant {
-    tokio::time::Instant::now() + Duration::from_millis(wake_in_ms(s))
+fn next_wake(app: &App) -> tokio::time::Instant {
+    let s = &app.session;
+    let mut ms = wake_in_ms(s);
+    // The dialog's keys appear when its guard ends.
+    if let Some(end) = app.guard_ends_ms() {
+        ms = ms.min(u64::try_from(end - s.now_ms()).unwrap_or(0));
+    }
+    tokio::time::Instant::now() + Duration::from_millis(ms)
 }
 
 /// The terminal hung up: record it, then let the running step end as the policy says,
@@ -225,7 +231,7 @@ async fn run_screen(
         if app.done() {
             break;
         }
-        let wake = next_wake(&app.session);
+        let wake = next_wake(&app);
         tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(key))) => {

@@ -104,5 +104,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         ta.set_block(Block::default().borders(Borders::ALL).border_style(t.dim()));
         ta.render(i, buf);
     }
-    dialog.keys.render(k, buf);
+    // Its keys show once it takes them: the first moment drops the key pressed just before.
+    if !app.guarded() {
+        dialog.keys.render(k, buf);
+    }
 }
