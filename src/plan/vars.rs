@@ -132,6 +132,10 @@ pub fn secrets(plan: &Plan, values: &Values) -> Vec<String> {
     secret_forms(values)
 }
 
+/// Shortest secret value that is masked: a shorter one (`k`, `42`) would mask ordinary text
+/// everywhere, ids and names included, and protects nothing.
+pub const MIN_SECRET: usize = 4;
+
 /// Shortest piece of a multi-line secret masked on its own: shorter lines (`}`, `--`) would
 /// mask ordinary text everywhere.
 const MIN_LINE_PART: usize = 4;
@@ -154,7 +158,10 @@ pub fn secret_forms<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<String
         .remove(b'(')
         .remove(b')');
     let mut forms: Vec<String> = Vec::new();
-    for value in values.into_iter().filter(|v| !v.is_empty()) {
+    for value in values
+        .into_iter()
+        .filter(|v| v.chars().count() >= MIN_SECRET)
+    {
         forms.push(value.to_string());
         for set in [RFC3986, COMPONENT] {
             let upper = utf8_percent_encode(value, set).to_string();
@@ -316,6 +323,12 @@ mod tests {
         );
         let text = "curl -d token=p%40ss%20w%2Frd and p@ss w/rd";
         assert_eq!(redact(text, &forms), "curl -d token=*** and ***");
+    }
+
+    #[test]
+    fn values_too_short_to_be_secret_are_not_masked() {
+        assert!(secret_forms(["k", "abc"]).is_empty());
+        assert_eq!(secret_forms(["abcd"]), vec!["abcd".to_string()]);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::redact::Redactor;
 use super::sink::{LogSink, Written};
 use super::tail::OutputTail;
 
-const CHUNK: usize = 64 * 1024;
+const CHUNK: usize = 128 * 1024;
 const PING_EVERY: Duration = Duration::from_millis(50);
 
 /// sha256 of an empty log, reported for a command that never started.
@@ -124,13 +124,22 @@ impl LogReader {
     }
 
     fn feed(&mut self, n: usize) {
-        self.masked.clear();
-        self.redactor.push(&self.buf[..n], &mut self.masked);
-        self.pass_on();
+        // Without secrets the bytes go on as read, with no copy.
+        let (buf, mut masked) = (
+            std::mem::take(&mut self.buf),
+            std::mem::take(&mut self.masked),
+        );
+        if self.redactor.passes_through() {
+            self.pass_on(&buf[..n]);
+        } else {
+            masked.clear();
+            self.redactor.push(&buf[..n], &mut masked);
+            self.pass_on(&masked);
+        }
+        (self.buf, self.masked) = (buf, masked);
     }
 
-    fn pass_on(&mut self) {
-        let chunk = &self.masked[..];
+    fn pass_on(&mut self, chunk: &[u8]) {
         if chunk.is_empty() {
             return;
         }
@@ -164,9 +173,9 @@ impl LogReader {
     pub fn finish(mut self) -> Totals {
         self.drain(None);
         self.drain_all();
-        self.masked.clear();
-        self.redactor.finish(&mut self.masked);
-        self.pass_on();
+        let mut rest = Vec::new();
+        self.redactor.finish(&mut rest);
+        self.pass_on(&rest);
         self.ping.flush();
         let open_line = self.last.is_some_and(|b| b != b'\n');
         Totals {

@@ -149,7 +149,7 @@ impl Runner {
         let begun = process::create_log(&spec.log_path)
             .map_err(|e| format!("cannot start: creating {}: {e}", spec.log_path.display()))
             .and_then(|log| {
-                let (out, reader) = self.reader(step, log, tail)?;
+                let (out, reader) = self.reader(step, (log, &spec.log_path), tail)?;
                 let out = out
                     .into_blocking_fd()
                     .map_err(|e| format!("cannot start: preparing the output pipe: {e}"))?;
@@ -174,7 +174,7 @@ impl Runner {
         let started = Instant::now();
         let begun = process::create_log(&spec.log_path)
             .map_err(|e| format!("cannot start: creating {}: {e}", spec.log_path.display()))
-            .and_then(|log| self.reader(step, log, tail));
+            .and_then(|log| self.reader(step, (log, &spec.log_path), tail));
         let attempt = spec.attempt;
         match begun {
             Ok((out, reader)) => {
@@ -282,7 +282,7 @@ impl Runner {
         keep.head = keep.head.saturating_sub(had);
         let ping = Pinger::new(self.tx.clone(), step);
         let redactor = Redactor::new(&self.output.secrets);
-        let sink = LogSink::new(file, keep);
+        let sink = LogSink::new(file, keep, log.parent().unwrap_or(log));
         Some(LogReader::new(input, redactor, sink, tail, ping))
     }
 
@@ -302,14 +302,15 @@ impl Runner {
     fn reader(
         &self,
         step: usize,
-        log: std::fs::File,
+        (log, path): (std::fs::File, &std::path::Path),
         tail: Arc<Mutex<OutputTail>>,
     ) -> Result<(pipe::Sender, LogReader), String> {
         let (out, input) =
             pipe::pipe().map_err(|e| format!("cannot start: creating the output pipe: {e}"))?;
         let ping = Pinger::new(self.tx.clone(), step);
         let redactor = Redactor::new(&self.output.secrets);
-        let sink = LogSink::new(log, self.keep());
+        let scratch = path.parent().unwrap_or(path);
+        let sink = LogSink::new(log, self.keep(), scratch);
         Ok((out, LogReader::new(input, redactor, sink, tail, ping)))
     }
 

@@ -93,6 +93,25 @@ pub struct Session {
 impl Session {
     fn new(parts: start::Parts, journal: Journal, runner: Runner, records: Vec<Record>) -> Session {
         let secrets = crate::plan::vars::secrets(&parts.plan, &parts.vars);
+        let short: Vec<&str> = parts
+            .plan
+            .vars
+            .iter()
+            .filter(|(name, v)| {
+                v.secret
+                    && parts.vars.get(name).is_some_and(|x| {
+                        !x.is_empty() && x.chars().count() < crate::plan::vars::MIN_SECRET
+                    })
+            })
+            .map(|(name, _)| name.value.as_str())
+            .collect();
+        let notice = (!short.is_empty()).then(|| {
+            format!(
+                "secret {} shorter than {} characters: not masked (it would mask ordinary text)",
+                short.join(", "),
+                crate::plan::vars::MIN_SECRET
+            )
+        });
         let output = OutputPolicy {
             limits: parts.logs,
             secrets: secrets.clone(),
@@ -112,7 +131,7 @@ impl Session {
             secrets,
             vars: parts.vars,
             recent,
-            notice: None,
+            notice,
             fatal: None,
             on_hangup: parts.hangup,
             drill: parts.drill,
