@@ -60,8 +60,10 @@ pub fn run(args: &ReadyArgs) -> color_eyre::Result<Exit> {
             );
         } else {
             println!(
-                "not ready: `{name}` (level {}) is missing, in {}:",
+                "not ready: `{name}` (level {}): {} of {} requirements missing (runs in {})",
                 verdict.level,
+                verdict.missing().count(),
+                verdict.requirements.len(),
                 inline(&root.display().to_string())
             );
         }
