@@ -10,36 +10,63 @@ use crate::report::render_run;
 use crate::timeline::rundir::{LOCK, TIMELINE, holder};
 use crate::timeline::seal::{Summary, read_seal};
 
+/// Threads reading runs at once: on a cold cache the time goes in waiting for the disk,
+/// and a deeper queue of reads is several times faster than one at a time.
+const READERS: usize = 16;
+
 /// Every run directory under `root` (names starting with `.` are skipped: `prune` hides a
 /// run there while it removes it). A missing root is no runs.
 pub fn scan(root: &Path, now_ms: i64) -> Records {
-    let mut records = Records::default();
-    let Ok(entries) = std::fs::read_dir(root) else {
-        return records;
-    };
-    for entry in entries.filter_map(Result::ok) {
-        let Ok(id) = entry.file_name().into_string() else {
-            continue;
-        };
-        let dir = entry.path();
-        if id.starts_with('.') || !dir.join(TIMELINE).is_file() {
-            continue;
+    let ids: Vec<String> = std::fs::read_dir(root)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|id| !id.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    let chunk = ids.len().div_ceil(READERS).max(1);
+    std::thread::scope(|s| {
+        let readers: Vec<_> = ids
+            .chunks(chunk)
+            .map(|ids| {
+                s.spawn(move || {
+                    let mut records = Records::default();
+                    for id in ids {
+                        read_run(&root.join(id), id, now_ms, &mut records);
+                    }
+                    records
+                })
+            })
+            .collect();
+        let mut all = Records::default();
+        for r in readers {
+            let part = r.join().unwrap_or_default();
+            all.runs.extend(part.runs);
+            all.uncounted.extend(part.uncounted);
         }
-        match read_seal(&dir.join(TIMELINE)) {
-            Ok(Some(seal)) => records.runs.push(RunSummary::of(&id, &seal.summary, true)),
-            Ok(None) => unsealed(&dir, &id, now_ms, &mut records),
-            Err(e) => records.uncounted.push(Uncounted {
-                id,
-                plan: None,
-                mode: None,
-                started_ms: None,
-                why: Unread::Corrupt {
-                    why: format!("cannot read {TIMELINE}: {e}"),
-                },
-            }),
-        }
+        all
+    })
+}
+
+/// Adds the run in `dir` (if it is one) to `records`.
+fn read_run(dir: &Path, id: &str, now_ms: i64, records: &mut Records) {
+    match read_seal(&dir.join(TIMELINE)) {
+        Ok(Some(seal)) => records.runs.push(RunSummary::of(id, &seal.summary, true)),
+        Ok(None) => unsealed(dir, id, now_ms, records),
+        // Not a run directory (or not one any more).
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {}
+        Err(e) => records.uncounted.push(Uncounted {
+            id: id.to_string(),
+            plan: None,
+            mode: None,
+            started_ms: None,
+            why: Unread::Corrupt {
+                why: format!("cannot read {TIMELINE}: {e}"),
+            },
+        }),
     }
-    records
 }
 
 /// A run whose timeline does not end in a seal: replayed.

@@ -73,7 +73,9 @@ fn print_text(root: &str, s: &Stats, not_counted: &[&Uncounted], select: &Select
     if let Some(t) = select.since_ms {
         scope.push_str(&format!(" started since {}", utc_text(t)));
     }
-    if o.runs == 0 {
+    if o.runs == 0 && s.drills_excluded == 0 && not_counted.is_empty() {
+        println!("no runs{scope} in {}", inline(root));
+    } else if o.runs == 0 {
         println!("no finished runs{scope} in {}", inline(root));
     } else {
         println!("{} finished runs{scope} in {}", o.runs, inline(root));
