@@ -289,7 +289,7 @@ fn drills_are_left_out_unless_asked_and_filters_narrow_the_runs() {
     assert_eq!(code, Some(0));
     assert_eq!(v["overall"]["runs"], 0);
     assert!(
-        shown.contains("no finished runs started since 2098-12-02"),
+        shown.starts_with("no runs started since 2098-12-02"),
         "{shown}"
     );
 }
