@@ -61,7 +61,7 @@ fn read_run(dir: &Path, id: &str, now_ms: i64, records: &mut Records) {
             id: id.to_string(),
             plan: None,
             mode: None,
-            started_ms: None,
+            started_at: None,
             why: Unread::Corrupt {
                 why: format!("cannot read {TIMELINE}: {e}"),
             },
@@ -72,11 +72,11 @@ fn read_run(dir: &Path, id: &str, now_ms: i64, records: &mut Records) {
 /// A run whose timeline does not end in a seal: replayed.
 fn unsealed(dir: &Path, id: &str, now_ms: i64, records: &mut Records) {
     let report = render_run(dir, now_ms);
-    let (plan, mode, started_ms) = match &report {
+    let (plan, mode, started_at) = match &report {
         Ok(r) => (
             Some(r.run.plan.clone()),
             Some(r.run.mode),
-            Some(r.timing.started_at.ms()),
+            Some(r.timing.started_at),
         ),
         Err(_) => (None, None, None),
     };
@@ -104,7 +104,7 @@ fn unsealed(dir: &Path, id: &str, now_ms: i64, records: &mut Records) {
         id: id.to_string(),
         plan,
         mode,
-        started_ms,
+        started_at,
         why,
     });
 }

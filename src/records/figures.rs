@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::criteria::{Counts, Criterion, judge, pct};
 use super::{RunSummary, Select};
 use crate::engine::Mode;
-use crate::report::RunOutcome;
+use crate::report::{RunOutcome, Timestamp};
 
 /// Median and 95th percentile (nearest rank) of a set of durations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -68,7 +68,7 @@ pub struct Figures {
     pub phases: Vec<PhaseSpread>,
     pub escalations: Vec<LevelReached>,
     /// Start of the latest rehearsal, whatever `--since` says.
-    pub last_rehearsal_ms: Option<i64>,
+    pub last_rehearsal: Option<Timestamp>,
     pub since_last_rehearsal_ms: Option<u64>,
     pub criteria: Vec<Criterion>,
 }
@@ -88,7 +88,7 @@ pub struct Stats {
     pub drills_excluded: u32,
 }
 
-/// Folds `runs` into figures. `last_rehearsal_ms` is looked up over every run of the
+/// Folds `runs` into figures. The last rehearsal is looked up over every run of the
 /// plan(s), since a rehearsal is evidence however old the window asked for.
 pub fn stats(runs: &[RunSummary], select: &Select, now_ms: i64) -> Stats {
     let taken: Vec<&RunSummary> = runs.iter().filter(|r| select.takes(r)).collect();
@@ -182,7 +182,7 @@ fn figures(runs: &[&RunSummary], last_rehearsal_ms: Option<i64>, now_ms: i64) ->
             .into_iter()
             .map(|(level, runs)| LevelReached { level, runs })
             .collect(),
-        last_rehearsal_ms,
+        last_rehearsal: last_rehearsal_ms.map(Timestamp),
         since_last_rehearsal_ms: last_rehearsal_ms.map(|t| u64::try_from(now_ms - t).unwrap_or(0)),
         criteria: judge(&counts),
     }
@@ -278,7 +278,7 @@ mod tests {
         };
         let s = stats(&rs, &select, NOW);
         assert_eq!(s.overall.runs, 1);
-        assert_eq!(s.overall.last_rehearsal_ms, Some(NOW - 40 * DAY));
+        assert_eq!(s.overall.last_rehearsal, Some(Timestamp(NOW - 40 * DAY)));
         assert_eq!(s.plans.len(), 1);
     }
 }

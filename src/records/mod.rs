@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::engine::{Mode, Trigger};
 use crate::plan::Automation;
-use crate::report::RunOutcome;
+use crate::report::{RunOutcome, Timestamp};
 use crate::timeline::seal::Summary;
 
 /// What the folds need of one finished run: a compact copy of its sealed summary, so that
@@ -108,7 +108,7 @@ pub struct Uncounted {
     pub id: String,
     pub plan: Option<String>,
     pub mode: Option<Mode>,
-    pub started_ms: Option<i64>,
+    pub started_at: Option<Timestamp>,
     #[serde(flatten)]
     pub why: Unread,
 }

@@ -42,7 +42,7 @@ pub fn select(records: &Records, older_than_ms: u64, now_ms: i64) -> Retention {
         }
     }
     for u in &records.uncounted {
-        if u.started_ms.is_none_or(|t| t < cutoff) {
+        if u.started_at.is_none_or(|t| t.ms() < cutoff) {
             let why = match &u.why {
                 Unread::Open { holder } => format!("lock held ({holder})"),
                 other => format!("not sealed: {}", other.text()),
@@ -78,14 +78,14 @@ mod tests {
                     id: "corrupt".into(),
                     plan: None,
                     mode: None,
-                    started_ms: None,
+                    started_at: None,
                     why: Unread::Corrupt { why: "x".into() },
                 },
                 Uncounted {
                     id: "young-open".into(),
                     plan: None,
                     mode: None,
-                    started_ms: Some(NOW),
+                    started_at: Some(crate::report::Timestamp(NOW)),
                     why: Unread::Open {
                         holder: "pid 1".into(),
                     },
