@@ -96,6 +96,13 @@ fn criteria_met_pass_and_too_little_automation_fails() {
 
     // base.yaml has an approval gate: 3 of its 4 steps are automated.
     live(&runs, &base());
+    let (code, _, shown) = stats(&runs, &[]);
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(
+        shown.contains("  base: unmet: automated >= 80%\n"),
+        "{shown}"
+    );
+    assert!(shown.contains("  auto: all met or no data\n"), "{shown}");
     let (code, v, shown) = stats(&runs, &["--plan", "base"]);
     assert_eq!(code, Some(1), "{shown}");
     assert_eq!(unmet(&v), ["automated"]);

@@ -129,6 +129,22 @@ fn print_text(root: &str, s: &Stats, not_counted: &[&Uncounted], select: &Select
             };
             println!("  {mark}  {:<28}  {}", c.target, c.detail);
         }
+        if s.plans.len() > 1 {
+            for (plan, f) in &s.plans {
+                let unmet: Vec<&str> = f
+                    .criteria
+                    .iter()
+                    .filter(|c| c.met == Some(false))
+                    .map(|c| c.target)
+                    .collect();
+                let verdict = if unmet.is_empty() {
+                    "all met or no data".to_string()
+                } else {
+                    format!("unmet: {}", unmet.join("; "))
+                };
+                println!("  {}: {verdict}", inline(plan));
+            }
+        }
     }
     if !not_counted.is_empty() {
         println!();
