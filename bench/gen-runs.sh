@@ -22,8 +22,8 @@ D="drill --speed 1000 $A"
 r $D plans/demo.yaml --var version=41
 r $D plans/kubernetes-deployment.yaml --var revision=41
 r $D plans/terraform-infrastructure.yaml --var infra_dir=/srv/infra --var good_ref=v1.2.3
-r $D plans/database-migration.yaml --var PGPASSWORD=x --var target_version=1 --var down_sql=d.sql
-r $D plans/n8n-workflow.yaml --var N8N_URL=https://n8n.example --var N8N_API_KEY=k \
+r $D plans/database-migration.yaml --var PGPASSWORD=drill-password --var target_version=1 --var down_sql=d.sql
+r $D plans/n8n-workflow.yaml --var N8N_URL=https://n8n.example --var N8N_API_KEY=drill-api-key \
   --var workflow_id=42 --var previous_json=w.json
 # A manual check nobody confirms: left, resumable, listed by `stats` as not counted.
 "$BIN" run tests/plans/base.yaml --headless >/dev/null 2>&1 || true
