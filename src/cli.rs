@@ -59,6 +59,12 @@ pub enum Command {
     },
     /// Print the manual page (e.g. `rollback man > rollback.1; man ./rollback.1`)
     Man,
+    /// The team's figures over recorded runs, each of the standard's criteria met or unmet (exit 1 when one is unmet)
+    Stats(StatsArgs),
+    /// Whether a plan's level requirements are met by recorded runs: the permit check for a deploy pipeline
+    Ready(ReadyArgs),
+    /// Remove sealed runs older than an age (at least the standard's 365 days); lists only, without --yes
+    Prune(PruneArgs),
 }
 
 /// Where runs are kept.
@@ -247,6 +253,87 @@ pub struct VerifyArgs {
     pub runs: RunsDir,
 }
 
+/// "Now" for commands that judge ages; hidden, for reproducible checks and tests.
+#[derive(Debug, Clone, Args)]
+pub struct NowArg {
+    /// Judge ages as at this instant (RFC 3339) instead of the current time
+    #[arg(long, hide = true, value_name = "RFC3339", value_parser = parse_instant)]
+    pub now: Option<i64>,
+}
+
+impl NowArg {
+    pub fn ms(&self) -> i64 {
+        self.now
+            .unwrap_or_else(|| chrono::Utc::now().timestamp_millis())
+    }
+}
+
+fn parse_instant(s: &str) -> Result<i64, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.timestamp_millis())
+        .map_err(|e| format!("not an RFC 3339 time: {e}"))
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatsArgs {
+    /// Directory of run directories [default: as `rollback runs`]
+    #[arg(value_name = "RUNS_DIR", conflicts_with = "runs_dir")]
+    pub dir: Option<PathBuf>,
+    /// Print the figures as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Only runs started within this age (e.g. 30d, 12h)
+    #[arg(long, value_name = "AGE", value_parser = humantime::parse_duration)]
+    pub since: Option<std::time::Duration>,
+    /// Only runs of this plan (its `plan:` id)
+    #[arg(long, value_name = "NAME")]
+    pub plan: Option<String>,
+    /// Count drills too (left out of the team's figures by default)
+    #[arg(long)]
+    pub include_drills: bool,
+    #[command(flatten)]
+    pub runs: RunsDir,
+    #[command(flatten)]
+    pub now: NowArg,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReadyArgs {
+    /// The plan file
+    pub plan: PathBuf,
+    /// Directory of run directories [default: as `rollback runs`]
+    #[arg(long = "runs", visible_alias = "runs-dir", value_name = "DIR")]
+    pub runs: Option<PathBuf>,
+    /// How recent the rehearsal a level 3 or 4 plan needs must be
+    #[arg(long, value_name = "AGE", default_value = "90d", value_parser = humantime::parse_duration)]
+    pub max_age: std::time::Duration,
+    /// Print the verdict as JSON
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub now: NowArg,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PruneArgs {
+    /// Directory of run directories [default: as `rollback runs`]
+    #[arg(value_name = "RUNS_DIR", conflicts_with = "runs_dir")]
+    pub dir: Option<PathBuf>,
+    /// Remove sealed runs that ended longer ago than this (e.g. 400d, 2y)
+    #[arg(long, value_name = "AGE", value_parser = humantime::parse_duration)]
+    pub older_than: std::time::Duration,
+    /// Remove them; without it, only list what would go
+    #[arg(long)]
+    pub yes: bool,
+    /// Allow an age below the standard's 365-day retention minimum
+    #[arg(long)]
+    pub force_below_minimum: bool,
+    #[command(flatten)]
+    pub runs: RunsDir,
+    #[command(flatten)]
+    pub now: NowArg,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TriggerArg {
     Manual,
@@ -352,6 +439,9 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
             | Command::Verify(_)
             | Command::Completions { .. }
             | Command::Man
+            | Command::Stats(_)
+            | Command::Ready(_)
+            | Command::Prune(_)
     ) {
         die_quietly_on_closed_stdout();
     } else {
@@ -374,6 +464,9 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Verify(args) => commands::verify::run(&args),
         Command::Validate(args) => Ok(commands::validate::run(&args)),
         Command::New(args) => commands::new::run(&args),
+        Command::Stats(args) => commands::stats::run(&args),
+        Command::Ready(args) => commands::ready::run(&args),
+        Command::Prune(args) => commands::prune::run(&args),
         Command::Schema => {
             print!("{}", crate::plan::schema::schema_text());
             Ok(Exit::Ok)

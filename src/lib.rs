@@ -1,7 +1,7 @@
 //! `rollback`: a terminal cockpit for live rollbacks.
 //!
 //! PURE core: [`plan`] (the plan as written), [`engine`] (the run as a state machine),
-//! [`timeline::record`] and [`report`]. EDGE: [`timeline`]'s journal and run directories,
+//! [`timeline::record`], [`report`] and [`records`]. EDGE: [`timeline`]'s journal and run directories,
 //! [`runner`] (child processes), [`session`] (the async shell binding them). FACES:
 //! [`tui`], [`headless`], and the [`cli`] with its [`commands`].
 
@@ -11,6 +11,7 @@ pub mod engine;
 pub mod exit;
 pub mod headless;
 pub mod plan;
+pub mod records;
 pub mod report;
 pub mod runner;
 pub mod session;

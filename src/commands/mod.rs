@@ -1,9 +1,13 @@
 //! One module per subcommand: each turns its arguments into output and an exit code.
 
 pub mod new;
+pub mod prune;
+pub mod ready;
+pub mod records;
 pub mod report;
 pub mod resume;
 pub mod run;
 pub mod runs;
+pub mod stats;
 pub mod validate;
 pub mod verify;

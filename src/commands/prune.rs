@@ -1,0 +1,86 @@
+//! `rollback prune --older-than AGE [--yes] [RUNS_DIR]`: retention. Lists the sealed runs
+//! that ended longer ago than AGE, and removes them with `--yes`. Refuses an age below the
+//! standard's 365-day minimum unless `--force-below-minimum`; never touches a run without
+//! a seal or whose lock is held (checked again just before each removal).
+
+use std::path::Path;
+
+use crate::cli::PruneArgs;
+use crate::exit::Exit;
+use crate::records::retention::{MINIMUM_MS, select};
+use crate::text::inline;
+use crate::timeline::record::utc_text;
+use crate::timeline::rundir::{holder, runs_root};
+
+pub fn run(args: &PruneArgs) -> color_eyre::Result<Exit> {
+    let older_than = u64::try_from(args.older_than.as_millis()).unwrap_or(u64::MAX);
+    if older_than < MINIMUM_MS && !args.force_below_minimum {
+        eprintln!(
+            "rollback prune: {} is below the standard's retention minimum of 365 days; \
+             records are kept at least that long (--force-below-minimum to override)",
+            humantime::format_duration(args.older_than)
+        );
+        return Ok(Exit::BadInput);
+    }
+    let root = runs_root(args.dir.as_deref().or(args.runs.runs_dir.as_deref()));
+    let now = args.now.ms();
+    let plan = select(&super::records::scan(&root, now), older_than, now);
+    let shown = inline(&root.display().to_string()).into_owned();
+    if plan.remove.is_empty() {
+        println!(
+            "nothing to prune: no sealed run in {shown} ended before {}",
+            utc_text(now - older_than as i64)
+        );
+    }
+    let mut removed = 0;
+    let mut failed = false;
+    for d in &plan.remove {
+        let dir = root.join(&d.id);
+        let line = format!(
+            "{}  {}  ended {}",
+            inline(&d.id),
+            inline(&d.plan),
+            utc_text(d.ended_ms)
+        );
+        if !args.yes {
+            println!("would remove  {line}");
+        } else if let Some(h) = holder(&dir) {
+            println!(
+                "kept          {}  lock held ({})",
+                inline(&d.id),
+                inline(&h)
+            );
+        } else {
+            match remove(&root, &d.id) {
+                Ok(()) => {
+                    removed += 1;
+                    println!("removed       {line}");
+                }
+                Err(e) => {
+                    failed = true;
+                    eprintln!("rollback prune: cannot remove {}: {e}", dir.display());
+                }
+            }
+        }
+    }
+    for (id, why) in &plan.kept {
+        println!("kept          {}  {}", inline(id), inline(why));
+    }
+    if !args.yes && !plan.remove.is_empty() {
+        println!(
+            "{} run(s) would be removed from {shown}; nothing was removed (--yes to remove them)",
+            plan.remove.len()
+        );
+    } else if args.yes {
+        println!("{removed} run(s) removed from {shown}");
+    }
+    Ok(if failed { Exit::Internal } else { Exit::Ok })
+}
+
+/// Renames the run out of sight first, so a removal cut short never leaves a half run
+/// that `stats` would count as corrupt.
+fn remove(root: &Path, id: &str) -> std::io::Result<()> {
+    let hidden = root.join(format!(".{id}.pruning"));
+    std::fs::rename(root.join(id), &hidden)?;
+    std::fs::remove_dir_all(&hidden)
+}

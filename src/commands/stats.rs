@@ -1,0 +1,213 @@
+//! `rollback stats [RUNS_DIR]`: the team's figures over recorded runs, per plan and overall,
+//! with the standard's criteria met or unmet; exit 1 when an overall criterion is unmet
+//! (a CI gate), 0 when all are met or there is nothing to judge.
+
+use serde::Serialize;
+
+use crate::cli::StatsArgs;
+use crate::engine::sla::clock_text;
+use crate::exit::Exit;
+use crate::records::figures::{Figures, Stats, stats};
+use crate::records::{Select, Uncounted};
+use crate::report::metrics::pct_text;
+use crate::text::inline;
+use crate::timeline::record::utc_text;
+use crate::timeline::rundir::runs_root;
+
+#[derive(Serialize)]
+struct Json<'a> {
+    runs_dir: String,
+    generated_at: String,
+    since: Option<String>,
+    plan: Option<&'a str>,
+    include_drills: bool,
+    #[serde(flatten)]
+    stats: &'a Stats,
+    not_counted: Vec<&'a Uncounted>,
+}
+
+pub fn run(args: &StatsArgs) -> color_eyre::Result<Exit> {
+    let root = runs_root(args.dir.as_deref().or(args.runs.runs_dir.as_deref()));
+    let now = args.now.ms();
+    let records = super::records::scan(&root, now);
+    let select = Select {
+        since_ms: args
+            .since
+            .map(|d| now.saturating_sub(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))),
+        plan: args.plan.clone(),
+        include_drills: args.include_drills,
+    };
+    let figures = stats(&records.runs, &select, now);
+    let not_counted: Vec<&Uncounted> = records
+        .uncounted
+        .iter()
+        .filter(|u| u.plan.is_none() || select.plan_matches(u.plan.as_deref()))
+        .collect();
+    if args.json {
+        let json = Json {
+            runs_dir: root.display().to_string(),
+            generated_at: utc_text(now),
+            since: select.since_ms.map(utc_text),
+            plan: args.plan.as_deref(),
+            include_drills: args.include_drills,
+            stats: &figures,
+            not_counted,
+        };
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    } else {
+        print_text(&root.display().to_string(), &figures, &not_counted, &select);
+    }
+    Ok(if figures.overall.all_met() {
+        Exit::Ok
+    } else {
+        Exit::Failed
+    })
+}
+
+fn print_text(root: &str, s: &Stats, not_counted: &[&Uncounted], select: &Select) {
+    let o = &s.overall;
+    let mut scope = String::new();
+    if let Some(p) = &select.plan {
+        scope.push_str(&format!(" of plan `{}`", inline(p)));
+    }
+    if let Some(t) = select.since_ms {
+        scope.push_str(&format!(" started since {}", utc_text(t)));
+    }
+    if o.runs == 0 && s.drills_excluded == 0 && not_counted.is_empty() {
+        println!("no runs{scope} in {}", inline(root));
+    } else if o.runs == 0 {
+        println!("no finished runs{scope} in {}", inline(root));
+    } else {
+        println!("{} finished runs{scope} in {}", o.runs, inline(root));
+    }
+    if s.drills_excluded > 0 {
+        println!(
+            "{} drill(s) not counted (--include-drills to count them)",
+            s.drills_excluded
+        );
+    }
+    if o.runs > 0 {
+        println!();
+        table(s);
+        println!();
+        println!("per phase, median / p95:");
+        for (plan, f) in &s.plans {
+            let phases: Vec<String> = f
+                .phases
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} {} / {}",
+                        inline(&p.phase),
+                        clock_text(p.spread.median_ms),
+                        clock_text(p.spread.p95_ms)
+                    )
+                })
+                .collect();
+            println!("  {}: {}", inline(plan), phases.join(", "));
+        }
+        let levels: Vec<String> = o
+            .escalations
+            .iter()
+            .map(|l| format!("L{} {} run(s)", l.level, l.runs))
+            .collect();
+        println!(
+            "escalation reached: {}",
+            if levels.is_empty() {
+                "none".into()
+            } else {
+                levels.join(", ")
+            }
+        );
+        println!();
+        println!("criteria (over the runs above):");
+        for c in &o.criteria {
+            let mark = match c.met {
+                Some(true) => "✔ met  ",
+                Some(false) => "✘ UNMET",
+                None => "· no data",
+            };
+            println!("  {mark}  {:<28}  {}", c.target, c.detail);
+        }
+        if s.plans.len() > 1 {
+            for (plan, f) in &s.plans {
+                let unmet: Vec<&str> = f
+                    .criteria
+                    .iter()
+                    .filter(|c| c.met == Some(false))
+                    .map(|c| c.target)
+                    .collect();
+                let verdict = if unmet.is_empty() {
+                    "all met or no data".to_string()
+                } else {
+                    format!("unmet: {}", unmet.join("; "))
+                };
+                println!("  {}: {verdict}", inline(plan));
+            }
+        }
+    }
+    if !not_counted.is_empty() {
+        println!();
+        println!("not counted ({}):", not_counted.len());
+        for u in not_counted {
+            println!("  {}  {}", inline(&u.id), inline(&u.why.text()));
+        }
+    }
+}
+
+fn table(s: &Stats) {
+    let w = s.plans.keys().map(|p| p.len()).max().unwrap_or(0).max(7);
+    println!(
+        "{:<w$}  {:>5}  {:>4}  {:>4}  {:>5}  {:>7}  {:>7}  {:>9}  {:>6}  {:>7}  {:>6}  {:>7}  LAST REHEARSAL",
+        "PLAN",
+        "RUNS",
+        "LIVE",
+        "REH",
+        "DRILL",
+        "SUCCESS",
+        "SLA MET",
+        "AUTOMATED",
+        "FAILED",
+        "RETRIES",
+        "MEDIAN",
+        "P95"
+    );
+    let row = |name: &str, f: &Figures| {
+        let pc = |p: Option<f64>| p.map_or("-".into(), pct_text);
+        let d = |v: Option<u64>| v.map_or("-".into(), clock_text);
+        println!(
+            "{:<w$}  {:>5}  {:>4}  {:>4}  {:>5}  {:>7}  {:>7}  {:>9}  {:>6}  {:>7}  {:>6}  {:>7}  {}",
+            inline(name),
+            f.runs,
+            f.live,
+            f.rehearsal,
+            f.drill,
+            pc(f.success_pct),
+            pc(f.sla_met_pct),
+            pc(f.automated_pct),
+            f.failed,
+            f.retries,
+            d(f.duration.map(|s| s.median_ms)),
+            d(f.duration.map(|s| s.p95_ms)),
+            f.since_last_rehearsal_ms.map_or("never".into(), ago),
+        );
+    };
+    for (plan, f) in &s.plans {
+        row(plan, f);
+    }
+    if s.plans.len() > 1 {
+        row("(all)", &s.overall);
+    }
+}
+
+/// `3d ago`, `5h ago`, `12m ago`.
+fn ago(ms: u64) -> String {
+    let (d, h, m) = (ms / 86_400_000, ms / 3_600_000, ms / 60_000);
+    if d > 0 {
+        format!("{d}d ago")
+    } else if h > 0 {
+        format!("{h}h ago")
+    } else {
+        format!("{m}m ago")
+    }
+}

@@ -1,0 +1,150 @@
+//! Records of many runs (PURE): one [`RunSummary`] per run, taken from its end seal (or from a
+//! replay of a run that ended but was never sealed), and folds over them: the team's figures
+//! and the standard's criteria (`stats`), readiness by level (`ready`), retention (`prune`).
+//! Reading run directories is the commands' job; nothing here touches the filesystem.
+
+pub mod criteria;
+pub mod figures;
+pub mod ready;
+pub mod retention;
+
+use serde::Serialize;
+
+use crate::engine::{Mode, Trigger};
+use crate::plan::Automation;
+use crate::report::{RunOutcome, Timestamp};
+use crate::timeline::seal::Summary;
+
+/// What the folds need of one finished run: a compact copy of its sealed summary, so that
+/// ten thousand of them stay small in memory.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunSummary {
+    /// The run directory's name.
+    pub id: String,
+    pub plan: String,
+    pub level: u8,
+    pub mode: Mode,
+    pub automation: Automation,
+    pub trigger: Trigger,
+    pub started_ms: i64,
+    pub ended_ms: Option<i64>,
+    pub outcome: RunOutcome,
+    pub duration_ms: u64,
+    pub sla_ms: u64,
+    /// `None` while an unfinished run is still inside its SLA.
+    pub within_sla: Option<bool>,
+    pub steps_selected: u32,
+    pub steps_automated: u32,
+    pub retries: u32,
+    /// Highest escalation level reached; 0 when none was.
+    pub escalation: u8,
+    /// Phase id and duration, in plan order.
+    pub phases: Vec<(String, Option<u64>)>,
+    /// False for a run that ended but whose seal was never written (killed in between):
+    /// its summary comes from a replay.
+    pub sealed: bool,
+}
+
+impl RunSummary {
+    pub fn of(id: &str, s: &Summary, sealed: bool) -> RunSummary {
+        let exec = &s.metrics.execution;
+        RunSummary {
+            id: id.to_string(),
+            plan: s.plan.clone(),
+            level: s.level,
+            mode: s.mode,
+            automation: s.automation,
+            trigger: exec.trigger,
+            started_ms: s.started_at.ms(),
+            ended_ms: s.ended_at.map(|t| t.ms()),
+            outcome: exec.outcome,
+            duration_ms: exec.duration_ms,
+            sla_ms: exec.sla_ms,
+            within_sla: exec.within_sla,
+            steps_selected: s.metrics.quality.steps_selected,
+            steps_automated: s.metrics.quality.steps_automated,
+            retries: exec.retries,
+            escalation: s.escalations.iter().map(|e| e.level).max().unwrap_or(0),
+            phases: s
+                .phases
+                .iter()
+                .map(|p| (p.id.clone(), p.duration_ms))
+                .collect(),
+            sealed,
+        }
+    }
+
+    /// The end if recorded, else the start: how old the run is.
+    pub fn last_ms(&self) -> i64 {
+        self.ended_ms.unwrap_or(self.started_ms)
+    }
+}
+
+/// Why a run is not counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Unread {
+    /// Its lock is held: it is running now.
+    Open { holder: String },
+    /// Not ended, lock free: left or killed, resumable.
+    Left,
+    /// Unreadable, damaged, or records missing at its end.
+    Corrupt { why: String },
+}
+
+impl Unread {
+    pub fn text(&self) -> String {
+        match self {
+            Unread::Open { holder } => format!("open ({holder})"),
+            Unread::Left => "left or interrupted, not ended (resumable)".into(),
+            Unread::Corrupt { why } => format!("corrupt: {why}"),
+        }
+    }
+}
+
+/// A run that is listed but not counted, with what could be read of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Uncounted {
+    pub id: String,
+    pub plan: Option<String>,
+    pub mode: Option<Mode>,
+    pub started_at: Option<Timestamp>,
+    #[serde(flatten)]
+    pub why: Unread,
+}
+
+/// Every run under a runs directory.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Records {
+    /// Finished runs, in no particular order.
+    pub runs: Vec<RunSummary>,
+    pub uncounted: Vec<Uncounted>,
+}
+
+/// Which runs a fold looks at.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Select {
+    /// Runs started at or after this instant.
+    pub since_ms: Option<i64>,
+    pub plan: Option<String>,
+    pub include_drills: bool,
+}
+
+impl Select {
+    pub fn plan_matches(&self, plan: Option<&str>) -> bool {
+        match (&self.plan, plan) {
+            (None, _) => true,
+            (Some(want), Some(p)) => want == p,
+            (Some(_), None) => false,
+        }
+    }
+
+    pub fn takes(&self, r: &RunSummary) -> bool {
+        self.plan_matches(Some(&r.plan))
+            && (self.include_drills || r.mode != Mode::Drill)
+            && self.since_ms.is_none_or(|s| r.started_ms >= s)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testkit;

@@ -1,0 +1,300 @@
+//! Readiness by level: what the records must show before a plan may be relied on. L1 needs
+//! nothing beyond validation; L2 a completed rehearsal (staging) with its timing recorded;
+//! L3 also a completed rehearsal inside the SLA within the last N days, in a prod-like
+//! environment; L4 also multi-region and stakeholder rehearsals. Rehearsals do not record
+//! their environment, regions or participants yet, so those requirements are reported
+//! missing with that reason rather than guessed.
+
+use serde::Serialize;
+
+use super::RunSummary;
+use crate::engine::Mode;
+use crate::engine::sla::clock_text;
+use crate::report::RunOutcome;
+use crate::timeline::record::utc_text;
+
+const DAY_MS: u64 = 86_400_000;
+
+/// One requirement and whether the records meet it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Requirement {
+    pub id: &'static str,
+    pub text: String,
+    pub met: bool,
+    /// The run that meets it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+    /// What is missing, when not met.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Readiness {
+    pub plan: String,
+    pub level: u8,
+    pub ready: bool,
+    pub requirements: Vec<Requirement>,
+}
+
+impl Readiness {
+    pub fn missing(&self) -> impl Iterator<Item = &Requirement> {
+        self.requirements.iter().filter(|r| !r.met)
+    }
+}
+
+/// What `ready` is asked about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asked<'a> {
+    pub plan: &'a str,
+    pub level: u8,
+    /// Errors `validate` reports for the plan.
+    pub errors: usize,
+    pub max_age_ms: u64,
+    pub now_ms: i64,
+}
+
+fn req(id: &'static str, text: String, found: Result<String, String>) -> Requirement {
+    let met = found.is_ok();
+    let (evidence, missing) = match found {
+        Ok(e) => (Some(e), None),
+        Err(m) => (None, Some(m)),
+    };
+    Requirement {
+        id,
+        text,
+        met,
+        evidence,
+        missing,
+    }
+}
+
+fn not_recorded(id: &'static str, text: &str, what: &str) -> Requirement {
+    req(
+        id,
+        text.into(),
+        Err(format!(
+            "{what} not recorded: `rollback rehearse` does not record it yet, so no record can show it"
+        )),
+    )
+}
+
+/// The verdict on `asked.plan` from `runs` (every finished run; drills never count).
+pub fn readiness(asked: &Asked, runs: &[RunSummary]) -> Readiness {
+    let mut reqs = vec![req(
+        "validates",
+        "the plan validates".into(),
+        match asked.errors {
+            0 => Ok("no errors".into()),
+            n => Err(format!("`rollback validate` reports {n} error(s)")),
+        },
+    )];
+    let rehearsals: Vec<&RunSummary> = runs
+        .iter()
+        .filter(|r| r.mode == Mode::Rehearsal && r.plan == asked.plan)
+        .collect();
+    let timed: Vec<&RunSummary> = rehearsals
+        .iter()
+        .copied()
+        .filter(|r| r.outcome == RunOutcome::Completed && r.ended_ms.is_some())
+        .collect();
+    if asked.level >= 2 {
+        let latest = timed.iter().max_by_key(|r| r.started_ms);
+        reqs.push(req(
+            "staging",
+            "tested in staging (a completed rehearsal) with its timing recorded".into(),
+            match latest {
+                Some(r) => Ok(format!("{} ({})", r.id, clock_text(r.duration_ms))),
+                None if rehearsals.is_empty() => Err(format!(
+                    "no rehearsal of `{}` is recorded: run `rollback rehearse` on staging",
+                    asked.plan
+                )),
+                None => Err(format!(
+                    "{} rehearsal(s) of `{}` recorded, none completed",
+                    rehearsals.len(),
+                    asked.plan
+                )),
+            },
+        ));
+    }
+    if asked.level >= 3 {
+        reqs.push(recent_within_sla(asked, &timed));
+        reqs.push(not_recorded(
+            "prod_like",
+            "rehearsed in a prod-like environment",
+            "environment",
+        ));
+    }
+    if asked.level >= 4 {
+        reqs.push(not_recorded(
+            "multi_region",
+            "multi-region rehearsal",
+            "regions rehearsed",
+        ));
+        reqs.push(not_recorded(
+            "stakeholders",
+            "stakeholder rehearsal",
+            "participants",
+        ));
+    }
+    Readiness {
+        plan: asked.plan.to_string(),
+        level: asked.level,
+        ready: reqs.iter().all(|r| r.met),
+        requirements: reqs,
+    }
+}
+
+fn recent_within_sla(asked: &Asked, timed: &[&RunSummary]) -> Requirement {
+    let days = asked.max_age_ms / DAY_MS;
+    let cutoff = asked
+        .now_ms
+        .saturating_sub(i64::try_from(asked.max_age_ms).unwrap_or(i64::MAX));
+    let recent: Vec<&&RunSummary> = timed.iter().filter(|r| r.started_ms >= cutoff).collect();
+    let good = recent
+        .iter()
+        .filter(|r| r.within_sla == Some(true))
+        .max_by_key(|r| r.started_ms);
+    let found = match (good, recent.iter().min_by_key(|r| r.duration_ms)) {
+        (Some(r), _) => Ok(format!(
+            "{} ({} of {})",
+            r.id,
+            clock_text(r.duration_ms),
+            clock_text(r.sla_ms)
+        )),
+        (None, Some(best)) => Err(format!(
+            "the {} completed rehearsal(s) of the last {days} days all missed the SLA \
+             (best {} of {})",
+            recent.len(),
+            clock_text(best.duration_ms),
+            clock_text(best.sla_ms)
+        )),
+        (None, None) => Err(match timed.iter().max_by_key(|r| r.started_ms) {
+            Some(last) => format!(
+                "no completed rehearsal in the last {days} days (the latest started {})",
+                utc_text(last.started_ms)
+            ),
+            None => format!("no completed rehearsal in the last {days} days"),
+        }),
+    };
+    req(
+        "recent_within_sla",
+        format!("a rehearsal within the SLA in the last {days} days"),
+        found,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::testkit::{DAY, NOW, run};
+
+    fn asked(level: u8) -> Asked<'static> {
+        Asked {
+            plan: "p",
+            level,
+            errors: 0,
+            max_age_ms: 90 * DAY as u64,
+            now_ms: NOW,
+        }
+    }
+
+    fn rehearsal(n: u32) -> RunSummary {
+        RunSummary {
+            mode: Mode::Rehearsal,
+            ..run(n)
+        }
+    }
+
+    fn missing(r: &Readiness) -> Vec<&'static str> {
+        r.missing().map(|m| m.id).collect()
+    }
+
+    #[test]
+    fn level_1_needs_only_validation() {
+        assert!(readiness(&asked(1), &[]).ready);
+        let bad = Asked {
+            errors: 2,
+            ..asked(1)
+        };
+        let r = readiness(&bad, &[]);
+        assert_eq!(missing(&r), ["validates"]);
+        assert!(
+            r.requirements[0]
+                .missing
+                .as_ref()
+                .unwrap()
+                .contains("2 error(s)")
+        );
+    }
+
+    #[test]
+    fn level_2_needs_a_completed_rehearsal_of_the_same_plan() {
+        let mut other = rehearsal(1);
+        other.plan = "q".into();
+        let live = run(2);
+        let r = readiness(&asked(2), &[other.clone(), live.clone()]);
+        assert_eq!(missing(&r), ["staging"]);
+        assert!(
+            r.requirements[1]
+                .missing
+                .as_ref()
+                .unwrap()
+                .contains("no rehearsal of `p`")
+        );
+        let mut aborted = rehearsal(3);
+        aborted.outcome = RunOutcome::Aborted;
+        let r = readiness(&asked(2), &[aborted.clone()]);
+        assert!(
+            r.requirements[1]
+                .missing
+                .as_ref()
+                .unwrap()
+                .contains("none completed")
+        );
+        let r = readiness(&asked(2), &[aborted, rehearsal(4)]);
+        assert!(r.ready);
+        assert_eq!(r.requirements[1].evidence.as_deref(), Some("run-4 (02:00)"));
+    }
+
+    #[test]
+    fn level_3_needs_a_recent_rehearsal_inside_the_sla_and_a_prod_like_one() {
+        let r = readiness(&asked(3), &[rehearsal(1)]);
+        assert_eq!(missing(&r), ["prod_like"]);
+        assert!(
+            r.requirements[3]
+                .missing
+                .as_ref()
+                .unwrap()
+                .contains("environment not recorded")
+        );
+
+        let mut slow = rehearsal(1);
+        slow.within_sla = Some(false);
+        slow.duration_ms = 700_000;
+        let r = readiness(&asked(3), &[slow]);
+        assert_eq!(missing(&r), ["recent_within_sla", "prod_like"]);
+        assert!(
+            r.requirements[2]
+                .missing
+                .as_ref()
+                .unwrap()
+                .contains("all missed the SLA (best 11:40 of 10:00)")
+        );
+
+        let mut old = rehearsal(1);
+        old.started_ms = NOW - 91 * DAY;
+        let r = readiness(&asked(3), &[old]);
+        assert_eq!(missing(&r), ["recent_within_sla", "prod_like"]);
+        assert!(r.requirements[2].missing.as_ref().unwrap().contains("no completed rehearsal in the last 90 days (the latest started 2026-10-16T08:00:00.000Z)"), "{:?}", r.requirements[2]);
+    }
+
+    #[test]
+    fn level_4_also_names_multi_region_and_stakeholder_rehearsals() {
+        let r = readiness(&asked(4), &[rehearsal(1)]);
+        assert_eq!(missing(&r), ["prod_like", "multi_region", "stakeholders"]);
+        assert!(!r.ready);
+        let why = r.requirements[5].missing.as_ref().unwrap();
+        assert!(why.contains("participants not recorded"), "{why}");
+    }
+}

@@ -1,0 +1,142 @@
+//! `rollback ready PLAN`: each level's verdict and its missing list, from real rehearsals
+//! made by the binary.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Runs, repo, text};
+
+const ANSWERS: [&str; 4] = ["--headless", "--approve-as", "ci", "--confirm-manual"];
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+/// base.yaml (level 3) at another level, with what level 4 asks of a plan.
+fn at_level(dir: &Path, level: u8) -> String {
+    let base = std::fs::read_to_string(repo().join("tests/plans/base.yaml")).unwrap();
+    let text = base
+        .replace("level: 3", &format!("level: {level}"))
+        .replace(
+            "approve: Go ahead?",
+            "approve: Go ahead?\n        role: incident commander",
+        )
+        .replace("automation: semi", "automation: semi\nregions: [eu, us]");
+    write(dir, &format!("l{level}.yaml"), &text)
+}
+
+/// A run of `plan` in `mode`: `rehearse`, `run` or `drill`.
+fn rehearse(runs: &Runs, plan: &str, mode: &str) {
+    let mut args = vec![mode, plan];
+    if mode == "drill" {
+        args.extend(["--speed", "1000"]);
+    }
+    args.extend(ANSWERS);
+    let out = runs.run(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+/// Exit code, text, and the ids of the missing requirements.
+fn ready(runs: &Runs, plan: &str, extra: &[&str]) -> (Option<i32>, String, Vec<String>) {
+    let dir = runs.path().to_str().unwrap();
+    let mut args = vec!["ready", plan, "--runs", dir];
+    args.extend(extra);
+    let out = runs.run(&args);
+    args.push("--json");
+    let json = runs.run(&args);
+    assert_eq!(json.status.code(), out.status.code());
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("ready JSON");
+    assert_eq!(v["ready"].as_bool(), Some(out.status.code() == Some(0)));
+    let missing = v["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["met"] == false)
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    (out.status.code(), text(&out), missing)
+}
+
+#[test]
+fn level_2_is_ready_once_a_rehearsal_of_the_plan_completed() {
+    let runs = Runs::new();
+    let plans = tempfile::tempdir().unwrap();
+    let plan = at_level(plans.path(), 2);
+    let (code, shown, missing) = ready(&runs, &plan, &[]);
+    assert_eq!(code, Some(1), "{shown}");
+    assert_eq!(missing, ["staging"]);
+    assert!(
+        shown.contains("no rehearsal of `base` is recorded"),
+        "{shown}"
+    );
+
+    // Drills and live runs are not rehearsals.
+    rehearse(&runs, &plan, "drill");
+    rehearse(&runs, &plan, "run");
+    assert_eq!(ready(&runs, &plan, &[]).2, ["staging"]);
+
+    rehearse(&runs, &plan, "rehearse");
+    let (code, shown, missing) = ready(&runs, &plan, &[]);
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(missing.is_empty());
+    assert!(shown.starts_with("ready: `base` (level 2)"), "{shown}");
+}
+
+#[test]
+fn level_3_needs_a_recent_rehearsal_and_names_the_unrecorded_environment() {
+    let runs = Runs::new();
+    let plan = repo().join("tests/plans/base.yaml").display().to_string();
+    rehearse(&runs, &plan, "rehearse");
+    let (code, shown, missing) = ready(&runs, &plan, &[]);
+    assert_eq!(code, Some(1), "{shown}");
+    assert_eq!(missing, ["prod_like"]);
+    assert!(shown.contains("environment not recorded"), "{shown}");
+
+    let later = ["--now", "2099-01-01T00:00:00Z", "--max-age", "30d"];
+    let (_, shown, missing) = ready(&runs, &plan, &later);
+    assert_eq!(missing, ["recent_within_sla", "prod_like"]);
+    assert!(
+        shown.contains("no completed rehearsal in the last 30 days (the latest started"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn level_4_also_misses_multi_region_and_stakeholder_rehearsals() {
+    let runs = Runs::new();
+    let plans = tempfile::tempdir().unwrap();
+    let plan = at_level(plans.path(), 4);
+    rehearse(&runs, &plan, "rehearse");
+    let (code, shown, missing) = ready(&runs, &plan, &[]);
+    assert_eq!(code, Some(1), "{shown}");
+    assert_eq!(missing, ["prod_like", "multi_region", "stakeholders"]);
+    assert!(shown.contains("participants not recorded"), "{shown}");
+}
+
+#[test]
+fn an_invalid_plan_is_not_ready_and_an_unreadable_one_is_bad_input() {
+    let runs = Runs::new();
+    let plans = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(repo().join("tests/plans/base.yaml")).unwrap();
+    // Level 3 wants a point of no return.
+    let invalid = write(
+        plans.path(),
+        "invalid.yaml",
+        &base.replace("    point_of_no_return: true\n", ""),
+    );
+    let (code, shown, missing) = ready(&runs, &invalid, &[]);
+    assert_eq!(code, Some(1), "{shown}");
+    assert_eq!(
+        missing,
+        ["validates", "staging", "recent_within_sla", "prod_like"]
+    );
+    assert!(shown.contains("invalid.yaml:"), "{shown}");
+
+    let broken = write(plans.path(), "broken.yaml", "plan: x\nlevle: 3\n");
+    let out = runs.run(&["ready", &broken, "--runs", runs.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("broken.yaml:2:1:"), "{}", text(&out));
+}
