@@ -5,8 +5,8 @@
 use super::event::{Event, Mode, Stamped, StepOutcome};
 pub use super::input::{Decision, Effect, ExitReport, Input};
 use super::notify::notify_payload;
-use super::sla::{action_for, level_at};
-use super::state::{RunState, Status, Waiting};
+use super::sla::level_at;
+use super::state::{RunState, Waiting};
 use super::undo::Undo;
 use crate::plan::{Plan, Rung};
 
@@ -57,24 +57,24 @@ pub fn decide_in_place(
     d
 }
 
-struct Work<'a> {
+pub(super) struct Work<'a> {
     mode: Mode,
     plan: &'a Plan,
-    ladder: Vec<Rung>,
-    st: &'a mut RunState,
+    pub(super) ladder: Vec<Rung>,
+    pub(super) st: &'a mut RunState,
     /// What the decision's events changed in `st`, to put back.
     undo: Undo,
-    d: Decision,
+    pub(super) d: Decision,
     now_ms: i64,
     operator: &'a str,
 }
 
 impl Work<'_> {
-    fn refuse(&mut self, why: impl Into<String>) {
+    pub(super) fn refuse(&mut self, why: impl Into<String>) {
         self.d.refused = Some(why.into());
     }
 
-    fn key(&self, i: usize) -> String {
+    pub(super) fn key(&self, i: usize) -> String {
         self.st.steps[i].key.clone()
     }
 
@@ -84,7 +84,7 @@ impl Work<'_> {
 
     /// Records an event: it joins the decision and is applied to the working state, so the
     /// rest of the decision sees its effect.
-    fn emit(&mut self, event: Event) {
+    pub(super) fn emit(&mut self, event: Event) {
         let stamped = Stamped {
             seq: self.st.last_seq.map_or(0, |s| s + 1),
             mode: self.mode,
@@ -97,251 +97,25 @@ impl Work<'_> {
         self.d.events.push(stamped.event);
     }
 
+    /// Each kind of input has its home in `inputs`.
     fn input(&mut self, input: Input) {
-        let finished = self.st.end.is_some();
-        let waiting = self.st.waiting();
         match input {
-            Input::Start(info, _) => {
-                if self.st.info.is_some() {
-                    return self.refuse("the run has already started");
-                }
-                self.emit(Event::RunStarted(*info));
+            Input::Start(..) | Input::Tick | Input::Resume { .. } => self.lifecycle(input),
+            Input::Spawned { .. }
+            | Input::Exited { .. }
+            | Input::OrphanGone { .. }
+            | Input::NotifyDone { .. } => self.report(input),
+            Input::Approve { .. }
+            | Input::ConfirmManual { .. }
+            | Input::ConfirmPointOfNoReturn { .. }
+            | Input::Retry { .. }
+            | Input::Skip { .. }
+            | Input::KillOrphan
+            | Input::WaitOrphan => self.answer(input),
+            Input::Abort { .. } | Input::Fail { .. } | Input::Leave { .. } => self.stop(input),
+            Input::Acknowledge { .. } | Input::Note { .. } | Input::StatusUpdate { .. } => {
+                self.remark(input)
             }
-            Input::Tick => {}
-            Input::Spawned {
-                step,
-                attempt,
-                pid,
-                pgid,
-                log,
-            } => {
-                let key = self.key(step);
-                self.emit(Event::StepStarted {
-                    step: key,
-                    attempt,
-                    pid,
-                    pgid,
-                    log,
-                });
-            }
-            Input::Exited {
-                step,
-                attempt,
-                report,
-            } => {
-                let key = self.key(step);
-                self.emit(Event::StepFinished {
-                    step: key,
-                    attempt,
-                    outcome: report.outcome,
-                    exit_code: report.exit_code,
-                    signal: report.signal,
-                    duration_ms: report.duration_ms,
-                    lines: report.lines,
-                    bytes: report.bytes,
-                    sha256: report.sha256,
-                    dropped: report.dropped,
-                    error: report.error,
-                    log_error: report.log_error,
-                });
-            }
-            Input::Approve { by } => match waiting {
-                Waiting::Approval(i) if !by.trim().is_empty() => {
-                    let step = self.key(i);
-                    self.emit(Event::Approved {
-                        step,
-                        by: by.trim().to_string(),
-                    });
-                }
-                Waiting::Approval(_) => self.refuse("type the approver's name"),
-                _ => self.refuse("no approval gate is waiting"),
-            },
-            Input::ConfirmManual { by, note } => match waiting {
-                Waiting::Manual(i) => {
-                    let step = self.key(i);
-                    let note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
-                    self.emit(Event::ManualConfirmed { step, by, note });
-                }
-                _ => self.refuse("no manual check is waiting"),
-            },
-            Input::ConfirmPointOfNoReturn { by } => match waiting {
-                Waiting::PointOfNoReturn(i) => {
-                    let step = self.key(i);
-                    self.emit(Event::PointOfNoReturnConfirmed { step, by });
-                }
-                _ => self.refuse("the point of no return is not next"),
-            },
-            Input::Retry { by } => match waiting {
-                Waiting::Failure(i) | Waiting::Interrupted(i) | Waiting::Retry { step: i, .. } => {
-                    let step = self.key(i);
-                    self.emit(Event::RetryRequested { step, by });
-                }
-                _ => self.refuse("there is nothing to retry"),
-            },
-            Input::Skip { by, reason } => {
-                let reason = reason.trim().to_string();
-                match waiting.skippable() {
-                    Some(_) if reason.is_empty() => self.refuse("say why the step is skipped"),
-                    Some(i) => {
-                        let step = self.key(i);
-                        self.emit(Event::StepSkipped { step, by, reason });
-                    }
-                    None => self.refuse("no step can be skipped now"),
-                }
-            }
-            Input::Abort { by, reason } => {
-                if finished {
-                    return self.refuse("the run has already ended");
-                }
-                let after = self.st.ponr_passed.is_some();
-                if let Some(i) = self.st.running() {
-                    self.d.effects.push(Effect::Kill { step: i });
-                }
-                // A command left from before the restart is stopped like a running one.
-                if let Waiting::Orphan { step, pgid } = waiting {
-                    self.d.effects.push(Effect::KillGroup { step, pgid });
-                }
-                if after {
-                    // Past the point of no return, stopping leaves the system half rolled
-                    // back: that needs more people now, not at the next rung.
-                    let level = (self.st.escalation + 1).clamp(2, 4);
-                    if level > self.st.escalation {
-                        let action = action_for(&self.ladder, level);
-                        self.emit(Event::EscalationRaised {
-                            level,
-                            action,
-                            reason: Some("aborted after the point of no return".into()),
-                        });
-                    }
-                }
-                self.emit(Event::RunAborted {
-                    by,
-                    reason,
-                    after_point_of_no_return: after,
-                });
-            }
-            Input::Acknowledge { by } => match self.st.unacknowledged() {
-                Some(level) => self.emit(Event::EscalationAcknowledged { level, by }),
-                None => self.refuse("no escalation to acknowledge"),
-            },
-            Input::Note { by, text } => {
-                if text.trim().is_empty() {
-                    return self.refuse("the note is empty");
-                }
-                self.emit(Event::Note { by, text });
-            }
-            Input::StatusUpdate { by, text } => self.emit(Event::StatusUpdate { by, text }),
-            Input::Leave { reason, terminate } => {
-                let running = self.st.running();
-                if terminate && let Some(i) = running {
-                    self.d.effects.push(Effect::Kill { step: i });
-                }
-                let orphan = match waiting {
-                    Waiting::Orphan { step, .. } => Some(step),
-                    _ => None,
-                };
-                let left_running = running
-                    .filter(|_| !terminate)
-                    .or(orphan)
-                    .map(|i| self.key(i));
-                self.emit(Event::OperatorLeft {
-                    reason,
-                    running: left_running,
-                });
-            }
-            Input::Fail { reason } => {
-                if finished {
-                    return self.refuse("the run has already ended");
-                }
-                if let Some(i) = self.st.running() {
-                    self.d.effects.push(Effect::Kill { step: i });
-                }
-                self.emit(Event::RunFailed { reason });
-            }
-            Input::Resume {
-                host,
-                pid,
-                forced,
-                plan_sha256,
-                unrecorded,
-                orphans,
-            } => {
-                self.emit(Event::RunResumed {
-                    host,
-                    pid,
-                    forced,
-                    plan_sha256,
-                });
-                let interrupted: Vec<(String, u32)> = self
-                    .st
-                    .steps
-                    .iter()
-                    .filter(|s| s.status == Status::Running)
-                    .map(|s| (s.key.clone(), s.attempts_used()))
-                    .collect();
-                for (step, attempt) in interrupted {
-                    self.emit(Event::StepInterrupted {
-                        step,
-                        attempt,
-                        log: None,
-                    });
-                }
-                for (i, log) in unrecorded {
-                    let s = &self.st.steps[i];
-                    if s.status == Status::Interrupted || s.status.settled() {
-                        continue;
-                    }
-                    let (step, attempt) = (s.key.clone(), s.attempts_used() + 1);
-                    self.emit(Event::StepInterrupted {
-                        step,
-                        attempt,
-                        log: Some(log),
-                    });
-                }
-                for (i, pgid) in orphans {
-                    let step = self.key(i);
-                    // A command can be found running that was never recorded as started
-                    // (killed between spawn and record): it is interrupted all the same.
-                    if self.st.steps[i].status != Status::Interrupted {
-                        let attempt = self.st.steps[i].attempts_used() + 1;
-                        self.emit(Event::StepInterrupted {
-                            step: step.clone(),
-                            attempt,
-                            log: None,
-                        });
-                    }
-                    self.emit(Event::OrphanFound { step, pgid });
-                }
-            }
-            Input::KillOrphan | Input::WaitOrphan => match waiting {
-                Waiting::Orphan { step, pgid } => {
-                    self.d.effects.push(if input == Input::KillOrphan {
-                        Effect::KillGroup { step, pgid }
-                    } else {
-                        Effect::WatchGroup { step, pgid }
-                    })
-                }
-                _ => self.refuse("no orphaned command is running"),
-            },
-            Input::OrphanGone { step, pgid, killed } => {
-                let step = self.key(step);
-                self.emit(Event::OrphanGone { step, pgid, killed });
-            }
-            Input::NotifyDone {
-                on,
-                command,
-                exit_code,
-                timed_out,
-                duration_ms,
-                stderr,
-            } => self.emit(Event::NotifyFinished {
-                on,
-                command,
-                exit_code,
-                timed_out,
-                duration_ms,
-                stderr,
-            }),
         }
     }
 

@@ -6,6 +6,7 @@ pub mod decide;
 pub mod describe;
 pub mod event;
 pub mod input;
+mod inputs;
 pub mod notify;
 pub mod selection;
 pub mod sla;
