@@ -33,10 +33,7 @@ fn commands_see_the_regions_and_scenario_of_the_run() {
     std::fs::write(&plan, PLAN).unwrap();
     let p = plan.to_str().unwrap();
     for (extra, expected) in [
-        (
-            &[][..],
-            "in run: [eu-west-1 us-east-1] scenario []",
-        ),
+        (&[][..], "in run: [eu-west-1 us-east-1] scenario []"),
         (
             &["--scenario", "us-only"][..],
             "in run: [us-east-1] scenario [us-only]",
