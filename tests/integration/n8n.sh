@@ -8,12 +8,12 @@
 # version) is A and answers as A; the operator's checkout is untouched; `rollback verify` passes.
 #
 #   tests/integration/n8n.sh     (needs node 20.19+ and npm, curl, jq; about 500 MB of npm
-#                                 packages, installed once into $N8N_CACHE)
+#                                 packages, installed once into $N8N_IT_CACHE)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-version=${N8N_VERSION:-2.8.4}
-cache=${N8N_CACHE:-/var/cache/rollback-it/n8n}
+version=${N8N_IT_VERSION:-2.8.4}
+cache=${N8N_IT_CACHE:-/var/cache/rollback-it/n8n}
 for t in node npm curl jq git; do
   command -v "$t" >/dev/null || fail "$t not found"
 done
