@@ -107,7 +107,14 @@ fn assert_shows(text: &str, wanted: &[&str]) {
 #[test]
 fn the_start_screen_escapes_plan_text() {
     let plan = loaded().plan;
-    let form = StartForm::new(&plan, &[], Mode::Drill, None, "alice", Theme::plain());
+    let form = StartForm::new(
+        &plan,
+        &Default::default(),
+        Mode::Drill,
+        None,
+        "alice",
+        Theme::plain(),
+    );
     let text = screen(&draw(160, 48, |f| f.render_widget(&form, f.area())));
     assert_shows(
         &text,

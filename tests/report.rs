@@ -58,6 +58,7 @@ impl Run {
             sla_ms: run_sla_ms(&plan, regions_in_run(&plan, scenario)),
             scenario: scenario.map(str::to_string),
             vars: vec![],
+            var_sources: vec![],
             trigger: Trigger::Auto,
             plan_path: "plans/x.yaml".into(),
             host: "bastion".into(),

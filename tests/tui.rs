@@ -141,7 +141,7 @@ fn start_screen() {
     let loaded = demo();
     let form = StartForm::new(
         &loaded.plan,
-        &[],
+        &Default::default(),
         Mode::Drill,
         None,
         "alice",

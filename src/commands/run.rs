@@ -9,7 +9,9 @@ use crate::engine::{Mode, SystemClock, Trigger};
 use crate::exit::Exit;
 use crate::plan::diag::{Lines, snippet};
 use crate::plan::validate::validate;
-use crate::plan::vars::{parse_assignment, parse_var_file, resolve};
+use crate::plan::vars::{
+    Given, Source, parse_assignment, parse_var_file, process_env, resolve_from,
+};
 use crate::plan::{Diagnostic, LoadError, Loaded, Severity, load_file};
 use crate::session::{DrillOptions, StartOptions};
 use crate::timeline::rundir::runs_root;
@@ -91,14 +93,22 @@ pub fn given_vars(
     vars: &[String],
     files: &[std::path::PathBuf],
 ) -> Result<Vec<(String, String)>, String> {
-    let mut given = Vec::new();
+    given_with_sources(vars, files).map(|g| g.pairs())
+}
+
+/// `--var-file` values, then `--var` values (a later one wins), each with its source.
+pub fn given_with_sources(vars: &[String], files: &[std::path::PathBuf]) -> Result<Given, String> {
+    let mut given = Given::default();
     for f in files {
         let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
         let pairs = parse_var_file(&text).map_err(|e| format!("{}:{e}", f.display()))?;
-        given.extend(pairs);
+        given
+            .0
+            .extend(pairs.into_iter().map(|(k, v)| (k, v, Source::VarFile)));
     }
     for v in vars {
-        given.push(parse_assignment(v).map_err(|e| format!("--var {e}"))?);
+        let (k, v) = parse_assignment(v).map_err(|e| format!("--var {e}"))?;
+        given.0.push((k, v, Source::Given));
     }
     Ok(given)
 }
@@ -114,7 +124,7 @@ pub fn run(args: RunArgs, mode: Mode, drill: DrillOptions) -> color_eyre::Result
         eprintln!("rollback: {}", crate::text::inline(&why));
         return Ok(Exit::BadInput);
     }
-    let given = match given_vars(&args.vars, &args.var_files) {
+    let given = match given_with_sources(&args.vars, &args.var_files) {
         Ok(g) => g,
         Err(e) => {
             eprintln!("rollback: {e}");
@@ -140,7 +150,7 @@ pub fn run(args: RunArgs, mode: Mode, drill: DrillOptions) -> color_eyre::Result
     if !args.headless.headless {
         return crate::tui::run_new(loaded, given, opts, clock);
     }
-    let vars = match resolve(&loaded.plan, &given) {
+    let vars = match resolve_from(&loaded.plan, &given, &process_env) {
         Ok(v) => v,
         Err(problems) => {
             for p in problems {

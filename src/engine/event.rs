@@ -84,6 +84,9 @@ pub struct RunInfo {
     /// Variable values, secrets redacted.
     #[serde(default)]
     pub vars: Vec<(String, String)>,
+    /// Where each value came from: `given`, `var-file`, `environment`, `default` or `prompt`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub var_sources: Vec<(String, String)>,
     #[serde(default)]
     pub trigger: Trigger,
     /// Where the plan was loaded from; commands run relative to its directory.

@@ -1,5 +1,6 @@
-//! The plan as written (PURE: no I/O but `load_file`): model, loading with positions,
-//! validation against the certification level, variables, and the `new` template.
+//! The plan as written (PURE: no I/O but `load_file`, and `vars::process_env` reading the
+//! environment): model, loading with positions, validation against the certification level,
+//! variables, and the `new` template.
 
 pub mod de;
 pub mod diag;
@@ -18,5 +19,6 @@ pub use model::*;
 pub mod levels;
 pub mod template;
 pub mod validate;
+pub mod var_source;
 pub mod vars;
 pub mod yaml;

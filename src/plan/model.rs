@@ -80,7 +80,8 @@ pub enum Automation {
     Manual,
 }
 
-/// A variable. Its value comes from `--var`, `--var-file`, the start screen, or `default`.
+/// A variable. Its value comes from `--var`, `--var-file`, the environment (with `env`), the
+/// start screen, or `default`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Var {
@@ -102,6 +103,10 @@ pub struct Var {
     /// Redacted wherever shown: screen, timeline, report.
     #[serde(default)]
     pub secret: bool,
+    /// Takes the value of the environment variable of the same name, when it is set and not
+    /// empty and no `--var`/`--var-file` gives one: it wins over `default`.
+    #[serde(default)]
+    pub env: bool,
 }
 
 /// One rung of the escalation ladder.

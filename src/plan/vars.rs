@@ -1,15 +1,17 @@
-//! Variable values for a run: given on the command line, read from a file, typed on the
-//! start screen, or defaulted. Values reach commands as environment variables only.
+//! Variable values for a run: given on the command line, read from a file, taken from the
+//! environment (`env: true`), typed on the start screen, or defaulted. Values reach commands
+//! as environment variables only.
 
 use regex::Regex;
 
 use super::diag::did_you_mean;
 use super::loc::Entries;
 use super::model::{Plan, Var};
+pub use super::var_source::{Given, Source, from_env, process_env};
 
-/// Variable values in the plan's order.
+/// Variable values in the plan's order, each with its source.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Values(pub Vec<(String, String)>);
+pub struct Values(pub Vec<(String, String)>, Vec<Source>);
 
 impl Values {
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -18,11 +20,25 @@ impl Values {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
+    /// Sets a value; a new one counts as a default until `set_from` says otherwise.
     pub fn set(&mut self, name: &str, value: String) {
         match self.0.iter_mut().find(|(k, _)| k == name) {
             Some(slot) => slot.1 = value,
-            None => self.0.push((name.to_string(), value)),
+            None => {
+                self.0.push((name.to_string(), value));
+                self.1.push(Source::Default);
+            }
         }
+    }
+    pub fn set_from(&mut self, name: &str, value: String, source: Source) {
+        self.set(name, value);
+        if let Some(i) = self.0.iter().position(|(k, _)| k == name) {
+            self.1[i] = source;
+        }
+    }
+    pub fn source(&self, name: &str) -> Option<Source> {
+        let i = self.0.iter().position(|(k, _)| k == name)?;
+        self.1.get(i).copied()
     }
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
@@ -64,11 +80,21 @@ pub fn check(name: &str, var: &Var, value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Merges given values over defaults. Errors list every problem: unknown names, values
-/// that fail their pattern, required variables without a value.
+/// Merges given values over defaults, all given as `--var`; see `resolve_from`.
 pub fn resolve(plan: &Plan, given: &[(String, String)]) -> Result<Values, Vec<String>> {
+    resolve_from(plan, &Given::all(given, Source::Given), &process_env)
+}
+
+/// Merges values by priority: given (`--var` over `--var-file`), the environment for `env:
+/// true` variables, then defaults. Errors list every problem: unknown names, values that fail
+/// their pattern, required variables without a value.
+pub fn resolve_from(
+    plan: &Plan,
+    given: &Given,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Values, Vec<String>> {
     let mut problems = Vec::new();
-    for (name, _) in given {
+    for (name, _, _) in &given.0 {
         if plan.vars.get(name).is_none() {
             let hint = did_you_mean(name, plan.vars.keys())
                 .map(|k| format!(", did you mean `{k}`?"))
@@ -80,17 +106,24 @@ pub fn resolve(plan: &Plan, given: &[(String, String)]) -> Result<Values, Vec<St
     let mut missing = Vec::new();
     for (name, var) in plan.vars.iter() {
         let value = given
-            .iter()
-            .rev()
-            .find(|(k, _)| *k == name.value)
-            .map(|(_, v)| v.clone())
-            .or_else(|| var.default.as_ref().map(|d| d.value.clone()));
+            .get(name)
+            .map(|(v, s)| (v.to_string(), s))
+            .or_else(|| from_env(name, var, env).map(|v| (v, Source::Environment)))
+            .or_else(|| {
+                var.default
+                    .as_ref()
+                    .map(|d| (d.value.clone(), Source::Default))
+            });
         match value {
-            Some(v) => {
+            Some((v, source)) => {
                 if let Err(e) = check(name, var, &v) {
+                    let e = match source {
+                        Source::Environment => format!("{e} (value from the environment)"),
+                        _ => e,
+                    };
                     problems.push(e);
                 }
-                values.set(name, v);
+                values.set_from(name, v, source);
             }
             None if var.required => missing.push(name.value.clone()),
             None => values.set(name, String::new()),
@@ -280,6 +313,44 @@ mod tests {
         );
         let errs = resolve(&p, &[("rev".into(), "41; rm".into())]).unwrap_err();
         assert_eq!(errs, vec!["`rev` must match [0-9]+".to_string()]);
+    }
+
+    #[test]
+    fn env_values_come_after_given_ones_and_before_defaults() {
+        let p = super::super::load::parse_str(
+            "plan: p\ntitle: t\nlevel: 2\noperation: database\nautomation: semi\nvars:\n  A: {env: true, default: da}\n  B: {env: true, default: db}\n  C: {default: dc}\n  D: {env: true, default: dd}\n  E: {env: true, pattern: '[a-z]+'}\nphases: []\n",
+        )
+        .expect("test plan parses");
+        let env = |k: &str| match k {
+            "A" | "B" | "C" => Some(format!("env-{k}")),
+            "D" => Some(String::new()),
+            _ => None,
+        };
+        let given = Given(vec![
+            ("B".into(), "file".into(), Source::VarFile),
+            ("B".into(), "cli".into(), Source::Given),
+        ]);
+        let v = resolve_from(&p, &given, &env).unwrap();
+        let got: Vec<(&str, &str, Source)> = v
+            .iter()
+            .map(|(k, val)| (k, val, v.source(k).unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("A", "env-A", Source::Environment),
+                ("B", "cli", Source::Given),
+                ("C", "dc", Source::Default),
+                ("D", "dd", Source::Default),
+                ("E", "", Source::Default),
+            ]
+        );
+        let bad = |k: &str| (k == "E").then(|| "X1".to_string());
+        let errs = resolve_from(&p, &Given::default(), &bad).unwrap_err();
+        assert_eq!(
+            errs,
+            ["`E` must match [a-z]+ (value from the environment)".to_string()]
+        );
     }
 
     #[test]

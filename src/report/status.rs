@@ -118,6 +118,7 @@ mod tests {
             sla_ms: 300_000,
             scenario: None,
             vars: vec![],
+            var_sources: vec![],
             trigger: Default::default(),
             plan_path: "p.yaml".into(),
             host: "h".into(),

@@ -58,6 +58,7 @@ impl Drive {
             sla_ms: run_sla_ms(&self.plan, regions),
             scenario: scenario.map(str::to_string),
             vars: vec![("revision".into(), "41".into())],
+            var_sources: vec![],
             trigger: Trigger::Manual,
             plan_path: "plan.yaml".into(),
             host: "bastion".into(),

@@ -252,8 +252,13 @@ fn resume_vars(
             .iter()
             .find(|(k, _)| *k == name.value)
             .filter(|(_, v)| !(var.secret && v == REDACTED));
+        let from_env = crate::plan::vars::from_env(name, var, &crate::plan::vars::process_env);
         match given_value.or(recorded_value) {
             Some((_, v)) => values.set(name, v.clone()),
+            // A secret is not recorded: an `env: true` one is read from the environment again.
+            None if var.secret && from_env.is_some() => {
+                values.set(name, from_env.unwrap_or_default())
+            }
             None if var.secret => missing.push(name.value.clone()),
             None => values.set(
                 name,

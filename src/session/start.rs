@@ -92,6 +92,14 @@ pub fn run_info(
                 (k.to_string(), shown.to_string())
             })
             .collect(),
+        var_sources: opts
+            .vars
+            .iter()
+            .map(|(k, _)| {
+                let source = opts.vars.source(k).unwrap_or_default();
+                (k.to_string(), source.name().to_string())
+            })
+            .collect(),
         trigger: opts.trigger,
         plan_path: plan_path.to_string(),
         host: crate::session::hostname(),

@@ -48,7 +48,7 @@ fn open_terminal() -> DefaultTerminal {
 /// `rollback run|rehearse|drill PLAN` with a screen.
 pub fn run_new(
     loaded: Loaded,
-    given: Vec<(String, String)>,
+    given: crate::plan::vars::Given,
     opts: StartOptions,
     clock: Arc<dyn Clock>,
 ) -> color_eyre::Result<Exit> {

@@ -13,7 +13,7 @@ use super::theme::Theme;
 use crate::engine::Mode;
 use crate::engine::selection::{regions_in_run, selected_steps};
 use crate::engine::sla::{clock_text, run_sla_ms};
-use crate::plan::vars::{Values, check};
+use crate::plan::vars::{Given, REDACTED, Source, Values, check, from_env, process_env};
 use crate::plan::{Plan, Var};
 use crate::text;
 
@@ -23,11 +23,22 @@ pub struct Field {
     pub help: Option<String>,
     pub var: Option<Var>,
     pub input: TextArea<'static>,
+    /// The value the field was filled in with, and where that came from.
+    pub initial: (String, Source),
 }
 
 impl Field {
     pub fn value(&self) -> String {
         self.input.lines().join("").trim().to_string()
+    }
+
+    /// Where the value comes from: the one it was filled in with, or the operator's typing.
+    pub fn source(&self) -> Source {
+        if self.value() == self.initial.0 {
+            self.initial.1
+        } else {
+            Source::Prompt
+        }
     }
 
     /// Why the value is not acceptable, if it is not.
@@ -43,10 +54,7 @@ impl Field {
 
 /// What the operator answered.
 pub enum StartAnswer {
-    Start {
-        vars: Vec<(String, String)>,
-        operator: String,
-    },
+    Start { vars: Given, operator: String },
     Leave,
 }
 
@@ -59,7 +67,9 @@ pub struct StartForm<'a> {
     pub error: Option<String>,
     pub theme: Theme,
     /// Values already given (`--var`, `--var-file`) and not asked again.
-    given: Vec<(String, String)>,
+    given: Given,
+    /// Every variable's value and source as the form opened, for the values line.
+    shown: Values,
 }
 
 fn input(value: &str, secret: bool) -> TextArea<'static> {
@@ -75,7 +85,7 @@ fn input(value: &str, secret: bool) -> TextArea<'static> {
 impl<'a> StartForm<'a> {
     pub fn new(
         plan: &'a Plan,
-        given: &[(String, String)],
+        given: &Given,
         mode: Mode,
         scenario: Option<String>,
         operator: &str,
@@ -83,18 +93,21 @@ impl<'a> StartForm<'a> {
     ) -> Self {
         let mut fields = Vec::new();
         for (name, var) in plan.vars.iter() {
-            let given_value = given
-                .iter()
-                .rev()
-                .find(|(k, _)| *k == name.value)
-                .map(|(_, v)| v.clone());
-            let ask = var.prompt.is_some()
-                || (var.required && given_value.is_none() && var.default.is_none());
+            let known = given
+                .get(name)
+                .map(|(v, s)| (v.to_string(), s))
+                .or_else(|| from_env(name, var, &process_env).map(|v| (v, Source::Environment)));
+            let ask =
+                var.prompt.is_some() || (var.required && known.is_none() && var.default.is_none());
             if !ask {
                 continue;
             }
-            let value = given_value
-                .or_else(|| var.default.as_ref().map(|d| d.value.clone()))
+            let initial = known
+                .or_else(|| {
+                    var.default
+                        .as_ref()
+                        .map(|d| (d.value.clone(), Source::Default))
+                })
                 .unwrap_or_default();
             let mut help = Vec::new();
             if let Some(d) = &var.description {
@@ -107,8 +120,9 @@ impl<'a> StartForm<'a> {
                 name: name.value.clone(),
                 label: text::inline(var.prompt.as_deref().unwrap_or(&name.value)).into_owned(),
                 help: (!help.is_empty()).then(|| help.join("; ")),
-                input: input(&value, var.secret),
+                input: input(&initial.0, var.secret),
                 var: Some(var.clone()),
+                initial,
             });
         }
         fields.push(Field {
@@ -117,7 +131,9 @@ impl<'a> StartForm<'a> {
             help: None,
             var: None,
             input: input(operator, false),
+            initial: (operator.to_string(), Source::Given),
         });
+        let shown = crate::plan::vars::resolve_from(plan, given, &process_env).unwrap_or_default();
         StartForm {
             plan,
             mode,
@@ -126,8 +142,26 @@ impl<'a> StartForm<'a> {
             focus: 0,
             error: None,
             theme,
-            given: given.to_vec(),
+            given: given.clone(),
+            shown,
         }
+    }
+
+    /// `name = value (source)` for each variable not asked as a field: what commands will
+    /// see, and why.
+    fn values_line(&self) -> Option<String> {
+        let parts: Vec<String> = self
+            .shown
+            .iter()
+            .filter(|(k, _)| !self.fields.iter().any(|f| f.name == *k))
+            .map(|(k, v)| {
+                let secret = self.plan.vars.get(k).is_some_and(|var| var.secret);
+                let v = if secret && !v.is_empty() { REDACTED } else { v };
+                let source = self.shown.source(k).unwrap_or_default().name();
+                format!("{k} = {} ({source})", text::inline(v))
+            })
+            .collect();
+        (!parts.is_empty()).then(|| format!(" values: {}", parts.join(" · ")))
     }
 
     /// The answer once the operator submits, `None` while the form is still open.
@@ -169,8 +203,12 @@ impl<'a> StartForm<'a> {
         }
         let mut vars = self.given.clone();
         let (operator, asked) = self.fields.split_last()?;
-        vars.extend(asked.iter().map(|f| (f.name.clone(), f.value())));
-        if let Err(problems) = crate::plan::vars::resolve(self.plan, &vars) {
+        vars.0.extend(
+            asked
+                .iter()
+                .map(|f| (f.name.clone(), f.value(), f.source())),
+        );
+        if let Err(problems) = crate::plan::vars::resolve_from(self.plan, &vars, &process_env) {
             self.error = problems.into_iter().next();
             return None;
         }
@@ -181,8 +219,8 @@ impl<'a> StartForm<'a> {
     }
 
     /// The values that will be used, for the run to start with.
-    pub fn values(plan: &Plan, vars: &[(String, String)]) -> Values {
-        crate::plan::vars::resolve(plan, vars).unwrap_or_default()
+    pub fn values(plan: &Plan, vars: &Given) -> Values {
+        crate::plan::vars::resolve_from(plan, vars, &process_env).unwrap_or_default()
     }
 }
 
@@ -238,6 +276,9 @@ impl Widget for &StartForm<'_> {
             }
         }
         lines.push(Line::from(phases));
+        if let Some(v) = self.values_line() {
+            lines.push(Line::raw(v));
+        }
         if let Some(d) = &p.description {
             lines.push(Line::styled(format!(" {}", text::flow(d)), t.dim()));
         }
@@ -262,7 +303,11 @@ impl Widget for &StartForm<'_> {
                 Some(_) => Span::styled(" ✖ ", t.failed()),
             };
             let label_style = if focused { t.waiting() } else { t.bold() };
-            Line::from(vec![mark, Span::styled(f.label.clone(), label_style)]).render(
+            let mut label = vec![mark, Span::styled(f.label.clone(), label_style)];
+            if f.var.is_some() && !f.value().is_empty() {
+                label.push(Span::styled(format!("  ({})", f.source().name()), t.dim()));
+            }
+            Line::from(label).render(
                 Rect {
                     x: area.x,
                     y,
@@ -324,5 +369,56 @@ impl Widget for &StartForm<'_> {
             },
             buf,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::{Terminal, backend::TestBackend};
+
+    #[test]
+    fn every_value_shows_its_source_and_secrets_stay_masked() {
+        let plan = crate::plan::load::parse_str(
+            "plan: p\ntitle: t\nlevel: 2\noperation: database\nautomation: semi\nvars:\n  profile: {prompt: Profile, default: prod}\n  region: {default: eu-west-1}\n  token: {secret: true}\nphases: []\n",
+        )
+        .expect("test plan parses");
+        let given = Given(vec![
+            ("region".into(), "us-east-1".into(), Source::VarFile),
+            ("token".into(), "hunter2".into(), Source::Given),
+        ]);
+        let mut form = StartForm::new(&plan, &given, Mode::Drill, None, "alice", Theme::plain());
+        let screen = |form: &StartForm| {
+            let mut term = Terminal::new(TestBackend::new(120, 30)).unwrap();
+            term.draw(|f| f.render_widget(form, f.area())).unwrap();
+            let buf = term.backend().buffer().clone();
+            (0..buf.area.height)
+                .map(|y| {
+                    (0..buf.area.width)
+                        .map(|x| buf[(x, y)].symbol().to_string())
+                        .collect::<String>()
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let text = screen(&form);
+        assert!(
+            text.contains("values: region = us-east-1 (var-file) · token = *** (given)"),
+            "{text}"
+        );
+        assert!(text.contains("Profile  (default)"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+        form.on_key(KeyEvent::from(KeyCode::Char('x')));
+        assert!(screen(&form).contains("Profile  (prompt)"));
+        let Some(StartAnswer::Start { vars, .. }) = ({
+            form.focus = form.fields.len() - 1;
+            form.on_key(KeyEvent::from(KeyCode::Enter))
+        }) else {
+            panic!("the form starts");
+        };
+        let values = StartForm::values(&plan, &vars);
+        assert_eq!(values.get("profile"), Some("prodx"));
+        assert_eq!(values.source("profile"), Some(Source::Prompt));
+        assert_eq!(values.source("region"), Some(Source::VarFile));
     }
 }

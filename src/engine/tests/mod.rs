@@ -93,6 +93,7 @@ impl Harness {
                 sla_ms: 600_000,
                 scenario: scenario.map(str::to_string),
                 vars: vec![],
+                var_sources: vec![],
                 trigger: Trigger::Manual,
                 plan_path: "t.yaml".into(),
                 host: "h".into(),

@@ -3,6 +3,7 @@
 //! reported, each naming its rule; levels are cumulative (a level 4 plan meets level 3's).
 
 mod content;
+mod curl;
 mod level;
 mod shape;
 
@@ -29,6 +30,7 @@ pub mod rule {
     pub const DRILL: &str = "drill";
     pub const PLACEHOLDER: &str = "placeholder";
     pub const POST: &str = "post-rollback";
+    pub const TIMEOUTS: &str = "timeouts";
     pub const L2: &str = "level-2";
     pub const L3: &str = "level-3";
     pub const L4: &str = "level-4";
@@ -55,6 +57,7 @@ pub fn validate(plan: &Plan) -> Vec<Diagnostic> {
     levels(plan, &mut out);
     post_rollback(plan, &mut out);
     placeholders(plan, &mut out);
+    curl::curl_timeouts(plan, &mut out);
     out.sort_by_key(|d| (d.pos(), d.severity));
     out
 }
