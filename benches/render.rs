@@ -84,7 +84,7 @@ fn first_frames(c: &mut Criterion) {
         b.iter(|| {
             let form = StartForm::new(
                 &loaded.plan,
-                &[],
+                &Default::default(),
                 Mode::Drill,
                 None,
                 "bench",
