@@ -40,6 +40,8 @@ pub enum Command {
     New(NewArgs),
     /// Print the JSON Schema of the plan format (for editors)
     Schema,
+    /// List the predefined automatic rollback triggers and their defaults
+    Triggers(TriggersArgs),
 }
 
 /// Where runs are kept.
@@ -266,6 +268,13 @@ pub struct NewArgs {
     pub force: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct TriggersArgs {
+    /// Print the catalogue as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OperationArg {
     Application,
@@ -324,6 +333,7 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
             | Command::Runs(_)
             | Command::Report(_)
             | Command::Verify(_)
+            | Command::Triggers(_)
     ) {
         die_quietly_on_closed_stdout();
     } else {
@@ -345,6 +355,7 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Verify(args) => commands::verify::run(&args),
         Command::Validate(args) => Ok(commands::validate::run(&args)),
         Command::New(args) => commands::new::run(&args),
+        Command::Triggers(args) => commands::triggers::run(&args),
         Command::Schema => {
             print!("{}", crate::plan::schema::schema_text());
             Ok(Exit::Ok)

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod engine;
 pub mod exit;
 pub mod headless;
+pub mod monitor;
 pub mod plan;
 pub mod report;
 pub mod runner;

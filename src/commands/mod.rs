@@ -5,5 +5,6 @@ pub mod report;
 pub mod resume;
 pub mod run;
 pub mod runs;
+pub mod triggers;
 pub mod validate;
 pub mod verify;

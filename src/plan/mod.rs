@@ -17,6 +17,7 @@ pub use loc::{Entries, Loc, Pos};
 pub use model::*;
 pub mod levels;
 pub mod template;
+pub mod trigger;
 pub mod validate;
 pub mod vars;
 pub mod yaml;

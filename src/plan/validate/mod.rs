@@ -5,6 +5,7 @@
 mod content;
 mod level;
 mod shape;
+mod triggers;
 
 use super::diag::Diagnostic;
 use super::loc::Loc;
@@ -27,6 +28,7 @@ pub mod rule {
     pub const DRILL: &str = "drill";
     pub const PLACEHOLDER: &str = "placeholder";
     pub const POST: &str = "post-rollback";
+    pub const TRIGGERS: &str = "triggers";
     pub const L2: &str = "level-2";
     pub const L3: &str = "level-3";
     pub const L4: &str = "level-4";
@@ -53,6 +55,7 @@ pub fn validate(plan: &Plan) -> Vec<Diagnostic> {
     levels(plan, &mut out);
     post_rollback(plan, &mut out);
     placeholders(plan, &mut out);
+    triggers::triggers(plan, &mut out);
     out.sort_by_key(|d| (d.pos(), d.severity));
     out
 }
