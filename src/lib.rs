@@ -1,8 +1,9 @@
 //! `rollback`: a terminal cockpit for live rollbacks.
 //!
 //! PURE core: [`plan`] (the plan as written), [`engine`] (the run as a state machine),
-//! [`timeline::record`] and [`report`]. EDGE: [`timeline`]'s journal and run directories,
-//! [`runner`] (child processes), [`session`] (the async shell binding them). FACES:
+//! [`timeline::record`], [`report`] and [`monitor`] (trigger windows and conditions). EDGE:
+//! [`timeline`]'s journal and run directories, [`runner`] (child processes), [`probe`]
+//! (the questions triggers ask), [`session`] (the async shell binding them). FACES:
 //! [`tui`], [`headless`], and the [`cli`] with its [`commands`].
 
 pub mod cli;
@@ -12,6 +13,7 @@ pub mod exit;
 pub mod headless;
 pub mod monitor;
 pub mod plan;
+pub mod probe;
 pub mod report;
 pub mod runner;
 pub mod session;
