@@ -42,6 +42,8 @@ pub enum Command {
     Schema,
     /// List the predefined automatic rollback triggers and their defaults
     Triggers(TriggersArgs),
+    /// Watch a plan's triggers: one line per change of state (exit 0 stopped, 1 fired, 2 bad input)
+    Watch(WatchArgs),
 }
 
 /// Where runs are kept.
@@ -275,6 +277,18 @@ pub struct TriggersArgs {
     pub json: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The plan whose triggers to watch
+    pub plan: PathBuf,
+    /// No screen: one line per change of a trigger's state (the only mode for now)
+    #[arg(long)]
+    pub headless: bool,
+    /// Print JSON lines
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OperationArg {
     Application,
@@ -334,6 +348,7 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
             | Command::Report(_)
             | Command::Verify(_)
             | Command::Triggers(_)
+            | Command::Watch(_)
     ) {
         die_quietly_on_closed_stdout();
     } else {
@@ -356,6 +371,7 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Validate(args) => Ok(commands::validate::run(&args)),
         Command::New(args) => commands::new::run(&args),
         Command::Triggers(args) => commands::triggers::run(&args),
+        Command::Watch(args) => commands::watch::run(&args),
         Command::Schema => {
             print!("{}", crate::plan::schema::schema_text());
             Ok(Exit::Ok)

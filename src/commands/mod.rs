@@ -8,3 +8,4 @@ pub mod runs;
 pub mod triggers;
 pub mod validate;
 pub mod verify;
+pub mod watch;

@@ -94,6 +94,12 @@ fn verdicts_follow_argo_analysis_semantics() {
             Blind { errors: 5 },
         ),
         (
+            "blind is reported once, however long",
+            limits(5, 0, 4),
+            vec![S, E, E, E, E, E, E, E],
+            Blind { errors: 5 },
+        ),
+        (
             "errors from the start are never healthy",
             limits(5, 0, 1),
             vec![E, E],
@@ -150,9 +156,9 @@ fn verdicts_follow_argo_analysis_semantics() {
 
 #[test]
 fn record_reports_only_changes() {
-    let mut w = Window::new(limits(5, 1, 4), Duration::ZERO);
+    let mut w = Window::new(limits(5, 1, 1), Duration::ZERO);
     let mut changes = Vec::new();
-    for (i, o) in [S, S, F, S, F].into_iter().enumerate() {
+    for (i, o) in [S, S, F, S, E, E, E, S, F].into_iter().enumerate() {
         let sample = Sample {
             at: secs(10 * i as u64),
             outcome: o,
@@ -163,7 +169,17 @@ fn record_reports_only_changes() {
     }
     assert_eq!(
         changes,
-        [Some("healthy"), None, Some("failing"), None, Some("fired")]
+        [
+            Some("healthy"),
+            None,
+            Some("failing"),
+            None,
+            None,
+            Some("blind"),
+            None,
+            Some("failing"),
+            Some("fired")
+        ]
     );
 }
 

@@ -147,7 +147,11 @@ impl Window {
         self.next_due = sample.at.max(self.next_due) + self.limits.interval;
         if sample.outcome == Outcome::Error {
             self.consecutive_errors += 1;
-            if self.consecutive_errors > self.limits.consecutive_error_limit {
+            // Blind is one state however long it lasts: reported once, with the errors
+            // that made it so.
+            if self.consecutive_errors > self.limits.consecutive_error_limit
+                && !matches!(self.verdict, Verdict::Blind { .. })
+            {
                 return self.set(Verdict::Blind {
                     errors: self.consecutive_errors,
                 });

@@ -34,6 +34,7 @@ pub async fn run(command: &str, timeout: Duration, workdir: &Path) -> Result<Jso
         .spawn()
         .map_err(|e| format!("cannot start `{command}`: {e}"))?;
     let pgid = child.id().map_or(0, |pid| pid as i32);
+    let _guard = GroupGuard(pgid);
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
     let finished = tokio::time::timeout(timeout, async {
@@ -75,6 +76,18 @@ pub async fn run(command: &str, timeout: Duration, workdir: &Path) -> Result<Jso
         ));
     }
     parse_answer(&out)
+}
+
+/// Kills the group if the probe is dropped before it finished (the watch stopping while a
+/// probe runs): `kill_on_drop` alone would leave the command's own children running.
+struct GroupGuard(i32);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if group::group_alive(self.0) {
+            group::signal(self.0, nix::sys::signal::Signal::SIGKILL);
+        }
+    }
 }
 
 /// The answer as JSON: a number, or any JSON document.
