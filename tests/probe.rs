@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use rollback::monitor::jsonpath::JsonPath;
 use rollback::monitor::spec::HttpSpec;
 use rollback::monitor::{Outcome, Spec, catalogue};
 use rollback::plan::trigger::{HttpMethod, HttpValue};
@@ -170,12 +171,12 @@ async fn http_answers_are_json_selected_by_jsonpath() {
         Ok(json!(0.25))
     );
     let spec = HttpSpec {
-        jsonpath: Some("$.data.ratio".into()),
+        jsonpath: Some(JsonPath::parse("$.data.ratio").unwrap()),
         ..get(s.url("/json"))
     };
     assert_eq!(http::run(spec, SHORT).await, Ok(json!(0.9)));
     let spec = HttpSpec {
-        jsonpath: Some("$.data.items[*]".into()),
+        jsonpath: Some(JsonPath::parse("$.data.items[*]").unwrap()),
         ..get(s.url("/json"))
     };
     assert_eq!(http::run(spec, SHORT).await, Ok(json!([1, 2])));
@@ -183,7 +184,7 @@ async fn http_answers_are_json_selected_by_jsonpath() {
         method: HttpMethod::Post,
         headers: vec![("X-Token".into(), "s3cret".into())],
         body: Some(r#"{"posted": 7}"#.into()),
-        jsonpath: Some("$.posted".into()),
+        jsonpath: Some(JsonPath::parse("$.posted").unwrap()),
         ..get(s.url("/echo"))
     };
     assert_eq!(http::run(spec, SHORT).await, Ok(json!(7)));
@@ -213,7 +214,7 @@ async fn every_http_failure_is_an_error_never_a_value() {
         (
             "a JSONPath that matches nothing",
             HttpSpec {
-                jsonpath: Some("$.data.missing".into()),
+                jsonpath: Some(JsonPath::parse("$.data.missing").unwrap()),
                 ..get(s.url("/json"))
             },
             "matches nothing",

@@ -390,6 +390,26 @@ mod watch {
     }
 
     #[test]
+    fn sigterm_while_a_server_hangs_ends_the_watch_at_once() {
+        // Connections to a listener that never accepts wait forever for an answer.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = silent.local_addr().unwrap().port();
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = Watch::start(
+            dir.path(),
+            &format!(
+                "  - name: silent\n    http: {{url: 'http://127.0.0.1:{port}/'}}\n    timeout: 10m\n    condition: result > 0.0\n  - name: beat\n    command: echo 0\n    condition: result > 0.0\n"
+            ),
+        );
+        w.wait_for("healthy");
+        w.terminate();
+        // Within the wait's deadline, far below the probe's 10m timeout: the watch does not
+        // wait for the silent server.
+        assert_eq!(w.exit_code(), Some(0));
+        drop(silent);
+    }
+
+    #[test]
     fn bad_input_exits_2() {
         let dir = tempfile::tempdir().unwrap();
         let plan = dir.path().join("plan.yaml");

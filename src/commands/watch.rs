@@ -57,7 +57,10 @@ pub fn run(args: &WatchArgs) -> color_eyre::Result<Exit> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(watch(specs, workdir, args.json))
+    let exit = runtime.block_on(watch(specs, workdir, args.json));
+    // An HTTP probe's blocking thread may still wait on a silent server: do not wait for it.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    exit
 }
 
 async fn watch(specs: Vec<Spec>, workdir: PathBuf, json: bool) -> color_eyre::Result<Exit> {

@@ -5,6 +5,7 @@
 
 pub mod catalogue;
 pub mod condition;
+pub mod jsonpath;
 pub mod spec;
 pub mod window;
 

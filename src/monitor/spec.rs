@@ -7,6 +7,7 @@ use serde_json::Value as Json;
 
 use super::catalogue::{self, Entry, Unit};
 use super::condition::Condition;
+use super::jsonpath::JsonPath;
 use super::window::{Limits, Outcome, Sample};
 use crate::plan::trigger::{HttpMethod, HttpValue, Trigger, TriggerSeverity};
 
@@ -35,7 +36,7 @@ pub struct HttpSpec {
     pub headers: Vec<(String, String)>,
     pub body: Option<String>,
     pub status: u16,
-    pub jsonpath: Option<String>,
+    pub jsonpath: Option<JsonPath>,
     pub value: HttpValue,
 }
 
@@ -193,7 +194,9 @@ fn probe(t: &Trigger, entry: Option<&Entry>) -> Result<ProbeSpec, String> {
                 jsonpath: h
                     .and_then(|h| h.jsonpath.as_ref())
                     .map(|j| j.value.clone())
-                    .or(template.jsonpath),
+                    .or(template.jsonpath)
+                    .map(|j| JsonPath::parse(&j))
+                    .transpose()?,
                 value: h
                     .and_then(|h| h.value.as_ref())
                     .map(|v| v.value)

@@ -102,12 +102,41 @@ fn describe(url: &str, timeout: Duration, e: ureq::Error) -> String {
     }
 }
 
+/// `${NAME}` in `text` replaced by `lookup(NAME)`: secrets such as tokens reach headers
+/// from the environment, never from the plan's text.
+pub fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let Some(len) = rest[start + 2..].find('}') else {
+            break;
+        };
+        let name = &rest[start + 2..start + 2 + len];
+        let value =
+            lookup(name).ok_or_else(|| format!("the environment variable `{name}` is not set"))?;
+        out.push_str(&rest[..start]);
+        out.push_str(&value);
+        rest = &rest[start + 3 + len..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
 /// The HTTP probe: the status code, or the JSON body (through the JSONPath when given).
 pub async fn run(spec: HttpSpec, timeout: Duration) -> Result<Json, String> {
+    let headers = spec
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            expand(v, |name| std::env::var(name).ok())
+                .map(|v| (k.clone(), v))
+                .map_err(|e| format!("header `{k}`: {e}"))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     let answer = fetch(
         spec.method,
         spec.url.clone(),
-        spec.headers.clone(),
+        headers,
         spec.body.clone(),
         timeout,
     )
@@ -127,21 +156,25 @@ pub async fn run(spec: HttpSpec, timeout: Duration) -> Result<Json, String> {
     })?;
     match &spec.jsonpath {
         None => Ok(body),
-        Some(path) => select(&body, path),
+        Some(path) => path.select(&body),
     }
 }
 
-/// The value at `path`: one match as itself, several as a list, none as an error.
-pub fn select(body: &Json, path: &str) -> Result<Json, String> {
-    let query = jsonpath_rust::parser::parse_json_path(path)
-        .map_err(|e| format!("`{path}` is not a JSONPath: {e}"))?;
-    let found = jsonpath_rust::query::js_path_process(&query, body)
-        .map_err(|e| format!("`{path}`: {e}"))?;
-    match found.as_slice() {
-        [] => Err(format!("`{path}` matches nothing in the answer")),
-        [one] => Ok(one.clone().val().clone()),
-        many => Ok(Json::Array(
-            many.iter().map(|r| r.clone().val().clone()).collect(),
-        )),
+#[cfg(test)]
+mod tests {
+    use super::expand;
+
+    #[test]
+    fn headers_take_secrets_from_the_environment() {
+        let env = |name: &str| (name == "TOKEN").then(|| "s3cret".to_string());
+        assert_eq!(expand("Bearer ${TOKEN}", env), Ok("Bearer s3cret".into()));
+        assert_eq!(expand("plain", env), Ok("plain".into()));
+        assert_eq!(expand("${TOKEN}-${TOKEN}", env), Ok("s3cret-s3cret".into()));
+        assert_eq!(expand("$TOKEN {x}", env), Ok("$TOKEN {x}".into()));
+        assert!(
+            expand("${MISSING}", env)
+                .unwrap_err()
+                .contains("`MISSING` is not set")
+        );
     }
 }
