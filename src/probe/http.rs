@@ -45,6 +45,20 @@ pub async fn fetch(
     }
 }
 
+/// One agent for every probe: its connection pool and TLS configuration (root certificates
+/// parsed once) are shared; each request carries its own deadline.
+fn agent() -> &'static Agent {
+    static AGENT: std::sync::LazyLock<Agent> = std::sync::LazyLock::new(|| {
+        Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(MAX_REDIRECTS)
+            .user_agent(concat!("rollback/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into()
+    });
+    &AGENT
+}
+
 fn blocking(
     method: HttpMethod,
     url: &str,
@@ -52,27 +66,24 @@ fn blocking(
     body: Option<String>,
     timeout: Duration,
 ) -> Result<Answer, String> {
-    let agent: Agent = Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .http_status_as_error(false)
-        .max_redirects(MAX_REDIRECTS)
-        .user_agent(concat!("rollback/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into();
+    let agent = agent();
     let result = match method {
         HttpMethod::Get => {
             let mut req = agent.get(url);
             for (k, v) in headers {
                 req = req.header(k, v);
             }
-            req.call()
+            req.config().timeout_global(Some(timeout)).build().call()
         }
         HttpMethod::Post => {
             let mut req = agent.post(url);
             for (k, v) in headers {
                 req = req.header(k, v);
             }
-            req.send(body.unwrap_or_default())
+            req.config()
+                .timeout_global(Some(timeout))
+                .build()
+                .send(body.unwrap_or_default())
         }
     };
     let mut response = result.map_err(|e| describe(url, timeout, e))?;
