@@ -183,6 +183,14 @@ fn the_schema_knows_triggers() {
     ] {
         assert!(trigger["properties"].get(key).is_some(), "{key}");
     }
+    assert_eq!(trigger["required"], serde_json::json!(["name"]));
+    let names = trigger["properties"]["use"]["examples"]
+        .as_array()
+        .expect("names");
+    assert!(
+        names.len() >= 20 && names.contains(&"error-rate".into()),
+        "{names:?}"
+    );
     let committed = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/plan.schema.json"),
     )

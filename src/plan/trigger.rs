@@ -19,6 +19,7 @@ pub struct Trigger {
     pub name: Loc<String>,
     /// A trigger of the catalogue (`rollback triggers` lists them) whose defaults this one takes.
     #[serde(default, rename = "use")]
+    #[schemars(schema_with = "catalogue_names")]
     pub uses: Option<Loc<String>>,
     /// The catalogue trigger's threshold, in its unit: `5%`, `500ms`, or a plain number.
     #[serde(default)]
@@ -181,6 +182,20 @@ impl JsonSchema for Threshold {
             "examples": ["5%", "500ms", 100],
         })
     }
+}
+
+/// The catalogue's names as examples, which editors offer as completions. Not an `enum`:
+/// validation names the nearest one for a typo, which a schema error could not.
+fn catalogue_names(_: &mut SchemaGenerator) -> Schema {
+    let names: Vec<&str> = crate::monitor::catalogue::entries()
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    schemars::json_schema!({
+        "type": "string",
+        "description": "A trigger of the catalogue (`rollback triggers` lists them) whose defaults this one takes.",
+        "examples": names,
+    })
 }
 
 impl Trigger {
