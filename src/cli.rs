@@ -65,6 +65,10 @@ pub enum Command {
     Ready(ReadyArgs),
     /// Remove sealed runs older than an age (at least the standard's 365 days); lists only, without --yes
     Prune(PruneArgs),
+    /// List the predefined automatic rollback triggers and their defaults
+    Triggers(TriggersArgs),
+    /// Watch a plan's triggers: one line per change of state (exit 0 stopped, 1 fired, 2 bad input)
+    Watch(WatchArgs),
 }
 
 /// Where runs are kept.
@@ -379,6 +383,25 @@ pub struct NewArgs {
     pub force: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct TriggersArgs {
+    /// Print the catalogue as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The plan whose triggers to watch
+    pub plan: PathBuf,
+    /// No screen: one line per change of a trigger's state (the only mode for now)
+    #[arg(long)]
+    pub headless: bool,
+    /// Print JSON lines
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OperationArg {
     Application,
@@ -442,6 +465,8 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
             | Command::Stats(_)
             | Command::Ready(_)
             | Command::Prune(_)
+            | Command::Triggers(_)
+            | Command::Watch(_)
     ) {
         die_quietly_on_closed_stdout();
     } else {
@@ -467,6 +492,8 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Stats(args) => commands::stats::run(&args),
         Command::Ready(args) => commands::ready::run(&args),
         Command::Prune(args) => commands::prune::run(&args),
+        Command::Triggers(args) => commands::triggers::run(&args),
+        Command::Watch(args) => commands::watch::run(&args),
         Command::Schema => {
             print!("{}", crate::plan::schema::schema_text());
             Ok(Exit::Ok)

@@ -9,5 +9,7 @@ pub mod resume;
 pub mod run;
 pub mod runs;
 pub mod stats;
+pub mod triggers;
 pub mod validate;
 pub mod verify;
+pub mod watch;

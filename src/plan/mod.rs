@@ -18,6 +18,7 @@ pub use loc::{Entries, Loc, Pos};
 pub use model::*;
 pub mod levels;
 pub mod template;
+pub mod trigger;
 pub mod validate;
 pub mod var_source;
 pub mod vars;

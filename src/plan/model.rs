@@ -57,6 +57,9 @@ pub struct Plan {
     /// Validation after the rollback, in time windows; reported as follow-ups.
     #[serde(default)]
     pub post_rollback: Vec<Validation>,
+    /// Signals that say the rollback should start: probes sampled on an interval.
+    #[serde(default)]
+    pub triggers: Vec<super::trigger::Trigger>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]

@@ -169,8 +169,11 @@ mod tests {
                     .collect();
                 assert!(errors.is_empty(), "L{level} {op:?}: {errors:?}\n{text}");
                 assert!(diags.iter().any(|d| d.rule == "placeholder"), "L{level}");
+                // Level 3 and 4 plans are also reminded to add triggers.
                 assert!(
-                    diags.iter().all(|d| d.rule == "placeholder"),
+                    diags
+                        .iter()
+                        .all(|d| d.rule == "placeholder" || (level >= 3 && d.rule == "triggers")),
                     "L{level}: {diags:?}"
                 );
             }

@@ -4,7 +4,7 @@
 //! reports completion, after a kill or a failed start too. Drill simulations, notifiers and the orphans of a killed
 //! run are handled here as well. Everything it learns goes back as a `RunnerMsg`.
 
-mod group;
+pub(crate) mod group;
 mod log;
 pub mod notify;
 pub mod orphan;

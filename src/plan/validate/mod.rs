@@ -6,6 +6,7 @@ mod content;
 mod curl;
 mod level;
 mod shape;
+mod triggers;
 
 use std::collections::HashMap;
 
@@ -31,6 +32,7 @@ pub mod rule {
     pub const PLACEHOLDER: &str = "placeholder";
     pub const POST: &str = "post-rollback";
     pub const TIMEOUTS: &str = "timeouts";
+    pub const TRIGGERS: &str = "triggers";
     pub const L2: &str = "level-2";
     pub const L3: &str = "level-3";
     pub const L4: &str = "level-4";
@@ -58,6 +60,7 @@ pub fn validate(plan: &Plan) -> Vec<Diagnostic> {
     post_rollback(plan, &mut out);
     placeholders(plan, &mut out);
     curl::curl_timeouts(plan, &mut out);
+    triggers::triggers(plan, &mut out);
     out.sort_by_key(|d| (d.pos(), d.severity));
     out
 }

@@ -1,0 +1,18 @@
+//! Watching for the signals that should start a rollback (PURE: no tokio, no files, no
+//! network). The catalogue of the standard's triggers is data; a trigger's window is a
+//! state machine fed with samples and the time they were taken; conditions are CEL,
+//! compiled once. Probes, which do the asking, live on the edge in `probe`.
+
+pub mod catalogue;
+pub mod condition;
+pub mod jsonpath;
+pub mod spec;
+pub mod window;
+
+#[cfg(test)]
+mod tests;
+
+pub use catalogue::Unit;
+pub use condition::Condition;
+pub use spec::{ProbeSpec, Spec};
+pub use window::{Limits, Outcome, Sample, Verdict, Window};

@@ -1,0 +1,244 @@
+//! A trigger as the watcher runs it: the plan's fields over the catalogue entry it uses,
+//! with every default filled in and its conditions compiled once.
+
+use std::time::Duration;
+
+use serde_json::Value as Json;
+
+use super::catalogue::{self, Entry, Unit};
+use super::condition::Condition;
+use super::jsonpath::JsonPath;
+use super::window::{Limits, Outcome, Sample};
+use crate::plan::trigger::{HttpMethod, HttpValue, Trigger, TriggerSeverity};
+
+/// Probes answer within this unless the trigger says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What to ask, fully resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProbeSpec {
+    Command(String),
+    Http(HttpSpec),
+    Prometheus {
+        url: String,
+        query: String,
+    },
+    Alertmanager {
+        port: u16,
+        labels: Vec<(String, String)>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpSpec {
+    pub url: String,
+    pub method: HttpMethod,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    pub status: u16,
+    pub jsonpath: Option<JsonPath>,
+    pub value: HttpValue,
+}
+
+/// A trigger ready to watch.
+#[derive(Debug)]
+pub struct Spec {
+    pub name: String,
+    pub uses: Option<String>,
+    pub probe: ProbeSpec,
+    pub timeout: Duration,
+    pub limits: Limits,
+    pub condition: Condition,
+    pub inconclusive: Option<Condition>,
+    pub threshold: Option<f64>,
+    pub severity: TriggerSeverity,
+    pub explain: String,
+}
+
+impl Spec {
+    /// Resolves a trigger of a validated plan; the error says what validation would.
+    pub fn resolve(t: &Trigger) -> Result<Spec, String> {
+        let entry: Option<&Entry> = match &t.uses {
+            Some(u) => Some(
+                catalogue::find(u)
+                    .ok_or_else(|| format!("no trigger `{}` in the catalogue", u.value))?,
+            ),
+            None => None,
+        };
+        let threshold = match (&t.threshold, entry) {
+            (Some(w), Some(e)) => Some(e.unit.parse(&w.value.0)?),
+            (Some(w), None) => Some(Unit::of_written(&w.value.0).parse(&w.value.0)?),
+            (None, Some(e)) => e.default_threshold(),
+            (None, None) => None,
+        };
+        let probe = probe(t, entry)?;
+        let condition_text = t
+            .condition
+            .as_ref()
+            .map(|c| c.value.clone())
+            .or_else(|| entry.map(|e| e.condition.clone()))
+            .ok_or_else(|| format!("trigger `{}` has no `condition`", t.name.value))?;
+        let compile =
+            |text: &str| Condition::compile(text).map_err(|e| format!("`{text}`: {}", e.message));
+        let defaults = Limits::default();
+        let limits = Limits {
+            interval: t
+                .interval
+                .as_ref()
+                .map(|d| d.0)
+                .or_else(|| entry.and_then(Entry::interval))
+                .unwrap_or(defaults.interval),
+            count: t.count.as_ref().map(|c| c.value).unwrap_or(defaults.count),
+            initial_delay: t.initial_delay.as_ref().map(|d| d.0).unwrap_or_default(),
+            failure_limit: t
+                .failure_limit
+                .as_ref()
+                .map(|f| f.value)
+                .or_else(|| entry.and_then(|e| e.failure_limit))
+                .unwrap_or(defaults.failure_limit),
+            consecutive_error_limit: t
+                .consecutive_error_limit
+                .as_ref()
+                .map(|c| c.value)
+                .unwrap_or(defaults.consecutive_error_limit),
+        };
+        Ok(Spec {
+            name: t.name.value.clone(),
+            uses: entry.map(|e| e.name.clone()),
+            probe,
+            timeout: t.timeout.as_ref().map(|d| d.0).unwrap_or(DEFAULT_TIMEOUT),
+            limits,
+            condition: compile(&condition_text)?,
+            inconclusive: t.inconclusive.as_ref().map(|c| compile(c)).transpose()?,
+            threshold,
+            severity: t
+                .severity
+                .as_ref()
+                .map(|s| s.value)
+                .or(entry.map(|e| e.severity))
+                .unwrap_or(TriggerSeverity::Medium),
+            explain: t.explain.clone().unwrap_or_else(|| {
+                entry
+                    .map(|e| e.explain_with(t.threshold.as_ref().map(|w| w.value.0.as_str())))
+                    .unwrap_or_else(|| format!("`{condition_text}` holds"))
+            }),
+        })
+    }
+
+    /// Judges one probe answer: an error stays an error; a condition that cannot be
+    /// evaluated is an error too; never a pass by default.
+    pub fn judge(&self, at: Duration, answer: Result<Json, String>) -> Sample {
+        let sample = |outcome, value, message| Sample {
+            at,
+            outcome,
+            value,
+            message,
+        };
+        let value = match answer {
+            Ok(v) => v,
+            Err(e) => return sample(Outcome::Error, None, Some(e)),
+        };
+        match self.condition.holds(&value, self.threshold) {
+            Err(e) => sample(Outcome::Error, Some(value), Some(e)),
+            Ok(true) => sample(Outcome::Failure, Some(value), None),
+            Ok(false) => match &self.inconclusive {
+                None => sample(Outcome::Success, Some(value), None),
+                Some(c) => match c.holds(&value, self.threshold) {
+                    Err(e) => sample(Outcome::Error, Some(value), Some(e)),
+                    Ok(true) => sample(Outcome::Inconclusive, Some(value), None),
+                    Ok(false) => sample(Outcome::Success, Some(value), None),
+                },
+            },
+        }
+    }
+}
+
+fn probe(t: &Trigger, entry: Option<&Entry>) -> Result<ProbeSpec, String> {
+    let name = &t.name.value;
+    if let Some(c) = &t.command {
+        return Ok(ProbeSpec::Command(c.value.clone()));
+    }
+    let kind = t
+        .probes()
+        .first()
+        .map(|p| p.0)
+        .or_else(|| entry.map(Entry::probe_kind))
+        .ok_or_else(|| format!("trigger `{name}` has no probe"))?;
+    match kind {
+        "http" => {
+            let h = t.http.as_ref().map(|h| &h.value);
+            let template = entry.and_then(|e| e.http.clone()).unwrap_or_default();
+            let url = h
+                .and_then(|h| h.url.as_ref())
+                .map(|u| u.value.clone())
+                .ok_or_else(|| format!("trigger `{name}` needs `http.url`"))?;
+            Ok(ProbeSpec::Http(HttpSpec {
+                url,
+                method: h
+                    .and_then(|h| h.method.as_ref())
+                    .map(|m| m.value)
+                    .unwrap_or(HttpMethod::Get),
+                headers: h
+                    .map(|h| {
+                        h.headers
+                            .iter()
+                            .map(|(k, v)| (k.value.clone(), v.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                body: h.and_then(|h| h.body.clone()),
+                status: h
+                    .and_then(|h| h.status.as_ref())
+                    .map(|s| s.value)
+                    .unwrap_or(200),
+                jsonpath: h
+                    .and_then(|h| h.jsonpath.as_ref())
+                    .map(|j| j.value.clone())
+                    .or(template.jsonpath)
+                    .map(|j| JsonPath::parse(&j))
+                    .transpose()?,
+                value: h
+                    .and_then(|h| h.value.as_ref())
+                    .map(|v| v.value)
+                    .or(template.value)
+                    .unwrap_or(HttpValue::Body),
+            }))
+        }
+        "prometheus" => {
+            let p = t.prometheus.as_ref().map(|p| &p.value);
+            let url = p
+                .and_then(|p| p.url.as_ref())
+                .map(|u| u.value.clone())
+                .ok_or_else(|| format!("trigger `{name}` needs `prometheus.url`"))?;
+            let query = p
+                .and_then(|p| p.query.as_ref())
+                .map(|q| q.value.clone())
+                .or_else(|| entry.and_then(|e| e.prometheus.clone()))
+                .ok_or_else(|| format!("trigger `{name}` needs `prometheus.query`"))?;
+            let selector = p
+                .and_then(|p| p.selector.as_ref())
+                .map(|s| s.value.as_str())
+                .unwrap_or("");
+            Ok(ProbeSpec::Prometheus {
+                url,
+                query: query.replace("${selector}", selector),
+            })
+        }
+        _ => {
+            let a = t.alertmanager.as_ref().map(|a| &a.value);
+            let mut labels: Vec<(String, String)> = entry
+                .and_then(|e| e.alertmanager.as_ref())
+                .map(|a| a.labels.clone().into_iter().collect())
+                .unwrap_or_default();
+            for (k, v) in a.iter().flat_map(|a| a.labels.iter()) {
+                labels.retain(|(lk, _)| lk != &k.value);
+                labels.push((k.value.clone(), v.clone()));
+            }
+            let port = a
+                .and_then(|a| a.port.as_ref())
+                .map(|p| p.value)
+                .ok_or_else(|| format!("trigger `{name}` needs `alertmanager.port`"))?;
+            Ok(ProbeSpec::Alertmanager { port, labels })
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! The HTTP probe, on `ureq` (blocking, small, rustls without OpenSSL) in a blocking task.
+//! A timeout, a refused connection, a redirect loop, an unexpected status, a body that is
+//! not JSON or a JSONPath that matches nothing are all errors. The request has a global
+//! deadline, and the caller stops waiting shortly after it whatever the thread does.
+
+use std::time::Duration;
+
+use serde_json::Value as Json;
+use ureq::Agent;
+
+use crate::monitor::spec::HttpSpec;
+use crate::plan::trigger::{HttpMethod, HttpValue};
+
+/// Bodies larger than this are refused rather than read.
+pub const BODY_CAP: u64 = 4 * 1024 * 1024;
+/// Redirects followed before the answer counts as a loop.
+const MAX_REDIRECTS: u32 = 5;
+/// How long after the request's own deadline the caller gives up on the thread.
+const SLACK: Duration = Duration::from_millis(500);
+
+/// The status and body of one answer, for probes that read them differently.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+/// Sends the request and reads the answer, both within `timeout`.
+pub async fn fetch(
+    method: HttpMethod,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+    timeout: Duration,
+) -> Result<Answer, String> {
+    let shown = url.clone();
+    let task = tokio::task::spawn_blocking(move || blocking(method, &url, &headers, body, timeout));
+    match tokio::time::timeout(timeout + SLACK, task).await {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(e)) => Err(format!("the request to {shown} failed: {e}")),
+        Err(_) => Err(format!(
+            "{shown} did not answer within {}",
+            crate::plan::duration::format(timeout)
+        )),
+    }
+}
+
+/// One agent for every probe: its connection pool and TLS configuration (root certificates
+/// parsed once) are shared; each request carries its own deadline.
+fn agent() -> &'static Agent {
+    static AGENT: std::sync::LazyLock<Agent> = std::sync::LazyLock::new(|| {
+        Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(MAX_REDIRECTS)
+            .user_agent(concat!("rollback/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into()
+    });
+    &AGENT
+}
+
+fn blocking(
+    method: HttpMethod,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<String>,
+    timeout: Duration,
+) -> Result<Answer, String> {
+    let agent = agent();
+    let result = match method {
+        HttpMethod::Get => {
+            let mut req = agent.get(url);
+            for (k, v) in headers {
+                req = req.header(k, v);
+            }
+            req.config().timeout_global(Some(timeout)).build().call()
+        }
+        HttpMethod::Post => {
+            let mut req = agent.post(url);
+            for (k, v) in headers {
+                req = req.header(k, v);
+            }
+            req.config()
+                .timeout_global(Some(timeout))
+                .build()
+                .send(body.unwrap_or_default())
+        }
+    };
+    let mut response = result.map_err(|e| describe(url, timeout, e))?;
+    let status = response.status().as_u16();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(BODY_CAP)
+        .read_to_string()
+        .map_err(|e| describe(url, timeout, e))?;
+    Ok(Answer { status, body })
+}
+
+fn describe(url: &str, timeout: Duration, e: ureq::Error) -> String {
+    match e {
+        ureq::Error::Timeout(_) => format!(
+            "{url} did not answer within {}",
+            crate::plan::duration::format(timeout)
+        ),
+        ureq::Error::TooManyRedirects => {
+            format!("{url} redirects more than {MAX_REDIRECTS} times (a redirect loop?)")
+        }
+        ureq::Error::BodyExceedsLimit(_) => {
+            format!("{url} answered more than {} MiB", BODY_CAP / (1024 * 1024))
+        }
+        other => format!("{url}: {other}"),
+    }
+}
+
+/// `${NAME}` in `text` replaced by `lookup(NAME)`: secrets such as tokens reach headers
+/// from the environment, never from the plan's text.
+pub fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let Some(len) = rest[start + 2..].find('}') else {
+            break;
+        };
+        let name = &rest[start + 2..start + 2 + len];
+        let value =
+            lookup(name).ok_or_else(|| format!("the environment variable `{name}` is not set"))?;
+        out.push_str(&rest[..start]);
+        out.push_str(&value);
+        rest = &rest[start + 3 + len..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The HTTP probe: the status code, or the JSON body (through the JSONPath when given).
+pub async fn run(spec: HttpSpec, timeout: Duration) -> Result<Json, String> {
+    let headers = spec
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            expand(v, |name| std::env::var(name).ok())
+                .map(|v| (k.clone(), v))
+                .map_err(|e| format!("header `{k}`: {e}"))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let answer = fetch(
+        spec.method,
+        spec.url.clone(),
+        headers,
+        spec.body.clone(),
+        timeout,
+    )
+    .await?;
+    if spec.value == HttpValue::Status {
+        return Ok(Json::from(answer.status));
+    }
+    if answer.status != spec.status {
+        return Err(format!(
+            "{} answered HTTP {}, expected {}",
+            spec.url, answer.status, spec.status
+        ));
+    }
+    let body: Json = serde_json::from_str(answer.body.trim()).map_err(|_| {
+        let shown: String = answer.body.trim().chars().take(60).collect();
+        format!("{} answered `{shown}`, which is not JSON", spec.url)
+    })?;
+    match &spec.jsonpath {
+        None => Ok(body),
+        Some(path) => path.select(&body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expand;
+
+    #[test]
+    fn headers_take_secrets_from_the_environment() {
+        let env = |name: &str| (name == "TOKEN").then(|| "s3cret".to_string());
+        assert_eq!(expand("Bearer ${TOKEN}", env), Ok("Bearer s3cret".into()));
+        assert_eq!(expand("plain", env), Ok("plain".into()));
+        assert_eq!(expand("${TOKEN}-${TOKEN}", env), Ok("s3cret-s3cret".into()));
+        assert_eq!(expand("$TOKEN {x}", env), Ok("$TOKEN {x}".into()));
+        assert!(
+            expand("${MISSING}", env)
+                .unwrap_err()
+                .contains("`MISSING` is not set")
+        );
+    }
+}

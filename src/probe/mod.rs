@@ -1,0 +1,27 @@
+//! EDGE: the probes that answer a trigger's question. Each returns the answer as JSON or
+//! why there is none; every failure (a timeout, a bad exit, garbage, an unexpected status)
+//! is an error sample for the monitor, never a pass. Each has a timeout, and a probe that
+//! hangs never hangs its caller.
+
+pub mod command;
+pub mod http;
+pub mod prometheus;
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value as Json;
+
+use crate::monitor::ProbeSpec;
+
+/// Asks once. `workdir` is where a command probe runs (the plan's directory).
+pub async fn sample(probe: &ProbeSpec, timeout: Duration, workdir: &Path) -> Result<Json, String> {
+    match probe {
+        ProbeSpec::Command(cmd) => command::run(cmd, timeout, workdir).await,
+        ProbeSpec::Http(spec) => http::run(spec.clone(), timeout).await,
+        ProbeSpec::Prometheus { url, query } => prometheus::query(url, query, timeout).await,
+        ProbeSpec::Alertmanager { .. } => {
+            Err("the Alertmanager webhook receiver is not available in this version".into())
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! Triggers in plans, through the real binary: positioned diagnostics for every trigger
+//! rule, the level 3/4 reminder, and `rollback triggers` listing the catalogue.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BASE: &str = include_str!("plans/base.yaml");
+
+fn rollback(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rollback"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+/// The base plan with its triggers replaced by `triggers` (YAML under `triggers:`).
+fn plan_with(triggers: &str) -> String {
+    let head = BASE.split("triggers:\n").next().expect("base has triggers");
+    format!("{head}triggers:\n{triggers}")
+}
+
+/// Lines of `rollback validate --quiet` on `text`, without the path prefix, and the exit code.
+fn validate(text: &str) -> (Vec<String>, i32) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("p.yaml");
+    std::fs::write(&path, text).expect("write plan");
+    let out = rollback(&["validate", "--quiet", path.to_str().expect("utf-8 path")]);
+    let prefix = format!("{}:", path.display());
+    let lines = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix).map(str::to_string))
+        .collect();
+    (lines, out.status.code().unwrap_or(-1))
+}
+
+#[test]
+fn each_trigger_rule_reports_its_position() {
+    // The base plan's `triggers:` is line 31; each case's trigger begins on line 32.
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "unknown catalogue name, with a suggestion",
+            "  - name: t\n    use: eror-rate\n",
+            "33:10: error: no trigger `eror-rate` in the catalogue; did you mean `error-rate`? [triggers]",
+        ),
+        (
+            "threshold in the wrong unit",
+            "  - name: t\n    use: latency-p95\n    threshold: 5%\n    prometheus: {url: 'http://p:9090'}\n",
+            "34:16: error: `5%` is not a duration: write it as 500ms, 2s or 1m; `latency-p95` takes its threshold in a duration (e.g. 500ms) [triggers]",
+        ),
+        (
+            "a percentage written as a plain number",
+            "  - name: t\n    use: error-rate\n    threshold: 0.05\n    prometheus: {url: 'http://p:9090'}\n",
+            "34:16: error: `0.05` is not a percentage: write it as 5% or 0.5%; `error-rate` takes its threshold in percent (e.g. 5%) [triggers]",
+        ),
+        (
+            "a threshold on a trigger that has none",
+            "  - name: t\n    use: liveness\n    threshold: 3\n    http: {url: 'http://x/health'}\n",
+            "34:16: error: `liveness` has no threshold to set [triggers]",
+        ),
+        (
+            "a condition that does not compile",
+            "  - name: t\n    command: echo 1\n    condition: result >\n",
+            "34:16: error: the condition does not compile at column 10 of `result >`: Syntax error: mismatched input '<EOF>' [triggers]",
+        ),
+        (
+            "an inconclusive condition that does not compile",
+            "  - name: t\n    command: echo 1\n    condition: result > 1.0\n    inconclusive: (result\n",
+            "35:19: error: the inconclusive condition does not compile at column 9 of `(result`: Syntax error: missing ')' at '<EOF>' [triggers]",
+        ),
+        (
+            "no probe",
+            "  - name: t\n    condition: result > 1.0\n",
+            "32:11: error: trigger `t` has no probe: add `command`, `http`, `prometheus` or `alertmanager`, or `use:` one of the catalogue [triggers]",
+        ),
+        (
+            "two probes",
+            "  - name: t\n    command: echo 1\n    http: {url: 'http://x'}\n    condition: result > 1.0\n",
+            "34:11: error: trigger `t` has two probes, `command` and `http`: keep one [triggers]",
+        ),
+        (
+            "no condition",
+            "  - name: t\n    command: echo 1\n",
+            "32:11: error: trigger `t` has no `condition`: a CEL expression over `result` that is true when the sample is bad [triggers]",
+        ),
+        (
+            "a catalogue query needs a server",
+            "  - name: t\n    use: error-rate\n",
+            "32:11: error: trigger `t` needs `prometheus.url`: the server to ask, e.g. http://prometheus:9090 [triggers]",
+        ),
+        (
+            "a failure limit the window cannot pass",
+            "  - name: t\n    command: echo 1\n    condition: result > 1.0\n    count: 3\n    failure_limit: 3\n",
+            "36:20: error: `failure_limit: 3` can never be passed in a window of 3 samples: the trigger would never fire [triggers]",
+        ),
+        (
+            "a bad URL and a bad JSONPath",
+            "  - name: t\n    http: {url: 'ftp://x', jsonpath: '$[[['}\n    condition: result > 1.0\n",
+            "33:17: error: `ftp://x` is not an http:// or https:// URL [triggers]",
+        ),
+        (
+            "a bad JSONPath",
+            "  - name: t\n    http: {url: 'http://x', jsonpath: '$[[['}\n    condition: result > 1.0\n",
+            "33:39: error: `$[[[` is not a JSONPath: expected selector at column 3 [triggers]",
+        ),
+        (
+            "a zero interval",
+            "  - name: t\n    command: echo 1\n    condition: result > 1.0\n    interval: 0s\n",
+            "35:15: error: an interval must be longer than zero [triggers]",
+        ),
+        (
+            "an unknown key is a schema error with a suggestion",
+            "  - name: t\n    command: echo 1\n    condition: result > 1.0\n    severty: high\n",
+            "35:5: error: unknown key `severty`, did you mean `severity`? [schema]",
+        ),
+        (
+            "a severity outside the three",
+            "  - name: t\n    command: echo 1\n    condition: result > 1.0\n    severity: low\n",
+            "35:15: error: `low` is not allowed for `severity` (one of: critical, high, medium) [schema]",
+        ),
+        (
+            "two triggers with one name",
+            "  - name: t\n    command: echo 1\n    condition: result > 1.0\n  - name: t\n    command: echo 2\n    condition: result > 1.0\n",
+            "35:11: error: trigger `t` is already used at line 32 [ids]",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (what, triggers, want) in cases {
+        let (lines, code) = validate(&plan_with(triggers));
+        if code == 0 || !lines.iter().any(|l| l.starts_with(want)) {
+            failures.push(format!(
+                "{what}: exit {code}, want {want:?} in\n{}",
+                lines.join("\n")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
+
+#[test]
+fn good_triggers_validate_clean() {
+    let triggers = "  - name: errors\n    use: error-rate\n    threshold: 2%\n    prometheus: {url: 'http://prometheus:9090', selector: 'job=\"checkout\"'}\n  - name: health\n    use: liveness\n    http: {url: 'https://checkout.internal/healthz'}\n  - name: depth\n    command: ./queue-depth.sh\n    timeout: 5s\n    interval: 10s\n    count: 6\n    initial_delay: 1m\n    condition: result > threshold\n    threshold: 1000\n    inconclusive: result < 0.0\n    failure_limit: 2\n    consecutive_error_limit: 3\n    severity: medium\n    explain: the queue keeps growing\n";
+    let (lines, code) = validate(&plan_with(triggers));
+    assert_eq!((code, lines.len()), (0, 0), "{lines:?}");
+}
+
+#[test]
+fn level_3_and_4_plans_without_triggers_are_reminded_of_the_standard() {
+    let none = BASE.split("triggers:\n").next().expect("base has triggers");
+    let (lines, code) = validate(none);
+    assert_eq!(code, 0, "a warning leaves the plan valid");
+    assert_eq!(
+        lines,
+        [
+            "3:8: warning: the standard expects a level 3 plan to define automatic rollback triggers, integrated with monitoring: add `triggers:` (`rollback triggers` lists the predefined ones) [triggers]"
+        ]
+    );
+    let (lines, _) = validate(&none.replace("level: 3", "level: 2"));
+    assert!(lines.is_empty(), "{lines:?}");
+}
+
+#[test]
+fn the_schema_knows_triggers() {
+    let out = rollback(&["schema"]);
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let trigger = &schema["$defs"]["Trigger"];
+    for key in [
+        "name",
+        "use",
+        "threshold",
+        "command",
+        "http",
+        "prometheus",
+        "alertmanager",
+        "interval",
+        "count",
+        "initial_delay",
+        "condition",
+        "inconclusive",
+        "failure_limit",
+        "consecutive_error_limit",
+        "severity",
+        "explain",
+    ] {
+        assert!(trigger["properties"].get(key).is_some(), "{key}");
+    }
+    assert_eq!(trigger["required"], serde_json::json!(["name"]));
+    let names = trigger["properties"]["use"]["examples"]
+        .as_array()
+        .expect("names");
+    assert!(
+        names.len() >= 20 && names.contains(&"error-rate".into()),
+        "{names:?}"
+    );
+    let committed = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/plan.schema.json"),
+    )
+    .expect("schema file");
+    assert_eq!(committed, String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn the_catalogue_lists_with_defaults_as_text_and_json() {
+    let out = rollback(&["triggers", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let list: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("JSON list");
+    assert!(list.len() >= 20, "{}", list.len());
+    let error_rate = list
+        .iter()
+        .find(|e| e["name"] == "error-rate")
+        .expect("error-rate listed");
+    assert_eq!(error_rate["threshold"], "5%");
+    assert_eq!(error_rate["severity"], "critical");
+    assert_eq!(error_rate["category"], "metric");
+    let out = rollback(&["triggers"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for heading in [
+        "metric",
+        "health-check",
+        "business",
+        "data-quality",
+        "security",
+        "customer-impact",
+    ] {
+        assert!(text.lines().any(|l| l == heading), "{heading} in\n{text}");
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.contains("error-rate") && l.contains("critical") && l.contains("5%")),
+        "{text}"
+    );
+}
