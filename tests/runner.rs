@@ -165,10 +165,13 @@ async fn exit_codes_signals_and_the_log_digest() {
         ),
         ("true", "true", StepOutcome::Ok, Some(0), None),
     ];
+    // One that lasts, so that what is running can be counted without a race.
+    r.spawn(9, spec(&dir, "lasting", "sleep 30"), tail())
+        .unwrap();
     for (i, (key, command, ..)) in cases.iter().enumerate() {
         r.spawn(i, spec(&dir, key, command), tail()).unwrap();
     }
-    assert!(r.running() > 0);
+    assert!(r.running() >= 1);
     for (step, report) in exits(&mut rx, cases.len()).await {
         let (key, _, outcome, code, signal) = cases[step];
         assert_eq!(
@@ -179,6 +182,10 @@ async fn exit_codes_signals_and_the_log_digest() {
         assert_eq!(report.error, None);
         assert_matches_log(&report, &dir.path().join(format!("{key}.1.log")));
     }
+    assert_eq!(r.running(), 1, "the lasting one");
+    r.kill(9);
+    let killed = exits(&mut rx, 1).await;
+    assert_eq!(killed[0].0, 9);
     assert_eq!(r.running(), 0);
 }
 
