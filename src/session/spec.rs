@@ -7,40 +7,9 @@ use std::time::Duration;
 
 use super::Session;
 use crate::engine::Input;
-use crate::engine::selection::selected_steps;
-use crate::plan::Plan;
+use crate::engine::selection::run_regions;
 use crate::runner::{CommandSpec, OutputTail, SimSpec};
 use crate::timeline::RunDir;
-
-/// The regions a run rolls back, in the plan's order: those its scenario names (all declared
-/// ones without a scenario or when it names none), less those whose every phase the scenario
-/// leaves out. Commands get them space-separated in `ROLLBACK_REGIONS`, for `for r in ...`.
-pub fn run_regions(plan: &Plan, scenario: Option<&str>) -> Vec<String> {
-    let named = scenario
-        .and_then(|n| plan.scenarios.get(n))
-        .map(|s| &s.regions)
-        .filter(|r| !r.is_empty())
-        .unwrap_or(&plan.regions);
-    let selected = selected_steps(plan, scenario);
-    let mut flat = 0;
-    let mut in_run: Vec<(&str, bool)> = Vec::new();
-    for phase in plan.phases.iter() {
-        let any = selected[flat..flat + phase.steps.len()].iter().any(|s| *s);
-        flat += phase.steps.len();
-        if let Some(r) = &phase.region {
-            in_run.push((r.value.as_str(), any));
-        }
-    }
-    named
-        .iter()
-        .map(|r| r.value.as_str())
-        .filter(|r| {
-            let phases: Vec<bool> = in_run.iter().filter(|(p, _)| p == r).map(|p| p.1).collect();
-            phases.is_empty() || phases.iter().any(|x| *x)
-        })
-        .map(str::to_string)
-        .collect()
-}
 
 impl Session {
     /// The `ROLLBACK_*` context every command and notifier sees.
@@ -226,7 +195,7 @@ impl Session {
 
 #[cfg(test)]
 mod tests {
-    use super::run_regions;
+    use crate::engine::selection::run_regions;
 
     #[test]
     fn regions_in_the_run_follow_the_scenario() {
