@@ -395,6 +395,48 @@ fn every_rule_names_itself_and_its_position() {
 }
 
 #[test]
+fn an_sla_looser_than_the_operation_target_says_why() {
+    let looser = "level: 3\noperation: configuration\nsla: 10m\n";
+    run_cases(vec![
+        Case {
+            name: "no-reason",
+            text: edit(&[("level: 3\noperation: application\n", looser)]),
+            exit: 0,
+            expect: &[
+                "5:6: warning: an SLA of 10m is looser than the 5m the standard sets for a level 3 configuration rollback: tighten it or say why in `sla_reason` [sla]",
+            ],
+        },
+        Case {
+            name: "default-is-the-tighter",
+            text: edit(&[
+                ("operation: application", "operation: workflow"),
+                (
+                    "    point_of_no_return: true\n",
+                    "    point_of_no_return: true\n    estimate: 6m\n",
+                ),
+            ]),
+            exit: 0,
+            expect: &[
+                "3:8: warning: the phases are estimated at 6m in all, more than the SLA of 5m [estimates]",
+            ],
+        },
+    ]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let with_reason = edit(&[(
+        "level: 3\noperation: application\n",
+        "level: 3\noperation: configuration\nsla: 10m\nsla_reason: the config service restarts in 8m\n",
+    )]);
+    let path = write(dir.path(), "reason.yaml", with_reason.as_bytes());
+    let out = validate(&[], &[&path]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        !stdout.contains("[sla]"),
+        "a reason silences the warning:\n{stdout}"
+    );
+}
+
+#[test]
 fn level_rules_are_cumulative_and_named() {
     run_cases(vec![
         Case {

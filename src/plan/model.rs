@@ -32,9 +32,14 @@ pub struct Plan {
     pub level: Loc<u8>,
     /// What kind of change is rolled back.
     pub operation: Loc<Operation>,
-    /// Time allowed for the whole rollback (per region at level 4). Defaults by level: L2 30m, L3 15m, L4 10m.
+    /// Time allowed for the whole rollback (per region at level 4). Default: the tighter of the
+    /// level's (L2 30m, L3 15m, L4 10m) and the operation's (configuration and workflow 5m,
+    /// application 15m, database and infrastructure 30m).
     #[serde(default)]
     pub sla: Option<Loc<Dur>>,
+    /// Why `sla` is looser than that default (validate warns when it is and no reason is given).
+    #[serde(default)]
+    pub sla_reason: Option<Loc<String>>,
     /// How much of the plan runs without a person: full, semi (approval gates) or manual.
     pub automation: Loc<Automation>,
     /// Regions the plan covers; required at level 4, where the SLA applies per region.

@@ -3,20 +3,10 @@
 
 use std::fmt::Write as _;
 
-use super::levels::default_sla;
+use super::levels::default_plan_sla;
 use super::model::Operation;
 use super::schema::SCHEMA_COMMENT;
 use super::validate::PLACEHOLDER;
-
-fn operation_name(op: Operation) -> &'static str {
-    match op {
-        Operation::Application => "application",
-        Operation::Database => "database",
-        Operation::Infrastructure => "infrastructure",
-        Operation::Configuration => "configuration",
-        Operation::Workflow => "workflow",
-    }
-}
 
 /// What a first command of each kind of change typically captures, to start the author off.
 fn capture_hint(op: Operation) -> &'static str {
@@ -31,7 +21,7 @@ fn capture_hint(op: Operation) -> &'static str {
 
 /// The text of a new plan named `name`.
 pub fn new_plan(name: &str, level: u8, op: Operation) -> String {
-    let sla_mins = default_sla(level).as_secs() / 60;
+    let sla_mins = default_plan_sla(level, op).as_secs() / 60;
     let automation = if level >= 3 { "semi" } else { "manual" };
     let timeout = if level >= 3 {
         "\n        timeout: 1m"
@@ -51,8 +41,9 @@ pub fn new_plan(name: &str, level: u8, op: Operation) -> String {
          level: {level}                          # certification level 2-4: sets the SLA and the rules\n\
          operation: {}\n\
          automation: {automation}                # full | semi (approval gates) | manual\n\
-         sla: {sla_mins}m                        # the standard's default for level {level}{}",
-        operation_name(op),
+         sla: {sla_mins}m                        # the standard's default for level {level} and {}{}",
+        op.name(),
+        op.name(),
         if level >= 4 { " (per region)" } else { "" }
     );
     if level >= 4 {

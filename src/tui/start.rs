@@ -242,10 +242,7 @@ impl Widget for &StartForm<'_> {
             Line::styled(format!(" {}", text::inline(&p.title)), t.bold()),
             Line::raw(format!(
                 " {} · automation {} · SLA {}{} · owner {}",
-                serde_json::to_value(*p.operation)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
+                p.operation.name(),
                 serde_json::to_value(*p.automation)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))

@@ -38,6 +38,7 @@ pub(super) fn automation(plan: &Plan, out: &mut Vec<Diagnostic>) {
     } else {
         plan.sla()
     };
+    sla_reason(plan, out);
     if estimated > budget {
         out.push(Diagnostic::warning(
             plan.sla.as_ref().map(|s| s.pos).unwrap_or(plan.level.pos),
@@ -46,6 +47,29 @@ pub(super) fn automation(plan: &Plan, out: &mut Vec<Diagnostic>) {
                 "the phases are estimated at {} in all, more than the SLA of {}",
                 fmt_dur(estimated),
                 fmt_dur(budget)
+            ),
+        ));
+    }
+}
+
+/// An SLA looser than the standard's target for the level and kind of change says why.
+fn sla_reason(plan: &Plan, out: &mut Vec<Diagnostic>) {
+    let Some(sla) = &plan.sla else { return };
+    let target = plan.default_sla();
+    let has_reason = plan
+        .sla_reason
+        .as_ref()
+        .is_some_and(|r| !r.trim().is_empty());
+    if sla.value.0 > target && !has_reason {
+        out.push(Diagnostic::warning(
+            sla.pos,
+            rule::SLA,
+            format!(
+                "an SLA of {} is looser than the {} the standard sets for a level {} {} rollback: tighten it or say why in `sla_reason`",
+                fmt_dur(sla.value.0),
+                fmt_dur(target),
+                *plan.level,
+                plan.operation.name()
             ),
         ));
     }

@@ -28,6 +28,7 @@ pub mod rule {
     pub const ESCALATION: &str = "escalation";
     pub const AUTOMATION: &str = "automation";
     pub const ESTIMATE: &str = "estimates";
+    pub const SLA: &str = "sla";
     pub const DRILL: &str = "drill";
     pub const PLACEHOLDER: &str = "placeholder";
     pub const POST: &str = "post-rollback";
