@@ -282,3 +282,73 @@ fn color_follows_the_flag_over_no_color() {
     assert!(!coloured(&start_screen_sgr("--color never", false)));
     assert!(coloured(&start_screen_sgr("--color always", true)));
 }
+
+#[test]
+fn the_start_screen_scrolls_to_every_field_at_80x24() {
+    let runs = Runs::new();
+    let stty = runs.path().join("stty.txt");
+    // Eight questions, each with a default, do not fit under the plan's summary at 80x24.
+    let mut vars = String::from("vars:\n");
+    for n in 1..=8 {
+        vars.push_str(&format!(
+            "  q{n}: {{prompt: Question {n}, default: a{n}}}\n"
+        ));
+    }
+    let base = std::fs::read_to_string(repo().join("tests/plans/base.yaml")).unwrap();
+    let plan = base.replacen("phases:\n", &format!("{vars}phases:\n"), 1);
+    let path = runs.path().join("many.yaml");
+    std::fs::write(&path, plan).unwrap();
+    let args = format!("drill {}", path.display());
+    let t = Tmux::start("scroll", 80, 24, &script(runs.path(), &args, &stty));
+    let first = t.wait_for("more below");
+    assert!(!first.contains("more above"), "{first}");
+    assert!(
+        !first.contains("Your name (recorded as the operator)"),
+        "{first}"
+    );
+    // Tab to the last field: the form follows the focus, and says what is above.
+    for _ in 0..12 {
+        t.keys(&["Tab"]);
+    }
+    let last = t.wait_for("Your name (recorded as the operator)");
+    assert!(last.contains("more above"), "{last}");
+    assert!(!last.contains("more below"), "{last}");
+    assert!(last.contains("enter start the rollback"), "{last}");
+    t.keys(&["C-c"]);
+    t.wait_for("EXIT=");
+}
+
+#[test]
+fn a_small_terminal_is_said_before_the_start_and_questions_still_show() {
+    let runs = Runs::new();
+    let stty = runs.path().join("stty.txt");
+    let args = "drill plans/demo.yaml --speed 20 --var version=7";
+    let t = Tmux::start("small", 70, 20, &script(runs.path(), args, &stty));
+    let start = t.wait_for("Config version to roll back to");
+    assert!(
+        start.contains("this terminal is 70x20; the run screen needs 80x24"),
+        "{start}"
+    );
+    for _ in 0..3 {
+        t.keys(&["Enter"]);
+    }
+    // The gate is asked in the compact view, with its input and its keys.
+    let gate = t.wait_for("Approval gate");
+    assert!(gate.contains("compact view: 70x20"), "{gate}");
+    t.wait_for("enter approve");
+    t.keys(&["Tab", "Enter"]);
+    t.wait_for("Point of no return");
+    let _ = Command::new("tmux")
+        .args(["resize-window", "-t", &t.name, "-x", "80", "-y", "24"])
+        .status();
+    let full = t.wait_for(" Timeline ");
+    assert!(!full.contains("compact view"), "{full}");
+    t.keys(&["y"]);
+    t.wait_for("Manual check");
+    t.keys(&["Enter"]);
+    t.wait_for("Run completed");
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+    let (_, tl) = timeline(&runs);
+    assert!(tl.contains(r#""type":"approved""#), "{tl}");
+}

@@ -6,6 +6,7 @@
 
 pub mod ansi;
 pub mod app;
+mod compact;
 mod dialog_keys;
 mod dialogs;
 mod fit;

@@ -238,7 +238,9 @@ impl Widget for &StartForm<'_> {
                 Span::styled(format!(" {} ", self.mode.banner()), t.mode(self.mode)),
                 Span::styled("  clock not started", t.dim()),
             ]),
-            Line::raw(""),
+            small_terminal(area)
+                .map(|w| Line::styled(w, t.waiting()))
+                .unwrap_or_default(),
             Line::styled(format!(" {}", text::inline(&p.title)), t.bold()),
             Line::raw(format!(
                 " {} · automation {} · SLA {}{} · owner {}",
@@ -289,8 +291,23 @@ impl Widget for &StartForm<'_> {
         );
         let mut y = area.y + head_h;
         let w = area.width.min(90);
-        for (i, f) in self.fields.iter().enumerate() {
-            if y + 4 > area.y + area.height.saturating_sub(2) {
+        let limit = area.y + area.height.saturating_sub(2);
+        let (first, shown) = field_window(self.fields.len(), self.focus, limit.saturating_sub(y));
+        if shown < self.fields.len() {
+            let below = self.fields.len() - first - shown;
+            let mut parts = Vec::new();
+            if first > 0 {
+                parts.push(format!("↑ {first} more above"));
+            }
+            if below > 0 {
+                parts.push(format!("↓ {below} more below"));
+            }
+            let words = format!(" {} (tab, shift-tab)", parts.join(" · "));
+            buf.set_stringn(area.x, y, words, area.width as usize, t.dim());
+            y += 1;
+        }
+        for (i, f) in self.fields.iter().enumerate().skip(first).take(shown) {
+            if y + 4 > limit {
                 break;
             }
             let focused = i == self.focus;
@@ -304,7 +321,8 @@ impl Widget for &StartForm<'_> {
             if f.var.is_some() && !f.value().is_empty() {
                 label.push(Span::styled(format!("  ({})", f.source().name()), t.dim()));
             }
-            Line::from(label).render(
+            super::fit::render_cut(
+                Line::from(label),
                 Rect {
                     x: area.x,
                     y,
@@ -369,10 +387,45 @@ impl Widget for &StartForm<'_> {
     }
 }
 
+/// The warning the start screen gives when the run screen will not fit.
+fn small_terminal(area: Rect) -> Option<String> {
+    use super::view::{MIN_HEIGHT, MIN_WIDTH};
+    (area.width < MIN_WIDTH || area.height < MIN_HEIGHT).then(|| {
+        format!(
+            " ⚠ this terminal is {}x{}; the run screen needs {MIN_WIDTH}x{MIN_HEIGHT}: enlarge it before you start (or get a compact view)",
+            area.width, area.height
+        )
+    })
+}
+
+/// Which fields fit in `rows` (four rows each, one more for the "above/below" line when
+/// not all fit): the first shown and how many, always including the focused one.
+fn field_window(count: usize, focus: usize, rows: u16) -> (usize, usize) {
+    let fit = |rows: u16| (rows / 4) as usize;
+    if fit(rows) >= count {
+        return (0, count);
+    }
+    let shown = fit(rows.saturating_sub(1)).max(1).min(count);
+    let first = (focus + 1).saturating_sub(shown).min(count - shown);
+    (first, shown)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use ratatui::{Terminal, backend::TestBackend};
+
+    #[test]
+    fn the_fields_shown_always_hold_the_focus() {
+        // All fit: no scrolling, no "above/below" line.
+        assert_eq!(field_window(3, 2, 12), (0, 3));
+        // Two fit beside the "above/below" line; the window follows the focus.
+        assert_eq!(field_window(6, 0, 10), (0, 2));
+        assert_eq!(field_window(6, 3, 10), (2, 2));
+        assert_eq!(field_window(6, 5, 10), (4, 2));
+        // Too little room still shows the focused one.
+        assert_eq!(field_window(6, 4, 2), (4, 1));
+    }
 
     #[test]
     fn every_value_shows_its_source_and_secrets_stay_masked() {

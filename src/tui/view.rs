@@ -1,11 +1,10 @@
 //! One frame of the run screen: header, escalation banner, steps beside output, the latest
-//! events and the key hints; a dialog on top when one is open. Below 80x24 a notice says so.
+//! events and the key hints; a dialog on top when one is open. Below 80x24, the compact view.
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget, Wrap};
+use ratatui::widgets::Widget;
 
 use super::app::App;
 use super::header::Header;
@@ -14,7 +13,6 @@ use super::modal;
 use super::output::Output;
 use super::recent::Recent;
 use super::steps::Steps;
-use super::theme::Theme;
 
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
@@ -25,9 +23,9 @@ pub fn render(app: &mut App, frame: &mut Frame) {
 }
 
 pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
-    app.small = area.width < MIN_WIDTH || area.height < MIN_HEIGHT;
-    if app.small {
-        return too_small(area, buf, app.theme);
+    app.small = super::compact::too_small_to_ask(area);
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        return super::compact::render(app, area, buf);
     }
     let t = app.theme;
     let now = app.session.now_ms();
@@ -136,25 +134,4 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
         .render(hints, buf),
     }
     modal::render(app, area, buf);
-}
-
-fn too_small(area: Rect, buf: &mut Buffer, t: Theme) {
-    let text = vec![
-        Line::styled(
-            format!(
-                "terminal too small (need {MIN_WIDTH}x{MIN_HEIGHT}, have {}x{})",
-                area.width, area.height
-            ),
-            t.waiting(),
-        ),
-        Line::raw(""),
-        Line::from(vec![
-            Span::raw("Make the window larger, or press "),
-            Span::styled("q", t.key()),
-            Span::raw(" to leave (the run stays resumable)."),
-        ]),
-    ];
-    Paragraph::new(text)
-        .wrap(Wrap { trim: true })
-        .render(area, buf);
 }
