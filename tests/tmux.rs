@@ -352,3 +352,63 @@ fn a_small_terminal_is_said_before_the_start_and_questions_still_show() {
     let (_, tl) = timeline(&runs);
     assert!(tl.contains(r#""type":"approved""#), "{tl}");
 }
+
+#[test]
+fn resume_asks_for_the_secrets_again_and_the_steps_get_them() {
+    let runs = Runs::new();
+    let stty = runs.path().join("stty.txt");
+    let base = std::fs::read_to_string(repo().join("tests/plans/base.yaml")).unwrap();
+    let plan = base
+        .replacen(
+            "phases:\n",
+            "vars:\n  token: {secret: true, required: true, description: API token}\nphases:\n",
+            1,
+        )
+        .replacen("run: echo undo", "run: test \"$token\" = s3cret-value", 1);
+    let path = runs.path().join("secret.yaml");
+    std::fs::write(&path, plan).unwrap();
+    // Headless, the run stops at the approval gate, resumable.
+    let out = Command::new(bin())
+        .args(["run", "--headless", "--var", "token=s3cret-value"])
+        .arg(&path)
+        .env("ROLLBACK_RUNS_DIR", runs.path())
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("can be resumed"),
+        "{out:?}"
+    );
+    let id = runs
+        .only_run()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let t = Tmux::start(
+        "secrets",
+        80,
+        24,
+        &script(runs.path(), &format!("resume {id}"), &stty),
+    );
+    let form = t.wait_for("resuming: type the secrets again (never recorded)");
+    assert!(form.contains("API token"), "{form}");
+    t.type_text("s3cret-value");
+    let masked = t.wait_for("••••");
+    assert!(!masked.contains("s3cret-value"), "{masked}");
+    t.keys(&["Enter"]);
+    t.wait_for("enter resume the rollback");
+    t.keys(&["Enter"]);
+    t.wait_for("enter approve");
+    t.keys(&["Tab", "Enter"]);
+    t.wait_for("Point of no return");
+    t.keys(&["y"]);
+    t.wait_for("Run completed");
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+    let (_, tl) = timeline(&runs);
+    assert!(
+        tl.contains(r#""step":"execute.undo","attempt":1,"outcome":"ok""#),
+        "{tl}"
+    );
+    assert!(!tl.contains("s3cret-value"), "{tl}");
+}

@@ -20,7 +20,7 @@ use crate::plan::vars::Values;
 use crate::runner::{OutputPolicy, OutputTail, Runner, RunnerMsg};
 use crate::timeline::{Journal, Record, RunDir};
 
-pub use resume::{ResumeError, ResumeOptions, resume};
+pub use resume::{ResumeError, ResumeOptions, recorded_start, resume};
 pub use start::{StartOptions, run_info, start};
 
 /// How many recent records a face can show without reading the file.

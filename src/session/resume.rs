@@ -216,6 +216,28 @@ pub fn resume(
     Ok((session, rx))
 }
 
+/// The mode and id of the run in `dir`, read without touching it (a live run with the
+/// directory's name when the timeline cannot be read).
+pub fn recorded_start(dir: &Path) -> (crate::engine::Mode, String) {
+    let bytes = std::fs::read(dir.join(TIMELINE)).unwrap_or_default();
+    let records = read_complete(&bytes).map(|(r, _)| r).unwrap_or_default();
+    let fallback = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mode = records
+        .first()
+        .map_or(crate::engine::Mode::Live, |r| r.mode);
+    let id = records
+        .iter()
+        .find_map(|r| match &r.event {
+            Event::RunStarted(i) => Some(i.run_id.clone()),
+            _ => None,
+        })
+        .unwrap_or(fallback);
+    (mode, id)
+}
+
 /// Why a sealed run cannot be resumed: how it ended, read without touching it.
 fn sealed_outcome(dir: &Path) -> ResumeError {
     let bytes = std::fs::read(dir.join(TIMELINE)).unwrap_or_default();

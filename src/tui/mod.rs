@@ -87,15 +87,44 @@ pub fn run_new(
 /// `rollback resume RUN` with a screen.
 pub fn run_resume(
     dir: PathBuf,
-    opts: ResumeOptions,
+    mut opts: ResumeOptions,
     clock: Arc<dyn Clock>,
 ) -> color_eyre::Result<Exit> {
     let theme = Theme::from_env();
     let rt = crate::commands::run::runtime()?;
-    let opened = rt.block_on(async { session::resume(&dir, opts, clock) });
+    let mut terminal: Option<DefaultTerminal> = None;
+    let mut asked = false;
+    let opened = loop {
+        match rt.block_on(async { session::resume(&dir, opts.clone(), clock.clone()) }) {
+            // Secrets are never recorded: ask for them here rather than fail.
+            Err(session::ResumeError::MissingSecrets(names)) if !asked => {
+                asked = true;
+                let term = terminal.get_or_insert_with(open_terminal);
+                match rt.block_on(ask_secrets(term, &dir, &names, &opts.operator, theme)) {
+                    Ok(Some((vars, operator))) => {
+                        opts.vars.extend(vars);
+                        opts.operator = operator;
+                    }
+                    Ok(None) => {
+                        ratatui::restore();
+                        eprintln!("rollback resume: nothing was resumed");
+                        return Ok(Exit::Ok);
+                    }
+                    Err(e) => {
+                        ratatui::restore();
+                        return Err(e.into());
+                    }
+                }
+            }
+            other => break other,
+        }
+    };
     let (session, rx) = match opened {
         Ok(o) => o,
         Err(e) => {
+            if terminal.is_some() {
+                ratatui::restore();
+            }
             eprintln!("rollback resume: {e}");
             return Ok(match e {
                 session::ResumeError::Other(_) => Exit::Internal,
@@ -103,10 +132,30 @@ pub fn run_resume(
             });
         }
     };
-    let mut terminal = open_terminal();
+    let mut terminal = terminal.unwrap_or_else(open_terminal);
     let outcome = rt.block_on(run_screen(&mut terminal, App::new(session, theme), rx));
     ratatui::restore();
     finish(outcome.map(Some))
+}
+
+/// The secrets a resumed run needs again, typed on a form like the start screen's, with
+/// the operator's name; `None` when the operator leaves instead.
+async fn ask_secrets(
+    terminal: &mut DefaultTerminal,
+    dir: &std::path::Path,
+    names: &[String],
+    operator: &str,
+    theme: Theme,
+) -> std::io::Result<Option<(Vec<(String, String)>, String)>> {
+    let plan_path = dir.join(crate::timeline::rundir::PLAN_COPY);
+    let loaded = crate::plan::load::load_file(&plan_path)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let (mode, run_id) = session::recorded_start(dir);
+    let mut form = StartForm::secrets(&loaded.plan, names, mode, &run_id, operator, theme);
+    Ok(match start_screen(terminal, &mut form).await? {
+        StartAnswer::Leave => None,
+        StartAnswer::Start { vars, operator } => Some((vars.pairs(), operator)),
+    })
 }
 
 /// What the operator is told once the screen is gone, and the exit code.

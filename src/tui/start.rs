@@ -70,6 +70,8 @@ pub struct StartForm<'a> {
     given: Given,
     /// Every variable's value and source as the form opened, for the values line.
     shown: Values,
+    /// The run being resumed, when the form asks again for its secrets.
+    resuming: Option<String>,
 }
 
 fn input(value: &str, secret: bool) -> TextArea<'static> {
@@ -144,7 +146,37 @@ impl<'a> StartForm<'a> {
             theme,
             given: given.clone(),
             shown,
+            resuming: None,
         }
+    }
+
+    /// The form `resume` shows: the secrets the run needs again (they are never recorded)
+    /// and the operator's name, for the run `run_id`.
+    pub fn secrets(
+        plan: &'a Plan,
+        names: &[String],
+        mode: Mode,
+        run_id: &str,
+        operator: &str,
+        theme: Theme,
+    ) -> Self {
+        let mut form = StartForm::new(plan, &Given::default(), mode, None, operator, theme);
+        form.fields.retain(|f| f.var.is_none());
+        let asked = plan.vars.iter().filter(|(n, _)| names.contains(&n.value));
+        let fields: Vec<Field> = asked
+            .map(|(name, var)| Field {
+                name: name.value.clone(),
+                label: text::inline(var.prompt.as_deref().unwrap_or(&name.value)).into_owned(),
+                help: var.description.as_deref().map(text::flow),
+                input: input("", true),
+                var: Some(var.clone()),
+                initial: (String::new(), Source::Prompt),
+            })
+            .collect();
+        form.fields.splice(0..0, fields);
+        form.shown = Values::default();
+        form.resuming = Some(run_id.to_string());
+        form
     }
 
     /// `name = value (source)` for each variable not asked as a field: what commands will
@@ -208,7 +240,12 @@ impl<'a> StartForm<'a> {
                 .iter()
                 .map(|f| (f.name.clone(), f.value(), f.source())),
         );
-        if let Err(problems) = crate::plan::vars::resolve_from(self.plan, &vars, &process_env) {
+        // A resumed run has its other values recorded: only the new run checks them all.
+        let resolved = match self.resuming {
+            Some(_) => Ok(Values::default()),
+            None => crate::plan::vars::resolve_from(self.plan, &vars, &process_env),
+        };
+        if let Err(problems) = resolved {
             self.error = problems.into_iter().next();
             return None;
         }
@@ -236,7 +273,13 @@ impl Widget for &StartForm<'_> {
                 Span::styled(p.plan.value.clone(), t.bold()),
                 Span::raw(format!("  L{}  ", *p.level)),
                 Span::styled(format!(" {} ", self.mode.banner()), t.mode(self.mode)),
-                Span::styled("  clock not started", t.dim()),
+                match &self.resuming {
+                    Some(_) => Span::styled(
+                        "  resuming: type the secrets again (never recorded)",
+                        t.waiting(),
+                    ),
+                    None => Span::styled("  clock not started", t.dim()),
+                },
             ]),
             small_terminal(area)
                 .map(|w| Line::styled(w, t.waiting()))
@@ -363,7 +406,11 @@ impl Widget for &StartForm<'_> {
         }
         let last = self.focus + 1 == self.fields.len();
         let enter = if last {
-            "start the rollback"
+            if self.resuming.is_some() {
+                "resume the rollback"
+            } else {
+                "start the rollback"
+            }
         } else {
             "next field"
         };
