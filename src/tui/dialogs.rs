@@ -40,6 +40,15 @@ fn action_line(step: &Step) -> &'static str {
     }
 }
 
+/// The summary's colour: green only for a rollback that completed within its SLA.
+fn summary_style(t: Theme, outcome: Outcome, sla_missed: bool) -> Style {
+    match outcome {
+        Outcome::Completed if !sla_missed => t.ok(),
+        Outcome::Completed => t.waiting(),
+        _ => t.failed(),
+    }
+}
+
 pub(super) fn dialog(app: &App) -> Option<Dialog<'_>> {
     let modal = app.modal.as_ref()?;
     let t = app.theme;
@@ -375,12 +384,7 @@ pub(super) fn dialog(app: &App) -> Option<Dialog<'_>> {
                     .filter(|x| x.selected && f(x.status))
                     .count()
             };
-            // Green only for a rollback that completed within its SLA.
-            let style = match outcome {
-                Outcome::Completed if !sla.breached() => t.ok(),
-                Outcome::Completed => t.waiting(),
-                _ => t.failed(),
-            };
+            let style = summary_style(t, outcome, sla.breached());
             let mut body = vec![
                 Line::styled(format!("Run {}", outcome.word()), style),
                 Line::raw(verdict),
@@ -409,4 +413,27 @@ pub(super) fn dialog(app: &App) -> Option<Dialog<'_>> {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_is_green_only_when_completed_within_the_sla() {
+        let t = Theme { color: true };
+        let green = Some(ratatui::style::Color::Green);
+        assert_eq!(summary_style(t, Outcome::Completed, false).fg, green);
+        assert_ne!(summary_style(t, Outcome::Completed, true).fg, green);
+        assert_eq!(
+            summary_style(t, Outcome::Completed, true),
+            t.waiting(),
+            "completed late is a warning"
+        );
+        for outcome in [Outcome::Failed, Outcome::Aborted] {
+            for missed in [false, true] {
+                assert_eq!(summary_style(t, outcome, missed), t.failed());
+            }
+        }
+    }
 }
