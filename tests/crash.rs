@@ -283,7 +283,7 @@ fn a_timeline_that_cannot_be_written_stops_the_run_visibly() {
     let p = plan("base.yaml");
     // A file-size limit makes the timeline's writes fail with EFBIG part-way, like a full disk.
     let script = format!(
-        "ulimit -f 2; exec {} drill {p} --headless --speed 100 --approve-as ci --confirm-manual",
+        "ulimit -f 4; exec {} drill {p} --headless --speed 100 --approve-as ci --confirm-manual",
         common::bin()
     );
     let out = std::process::Command::new("sh")

@@ -305,9 +305,11 @@ async fn without_colour_the_selection_is_reverse_video_and_small_terminals_are_t
         "no colour at all under NO_COLOR"
     );
     let small = r.draw(60, 20);
-    assert!(text(&small).contains("terminal too small (need 80x24, have 60x20)"));
+    assert!(text(&small).contains("compact view: 60x20 (the full view needs 80x24)"));
+    let tiny = r.draw(20, 4);
+    assert!(text(&tiny).contains("too small"), "{}", text(&tiny));
     r.key(KeyCode::Char('q'));
-    assert!(r.app.done(), "q still leaves a small terminal");
+    assert!(r.app.done(), "q leaves a terminal too small to ask");
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -365,8 +365,8 @@ fn every_rule_names_itself_and_its_position() {
             ),
             exit: 1,
             expect: &[
-                "36:48: error: a validation item is either a `check` or a `manual` check, not both [post-rollback]",
-                "37:14: error: a long-term validation item needs a `check` or a `manual` text [post-rollback]",
+                "47:48: error: a validation item is either a `check` or a `manual` check, not both [post-rollback]",
+                "48:14: error: a long-term validation item needs a `check` or a `manual` text [post-rollback]",
             ],
         },
         Case {

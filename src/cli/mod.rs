@@ -66,6 +66,8 @@ pub enum Command {
     Triggers(TriggersArgs),
     /// Watch a plan's triggers: one line per change of state (exit 0 stopped, 1 fired, 2 bad input)
     Watch(WatchArgs),
+    /// Sample one trigger of a plan once: exit 0 when its condition does not hold, 1 when it holds, the probe failed or a person must judge
+    Probe(ProbeArgs),
 }
 
 mod run_args;
@@ -145,6 +147,7 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Prune(args) => commands::prune::run(&args),
         Command::Triggers(args) => commands::triggers::run(&args),
         Command::Watch(args) => commands::watch::run(&args),
+        Command::Probe(args) => commands::probe::run(&args),
         Command::Schema => {
             print!("{}", crate::plan::schema::schema_text());
             Ok(Exit::Ok)

@@ -175,6 +175,17 @@ pub struct TriggersArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The plan the trigger is in
+    pub plan: PathBuf,
+    /// The trigger's name
+    pub trigger: String,
+    /// Print the sample as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct WatchArgs {
     /// The plan whose triggers to watch
     pub plan: PathBuf,

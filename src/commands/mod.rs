@@ -1,6 +1,7 @@
 //! One module per subcommand: each turns its arguments into output and an exit code.
 
 pub mod new;
+pub mod probe;
 pub mod prune;
 pub mod ready;
 pub mod records;

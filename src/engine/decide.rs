@@ -59,7 +59,7 @@ pub fn decide_in_place(
 
 pub(super) struct Work<'a> {
     mode: Mode,
-    plan: &'a Plan,
+    pub(super) plan: &'a Plan,
     pub(super) ladder: Vec<Rung>,
     pub(super) st: &'a mut RunState,
     /// What the decision's events changed in `st`, to put back.
@@ -167,7 +167,7 @@ impl Work<'_> {
 
     /// Automatic retries are for commands that failed or timed out, within the plan's
     /// attempts; a command the operator killed is theirs to decide about.
-    fn retries_left(&self, i: usize) -> bool {
+    pub(super) fn retries_left(&self, i: usize) -> bool {
         let s = &self.st.steps[i];
         let last = s.last_attempt().and_then(|a| a.end.as_ref());
         matches!(

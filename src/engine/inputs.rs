@@ -104,6 +104,8 @@ impl Work<'_> {
                 report,
             } => {
                 let key = self.key(step);
+                let failed = report.outcome != crate::engine::event::StepOutcome::Ok;
+                let item = crate::plan::checklist::escalates_on_failure(self.plan, &key);
                 self.emit(Event::StepFinished {
                     step: key,
                     attempt,
@@ -118,6 +120,13 @@ impl Work<'_> {
                     error: report.error,
                     log_error: report.log_error,
                 });
+                // The plan's checklist may say a failed check calls for more people now.
+                if failed
+                    && !self.retries_left(step)
+                    && let Some(words) = item
+                {
+                    self.escalate_now(&format!("verification check failed: {words}"));
+                }
             }
             Input::OrphanGone { step, pgid, killed } => {
                 let step = self.key(step);
@@ -224,15 +233,7 @@ impl Work<'_> {
                 if after {
                     // Past the point of no return, stopping leaves the system half rolled
                     // back: that needs more people now, not at the next rung.
-                    let level = (self.st.escalation + 1).clamp(2, 4);
-                    if level > self.st.escalation {
-                        let action = action_for(&self.ladder, level);
-                        self.emit(Event::EscalationRaised {
-                            level,
-                            action,
-                            reason: Some("aborted after the point of no return".into()),
-                        });
-                    }
+                    self.escalate_now("aborted after the point of no return");
                 }
                 self.emit(Event::RunAborted {
                     by,
@@ -286,6 +287,19 @@ impl Work<'_> {
             }
             Input::StatusUpdate { by, text } => self.emit(Event::StatusUpdate { by, text }),
             _ => unreachable!("remark is given only its own inputs"),
+        }
+    }
+
+    /// Raises the next escalation level at once (at least level 2), for `reason`.
+    fn escalate_now(&mut self, reason: &str) {
+        let level = (self.st.escalation + 1).clamp(2, 4);
+        if level > self.st.escalation {
+            let action = action_for(&self.ladder, level);
+            self.emit(Event::EscalationRaised {
+                level,
+                action,
+                reason: Some(reason.into()),
+            });
         }
     }
 }

@@ -190,13 +190,15 @@ pub fn parse_str(text: &str) -> Result<Plan, Vec<Diagnostic>> {
         diagnostics.sort_by_key(|d| d.pos());
         return Err(diagnostics);
     }
-    from_node(&tree).map_err(|e| {
+    let mut plan: Plan = from_node(&tree).map_err(|e| {
         vec![Diagnostic::error(
             e.pos.unwrap_or(tree.pos),
             "schema",
             e.message,
         )]
-    })
+    })?;
+    super::checklist::expand(&mut plan);
+    Ok(plan)
 }
 
 /// The line and column just after `text`, 1-based.

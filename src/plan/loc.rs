@@ -44,6 +44,12 @@ impl<T> Loc<T> {
     }
 }
 
+impl<T: Default> Default for Loc<T> {
+    fn default() -> Self {
+        Loc::new(T::default(), Pos::default())
+    }
+}
+
 impl<T> std::ops::Deref for Loc<T> {
     type Target = T;
     fn deref(&self) -> &T {

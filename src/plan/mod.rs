@@ -2,6 +2,7 @@
 //! environment): model, loading with positions, validation against the certification level,
 //! variables, and the `new` template.
 
+pub mod checklist;
 pub mod de;
 pub mod diag;
 pub mod duration;

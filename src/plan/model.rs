@@ -65,6 +65,9 @@ pub struct Plan {
     /// Signals that say the rollback should start: probes sampled on an interval.
     #[serde(default)]
     pub triggers: Vec<super::trigger::Trigger>,
+    /// The standard's verification checklist: six automated checks and four manual ones.
+    #[serde(default)]
+    pub verification: Option<Loc<super::checklist::Checklist>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
@@ -208,7 +211,7 @@ impl PhaseKind {
 }
 
 /// A phase of the rollback.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Phase {
     /// Identifier, unique in the plan.
@@ -247,7 +250,7 @@ impl Phase {
 }
 
 /// A step: exactly one of `run`, `check`, `approve` or `manual`.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// Identifier, unique in its phase; written `phase.step` elsewhere.

@@ -131,6 +131,23 @@ pub fn new_plan(name: &str, level: u8, op: Operation) -> String {
          - {{window: short-term, manual: \"{todo}: user impact and business metrics\"}}\n  \
          - {{window: long-term, manual: \"{todo}: trends, data quality, customer communication\"}}\n"
     );
+    let _ = write!(
+        t,
+        "\n# The standard's verification checklist. Each item: an existing `step` (phase.step), a\n\
+         # `check` command, a `trigger` of this plan sampled once, a `confirm` for people, or\n\
+         # `not_applicable:` and why. The checks and confirmations written here join the verify phase.\n\
+         verification:\n  \
+         service_health: {{step: verify.healthy}}\n  \
+         version: {{check: \"{todo}: exits 0 when the running version is the one captured\"}}\n  \
+         error_rate: {{check: \"{todo}: exits 0 when the error rate is back to its baseline\"}}\n  \
+         latency: {{check: \"{todo}: exits 0 when latency is back to its baseline\"}}\n  \
+         data_integrity: {{not_applicable: \"{todo}: why, or a check of row counts against the capture\"}}\n  \
+         dependencies: {{check: \"{todo}: exits 0 when every dependency answers\"}}\n  \
+         smoke_test: {{confirm: \"{todo}: the main user journey works end to end\"}}\n  \
+         logs_reviewed: {{confirm: \"{todo}: no new errors in the logs since the rollback\"}}\n  \
+         stakeholders_informed: {{confirm: \"{todo}: stakeholders told the rollback is done\"}}\n  \
+         dashboards_normal: {{step: validate.metrics}}\n"
+    );
     t
 }
 

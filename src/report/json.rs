@@ -40,6 +40,10 @@
 //!                     orphan_pgid, orphan_killed}]
 //! follow_ups          counted_from, provisional, groups[{window (immediate|short-term|
 //!                     long-term), opens_at, due_at, items[{title, kind (check|manual), text}]}]
+//! checklist[]         item (service_health|version|error_rate|latency|data_integrity|
+//!                     dependencies|smoke_test|logs_reviewed|stakeholders_informed|
+//!                     dashboards_normal), automated, how, result (passed|failed|skipped|
+//!                     not run|not applicable|missing), reason?, by?, at?; empty without one
 //! metrics             execution {trigger, finished, outcome, success, duration_ms, sla_ms,
 //!                     within_sla (bool|null while open), attempts, retries}
 //!                     impact {recorded: false, downtime_ms, affected_requests,
@@ -58,7 +62,7 @@ use super::model::Report;
 
 /// The top-level keys of the JSON form, in the struct's order. (A `serde_json::Value` keeps
 /// keys sorted; serialize the `Report` itself to keep this order in text.)
-pub const TOP_LEVEL_KEYS: [&str; 16] = [
+pub const TOP_LEVEL_KEYS: [&str; 17] = [
     "report_version",
     "generated_at",
     "run",
@@ -72,6 +76,7 @@ pub const TOP_LEVEL_KEYS: [&str; 16] = [
     "notifications",
     "interruptions",
     "follow_ups",
+    "checklist",
     "metrics",
     "record",
     "warnings",

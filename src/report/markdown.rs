@@ -44,6 +44,7 @@ impl Report {
         self.timeline(&mut out);
         self.escalations_md(&mut out);
         self.ponr_md(&mut out);
+        self.checklist_md(&mut out);
         self.notes_md(&mut out);
         self.notifications_md(&mut out);
         self.interruptions_md(&mut out);

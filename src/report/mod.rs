@@ -2,6 +2,7 @@
 //! replay of the timeline over the plan copy, turned into data (`model`), markdown and JSON.
 //! Nothing is stored twice: a report can always be rendered again from the same records.
 
+pub mod checklist;
 pub mod events;
 pub mod followups;
 pub mod json;

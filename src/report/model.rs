@@ -38,6 +38,9 @@ pub struct Report {
     pub notifications: Vec<Notification>,
     pub interruptions: Interruptions,
     pub follow_ups: FollowUps,
+    /// The standard's verification checklist, item by item (empty when the plan has none).
+    #[serde(default)]
+    pub checklist: Vec<super::checklist::ChecklistItem>,
     pub metrics: Metrics,
     pub record: RecordInfo,
     /// Problems with the run directory that do not stop the report (torn tail, plan changed).
@@ -137,6 +140,7 @@ pub fn build(plan: &Plan, records: &[Record], now_ms: i64) -> Report {
         notifications: events::notifications(records, start),
         interruptions: events::interruptions(records, start),
         follow_ups: followups::follow_ups(plan, counted_from, timing.finished),
+        checklist: super::checklist::checklist(plan, &state),
         metrics: metrics_of(&state, run_mode(&state, records), &timing),
         record: RecordInfo {
             records: records.len(),

@@ -34,6 +34,13 @@ impl Session {
                 "ROLLBACK_REGIONS",
                 run_regions(&self.plan, info.and_then(|i| i.scenario.as_deref())).join(" "),
             ),
+            // The checklist's trigger items call `rollback probe` through it.
+            (
+                "ROLLBACK_EXE",
+                std::env::current_exe()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|_| "rollback".into()),
+            ),
         ];
         env.extend(ctx.into_iter().map(|(k, v)| (k.to_string(), v)));
         env

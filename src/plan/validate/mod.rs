@@ -2,6 +2,7 @@
 //! variables) and the rules of the certification level it claims. Every problem is
 //! reported, each naming its rule; levels are cumulative (a level 4 plan meets level 3's).
 
+mod checklist;
 mod content;
 mod curl;
 mod level;
@@ -34,6 +35,7 @@ pub mod rule {
     pub const POST: &str = "post-rollback";
     pub const TIMEOUTS: &str = "timeouts";
     pub const TRIGGERS: &str = "triggers";
+    pub const CHECKLIST: &str = "checklist";
     pub const L2: &str = "level-2";
     pub const L3: &str = "level-3";
     pub const L4: &str = "level-4";
@@ -62,6 +64,7 @@ pub fn validate(plan: &Plan) -> Vec<Diagnostic> {
     placeholders(plan, &mut out);
     curl::curl_timeouts(plan, &mut out);
     triggers::triggers(plan, &mut out);
+    checklist::checklist(plan, &mut out);
     out.sort_by_key(|d| (d.pos(), d.severity));
     out
 }

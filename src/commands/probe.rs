@@ -1,0 +1,89 @@
+//! `rollback probe PLAN TRIGGER`: one sample of one trigger, judged as a watch would judge
+//! it. A plan author tries a trigger with it, and the verification checklist's trigger
+//! items run it as their check: only a sample whose condition does not hold passes.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::ProbeArgs;
+use crate::exit::Exit;
+use crate::monitor::{Outcome, Spec};
+
+pub fn run(args: &ProbeArgs) -> color_eyre::Result<Exit> {
+    let loaded = match super::run::load_for_run(&args.plan) {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    let Some(trigger) = loaded
+        .plan
+        .triggers
+        .iter()
+        .find(|t| t.name.value == args.trigger)
+    else {
+        let names: Vec<&str> = loaded
+            .plan
+            .triggers
+            .iter()
+            .map(|t| t.name.value.as_str())
+            .collect();
+        eprintln!(
+            "rollback probe: {} has no trigger `{}` (it has: {})",
+            args.plan.display(),
+            args.trigger,
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        );
+        return Ok(Exit::BadInput);
+    };
+    let spec = match Spec::resolve(trigger) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("rollback probe: {e}");
+            return Ok(Exit::BadInput);
+        }
+    };
+    let workdir = args
+        .plan
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let answer = runtime.block_on(crate::probe::sample(&spec.probe, spec.timeout, &workdir));
+    // A blocking HTTP probe may still wait on a silent server: do not wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    let sample = spec.judge(std::time::Duration::ZERO, answer);
+    if args.json {
+        let mut v = serde_json::to_value(&sample)?;
+        v["trigger"] = spec.name.clone().into();
+        v["condition"] = spec.condition.text().into();
+        println!("{v}");
+    } else {
+        let value = sample
+            .value
+            .as_ref()
+            .map_or_else(|| "no value".to_string(), |v| v.to_string());
+        let verdict = match sample.outcome {
+            Outcome::Success => "does not hold: passed".to_string(),
+            Outcome::Failure => "holds: failed".to_string(),
+            Outcome::Inconclusive => "is inconclusive: a person must judge".to_string(),
+            Outcome::Error => format!(
+                "cannot be judged: {}",
+                sample.message.as_deref().unwrap_or("the probe failed")
+            ),
+        };
+        println!(
+            "trigger {}: result = {value}; `{}` {verdict}",
+            spec.name,
+            spec.condition.text()
+        );
+    }
+    Ok(match sample.outcome {
+        Outcome::Success => Exit::Ok,
+        _ => Exit::Failed,
+    })
+}
