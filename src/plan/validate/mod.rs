@@ -7,6 +7,7 @@ mod curl;
 mod level;
 mod shape;
 mod triggers;
+mod windows;
 
 use std::collections::HashMap;
 
@@ -61,6 +62,7 @@ pub fn validate(plan: &Plan) -> Vec<Diagnostic> {
     placeholders(plan, &mut out);
     curl::curl_timeouts(plan, &mut out);
     triggers::triggers(plan, &mut out);
+    windows::windows(plan, &mut out);
     out.sort_by_key(|d| (d.pos(), d.severity));
     out
 }
