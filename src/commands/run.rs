@@ -160,11 +160,20 @@ pub fn run(args: RunArgs, mode: Mode, drill: DrillOptions) -> color_eyre::Result
         }
     };
     let opts = StartOptions { vars, ..opts };
+    let (who, speed) = (opts.operator.clone(), opts.drill.speed);
     let rt = runtime()?;
     let h = args.headless.clone();
     Ok(rt.block_on(async move {
         match crate::session::start(&loaded, opts, clock) {
-            Ok((session, rx)) => crate::headless::drive(session, rx, h.into()).await,
+            Ok((session, rx)) => {
+                let dir = session.run.path.clone();
+                let exit = crate::headless::drive(session, rx, h.clone().into()).await;
+                if exit != Exit::Ok {
+                    return exit;
+                }
+                // The session is gone, so the run is sealed: its windows follow the seal.
+                super::validate_windows::after_run(&dir, &who, speed, h.no_validate).await
+            }
             Err(e) => {
                 eprintln!("rollback: {e}");
                 Exit::Internal

@@ -162,7 +162,10 @@ pub fn describe(event: &Event) -> String {
         ),
         Event::RunSealed(seal) => format!("timeline sealed after {} records", seal.records),
         Event::ValidationStarted {
-            windows, skipped, resumed_at_ms, ..
+            windows,
+            skipped,
+            resumed_at_ms,
+            ..
         } => match (skipped, resumed_at_ms) {
             (Some(why), _) => format!("validation windows not run: {why}"),
             (None, Some(at)) => format!("validation goes on at {}", fmt_ms(*at)),
@@ -175,7 +178,10 @@ pub fn describe(event: &Event) -> String {
             message,
             ..
         } => {
-            let why = message.as_ref().map(|m| format!(": {m}")).unwrap_or_default();
+            let why = message
+                .as_ref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
             let outcome = serde_json::to_value(outcome).unwrap_or_default();
             let outcome = outcome.as_str().unwrap_or("?");
             format!("{} window: {source} {outcome}{why}", window.name())

@@ -52,9 +52,13 @@ pub enum WindowVerdict {
     Running,
     Passed,
     /// A check failed or a trigger fired: the rollback did not hold.
-    Regressed { source: String },
+    Regressed {
+        source: String,
+    },
     /// The window could not be judged: why.
-    NotRun { why: String },
+    NotRun {
+        why: String,
+    },
 }
 
 impl WindowVerdict {
@@ -166,7 +170,8 @@ impl Validation {
             if self.verdicts[i] == WindowVerdict::Pending {
                 if now >= span.until {
                     // Its whole stretch passed unwatched (validation was not running).
-                    let why = "nobody was watching while it ran (validation was stopped or interrupted)";
+                    let why =
+                        "nobody was watching while it ran (validation was stopped or interrupted)";
                     changed.extend(self.close(i, not_run(why)));
                     continue;
                 }
@@ -286,7 +291,10 @@ impl Validation {
         }
         if matches!(verdict, WindowVerdict::Regressed { .. }) {
             // Later windows are not run: a regression needs a person, not more samples.
-            let why = format!("validation stopped: the {} window regressed", self.spans[i].window.name());
+            let why = format!(
+                "validation stopped: the {} window regressed",
+                self.spans[i].window.name()
+            );
             for j in i + 1..self.spans.len() {
                 if !self.verdicts[j].closed() {
                     self.verdicts[j] = not_run(&why);
@@ -308,7 +316,9 @@ impl Validation {
             let why = match w.verdict() {
                 Verdict::Healthy | Verdict::Failing { .. } => continue,
                 Verdict::Fired { .. } => {
-                    return WindowVerdict::Regressed { source: name.clone() };
+                    return WindowVerdict::Regressed {
+                        source: name.clone(),
+                    };
                 }
                 Verdict::Waiting => format!("`{name}` gave no conclusive sample"),
                 Verdict::Blind { errors } => {

@@ -101,7 +101,13 @@ fn verdicts_over_time() {
             "the check fails at 5 s: regressed, the rest not run",
             Window::Immediate,
             S * 31,
-            |k, at| if k == 0 && at >= S * 5 { Failure } else { Success },
+            |k, at| {
+                if k == 0 && at >= S * 5 {
+                    Failure
+                } else {
+                    Success
+                }
+            },
             ["regressed", "not run", "not run"],
             RunVerdict::Regressed,
         ),
@@ -109,7 +115,13 @@ fn verdicts_over_time() {
             "the trigger fires in the long-term window",
             Window::Immediate,
             S * 31,
-            |k, at| if k == 1 && at >= S * 25 { Failure } else { Success },
+            |k, at| {
+                if k == 1 && at >= S * 25 {
+                    Failure
+                } else {
+                    Success
+                }
+            },
             ["passed", "passed", "regressed"],
             RunVerdict::Regressed,
         ),
@@ -152,7 +164,11 @@ fn skipping_validation_leaves_every_window_not_run() {
     let mut v = validation(Window::Immediate);
     let changed = v.stop("skipped with --no-validate");
     assert_eq!(changed.len(), 3);
-    assert!(changed.iter().all(|(_, w)| matches!(w, WindowVerdict::NotRun { why } if why.contains("--no-validate"))));
+    assert!(
+        changed.iter().all(
+            |(_, w)| matches!(w, WindowVerdict::NotRun { why } if why.contains("--no-validate"))
+        )
+    );
     assert_eq!(v.verdict(), RunVerdict::NotValidated);
 }
 
@@ -164,7 +180,9 @@ fn a_window_whose_end_passed_during_an_interruption_is_not_run() {
     // Stopped at 6 s, back at 14 s: the immediate window ended unwatched.
     v.resumed(S * 6, S * 14);
     assert_eq!(words(&v), ["not run", "running", "pending"]);
-    assert!(matches!(&v.verdicts()[0], WindowVerdict::NotRun { why } if why.contains("interrupted")));
+    assert!(
+        matches!(&v.verdicts()[0], WindowVerdict::NotRun { why } if why.contains("interrupted"))
+    );
 }
 
 #[test]
@@ -173,7 +191,10 @@ fn a_window_still_open_after_an_interruption_goes_on_with_its_samples() {
     drive(&mut v, S * 6, |_, _| Outcome::Success);
     v.resumed(S * 6, S * 8);
     assert_eq!(v.current(), Some(0));
-    assert!(v.next_wake().unwrap() > S * 8, "no sample is due in the past");
+    assert!(
+        v.next_wake().unwrap() > S * 8,
+        "no sample is due in the past"
+    );
     v.tick(S * 10);
     assert_eq!(words(&v)[0], "passed");
 }
@@ -197,7 +218,10 @@ fn the_run_verdict_of_window_verdicts() {
         (vec![p.clone(), p.clone()], RunVerdict::Validated),
         (vec![p.clone(), n.clone()], RunVerdict::NotValidated),
         (vec![n.clone(), r.clone()], RunVerdict::Regressed),
-        (vec![p.clone(), WindowVerdict::Running], RunVerdict::Validating),
+        (
+            vec![p.clone(), WindowVerdict::Running],
+            RunVerdict::Validating,
+        ),
         (vec![], RunVerdict::NotValidated),
     ];
     for (verdicts, want) in cases {

@@ -7,6 +7,7 @@ mod resume;
 mod seal;
 mod spec;
 mod start;
+pub mod validate_windows;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
