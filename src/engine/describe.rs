@@ -216,6 +216,11 @@ pub fn describe(event: &Event) -> String {
     }
 }
 
+/// A validation clock offset as `12m30s`.
+fn fmt_ms(ms: u64) -> String {
+    crate::plan::duration::format(std::time::Duration::from_millis(ms))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,9 +257,4 @@ mod tests {
         };
         assert_eq!(describe(&e), "execute.undo failed (exit 3) after 1.5s");
     }
-}
-
-/// A validation clock offset as `12m30s`.
-fn fmt_ms(ms: u64) -> String {
-    crate::plan::duration::format(std::time::Duration::from_millis(ms))
 }

@@ -116,6 +116,9 @@ pub fn run_verdict<'a>(verdicts: impl IntoIterator<Item = &'a WindowVerdict>) ->
     }
 }
 
+/// Windows whose verdict changed, by index.
+pub type Changed = Vec<(usize, WindowVerdict)>;
+
 /// The validation state machine.
 #[derive(Debug, Clone)]
 pub struct Validation {
@@ -222,7 +225,7 @@ impl Validation {
         window: usize,
         source: usize,
         sample: Sample,
-    ) -> (Option<Verdict>, Vec<(usize, WindowVerdict)>) {
+    ) -> (Option<Verdict>, Changed) {
         if self.current() != Some(window) {
             return (None, Vec::new());
         }

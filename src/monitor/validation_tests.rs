@@ -80,7 +80,15 @@ fn windows_follow_each_other_from_the_run_end() {
 fn verdicts_over_time() {
     use Outcome::*;
     type Answer = fn(usize, Duration) -> Outcome;
-    let cases: [(&str, Window, Duration, Answer, [&str; 3], RunVerdict); 6] = [
+    type Case = (
+        &'static str,
+        Window,
+        Duration,
+        Answer,
+        [&'static str; 3],
+        RunVerdict,
+    );
+    let cases: [Case; 6] = [
         (
             "all well to the end",
             Window::Immediate,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::engine::{Event, Mode, RunInfo};
-use crate::monitor::validation::{RunVerdict, Source, Validation, WindowVerdict, spans};
+use crate::monitor::validation::{Changed, RunVerdict, Source, Validation, WindowVerdict, spans};
 use crate::monitor::{Condition, Limits, Outcome, ProbeSpec, Sample, Spec, Verdict};
 use crate::plan::trigger::TriggerSeverity;
 use crate::plan::{Plan, Window};
@@ -383,7 +383,7 @@ impl Validating {
         w: usize,
         k: usize,
         sample: Sample,
-    ) -> Result<(Option<Verdict>, Vec<(usize, WindowVerdict)>), String> {
+    ) -> Result<(Option<Verdict>, Changed), String> {
         if self.validation.current() != Some(w) {
             return Ok((None, Vec::new()));
         }

@@ -28,7 +28,8 @@ pub(super) fn windows(plan: &Plan, out: &mut Vec<Diagnostic>) {
             before = before.max(end);
         }
         let checks = post.iter().any(|v| v.check.is_some());
-        if !checks && !(post.triggers && !plan.triggers.is_empty()) {
+        let triggers = post.triggers && !plan.triggers.is_empty();
+        if !(checks || triggers) {
             out.push(Diagnostic::warning(
                 w.pos,
                 rule::POST,
