@@ -227,6 +227,7 @@ async fn take(
     ) {
         realert(v, now, window, &name, &sample).await?;
     }
+    let changed = v.settle(now, changed)?;
     print_windows(v, &changed);
     Ok(())
 }

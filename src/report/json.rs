@@ -39,7 +39,10 @@
 //!                     interrupted_steps[{step, attempt, unrecorded_start, at, elapsed_ms,
 //!                     orphan_pgid, orphan_killed}]
 //! follow_ups          counted_from, provisional, groups[{window (immediate|short-term|
-//!                     long-term), opens_at, due_at, items[{title, kind (check|manual), text}]}]
+//!                     long-term), opens_at, due_at, items[{title, kind (check|manual), text}]}],
+//!                     validation (when the plan declares windows) {verdict (validating|
+//!                     validated|regressed|not_validated), windows[{window, verdict {state,
+//!                     source|why}}], samples, failures}
 //! metrics             execution {trigger, finished, outcome, success, duration_ms, sla_ms,
 //!                     within_sla (bool|null while open), attempts, retries}
 //!                     impact {recorded: false, downtime_ms, affected_requests,

@@ -376,7 +376,8 @@ impl Validating {
     }
 
     /// Records a sample of source `k` taken in window `w`; returns the source's new verdict
-    /// and the windows that changed.
+    /// and the windows that changed, for the caller to `settle` once it has recorded what
+    /// the sample led to (a re-alert).
     pub fn sample(
         &mut self,
         now_ms: i64,
@@ -398,8 +399,7 @@ impl Validating {
                 message: sample.message.clone(),
             },
         )?;
-        let (verdict, changed) = self.validation.record(w, k, sample);
-        Ok((verdict, self.settle(now_ms, changed)?))
+        Ok(self.validation.record(w, k, sample))
     }
 
     /// The operator leaves with windows open.
@@ -420,7 +420,7 @@ impl Validating {
     }
 
     /// Records window verdicts, and the end once every window is judged.
-    fn settle(
+    pub fn settle(
         &mut self,
         now_ms: i64,
         changed: Vec<(usize, WindowVerdict)>,
