@@ -133,6 +133,40 @@ fn a_validation_killed_mid_window_goes_on_from_where_it_was_recorded() {
 }
 
 #[test]
+fn resume_of_a_completed_run_goes_on_with_its_windows() {
+    let runs = Runs::new();
+    let p = plan(
+        runs.path(),
+        "post_rollback:\n  windows: {immediate: 6s, short-term: 7s, long-term: 8s}\n  post_checks:\n    - {window: immediate, title: health, check: 'true', interval: 200ms}\n    - {window: short-term, title: later, check: 'true', interval: 200ms}\n    - {window: long-term, title: last, check: 'true', interval: 200ms}\n",
+    );
+    let p = p.to_str().unwrap();
+    let mut child = runs.spawn(&[&["run", p][..], &HEADLESS].concat());
+    let run = wait_until("the run directory", Duration::from_secs(30), || {
+        runs.run_dirs().into_iter().next()
+    });
+    wait_until("a first sample", Duration::from_secs(30), || {
+        (!of_type(&segment(&run), "validation_sample").is_empty()).then_some(())
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out = runs.run(&["resume", run.to_str().unwrap(), "--headless"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("validation windows go on"),
+        "{}",
+        text(&out)
+    );
+    let records = segment(&run);
+    assert_eq!(
+        ended(&records).as_deref(),
+        Some("validated"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(of_type(&records, "validation_started").len(), 2);
+}
+
+#[test]
 fn a_failing_check_re_alerts_and_the_run_regresses() {
     let runs = Runs::new();
     let alerts = runs.path().join("alerts.jsonl");

@@ -167,12 +167,23 @@ pub fn run(args: RunArgs, mode: Mode, drill: DrillOptions) -> color_eyre::Result
         match crate::session::start(&loaded, opts, clock) {
             Ok((session, rx)) => {
                 let dir = session.run.path.clone();
+                let vars: Vec<(String, String)> = session
+                    .vars
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
                 let exit = crate::headless::drive(session, rx, h.clone().into()).await;
                 if exit != Exit::Ok {
                     return exit;
                 }
                 // The session is gone, so the run is sealed: its windows follow the seal.
-                super::validate_windows::after_run(&dir, &who, speed, h.no_validate).await
+                let o = super::validate_windows::Options {
+                    operator: &who,
+                    speed,
+                    skip: h.no_validate,
+                    vars,
+                };
+                super::validate_windows::after_run(&dir, o).await
             }
             Err(e) => {
                 eprintln!("rollback: {e}");

@@ -26,6 +26,8 @@ pub struct Options<'a> {
     pub speed: f64,
     /// `--no-validate`: record every window as not run.
     pub skip: bool,
+    /// The run's variable values, secrets included, when the caller has them.
+    pub vars: Vec<(String, String)>,
 }
 
 /// `rollback watch --validate RUN [--speed N]`.
@@ -54,21 +56,29 @@ pub fn watch(args: &crate::cli::WatchArgs) -> color_eyre::Result<Exit> {
             operator: &operator,
             speed: args.speed,
             skip: false,
+            vars: Vec::new(),
         },
     )))
 }
 
 /// After a headless run: its windows, unless it did not complete or declares none.
-pub async fn after_run(dir: &Path, operator: &str, speed: f64, skip: bool) -> Exit {
+pub async fn after_run(dir: &Path, o: Options<'_>) -> Exit {
     if !crate::session::validate_windows::pending(dir) {
         return Exit::Ok;
     }
+    validate(dir, o).await
+}
+
+/// `resume RUN` of a completed run whose windows have not ended.
+pub async fn go_on(dir: &Path, operator: &str, speed: f64) -> Exit {
+    println!("the run completed; its validation windows go on");
     validate(
         dir,
         Options {
             operator,
             speed,
-            skip,
+            skip: false,
+            vars: Vec::new(),
         },
     )
     .await
@@ -76,7 +86,7 @@ pub async fn after_run(dir: &Path, operator: &str, speed: f64, skip: bool) -> Ex
 
 /// Runs (or goes on with) the windows of the run in `dir`.
 pub async fn validate(dir: &Path, o: Options<'_>) -> Exit {
-    let mut v = match open(dir, o.operator, o.speed) {
+    let mut v = match open(dir, o.operator, o.speed, &o.vars) {
         Ok(v) => v,
         Err(e) => {
             eprintln!("rollback: validation windows: {e}");

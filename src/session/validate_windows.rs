@@ -88,8 +88,14 @@ pub fn pending(dir: &Path) -> bool {
 }
 
 /// Opens the validation of the sealed run in `dir`. `speed` is used for a new validation
-/// of a drill or rehearsal; one that goes on keeps the speed it recorded.
-pub fn open(dir: &Path, operator: &str, speed: f64) -> Result<Validating, OpenError> {
+/// of a drill or rehearsal; one that goes on keeps the speed it recorded. `given` are
+/// variable values known to the caller (the run's own, secrets included).
+pub fn open(
+    dir: &Path,
+    operator: &str,
+    speed: f64,
+    given: &[(String, String)],
+) -> Result<Validating, OpenError> {
     let damaged = |e: String| OpenError::Damaged(e);
     let bytes = std::fs::read(dir.join(TIMELINE))
         .map_err(|e| OpenError::Nothing(format!("cannot read the run's timeline: {e}")))?;
@@ -157,7 +163,14 @@ pub fn open(dir: &Path, operator: &str, speed: f64) -> Result<Validating, OpenEr
     let last = existing.last().unwrap_or(seal).clone();
     let journal = Journal::with_sink(Box::new(file), std::slice::from_ref(&last));
     let mode = records.first().map_or(Mode::Live, |r| r.mode);
-    let mut env: Vec<(String, String)> = info.vars.clone();
+    // Secrets are not recorded: a redacted one is left to the environment (or `given`).
+    let mut env: Vec<(String, String)> = info
+        .vars
+        .iter()
+        .filter(|(_, v)| v != crate::plan::vars::REDACTED)
+        .cloned()
+        .collect();
+    env.extend(given.iter().cloned());
     env.extend([
         ("ROLLBACK_RUN_DIR".into(), dir.display().to_string()),
         ("ROLLBACK_RUN_ID".into(), info.run_id.clone()),
