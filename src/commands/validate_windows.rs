@@ -10,13 +10,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use serde_json::{Value as Json, json};
-use tokio::sync::mpsc;
-
 use crate::exit::Exit;
 use crate::monitor::validation::{RunVerdict, WindowVerdict};
-use crate::monitor::{Outcome, ProbeSpec, Verdict};
-use crate::session::validate_windows::{OpenError, Validating, open, simulated};
+use crate::monitor::{Outcome, Sample};
+use crate::session::validate_loop::{Ended, Face, now_ms, run_loop, sample_text};
+use crate::session::validate_windows::{OpenError, Validating, open};
 
 /// A countdown line this often (real time) while a window is open.
 const COUNTDOWN_EVERY: Duration = Duration::from_secs(60);
@@ -125,193 +123,66 @@ pub async fn validate(dir: &Path, o: Options<'_>) -> Exit {
         Ok(changed) => print_windows(&v, &changed),
         Err(e) => return internal(&e),
     }
-    let exit = run_loop(&mut v).await;
-    if let Some(verdict) = v.ended() {
-        println!("validation {}: {}", verdict.word(), window_summary(&v));
-        return exit_of(verdict);
+    let ended = run_loop(&mut v, &mut Lines, signals()).await;
+    match ended {
+        Err(e) => internal(&e),
+        Ok(Ended::Left(why)) => {
+            println!(
+                "validation left with windows open ({why}); go on with: rollback watch --validate {}",
+                v.info.run_id
+            );
+            Exit::Ok
+        }
+        Ok(Ended::Judged) => {
+            let verdict = v.ended().unwrap_or(RunVerdict::NotValidated);
+            println!("validation {}: {}", verdict.word(), window_summary(&v));
+            exit_of(verdict)
+        }
     }
-    exit
 }
 
-async fn run_loop(v: &mut Validating) -> Exit {
+/// Resolves on SIGTERM or Ctrl-C, with which.
+async fn signals() -> String {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
+    match (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) else {
-        return Exit::Internal;
-    };
-    let (tx, mut rx) = mpsc::unbounded_channel::<(usize, usize, Result<Json, String>)>();
-    let mut busy = vec![false; v.specs.len()];
-    let mut probes = tokio::task::JoinSet::new();
-    let mut countdown = tokio::time::interval(COUNTDOWN_EVERY);
-    countdown.tick().await;
-    let drill = v.mode == crate::engine::Mode::Drill;
-    while v.ended().is_none() {
-        let now = now_ms();
-        match v.tick(now) {
-            Ok(changed) => print_windows(v, &changed),
-            Err(e) => return internal(&e),
-        }
-        if v.ended().is_some() {
-            break;
-        }
-        let at = v.clock(now);
-        let Some(w) = v.validation.current() else {
-            break;
-        };
-        for k in v.validation.due(at) {
-            if busy[k] {
-                continue;
-            }
-            if drill {
-                if let Err(e) = take(v, now, w, k, simulated(at)).await {
-                    return internal(&e);
-                }
-                continue;
-            }
-            busy[k] = true;
-            let (probe, timeout) = (v.specs[k].probe.clone(), v.specs[k].timeout);
-            let (dir, env, tx) = (v.workdir.clone(), v.env.clone(), tx.clone());
-            probes.spawn(async move {
-                let answer = match &probe {
-                    ProbeSpec::Command(cmd) => {
-                        crate::probe::command::run_with_env(cmd, timeout, &dir, &env).await
-                    }
-                    other => crate::probe::sample(other, timeout, &dir).await,
-                };
-                let _ = tx.send((w, k, answer));
-            });
-        }
-        if v.ended().is_some() {
-            break;
-        }
-        let wake = v
-            .validation
-            .next_wake()
-            .map_or(now + 1000, |at| v.wall_ms(at));
-        // A sample still running is due "now": wait for its answer, not in a busy loop.
-        let wait = Duration::from_millis((wake - now).clamp(20, 60_000) as u64);
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            Some((w, k, answer)) = rx.recv() => {
-                busy[k] = false;
-                let now = now_ms();
-                let sample = v.specs[k].judge(v.clock(now), answer);
-                if let Err(e) = take(v, now, w, k, sample).await {
-                    return internal(&e);
-                }
-            }
-            _ = countdown.tick() => print_countdown(v, now_ms()),
-            _ = term.recv() => return leave(v, &mut probes, "SIGTERM").await,
-            _ = int.recv() => return leave(v, &mut probes, "Ctrl-C").await,
-        }
-    }
-    probes.shutdown().await;
-    Exit::Ok
-}
-
-/// Records a sample, prints what changed, re-alerts on a failing source.
-async fn take(
-    v: &mut Validating,
-    now: i64,
-    w: usize,
-    k: usize,
-    sample: crate::monitor::Sample,
-) -> Result<(), String> {
-    let bad = sample.outcome == Outcome::Failure;
-    let (verdict, changed) = v.sample(now, w, k, sample.clone())?;
-    let name = v.specs[k].name.clone();
-    let window = v.validation.spans()[w].window.name();
-    if bad || sample.outcome == Outcome::Error {
-        let what = sample.message.clone().unwrap_or_else(|| {
-            let value = sample.value.as_ref().map(|x| format!(" (result {x})"));
-            format!("{}{}", v.specs[k].explain, value.unwrap_or_default())
-        });
-        let word = if bad { "FAILED" } else { "error" };
-        println!("{} {window} window: {name} {word}: {what}", clock_text());
-    }
-    if matches!(
-        verdict,
-        Some(Verdict::Fired { .. } | Verdict::Failing { .. })
     ) {
-        realert(v, now, window, &name, &sample).await?;
+        (Ok(mut term), Ok(mut int)) => tokio::select! {
+            _ = term.recv() => "SIGTERM: the operator left".into(),
+            _ = int.recv() => "Ctrl-C: the operator left".into(),
+        },
+        _ => std::future::pending().await,
     }
-    let changed = v.settle(now, changed)?;
-    print_windows(v, &changed);
-    Ok(())
 }
 
-/// Sends the plan's notifier the failure, and records its end in the segment.
-async fn realert(
-    v: &mut Validating,
-    now: i64,
-    window: &str,
-    source: &str,
-    sample: &crate::monitor::Sample,
-) -> Result<(), String> {
-    let Some(command) = v.plan.notify.as_ref().map(|n| n.value.clone()) else {
-        return Ok(());
-    };
-    let payload = json!({
-        "event": "validation_failed",
-        "run_id": v.info.run_id,
-        "plan": v.info.plan,
-        "window": window,
-        "source": source,
-        "value": sample.value,
-        "message": sample.message,
-    });
-    let mut env = v.env.clone();
-    env.push(("ROLLBACK_EVENT".into(), "validation_failed".into()));
-    let n = crate::runner::notify::Notification {
-        on: "validation_failed".into(),
-        command,
-        payload,
-        env,
-        workdir: v.workdir.clone(),
-    };
-    // Awaited: the re-alert is on the record before anything else is sampled.
-    let done = n
-        .run(
-            crate::runner::notify::DEFAULT_TIMEOUT,
-            Duration::from_millis(500),
-        )
-        .await;
-    if let crate::engine::Input::NotifyDone {
-        on,
-        command,
-        exit_code,
-        timed_out,
-        duration_ms,
-        stderr,
-    } = done
-    {
-        v.record(
-            now,
-            crate::engine::Event::NotifyFinished {
-                on,
-                command,
-                exit_code,
-                timed_out,
-                duration_ms,
-                stderr,
-            },
-        )?;
-    }
-    Ok(())
-}
+/// One line per change, a countdown line each minute.
+struct Lines;
 
-async fn leave(v: &mut Validating, probes: &mut tokio::task::JoinSet<()>, why: &str) -> Exit {
-    probes.shutdown().await;
-    if let Err(e) = v.leave(now_ms(), &format!("{why}: the operator left")) {
-        return internal(&e);
+impl Face for Lines {
+    fn windows(&mut self, v: &Validating, changed: &[(usize, WindowVerdict)]) {
+        print_windows(v, changed);
     }
-    println!(
-        "validation left with windows open ({why}); go on with: rollback watch --validate {}",
-        v.info.run_id
-    );
-    Exit::Ok
+    fn sample(&mut self, v: &Validating, w: usize, k: usize, sample: &Sample) {
+        let word = if sample.outcome == Outcome::Failure {
+            "FAILED"
+        } else {
+            "error"
+        };
+        println!(
+            "{} {} window: {} {word}: {}",
+            clock_text(),
+            v.validation.spans()[w].window.name(),
+            v.specs[k].name,
+            sample_text(v, k, sample)
+        );
+    }
+    fn tick(&mut self, v: &Validating, now_ms: i64) {
+        print_countdown(v, now_ms);
+    }
+    fn every(&self) -> Duration {
+        COUNTDOWN_EVERY
+    }
 }
 
 fn print_windows(v: &Validating, changed: &[(usize, WindowVerdict)]) {
@@ -389,10 +260,6 @@ fn exit_of(verdict: RunVerdict) -> Exit {
 fn internal(why: &str) -> Exit {
     eprintln!("rollback: validation stopped: the record cannot be written: {why}");
     Exit::Internal
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 fn clock_text() -> String {
