@@ -413,3 +413,129 @@ fn a_trigger_is_re_evaluated_against_a_real_prometheus_in_each_window() {
     );
     assert_eq!(ended(&records).as_deref(), Some("regressed"));
 }
+
+/// A tmux session running one command; killed when dropped.
+struct Tmux(String);
+
+impl Tmux {
+    fn start(name: &str, command: &str) -> Tmux {
+        let name = format!("rollback-valid-{name}-{}", std::process::id());
+        let ok = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                "80",
+                "-y",
+                "24",
+                command,
+            ])
+            .status()
+            .expect("tmux runs");
+        assert!(ok.success(), "tmux new-session failed");
+        Tmux(name)
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        wait_until(
+            &format!("{needle:?} on screen"),
+            Duration::from_secs(30),
+            || {
+                let out = Command::new("tmux")
+                    .args(["capture-pane", "-p", "-t", &self.0])
+                    .output()
+                    .ok()?;
+                let screen = String::from_utf8_lossy(&out.stdout).into_owned();
+                screen.contains(needle).then_some(screen)
+            },
+        )
+    }
+
+    fn key(&self, key: &str) {
+        let ok = Command::new("tmux")
+            .args(["send-keys", "-t", &self.0, key])
+            .status()
+            .expect("send-keys");
+        assert!(ok.success());
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.0])
+            .status();
+    }
+}
+
+#[test]
+fn the_screen_shows_the_windows_after_the_run_and_can_be_left() {
+    let runs = Runs::new();
+    let write = |name: &str, windows: &str| {
+        let path = runs.path().join(name);
+        std::fs::write(
+            &path,
+            format!(
+                "plan: on-screen\ntitle: Windows on screen\nlevel: 2\noperation: application\nautomation: full\nphases:\n  - id: capture\n    steps:\n      - {{id: save, run: echo saved}}\n  - id: execute\n    steps:\n      - {{id: undo, run: echo undone}}\n  - id: verify\n    steps:\n      - {{id: ok, check: 'true'}}\npost_rollback:\n  windows: {windows}\n  post_checks:\n    - {{window: immediate, title: health, check: 'true', interval: 200ms}}\n"
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let command = |plan: &Path| {
+        format!(
+            "env USER=tester ROLLBACK_RUNS_DIR={} {} run {}; echo EXIT=$?; sleep 600",
+            runs.path().display(),
+            common::bin(),
+            plan.display()
+        )
+    };
+
+    // Left while the immediate window is open: recorded, and the way back is shown.
+    let long = write(
+        "long.yaml",
+        "{immediate: 10m, short-term: 20m, long-term: 30m}",
+    );
+    let t = Tmux::start("leave", &command(&long));
+    t.wait_for("Your name");
+    t.key("Enter");
+    t.wait_for("run completed");
+    t.key("q");
+    let screen = t.wait_for("VALIDATION");
+    assert!(
+        screen.contains("immediate") && screen.contains("left"),
+        "{screen}"
+    );
+    t.wait_for("health");
+    t.key("q");
+    let screen = t.wait_for("EXIT=0");
+    assert!(
+        screen.contains("validation left with windows open"),
+        "{screen}"
+    );
+    let run = runs.only_run();
+    let records = segment(&run);
+    assert_eq!(of_type(&records, "validation_left").len(), 1);
+    assert_eq!(ended(&records), None);
+    drop(t);
+
+    // Watched to the end: the verdict on screen, then any key closes.
+    std::fs::remove_dir_all(&run).unwrap();
+    let short = write(
+        "short.yaml",
+        "{immediate: 2s, short-term: 3s, long-term: 4s}",
+    );
+    let t = Tmux::start("end", &command(&short));
+    t.wait_for("Your name");
+    t.key("Enter");
+    t.wait_for("run completed");
+    t.key("q");
+    let screen = t.wait_for("NOT VALIDATED");
+    assert!(screen.contains("passed"), "{screen}");
+    assert!(screen.contains("nothing to sample"), "{screen}");
+    t.key("Enter");
+    let screen = t.wait_for("EXIT=0");
+    assert!(screen.contains("validation not validated"), "{screen}");
+}
