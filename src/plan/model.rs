@@ -449,15 +449,16 @@ pub struct Validation {
     pub expect: Option<Loc<String>>,
 }
 
-/// Validation windows after the rollback.
+/// Validation windows after the rollback: `immediate` (to 15 minutes: service,
+/// performance, data), `short-term` (to 1 hour: user impact, business metrics, stability),
+/// `long-term` (to 24 hours: trends, data quality, customer communication).
+// No doc comments on the variants: they would turn the schema's `enum` into a `oneOf`,
+// whose error messages do not list the allowed values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Window {
-    /// 0 to 15 minutes: service, performance, data.
     Immediate,
-    /// 15 minutes to 1 hour: user impact, business metrics, stability.
     ShortTerm,
-    /// 1 to 24 hours: trends, data quality, customer communication.
     LongTerm,
 }
 

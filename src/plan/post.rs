@@ -171,3 +171,123 @@ impl JsonSchema for PostRollback {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::load::{LoadError, load_bytes};
+    use crate::plan::validate::validate;
+
+    const BASE: &str = include_str!("../../tests/plans/base.yaml");
+
+    /// The base plan with `post` appended: its post-rollback section.
+    fn load(post: &str) -> Result<crate::plan::Plan, Vec<(String, String)>> {
+        let text = format!("{BASE}{post}");
+        let shown = |d: &crate::plan::Diagnostic| (d.pos().to_string(), d.message.clone());
+        match load_bytes("p.yaml", text.into_bytes()) {
+            Ok(l) => {
+                let problems: Vec<_> = validate(&l.plan)
+                    .iter()
+                    .filter(|d| d.severity == crate::plan::Severity::Error)
+                    .map(shown)
+                    .collect();
+                if problems.is_empty() {
+                    Ok(l.plan)
+                } else {
+                    Err(problems)
+                }
+            }
+            Err(LoadError::Invalid { diagnostics, .. }) => {
+                Err(diagnostics.iter().map(shown).collect())
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn the_list_form_still_reads_as_follow_ups_without_windows() {
+        let plan = load("post_rollback:\n  - {window: immediate, check: 'true'}\n  - {window: long-term, manual: look}\n").unwrap();
+        assert!(plan.post_rollback.windows.is_none());
+        assert_eq!(plan.post_rollback.len(), 2);
+    }
+
+    #[test]
+    fn the_mapping_form_declares_windows_with_the_standard_s_defaults() {
+        let plan = load("post_rollback:\n  post_checks:\n    - {window: immediate, check: 'true', interval: 10s, expect: result == 0}\n").unwrap();
+        let post = &plan.post_rollback;
+        let ends: Vec<_> = post
+            .windows
+            .as_ref()
+            .unwrap()
+            .ends()
+            .iter()
+            .map(|e| e.1)
+            .collect();
+        assert_eq!(ends, DEFAULT_ENDS.map(|e| e.1));
+        assert!(post.triggers);
+        assert_eq!(
+            post.post_checks[0].interval.as_ref().unwrap().0,
+            Duration::from_secs(10)
+        );
+
+        let plan =
+            load("post_rollback:\n  windows: {short-term: 2h}\n  triggers: false\n").unwrap();
+        let ends = plan.post_rollback.windows.as_ref().unwrap().ends();
+        assert_eq!(ends[1].1, Duration::from_secs(7200));
+        assert!(!plan.post_rollback.triggers);
+    }
+
+    #[test]
+    fn bad_fields_are_reported_where_they_are_written() {
+        // Each case: the section's lines after `post_rollback:`, the text the error must
+        // point at (its first occurrence), and what it must say.
+        let cases = [
+            (
+                "  windws: {immediate: 5m}",
+                "windws",
+                "did you mean `windows`",
+            ),
+            ("  windows: {medium: 5m}", "medium", "unknown key `medium`"),
+            (
+                "  windows: {immediate: 20m, short-term: 10m}",
+                "10m",
+                "must end after the one before it (20m)",
+            ),
+            ("  windows: {immediate: soon}", "soon", "not a duration"),
+            (
+                "  post_checks:\n    - {window: immediate, manual: look, interval: 1m}",
+                "1m",
+                "`interval` applies to a `check`",
+            ),
+            (
+                "  post_checks:\n    - {window: immediate, check: 'true', interval: 0s}",
+                "0s",
+                "longer than 0s",
+            ),
+            (
+                "  post_checks:\n    - {window: immediate, check: 'true', expect: 'result >'}",
+                "'result",
+                "`expect` does not compile",
+            ),
+            (
+                "  post_checks:\n    - {window: later, check: 'true'}",
+                "later",
+                "`later` is not allowed",
+            ),
+        ];
+        let first = BASE.lines().count() + 2;
+        for (post, marker, want) in cases {
+            let problems = load(&format!("post_rollback:\n{post}\n")).expect_err(post);
+            let (n, text) = post
+                .lines()
+                .enumerate()
+                .find(|(_, l)| l.contains(marker))
+                .unwrap();
+            let pos = format!("{}:{}", first + n, text.find(marker).unwrap() + 1);
+            assert!(
+                problems.iter().any(|(p, m)| *p == pos && m.contains(want)),
+                "{post}: want {pos} {want:?}, got {problems:?}"
+            );
+        }
+    }
+}

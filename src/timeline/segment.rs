@@ -112,3 +112,66 @@ pub fn verify(dir: &Path, timeline: &[Record]) -> Result<Option<String>, (String
         ),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Mode;
+    use crate::timeline::record::{GENESIS, encode};
+
+    /// Lines chained from (`seq`, `prev`), and the last record's hash.
+    fn chain(mut seq: u64, mut prev: String, events: &[Event]) -> (String, String) {
+        let mut text = String::new();
+        for e in events {
+            let (line, hash) = encode(seq, 1, 0, Mode::Drill, "a", e, &prev);
+            text.push_str(&line);
+            (seq, prev) = (seq + 1, hash);
+        }
+        (text, prev)
+    }
+
+    fn note(t: &str) -> Event {
+        Event::Note {
+            by: "a".into(),
+            text: t.into(),
+        }
+    }
+
+    fn seal() -> Record {
+        let (line, _) = chain(6, GENESIS.into(), &[note("the seal")]);
+        parse_line(line.trim_end()).unwrap()
+    }
+
+    #[test]
+    fn the_segment_continues_the_sealed_chain_and_ends_once() {
+        let seal = seal();
+        let end = Event::ValidationEnded {
+            verdict: RunVerdict::Validated,
+        };
+        let (text, _) = chain(7, seal.hash.clone(), &[note("a"), end.clone()]);
+        let (records, complete) = read(text.as_bytes(), &seal).unwrap();
+        assert_eq!((records.len(), complete), (2, text.len()));
+        assert_eq!(ended(&records), Some(RunVerdict::Validated));
+
+        let torn = format!("{text}{{\"seq\":9");
+        let (records, complete) = read(torn.as_bytes(), &seal).unwrap();
+        assert_eq!((records.len(), complete), (2, text.len()));
+
+        let (other_run, _) = chain(7, GENESIS.into(), &[note("a")]);
+        let err = read(other_run.as_bytes(), &seal).unwrap_err();
+        assert_eq!(err.0, 1);
+        assert!(err.1.contains("seal's hash"), "{err:?}");
+
+        let (after_end, _) = chain(7, seal.hash.clone(), &[end, note("late")]);
+        let err = read(after_end.as_bytes(), &seal).unwrap_err();
+        assert_eq!(err, (2, "records follow the end of validation".into()));
+
+        let (skipped, _) = chain(8, seal.hash.clone(), &[note("a")]);
+        assert!(
+            read(skipped.as_bytes(), &seal)
+                .unwrap_err()
+                .1
+                .contains("sequence")
+        );
+    }
+}
