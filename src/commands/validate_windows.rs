@@ -68,18 +68,9 @@ pub async fn after_run(dir: &Path, o: Options<'_>) -> Exit {
 }
 
 /// `resume RUN` of a completed run whose windows have not ended.
-pub async fn go_on(dir: &Path, operator: &str, speed: f64) -> Exit {
+pub async fn go_on(dir: &Path, o: Options<'_>) -> Exit {
     println!("the run completed; its validation windows go on");
-    validate(
-        dir,
-        Options {
-            operator,
-            speed,
-            skip: false,
-            vars: Vec::new(),
-        },
-    )
-    .await
+    validate(dir, o).await
 }
 
 /// Runs (or goes on with) the windows of the run in `dir`.

@@ -62,8 +62,11 @@ pub fn render_run(dir: &Path, now_ms: i64) -> Result<Report, String> {
     }
 
     let mut report = build(&plan, &records, now_ms);
-    report.follow_ups.validation =
-        followups::validation(&plan, &segment(dir, &records, &mut report));
+    // Only a completed rollback is validated: a failed one has nothing that could hold.
+    if report.outcome.status == RunOutcome::Completed {
+        let segment = segment(dir, &records, &mut report);
+        report.follow_ups.validation = followups::validation(&plan, &segment);
+    }
     if complete < bytes.len() {
         report.warnings.push(format!(
             "the timeline ends in an incomplete line ({} bytes, a crash mid-write); \
