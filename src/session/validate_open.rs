@@ -87,14 +87,16 @@ pub fn open(
                 .into(),
         ));
     };
-    if !records
+    // The windows count from the rollback's end, however late they are watched.
+    let Some(origin_ms) = records
         .iter()
-        .any(|r| matches!(r.event, Event::RunCompleted))
-    {
+        .find(|r| matches!(r.event, Event::RunCompleted))
+        .map(|r| r.ts_ms)
+    else {
         return Err(OpenError::Nothing(
             "the run did not complete: there is no rollback to validate".into(),
         ));
-    }
+    };
     let info = records
         .iter()
         .find_map(|r| match &r.event {
@@ -176,6 +178,7 @@ pub fn open(
             speed.max(1.0)
         },
         started_ms: None,
+        origin_ms,
         last_at: None,
         journal,
         _lock: lock,

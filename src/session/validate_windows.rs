@@ -29,8 +29,10 @@ pub struct Validating {
     pub env: Vec<(String, String)>,
     pub workdir: PathBuf,
     pub speed: f64,
-    /// Wall-clock start of validation; `None` until `start`.
+    /// Wall-clock time the windows count from (the run's end); `None` until `start`.
     pub(super) started_ms: Option<i64>,
+    /// When the run completed: windows follow the rollback, however late they are watched.
+    pub(super) origin_ms: i64,
     /// Validation clock of the last record, for an interrupted validation.
     pub(super) last_at: Option<Duration>,
     pub(super) journal: Journal,
@@ -68,7 +70,7 @@ impl Validating {
                     ..
                 } => {
                     if self.started_ms.is_none() {
-                        self.started_ms = Some(r.ts_ms);
+                        self.started_ms = Some(self.origin_ms.min(r.ts_ms));
                         self.speed = *speed;
                     }
                     if let Some(at) = resumed_at_ms {
@@ -115,7 +117,7 @@ impl Validating {
     ) -> Result<Vec<(usize, WindowVerdict)>, String> {
         let resumed = self.started_ms.is_some();
         if !resumed {
-            self.started_ms = Some(now_ms);
+            self.started_ms = Some(self.origin_ms.min(now_ms));
         }
         let now = self.clock(now_ms);
         let event = Event::ValidationStarted {
