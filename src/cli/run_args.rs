@@ -30,6 +30,9 @@ pub struct HeadlessArgs {
     /// Print each step's output too (headless)
     #[arg(long, short)]
     pub verbose: bool,
+    /// Do not run the plan's validation windows after the run (headless; recorded as not run)
+    #[arg(long)]
+    pub no_validate: bool,
 }
 
 impl HeadlessArgs {

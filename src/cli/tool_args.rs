@@ -187,7 +187,7 @@ pub struct ProbeArgs {
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
-    /// The plan whose triggers to watch
+    /// The plan whose triggers to watch (with --validate: the run, a directory or id prefix)
     pub plan: PathBuf,
     /// No screen: one line per change of a trigger's state (the only mode for now)
     #[arg(long)]
@@ -195,6 +195,15 @@ pub struct WatchArgs {
     /// Print JSON lines
     #[arg(long)]
     pub json: bool,
+    /// Run, or go on with, the post-rollback validation windows of the run given instead
+    /// of a plan
+    #[arg(long)]
+    pub validate: bool,
+    /// With --validate, for a drill or rehearsal: validation windows pass N times faster
+    #[arg(long, default_value_t = 1.0, value_name = "N")]
+    pub speed: f64,
+    #[command(flatten)]
+    pub runs: super::run_args::RunsDir,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

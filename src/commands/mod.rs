@@ -12,5 +12,6 @@ pub mod runs;
 pub mod stats;
 pub mod triggers;
 pub mod validate;
+pub mod validate_windows;
 pub mod verify;
 pub mod watch;

@@ -43,9 +43,23 @@ pub fn run(args: ResumeArgs) -> color_eyre::Result<Exit> {
         hangup: args.logs.on_hangup,
     };
     let clock = Arc::new(SystemClock);
+    // A run that completed and was sealed goes on with its validation windows.
+    let sealed = matches!(crate::timeline::seal::read_mark(&dir), Ok(Some(_)));
+    let windows = |operator| super::validate_windows::Options {
+        operator,
+        speed: args.speed,
+        skip: args.headless.no_validate,
+        vars: opts.vars.clone(),
+    };
+    if sealed && crate::session::validate_windows::pending(&dir) {
+        let o = windows(&opts.operator);
+        return Ok(runtime()?.block_on(super::validate_windows::go_on(&dir, o)));
+    }
     if !args.headless.headless {
         return crate::tui::run_resume(dir, opts, clock);
     }
+    let operator = opts.operator.clone();
+    let later = windows(&operator);
     let rt = runtime()?;
     let mut h: crate::headless::Options = args.headless.clone().into();
     h.rerun_interrupted = args.rerun_interrupted;
@@ -54,6 +68,12 @@ pub fn run(args: ResumeArgs) -> color_eyre::Result<Exit> {
     Ok(rt.block_on(async move {
         match crate::session::resume(&dir, opts, clock) {
             Ok((session, rx)) => crate::headless::drive(session, rx, h).await,
+            // Killed between its end and its seal: sealed now, so its windows can follow.
+            Err(ResumeError::Ended {
+                sealed_now: true, ..
+            }) if crate::session::validate_windows::pending(&dir) => {
+                super::validate_windows::go_on(&dir, later).await
+            }
             Err(e) => {
                 eprintln!("rollback resume: {e}");
                 match e {

@@ -160,11 +160,31 @@ pub fn run(args: RunArgs, mode: Mode, drill: DrillOptions) -> color_eyre::Result
         }
     };
     let opts = StartOptions { vars, ..opts };
+    let (who, speed) = (opts.operator.clone(), opts.drill.speed);
     let rt = runtime()?;
     let h = args.headless.clone();
     Ok(rt.block_on(async move {
         match crate::session::start(&loaded, opts, clock) {
-            Ok((session, rx)) => crate::headless::drive(session, rx, h.into()).await,
+            Ok((session, rx)) => {
+                let dir = session.run.path.clone();
+                let vars: Vec<(String, String)> = session
+                    .vars
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                let exit = crate::headless::drive(session, rx, h.clone().into()).await;
+                if exit != Exit::Ok {
+                    return exit;
+                }
+                // The session is gone, so the run is sealed: its windows follow the seal.
+                let o = super::validate_windows::Options {
+                    operator: &who,
+                    speed,
+                    skip: h.no_validate,
+                    vars,
+                };
+                super::validate_windows::after_run(&dir, o).await
+            }
             Err(e) => {
                 eprintln!("rollback: {e}");
                 Exit::Internal

@@ -74,6 +74,12 @@ pub fn run(args: &VerifyArgs) -> color_eyre::Result<Exit> {
         ),
         SealState::Sealed | SealState::NotChecked => {}
     }
+    if let Some(state) = &v.validation {
+        println!(
+            "{}: {state}",
+            dir.join(crate::timeline::segment::SEGMENT).display()
+        );
+    }
     let plan = dir.join(PLAN_COPY);
     match &v.plan {
         PlanState::Changed { recorded, now } => println!(

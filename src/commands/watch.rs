@@ -20,6 +20,9 @@ use crate::monitor::{Sample, Spec, Verdict, Window};
 use crate::plan::trigger::TriggerSeverity;
 
 pub fn run(args: &WatchArgs) -> color_eyre::Result<Exit> {
+    if args.validate {
+        return super::validate_windows::watch(args);
+    }
     if !args.headless {
         eprintln!("rollback watch: the watch screen is not there yet: pass --headless");
         return Ok(Exit::BadInput);

@@ -161,6 +161,44 @@ pub fn describe(event: &Event) -> String {
             &plan_sha256[..12.min(plan_sha256.len())]
         ),
         Event::RunSealed(seal) => format!("timeline sealed after {} records", seal.records),
+        Event::ValidationStarted {
+            windows,
+            skipped,
+            resumed_at_ms,
+            ..
+        } => match (skipped, resumed_at_ms) {
+            (Some(why), _) => format!("validation windows not run: {why}"),
+            (None, Some(at)) => format!("validation goes on at {}", fmt_ms(*at)),
+            (None, None) => format!("validation started: {} window(s)", windows.len()),
+        },
+        Event::ValidationSample {
+            window,
+            source,
+            outcome,
+            message,
+            ..
+        } => {
+            let why = message
+                .as_ref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            let outcome = serde_json::to_value(outcome).unwrap_or_default();
+            let outcome = outcome.as_str().unwrap_or("?");
+            format!("{} window: {source} {outcome}{why}", window.name())
+        }
+        Event::ValidationWindow {
+            window, verdict, ..
+        } => match verdict {
+            crate::monitor::validation::WindowVerdict::Regressed { source } => {
+                format!("{} window REGRESSED ({source})", window.name())
+            }
+            crate::monitor::validation::WindowVerdict::NotRun { why } => {
+                format!("{} window not run: {why}", window.name())
+            }
+            v => format!("{} window {}", window.name(), v.word()),
+        },
+        Event::ValidationLeft { reason, .. } => format!("validation left: {reason}"),
+        Event::ValidationEnded { verdict } => format!("validation ended: {}", verdict.word()),
         Event::RunCompleted => "run completed".into(),
         Event::RunFailed { reason } => format!("run failed: {reason}"),
         Event::RunAborted {
@@ -176,6 +214,11 @@ pub fn describe(event: &Event) -> String {
             format!("run aborted by {by}{after}: {}", first_line(reason))
         }
     }
+}
+
+/// A validation clock offset as `12m30s`.
+fn fmt_ms(ms: u64) -> String {
+    crate::plan::duration::format(std::time::Duration::from_millis(ms))
 }
 
 #[cfg(test)]

@@ -250,6 +250,47 @@ pub enum Event {
     },
     /// The last record of an ended run (see `timeline::seal`).
     RunSealed(Box<crate::timeline::seal::Seal>),
+    /// Post-rollback validation began (or went on after a stop): in `validation.jsonl`,
+    /// chained after the seal. `ends_ms` are the windows' ends on the validation clock.
+    ValidationStarted {
+        windows: Vec<(crate::plan::Window, u64)>,
+        sources: Vec<String>,
+        /// The drill clock's factor: validation time per real time.
+        speed: f64,
+        /// Validation clock at which it went on after an interruption.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resumed_at_ms: Option<u64>,
+        /// Why the windows are not run at all (`--no-validate`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        skipped: Option<String>,
+    },
+    /// One sample of a post-check or trigger in a validation window.
+    ValidationSample {
+        window: crate::plan::Window,
+        source: String,
+        /// Validation clock.
+        at_ms: u64,
+        outcome: crate::monitor::Outcome,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<serde_json::Value>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    /// A validation window's verdict changed (opened, passed, regressed, not run).
+    ValidationWindow {
+        window: crate::plan::Window,
+        at_ms: u64,
+        verdict: crate::monitor::validation::WindowVerdict,
+    },
+    /// The operator left while windows were open; `watch --validate` goes on.
+    ValidationLeft {
+        at_ms: u64,
+        reason: String,
+    },
+    /// The run's validation ended: validated, regressed or not validated.
+    ValidationEnded {
+        verdict: crate::monitor::validation::RunVerdict,
+    },
 }
 
 impl Event {
@@ -299,6 +340,11 @@ impl Event {
             Event::RunFailed { .. } => "run_failed",
             Event::RunAborted { .. } => "run_aborted",
             Event::RunSealed(_) => "run_sealed",
+            Event::ValidationStarted { .. } => "validation_started",
+            Event::ValidationSample { .. } => "validation_sample",
+            Event::ValidationWindow { .. } => "validation_window",
+            Event::ValidationLeft { .. } => "validation_left",
+            Event::ValidationEnded { .. } => "validation_ended",
         }
     }
 }

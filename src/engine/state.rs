@@ -386,7 +386,12 @@ impl RunState {
             | Event::StatusUpdate { .. }
             | Event::NotifyFinished { .. }
             | Event::PlanChanged { .. }
-            | Event::RunSealed(_) => {}
+            | Event::RunSealed(_)
+            | Event::ValidationStarted { .. }
+            | Event::ValidationSample { .. }
+            | Event::ValidationWindow { .. }
+            | Event::ValidationLeft { .. }
+            | Event::ValidationEnded { .. } => {}
         }
         if let Some(i) = touched {
             self.moved(i);

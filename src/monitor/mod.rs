@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod condition;
 pub mod jsonpath;
 pub mod spec;
+pub mod validation;
 pub mod window;
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 /// What one sample says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// The condition does not hold: all is well.

@@ -10,6 +10,7 @@ pub mod load;
 pub mod loc;
 pub mod model;
 pub mod node;
+pub mod post;
 pub mod schema;
 
 pub use diag::{Diagnostic, Severity};

@@ -59,9 +59,11 @@ pub struct Plan {
     pub scenarios: Entries<Scenario>,
     /// The phases, in order.
     pub phases: Loc<Vec<Phase>>,
-    /// Validation after the rollback, in time windows; reported as follow-ups.
+    /// Validation after the rollback, in the standard's time windows: a mapping with
+    /// `windows` (their ends) and `post_checks`, whose checks and the plan's triggers are
+    /// sampled in each window; or, as before, a list of items reported as follow-ups only.
     #[serde(default)]
-    pub post_rollback: Vec<Validation>,
+    pub post_rollback: super::post::PostRollback,
     /// Signals that say the rollback should start: probes sampled on an interval.
     #[serde(default)]
     pub triggers: Vec<super::trigger::Trigger>,
@@ -433,24 +435,38 @@ pub struct Simulate {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Validation {
+    /// The window it belongs to: immediate, short-term or long-term.
     pub window: Loc<Window>,
     #[serde(default)]
     pub title: Option<String>,
+    /// Shell command; while its window runs it is sampled, and exit 0 means all is well.
     #[serde(default)]
     pub check: Option<Loc<String>>,
+    /// What a person confirms by looking (a follow-up in the report).
     #[serde(default)]
     pub manual: Option<Loc<String>>,
+    /// Time between samples of the check. Default 1m.
+    #[serde(default)]
+    pub interval: Option<Loc<Dur>>,
+    /// A check that has not ended after this long is an error sample. Default 30s.
+    #[serde(default)]
+    pub timeout: Option<Loc<Dur>>,
+    /// CEL expression over `result` (the check's stdout read as a number or JSON) that is
+    /// true when all is well, e.g. `result < 0.01`. Without it, exit 0 is well.
+    #[serde(default)]
+    pub expect: Option<Loc<String>>,
 }
 
-/// Validation windows after the rollback.
+/// Validation windows after the rollback: `immediate` (to 15 minutes: service,
+/// performance, data), `short-term` (to 1 hour: user impact, business metrics, stability),
+/// `long-term` (to 24 hours: trends, data quality, customer communication).
+// No doc comments on the variants: they would turn the schema's `enum` into a `oneOf`,
+// whose error messages do not list the allowed values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Window {
-    /// 0 to 15 minutes: service, performance, data.
     Immediate,
-    /// 15 minutes to 1 hour: user impact, business metrics, stability.
     ShortTerm,
-    /// 1 to 24 hours: trends, data quality, customer communication.
     LongTerm,
 }
 

@@ -1,11 +1,15 @@
-//! The plan's post-rollback validation as a to-do list: grouped by the standard's windows
-//! (immediate 0-15 min, short-term 15 min-1 h, long-term 1-24 h), each window opening and
-//! falling due at fixed offsets from the run's end.
+//! The plan's post-rollback validation: a to-do list grouped by the standard's windows
+//! (immediate 0-15 min, short-term 15 min-1 h, long-term 1-24 h, or the plan's own ends),
+//! each window opening and falling due at offsets from the run's end; and, once windows
+//! ran, what each window found and the run's verdict (validated / regressed / not validated).
 
 use serde::{Deserialize, Serialize};
 
 use super::time::Timestamp;
+use crate::engine::Event;
+use crate::monitor::validation::{RunVerdict, WindowVerdict};
 use crate::plan::{Plan, Window};
+use crate::timeline::Record;
 
 const MIN: u64 = 60_000;
 
@@ -35,6 +39,25 @@ pub struct FollowUps {
     pub provisional: bool,
     /// Windows that have items, in time order.
     pub groups: Vec<FollowUpGroup>,
+    /// What the validation windows found; `None` when the plan declares no windows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<Validated>,
+}
+
+/// The run's validation windows, as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Validated {
+    pub verdict: RunVerdict,
+    pub windows: Vec<WindowOutcome>,
+    /// Samples recorded, and how many were failures.
+    pub samples: usize,
+    pub failures: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowOutcome {
+    pub window: Window,
+    pub verdict: WindowVerdict,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,7 +103,7 @@ pub fn follow_ups(plan: &Plan, counted_from: Timestamp, finished: bool) -> Follo
                     text: v.text().to_string(),
                 })
                 .collect();
-            let (opens, due) = window_bounds(w);
+            let (opens, due) = bounds(plan, w);
             (!items.is_empty()).then(|| FollowUpGroup {
                 window: w,
                 opens_at: counted_from.plus(opens),
@@ -93,5 +116,59 @@ pub fn follow_ups(plan: &Plan, counted_from: Timestamp, finished: bool) -> Follo
         counted_from,
         provisional: !finished,
         groups,
+        validation: None,
     }
+}
+
+/// A window's bounds: the plan's own ends when it declares windows, else the standard's.
+fn bounds(plan: &Plan, w: Window) -> (u64, u64) {
+    let Some(windows) = &plan.post_rollback.windows else {
+        return window_bounds(w);
+    };
+    let ends = windows.ends();
+    let i = ends.iter().position(|(x, _, _)| *x == w).unwrap_or(0);
+    let end = |i: usize| ends[i].1.as_millis() as u64;
+    (if i == 0 { 0 } else { end(i - 1) }, end(i))
+}
+
+/// What the validation segment's `records` say (every window pending when none ran).
+pub fn validation(plan: &Plan, records: &[Record]) -> Option<Validated> {
+    let declared = plan.post_rollback.windows.as_ref()?;
+    let mut windows: Vec<WindowOutcome> = declared
+        .ends()
+        .iter()
+        .map(|(w, _, _)| WindowOutcome {
+            window: *w,
+            verdict: WindowVerdict::Pending,
+        })
+        .collect();
+    let (mut samples, mut failures, mut ended) = (0, 0, None);
+    for r in records {
+        match &r.event {
+            Event::ValidationWindow {
+                window, verdict, ..
+            } => {
+                if let Some(o) = windows.iter_mut().find(|o| o.window == *window) {
+                    o.verdict = verdict.clone();
+                }
+            }
+            Event::ValidationSample { outcome, .. } => {
+                samples += 1;
+                failures += usize::from(*outcome == crate::monitor::Outcome::Failure);
+            }
+            Event::ValidationEnded { verdict } => ended = Some(*verdict),
+            _ => {}
+        }
+    }
+    let verdict = match ended {
+        Some(v) => v,
+        None if records.is_empty() => RunVerdict::NotValidated,
+        None => crate::monitor::validation::run_verdict(windows.iter().map(|o| &o.verdict)),
+    };
+    Some(Validated {
+        verdict,
+        windows,
+        samples,
+        failures,
+    })
 }

@@ -39,7 +39,10 @@
 //!                     interrupted_steps[{step, attempt, unrecorded_start, at, elapsed_ms,
 //!                     orphan_pgid, orphan_killed}]
 //! follow_ups          counted_from, provisional, groups[{window (immediate|short-term|
-//!                     long-term), opens_at, due_at, items[{title, kind (check|manual), text}]}]
+//!                     long-term), opens_at, due_at, items[{title, kind (check|manual), text}]}],
+//!                     validation (when the plan declares windows) {verdict (validating|
+//!                     validated|regressed|not_validated), windows[{window, verdict {state,
+//!                     source|why}}], samples, failures}
 //! checklist[]         item (service_health|version|error_rate|latency|data_integrity|
 //!                     dependencies|smoke_test|logs_reviewed|stakeholders_informed|
 //!                     dashboards_normal), automated, how, result (passed|failed|skipped|

@@ -63,6 +63,11 @@ pub fn render_run(dir: &Path, now_ms: i64) -> Result<Report, String> {
     }
 
     let mut report = build(&plan, &records, now_ms);
+    // Only a completed rollback is validated: a failed one has nothing that could hold.
+    if report.outcome.status == RunOutcome::Completed {
+        let segment = segment(dir, &records, &mut report);
+        report.follow_ups.validation = followups::validation(&plan, &segment);
+    }
     if complete < bytes.len() {
         report.warnings.push(format!(
             "the timeline ends in an incomplete line ({} bytes, a crash mid-write); \
@@ -85,4 +90,25 @@ pub fn render_run(dir: &Path, now_ms: i64) -> Result<Report, String> {
         ));
     }
     Ok(report)
+}
+
+/// The validation segment chained after the seal; a damaged one is a warning, not read.
+fn segment(
+    dir: &Path,
+    records: &[crate::timeline::Record],
+    report: &mut Report,
+) -> Vec<crate::timeline::Record> {
+    use crate::timeline::segment::{SEGMENT, read};
+    let (Ok(bytes), Some(seal)) = (std::fs::read(dir.join(SEGMENT)), records.last()) else {
+        return Vec::new();
+    };
+    match read(&bytes, seal) {
+        Ok((r, _)) => r,
+        Err((line, why)) => {
+            report.warnings.push(format!(
+                "{SEGMENT}:{line}: {why}; the validation windows are left out (see `rollback verify`)"
+            ));
+            Vec::new()
+        }
+    }
 }

@@ -221,8 +221,13 @@ impl Report {
     pub(super) fn follow_ups_md(&self, out: &mut String) {
         out.push_str("## Follow-ups\n\n");
         let f = &self.follow_ups;
+        if let Some(v) = &f.validation {
+            validation_md(v, out);
+        }
         if f.groups.is_empty() {
-            out.push_str("The plan lists no post-rollback validation.\n\n");
+            if f.validation.is_none() {
+                out.push_str("The plan lists no post-rollback validation.\n\n");
+            }
             return;
         }
         if f.provisional {
@@ -239,7 +244,11 @@ impl Report {
             ));
         }
         for g in &f.groups {
-            let label = window_label(g.window);
+            // The plan's own ends make the standard's labels wrong: name the window only.
+            let label = match f.validation {
+                Some(_) => format!("{} window", g.window.name()),
+                None => window_label(g.window).to_string(),
+            };
             let mut title = label[..1].to_uppercase();
             title.push_str(&label[1..]);
             out.push_str(&format!(
@@ -347,4 +356,33 @@ impl Report {
         ));
         out.push('\n');
     }
+}
+
+/// The validation windows' verdicts, before the to-do list.
+fn validation_md(v: &super::followups::Validated, out: &mut String) {
+    use crate::monitor::validation::WindowVerdict;
+    out.push_str(&format!(
+        "Validation windows: **{}** ({} samples, {} failed).\n\n",
+        v.verdict.word(),
+        v.samples,
+        v.failures
+    ));
+    let rows: Vec<Vec<String>> = v
+        .windows
+        .iter()
+        .map(|w| {
+            let detail = match &w.verdict {
+                WindowVerdict::Regressed { source } => format!("{} failed", inline(source)),
+                WindowVerdict::NotRun { why } => inline(why),
+                _ => String::new(),
+            };
+            vec![
+                w.window.name().to_string(),
+                w.verdict.word().to_string(),
+                detail,
+            ]
+        })
+        .collect();
+    out.push_str(&table(&["Window", "Verdict", "Why"], &rows));
+    out.push('\n');
 }

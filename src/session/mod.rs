@@ -7,6 +7,9 @@ mod resume;
 mod seal;
 mod spec;
 mod start;
+pub mod validate_loop;
+mod validate_open;
+pub mod validate_windows;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;

@@ -6,6 +6,7 @@ pub mod journal;
 pub mod record;
 pub mod rundir;
 pub mod seal;
+pub mod segment;
 pub mod verify;
 
 pub use journal::{Journal, JournalError};

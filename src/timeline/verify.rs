@@ -29,6 +29,8 @@ pub struct Verdict {
     pub plan: PlanState,
     /// Who accepted a changed plan at a resume (each is on the record).
     pub plan_changes_accepted: Vec<String>,
+    /// The validation segment chained after the seal, if there is one: how it stands.
+    pub validation: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,6 +150,13 @@ pub fn verify(dir: &Path) -> std::io::Result<Verdict> {
             }
         }
     };
+    let mut validation = None;
+    if damage.is_none() && seal == SealState::Sealed {
+        match super::segment::verify(dir, &records) {
+            Ok(v) => validation = v,
+            Err(d) => damage = Some(d),
+        }
+    }
     let mut logs = 0;
     if damage.is_none() {
         match check_logs(dir, &lines) {
@@ -169,6 +178,7 @@ pub fn verify(dir: &Path) -> std::io::Result<Verdict> {
                 _ => None,
             })
             .collect(),
+        validation,
     })
 }
 

@@ -19,6 +19,7 @@ pub mod recent;
 pub mod start;
 pub mod steps;
 pub mod theme;
+pub mod validation;
 pub mod view;
 
 use std::path::PathBuf;
@@ -70,15 +71,31 @@ pub fn run_new(
             StartAnswer::Start { vars, operator } => (vars, operator),
         };
         let values = StartForm::values(&loaded.plan, &vars);
+        let given: Vec<(String, String)> = values
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let (who, speed) = (operator.clone(), opts.drill.speed);
         let opts = StartOptions {
             vars: values,
             operator,
             ..opts
         };
         let (session, rx) = session::start(&loaded, opts, clock).map_err(std::io::Error::other)?;
-        run_screen(&mut terminal, App::new(session, theme), rx)
-            .await
-            .map(Some)
+        let summary = run_screen(&mut terminal, App::new(session, theme), rx).await?;
+        // The run is sealed now; a completed one goes on with its validation windows.
+        if summary.outcome == Some(Outcome::Completed)
+            && summary.fatal.is_none()
+            && session::validate_windows::pending(&summary.dir)
+        {
+            let (exit, line) =
+                validation::screen(&mut terminal, &summary.dir, &who, speed, &given, theme).await;
+            return Ok(Some(Summary {
+                validation: Some((exit, line)),
+                ..summary
+            }));
+        }
+        Ok(Some(summary))
     });
     ratatui::restore();
     finish(outcome)
@@ -174,6 +191,10 @@ fn finish(outcome: std::io::Result<Option<Summary>>) -> color_eyre::Result<Exit>
             match s.outcome {
                 Some(o) => {
                     println!("run {}: rollback report {}", o.word(), s.id);
+                    if let Some((exit, line)) = s.validation {
+                        println!("{line}");
+                        return Ok(exit);
+                    }
                     Ok(match o {
                         Outcome::Completed => Exit::Ok,
                         Outcome::Failed => Exit::Failed,
@@ -194,6 +215,8 @@ struct Summary {
     id: String,
     outcome: Option<Outcome>,
     fatal: Option<String>,
+    /// The validation screen's exit code and closing line, when it was shown.
+    validation: Option<(Exit, String)>,
 }
 
 async fn start_screen(
@@ -316,5 +339,6 @@ async fn run_screen(
         id: s.run.id.clone(),
         outcome: s.state.end.as_ref().map(|e| e.outcome),
         fatal: s.fatal.clone(),
+        validation: None,
     })
 }

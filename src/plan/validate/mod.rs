@@ -8,6 +8,7 @@ mod curl;
 mod level;
 mod shape;
 mod triggers;
+mod windows;
 
 use std::collections::HashMap;
 
@@ -65,6 +66,7 @@ pub fn validate(plan: &Plan) -> Vec<Diagnostic> {
     curl::curl_timeouts(plan, &mut out);
     triggers::triggers(plan, &mut out);
     checklist::checklist(plan, &mut out);
+    windows::windows(plan, &mut out);
     out.sort_by_key(|d| (d.pos(), d.severity));
     out
 }

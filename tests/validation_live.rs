@@ -1,0 +1,248 @@
+//! Validation windows against live parts: a real Prometheus whose answers a trigger
+//! re-evaluates in each window, and the validation screen in a real terminal (tmux).
+
+mod common;
+mod validation_support;
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{Runs, text, wait_until};
+use validation_support::{HEADLESS, ended, of_type, plan, segment, windows};
+
+/// A Prometheus of our own, scraping itself every second; killed when dropped.
+struct Prometheus {
+    child: Child,
+    url: String,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Prometheus {
+    fn start() -> Prometheus {
+        let data = tempfile::tempdir().unwrap();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = data.path().join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global: {{scrape_interval: 1s}}\nscrape_configs:\n  - job_name: prometheus\n    static_configs: [{{targets: ['127.0.0.1:{port}']}}]\n"
+            ),
+        )
+        .unwrap();
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                data.path().join("tsdb").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start prometheus ({e}): install it (`apt-get install -y prometheus`)"
+                )
+            });
+        let url = format!("http://127.0.0.1:{port}");
+        let query = format!("{url}/api/v1/query?query=up");
+        wait_until(
+            "prometheus to scrape itself",
+            Duration::from_secs(60),
+            || {
+                let out = Command::new("curl").args(["-fsS", &query]).output().ok()?;
+                String::from_utf8_lossy(&out.stdout)
+                    .contains("\"job\":\"prometheus\"")
+                    .then_some(())
+            },
+        );
+        Prometheus {
+            child,
+            url,
+            _data: data,
+        }
+    }
+}
+
+#[test]
+fn a_trigger_is_re_evaluated_against_a_real_prometheus_in_each_window() {
+    let prom = Prometheus::start();
+    let with = |job: &str| {
+        format!(
+            "triggers:\n  - name: target-down\n    prometheus: {{url: '{}', query: 'up{{job=\"{job}\"}} == 1'}}\n    condition: size(result) == 0\n    interval: 300ms\n    count: 1\n    severity: critical\npost_rollback:\n  windows: {{immediate: 2s, short-term: 3s, long-term: 4s}}\n",
+            prom.url
+        )
+    };
+    let runs = Runs::new();
+    let p = plan(runs.path(), &with("prometheus"));
+    let out = runs.run(&[&["run", p.to_str().unwrap()][..], &HEADLESS].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let records = segment(&runs.only_run());
+    assert_eq!(
+        ended(&records).as_deref(),
+        Some("validated"),
+        "{}",
+        text(&out)
+    );
+    for w in ["immediate", "short-term", "long-term"] {
+        assert!(
+            of_type(&records, "validation_sample")
+                .iter()
+                .any(|s| s["window"] == w
+                    && s["source"] == "target-down"
+                    && s["outcome"] == "success"),
+            "{w} re-evaluated the trigger"
+        );
+    }
+
+    let runs = Runs::new();
+    let p = plan(runs.path(), &with("checkout-api"));
+    let out = runs.run(&[&["run", p.to_str().unwrap()][..], &HEADLESS].concat());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let records = segment(&runs.only_run());
+    assert_eq!(
+        windows(&records)[0],
+        ("immediate".into(), "regressed".into())
+    );
+    assert_eq!(ended(&records).as_deref(), Some("regressed"));
+}
+
+/// A tmux session running one command; killed when dropped.
+struct Tmux(String);
+
+impl Tmux {
+    fn start(name: &str, command: &str) -> Tmux {
+        let name = format!("rollback-valid-{name}-{}", std::process::id());
+        let ok = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                "80",
+                "-y",
+                "24",
+                command,
+            ])
+            .status()
+            .expect("tmux runs");
+        assert!(ok.success(), "tmux new-session failed");
+        Tmux(name)
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        wait_until(
+            &format!("{needle:?} on screen"),
+            Duration::from_secs(30),
+            || {
+                let out = Command::new("tmux")
+                    .args(["capture-pane", "-p", "-t", &self.0])
+                    .output()
+                    .ok()?;
+                let screen = String::from_utf8_lossy(&out.stdout).into_owned();
+                screen.contains(needle).then_some(screen)
+            },
+        )
+    }
+
+    fn key(&self, key: &str) {
+        let ok = Command::new("tmux")
+            .args(["send-keys", "-t", &self.0, key])
+            .status()
+            .expect("send-keys");
+        assert!(ok.success());
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.0])
+            .status();
+    }
+}
+
+#[test]
+fn the_screen_shows_the_windows_after_the_run_and_can_be_left() {
+    let runs = Runs::new();
+    let write = |name: &str, windows: &str| {
+        let path = runs.path().join(name);
+        std::fs::write(
+            &path,
+            format!(
+                "plan: on-screen\ntitle: Windows on screen\nlevel: 2\noperation: application\nautomation: full\nphases:\n  - id: capture\n    steps:\n      - {{id: save, run: echo saved}}\n  - id: execute\n    steps:\n      - {{id: undo, run: echo undone}}\n  - id: verify\n    steps:\n      - {{id: ok, check: 'true'}}\npost_rollback:\n  windows: {windows}\n  post_checks:\n    - {{window: immediate, title: health, check: 'true', interval: 200ms}}\n"
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let command = |plan: &Path| {
+        format!(
+            "env USER=tester ROLLBACK_RUNS_DIR={} {} run {}; echo EXIT=$?; sleep 600",
+            runs.path().display(),
+            common::bin(),
+            plan.display()
+        )
+    };
+
+    // Left while the immediate window is open: recorded, and the way back is shown.
+    let long = write(
+        "long.yaml",
+        "{immediate: 10m, short-term: 20m, long-term: 30m}",
+    );
+    let t = Tmux::start("leave", &command(&long));
+    t.wait_for("Your name");
+    t.key("Enter");
+    t.wait_for("run completed");
+    t.key("q");
+    let screen = t.wait_for("VALIDATION");
+    assert!(
+        screen.contains("immediate") && screen.contains("left"),
+        "{screen}"
+    );
+    t.wait_for("health");
+    t.key("q");
+    let screen = t.wait_for("EXIT=0");
+    assert!(
+        screen.contains("validation left with windows open"),
+        "{screen}"
+    );
+    let run = runs.only_run();
+    let records = segment(&run);
+    assert_eq!(of_type(&records, "validation_left").len(), 1);
+    assert_eq!(ended(&records), None);
+    drop(t);
+
+    // Watched to the end: the verdict on screen, then any key closes.
+    std::fs::remove_dir_all(&run).unwrap();
+    let short = write(
+        "short.yaml",
+        "{immediate: 2s, short-term: 3s, long-term: 4s}",
+    );
+    let t = Tmux::start("end", &command(&short));
+    t.wait_for("Your name");
+    t.key("Enter");
+    t.wait_for("run completed");
+    t.key("q");
+    let screen = t.wait_for("NOT VALIDATED");
+    assert!(screen.contains("passed"), "{screen}");
+    assert!(screen.contains("nothing to sample"), "{screen}");
+    t.key("Enter");
+    let screen = t.wait_for("EXIT=0");
+    assert!(screen.contains("validation not validated"), "{screen}");
+}
