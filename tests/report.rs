@@ -57,6 +57,7 @@ impl Run {
             level: *plan.level,
             sla_ms: run_sla_ms(&plan, regions_in_run(&plan, scenario)),
             scenario: scenario.map(str::to_string),
+            regions: vec![],
             vars: vec![],
             var_sources: vec![],
             trigger: Trigger::Auto,

@@ -75,6 +75,33 @@ pub fn run_regions(plan: &Plan, scenario: Option<&str>) -> Vec<String> {
         .collect()
 }
 
+/// Why `regions` (chosen with `--region`) cannot be rolled back, if they cannot: each must
+/// be one of the plan's, named once.
+pub fn regions_error(plan: &Plan, regions: &[String]) -> Option<String> {
+    let known: Vec<&str> = plan.regions.iter().map(|r| r.value.as_str()).collect();
+    for (i, r) in regions.iter().enumerate() {
+        if regions[..i].contains(r) {
+            return Some(format!("--region {r} is given twice"));
+        }
+        if known.contains(&r.as_str()) {
+            continue;
+        }
+        if known.is_empty() {
+            return Some(format!(
+                "the plan declares no regions, so there is no `{r}`"
+            ));
+        }
+        let hint = crate::plan::diag::did_you_mean(r, known.iter().copied())
+            .map(|k| format!(" Did you mean `{k}`?"))
+            .unwrap_or_default();
+        return Some(format!(
+            "the plan has no region `{r}` (it has: {}).{hint}",
+            known.join(", ")
+        ));
+    }
+    None
+}
+
 /// Why `scenario` cannot be run, if it cannot.
 pub fn scenario_error(plan: &Plan, scenario: &str) -> Option<String> {
     if plan.scenarios.get(scenario).is_some() {

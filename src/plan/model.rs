@@ -60,6 +60,13 @@ pub struct Plan {
     /// Signals that say the rollback should start: probes sampled on an interval.
     #[serde(default)]
     pub triggers: Vec<super::trigger::Trigger>,
+    /// How many regions a `for_each: region` phase works on at once (default 1: one by one).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 64))]
+    pub parallel: Option<Loc<u32>>,
+    /// What one region failing for good does to the others (default `stop_all`).
+    #[serde(default)]
+    pub on_region_failure: Option<Loc<RegionFailure>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
@@ -226,6 +233,67 @@ pub struct Phase {
     #[serde(default)]
     pub region: Option<Loc<String>>,
     pub steps: Loc<Vec<Step>>,
+    /// `region`: the phase runs once per region of the run, each region a lane with its own
+    /// clock; its commands get `ROLLBACK_REGION`.
+    #[serde(default)]
+    pub for_each: Option<Loc<ForEach>>,
+    /// Regions this phase works on at once; overrides the plan's `parallel`.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 64))]
+    pub parallel: Option<Loc<u32>>,
+    /// What one region failing for good does to the others; overrides the plan's.
+    #[serde(default)]
+    pub on_region_failure: Option<Loc<RegionFailure>>,
+    /// Other ways to recover, offered when a step of this phase fails for good.
+    #[serde(default)]
+    pub alternatives: Vec<Alternative>,
+}
+
+/// What a phase is repeated for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForEach {
+    /// Once per region of the run.
+    Region,
+}
+
+/// What one region failing for good (its attempts used up) does to the other regions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegionFailure {
+    /// The other regions start nothing new; the operator decides (retry, skip, abort).
+    StopAll,
+    /// The other regions carry on; the failed one waits for the operator.
+    Continue,
+    /// The operator chooses between the two (headless: `--on-region-failure`, else stop_all).
+    Ask,
+}
+
+impl RegionFailure {
+    pub fn name(self) -> &'static str {
+        match self {
+            RegionFailure::StopAll => "stop_all",
+            RegionFailure::Continue => "continue",
+            RegionFailure::Ask => "ask",
+        }
+    }
+}
+
+/// Another way to recover when a step fails for good (e.g. restore from backup when the
+/// down-migration fails): offered beside retry, skip and abort.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Alternative {
+    /// Identifier, unique among the alternatives of its step or phase.
+    #[schemars(pattern(ID_PATTERN))]
+    pub id: Loc<String>,
+    /// What the operator is offered, e.g. "Restore from last night's backup".
+    pub title: String,
+    /// Taken without asking when no person can decide (headless).
+    #[serde(default)]
+    pub automatic: bool,
+    /// The steps of this path; when they all succeed the failed step counts as recovered.
+    pub steps: Loc<Vec<Step>>,
 }
 
 impl Phase {
@@ -287,6 +355,9 @@ pub struct Step {
     #[serde(default)]
     #[schemars(with = "NoReturnSpec")]
     pub point_of_no_return: NoReturn,
+    /// Other ways to recover when this step fails for good (before its phase's).
+    #[serde(default)]
+    pub alternatives: Vec<Alternative>,
 }
 
 /// A point of no return as the plan marks it.

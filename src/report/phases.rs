@@ -111,6 +111,8 @@ pub enum StepStatus {
     Failed,
     Skipped,
     Interrupted,
+    /// Failed for good, then an alternative path was taken instead.
+    Replaced,
 }
 
 impl StepStatus {
@@ -122,6 +124,7 @@ impl StepStatus {
             StepStatus::Failed => "failed",
             StepStatus::Skipped => "skipped",
             StepStatus::Interrupted => "interrupted",
+            StepStatus::Replaced => "replaced",
         }
     }
 }
@@ -135,6 +138,7 @@ impl From<Status> for StepStatus {
             Status::Failed => StepStatus::Failed,
             Status::Skipped => StepStatus::Skipped,
             Status::Interrupted => StepStatus::Interrupted,
+            Status::Replaced => StepStatus::Replaced,
         }
     }
 }

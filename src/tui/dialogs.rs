@@ -48,13 +48,15 @@ pub(super) fn dialog(app: &App) -> Option<Dialog<'_>> {
     let waiting = st.waiting();
     let step_of = |i: usize| {
         let (pi, si) = s.locate(i);
-        (&s.plan.phases[pi], &s.plan.phases[pi].steps[si])
+        let phase = &s.plan.phases[pi];
+        (phase, s.plan_step(i).unwrap_or(&phase.steps[si]))
     };
     let current = match waiting {
         Waiting::Approval(i)
         | Waiting::Manual(i)
         | Waiting::PointOfNoReturn(i)
         | Waiting::Failure(i)
+        | Waiting::RegionFailure(i)
         | Waiting::Interrupted(i)
         | Waiting::Retry { step: i, .. }
         | Waiting::Orphan { step: i, .. } => Some(i),

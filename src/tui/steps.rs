@@ -64,6 +64,7 @@ pub fn look(
         Status::Failed => ("✖", "failed", t.failed()),
         Status::Skipped => ("↷", "skipped", t.skipped()),
         Status::Interrupted => ("?", "unknown", t.waiting()),
+        Status::Replaced => ("⤳", "replaced", t.skipped()),
     }
 }
 

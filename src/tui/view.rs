@@ -91,12 +91,16 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
         ..right
     };
     app.page = out_area.height.saturating_sub(2).max(1);
-    let (pi, si) = app.session.locate(app.selected);
+    let (pi, _) = app.session.locate(app.selected);
+    let src = app.session.state.steps.get(app.selected).map(|s| s.src);
+    let step = src
+        .and_then(|r| crate::engine::expand::plan_step(&plan, &r))
+        .unwrap_or(&plan.phases[pi].steps[0]);
     let tail = app.session.tail(app.selected);
     let guard = tail.as_ref().and_then(|t| t.lock().ok());
     let st = &app.session.state;
     Output {
-        step: &plan.phases[pi].steps[si],
+        step,
         phase_id: &plan.phases[pi].id.value,
         index: app.selected,
         state: st,
