@@ -4,6 +4,7 @@
 
 mod content;
 mod curl;
+mod lanes;
 mod level;
 mod shape;
 mod triggers;
@@ -33,6 +34,7 @@ pub mod rule {
     pub const POST: &str = "post-rollback";
     pub const TIMEOUTS: &str = "timeouts";
     pub const TRIGGERS: &str = "triggers";
+    pub const LANES: &str = "lanes";
     pub const L2: &str = "level-2";
     pub const L3: &str = "level-3";
     pub const L4: &str = "level-4";
@@ -61,6 +63,7 @@ pub fn validate(plan: &Plan) -> Vec<Diagnostic> {
     placeholders(plan, &mut out);
     curl::curl_timeouts(plan, &mut out);
     triggers::triggers(plan, &mut out);
+    lanes::lanes(plan, &mut out);
     out.sort_by_key(|d| (d.pos(), d.severity));
     out
 }
