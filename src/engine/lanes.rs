@@ -114,7 +114,13 @@ impl RunState {
             .filter(|&&h| self.steps[h].status == Status::Running)
             .count();
         let stopper = heads.iter().copied().find(|&h| self.stops_others(h));
-        if stopper.is_none() && running < rule.parallel {
+        // A point of no return in any lane holds every lane until it is confirmed: regions
+        // must not cross it one by one behind the operator's back.
+        let ponr = heads
+            .iter()
+            .map(|&h| self.question(h))
+            .find(|w| matches!(w, Waiting::PointOfNoReturn(_)));
+        if stopper.is_none() && ponr.is_none() && running < rule.parallel {
             let mut retry = None;
             for &h in &heads {
                 match self.question(h) {
@@ -133,6 +139,9 @@ impl RunState {
         {
             return Waiting::Running(h);
         }
+        if let Some(w) = ponr {
+            return w;
+        }
         if let Some(h) = stopper {
             return match self.steps[h].region_choice {
                 None if rule.on_failure == RegionFailure::Ask => Waiting::RegionFailure(h),
@@ -144,6 +153,22 @@ impl RunState {
             .map(|&h| self.question(h))
             .find(|w| !matches!(w, Waiting::Ready(_)))
             .unwrap_or_else(|| self.question(from))
+    }
+
+    /// The ids of the alternative paths offered for step `i`, in the plan's order.
+    pub fn alternatives_for(&self, i: usize) -> Vec<String> {
+        let mut ids: Vec<String> = Vec::new();
+        for s in self.steps.iter().skip(i + 1) {
+            match &s.alt_of {
+                Some((o, id)) if *o == i => {
+                    if !ids.contains(id) {
+                        ids.push(id.clone());
+                    }
+                }
+                _ => break,
+            }
+        }
+        ids
     }
 
     /// Every selected step of `region`'s lanes settled (and it has some).
@@ -233,6 +258,7 @@ impl RunState {
             }
             j += 1;
         }
+        self.paths_taken += 1;
         let st = &mut self.steps[i];
         st.status = Status::Replaced;
         st.alternative = Some((alternative.to_string(), by.to_string()));

@@ -40,6 +40,8 @@ pub struct RunState {
     pub ponr_passed: Option<(String, String, i64)>,
     /// Interrupted steps whose process group is still alive.
     pub orphans: BTreeMap<usize, i32>,
+    /// Alternative paths taken so far (each adds steps to the run).
+    pub paths_taken: u32,
     pub end: Option<End>,
     pub left: bool,
     pub resumes: u32,
@@ -86,6 +88,7 @@ impl RunState {
             sla_breached: false,
             ponr_passed: None,
             orphans: BTreeMap::new(),
+            paths_taken: 0,
             end: None,
             left: false,
             resumes: 0,

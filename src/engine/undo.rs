@@ -48,6 +48,7 @@ impl RunState {
             sla_breached: self.sla_breached,
             ponr_passed: self.ponr_passed.clone(),
             orphans: self.orphans.clone(),
+            paths_taken: self.paths_taken,
             end: self.end.clone(),
             left: self.left,
             resumes: self.resumes,

@@ -20,6 +20,8 @@ pub enum Modal {
     Manual(TextArea<'static>),
     PointOfNoReturn,
     Failure,
+    /// A region failed for good under `on_region_failure: ask`.
+    RegionFailure,
     Interrupted,
     Orphan,
     Skip(TextArea<'static>),
@@ -154,6 +156,7 @@ impl App {
             (Some(Modal::Manual(_)), w) => !matches!(w, Waiting::Manual(_)),
             (Some(Modal::PointOfNoReturn), w) => !matches!(w, Waiting::PointOfNoReturn(_)),
             (Some(Modal::Failure), w) => !matches!(w, Waiting::Failure(_)),
+            (Some(Modal::RegionFailure), w) => !matches!(w, Waiting::RegionFailure(_)),
             (Some(Modal::Interrupted), w) => !matches!(w, Waiting::Interrupted(_)),
             (Some(Modal::Orphan), w) => !matches!(w, Waiting::Orphan { .. }),
             (Some(Modal::Skip(_)), w) => w.skippable().is_none(),
@@ -191,6 +194,7 @@ impl App {
             Waiting::Manual(_) => Modal::Manual(text_area("optional note for the record")),
             Waiting::PointOfNoReturn(_) => Modal::PointOfNoReturn,
             Waiting::Failure(_) => Modal::Failure,
+            Waiting::RegionFailure(_) => Modal::RegionFailure,
             Waiting::Interrupted(_) => Modal::Interrupted,
             Waiting::Orphan { .. } => Modal::Orphan,
             Waiting::Finished(_) => Modal::Finished,
@@ -249,6 +253,7 @@ impl App {
                 }
             }
             Action::Retry => self.send(Input::Retry { by }),
+            Action::Alternative => self.take_alternative(0, by),
             Action::Skip if waiting.skippable().is_some() => {
                 self.modal = Some(Modal::Skip(text_area("why is it skipped? (recorded)")));
             }

@@ -12,6 +12,7 @@ mod fit;
 pub mod header;
 pub mod hints;
 pub mod keymap;
+pub mod lanes;
 pub mod modal;
 pub mod output;
 pub mod recent;

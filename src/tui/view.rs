@@ -34,9 +34,11 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
     let st = &app.session.state;
     let banner_h = u16::from(st.unacknowledged().is_some() || app.session.fatal.is_some());
     let recent_h = (2 + (area.height - MIN_HEIGHT) / 6).min(8);
-    let [header, banner, body, _, recent, hints] = Layout::vertical([
+    let lanes_h = super::lanes::height(st, area.height);
+    let [header, banner, lanes, body, _, recent, hints] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(banner_h),
+        Constraint::Length(lanes_h),
         Constraint::Fill(1),
         Constraint::Length(1),
         Constraint::Length(recent_h),
@@ -56,6 +58,13 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
         theme: t,
     }
     .render(header, buf);
+    super::lanes::Lanes {
+        plan: &plan,
+        state: st,
+        now_ms: now,
+        theme: t,
+    }
+    .render(lanes, buf);
     if let Some(why) = &app.session.fatal {
         let msg = format!(" ✖ RUN STOPPED: {why}. Nothing more starts; q leaves. ");
         buf.set_string(banner.x, banner.y, msg, t.alarm());

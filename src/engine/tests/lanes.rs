@@ -264,3 +264,18 @@ fn each_region_keeps_its_own_clock_escalation_and_sla() {
     assert_eq!(h.state.regions[0].finished, Some((630_000, false)));
     h.assert_replays();
 }
+
+#[test]
+fn no_region_crosses_the_point_of_no_return_before_it_is_confirmed() {
+    let text = plan("stop_all").replace(
+        "    for_each: region\n",
+        "    for_each: region\n    point_of_no_return: true\n",
+    );
+    let mut h = Harness::with_plan(&text, None, &[]);
+    let d = h.start(None);
+    h.spawn_all(&d);
+    assert_eq!(h.end(0, StepOutcome::Ok), Vec::<usize>::new());
+    assert_eq!(h.state.waiting(), Waiting::PointOfNoReturn(APPLY_EU));
+    let d = h.feed(Input::ConfirmPointOfNoReturn { by: "bob".into() });
+    assert_eq!(h.spawn_all(&d), vec![APPLY_EU, APPLY_US]);
+}
