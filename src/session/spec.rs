@@ -62,14 +62,15 @@ impl Session {
     }
 
     /// How many attempts of `key` a drill fails on purpose: named as `phase.step@region`,
-    /// `phase.step` (every region) or the step's id.
+    /// `step@region`, `phase.step` (every region) or the step's id.
     fn fail_attempts(&self, key: &str) -> u32 {
         let plain = key.split_once('@').map_or(key, |(k, _)| k);
         let id = plain.split_once('.').map_or(plain, |(_, s)| s);
+        let id_region = key.split_once('.').map_or(key, |(_, s)| s);
         self.drill
             .fail
             .iter()
-            .filter(|(name, _)| name == key || name == plain || name == id)
+            .filter(|(name, _)| name == key || name == plain || name == id || name == id_region)
             .map(|(_, n)| *n)
             .max()
             .unwrap_or(0)

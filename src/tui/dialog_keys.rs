@@ -103,19 +103,16 @@ impl App {
                 KeyCode::Char('n') => self.close(),
                 _ => {}
             },
-            Modal::RegionFailure => match key.code {
-                KeyCode::Char('c') => self.send(Input::ChooseRegionPolicy {
-                    by,
-                    choice: crate::plan::RegionFailure::Continue,
-                }),
-                KeyCode::Char('x') => self.send(Input::ChooseRegionPolicy {
-                    by,
-                    choice: crate::plan::RegionFailure::StopAll,
-                }),
-                _ => {}
-            },
-            Modal::Failure if matches!(key.code, KeyCode::Char('p')) => {
+            Modal::RegionFailure | Modal::Failure if matches!(key.code, KeyCode::Char('p')) => {
                 self.take_alternative(0, by)
+            }
+            Modal::RegionFailure if matches!(key.code, KeyCode::Char('c' | 'x')) => {
+                let choice = if key.code == KeyCode::Char('c') {
+                    crate::plan::RegionFailure::Continue
+                } else {
+                    crate::plan::RegionFailure::StopAll
+                };
+                self.send(Input::ChooseRegionPolicy { by, choice })
             }
             Modal::Failure
                 if let KeyCode::Char(c @ '1'..='9') = key.code
@@ -128,7 +125,7 @@ impl App {
             {
                 self.take_alternative(c as usize - '1' as usize, by)
             }
-            Modal::Failure | Modal::Interrupted => match key.code {
+            Modal::Failure | Modal::RegionFailure | Modal::Interrupted => match key.code {
                 KeyCode::Char('r') => self.send(Input::Retry { by }),
                 KeyCode::Char('s') => {
                     self.modal = Some(Modal::Skip(text_area("why is it skipped? (recorded)")))

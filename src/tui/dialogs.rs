@@ -228,14 +228,7 @@ pub(super) fn dialog(app: &App) -> Option<Dialog<'_>> {
                     .collect::<Vec<_>>(),
                 ),
                 input: None,
-                keys: keys(
-                    t,
-                    &[
-                        ("c", "continue others"),
-                        ("x", "stop all"),
-                        ("esc", "read output"),
-                    ],
-                ),
+                keys: keys(t, &region_keys(st, i)),
                 width: 72,
             }
         }
@@ -486,6 +479,16 @@ fn alternative_lines<'a>(s: &'a crate::session::Session, i: usize) -> Vec<Line<'
         out.push(Line::raw(format!("  {key}  {}", text::inline(title))));
     }
     out
+}
+
+/// The region-failure dialog's keys: the choice for the others, then the alternative path.
+fn region_keys(st: &crate::engine::RunState, i: usize) -> Vec<(&'static str, &'static str)> {
+    let mut v = vec![("c", "continue others"), ("x", "stop all")];
+    if st.alternatives_for(i).len() == 1 {
+        v.push(("p", "alternative path"));
+    }
+    v.push(("esc", "read output"));
+    v
 }
 
 /// The failure dialog's keys: the alternative path first when the plan offers one.

@@ -65,7 +65,7 @@ impl Lanes<'_> {
                 };
                 let at = current
                     .map(|s| {
-                        let phase = self.plan.phases[s.phase].title();
+                        let phase = &self.plan.phases[s.phase].id.value;
                         let step = s.key.split_once('.').map_or("", |(_, k)| k);
                         let step = step.split_once('@').map_or(step, |(k, _)| k);
                         format!("{phase} › {}", step.replace('+', " ⤳ "))
