@@ -63,7 +63,10 @@ fn a_path_not_marked_automatic_waits_for_a_person() {
     let out = runs.run(&["run", &plan, "--headless", "--var", &var]);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(1), "{all}");
-    assert!(all.contains("execute.down failed after 1 attempt(s)"), "{all}");
+    assert!(
+        all.contains("execute.down failed after 1 attempt(s)"),
+        "{all}"
+    );
     assert!(!marks.path().join("path").exists());
     assert!(!timeline(&runs.only_run()).contains("alternative_taken"));
 }

@@ -69,6 +69,16 @@ fn regions_run_at_once_within_the_limit_and_their_output_stays_apart() {
     }
     let t = timeline(&dir);
     assert_eq!(t.matches("\"type\":\"region_finished\"").count(), 3);
+    let report = text(&runs.run(&["report", dir.to_str().unwrap()]));
+    assert!(report.contains("## Regions"), "{report}");
+    for r in ["eu", "us", "ap"] {
+        assert!(
+            report
+                .lines()
+                .any(|l| l.starts_with(&format!("| {r} ")) && l.contains("| met |")),
+            "{r} met its SLA in the report: {report}"
+        );
+    }
 }
 
 #[test]

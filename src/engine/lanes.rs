@@ -155,6 +155,25 @@ impl RunState {
             .unwrap_or_else(|| self.question(from))
     }
 
+    /// Whether every region met its own SLA, for a run with lanes: false once one missed
+    /// it, true once all finished within it, unknown before (and for runs without lanes).
+    pub fn regions_met(&self) -> Option<bool> {
+        if !self.rules.iter().any(|r| r.lanes) || self.regions.is_empty() {
+            return None;
+        }
+        if self
+            .regions
+            .iter()
+            .any(|r| r.sla_breached || r.finished.is_some_and(|(_, met)| !met))
+        {
+            return Some(false);
+        }
+        self.regions
+            .iter()
+            .all(|r| r.finished.is_some())
+            .then_some(true)
+    }
+
     /// The ids of the alternative paths offered for step `i`, in the plan's order.
     pub fn alternatives_for(&self, i: usize) -> Vec<String> {
         let mut ids: Vec<String> = Vec::new();

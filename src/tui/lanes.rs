@@ -149,3 +149,55 @@ impl super::app::App {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::load::parse_str;
+
+    fn state(regions: usize) -> (Plan, RunState) {
+        let names: Vec<String> = (0..regions).map(|i| format!("region-{i}")).collect();
+        let text = format!(
+            "plan: p\ntitle: t\nlevel: 4\noperation: application\nautomation: full\n\
+             regions: [{}]\nphases:\n  - id: execute\n    for_each: region\n    steps:\n      \
+             - {{id: apply, run: 'true'}}\n",
+            names.join(", ")
+        );
+        let plan = parse_str(&text).expect("test plan parses");
+        let st = RunState::new(&plan, None);
+        (plan, st)
+    }
+
+    fn drawn(regions: usize, w: u16, h: u16) -> Vec<String> {
+        let (plan, st) = state(regions);
+        let rows = height(&st, h);
+        let area = Rect::new(0, 0, w, rows);
+        let mut buf = Buffer::empty(area);
+        Lanes {
+            plan: &plan,
+            state: &st,
+            now_ms: 0,
+            theme: Theme::plain(),
+        }
+        .render(area, &mut buf);
+        (0..rows)
+            .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>())
+            .collect()
+    }
+
+    #[test]
+    fn a_row_per_region_when_there_is_room_else_one_compact_line() {
+        let rows = drawn(3, 80, 24);
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            rows[0].trim_end(),
+            " · region-0  00:00 / 10:00  waiting  execute › apply"
+        );
+        let rows = drawn(6, 80, 24);
+        assert_eq!(rows.len(), 1, "six regions share a line at 80x24");
+        assert!(rows[0].starts_with("Regions · region-0 00:00  · region-1 00:00"));
+        assert!(rows[0].ends_with('…'), "cut, and it says so: {}", rows[0]);
+        assert_eq!(drawn(6, 160, 48).len(), 6, "160x48 has room for a row each");
+        assert!(drawn(6, 160, 48)[5].contains("region-5  00:00 / 10:00"));
+    }
+}

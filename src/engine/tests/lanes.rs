@@ -262,6 +262,7 @@ fn each_region_keeps_its_own_clock_escalation_and_sla() {
     h.end(APPLY_EU, StepOutcome::Ok);
     h.end(CHECK_EU, StepOutcome::Ok);
     assert_eq!(h.state.regions[0].finished, Some((630_000, false)));
+    assert_eq!(h.state.regions_met(), Some(false), "eu missed its own SLA");
     h.assert_replays();
 }
 
