@@ -322,7 +322,13 @@ fn regional_drill_at_80x24_shows_each_region_and_offers_the_alternative_path() {
     t.wait_for("Region us-east-1 failed");
     t.wait_for("c continue others");
     t.keys(&["c"]);
-    let failed = t.wait_for("p alternative path");
+    // The failure dialog comes once the other regions are done; its keys show once its
+    // guard against a held key is over.
+    let failed = wait_until("the failure dialog's keys", Duration::from_secs(30), || {
+        let s = t.screen();
+        (s.contains("Step failed: execute.undo@us-east-1") && s.contains("p alternative path"))
+            .then_some(s)
+    });
     assert!(
         failed.contains("Scale the previous ReplicaSet up"),
         "{failed}"

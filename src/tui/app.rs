@@ -136,6 +136,10 @@ impl App {
     /// Keeps the view in step with the run: selection follows, the dialog for what the run
     /// waits on opens by itself (unless the operator closed it to look around).
     pub fn sync(&mut self) {
+        // An alternative path taken adds its steps to the list.
+        if !self.rows.fits(&self.session.state) {
+            self.rows = Rows::new(&self.session.plan, &self.session.state);
+        }
         let waiting = self.session.state.waiting();
         if self.dismissed.as_ref().is_some_and(|d| *d != waiting) {
             self.dismissed = None;

@@ -150,7 +150,7 @@ impl Rows {
     }
 
     /// Made for this plan and state (same steps, same selection).
-    fn fits(&self, st: &RunState) -> bool {
+    pub fn fits(&self, st: &RunState) -> bool {
         self.line_of.len() == st.steps.len()
             && self.paths == st.paths_taken
             && st

@@ -112,3 +112,50 @@ fn alternatives(phase: &Phase, list: &[Alternative], out: &mut Vec<Diagnostic>) 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::plan::load::parse_str;
+    use crate::plan::validate::validate;
+
+    fn problems(extra_plan: &str, phase: &str) -> Vec<String> {
+        let text = format!(
+            "plan: p\ntitle: t\nlevel: 2\noperation: application\nautomation: full\n{extra_plan}\
+             phases:\n  - id: capture\n    steps:\n      - {{id: a, run: 'true'}}\n  \
+             - id: execute\n{phase}    steps:\n      - id: b\n        run: 'true'\n        \
+             alternatives:\n          - id: alt\n            title: Another way\n            \
+             steps:\n              - {{id: c, run: 'true'}}\n  \
+             - id: verify\n    steps:\n      - {{id: d, check: 'true'}}\n"
+        );
+        let plan = parse_str(&text).expect("test plan parses");
+        validate(&plan)
+            .into_iter()
+            .filter(|d| d.rule == super::rule::LANES)
+            .map(|d| format!("{}: {}", d.pos(), d.message))
+            .collect()
+    }
+
+    #[test]
+    fn lanes_need_regions_and_their_settings_need_lanes() {
+        assert_eq!(
+            problems("regions: [eu]\n", "    for_each: region\n"),
+            Vec::<String>::new()
+        );
+        let p = problems("", "    for_each: region\n");
+        assert!(p[0].contains("declares no `regions`"), "{p:?}");
+        let p = problems("regions: [eu]\n", "    for_each: region\n    region: eu\n");
+        assert!(p[0].contains("cannot also be tied to region `eu`"), "{p:?}");
+        let p = problems("regions: [eu]\nparallel: 2\n", "    parallel: 0\n");
+        assert!(
+            p.iter()
+                .any(|m| m.contains("`parallel` on phase `execute` has no effect")),
+            "{p:?}"
+        );
+        assert!(p.iter().any(|m| m.contains("at least 1")), "{p:?}");
+        assert!(
+            p.iter()
+                .any(|m| m.contains("no phase runs `for_each: region`")),
+            "{p:?}"
+        );
+    }
+}
