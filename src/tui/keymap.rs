@@ -64,7 +64,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: "p",
         action: Action::Alternative,
-        help: "take the plan's alternative path for a step that failed for good",
+        help: "take the plan's alternative path for a failed step",
         hint: Some("alternative path"),
     },
     Binding {

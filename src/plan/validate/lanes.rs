@@ -1,7 +1,7 @@
 //! Regional lanes and alternative paths: a `for_each: region` phase needs the plan's regions
-//! and cannot also be tied to one; `parallel` and `on_region_failure` on a phase only mean
-//! something with `for_each`; alternatives have unique ids, steps of a real kind, and no
-//! alternatives of their own.
+//! and cannot also be tied to one; `parallel` (kept in 1..64 by the schema) and
+//! `on_region_failure` on a phase mean something only with `for_each`; alternatives have
+//! unique ids, steps of a real kind, and no alternatives of their own.
 
 use super::{rule, unique};
 use crate::plan::diag::Diagnostic;
@@ -51,15 +51,6 @@ pub(super) fn lanes(plan: &Plan, out: &mut Vec<Diagnostic>) {
                         ),
                     ));
                 }
-            }
-        }
-        for p in [&phase.parallel, &plan.parallel].into_iter().flatten() {
-            if p.value == 0 {
-                out.push(Diagnostic::error(
-                    p.pos,
-                    rule::LANES,
-                    "`parallel` is at least 1 (one region at a time)",
-                ));
             }
         }
         alternatives(phase, &phase.alternatives, out);
@@ -145,13 +136,12 @@ mod tests {
         assert!(p[0].contains("declares no `regions`"), "{p:?}");
         let p = problems("regions: [eu]\n", "    for_each: region\n    region: eu\n");
         assert!(p[0].contains("cannot also be tied to region `eu`"), "{p:?}");
-        let p = problems("regions: [eu]\nparallel: 2\n", "    parallel: 0\n");
+        let p = problems("regions: [eu]\nparallel: 2\n", "    parallel: 3\n");
         assert!(
             p.iter()
                 .any(|m| m.contains("`parallel` on phase `execute` has no effect")),
             "{p:?}"
         );
-        assert!(p.iter().any(|m| m.contains("at least 1")), "{p:?}");
         assert!(
             p.iter()
                 .any(|m| m.contains("no phase runs `for_each: region`")),
