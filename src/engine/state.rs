@@ -181,12 +181,16 @@ impl RunState {
         self.question(i)
     }
 
-    /// The next automatic attempt due first, if any: (step, elapsed ms).
+    /// The next automatic attempt due first, if any: (step, elapsed ms). Only the step the
+    /// run is on can wait for one, or in a lane phase the steps of that phase.
     pub fn retry_due(&self) -> Option<(usize, u64)> {
+        let first = self.steps.get(self.first_open)?;
+        let (phase, lanes) = (first.phase, first.lane.is_some());
         self.steps
             .iter()
             .enumerate()
             .skip(self.first_open)
+            .take_while(|(i, s)| s.phase == phase && (lanes || *i == self.first_open))
             .filter_map(|(i, s)| s.retry_due_ms.map(|d| (i, d)))
             .min_by_key(|(_, d)| *d)
     }
