@@ -280,3 +280,52 @@ fn no_region_crosses_the_point_of_no_return_before_it_is_confirmed() {
     let d = h.feed(Input::ConfirmPointOfNoReturn { by: "bob".into() });
     assert_eq!(h.spawn_all(&d), vec![APPLY_EU, APPLY_US]);
 }
+
+#[test]
+fn resume_marks_each_running_region_interrupted_and_lets_the_others_go_on() {
+    let mut h = started("stop_all");
+    h.end(0, StepOutcome::Ok);
+    h.end(APPLY_EU, StepOutcome::Ok);
+    assert_eq!(h.running(), vec![CHECK_EU, APPLY_US]);
+    // The tool died here; what was recorded replays, then the run resumes.
+    let mut replay = RunState::new(&h.plan, None);
+    for (seq, e) in h.log.iter().enumerate() {
+        replay.apply(&Stamped {
+            seq: seq as u64,
+            mode: Mode::Drill,
+            ts_ms: T0,
+            operator: "alice".into(),
+            event: e.clone(),
+        });
+    }
+    h.state = replay;
+    let d = h.feed(Input::Resume {
+        host: "h".into(),
+        pid: 2,
+        forced: false,
+        plan_sha256: "00".into(),
+        unrecorded: vec![],
+        orphans: vec![],
+    });
+    let interrupted: Vec<&str> = d
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::StepInterrupted { step, .. } => Some(step.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(interrupted, ["execute.check@eu", "execute.apply@us"]);
+    // ap, not yet begun, starts; the interrupted ones wait for the operator.
+    assert_eq!(h.spawn_all(&d), vec![APPLY_AP]);
+    h.end(APPLY_AP, StepOutcome::Ok);
+    h.end(6, StepOutcome::Ok);
+    assert_eq!(h.state.waiting(), Waiting::Interrupted(CHECK_EU));
+    let d = h.feed(Input::Retry { by: "bob".into() });
+    assert_eq!(h.spawn_all(&d), vec![CHECK_EU]);
+    assert_eq!(
+        h.state.steps[APPLY_EU].attempts_used(),
+        1,
+        "eu's apply is not run again"
+    );
+}
