@@ -5,6 +5,7 @@
 pub mod de;
 pub mod diag;
 pub mod duration;
+pub mod lanes;
 pub mod load;
 pub mod loc;
 pub mod model;

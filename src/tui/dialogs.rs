@@ -12,7 +12,7 @@ use crate::engine::{Outcome, Waiting};
 use crate::plan::{Step, StepKind};
 use crate::text;
 
-fn keys(t: Theme, pairs: &[(&str, &str)]) -> Line<'static> {
+pub(super) fn keys(t: Theme, pairs: &[(&str, &str)]) -> Line<'static> {
     let mut spans = Vec::new();
     for (k, what) in pairs {
         spans.push(Span::styled(format!(" {k}"), t.key()));
@@ -147,91 +147,8 @@ pub(super) fn dialog(app: &App) -> Option<Dialog<'_>> {
                 width: 76,
             }
         }
-        Modal::Failure => {
-            let i = current.unwrap_or(0);
-            let ss = &st.steps[i];
-            let how = ss
-                .last_attempt()
-                .and_then(|a| a.end.as_ref())
-                .map(|e| match (e.exit_code, e.signal, &e.error) {
-                    (_, _, Some(err)) => text::inline(err).into_owned(),
-                    (Some(c), _, _) => format!("{} with exit code {c}", e.outcome.word()),
-                    (None, Some(sig), _) => format!("{} by signal {sig}", e.outcome.word()),
-                    _ => e.outcome.word().to_string(),
-                })
-                .unwrap_or_default();
-            Dialog {
-                title: format!("✖ Step failed: {}", key_of(i)),
-                title_style: t.failed(),
-                body: Text::from(
-                    vec![
-                        Line::raw(format!(
-                            "Attempt {} of the plan's {}: {how}.",
-                            ss.attempts_used(),
-                            ss.attempts_allowed
-                        )),
-                        Line::raw(format!(
-                            "r runs attempt {}, one more than the plan allows (recorded as yours).",
-                            ss.attempts_used() + 1
-                        )),
-                        Line::raw("Its output is in the pane behind this box (esc to read it)."),
-                    ]
-                    .into_iter()
-                    .chain(alternative_lines(s, i))
-                    .collect::<Vec<_>>(),
-                ),
-                input: None,
-                keys: keys(t, &failure_keys(st, i)),
-                width: 72,
-            }
-        }
-        Modal::RegionFailure => {
-            let i = current.unwrap_or(0);
-            let ss = &st.steps[i];
-            let how = ss
-                .last_attempt()
-                .and_then(|a| a.end.as_ref())
-                .map(|e| match (e.exit_code, e.signal, &e.error) {
-                    (_, _, Some(err)) => text::inline(err).into_owned(),
-                    (Some(c), _, _) => format!("{} with exit code {c}", e.outcome.word()),
-                    (None, Some(sig), _) => format!("{} by signal {sig}", e.outcome.word()),
-                    _ => e.outcome.word().to_string(),
-                })
-                .unwrap_or_default();
-            Dialog {
-                title: format!(
-                    "✖ Region {} failed: {}",
-                    ss.region.as_deref().unwrap_or(""),
-                    key_of(i)
-                ),
-                title_style: t.failed(),
-                body: Text::from(
-                    vec![
-                        Line::raw(format!(
-                            "Attempt {} of the plan's {}: {how}.",
-                            ss.attempts_used(),
-                            ss.attempts_allowed
-                        )),
-                        Line::raw(format!(
-                            "r runs attempt {}, one more than the plan allows (recorded as yours).",
-                            ss.attempts_used() + 1
-                        )),
-                        Line::raw("Its output is in the pane behind this box (esc to read it)."),
-                        Line::styled(
-                            "The plan asks what this means for the other regions:",
-                            t.bold(),
-                        ),
-                        Line::raw("c lets them continue; x stops them (start nothing new)."),
-                    ]
-                    .into_iter()
-                    .chain(alternative_lines(s, i))
-                    .collect::<Vec<_>>(),
-                ),
-                input: None,
-                keys: keys(t, &region_keys(st, i)),
-                width: 72,
-            }
-        }
+        Modal::Failure => super::failure::dialog(s, current.unwrap_or(0), false, t),
+        Modal::RegionFailure => super::failure::dialog(s, current.unwrap_or(0), true, t),
         Modal::Interrupted => {
             let i = current.unwrap_or(0);
             Dialog {
@@ -455,55 +372,4 @@ pub(super) fn dialog(app: &App) -> Option<Dialog<'_>> {
             }
         }
     })
-}
-
-/// The plan's alternative paths for step `i`, each with its key.
-fn alternative_lines<'a>(s: &'a crate::session::Session, i: usize) -> Vec<Line<'a>> {
-    let ids = s.state.alternatives_for(i);
-    if ids.is_empty() {
-        return Vec::new();
-    }
-    let src = s.state.steps[i].src;
-    let offered = crate::engine::expand::alternatives(&s.plan, &src);
-    let mut out = vec![Line::raw("The plan offers another way:")];
-    for (n, id) in ids.iter().enumerate() {
-        let title = offered
-            .iter()
-            .find(|(_, _, a)| &a.id.value == id)
-            .map_or(id.as_str(), |(_, _, a)| a.title.as_str());
-        let key = if ids.len() == 1 {
-            "p".to_string()
-        } else {
-            (n + 1).to_string()
-        };
-        out.push(Line::raw(format!("  {key}  {}", text::inline(title))));
-    }
-    out
-}
-
-/// The region-failure dialog's keys: the choice for the others, then the alternative path.
-fn region_keys(st: &crate::engine::RunState, i: usize) -> Vec<(&'static str, &'static str)> {
-    let mut v = vec![("c", "continue others"), ("x", "stop all")];
-    if st.alternatives_for(i).len() == 1 {
-        v.push(("p", "alternative path"));
-    }
-    v.push(("esc", "read output"));
-    v
-}
-
-/// The failure dialog's keys: the alternative path first when the plan offers one.
-fn failure_keys(st: &crate::engine::RunState, i: usize) -> Vec<(&'static str, &'static str)> {
-    let mut v = Vec::new();
-    match st.alternatives_for(i).len() {
-        0 => {}
-        1 => v.push(("p", "alternative path")),
-        _ => v.push(("1-9", "alternative path")),
-    }
-    v.extend([
-        ("r", "retry"),
-        ("s", "skip…"),
-        ("a", "abort…"),
-        ("esc", "read output"),
-    ]);
-    v
 }

@@ -8,6 +8,7 @@ pub mod ansi;
 pub mod app;
 mod dialog_keys;
 mod dialogs;
+mod failure;
 mod fit;
 pub mod header;
 pub mod hints;
