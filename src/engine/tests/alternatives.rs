@@ -110,3 +110,27 @@ fn it_is_offered_only_for_a_step_that_failed_for_good() {
     });
     assert!(d.refused.is_some());
 }
+
+#[test]
+fn a_phase_offers_its_alternatives_after_each_steps_own_and_in_each_region() {
+    let text = "plan: a\ntitle: Alt\nlevel: 4\noperation: database\nautomation: full\nsla: 10m\n\
+        regions: [eu, us]\nphases:\n  - id: execute\n    for_each: region\n    \
+        alternatives:\n      - {id: page, title: Page the DBA, steps: [{id: call, manual: Called}]}\n    \
+        steps:\n      - id: down\n        run: 'false'\n        \
+        alternatives:\n          - {id: restore, title: Restore, steps: [{id: load, run: 'true'}]}\n";
+    let h = Harness::with_plan(text, None, &[]);
+    let keys: Vec<&str> = h.state.steps.iter().map(|s| s.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "execute.down@eu",
+            "execute.down+restore.load@eu",
+            "execute.down+page.call@eu",
+            "execute.down@us",
+            "execute.down+restore.load@us",
+            "execute.down+page.call@us",
+        ]
+    );
+    assert_eq!(h.state.alternatives_for(0), ["restore", "page"]);
+    assert_eq!(h.state.steps[4].region.as_deref(), Some("us"));
+}
