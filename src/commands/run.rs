@@ -124,7 +124,11 @@ pub fn run(args: RunArgs, mode: Mode, drill: DrillOptions) -> color_eyre::Result
         eprintln!("rollback: {}", crate::text::inline(&why));
         return Ok(Exit::BadInput);
     }
-    if let Some(why) = crate::engine::selection::regions_error(&loaded.plan, &args.regions) {
+    if let Some(why) = crate::engine::selection::regions_error(
+        &loaded.plan,
+        args.scenario.as_deref(),
+        &args.regions,
+    ) {
         eprintln!("rollback: {}", crate::text::inline(&why));
         return Ok(Exit::BadInput);
     }
