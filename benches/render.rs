@@ -58,6 +58,7 @@ fn options(runs: &std::path::Path) -> StartOptions {
         runs_root: runs.to_path_buf(),
         vars: Default::default(),
         scenario: None,
+        regions: Vec::new(),
         trigger: Trigger::Manual,
         drill: DrillOptions {
             speed: 1.0,

@@ -8,10 +8,12 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::cli::HeadlessArgs;
+use crate::cli::RegionChoice;
 use crate::engine::describe::describe_stamped;
 use crate::engine::sla::{SlaStatus, clock_text, countdown_text};
 use crate::engine::{Input, Outcome, Waiting};
 use crate::exit::Exit;
+use crate::plan::RegionFailure;
 use crate::plan::vars::redact;
 use crate::runner::RunnerMsg;
 use crate::session::Session;
@@ -26,6 +28,8 @@ pub struct Options {
     /// Retry each step that failed for good, once.
     pub retry_failed: bool,
     pub kill_orphans: bool,
+    /// What a region's failure does to the others when the plan says `ask`.
+    pub on_region_failure: Option<RegionFailure>,
 }
 
 impl From<HeadlessArgs> for Options {
@@ -34,13 +38,26 @@ impl From<HeadlessArgs> for Options {
             approve_as: a.approve_as,
             confirm_manual: a.confirm_manual,
             verbose: a.verbose,
+            on_region_failure: a.on_region_failure.map(|c| match c {
+                RegionChoice::StopAll => RegionFailure::StopAll,
+                RegionChoice::Continue => RegionFailure::Continue,
+            }),
             ..Options::default()
         }
     }
 }
 
-/// `22:41:03 +05:00 SLA 10:00 left  escalation level 2: Engage senior SRE`
+/// `22:41:03 +05:00 SLA 10:00 left  escalation level 2: Engage senior SRE`; an event about
+/// a region is prefixed with it: `[eu-west-1] 22:41:03 ...`.
 pub fn event_line(r: &Record, sla_ms: u64, secrets: &[String]) -> String {
+    let line = plain_event_line(r, sla_ms, secrets);
+    match r.event.region() {
+        Some(region) => format!("[{}] {line}", crate::text::inline(region)),
+        None => line,
+    }
+}
+
+fn plain_event_line(r: &Record, sla_ms: u64, secrets: &[String]) -> String {
     let sla = SlaStatus::new(r.elapsed_ms, sla_ms);
     let left = if sla_ms == 0 {
         String::new()
@@ -76,8 +93,9 @@ pub fn inert(bytes: &[u8]) -> String {
 
 struct Printer {
     last_seq: Option<u64>,
-    /// (step, attempt, next line) of the output being followed.
-    output: Option<(usize, u32, u64)>,
+    /// The steps whose output is followed: step -> (attempt, next line). Steps of different
+    /// regions run at once; each keeps its own place and its lines their region's prefix.
+    output: std::collections::BTreeMap<usize, (u32, u64)>,
 }
 
 impl Printer {
@@ -91,30 +109,42 @@ impl Printer {
         }
     }
 
-    /// New output lines: the rest of a step that ended, then what the running one printed.
+    /// New output lines: the rest of each step that ended, then what the running ones printed.
     fn output(&mut self, s: &mut Session) {
-        let running = s.state.running();
-        if let Some((step, attempt, _)) = self.output
-            && (running != Some(step) || s.state.steps[step].attempts_used() != attempt)
-        {
-            self.lines(s, true);
-            self.output = None;
+        let running: Vec<usize> = s.state.running_steps().collect();
+        let ended: Vec<usize> = self
+            .output
+            .iter()
+            .filter(|(step, (attempt, _))| {
+                !running.contains(step) || s.state.steps[**step].attempts_used() != *attempt
+            })
+            .map(|(step, _)| *step)
+            .collect();
+        for step in ended {
+            self.lines(s, step, true);
+            self.output.remove(&step);
         }
-        if self.output.is_none()
-            && let Some(step) = running
-        {
-            self.output = Some((step, s.state.steps[step].attempts_used(), 0));
+        for step in running {
+            let attempt = s.state.steps[step].attempts_used();
+            self.output.entry(step).or_insert((attempt, 0));
         }
-        self.lines(s, false);
+        let followed: Vec<usize> = self.output.keys().copied().collect();
+        for step in followed {
+            self.lines(s, step, false);
+        }
     }
 
-    /// Prints the followed step's lines not yet printed; the last, possibly unfinished,
-    /// line only once the step has ended.
-    fn lines(&mut self, s: &mut Session, ended: bool) {
-        let Some((step, _, next)) = self.output.as_mut() else {
+    /// Prints the lines of `step` not yet printed; the last, possibly unfinished, line only
+    /// once the step has ended.
+    fn lines(&mut self, s: &mut Session, step: usize, ended: bool) {
+        let prefix = match &s.state.steps[step].region {
+            Some(r) => format!("[{}] | ", crate::text::inline(r)),
+            None => "    | ".to_string(),
+        };
+        let Some((_, next)) = self.output.get_mut(&step) else {
             return;
         };
-        let Some(tail) = s.tail(*step) else { return };
+        let Some(tail) = s.tail(step) else { return };
         let Ok(t) = tail.lock() else { return };
         let end = if ended {
             t.total_lines()
@@ -123,12 +153,12 @@ impl Printer {
         };
         let mut out = std::io::stdout().lock();
         if *next < t.first_kept() {
-            let _ = writeln!(out, "    | … {} lines not shown", t.first_kept() - *next);
+            let _ = writeln!(out, "{prefix}… {} lines not shown", t.first_kept() - *next);
             *next = t.first_kept();
         }
         while *next < end {
             if let Some(line) = t.line(*next) {
-                let _ = writeln!(out, "    | {}", redact(&inert(line), &s.secrets));
+                let _ = writeln!(out, "{prefix}{}", redact(&inert(line), &s.secrets));
             }
             *next += 1;
         }
@@ -138,7 +168,7 @@ impl Printer {
 /// Questions that the flags answer only once.
 #[derive(Default)]
 struct Asked {
-    orphan: bool,
+    orphans: std::collections::HashSet<usize>,
     /// Failed steps given another attempt.
     retried: std::collections::HashSet<usize>,
 }
@@ -188,6 +218,25 @@ fn answer(
                 key(*i)
             ));
         }
+        Waiting::RegionFailure(i) => {
+            let choice = o.on_region_failure.unwrap_or(RegionFailure::StopAll);
+            println!(
+                "{} failed: {} for the other regions (--on-region-failure)",
+                key(*i),
+                choice.name()
+            );
+            Some(Input::ChooseRegionPolicy {
+                by: s.operator.clone(),
+                choice,
+            })
+        }
+        Waiting::Failure(i) if let Some(alt) = automatic_alternative(s, *i) => {
+            Some(Input::TakeAlternative {
+                by: s.operator.clone(),
+                alternative: alt,
+                automatic: true,
+            })
+        }
         Waiting::Failure(i) if o.retry_failed && asked.retried.insert(*i) => Some(Input::Retry {
             by: s.operator.clone(),
         }),
@@ -208,8 +257,7 @@ fn answer(
                 key(*i)
             ));
         }
-        Waiting::Orphan { step, pgid } if !asked.orphan => {
-            asked.orphan = true;
+        Waiting::Orphan { step, pgid } if asked.orphans.insert(*step) => {
             if o.kill_orphans {
                 println!(
                     "killing process group {pgid} left running by {}",
@@ -226,6 +274,15 @@ fn answer(
         }
         _ => None,
     })
+}
+
+/// The first alternative path the plan marks `automatic: true` for step `i`, if any.
+fn automatic_alternative(s: &Session, i: usize) -> Option<String> {
+    let src = s.state.steps.get(i)?.src;
+    crate::engine::expand::alternatives(&s.plan, &src)
+        .into_iter()
+        .find(|(_, _, a)| a.automatic)
+        .map(|(_, _, a)| a.id.value.clone())
 }
 
 /// Drives a started or resumed run to its end (or to a question nobody can answer).
@@ -249,7 +306,7 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
             .checked_sub(1)
             .and_then(|i| s.recent.get(i))
             .map(|r| r.seq),
-        output: None,
+        output: Default::default(),
     };
     let (mut term, mut int, mut hup) = match (
         signal(SignalKind::terminate()),

@@ -147,6 +147,7 @@ impl Rig {
             runs_root: runs.path().to_path_buf(),
             vars,
             scenario: None,
+            regions: Vec::new(),
             trigger: Trigger::Manual,
             drill: DrillOptions {
                 speed: 1000.0,

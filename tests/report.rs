@@ -57,6 +57,7 @@ impl Run {
             level: *plan.level,
             sla_ms: run_sla_ms(&plan, regions_in_run(&plan, scenario)),
             scenario: scenario.map(str::to_string),
+            regions: vec![],
             vars: vec![],
             var_sources: vec![],
             trigger: Trigger::Auto,
@@ -374,7 +375,9 @@ fn every_shipped_plan_renders_a_drill_naming_every_selected_step() {
                 .steps()
                 .map(|(p, s)| format!("{}.{}", p.id.value, s.id.value));
             for (key, on) in keys.zip(selected) {
-                let named = md.contains(&format!("\n| `{key}`"));
+                // A step of a `for_each: region` phase is named once per region.
+                let named =
+                    md.contains(&format!("\n| `{key}`")) || md.contains(&format!("\n| `{key}@"));
                 assert_eq!(named, on, "{what}: step {key} selected={on}\n{md}");
             }
             let items: usize = r.follow_ups.groups.iter().map(|g| g.items.len()).sum();

@@ -66,6 +66,7 @@ fn bytes_per_inputs(n: usize) -> u64 {
         runs_root: runs.path().to_path_buf(),
         vars: Default::default(),
         scenario: None,
+        regions: Vec::new(),
         trigger: Trigger::Manual,
         drill: DrillOptions::default(),
         grace: None,

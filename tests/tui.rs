@@ -45,6 +45,7 @@ fn rig(theme: Theme, fail: &[(&str, u32)]) -> Rig {
         runs_root: runs.path().to_path_buf(),
         vars,
         scenario: None,
+        regions: Vec::new(),
         trigger: Trigger::Manual,
         drill: DrillOptions {
             speed: 1000.0,

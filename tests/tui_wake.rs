@@ -22,6 +22,7 @@ async fn a_running_step_spins_at_first_then_wakes_the_screen_once_a_second() {
         runs_root: runs.path().to_path_buf(),
         vars,
         scenario: None,
+        regions: Vec::new(),
         trigger: Trigger::Manual,
         drill: DrillOptions {
             speed: 1.0,

@@ -33,6 +33,17 @@ pub struct HeadlessArgs {
     /// Do not run the plan's validation windows after the run (headless; recorded as not run)
     #[arg(long)]
     pub no_validate: bool,
+    /// When a region fails for good under `on_region_failure: ask`: stop the other regions
+    /// or let them continue (headless; default stop-all)
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub on_region_failure: Option<RegionChoice>,
+}
+
+/// What a region's failure does to the others, when the plan leaves it to the operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RegionChoice {
+    StopAll,
+    Continue,
 }
 
 impl HeadlessArgs {
@@ -100,6 +111,9 @@ pub struct RunArgs {
     /// Run a partial rollback: one of the plan's scenarios
     #[arg(long, value_name = "NAME")]
     pub scenario: Option<String>,
+    /// Roll back only this region of the plan (repeatable): a partial rollback
+    #[arg(long = "region", value_name = "NAME")]
+    pub regions: Vec<String>,
     /// Who is running it [default: the --approve-as name, else $USER]
     #[arg(long, value_name = "NAME")]
     pub operator: Option<String>,

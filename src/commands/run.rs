@@ -124,6 +124,14 @@ pub fn run(args: RunArgs, mode: Mode, drill: DrillOptions) -> color_eyre::Result
         eprintln!("rollback: {}", crate::text::inline(&why));
         return Ok(Exit::BadInput);
     }
+    if let Some(why) = crate::engine::selection::regions_error(
+        &loaded.plan,
+        args.scenario.as_deref(),
+        &args.regions,
+    ) {
+        eprintln!("rollback: {}", crate::text::inline(&why));
+        return Ok(Exit::BadInput);
+    }
     let given = match given_with_sources(&args.vars, &args.var_files) {
         Ok(g) => g,
         Err(e) => {
@@ -137,6 +145,7 @@ pub fn run(args: RunArgs, mode: Mode, drill: DrillOptions) -> color_eyre::Result
         runs_root: runs_root(args.runs.runs_dir.as_deref()),
         vars: Default::default(),
         scenario: args.scenario.clone(),
+        regions: args.regions.clone(),
         trigger: match args.trigger {
             TriggerArg::Manual => Trigger::Manual,
             TriggerArg::Auto => Trigger::Auto,

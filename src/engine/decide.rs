@@ -2,7 +2,7 @@
 //! I/O. The shell appends the events to the timeline, applies them, and carries out the
 //! effects (start a command, kill one, run a notifier), feeding the results back as inputs.
 
-use super::event::{Event, Mode, Stamped, StepOutcome};
+use super::event::{Event, Mode, Stamped};
 pub use super::input::{Decision, Effect, ExitReport, Input};
 use super::notify::notify_payload;
 use super::sla::level_at;
@@ -78,6 +78,10 @@ impl Work<'_> {
         self.st.steps[i].key.clone()
     }
 
+    pub(super) fn now(&self) -> i64 {
+        self.now_ms
+    }
+
     fn elapsed(&self) -> u64 {
         self.st.elapsed_ms(self.now_ms)
     }
@@ -112,6 +116,9 @@ impl Work<'_> {
             | Input::Skip { .. }
             | Input::KillOrphan
             | Input::WaitOrphan => self.answer(input),
+            Input::ChooseRegionPolicy { .. } | Input::TakeAlternative { .. } => {
+                self.answer_lane(input)
+            }
             Input::Abort { .. } | Input::Fail { .. } | Input::Leave { .. } => self.stop(input),
             Input::Acknowledge { .. } | Input::Note { .. } | Input::StatusUpdate { .. } => {
                 self.remark(input)
@@ -125,6 +132,7 @@ impl Work<'_> {
             return;
         }
         self.check_clock();
+        self.region_clocks();
         // Once the operator has left (or the terminal hung up) nothing new starts until a
         // resume; a run whose last step just ended still completes.
         if self.st.left {
@@ -134,7 +142,11 @@ impl Work<'_> {
             return;
         }
         loop {
-            match self.st.waiting() {
+            let waiting = self.st.waiting();
+            if let Some(i) = waiting.step() {
+                self.start_region(i);
+            }
+            match waiting {
                 Waiting::Ready(i) => {
                     let attempt = self.st.steps[i].attempts_used() + 1;
                     self.d.effects.push(Effect::Spawn { step: i, attempt });
@@ -165,15 +177,8 @@ impl Work<'_> {
         }
     }
 
-    /// Automatic retries are for commands that failed or timed out, within the plan's
-    /// attempts; a command the operator killed is theirs to decide about.
     pub(super) fn retries_left(&self, i: usize) -> bool {
-        let s = &self.st.steps[i];
-        let last = s.last_attempt().and_then(|a| a.end.as_ref());
-        matches!(
-            last.map(|e| e.outcome),
-            Some(StepOutcome::Failed | StepOutcome::TimedOut)
-        ) && s.attempts_used() < s.attempts_allowed
+        self.st.steps[i].retries_left()
     }
 
     fn check_clock(&mut self) {

@@ -199,6 +199,47 @@ pub fn describe(event: &Event) -> String {
         },
         Event::ValidationLeft { reason, .. } => format!("validation left: {reason}"),
         Event::ValidationEnded { verdict } => format!("validation ended: {}", verdict.word()),
+        Event::RegionStarted { region } => format!("region {region} started"),
+        Event::RegionFinished {
+            region,
+            duration_ms,
+            sla_ms,
+            met,
+        } => format!(
+            "region {region} finished in {} ({} its SLA of {})",
+            clock_text(*duration_ms),
+            if *met { "within" } else { "OVER" },
+            clock_text(*sla_ms)
+        ),
+        Event::RegionEscalated {
+            region,
+            level,
+            action,
+        } => format!("region {region}: escalation level {level}: {action}"),
+        Event::RegionSlaBreached { region, sla_ms } => {
+            format!("region {region}: SLA of {} breached", clock_text(*sla_ms))
+        }
+        Event::RegionFailed {
+            region,
+            step,
+            policy,
+        } => format!(
+            "region {region} failed at {step} (on_region_failure: {})",
+            policy.name()
+        ),
+        Event::RegionPolicyChosen { step, choice, by } => {
+            format!("{step}: {by} chose {} for the other regions", choice.name())
+        }
+        Event::AlternativeTaken {
+            step,
+            alternative,
+            title,
+            by,
+            automatic,
+        } => format!(
+            "{step}: alternative path `{alternative}` ({title}) taken by {by}{}",
+            if *automatic { " (automatic)" } else { "" }
+        ),
         Event::RunCompleted => "run completed".into(),
         Event::RunFailed { reason } => format!("run failed: {reason}"),
         Event::RunAborted {

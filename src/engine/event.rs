@@ -81,6 +81,9 @@ pub struct RunInfo {
     pub sla_ms: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario: Option<String>,
+    /// Regions chosen at the start (`--region`) for a partial rollback; empty: all of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
     /// Variable values, secrets redacted.
     #[serde(default)]
     pub vars: Vec<(String, String)>,
@@ -291,10 +294,65 @@ pub enum Event {
     ValidationEnded {
         verdict: crate::monitor::validation::RunVerdict,
     },
+    /// A region's lane began: its own SLA clock starts.
+    RegionStarted {
+        region: String,
+    },
+    /// Every step of a region's lanes is settled: its time against its own SLA.
+    RegionFinished {
+        region: String,
+        duration_ms: u64,
+        sla_ms: u64,
+        met: bool,
+    },
+    /// A region's clock reached a rung of the escalation ladder.
+    RegionEscalated {
+        region: String,
+        level: u8,
+        action: String,
+    },
+    RegionSlaBreached {
+        region: String,
+        sla_ms: u64,
+    },
+    /// A region's step failed for good; `policy` is what that does to the other regions.
+    RegionFailed {
+        region: String,
+        step: String,
+        policy: crate::plan::RegionFailure,
+    },
+    /// Under `on_region_failure: ask`: what the operator chose for the other regions.
+    RegionPolicyChosen {
+        step: String,
+        choice: crate::plan::RegionFailure,
+        by: String,
+    },
+    /// A step failed for good and the plan's alternative path was taken instead.
+    AlternativeTaken {
+        step: String,
+        alternative: String,
+        title: String,
+        by: String,
+        #[serde(default)]
+        automatic: bool,
+    },
 }
 
 impl Event {
     /// The step (`phase.step`) the event is about, if any.
+    /// The region the event is about: a region event's, or that of its step's lane
+    /// (`phase.step@region`).
+    pub fn region(&self) -> Option<&str> {
+        match self {
+            Event::RegionStarted { region }
+            | Event::RegionFinished { region, .. }
+            | Event::RegionEscalated { region, .. }
+            | Event::RegionSlaBreached { region, .. }
+            | Event::RegionFailed { region, .. } => Some(region),
+            _ => self.step().and_then(|k| k.rsplit_once('@')).map(|(_, r)| r),
+        }
+    }
+
     pub fn step(&self) -> Option<&str> {
         match self {
             Event::StepStarted { step, .. }
@@ -307,7 +365,10 @@ impl Event {
             | Event::PointOfNoReturnConfirmed { step, .. }
             | Event::StepInterrupted { step, .. }
             | Event::OrphanFound { step, .. }
-            | Event::OrphanGone { step, .. } => Some(step),
+            | Event::OrphanGone { step, .. }
+            | Event::RegionFailed { step, .. }
+            | Event::RegionPolicyChosen { step, .. }
+            | Event::AlternativeTaken { step, .. } => Some(step),
             _ => None,
         }
     }
@@ -345,6 +406,13 @@ impl Event {
             Event::ValidationWindow { .. } => "validation_window",
             Event::ValidationLeft { .. } => "validation_left",
             Event::ValidationEnded { .. } => "validation_ended",
+            Event::RegionStarted { .. } => "region_started",
+            Event::RegionFinished { .. } => "region_finished",
+            Event::RegionEscalated { .. } => "region_escalated",
+            Event::RegionSlaBreached { .. } => "region_sla_breached",
+            Event::RegionFailed { .. } => "region_failed",
+            Event::RegionPolicyChosen { .. } => "region_policy_chosen",
+            Event::AlternativeTaken { .. } => "alternative_taken",
         }
     }
 }

@@ -97,6 +97,19 @@ pub enum Input {
     },
     KillOrphan,
     WaitOrphan,
+    /// Under `on_region_failure: ask`: what a region's failure does to the others
+    /// (`StopAll` or `Continue`).
+    ChooseRegionPolicy {
+        by: String,
+        choice: crate::plan::RegionFailure,
+    },
+    /// Take the plan's alternative path `alternative` for the step that failed for good;
+    /// `automatic` when the plan's `automatic: true` took it, not a person.
+    TakeAlternative {
+        by: String,
+        alternative: String,
+        automatic: bool,
+    },
     OrphanGone {
         step: usize,
         pgid: i32,

@@ -127,6 +127,7 @@ impl Work<'_> {
                 {
                     self.escalate_now(&format!("verification check failed: {words}"));
                 }
+                self.region_failure(step);
             }
             Input::OrphanGone { step, pgid, killed } => {
                 let step = self.key(step);
@@ -182,7 +183,10 @@ impl Work<'_> {
                 _ => self.refuse("the point of no return is not next"),
             },
             Input::Retry { by } => match waiting {
-                Waiting::Failure(i) | Waiting::Interrupted(i) | Waiting::Retry { step: i, .. } => {
+                Waiting::Failure(i)
+                | Waiting::RegionFailure(i)
+                | Waiting::Interrupted(i)
+                | Waiting::Retry { step: i, .. } => {
                     let step = self.key(i);
                     self.emit(Event::RetryRequested { step, by });
                 }
@@ -223,11 +227,11 @@ impl Work<'_> {
                     return self.refuse("the run has already ended");
                 }
                 let after = self.st.ponr_passed.is_some();
-                if let Some(i) = self.st.running() {
-                    self.d.effects.push(Effect::Kill { step: i });
-                }
+                self.kill_running();
                 // A command left from before the restart is stopped like a running one.
-                if let Waiting::Orphan { step, pgid } = waiting {
+                let orphans: Vec<(usize, i32)> =
+                    self.st.orphans.iter().map(|(s, p)| (*s, *p)).collect();
+                for (step, pgid) in orphans {
                     self.d.effects.push(Effect::KillGroup { step, pgid });
                 }
                 if after {
@@ -245,15 +249,13 @@ impl Work<'_> {
                 if finished {
                     return self.refuse("the run has already ended");
                 }
-                if let Some(i) = self.st.running() {
-                    self.d.effects.push(Effect::Kill { step: i });
-                }
+                self.kill_running();
                 self.emit(Event::RunFailed { reason });
             }
             Input::Leave { reason, terminate } => {
                 let running = self.st.running();
-                if terminate && let Some(i) = running {
-                    self.d.effects.push(Effect::Kill { step: i });
+                if terminate {
+                    self.kill_running();
                 }
                 let orphan = match waiting {
                     Waiting::Orphan { step, .. } => Some(step),
@@ -269,6 +271,14 @@ impl Work<'_> {
                 });
             }
             _ => unreachable!("stop is given only its own inputs"),
+        }
+    }
+
+    /// Every running command (one per lane) is asked to stop.
+    fn kill_running(&mut self) {
+        let running: Vec<usize> = self.st.running.iter().copied().collect();
+        for step in running {
+            self.d.effects.push(Effect::Kill { step });
         }
     }
 

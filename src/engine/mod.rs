@@ -5,9 +5,12 @@ pub mod clock;
 pub mod decide;
 pub mod describe;
 pub mod event;
+pub mod expand;
 pub mod input;
 mod inputs;
+mod lanes;
 pub mod notify;
+mod regions;
 pub mod selection;
 pub mod sla;
 pub mod state;
@@ -18,7 +21,7 @@ pub mod waiting;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use decide::{Decision, Effect, ExitReport, Input, decide, decide_in_place};
 pub use event::{Event, Mode, RunInfo, Stamped, StepOutcome, Trigger};
-pub use state::{Outcome, RunState, Status, Waiting};
+pub use state::{Outcome, RegionClock, RunState, Status, Waiting};
 
 #[cfg(test)]
 mod tests;

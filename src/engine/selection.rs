@@ -75,6 +75,44 @@ pub fn run_regions(plan: &Plan, scenario: Option<&str>) -> Vec<String> {
         .collect()
 }
 
+/// Why `regions` (chosen with `--region`) cannot be rolled back, if they cannot: each must
+/// be one of the plan's, named once, and among the scenario's regions when it names some.
+pub fn regions_error(plan: &Plan, scenario: Option<&str>, regions: &[String]) -> Option<String> {
+    let known: Vec<&str> = plan.regions.iter().map(|r| r.value.as_str()).collect();
+    let in_scenario: Vec<&str> = scenario
+        .and_then(|n| plan.scenarios.get(n))
+        .map(|s| s.regions.iter().map(|r| r.value.as_str()).collect())
+        .unwrap_or_default();
+    for (i, r) in regions.iter().enumerate() {
+        if regions[..i].contains(r) {
+            return Some(format!("--region {r} is given twice"));
+        }
+        if known.contains(&r.as_str()) {
+            if !in_scenario.is_empty() && !in_scenario.contains(&r.as_str()) {
+                return Some(format!(
+                    "scenario `{}` does not cover region `{r}` (it covers: {})",
+                    scenario.unwrap_or_default(),
+                    in_scenario.join(", ")
+                ));
+            }
+            continue;
+        }
+        if known.is_empty() {
+            return Some(format!(
+                "the plan declares no regions, so there is no `{r}`"
+            ));
+        }
+        let hint = crate::plan::diag::did_you_mean(r, known.iter().copied())
+            .map(|k| format!(" Did you mean `{k}`?"))
+            .unwrap_or_default();
+        return Some(format!(
+            "the plan has no region `{r}` (it has: {}).{hint}",
+            known.join(", ")
+        ));
+    }
+    None
+}
+
 /// Why `scenario` cannot be run, if it cannot.
 pub fn scenario_error(plan: &Plan, scenario: &str) -> Option<String> {
     if plan.scenarios.get(scenario).is_some() {
@@ -128,6 +166,19 @@ mod tests {
             scenario_error(&plan, "ap")
                 .unwrap()
                 .contains("Did you mean `app`?")
+        );
+        let chosen = |r: &[&str]| r.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(regions_error(&plan, None, &chosen(&["us", "eu"])), None);
+        assert_eq!(regions_error(&plan, Some("eu"), &chosen(&["eu"])), None);
+        assert!(
+            regions_error(&plan, Some("eu"), &chosen(&["us"]))
+                .unwrap()
+                .contains("scenario `eu` does not cover region `us`")
+        );
+        assert!(
+            regions_error(&plan, None, &chosen(&["eu", "eu"]))
+                .unwrap()
+                .contains("given twice")
         );
     }
 }

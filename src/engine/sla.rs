@@ -59,9 +59,14 @@ pub fn action_for(ladder: &[Rung], level: u8) -> String {
         })
 }
 
+/// The SLA of one region of a run: the plan's SLA (at level 4 the standard's "per region").
+pub fn region_sla_ms(plan: &Plan) -> u64 {
+    u64::try_from(plan.sla().as_millis()).unwrap_or(u64::MAX)
+}
+
 /// The SLA for a run of `plan`: at level 4 the plan's SLA is per region.
 pub fn run_sla_ms(plan: &Plan, regions_in_run: usize) -> u64 {
-    let per = u64::try_from(plan.sla().as_millis()).unwrap_or(u64::MAX);
+    let per = region_sla_ms(plan);
     if *plan.level >= 4 {
         per.saturating_mul(regions_in_run.max(1) as u64)
     } else {

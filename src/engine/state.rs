@@ -1,15 +1,16 @@
 //! The run's state: a fold over its events. Built from the plan (what is to be done) and
 //! then changed only by `apply`, so a replay of the timeline gives back the same state.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use super::event::{Event, Mode, RunInfo, Stamped, StepOutcome};
-use super::selection::selected_steps;
+use super::expand::{Expanded, PhaseRule, expand};
+pub use super::lanes::RegionClock;
 pub use super::step::{Attempt, AttemptEnd, Status, StepState};
 use super::undo::Undo;
 pub use super::waiting::{End, Outcome, Waiting};
-use crate::plan::{Plan, StepKind};
+use crate::plan::Plan;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunState {
@@ -22,6 +23,10 @@ pub struct RunState {
     pub steps: Vec<StepState>,
     /// Step keys to indexes; fixed by the plan, so shared by every copy of the state.
     pub(super) index: Arc<HashMap<String, usize>>,
+    /// How each phase treats regions; fixed by the plan.
+    pub rules: Arc<Vec<PhaseRule>>,
+    /// The run's regions, in order, each with its own clock.
+    pub regions: Vec<RegionClock>,
     /// Every selected step before this index is settled: `cursor` looks from here.
     pub(super) first_open: usize,
     /// Steps whose status is `Running`, so `running` need not look at every step.
@@ -33,8 +38,10 @@ pub struct RunState {
     pub acknowledged: u8,
     pub sla_breached: bool,
     pub ponr_passed: Option<(String, String, i64)>,
-    pub retry_due: Option<(usize, u64)>,
-    pub orphan: Option<(usize, i32)>,
+    /// Interrupted steps whose process group is still alive.
+    pub orphans: BTreeMap<usize, i32>,
+    /// Alternative paths taken so far (each adds steps to the run).
+    pub paths_taken: u32,
     pub end: Option<End>,
     pub left: bool,
     pub resumes: u32,
@@ -45,43 +52,17 @@ pub struct RunState {
 impl RunState {
     /// The state before any event: every step of the plan pending.
     pub fn new(plan: &Plan, scenario: Option<&str>) -> RunState {
-        let selected = selected_steps(plan, scenario);
-        let mut steps = Vec::new();
-        for (pi, phase) in plan.phases.iter().enumerate() {
-            let mut first_selected_in_phase = true;
-            for step in phase.steps.iter() {
-                let i = steps.len();
-                let is_selected = selected.get(i).copied().unwrap_or(false);
-                let ponr = step.point_of_no_return.set
-                    || (phase.point_of_no_return.set && is_selected && first_selected_in_phase);
-                if is_selected {
-                    first_selected_in_phase = false;
-                }
-                steps.push(StepState {
-                    key: format!("{}.{}", phase.id.value, step.id.value),
-                    phase: pi,
-                    kind: step.kind(),
-                    selected: is_selected,
-                    attempts_allowed: step.attempts(),
-                    retry_delay_ms: step
-                        .retry
-                        .as_ref()
-                        .and_then(|r| r.delay.as_ref())
-                        .map(|d| d.as_millis())
-                        .unwrap_or(0),
-                    point_of_no_return: ponr,
-                    status: Status::Pending,
-                    attempts: Vec::new(),
-                    approved_by: None,
-                    confirmed_by: None,
-                    note: None,
-                    skipped: None,
-                    retry_requested: false,
-                    current_since_ms: None,
-                    ended_ms: None,
-                });
-            }
-        }
+        RunState::for_run(plan, scenario, &[])
+    }
+
+    /// The state before any event of a run over the `regions` chosen at its start (all of the
+    /// run's when empty): the plan unrolled into lanes and alternative paths.
+    pub fn for_run(plan: &Plan, scenario: Option<&str>, regions: &[String]) -> RunState {
+        let Expanded {
+            steps,
+            rules,
+            regions,
+        } = expand(plan, scenario, regions);
         let index = Arc::new(
             steps
                 .iter()
@@ -96,6 +77,8 @@ impl RunState {
             started_ms: 0,
             steps,
             index,
+            rules: Arc::new(rules),
+            regions: regions.into_iter().map(RegionClock::new).collect(),
             first_open: 0,
             running: BTreeSet::new(),
             escalation: 1,
@@ -104,8 +87,8 @@ impl RunState {
             acknowledged: 1,
             sla_breached: false,
             ponr_passed: None,
-            retry_due: None,
-            orphan: None,
+            orphans: BTreeMap::new(),
+            paths_taken: 0,
             end: None,
             left: false,
             resumes: 0,
@@ -142,9 +125,14 @@ impl RunState {
         self.running.first().copied()
     }
 
+    /// Every step whose command is running (one per lane at most).
+    pub fn running_steps(&self) -> impl Iterator<Item = usize> + '_ {
+        self.running.iter().copied()
+    }
+
     /// Keeps `first_open` and `running` true after step `i`'s status changed. Each input
     /// costs the same whatever the plan's size: no look at every step.
-    fn moved(&mut self, i: usize) {
+    pub(super) fn moved(&mut self, i: usize) {
         let Some(s) = self.steps.get(i) else { return };
         if s.status == Status::Running {
             self.running.insert(i);
@@ -175,32 +163,36 @@ impl RunState {
         if self.info.is_none() {
             return Waiting::NotStarted;
         }
-        if let Some((step, pgid)) = self.orphan {
+        if let Some((&step, &pgid)) = self.orphans.iter().next() {
             return Waiting::Orphan { step, pgid };
+        }
+        let Some(i) = self.cursor() else {
+            return match self.running() {
+                Some(i) => Waiting::Running(i),
+                None => Waiting::AllDone,
+            };
+        };
+        if self.steps[i].lane.is_some() {
+            return self.lane_waiting(i);
         }
         if let Some(i) = self.running() {
             return Waiting::Running(i);
         }
-        let Some(i) = self.cursor() else {
-            return Waiting::AllDone;
-        };
-        let s = &self.steps[i];
-        match s.status {
-            Status::Interrupted if !s.retry_requested => Waiting::Interrupted(i),
-            Status::Failed if s.retry_requested => Waiting::Ready(i),
-            Status::Failed => match self.retry_due {
-                Some((step, due_ms)) if step == i => Waiting::Retry { step, due_ms },
-                _ => Waiting::Failure(i),
-            },
-            _ if s.point_of_no_return && s.attempts.is_empty() && s.confirmed_by.is_none() => {
-                Waiting::PointOfNoReturn(i)
-            }
-            _ => match s.kind {
-                StepKind::Approve => Waiting::Approval(i),
-                StepKind::Manual => Waiting::Manual(i),
-                StepKind::Run | StepKind::Check => Waiting::Ready(i),
-            },
-        }
+        self.question(i)
+    }
+
+    /// The next automatic attempt due first, if any: (step, elapsed ms). Only the step the
+    /// run is on can wait for one, or in a lane phase the steps of that phase.
+    pub fn retry_due(&self) -> Option<(usize, u64)> {
+        let first = self.steps.get(self.first_open)?;
+        let (phase, lanes) = (first.phase, first.lane.is_some());
+        self.steps
+            .iter()
+            .enumerate()
+            .skip(self.first_open)
+            .take_while(|(i, s)| s.phase == phase && (lanes || *i == self.first_open))
+            .filter_map(|(i, s)| s.retry_due_ms.map(|d| (i, d)))
+            .min_by_key(|(_, d)| *d)
     }
 
     /// Applies one recorded event. Unknown steps are ignored: a timeline is replayed
@@ -240,6 +232,8 @@ impl RunState {
                 if let Some(st) = self.step_mut(step) {
                     st.status = Status::Running;
                     st.retry_requested = false;
+                    st.retry_due_ms = None;
+                    st.region_choice = None;
                     st.attempts.push(Attempt {
                         n: *attempt,
                         started_ms: s.ts_ms,
@@ -248,12 +242,6 @@ impl RunState {
                         log: log.clone(),
                         end: None,
                     });
-                }
-                if self
-                    .retry_due
-                    .is_some_and(|(i, _)| Some(i) == self.step_index(step))
-                {
-                    self.retry_due = None;
                 }
             }
             Event::StepFinished {
@@ -295,7 +283,9 @@ impl RunState {
                 }
             }
             Event::RetryScheduled { step, due_ms, .. } => {
-                self.retry_due = self.step_index(step).map(|i| (i, *due_ms));
+                if let Some(st) = self.step_mut(step) {
+                    st.retry_due_ms = Some(*due_ms);
+                }
             }
             Event::RetryRequested { step, .. } => {
                 if let Some(st) = self.step_mut(step) {
@@ -322,12 +312,7 @@ impl RunState {
                     st.status = Status::Skipped;
                     st.skipped = Some((by.clone(), reason.clone()));
                     st.ended_ms = Some(s.ts_ms);
-                }
-                if self
-                    .retry_due
-                    .is_some_and(|(i, _)| Some(i) == self.step_index(step))
-                {
-                    self.retry_due = None;
+                    st.retry_due_ms = None;
                 }
             }
             Event::PointOfNoReturnConfirmed { step, by } => {
@@ -369,9 +354,15 @@ impl RunState {
                 }
             }
             Event::OrphanFound { step, pgid } => {
-                self.orphan = self.step_index(step).map(|i| (i, *pgid));
+                if let Some(i) = self.step_index(step) {
+                    self.orphans.insert(i, *pgid);
+                }
             }
-            Event::OrphanGone { .. } => self.orphan = None,
+            Event::OrphanGone { step, .. } => {
+                if let Some(i) = self.step_index(step) {
+                    self.orphans.remove(&i);
+                }
+            }
             Event::RunCompleted => self.finish(Outcome::Completed, s.ts_ms, None, None),
             Event::RunFailed { reason } => {
                 self.finish(Outcome::Failed, s.ts_ms, Some(reason.clone()), None)
@@ -382,7 +373,16 @@ impl RunState {
                 Some(reason.clone()),
                 Some(by.clone()),
             ),
+            Event::RegionStarted { .. }
+            | Event::RegionFinished { .. }
+            | Event::RegionEscalated { .. }
+            | Event::RegionSlaBreached { .. }
+            | Event::RegionPolicyChosen { .. }
+            | Event::AlternativeTaken { .. } => {
+                self.apply_lane_event(&s.event, s.ts_ms, undo.as_deref_mut())
+            }
             Event::Note { .. }
+            | Event::RegionFailed { .. }
             | Event::StatusUpdate { .. }
             | Event::NotifyFinished { .. }
             | Event::PlanChanged { .. }
@@ -419,7 +419,7 @@ impl RunState {
         }
     }
 
-    fn step_mut(&mut self, key: &str) -> Option<&mut StepState> {
+    pub(super) fn step_mut(&mut self, key: &str) -> Option<&mut StepState> {
         let i = self.step_index(key)?;
         self.steps.get_mut(i)
     }

@@ -44,6 +44,9 @@ pub enum Waiting {
     Manual(usize),
     /// The plan's attempts are used up: retry, skip or abort.
     Failure(usize),
+    /// A region failed for good under `on_region_failure: ask`: stop the other regions or
+    /// let them continue.
+    RegionFailure(usize),
     /// Started before a crash, outcome unknown: rerun, skip or abort.
     Interrupted(usize),
     /// An interrupted step's process group is still alive.
@@ -57,10 +60,22 @@ pub enum Waiting {
 }
 
 impl Waiting {
+    /// The step the run waits on, if it waits on one.
+    pub fn step(&self) -> Option<usize> {
+        match self {
+            Waiting::Running(i)
+            | Waiting::Ready(i)
+            | Waiting::RegionFailure(i)
+            | Waiting::Orphan { step: i, .. } => Some(*i),
+            w => w.skippable(),
+        }
+    }
+
     /// The step the operator may skip now: the one the run waits on, never a running one.
     pub fn skippable(&self) -> Option<usize> {
         match self {
             Waiting::Failure(i)
+            | Waiting::RegionFailure(i)
             | Waiting::Interrupted(i)
             | Waiting::Retry { step: i, .. }
             | Waiting::Approval(i)

@@ -201,9 +201,11 @@ pub fn escalates_on_failure(plan: &Plan, step_key: &str) -> Option<&'static str>
         .filter(|((_, _, kind), _)| *kind == Kind::Automated)
         .find_map(|((key, words, _), item)| {
             let item = item?;
+            // One region's copy of a step (`phase.step@region`) counts as the step.
+            let plan_key = step_key.split('@').next().unwrap_or(step_key);
             item.step_keys(key, &phase)
                 .iter()
-                .any(|k| k == step_key)
+                .any(|k| k == plan_key)
                 .then_some(*words)
         })
 }

@@ -6,6 +6,7 @@ pub mod checklist;
 pub mod de;
 pub mod diag;
 pub mod duration;
+pub mod lanes;
 pub mod load;
 pub mod loc;
 pub mod model;

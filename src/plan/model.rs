@@ -6,6 +6,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::duration::Dur;
+pub use super::lanes::{Alternative, ForEach, RegionFailure};
 use super::loc::{Entries, Loc};
 
 /// Ids of plans, phases, steps and scenarios.
@@ -70,6 +71,13 @@ pub struct Plan {
     /// The standard's verification checklist: six automated checks and four manual ones.
     #[serde(default)]
     pub verification: Option<Loc<super::checklist::Checklist>>,
+    /// How many regions a `for_each: region` phase works on at once (default 1: one by one).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 64))]
+    pub parallel: Option<Loc<u32>>,
+    /// What one region failing for good does to the others (default `stop_all`).
+    #[serde(default)]
+    pub on_region_failure: Option<Loc<RegionFailure>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
@@ -236,6 +244,20 @@ pub struct Phase {
     #[serde(default)]
     pub region: Option<Loc<String>>,
     pub steps: Loc<Vec<Step>>,
+    /// `region`: the phase runs once per region of the run, each region a lane with its own
+    /// clock; its commands get `ROLLBACK_REGION`.
+    #[serde(default)]
+    pub for_each: Option<Loc<ForEach>>,
+    /// Regions this phase works on at once; overrides the plan's `parallel`.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 64))]
+    pub parallel: Option<Loc<u32>>,
+    /// What one region failing for good does to the others; overrides the plan's.
+    #[serde(default)]
+    pub on_region_failure: Option<Loc<RegionFailure>>,
+    /// Other ways to recover, offered when a step of this phase fails for good.
+    #[serde(default)]
+    pub alternatives: Vec<Alternative>,
 }
 
 impl Phase {
@@ -297,6 +319,9 @@ pub struct Step {
     #[serde(default)]
     #[schemars(with = "NoReturnSpec")]
     pub point_of_no_return: NoReturn,
+    /// Other ways to recover when this step fails for good (before its phase's).
+    #[serde(default)]
+    pub alternatives: Vec<Alternative>,
 }
 
 /// A point of no return as the plan marks it.

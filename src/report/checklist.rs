@@ -66,6 +66,12 @@ pub fn checklist(plan: &Plan, state: &RunState) -> Vec<ChecklistItem> {
         .collect()
 }
 
+/// Whether the run's step `key` is the plan's step `plan_key`, or one region's copy of it.
+pub fn is_instance(key: &str, plan_key: &str) -> bool {
+    key.strip_prefix(plan_key)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('@'))
+}
+
 fn how(item: &Item) -> String {
     if let Some(s) = &item.step {
         return format!("step {}", s.keys().join(", "));
@@ -102,22 +108,25 @@ fn answered(
     if keys.is_empty() {
         return out;
     }
-    let steps: Vec<_> = keys
+    // A step of a phase run per region counts in every region (`phase.step@region`).
+    let steps: Vec<_> = state
+        .steps
         .iter()
-        .filter_map(|k| state.step_index(k).map(|i| &state.steps[i]))
-        .filter(|s| s.selected)
+        .filter(|s| s.selected && keys.iter().any(|k| is_instance(&s.key, k)))
         .collect();
     // The worst of its steps: one failure fails the item, one not run leaves it not run.
     let rank = |s: Status| match s {
         Status::Failed | Status::Interrupted => 0,
         Status::Pending | Status::Running => 1,
-        Status::Skipped => 2,
-        Status::Ok => 3,
+        Status::Replaced => 2,
+        Status::Skipped => 3,
+        Status::Ok => 4,
     };
     out.result = match steps.iter().map(|s| rank(s.status)).min() {
         None | Some(1) => "not run",
         Some(0) => "failed",
-        Some(2) => "skipped",
+        Some(2) => "replaced by an alternative path",
+        Some(3) => "skipped",
         _ => "passed",
     }
     .into();

@@ -19,8 +19,9 @@
 //! phases[]            id, title, kind, region, status (pending|running|ok|failed|skipped|
 //!                     interrupted|incomplete), started_at, start_elapsed_ms, ended_at,
 //!                     duration_ms, estimate_ms, point_of_no_return, steps_left_out[], steps[]
-//!   steps[]           key (phase.step), id, title, kind (run|check|approve|manual), status
-//!                     (pending|running|ok|failed|skipped|interrupted), started_at,
+//!   steps[]           key (phase.step, phase.step@region in a lane, phase.step+path.step on
+//!                     an alternative path), id, title, kind (run|check|approve|manual), status
+//!                     (pending|running|ok|failed|skipped|interrupted|replaced), started_at,
 //!                     start_elapsed_ms, ended_at, duration_ms, approved_by, confirmed_by,
 //!                     note, skipped {by, reason}|null, point_of_no_return,
 //!                     point_of_no_return_confirmed_by, attempts[]
@@ -29,6 +30,8 @@
 //!                     bytes, log (relative to the run directory, or null), sha256, error,
 //!                     requested_by
 //! phases_left_out[]   id, title
+//! regions[]           only for runs with `for_each: region` phases: region, started_at,
+//!                     duration_ms, sla_ms, met (true|false|null), escalation
 //! escalations[]       level, action, reason, at, elapsed_ms, acknowledged_by,
 //!                     acknowledged_at, acknowledged_elapsed_ms
 //! notes[]             kind (note|status_update), by, text, at, elapsed_ms

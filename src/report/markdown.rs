@@ -42,6 +42,7 @@ impl Report {
         let mut out = String::new();
         self.header(&mut out);
         self.timeline(&mut out);
+        super::regions::markdown(&self.regions, &mut out);
         self.escalations_md(&mut out);
         self.ponr_md(&mut out);
         self.checklist_md(&mut out);

@@ -126,10 +126,12 @@ fn metrics_from(state: &RunState, mode: Mode, duration_ms: u64, finished: bool) 
             success: outcome == RunOutcome::Completed,
             duration_ms,
             sla_ms,
-            within_sla: match sla {
-                SlaVerdict::Met => Some(true),
-                SlaVerdict::Missed => Some(false),
-                SlaVerdict::Open => None,
+            // A regional run meets its SLA when every region met its own.
+            within_sla: match (state.regions_met(), sla) {
+                (Some(met), _) => Some(met),
+                (None, SlaVerdict::Met) => Some(true),
+                (None, SlaVerdict::Missed) => Some(false),
+                (None, SlaVerdict::Open) => None,
             },
             attempts,
             retries: attempts - tried,

@@ -11,6 +11,7 @@ mod md;
 pub mod metrics;
 pub mod model;
 pub mod phases;
+pub mod regions;
 mod sections;
 pub mod status;
 pub mod time;

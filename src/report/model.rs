@@ -32,6 +32,9 @@ pub struct Report {
     pub phases: Vec<PhaseReport>,
     /// Phases the scenario left out entirely.
     pub phases_left_out: Vec<PhaseRef>,
+    /// Each region against its own SLA (runs with `for_each: region` phases).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<super::regions::RegionReport>,
     pub escalations: Vec<Escalation>,
     /// Notes and status updates, in order.
     pub notes: Vec<NoteEntry>,
@@ -135,6 +138,7 @@ pub fn build(plan: &Plan, records: &[Record], now_ms: i64) -> Report {
         point_of_no_return: point_of_no_return(&state, start),
         phases: phases::phases(plan, &state, records, start),
         phases_left_out: phases::left_out(plan, &state),
+        regions: super::regions::regions(plan, &state),
         escalations: events::escalations(records, start),
         notes: events::notes(records, start),
         notifications: events::notifications(records, start),

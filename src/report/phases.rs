@@ -111,6 +111,8 @@ pub enum StepStatus {
     Failed,
     Skipped,
     Interrupted,
+    /// Failed for good, then an alternative path was taken instead.
+    Replaced,
 }
 
 impl StepStatus {
@@ -122,6 +124,7 @@ impl StepStatus {
             StepStatus::Failed => "failed",
             StepStatus::Skipped => "skipped",
             StepStatus::Interrupted => "interrupted",
+            StepStatus::Replaced => "replaced",
         }
     }
 }
@@ -135,6 +138,7 @@ impl From<Status> for StepStatus {
             Status::Failed => StepStatus::Failed,
             Status::Skipped => StepStatus::Skipped,
             Status::Interrupted => StepStatus::Interrupted,
+            Status::Replaced => StepStatus::Replaced,
         }
     }
 }
@@ -273,20 +277,20 @@ pub fn phases(plan: &Plan, state: &RunState, records: &[Record], start: i64) -> 
     let facts = AttemptFacts::read(records);
     let running = state.end.is_none();
     let mut out = Vec::new();
-    let mut i = 0;
-    for phase in plan.phases.iter() {
-        let range = i..i + phase.steps.len();
-        i = range.end;
-        let states = &state.steps[range.clone()];
+    for (pi, phase) in plan.phases.iter().enumerate() {
+        // A phase's steps in the run: once per region in a lane phase, and the steps of
+        // alternative paths beside those they replace.
+        let states: Vec<&StepState> = state.steps.iter().filter(|s| s.phase == pi).collect();
         if !states.iter().any(|s| s.selected) {
             continue;
         }
-        let steps: Vec<StepReport> = phase
-            .steps
+        let steps: Vec<StepReport> = states
             .iter()
-            .zip(states)
-            .filter(|(_, s)| s.selected)
-            .map(|(step, s)| step_report(step, s, &facts, running, start))
+            .filter(|s| s.selected)
+            .filter_map(|s| {
+                let step = crate::engine::expand::plan_step(plan, &s.src)?;
+                Some(step_report(step, s, &facts, running, start))
+            })
             .collect();
         let started = steps.iter().filter_map(|s| s.started_at).min();
         let all_ended = steps.iter().all(|s| s.ended_at.is_some());
@@ -307,7 +311,7 @@ pub fn phases(plan: &Plan, state: &RunState, records: &[Record], start: i64) -> 
             point_of_no_return: states.iter().any(|s| s.selected && s.point_of_no_return),
             steps_left_out: states
                 .iter()
-                .filter(|s| !s.selected)
+                .filter(|s| !s.selected && s.alt_of.is_none())
                 .map(|s| s.key.clone())
                 .collect(),
             steps,

@@ -117,6 +117,7 @@ mod tests {
             level: 2,
             sla_ms: 300_000,
             scenario: None,
+            regions: vec![],
             vars: vec![],
             var_sources: vec![],
             trigger: Default::default(),

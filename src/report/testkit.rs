@@ -57,6 +57,7 @@ impl Drive {
             level: *self.plan.level,
             sla_ms: run_sla_ms(&self.plan, regions),
             scenario: scenario.map(str::to_string),
+            regions: vec![],
             vars: vec![("revision".into(), "41".into())],
             var_sources: vec![],
             trigger: Trigger::Manual,

@@ -330,7 +330,7 @@ impl Session {
         }
         let start = st.started_ms;
         let mut at: Vec<i64> = Vec::new();
-        if let Some((_, due)) = st.retry_due {
+        if let Some((_, due)) = st.retry_due() {
             at.push(start + due as i64);
         }
         if let Some(r) = self.plan.ladder().iter().find(|r| *r.level > st.escalation) {
@@ -338,6 +338,17 @@ impl Session {
         }
         if !st.sla_breached {
             at.push(start + st.sla_ms() as i64);
+        }
+        // Each region's own clock: its next rung and its SLA.
+        let region_sla = crate::engine::sla::region_sla_ms(&self.plan) as i64;
+        for r in st.regions.iter().filter(|r| r.finished.is_none()) {
+            let Some(t0) = r.started_ms else { continue };
+            if let Some(x) = self.plan.ladder().iter().find(|x| *x.level > r.escalation) {
+                at.push(t0 + x.after.as_millis() as i64);
+            }
+            if !r.sla_breached {
+                at.push(t0 + region_sla);
+            }
         }
         at.into_iter().min()
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::Session;
 use crate::engine::Input;
-use crate::engine::selection::run_regions;
+use crate::engine::expand::plan_step;
 use crate::runner::{CommandSpec, OutputTail, SimSpec};
 use crate::timeline::RunDir;
 
@@ -30,10 +30,7 @@ impl Session {
                 "ROLLBACK_SCENARIO",
                 info.and_then(|i| i.scenario.clone()).unwrap_or_default(),
             ),
-            (
-                "ROLLBACK_REGIONS",
-                run_regions(&self.plan, info.and_then(|i| i.scenario.as_deref())).join(" "),
-            ),
+            ("ROLLBACK_REGIONS", self.region_names().join(" ")),
             // The checklist's trigger items call `rollback probe` through it.
             (
                 "ROLLBACK_EXE",
@@ -66,12 +63,21 @@ impl Session {
         env
     }
 
+    /// The regions of the run, in order.
+    pub fn region_names(&self) -> Vec<&str> {
+        self.state.regions.iter().map(|r| r.name.as_str()).collect()
+    }
+
+    /// How many attempts of `key` a drill fails on purpose: named as `phase.step@region`,
+    /// `step@region`, `phase.step` (every region) or the step's id.
     fn fail_attempts(&self, key: &str) -> u32 {
-        let id = key.split_once('.').map_or(key, |(_, s)| s);
+        let plain = key.split_once('@').map_or(key, |(k, _)| k);
+        let id = plain.split_once('.').map_or(plain, |(_, s)| s);
+        let id_region = key.split_once('.').map_or(key, |(_, s)| s);
         self.drill
             .fail
             .iter()
-            .filter(|(name, _)| name == key || name == id)
+            .filter(|(name, _)| name == key || name == plain || name == id || name == id_region)
             .map(|(_, n)| *n)
             .max()
             .unwrap_or(0)
@@ -80,9 +86,12 @@ impl Session {
     /// Starts attempt `attempt` of `step` and returns what the engine must hear at once.
     pub(super) fn spawn(&mut self, step: usize, attempt: u32) -> Vec<Input> {
         let key = self.state.steps[step].key.clone();
-        let (pi, si) = self.locate(step);
-        let phase = &self.plan.phases[pi];
-        let s = &phase.steps[si];
+        let src = self.state.steps[step].src;
+        let plan = self.plan.clone();
+        let phase = &plan.phases[src.phase];
+        let Some(s) = plan_step(&plan, &src) else {
+            return Vec::new();
+        };
         let log = RunDir::log_name(&key, attempt);
         let log_path = self.run.path.join(&log);
         let tail = Arc::new(Mutex::new(OutputTail::default()));
@@ -130,8 +139,9 @@ impl Session {
             ("ROLLBACK_STEP".to_string(), key.clone()),
             ("ROLLBACK_ATTEMPT".to_string(), attempt.to_string()),
         ]);
-        if let Some(region) = &phase.region {
-            env.push(("ROLLBACK_REGION".to_string(), region.value.clone()));
+        let lane = self.state.steps[step].region.clone();
+        if let Some(region) = lane.or_else(|| phase.region.as_ref().map(|r| r.value.clone())) {
+            env.push(("ROLLBACK_REGION".to_string(), region));
         }
         env.extend(s.env.iter().map(|(k, v)| (k.value.clone(), v.clone())));
         let workdir: PathBuf = s
@@ -176,9 +186,9 @@ impl Session {
     /// Who the plan names as having pre-authorised the point of no return before `step`, if it
     /// did (`point_of_no_return: {approve: auto, by: NAME}` on the step or its phase).
     pub fn pre_authorised(&self, step: usize) -> Option<&str> {
-        let (pi, si) = self.locate(step);
-        let phase = &self.plan.phases[pi];
-        let own = &phase.steps[si].point_of_no_return;
+        let src = self.state.steps[step].src;
+        let phase = &self.plan.phases[src.phase];
+        let own = &plan_step(&self.plan, &src)?.point_of_no_return;
         let by = if own.set {
             own.auto_by.as_deref()
         } else {
@@ -187,16 +197,17 @@ impl Session {
         by.filter(|_| self.state.steps[step].point_of_no_return)
     }
 
-    /// Phase and step indexes of a flat step index.
+    /// The plan step a step of the run carries out (in a lane, on an alternative path).
+    pub fn plan_step(&self, step: usize) -> Option<&crate::plan::Step> {
+        plan_step(&self.plan, &self.state.steps.get(step)?.src)
+    }
+
+    /// Phase and step indexes of a step of the run, as written in the plan.
     pub fn locate(&self, step: usize) -> (usize, usize) {
-        let mut i = step;
-        for (pi, phase) in self.plan.phases.iter().enumerate() {
-            if i < phase.steps.len() {
-                return (pi, i);
-            }
-            i -= phase.steps.len();
-        }
-        (0, 0)
+        self.state
+            .steps
+            .get(step)
+            .map_or((0, 0), |s| (s.src.phase, s.src.step))
     }
 }
 

@@ -24,6 +24,8 @@ pub struct StartOptions {
     pub runs_root: PathBuf,
     pub vars: Values,
     pub scenario: Option<String>,
+    /// Regions chosen for a partial rollback (`--region`); empty: all the run's regions.
+    pub regions: Vec<String>,
     pub trigger: Trigger,
     pub drill: DrillOptions,
     /// How long a killed command gets between SIGTERM and SIGKILL.
@@ -67,6 +69,16 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// How many regions the run's SLA counts: those chosen with `--region`, else the scenario's
+/// or the plan's.
+fn regions_of(plan: &Plan, opts: &StartOptions) -> usize {
+    if opts.regions.is_empty() {
+        regions_in_run(plan, opts.scenario.as_deref())
+    } else {
+        opts.regions.len()
+    }
+}
+
 /// The context recorded by `run_started`.
 pub fn run_info(
     plan: &Plan,
@@ -82,8 +94,9 @@ pub fn run_info(
         title: plan.title.value.clone(),
         plan_sha256: sha256_hex(plan_bytes),
         level: *plan.level,
-        sla_ms: run_sla_ms(plan, regions_in_run(plan, opts.scenario.as_deref())),
+        sla_ms: run_sla_ms(plan, regions_of(plan, opts)),
         scenario: opts.scenario.clone(),
+        regions: opts.regions.clone(),
         vars: opts
             .vars
             .iter()
@@ -139,7 +152,7 @@ pub fn start(loaded: &Loaded, opts: StartOptions, clock: Arc<dyn Clock>) -> Resu
     );
     let (runner, rx) = runner(opts.grace);
     let parts = Parts {
-        state: RunState::new(&plan, opts.scenario.as_deref()),
+        state: RunState::for_run(&plan, opts.scenario.as_deref(), &opts.regions),
         plan,
         plan_dir,
         run,

@@ -18,11 +18,13 @@ use crate::plan::Plan;
 
 /// The state a timeline describes: a replay of its events over the plan it was run with.
 pub fn replay(plan: &Plan, records: &[Record]) -> RunState {
-    let scenario = records.iter().find_map(|r| match &r.event {
-        crate::engine::Event::RunStarted(info) => info.scenario.clone(),
+    let info = records.iter().find_map(|r| match &r.event {
+        crate::engine::Event::RunStarted(info) => Some(info),
         _ => None,
     });
-    let mut state = RunState::new(plan, scenario.as_deref());
+    let scenario = info.and_then(|i| i.scenario.as_deref());
+    let regions = info.map(|i| i.regions.as_slice()).unwrap_or_default();
+    let mut state = RunState::for_run(plan, scenario, regions);
     for r in records {
         state.apply(&r.stamped());
     }

@@ -20,6 +20,8 @@ pub enum Modal {
     Manual(TextArea<'static>),
     PointOfNoReturn,
     Failure,
+    /// A region failed for good under `on_region_failure: ask`.
+    RegionFailure,
     Interrupted,
     Orphan,
     Skip(TextArea<'static>),
@@ -134,6 +136,10 @@ impl App {
     /// Keeps the view in step with the run: selection follows, the dialog for what the run
     /// waits on opens by itself (unless the operator closed it to look around).
     pub fn sync(&mut self) {
+        // An alternative path taken adds its steps to the list.
+        if !self.rows.fits(&self.session.state) {
+            self.rows = Rows::new(&self.session.plan, &self.session.state);
+        }
         let waiting = self.session.state.waiting();
         if self.dismissed.as_ref().is_some_and(|d| *d != waiting) {
             self.dismissed = None;
@@ -154,6 +160,7 @@ impl App {
             (Some(Modal::Manual(_)), w) => !matches!(w, Waiting::Manual(_)),
             (Some(Modal::PointOfNoReturn), w) => !matches!(w, Waiting::PointOfNoReturn(_)),
             (Some(Modal::Failure), w) => !matches!(w, Waiting::Failure(_)),
+            (Some(Modal::RegionFailure), w) => !matches!(w, Waiting::RegionFailure(_)),
             (Some(Modal::Interrupted), w) => !matches!(w, Waiting::Interrupted(_)),
             (Some(Modal::Orphan), w) => !matches!(w, Waiting::Orphan { .. }),
             (Some(Modal::Skip(_)), w) => w.skippable().is_none(),
@@ -191,6 +198,7 @@ impl App {
             Waiting::Manual(_) => Modal::Manual(text_area("optional note for the record")),
             Waiting::PointOfNoReturn(_) => Modal::PointOfNoReturn,
             Waiting::Failure(_) => Modal::Failure,
+            Waiting::RegionFailure(_) => Modal::RegionFailure,
             Waiting::Interrupted(_) => Modal::Interrupted,
             Waiting::Orphan { .. } => Modal::Orphan,
             Waiting::Finished(_) => Modal::Finished,
@@ -249,6 +257,7 @@ impl App {
                 }
             }
             Action::Retry => self.send(Input::Retry { by }),
+            Action::Alternative => self.take_alternative(0, by),
             Action::Skip if waiting.skippable().is_some() => {
                 self.modal = Some(Modal::Skip(text_area("why is it skipped? (recorded)")));
             }

@@ -13,6 +13,7 @@ impl App {
             | Modal::Manual(_)
             | Modal::PointOfNoReturn
             | Modal::Failure
+            | Modal::RegionFailure
             | Modal::Interrupted
             | Modal::Orphan
             | Modal::Finished,
@@ -102,7 +103,29 @@ impl App {
                 KeyCode::Char('n') => self.close(),
                 _ => {}
             },
-            Modal::Failure | Modal::Interrupted => match key.code {
+            Modal::RegionFailure | Modal::Failure if matches!(key.code, KeyCode::Char('p')) => {
+                self.take_alternative(0, by)
+            }
+            Modal::RegionFailure if matches!(key.code, KeyCode::Char('c' | 'x')) => {
+                let choice = if key.code == KeyCode::Char('c') {
+                    crate::plan::RegionFailure::Continue
+                } else {
+                    crate::plan::RegionFailure::StopAll
+                };
+                self.send(Input::ChooseRegionPolicy { by, choice })
+            }
+            Modal::Failure
+                if let KeyCode::Char(c @ '1'..='9') = key.code
+                    && self
+                        .session
+                        .state
+                        .waiting()
+                        .step()
+                        .is_some_and(|i| self.session.state.alternatives_for(i).len() > 1) =>
+            {
+                self.take_alternative(c as usize - '1' as usize, by)
+            }
+            Modal::Failure | Modal::RegionFailure | Modal::Interrupted => match key.code {
                 KeyCode::Char('r') => self.send(Input::Retry { by }),
                 KeyCode::Char('s') => {
                     self.modal = Some(Modal::Skip(text_area("why is it skipped? (recorded)")))

@@ -12,7 +12,7 @@ use crate::engine::{Outcome, Waiting};
 use crate::plan::{Step, StepKind};
 use crate::text;
 
-fn keys(t: Theme, pairs: &[(&str, &str)]) -> Line<'static> {
+pub(super) fn keys(t: Theme, pairs: &[(&str, &str)]) -> Line<'static> {
     let mut spans = Vec::new();
     for (k, what) in pairs {
         spans.push(Span::styled(format!(" {k}"), t.key()));
@@ -57,13 +57,15 @@ pub(super) fn dialog(app: &App) -> Option<Dialog<'_>> {
     let waiting = st.waiting();
     let step_of = |i: usize| {
         let (pi, si) = s.locate(i);
-        (&s.plan.phases[pi], &s.plan.phases[pi].steps[si])
+        let phase = &s.plan.phases[pi];
+        (phase, s.plan_step(i).unwrap_or(&phase.steps[si]))
     };
     let current = match waiting {
         Waiting::Approval(i)
         | Waiting::Manual(i)
         | Waiting::PointOfNoReturn(i)
         | Waiting::Failure(i)
+        | Waiting::RegionFailure(i)
         | Waiting::Interrupted(i)
         | Waiting::Retry { step: i, .. }
         | Waiting::Orphan { step: i, .. } => Some(i),
@@ -154,47 +156,8 @@ pub(super) fn dialog(app: &App) -> Option<Dialog<'_>> {
                 width: 76,
             }
         }
-        Modal::Failure => {
-            let i = current.unwrap_or(0);
-            let ss = &st.steps[i];
-            let how = ss
-                .last_attempt()
-                .and_then(|a| a.end.as_ref())
-                .map(|e| match (e.exit_code, e.signal, &e.error) {
-                    (_, _, Some(err)) => text::inline(err).into_owned(),
-                    (Some(c), _, _) => format!("{} with exit code {c}", e.outcome.word()),
-                    (None, Some(sig), _) => format!("{} by signal {sig}", e.outcome.word()),
-                    _ => e.outcome.word().to_string(),
-                })
-                .unwrap_or_default();
-            Dialog {
-                title: format!("✖ Step failed: {}", key_of(i)),
-                title_style: t.failed(),
-                body: Text::from(vec![
-                    Line::raw(format!(
-                        "Attempt {} of the plan's {}: {how}.",
-                        ss.attempts_used(),
-                        ss.attempts_allowed
-                    )),
-                    Line::raw(format!(
-                        "r runs attempt {}, one more than the plan allows (recorded as yours).",
-                        ss.attempts_used() + 1
-                    )),
-                    Line::raw("Its output is in the pane behind this box (esc to read it)."),
-                ]),
-                input: None,
-                keys: keys(
-                    t,
-                    &[
-                        ("r", "retry"),
-                        ("s", "skip…"),
-                        ("a", "abort…"),
-                        ("esc", "read output"),
-                    ],
-                ),
-                width: 72,
-            }
-        }
+        Modal::Failure => super::failure::dialog(s, current.unwrap_or(0), false, t),
+        Modal::RegionFailure => super::failure::dialog(s, current.unwrap_or(0), true, t),
         Modal::Interrupted => {
             let i = current.unwrap_or(0);
             Dialog {

@@ -15,7 +15,10 @@ pub fn next_words(w: &Waiting) -> Option<&'static str> {
         Waiting::Approval(_) => "approve gate",
         Waiting::Manual(_) => "confirm check",
         Waiting::PointOfNoReturn(_) => "point of no return",
-        Waiting::Failure(_) | Waiting::Interrupted(_) | Waiting::Orphan { .. } => "decide",
+        Waiting::Failure(_)
+        | Waiting::RegionFailure(_)
+        | Waiting::Interrupted(_)
+        | Waiting::Orphan { .. } => "decide",
         Waiting::Finished(_) => "summary",
         _ => return None,
     })
@@ -32,9 +35,17 @@ pub fn actions(st: &RunState, following: bool) -> Vec<Action> {
         v.push(Action::Acknowledge);
     }
     match w {
-        Waiting::Failure(_) | Waiting::Interrupted(_) | Waiting::Retry { .. } => {
-            v.extend([Action::Retry, Action::Skip, Action::Abort])
-        }
+        Waiting::Failure(i) | Waiting::RegionFailure(i) if !st.alternatives_for(i).is_empty() => v
+            .extend([
+                Action::Alternative,
+                Action::Retry,
+                Action::Skip,
+                Action::Abort,
+            ]),
+        Waiting::Failure(_)
+        | Waiting::RegionFailure(_)
+        | Waiting::Interrupted(_)
+        | Waiting::Retry { .. } => v.extend([Action::Retry, Action::Skip, Action::Abort]),
         Waiting::Approval(_) | Waiting::Manual(_) | Waiting::PointOfNoReturn(_) => {
             v.extend([Action::Skip, Action::Abort])
         }

@@ -11,6 +11,8 @@ pub enum Action {
     Retry,
     Skip,
     Abort,
+    /// Take the plan's alternative path for a step that failed for good.
+    Alternative,
     Acknowledge,
     Note,
     StatusUpdate,
@@ -58,6 +60,12 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Abort,
         help: "abort the rollback (asks first, says what it means)",
         hint: Some("abort"),
+    },
+    Binding {
+        keys: "p",
+        action: Action::Alternative,
+        help: "take the plan's alternative path for a failed step",
+        hint: Some("alternative path"),
     },
     Binding {
         keys: "e",
@@ -125,6 +133,7 @@ pub fn action(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('r') => Action::Retry,
         KeyCode::Char('s') => Action::Skip,
         KeyCode::Char('a') => Action::Abort,
+        KeyCode::Char('p') => Action::Alternative,
         KeyCode::Char('e') => Action::Acknowledge,
         KeyCode::Char('n') => Action::Note,
         KeyCode::Char('u') => Action::StatusUpdate,

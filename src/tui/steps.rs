@@ -64,6 +64,7 @@ pub fn look(
         Status::Failed => ("✖", "failed", t.failed()),
         Status::Skipped => ("↷", "skipped", t.skipped()),
         Status::Interrupted => ("?", "unknown", t.waiting()),
+        Status::Replaced => ("⤳", "replaced", t.skipped()),
     }
 }
 
@@ -110,17 +111,25 @@ pub struct Rows {
     entries: Vec<Entry>,
     /// The line of each step of the plan (`usize::MAX` for steps not in the run).
     line_of: Vec<usize>,
+    /// Alternative paths taken when it was made: each adds steps to the run.
+    paths: u32,
 }
 
 impl Rows {
     pub fn new(plan: &Plan, st: &RunState) -> Rows {
         let mut entries = Vec::new();
         let mut line_of = vec![usize::MAX; st.steps.len()];
-        let mut flat = 0;
-        for (pi, phase) in plan.phases.iter().enumerate() {
-            let range = flat..(flat + phase.steps.len()).min(st.steps.len());
-            flat += phase.steps.len();
-            let members: Vec<usize> = range.filter(|&i| st.steps[i].selected).collect();
+        // A phase's steps are together in the run: once per region in a lane phase, with
+        // the steps of an alternative path after the step they replace.
+        let mut by_phase: Vec<Vec<usize>> = vec![Vec::new(); plan.phases.len()];
+        for (i, s) in st.steps.iter().enumerate() {
+            if s.selected
+                && let Some(m) = by_phase.get_mut(s.phase)
+            {
+                m.push(i);
+            }
+        }
+        for (pi, members) in by_phase.into_iter().enumerate() {
             if members.is_empty() {
                 continue;
             }
@@ -133,12 +142,17 @@ impl Rows {
                 entries.push(Entry::Step { phase: pi, step });
             }
         }
-        Rows { entries, line_of }
+        Rows {
+            entries,
+            line_of,
+            paths: st.paths_taken,
+        }
     }
 
     /// Made for this plan and state (same steps, same selection).
-    fn fits(&self, st: &RunState) -> bool {
+    pub fn fits(&self, st: &RunState) -> bool {
         self.line_of.len() == st.steps.len()
+            && self.paths == st.paths_taken
             && st
                 .steps
                 .first()
@@ -201,7 +215,7 @@ impl Steps<'_> {
             .key
             .split_once('.')
             .map_or(s.key.as_str(), |(_, id)| id)
-            .to_string();
+            .replace('+', " ⤳ ");
         let mut left = vec![
             Span::raw("  "),
             Span::styled(format!("{icon} "), style),

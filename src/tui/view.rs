@@ -32,9 +32,11 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
     let st = &app.session.state;
     let banner_h = u16::from(st.unacknowledged().is_some() || app.session.fatal.is_some());
     let recent_h = (2 + (area.height - MIN_HEIGHT) / 6).min(8);
-    let [header, banner, body, _, recent, hints] = Layout::vertical([
+    let lanes_h = super::lanes::height(st, area.height);
+    let [header, banner, lanes, body, _, recent, hints] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(banner_h),
+        Constraint::Length(lanes_h),
         Constraint::Fill(1),
         Constraint::Length(1),
         Constraint::Length(recent_h),
@@ -54,6 +56,13 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
         theme: t,
     }
     .render(header, buf);
+    super::lanes::Lanes {
+        plan: &plan,
+        state: st,
+        now_ms: now,
+        theme: t,
+    }
+    .render(lanes, buf);
     if let Some(why) = &app.session.fatal {
         let msg = format!(" ✖ RUN STOPPED: {why}. Nothing more starts; q leaves. ");
         buf.set_string(banner.x, banner.y, msg, t.alarm());
@@ -89,12 +98,16 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
         ..right
     };
     app.page = out_area.height.saturating_sub(2).max(1);
-    let (pi, si) = app.session.locate(app.selected);
+    let (pi, _) = app.session.locate(app.selected);
+    let src = app.session.state.steps.get(app.selected).map(|s| s.src);
+    let step = src
+        .and_then(|r| crate::engine::expand::plan_step(&plan, &r))
+        .unwrap_or(&plan.phases[pi].steps[0]);
     let tail = app.session.tail(app.selected);
     let guard = tail.as_ref().and_then(|t| t.lock().ok());
     let st = &app.session.state;
     Output {
-        step: &plan.phases[pi].steps[si],
+        step,
         phase_id: &plan.phases[pi].id.value,
         index: app.selected,
         state: st,

@@ -1,8 +1,10 @@
 //! Engine tables: inputs in, events and effects out, with a manual clock and no I/O.
 //! This file holds the plan and the harness; the tables are in the modules below.
 
+mod alternatives;
 mod clock;
 mod flow;
+mod lanes;
 mod stops;
 
 use super::decide::{Decision, Effect, ExitReport, Input, decide, decide_in_place};
@@ -35,8 +37,14 @@ struct Harness {
 
 impl Harness {
     fn new(scenario: Option<&str>) -> Harness {
-        let plan = parse_str(PLAN).expect("test plan parses");
-        let state = RunState::new(&plan, scenario);
+        Harness::with_plan(PLAN, scenario, &[])
+    }
+
+    /// A harness over another plan, for a run over the `regions` chosen at its start.
+    fn with_plan(text: &str, scenario: Option<&str>, regions: &[&str]) -> Harness {
+        let plan = parse_str(text).expect("test plan parses");
+        let regions: Vec<String> = regions.iter().map(|r| r.to_string()).collect();
+        let state = RunState::for_run(&plan, scenario, &regions);
         Harness {
             plan,
             state,
@@ -92,6 +100,7 @@ impl Harness {
                 level: 3,
                 sla_ms: 600_000,
                 scenario: scenario.map(str::to_string),
+                regions: vec![],
                 vars: vec![],
                 var_sources: vec![],
                 trigger: Trigger::Manual,

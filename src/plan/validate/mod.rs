@@ -5,6 +5,7 @@
 mod checklist;
 mod content;
 mod curl;
+mod lanes;
 mod level;
 mod shape;
 mod triggers;
@@ -37,6 +38,7 @@ pub mod rule {
     pub const TIMEOUTS: &str = "timeouts";
     pub const TRIGGERS: &str = "triggers";
     pub const CHECKLIST: &str = "checklist";
+    pub const LANES: &str = "lanes";
     pub const L2: &str = "level-2";
     pub const L3: &str = "level-3";
     pub const L4: &str = "level-4";
@@ -67,6 +69,7 @@ pub fn validate(plan: &Plan) -> Vec<Diagnostic> {
     triggers::triggers(plan, &mut out);
     checklist::checklist(plan, &mut out);
     windows::windows(plan, &mut out);
+    lanes::lanes(plan, &mut out);
     out.sort_by_key(|d| (d.pos(), d.severity));
     out
 }
