@@ -378,7 +378,12 @@ fn prometheus_instant_queries_and_catalogue_triggers_against_a_real_server() {
         );
         let loaded = rollback::plan::load::load_bytes("p.yaml", plan.into_bytes()).unwrap();
         let spec = Spec::resolve(&loaded.plan.triggers[0]).unwrap();
-        let answer = rt.block_on(rollback::probe::sample(&spec.probe, SHORT, Path::new(".")));
+        let answer = rt.block_on(rollback::probe::sample(
+            &spec.probe,
+            SHORT,
+            Path::new("."),
+            &Default::default(),
+        ));
         spec.judge(Duration::ZERO, answer).outcome
     };
     assert_eq!(judge(r#"job="prometheus""#), Outcome::Success);

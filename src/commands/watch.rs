@@ -80,6 +80,12 @@ async fn watch(specs: Vec<Spec>, workdir: PathBuf, json: bool) -> color_eyre::Re
         .map(|s| Window::new(s.limits, Duration::ZERO))
         .collect();
     let mut busy = vec![false; specs.len()];
+    let receivers = std::sync::Arc::new(
+        crate::probe::Receivers::start(crate::probe::receiver_ports(
+            specs.iter().map(|s| &s.probe),
+        ))
+        .await,
+    );
     let (tx, mut rx) = mpsc::unbounded_channel::<(usize, Result<Json, String>)>();
     let mut probes = tokio::task::JoinSet::new();
     if !json {
@@ -101,8 +107,9 @@ async fn watch(specs: Vec<Spec>, workdir: PathBuf, json: bool) -> color_eyre::Re
                 let i = next.map_or(0, |n| n.1);
                 busy[i] = true;
                 let (probe, timeout, dir, tx) = (specs[i].probe.clone(), specs[i].timeout, workdir.clone(), tx.clone());
+                let receivers = receivers.clone();
                 probes.spawn(async move {
-                    let answer = crate::probe::sample(&probe, timeout, &dir).await;
+                    let answer = crate::probe::sample(&probe, timeout, &dir, &receivers).await;
                     let _ = tx.send((i, answer));
                 });
             }

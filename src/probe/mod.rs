@@ -3,6 +3,7 @@
 //! is an error sample for the monitor, never a pass. Each has a timeout, and a probe that
 //! hangs never hangs its caller.
 
+pub mod alertmanager;
 pub mod command;
 pub mod http;
 pub mod prometheus;
@@ -14,14 +15,31 @@ use serde_json::Value as Json;
 
 use crate::monitor::ProbeSpec;
 
-/// Asks once. `workdir` is where a command probe runs (the plan's directory).
-pub async fn sample(probe: &ProbeSpec, timeout: Duration, workdir: &Path) -> Result<Json, String> {
+pub use alertmanager::Receivers;
+
+/// Asks once. `workdir` is where a command probe runs (the plan's directory); alertmanager
+/// probes read what the watch's receivers were sent.
+pub async fn sample(
+    probe: &ProbeSpec,
+    timeout: Duration,
+    workdir: &Path,
+    receivers: &Receivers,
+) -> Result<Json, String> {
     match probe {
         ProbeSpec::Command(cmd) => command::run(cmd, timeout, workdir).await,
         ProbeSpec::Http(spec) => http::run(spec.clone(), timeout).await,
         ProbeSpec::Prometheus { url, query } => prometheus::query(url, query, timeout).await,
-        ProbeSpec::Alertmanager { .. } => {
-            Err("the Alertmanager webhook receiver is not available in this version".into())
-        }
+        ProbeSpec::Alertmanager { port, labels } => receivers.sample(*port, labels),
     }
+}
+
+/// The webhook ports the probes of `specs` listen on.
+pub fn receiver_ports<'a>(probes: impl IntoIterator<Item = &'a ProbeSpec>) -> Vec<u16> {
+    probes
+        .into_iter()
+        .filter_map(|p| match p {
+            ProbeSpec::Alertmanager { port, .. } => Some(*port),
+            _ => None,
+        })
+        .collect()
 }
