@@ -119,8 +119,14 @@ async fn firing_and_resolved_alerts_from_a_real_alertmanager() {
     let am = std::sync::Arc::new(am);
     let a = am.clone();
     blocking(Box::new(move || {
-        a.post(json!({"alertname": "WafBlockSpike", "category": "security"}), false);
-        a.post(json!({"alertname": "DiskFull", "category": "storage"}), false);
+        a.post(
+            json!({"alertname": "WafBlockSpike", "category": "security"}),
+            false,
+        );
+        a.post(
+            json!({"alertname": "DiskFull", "category": "storage"}),
+            false,
+        );
     }))
     .await
     .unwrap();
@@ -139,7 +145,11 @@ async fn firing_and_resolved_alerts_from_a_real_alertmanager() {
     };
     assert_eq!(firing[0]["labels"]["alertname"], "WafBlockSpike");
     assert_eq!(firing[0]["annotations"]["summary"], "from the test");
-    assert_eq!(firing.as_array().unwrap().len(), 1, "labels filter: {firing}");
+    assert_eq!(
+        firing.as_array().unwrap().len(),
+        1,
+        "labels filter: {firing}"
+    );
     // Empty labels match every firing alert, once the other group arrives too.
     loop {
         if receiver.firing(&[]).as_array().unwrap().len() == 2 {
@@ -151,7 +161,10 @@ async fn firing_and_resolved_alerts_from_a_real_alertmanager() {
 
     let a = am.clone();
     blocking(Box::new(move || {
-        a.post(json!({"alertname": "WafBlockSpike", "category": "security"}), true)
+        a.post(
+            json!({"alertname": "WafBlockSpike", "category": "security"}),
+            true,
+        )
     }))
     .await
     .unwrap();

@@ -6,6 +6,7 @@
 pub mod catalogue;
 pub mod condition;
 pub mod jsonpath;
+pub mod policy;
 pub mod spec;
 pub mod window;
 
@@ -14,5 +15,6 @@ mod tests;
 
 pub use catalogue::Unit;
 pub use condition::Condition;
+pub use policy::{Action, Policy};
 pub use spec::{ProbeSpec, Spec};
 pub use window::{Limits, Outcome, Sample, Verdict, Window};

@@ -52,6 +52,10 @@ pub struct Spec {
     pub inconclusive: Option<Condition>,
     pub threshold: Option<f64>,
     pub severity: TriggerSeverity,
+    /// How long a high trigger's cancel window lasts.
+    pub cancel_window: Duration,
+    /// The condition as written, for the record of what fired.
+    pub condition_text: String,
     pub explain: String,
 }
 
@@ -109,6 +113,11 @@ impl Spec {
             timeout: t.timeout.as_ref().map(|d| d.0).unwrap_or(DEFAULT_TIMEOUT),
             limits,
             condition: compile(&condition_text)?,
+            cancel_window: t
+                .cancel_window
+                .as_ref()
+                .map(|d| d.0)
+                .unwrap_or(super::policy::DEFAULT_CANCEL_WINDOW),
             inconclusive: t.inconclusive.as_ref().map(|c| compile(c)).transpose()?,
             threshold,
             severity: t
@@ -122,6 +131,7 @@ impl Spec {
                     .map(|e| e.explain_with(t.threshold.as_ref().map(|w| w.value.0.as_str())))
                     .unwrap_or_else(|| format!("`{condition_text}` holds"))
             }),
+            condition_text,
         })
     }
 
