@@ -6,7 +6,6 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -381,7 +380,6 @@ fn prometheus_instant_queries_and_catalogue_triggers_against_a_real_server() {
         let answer = rt.block_on(rollback::probe::sample(
             &spec.probe,
             SHORT,
-            Path::new("."),
             &Default::default(),
         ));
         spec.judge(Duration::ZERO, answer).outcome

@@ -178,12 +178,35 @@ pub struct TriggersArgs {
 pub struct WatchArgs {
     /// The plan whose triggers to watch
     pub plan: PathBuf,
-    /// No screen: one line per change of a trigger's state (the only mode for now)
+    /// No screen: one line per change of a trigger's state; `cancel WHO WHY` or `start WHO`
+    /// on stdin answers a trigger waiting on an operator
     #[arg(long)]
     pub headless: bool,
     /// Print JSON lines
     #[arg(long)]
     pub json: bool,
+    /// The run a trigger starts is a drill (simulated steps): to practise the hand-over
+    #[arg(long)]
+    pub drill: bool,
+    /// Set a variable for the probes and the run (repeatable)
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read variables from a YAML file of `name: value` (repeatable)
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+    /// Who is watching [default: the --approve-as name, else $USER]
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
+    /// Pass approval gates and the point of no return of the started run as NAME (headless)
+    #[arg(long, value_name = "NAME")]
+    pub approve_as: Option<String>,
+    /// Confirm manual checks of the started run (headless)
+    #[arg(long)]
+    pub confirm_manual: bool,
+    #[command(flatten)]
+    pub logs: super::run_args::LogArgs,
+    #[command(flatten)]
+    pub runs: RunsDir,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

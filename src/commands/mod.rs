@@ -13,3 +13,6 @@ pub mod triggers;
 pub mod validate;
 pub mod verify;
 pub mod watch;
+pub mod watch_lines;
+pub mod watch_run;
+pub mod watch_start;

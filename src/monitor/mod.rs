@@ -3,6 +3,7 @@
 //! state machine fed with samples and the time they were taken; conditions are CEL,
 //! compiled once. Probes, which do the asking, live on the edge in `probe`.
 
+pub mod board;
 pub mod catalogue;
 pub mod condition;
 pub mod jsonpath;

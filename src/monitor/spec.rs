@@ -135,6 +135,30 @@ impl Spec {
         })
     }
 
+    /// The plan's variables in the probe's text, as `${name}`, the way steps see them (a
+    /// command probe gets them in its environment instead). Other `${...}` stay: header
+    /// secrets come from the environment when the probe runs.
+    pub fn with_vars(mut self, vars: &[(String, String)]) -> Spec {
+        let fill = |text: &mut String| {
+            for (name, value) in vars {
+                *text = text.replace(&format!("${{{name}}}"), value);
+            }
+        };
+        match &mut self.probe {
+            ProbeSpec::Command(_) | ProbeSpec::Alertmanager { .. } => {}
+            ProbeSpec::Http(h) => {
+                fill(&mut h.url);
+                h.body.iter_mut().for_each(fill);
+                h.headers.iter_mut().for_each(|(_, v)| fill(v));
+            }
+            ProbeSpec::Prometheus { url, query } => {
+                fill(url);
+                fill(query);
+            }
+        }
+        self
+    }
+
     /// Judges one probe answer: an error stays an error; a condition that cannot be
     /// evaluated is an error too; never a pass by default.
     pub fn judge(&self, at: Duration, answer: Result<Json, String>) -> Sample {

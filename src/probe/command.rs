@@ -22,10 +22,21 @@ const GRACE: Duration = Duration::from_millis(500);
 
 /// Runs `command` and reads its answer.
 pub async fn run(command: &str, timeout: Duration, workdir: &Path) -> Result<Json, String> {
+    run_with(command, timeout, workdir, &[]).await
+}
+
+/// `run` with the plan's variables in the environment, as steps have them.
+pub async fn run_with(
+    command: &str,
+    timeout: Duration,
+    workdir: &Path,
+    env: &[(String, String)],
+) -> Result<Json, String> {
     let mut child = Command::new(SHELL)
         .arg("-c")
         .arg(command)
         .current_dir(workdir)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

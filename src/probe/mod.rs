@@ -8,7 +8,7 @@ pub mod command;
 pub mod http;
 pub mod prometheus;
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value as Json;
@@ -17,16 +17,30 @@ use crate::monitor::ProbeSpec;
 
 pub use alertmanager::Receivers;
 
-/// Asks once. `workdir` is where a command probe runs (the plan's directory); alertmanager
-/// probes read what the watch's receivers were sent.
-pub async fn sample(
-    probe: &ProbeSpec,
-    timeout: Duration,
-    workdir: &Path,
-    receivers: &Receivers,
-) -> Result<Json, String> {
+/// What probes share: where command probes run (the plan's directory) and the variables in
+/// their environment, and the webhook receivers alertmanager probes read.
+#[derive(Debug)]
+pub struct Context {
+    pub workdir: PathBuf,
+    pub env: Vec<(String, String)>,
+    pub receivers: Receivers,
+}
+
+impl Default for Context {
+    fn default() -> Context {
+        Context {
+            workdir: PathBuf::from("."),
+            env: Vec::new(),
+            receivers: Receivers::default(),
+        }
+    }
+}
+
+/// Asks once.
+pub async fn sample(probe: &ProbeSpec, timeout: Duration, cx: &Context) -> Result<Json, String> {
+    let receivers = &cx.receivers;
     match probe {
-        ProbeSpec::Command(cmd) => command::run(cmd, timeout, workdir).await,
+        ProbeSpec::Command(cmd) => command::run_with(cmd, timeout, &cx.workdir, &cx.env).await,
         ProbeSpec::Http(spec) => http::run(spec.clone(), timeout).await,
         ProbeSpec::Prometheus { url, query } => prometheus::query(url, query, timeout).await,
         ProbeSpec::Alertmanager { port, labels } => receivers.sample(*port, labels),

@@ -19,6 +19,7 @@ pub mod start;
 pub mod steps;
 pub mod theme;
 pub mod view;
+pub mod watch;
 
 use std::path::PathBuf;
 use std::sync::Arc;
