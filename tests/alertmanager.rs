@@ -223,3 +223,82 @@ async fn the_receiver_refuses_what_is_not_a_webhook() {
     let err = Receiver::start(port).await.unwrap_err();
     assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
 }
+
+#[test]
+fn an_alert_sent_by_alertmanager_starts_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = include_str!("plans/base.yaml");
+    let head = base.split("triggers:\n").next().unwrap();
+    let plan = dir.path().join("plan.yaml");
+    std::fs::write(
+        &plan,
+        format!(
+            "{head}triggers:\n  - name: waf\n    use: waf-alert\n    severity: critical\n    interval: 100ms\n    alertmanager: {{port: {port}, labels: {{alertname: WafBlockSpike}}}}\n"
+        ),
+    )
+    .unwrap();
+    let mut watch = Command::new(common::bin())
+        .args([
+            "watch",
+            "--headless",
+            "--json",
+            "--drill",
+            "--approve-as",
+            "alice",
+        ])
+        .arg(&plan)
+        .env("ROLLBACK_RUNS_DIR", runs.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = watch.stdout.take().unwrap();
+    let (tx, lines) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    let mut seen = Vec::new();
+    let mut wait_for = |needle: &str| loop {
+        match lines.recv_timeout(LIMIT) {
+            Ok(l) => {
+                seen.push(l.clone());
+                if l.contains(needle) {
+                    return;
+                }
+            }
+            Err(_) => {
+                let _ = watch.kill();
+                panic!("no line with {needle}: {seen:#?}")
+            }
+        }
+    };
+    // The receiver listens: the trigger has seen no alert.
+    wait_for(r#""state":"healthy""#);
+    let am = Alertmanager::start(port);
+    am.post(
+        json!({"alertname": "WafBlockSpike", "category": "security"}),
+        false,
+    );
+    wait_for(r#""state":"fired""#);
+    wait_for(r#""policy":"start""#);
+    let status = common::wait_until("the run to end", LIMIT, || watch.try_wait().unwrap());
+    assert_eq!(status.code(), Some(0), "{}", am.log());
+    let run = std::fs::read_dir(runs.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.join("timeline.jsonl").is_file())
+        .expect("a run directory");
+    let first = common::timeline(&run);
+    let started: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
+    assert_eq!(started["fired"]["name"], "waf");
+    assert_eq!(
+        started["fired"]["value"][0]["labels"]["alertname"], "WafBlockSpike",
+        "{started}"
+    );
+}

@@ -417,3 +417,38 @@ fn bad_input_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("has no triggers"));
 }
+
+#[test]
+fn variables_reach_command_probes_as_they_reach_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.yaml");
+    let text = plan_with(
+        "  - name: depth\n    command: echo \"$depth\"\n    interval: 50ms\n    condition: result > 5.0\n    severity: critical\n",
+    )
+    .replace("phases:\n", "vars:\n  depth: {default: '1'}\nphases:\n");
+    std::fs::write(&plan, text).unwrap();
+    let runs = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rollback"))
+        .args([
+            "watch",
+            "--headless",
+            "--json",
+            "--drill",
+            "--approve-as",
+            "a",
+        ])
+        .args(["--var", "depth=7"])
+        .arg(&plan)
+        .env("ROLLBACK_RUNS_DIR", runs.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let fired: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|d: &serde_json::Value| d["verdict"]["state"] == "fired")
+        .collect();
+    assert_eq!(fired[0]["sample"]["value"], 7, "{text}");
+}
