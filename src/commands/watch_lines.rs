@@ -24,7 +24,7 @@ pub async fn watch(mut p: Prepared) -> color_eyre::Result<Exit> {
     let mut w = Watcher::new(specs, cx).await?;
     if !json {
         eprintln!(
-            "watching {} trigger{} (Ctrl-C or SIGTERM to stop; record: {})",
+            "watching {} trigger{} (Ctrl-C or SIGTERM to stop; on stdin `cancel WHO WHY` or `start WHO` answers a trigger waiting on an operator; record: {})",
             names.len(),
             if names.len() == 1 { "" } else { "s" },
             journal.path.display()
@@ -141,6 +141,12 @@ fn say(json: bool, doc: serde_json::Value, text: String) {
 
 /// Prints and records one change.
 fn show(p: &Prepared, w: &Watcher, c: &Change, journal: &mut WatchJournal) {
+    println!("{}", record(p, w, c, journal));
+}
+
+/// Records one change in the watch journal, alerts through the notify hook when a trigger
+/// waits on the policy, and returns the change as a line (JSON with `--json`).
+pub fn record(p: &Prepared, w: &Watcher, c: &Change, journal: &mut WatchJournal) -> String {
     let json = p.json;
     match c {
         Change::Verdict {
@@ -149,8 +155,8 @@ fn show(p: &Prepared, w: &Watcher, c: &Change, journal: &mut WatchJournal) {
             sample,
         } => {
             let spec = &w.board.rows[*trigger].spec;
-            println!("{}", line(spec, verdict, sample, json));
             journal.write(json!({"type": "verdict", "trigger": spec.name, "verdict": verdict, "sample": sample}));
+            line(spec, verdict, sample, json)
         }
         Change::Policy(action) => {
             let name = |t: usize| w.board.rows[t].spec.name.clone();
@@ -170,7 +176,7 @@ fn show(p: &Prepared, w: &Watcher, c: &Change, journal: &mut WatchJournal) {
                     (
                         json!({"policy": "countdown", "trigger": name(*trigger), "seconds": secs, "starts_at": rfc3339(w.wall_ms(*ends))}),
                         format!(
-                            "{}: the rollback starts in {secs}s unless an operator cancels (`cancel WHO WHY` on stdin)",
+                            "{}: the rollback starts in {secs}s unless an operator cancels",
                             name(*trigger)
                         ),
                     )
@@ -178,7 +184,7 @@ fn show(p: &Prepared, w: &Watcher, c: &Change, journal: &mut WatchJournal) {
                 Action::Ask { trigger } => (
                     json!({"policy": "ask", "trigger": name(*trigger)}),
                     format!(
-                        "{}: an operator decides: `start WHO` rolls back, `cancel WHO WHY` keeps watching",
+                        "{}: an operator decides whether to roll back",
                         name(*trigger)
                     ),
                 ),
@@ -204,7 +210,11 @@ fn show(p: &Prepared, w: &Watcher, c: &Change, journal: &mut WatchJournal) {
             journal.write(entry);
             let mut doc = doc;
             doc["time"] = json!(now());
-            say(json, doc, format!("{} {text}", now()));
+            if json {
+                doc.to_string()
+            } else {
+                format!("{} {text}", now())
+            }
         }
     }
 }

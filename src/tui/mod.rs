@@ -20,6 +20,7 @@ pub mod steps;
 pub mod theme;
 pub mod view;
 pub mod watch;
+pub mod watch_view;
 
 use std::path::PathBuf;
 use std::sync::Arc;
