@@ -452,3 +452,22 @@ fn variables_reach_command_probes_as_they_reach_steps() {
         .collect();
     assert_eq!(fired[0]["sample"]["value"], 7, "{text}");
 }
+
+#[test]
+fn an_inconclusive_sample_waits_for_a_person_who_judges_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = Watch::start_with(
+        dir.path(),
+        "  - name: lag\n    command: echo -1\n    interval: 50ms\n    condition: result > 10.0\n    inconclusive: result < 0.0\n    severity: critical\n",
+        &["--drill", "--approve-as", "dan"],
+    );
+    w.wait_for("ask");
+    w.say("cancel dan the probe reads -1 during failover");
+    w.wait_for("healthy");
+    w.wait_for("ask");
+    w.say("start dan");
+    let start = w.wait_key("policy", "start");
+    assert_eq!(start["by"], "dan");
+    assert_eq!(w.exit_code(), Some(0));
+    assert_eq!(w.run_started()["fired"]["started_by"], "dan");
+}

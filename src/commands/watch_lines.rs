@@ -120,6 +120,14 @@ fn answer(w: &mut Watcher, text: &str) -> Result<Vec<Change>, String> {
         words.next().unwrap_or(""),
     );
     let pending = w.board.waiting().map(|p| p.trigger());
+    // An inconclusive trigger: `start` judges the sample bad, `cancel` judges it good.
+    if let (None, Some(t), "start" | "cancel") = (pending, w.board.inconclusive(), verb) {
+        if who.is_empty() || (verb == "cancel" && why.trim().is_empty()) {
+            return Err("say `start WHO` or `cancel WHO WHY`".into());
+        }
+        let now = w.now();
+        return Ok(w.board.judge(t, verb == "start", who, now));
+    }
     match (verb, pending) {
         ("cancel", Some(t)) => {
             let now = w.now();

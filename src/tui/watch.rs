@@ -36,6 +36,8 @@ pub enum Cmd {
     Pause(usize),
     Start(usize),
     Cancel(usize, String),
+    /// An inconclusive trigger judged: bad (roll back) or fine.
+    Judge(usize, bool),
     Quit,
 }
 
@@ -56,6 +58,9 @@ impl Screen {
             (Some(Dialog::Fire(_)), _) => vec![("y", "start the rollback"), ("n", "back")],
             (Some(Dialog::Reason(..)), _) => vec![("enter", "cancel it"), ("esc", "back")],
             (None, Some(_)) => vec![("s", "start now"), ("c", "cancel (reason)")],
+            (None, None) if board.inconclusive().is_some() => {
+                vec![("y", "bad: roll back"), ("n", "fine: keep watching")]
+            }
             (None, None) => {
                 let mut keys = vec![("↑↓", "select"), ("enter", "samples")];
                 let row = board.rows.get(self.selected);
@@ -107,6 +112,10 @@ impl Screen {
                     self.dialog = Some(Dialog::Reason(i, String::new()));
                 }
                 (Some(_), _) => {}
+                (None, KeyCode::Char(c @ ('y' | 'n'))) if board.inconclusive().is_some() => {
+                    return board.inconclusive().map(|i| Cmd::Judge(i, c == 'y'));
+                }
+                (None, _) if board.inconclusive().is_some() => {}
                 (None, KeyCode::Up | KeyCode::Char('k')) => {
                     self.selected = self.selected.saturating_sub(1);
                 }
@@ -134,6 +143,7 @@ fn apply(w: &mut Watcher, cmd: Cmd, operator: &str) -> Vec<Change> {
         }
         Cmd::Start(i) => w.board.start_by(i, operator),
         Cmd::Cancel(i, why) => w.board.cancel(i, operator, &why, now).unwrap_or_default(),
+        Cmd::Judge(i, bad) => w.board.judge(i, bad, operator, now),
         Cmd::Quit => vec![],
     }
 }
@@ -222,4 +232,57 @@ pub fn run(rt: &tokio::runtime::Runtime, mut p: Prepared) -> color_eyre::Result<
 pub fn mmss(d: Duration) -> String {
     let s = d.as_secs();
     format!("{:02}:{:02}", s / 60, s % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::Spec;
+
+    fn board() -> Board {
+        let base = include_str!("../../tests/plans/base.yaml");
+        let head = base.split("triggers:").next().unwrap();
+        let text = format!(
+            "{head}triggers:\n  - name: a\n    command: x\n    condition: result > 1.0\n    severity: high\n  - name: b\n    command: y\n    condition: result > 1.0\n"
+        );
+        let loaded = crate::plan::load::load_bytes("t.yaml", text.into_bytes()).unwrap();
+        let specs = loaded
+            .plan
+            .triggers
+            .iter()
+            .map(|t| Spec::resolve(t).unwrap())
+            .collect();
+        Board::new(specs, Duration::ZERO)
+    }
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn keys_become_commands_and_the_footer_lists_only_those_that_apply() {
+        let mut b = board();
+        let mut s = Screen::default();
+        let keys = |s: &Screen, b: &Board| s.hints(b).iter().map(|h| h.0).collect::<Vec<_>>();
+        assert_eq!(keys(&s, &b), ["↑↓", "enter", "p", "f", "q"]);
+        assert_eq!(s.on_key(key(KeyCode::Down), &b), None);
+        assert_eq!(s.on_key(key(KeyCode::Char('p')), &b), Some(Cmd::Pause(1)));
+        assert_eq!(s.on_key(key(KeyCode::Char('f')), &b), None);
+        assert_eq!(keys(&s, &b), ["y", "n"]);
+        assert_eq!(s.on_key(key(KeyCode::Char('y')), &b), Some(Cmd::Start(1)));
+        // A countdown: only start and cancel apply, and a cancel needs a reason.
+        b.record(0, Ok(serde_json::json!(5)), Duration::ZERO);
+        assert_eq!(keys(&s, &b), ["s", "c"]);
+        assert_eq!(s.on_key(key(KeyCode::Char('p')), &b), None);
+        s.on_key(key(KeyCode::Char('c')), &b);
+        assert_eq!(s.on_key(key(KeyCode::Enter), &b), None, "no reason yet");
+        for c in "noise".chars() {
+            s.on_key(key(KeyCode::Char(c)), &b);
+        }
+        assert_eq!(
+            s.on_key(key(KeyCode::Enter), &b),
+            Some(Cmd::Cancel(0, "noise".into()))
+        );
+        assert_eq!(s.on_key(key(KeyCode::Char('s')), &b), Some(Cmd::Start(0)));
+    }
 }

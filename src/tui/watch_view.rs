@@ -201,7 +201,24 @@ impl View<'_> {
                     Line::styled("Roll back? It will not start on its own.", t.waiting()),
                 ],
             ),
-            (None, None) => return,
+            (None, None) => match self.board.inconclusive() {
+                Some(i) => (
+                    format!("{drill}{} is inconclusive", name(i)),
+                    vec![
+                        Line::from(format!(
+                            "The last sample cannot tell ({}). Is it bad?",
+                            self.board.rows[i]
+                                .last
+                                .as_ref()
+                                .and_then(|s| s.value.as_ref())
+                                .map(short)
+                                .unwrap_or_default()
+                        )),
+                        Line::styled("It will not start on its own.", t.waiting()),
+                    ],
+                ),
+                None => return,
+            },
         };
         let width = area.width.saturating_sub(4).min(70);
         let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
