@@ -22,6 +22,18 @@ fn plan_with(triggers: &str) -> String {
 
 const LIMIT: Duration = Duration::from_secs(20);
 
+/// Polls `f` until it answers, within `LIMIT`.
+fn common_wait<T>(mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out");
+        std::thread::park_timeout(Duration::from_millis(10));
+    }
+}
+
 /// A running `rollback watch --headless --json` and its stdout, line by line.
 struct Watch {
     child: Child,
@@ -44,8 +56,12 @@ impl Watch {
 
     /// Once a run starts its lines are text: they arrive as `{"text": line}`.
     fn start_with(dir: &Path, triggers: &str, args: &[&str]) -> Watch {
+        Watch::start_plan(dir, &plan_with(triggers), args)
+    }
+
+    fn start_plan(dir: &Path, text: &str, args: &[&str]) -> Watch {
         let plan = dir.join("plan.yaml");
-        std::fs::write(&plan, plan_with(triggers)).expect("write plan");
+        std::fs::write(&plan, text).expect("write plan");
         let runs = tempfile::tempdir().expect("runs dir");
         let mut child = Command::new(env!("CARGO_BIN_EXE_rollback"))
             .args(["watch", "--headless", "--json"])
@@ -313,12 +329,23 @@ fn a_high_trigger_starts_the_run_when_its_window_expires() {
 #[test]
 fn a_medium_trigger_asks_and_never_starts_until_an_operator_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    let mut w = Watch::start_with(
-        dir.path(),
+    let plan = plan_with(
         "  - name: tickets\n    command: echo 50\n    interval: 50ms\n    condition: result > 20.0\n    severity: medium\n",
-        &["--approve-as", "carol"],
-    );
+    )
+    .replace("phases:\n", "notify: cat >> notified.jsonl\nphases:\n");
+    let mut w = Watch::start_plan(dir.path(), &plan, &["--approve-as", "carol"]);
     w.wait_key("policy", "ask");
+    // The alert went through the plan's notify hook.
+    let notified = dir.path().join("notified.jsonl");
+    let alert = common_wait(|| {
+        std::fs::read_to_string(&notified)
+            .ok()
+            .and_then(|t| t.lines().next().map(str::to_string))
+    });
+    let alert: serde_json::Value = serde_json::from_str(&alert).unwrap();
+    assert_eq!(alert["event"], "trigger_fired");
+    assert_eq!(alert["trigger"], "tickets");
+    assert_eq!(alert["policy"], "ask");
     w.say("start carol");
     let start = w.wait_key("policy", "start");
     assert_eq!(start["by"], "carol");
