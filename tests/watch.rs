@@ -259,6 +259,7 @@ fn a_critical_trigger_starts_the_run_with_the_trigger_in_its_journal_and_report(
     );
     let journal = w.watch_journal();
     assert_eq!(journal[0]["type"], "watch_started");
+    assert_eq!(journal[0]["triggers"], serde_json::json!(["errors"]));
     assert!(
         journal.iter().any(|e| e["type"] == "run_started"
             && e["run_id"]

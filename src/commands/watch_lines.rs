@@ -15,12 +15,11 @@ use crate::monitor::board::Change;
 
 pub async fn watch(mut p: Prepared) -> color_eyre::Result<Exit> {
     let json = p.json;
+    let mut journal = WatchJournal::open(&p);
     let specs = std::mem::take(&mut p.specs);
     let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
     let cx = std::mem::take(&mut p.cx);
     p.cx.workdir = cx.workdir.clone();
-    let mut journal = WatchJournal::open(&p);
-    p.specs = Vec::new();
     let mut w = Watcher::new(specs, cx).await?;
     if !json {
         eprintln!(
