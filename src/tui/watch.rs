@@ -46,8 +46,20 @@ pub enum Cmd {
 pub struct Screen {
     pub selected: usize,
     pub dialog: Option<Dialog>,
-    /// The last change, as a line.
-    pub last: String,
+    /// The latest changes, newest last: a cancel stays readable after the next verdict.
+    pub recent: std::collections::VecDeque<String>,
+}
+
+/// Changes kept on screen.
+pub const RECENT: usize = 3;
+
+impl Screen {
+    fn note(&mut self, line: String) {
+        if self.recent.len() == RECENT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(line);
+    }
 }
 
 impl Screen {
@@ -199,7 +211,7 @@ pub fn run(rt: &tokio::runtime::Runtime, mut p: Prepared) -> color_eyre::Result<
                 },
             };
             for c in &changes {
-                screen.last = record(&p, &w, c, &mut journal);
+                screen.note(record(&p, &w, c, &mut journal));
             }
             if let Some(start) = start_in(&changes) {
                 break Some(start);

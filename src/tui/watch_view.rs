@@ -1,5 +1,5 @@
 //! What the watch screen draws: a header, one row per trigger (state in words, last value,
-//! a sparkline of recent values, the next sample's countdown), the last change, the keys
+//! a sparkline of recent values, the next sample's countdown), the latest changes, the keys
 //! that apply, and a dialog: the cancel window's countdown (DRILL named in a drill), a
 //! question, a trigger's samples, or the confirmation of firing by hand.
 
@@ -248,7 +248,7 @@ impl Widget for View<'_> {
             Constraint::Length(1),
             Constraint::Length(1),
             Constraint::Fill(1),
-            Constraint::Length(1),
+            Constraint::Length(super::watch::RECENT as u16),
             Constraint::Length(1),
         ])
         .areas(area);
@@ -271,7 +271,13 @@ impl Widget for View<'_> {
             .collect();
         let skip = (self.screen.selected + 1).saturating_sub(body.height as usize);
         Paragraph::new(rows.into_iter().skip(skip).collect::<Vec<_>>()).render(body, buf);
-        Line::styled(crate::text::inline(&self.screen.last), t.dim()).render(last, buf);
+        let recent: Vec<Line> = self
+            .screen
+            .recent
+            .iter()
+            .map(|l| Line::styled(crate::text::inline(l), t.dim()))
+            .collect();
+        Paragraph::new(recent).render(last, buf);
         let mut spans = Vec::new();
         for (key, what) in self.screen.hints(self.board) {
             spans.push(Span::styled(format!(" {key} "), t.key()));
