@@ -373,3 +373,49 @@ fn the_watch_screen_pauses_cancels_and_fires_into_the_run_at_80x24() {
         "{journal}"
     );
 }
+
+#[test]
+fn sigterm_ends_the_watch_screen_cleanly_and_records_it() {
+    let runs = Runs::new();
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(repo().join("tests/plans/base.yaml")).unwrap();
+    let head = base.split("triggers:\n").next().unwrap();
+    let plan = dir.path().join("plan.yaml");
+    std::fs::write(
+        &plan,
+        format!("{head}triggers:\n  - name: beat\n    command: echo 0\n    interval: 1s\n    condition: result > 0.0\n"),
+    )
+    .unwrap();
+    let stty = runs.path().join("stty.txt");
+    let t = Tmux::start(
+        "watch-term",
+        80,
+        24,
+        &script(runs.path(), &format!("watch {}", plan.display()), &stty),
+    );
+    t.wait_for("beat              ok");
+    let journal = || {
+        let dir = runs.path().join(".watch");
+        let file = std::fs::read_dir(dir)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        std::fs::read_to_string(file).unwrap()
+    };
+    let started: serde_json::Value =
+        serde_json::from_str(journal().lines().next().unwrap()).unwrap();
+    let pid = started["pid"].as_i64().expect("the watch's pid") as i32;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let s = t.wait_for("EXIT=0");
+    assert!(s.contains("watch stopped; nothing was started"), "{s}");
+    restored(&stty);
+    let last: serde_json::Value = serde_json::from_str(journal().lines().last().unwrap()).unwrap();
+    assert_eq!(last["type"], "watch_stopped");
+    assert_eq!(last["by"], "SIGTERM");
+}
