@@ -41,4 +41,7 @@ exact=$(echo "scale=3; 100 * ($nb - $na) / 1000000000 / $SECS" | bc)
 pct=$(echo "scale=3; 100 * $cpu / $SECS" | bc)
 rss=$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$watch/status")
 kill -TERM "$watch"; wait "$watch" || true
-echo "watch, $N $KIND triggers at 1s for ${SECS}s: ${cpu}s of CPU = ${pct}% of a core by ticks, ${exact}% by schedstat (goal <= 1%), peak RSS ${rss} MB (goal <= 20 MB)"
+check "$exact" 1; cpu_verdict=$VERDICT
+check "$rss" 20; rss_verdict=$VERDICT
+echo "watch, $N $KIND triggers at 1s for ${SECS}s: ${cpu}s of CPU = ${pct}% of a core by ticks, ${exact}% by schedstat (goal <= 1%: $cpu_verdict), peak RSS ${rss} MB (goal <= 20 MB: $rss_verdict)"
+exit "$FAILED"

@@ -6,7 +6,6 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -378,9 +377,86 @@ fn prometheus_instant_queries_and_catalogue_triggers_against_a_real_server() {
         );
         let loaded = rollback::plan::load::load_bytes("p.yaml", plan.into_bytes()).unwrap();
         let spec = Spec::resolve(&loaded.plan.triggers[0]).unwrap();
-        let answer = rt.block_on(rollback::probe::sample(&spec.probe, SHORT, Path::new(".")));
+        let answer = rt.block_on(rollback::probe::sample(
+            &spec.probe,
+            SHORT,
+            &Default::default(),
+        ));
         spec.judge(Duration::ZERO, answer).outcome
     };
     assert_eq!(judge(r#"job="prometheus""#), Outcome::Success);
     assert_eq!(judge(r#"job="nothing-here""#), Outcome::Failure);
+}
+
+#[test]
+fn load_on_a_real_prometheus_fires_a_trigger_and_the_run_starts() {
+    let p = Prometheus::start();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let query = r#"sum(prometheus_http_requests_total{handler="/api/v1/query"})"#;
+    let before = rt
+        .block_on(prometheus::query(&p.url, query, SHORT))
+        .map(|v| v[0]["value"].as_f64().unwrap_or(0.0))
+        .unwrap_or(0.0);
+    let dir = tempfile::tempdir().unwrap();
+    let runs = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.yaml");
+    let head = include_str!("plans/base.yaml")
+        .split("triggers:")
+        .next()
+        .unwrap();
+    std::fs::write(
+        &plan,
+        format!(
+            "{head}triggers:\n  - name: queries\n    prometheus: {{url: '{}', query: '{query}'}}\n    interval: 200ms\n    condition: size(result) > 0 && result[0].value > {}.0\n    severity: critical\n",
+            p.url,
+            before as u64 + 20
+        ),
+    )
+    .unwrap();
+    let mut watch = Command::new(common::bin())
+        .args([
+            "watch",
+            "--headless",
+            "--json",
+            "--drill",
+            "--approve-as",
+            "eve",
+        ])
+        .arg(&plan)
+        .env("ROLLBACK_RUNS_DIR", runs.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Load: queries the server counts, scraped into the series the trigger watches.
+    for _ in 0..30 {
+        rt.block_on(prometheus::query(&p.url, "up", SHORT)).unwrap();
+    }
+    let status = common::wait_until(
+        "the watch to fire and the run to end",
+        Duration::from_secs(60),
+        || watch.try_wait().unwrap(),
+    );
+    let mut out = String::new();
+    watch
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{out}");
+    assert!(out.contains(r#""state":"fired""#), "{out}");
+    let run = std::fs::read_dir(runs.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|d| d.join("timeline.jsonl").is_file())
+        .expect("a run");
+    let started: serde_json::Value =
+        serde_json::from_str(common::timeline(&run).lines().next().unwrap()).unwrap();
+    assert_eq!(started["fired"]["name"], "queries");
+    assert!(
+        started["fired"]["value"][0]["value"].as_f64().unwrap() > before + 20.0,
+        "{started}"
+    );
 }

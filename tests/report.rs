@@ -61,6 +61,7 @@ impl Run {
             vars: vec![],
             var_sources: vec![],
             trigger: Trigger::Auto,
+            fired: None,
             plan_path: "plans/x.yaml".into(),
             host: "bastion".into(),
             pid: 7,

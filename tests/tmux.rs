@@ -412,3 +412,140 @@ fn resume_asks_for_the_secrets_again_and_the_steps_get_them() {
     );
     assert!(!tl.contains("s3cret-value"), "{tl}");
 }
+
+#[test]
+fn the_watch_screen_pauses_cancels_and_fires_into_the_run_at_80x24() {
+    let runs = Runs::new();
+    let dir = tempfile::tempdir().unwrap();
+    let value = dir.path().join("value");
+    std::fs::write(&value, "0").unwrap();
+    let base = std::fs::read_to_string(repo().join("tests/plans/base.yaml")).unwrap();
+    let head = base.split("triggers:\n").next().unwrap();
+    let plan = dir.path().join("plan.yaml");
+    std::fs::write(
+        &plan,
+        format!(
+            "{head}triggers:\n  - name: errors\n    command: cat value\n    interval: 200ms\n    condition: result > 0.0\n    severity: high\n    cancel_window: 1h\n    explain: errors are up\n  - name: depth\n    command: echo 12\n    interval: 200ms\n    condition: result > 100.0\n"
+        ),
+    )
+    .unwrap();
+    let stty = runs.path().join("stty.txt");
+    let t = Tmux::start(
+        "watch",
+        80,
+        24,
+        &script(
+            runs.path(),
+            &format!("watch --drill {}", plan.display()),
+            &stty,
+        ),
+    );
+    let s = t.wait_for("depth             ok");
+    assert!(s.contains("WATCH") && s.contains("DRILL"), "{s}");
+    assert!(
+        s.contains("f  fire by hand") && s.contains("p  pause"),
+        "{s}"
+    );
+    assert!(!s.contains("start now"), "only keys that apply: {s}");
+    // The selected trigger's samples.
+    t.keys(&["Enter"]);
+    let s = t.wait_for("errors samples");
+    assert!(s.contains("condition: result > 0.0"), "{s}");
+    t.keys(&["Escape"]);
+    // A key right after Escape would arrive as Alt+key: wait for the dialog to close.
+    wait_until("the samples to close", Duration::from_secs(30), || {
+        (!t.screen().contains("errors samples")).then_some(())
+    });
+    t.keys(&["p"]);
+    t.wait_for("errors            paused");
+    t.keys(&["p"]);
+    t.wait_for("errors            ok");
+    // It fires: the cancel window's countdown, named a drill.
+    std::fs::write(&value, "3").unwrap();
+    let s = t.wait_for("The rollback starts in 59:");
+    assert!(s.contains("DRILL  errors fired (high)"), "{s}");
+    assert!(
+        s.contains("c  cancel (reason)") && !s.contains("fire by hand"),
+        "{s}"
+    );
+    std::fs::write(&value, "0").unwrap();
+    t.keys(&["c"]);
+    t.wait_for("Why?");
+    t.type_text("known noise");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("cancelled by tester: known noise");
+    assert!(!s.contains("The rollback starts in"), "{s}");
+    // Fired by hand: the run screen, with the trigger in its header.
+    t.keys(&["f"]);
+    t.wait_for("Start the rollback now?");
+    t.keys(&["y"]);
+    let s = t.wait_for("⚡errors");
+    assert!(s.contains("ROLLBACK"), "{s}");
+    // The watch keeps its journal beside the runs, in `.watch`.
+    let dir = runs
+        .run_dirs()
+        .into_iter()
+        .find(|d| d.join("timeline.jsonl").is_file())
+        .expect("a run");
+    let first = std::fs::read_to_string(dir.join("timeline.jsonl")).unwrap();
+    let started: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
+    assert_eq!(started["fired"]["name"], "errors");
+    assert_eq!(started["fired"]["started_by"], "tester");
+    let watch = std::fs::read_dir(runs.path().join(".watch"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let journal = std::fs::read_to_string(watch).unwrap();
+    assert!(
+        journal.contains(r#""who":"tester","why":"known noise""#),
+        "{journal}"
+    );
+}
+
+#[test]
+fn sigterm_ends_the_watch_screen_cleanly_and_records_it() {
+    let runs = Runs::new();
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(repo().join("tests/plans/base.yaml")).unwrap();
+    let head = base.split("triggers:\n").next().unwrap();
+    let plan = dir.path().join("plan.yaml");
+    std::fs::write(
+        &plan,
+        format!("{head}triggers:\n  - name: beat\n    command: echo 0\n    interval: 1s\n    condition: result > 0.0\n"),
+    )
+    .unwrap();
+    let stty = runs.path().join("stty.txt");
+    let t = Tmux::start(
+        "watch-term",
+        80,
+        24,
+        &script(runs.path(), &format!("watch {}", plan.display()), &stty),
+    );
+    t.wait_for("beat              ok");
+    let journal = || {
+        let dir = runs.path().join(".watch");
+        let file = std::fs::read_dir(dir)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        std::fs::read_to_string(file).unwrap()
+    };
+    let started: serde_json::Value =
+        serde_json::from_str(journal().lines().next().unwrap()).unwrap();
+    let pid = started["pid"].as_i64().expect("the watch's pid") as i32;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let s = t.wait_for("EXIT=0");
+    assert!(s.contains("watch stopped; nothing was started"), "{s}");
+    restored(&stty);
+    let last: serde_json::Value = serde_json::from_str(journal().lines().last().unwrap()).unwrap();
+    assert_eq!(last["type"], "watch_stopped");
+    assert_eq!(last["by"], "SIGTERM");
+}

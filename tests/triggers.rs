@@ -118,6 +118,11 @@ fn each_trigger_rule_reports_its_position() {
             "46:15: error: `low` is not allowed for `severity` (one of: critical, high, medium) [schema]",
         ),
         (
+            "a cancel window on a trigger that does not wait",
+            "  - name: t\n    use: error-rate\n    prometheus: {url: 'http://p:9090'}\n    cancel_window: 2m\n",
+            "46:20: error: only a `severity: high` trigger waits for a cancel window; `t` is critical [triggers]",
+        ),
+        (
             "two triggers with one name",
             "  - name: t\n    command: echo 1\n    condition: result > 1.0\n  - name: t\n    command: echo 2\n    condition: result > 1.0\n",
             "46:11: error: trigger `t` is already used at line 43 [ids]",
@@ -138,7 +143,7 @@ fn each_trigger_rule_reports_its_position() {
 
 #[test]
 fn good_triggers_validate_clean() {
-    let triggers = "  - name: errors\n    use: error-rate\n    threshold: 2%\n    prometheus: {url: 'http://prometheus:9090', selector: 'job=\"checkout\"'}\n  - name: health\n    use: liveness\n    http: {url: 'https://checkout.internal/healthz'}\n  - name: depth\n    command: ./queue-depth.sh\n    timeout: 5s\n    interval: 10s\n    count: 6\n    initial_delay: 1m\n    condition: result > threshold\n    threshold: 1000\n    inconclusive: result < 0.0\n    failure_limit: 2\n    consecutive_error_limit: 3\n    severity: medium\n    explain: the queue keeps growing\n";
+    let triggers = "  - name: errors\n    use: error-rate\n    threshold: 2%\n    prometheus: {url: 'http://prometheus:9090', selector: 'job=\"checkout\"'}\n  - name: health\n    use: liveness\n    http: {url: 'https://checkout.internal/healthz'}\n  - name: depth\n    command: ./queue-depth.sh\n    timeout: 5s\n    interval: 10s\n    count: 6\n    initial_delay: 1m\n    condition: result > threshold\n    threshold: 1000\n    inconclusive: result < 0.0\n    failure_limit: 2\n    consecutive_error_limit: 3\n    severity: medium\n    explain: the queue keeps growing\n  - name: latency\n    use: latency-p99\n    severity: high\n    cancel_window: 2m\n    prometheus: {url: 'http://prometheus:9090'}\n";
     let (lines, code) = validate(&plan_with(triggers));
     assert_eq!((code, lines.len()), (0, 0), "{lines:?}");
 }

@@ -64,7 +64,8 @@ pub enum Command {
     Prune(PruneArgs),
     /// List the predefined automatic rollback triggers and their defaults
     Triggers(TriggersArgs),
-    /// Watch a plan's triggers: one line per change of state (exit 0 stopped, 1 fired, 2 bad input)
+    /// Watch a plan's triggers; one that fires starts the run under the severity policy
+    /// (exit 0 stopped, else the run's code; 2 bad input)
     Watch(WatchArgs),
     /// Sample one trigger of a plan once: exit 0 when its condition does not hold, 1 when it holds, the probe failed or a person must judge
     Probe(ProbeArgs),

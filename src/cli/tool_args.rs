@@ -189,7 +189,8 @@ pub struct ProbeArgs {
 pub struct WatchArgs {
     /// The plan whose triggers to watch (with --validate: the run, a directory or id prefix)
     pub plan: PathBuf,
-    /// No screen: one line per change of a trigger's state (the only mode for now)
+    /// No screen: one line per change of a trigger's state; `cancel WHO WHY` or `start WHO`
+    /// on stdin answers a trigger waiting on an operator
     #[arg(long)]
     pub headless: bool,
     /// Print JSON lines
@@ -202,8 +203,28 @@ pub struct WatchArgs {
     /// With --validate, for a drill or rehearsal: validation windows pass N times faster
     #[arg(long, default_value_t = 1.0, value_name = "N")]
     pub speed: f64,
+    /// The run a trigger starts is a drill (simulated steps): to practise the hand-over
+    #[arg(long)]
+    pub drill: bool,
+    /// Set a variable for the probes and the run (repeatable)
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read variables from a YAML file of `name: value` (repeatable)
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+    /// Who is watching [default: the --approve-as name, else $USER]
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
+    /// Pass approval gates and the point of no return of the started run as NAME (headless)
+    #[arg(long, value_name = "NAME")]
+    pub approve_as: Option<String>,
+    /// Confirm manual checks of the started run (headless)
+    #[arg(long)]
+    pub confirm_manual: bool,
     #[command(flatten)]
-    pub runs: super::run_args::RunsDir,
+    pub logs: super::run_args::LogArgs,
+    #[command(flatten)]
+    pub runs: RunsDir,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

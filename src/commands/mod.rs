@@ -15,3 +15,6 @@ pub mod validate;
 pub mod validate_windows;
 pub mod verify;
 pub mod watch;
+pub mod watch_lines;
+pub mod watch_run;
+pub mod watch_start;

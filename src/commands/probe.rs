@@ -37,7 +37,18 @@ pub fn run(args: &ProbeArgs) -> color_eyre::Result<Exit> {
         );
         return Ok(Exit::BadInput);
     };
-    let spec = match Spec::resolve(trigger) {
+    // Run as a checklist step, the plan's variables are in the environment, as for any step.
+    let vars: Vec<(String, String)> = loaded
+        .plan
+        .vars
+        .iter()
+        .filter_map(|(name, _)| {
+            std::env::var(&name.value)
+                .ok()
+                .map(|v| (name.value.clone(), v))
+        })
+        .collect();
+    let spec = match Spec::resolve(trigger).map(|s| s.with_vars(&vars)) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("rollback probe: {e}");
@@ -53,7 +64,11 @@ pub fn run(args: &ProbeArgs) -> color_eyre::Result<Exit> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let answer = runtime.block_on(crate::probe::sample(&spec.probe, spec.timeout, &workdir));
+    let cx = crate::probe::Context {
+        workdir,
+        ..Default::default()
+    };
+    let answer = runtime.block_on(crate::probe::sample(&spec.probe, spec.timeout, &cx));
     // A blocking HTTP probe may still wait on a silent server: do not wait for it.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     let sample = spec.judge(std::time::Duration::ZERO, answer);

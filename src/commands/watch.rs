@@ -1,31 +1,24 @@
-//! `rollback watch PLAN --headless [--json]`: samples the plan's triggers on their
-//! intervals and prints one line per change of a trigger's state. The windows (PURE) say
-//! when each sample is due and what it means; this loop only asks the probes and keeps
-//! time. The first trigger to fire ends the watch; starting the run from here, and the
-//! watch screen, come later.
+//! `rollback watch PLAN [--headless [--json]]`: samples the plan's triggers on their
+//! intervals; the severity policy decides what a fired trigger does, and when it starts the
+//! rollback the watch goes on into the run of the same plan, in the same process. The
+//! loop is `watch_run`; its faces are `watch_lines` (headless) and `tui::watch`.
 //!
-//! Exit codes: 0 stopped by SIGTERM or Ctrl-C with nothing fired; 1 a trigger fired;
-//! 2 bad input (an invalid plan, a plan without triggers, no `--headless`); 4 internal.
+//! Exit codes: 0 stopped by SIGTERM or Ctrl-C with nothing started; once a run started,
+//! the run's code (0 completed, 1 failed or stopped on a question, 3 aborted); 2 bad input
+//! (an invalid plan, a plan without triggers, a missing variable); 4 internal.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde_json::{Value as Json, json};
-use tokio::sync::mpsc;
-use tokio::time::Instant;
+use serde_json::json;
 
 use crate::cli::WatchArgs;
 use crate::exit::Exit;
-use crate::monitor::{Sample, Spec, Verdict, Window};
+use crate::monitor::{Sample, Spec, Verdict};
 use crate::plan::trigger::TriggerSeverity;
 
 pub fn run(args: &WatchArgs) -> color_eyre::Result<Exit> {
     if args.validate {
         return super::validate_windows::watch(args);
-    }
-    if !args.headless {
-        eprintln!("rollback watch: the watch screen is not there yet: pass --headless");
-        return Ok(Exit::BadInput);
     }
     let loaded = match super::run::load_for_run(&args.plan) {
         Ok(l) => l,
@@ -38,25 +31,13 @@ pub fn run(args: &WatchArgs) -> color_eyre::Result<Exit> {
         );
         return Ok(Exit::BadInput);
     }
-    let specs = match loaded
-        .plan
-        .triggers
-        .iter()
-        .map(Spec::resolve)
-        .collect::<Result<Vec<_>, _>>()
-    {
-        Ok(s) => s,
+    let prepared = match super::watch_start::prepare(args, loaded) {
+        Ok(p) => p,
         Err(e) => {
-            eprintln!("rollback watch: {e}");
+            eprintln!("rollback watch: {}", crate::text::inline(&e));
             return Ok(Exit::BadInput);
         }
     };
-    let workdir = args
-        .plan
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
     // Probes run on blocking threads, and glibc gives each thread its own malloc arena:
     // two arenas hold a watch's small allocations at a fraction of the memory.
     // SAFETY: called before any thread is started; mallopt only sets an allocator limit.
@@ -67,84 +48,26 @@ pub fn run(args: &WatchArgs) -> color_eyre::Result<Exit> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let exit = runtime.block_on(watch(specs, workdir, args.json));
+    let exit = if args.headless {
+        runtime.block_on(super::watch_lines::watch(prepared))
+    } else {
+        crate::tui::watch::run(&runtime, prepared)
+    };
     // An HTTP probe's blocking thread may still wait on a silent server: do not wait for it.
     runtime.shutdown_timeout(Duration::from_millis(100));
     exit
 }
 
-async fn watch(specs: Vec<Spec>, workdir: PathBuf, json: bool) -> color_eyre::Result<Exit> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let start = Instant::now();
-    let mut windows: Vec<Window> = specs
-        .iter()
-        .map(|s| Window::new(s.limits, Duration::ZERO))
-        .collect();
-    let mut busy = vec![false; specs.len()];
-    let (tx, mut rx) = mpsc::unbounded_channel::<(usize, Result<Json, String>)>();
-    let mut probes = tokio::task::JoinSet::new();
-    if !json {
-        eprintln!(
-            "watching {} trigger{} (Ctrl-C or SIGTERM to stop)",
-            specs.len(),
-            if specs.len() == 1 { "" } else { "s" }
-        );
-    }
-    let exit = loop {
-        let next = windows
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !busy[*i])
-            .filter_map(|(i, w)| w.next_due().map(|due| (due, i)))
-            .min();
-        tokio::select! {
-            _ = tokio::time::sleep_until(start + next.map_or(Duration::ZERO, |n| n.0)), if next.is_some() => {
-                let i = next.map_or(0, |n| n.1);
-                busy[i] = true;
-                let (probe, timeout, dir, tx) = (specs[i].probe.clone(), specs[i].timeout, workdir.clone(), tx.clone());
-                probes.spawn(async move {
-                    let answer = crate::probe::sample(&probe, timeout, &dir).await;
-                    let _ = tx.send((i, answer));
-                });
-            }
-            Some((i, answer)) = rx.recv() => {
-                busy[i] = false;
-                let sample = specs[i].judge(start.elapsed(), answer);
-                if let Some(verdict) = windows[i].record(sample.clone()) {
-                    println!("{}", line(&specs[i], &verdict, &sample, json));
-                    if matches!(verdict, Verdict::Fired { .. }) {
-                        break Exit::Failed;
-                    }
-                }
-            }
-            _ = term.recv() => break Exit::Ok,
-            _ = int.recv() => break Exit::Ok,
-        }
-    };
-    // Probes still running are dropped, which kills their process groups.
-    probes.shutdown().await;
-    if exit == Exit::Ok {
-        if json {
-            println!("{}", json!({"time": now(), "watch": "stopped"}));
-        } else {
-            println!("{} watch stopped", now());
-        }
-    }
-    Ok(exit)
-}
-
-fn now() -> String {
+pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// What a fired trigger would do under the severity policy.
-fn would(severity: TriggerSeverity) -> &'static str {
+/// What a fired trigger does under the severity policy.
+fn policy(severity: TriggerSeverity) -> &'static str {
     match severity {
-        TriggerSeverity::Critical => "the rollback would start now",
-        TriggerSeverity::High => "the rollback would start after its cancel window",
-        TriggerSeverity::Medium => "the operator would be asked whether to roll back",
+        TriggerSeverity::Critical => "the rollback starts now",
+        TriggerSeverity::High => "the rollback starts when its cancel window ends",
+        TriggerSeverity::Medium => "an operator decides whether to roll back",
     }
 }
 
@@ -161,7 +84,7 @@ pub fn line(spec: &Spec, verdict: &Verdict, sample: &Sample, json: bool) -> Stri
         });
         if fired {
             doc["explain"] = json!(spec.explain);
-            doc["would"] = json!(would(spec.severity));
+            doc["policy"] = json!(policy(spec.severity));
         }
         return doc.to_string();
     }
@@ -178,10 +101,10 @@ pub fn line(spec: &Spec, verdict: &Verdict, sample: &Sample, json: bool) -> Stri
         ),
         Verdict::Ask => "INCONCLUSIVE: a person must judge".into(),
         Verdict::Fired { .. } => format!(
-            "FIRED ({}): {}; {} (starting it from watch comes later)",
+            "FIRED ({}): {}; {}",
             spec.severity.name(),
             spec.explain,
-            would(spec.severity)
+            policy(spec.severity)
         ),
         other => other.name().to_string(),
     };

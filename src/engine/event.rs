@@ -45,6 +45,31 @@ pub enum Trigger {
     Auto,
 }
 
+/// The automatic trigger that started a run, as the watch saw it when it fired.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FiredTrigger {
+    /// The trigger's name in the plan.
+    pub name: String,
+    /// The catalogue trigger it uses, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uses: Option<String>,
+    pub severity: String,
+    pub condition: String,
+    pub explain: String,
+    /// The value of the sample that fired it.
+    pub value: serde_json::Value,
+    /// When the first failing sample of the window was taken (UTC, ms).
+    pub first_failure_ms: i64,
+    /// When the trigger fired (UTC, ms).
+    pub fired_ms: i64,
+    /// The window's samples, oldest first.
+    pub samples: Vec<serde_json::Value>,
+    /// The operator who started it (an answer to a medium trigger, or a countdown cut
+    /// short); none when the policy started it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_by: Option<String>,
+}
+
 /// How one attempt of a command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -92,6 +117,9 @@ pub struct RunInfo {
     pub var_sources: Vec<(String, String)>,
     #[serde(default)]
     pub trigger: Trigger,
+    /// The automatic trigger that started the run, when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fired: Option<Box<FiredTrigger>>,
     /// Where the plan was loaded from; commands run relative to its directory.
     pub plan_path: String,
     pub host: String,

@@ -20,7 +20,7 @@ pub mod waiting;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use decide::{Decision, Effect, ExitReport, Input, decide, decide_in_place};
-pub use event::{Event, Mode, RunInfo, Stamped, StepOutcome, Trigger};
+pub use event::{Event, FiredTrigger, Mode, RunInfo, Stamped, StepOutcome, Trigger};
 pub use state::{Outcome, RegionClock, RunState, Status, Waiting};
 
 #[cfg(test)]

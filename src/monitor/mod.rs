@@ -3,9 +3,11 @@
 //! state machine fed with samples and the time they were taken; conditions are CEL,
 //! compiled once. Probes, which do the asking, live on the edge in `probe`.
 
+pub mod board;
 pub mod catalogue;
 pub mod condition;
 pub mod jsonpath;
+pub mod policy;
 pub mod spec;
 pub mod validation;
 pub mod window;
@@ -15,5 +17,6 @@ mod tests;
 
 pub use catalogue::Unit;
 pub use condition::Condition;
+pub use policy::{Action, Policy};
 pub use spec::{ProbeSpec, Spec};
 pub use window::{Limits, Outcome, Sample, Verdict, Window};

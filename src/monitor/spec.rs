@@ -52,6 +52,10 @@ pub struct Spec {
     pub inconclusive: Option<Condition>,
     pub threshold: Option<f64>,
     pub severity: TriggerSeverity,
+    /// How long a high trigger's cancel window lasts.
+    pub cancel_window: Duration,
+    /// The condition as written, for the record of what fired.
+    pub condition_text: String,
     pub explain: String,
 }
 
@@ -109,6 +113,11 @@ impl Spec {
             timeout: t.timeout.as_ref().map(|d| d.0).unwrap_or(DEFAULT_TIMEOUT),
             limits,
             condition: compile(&condition_text)?,
+            cancel_window: t
+                .cancel_window
+                .as_ref()
+                .map(|d| d.0)
+                .unwrap_or(super::policy::DEFAULT_CANCEL_WINDOW),
             inconclusive: t.inconclusive.as_ref().map(|c| compile(c)).transpose()?,
             threshold,
             severity: t
@@ -122,7 +131,32 @@ impl Spec {
                     .map(|e| e.explain_with(t.threshold.as_ref().map(|w| w.value.0.as_str())))
                     .unwrap_or_else(|| format!("`{condition_text}` holds"))
             }),
+            condition_text,
         })
+    }
+
+    /// The plan's variables in the probe's text, as `${name}`, the way steps see them (a
+    /// command probe gets them in its environment instead). Other `${...}` stay: header
+    /// secrets come from the environment when the probe runs.
+    pub fn with_vars(mut self, vars: &[(String, String)]) -> Spec {
+        let fill = |text: &mut String| {
+            for (name, value) in vars {
+                *text = text.replace(&format!("${{{name}}}"), value);
+            }
+        };
+        match &mut self.probe {
+            ProbeSpec::Command(_) | ProbeSpec::Alertmanager { .. } => {}
+            ProbeSpec::Http(h) => {
+                fill(&mut h.url);
+                h.body.iter_mut().for_each(fill);
+                h.headers.iter_mut().for_each(|(_, v)| fill(v));
+            }
+            ProbeSpec::Prometheus { url, query } => {
+                fill(url);
+                fill(query);
+            }
+        }
+        self
     }
 
     /// Judges one probe answer: an error stays an error; a condition that cannot be

@@ -275,4 +275,29 @@ mod specs {
         let e = s.judge(secs(1), Err("timed out".into()));
         assert_eq!(e.message.as_deref(), Some("timed out"));
     }
+
+    #[test]
+    fn variables_fill_the_probe_text_and_secrets_stay_for_the_environment() {
+        let vars = [("service".to_string(), "checkout".to_string())];
+        let s = spec(
+            "  - name: up\n    prometheus: {url: 'http://${service}-prom:9090', query: 'up{job=\"${service}\"}'}\n    condition: size(result) == 0\n",
+        )
+        .with_vars(&vars);
+        assert_eq!(
+            s.probe,
+            ProbeSpec::Prometheus {
+                url: "http://checkout-prom:9090".into(),
+                query: "up{job=\"checkout\"}".into()
+            }
+        );
+        let s = spec(
+            "  - name: h\n    http: {url: 'https://${service}/health', headers: {Authorization: 'Bearer ${TOKEN}'}}\n    condition: result > 1.0\n",
+        )
+        .with_vars(&vars);
+        let ProbeSpec::Http(h) = &s.probe else {
+            panic!("{:?}", s.probe)
+        };
+        assert_eq!(h.url, "https://checkout/health");
+        assert_eq!(h.headers[0].1, "Bearer ${TOKEN}");
+    }
 }

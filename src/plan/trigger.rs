@@ -64,6 +64,9 @@ pub struct Trigger {
     /// What firing does: critical starts at once, high after a cancel window, medium asks.
     #[serde(default)]
     pub severity: Option<Loc<TriggerSeverity>>,
+    /// For a high trigger: how long operators may cancel before the rollback starts. Default 60s.
+    #[serde(default)]
+    pub cancel_window: Option<Loc<Dur>>,
     /// One line shown when the trigger fires.
     #[serde(default)]
     pub explain: Option<String>,

@@ -22,11 +22,11 @@ const GRACE: Duration = Duration::from_millis(500);
 
 /// Runs `command` and reads its answer.
 pub async fn run(command: &str, timeout: Duration, workdir: &Path) -> Result<Json, String> {
-    run_with_env(command, timeout, workdir, &[]).await
+    run_with(command, timeout, workdir, &[]).await
 }
 
-/// `run` with variables added to the environment (a post-check sees the run's variables).
-pub async fn run_with_env(
+/// `run` with the plan's variables in the environment, as steps have them.
+pub async fn run_with(
     command: &str,
     timeout: Duration,
     workdir: &Path,

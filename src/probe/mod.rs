@@ -3,25 +3,57 @@
 //! is an error sample for the monitor, never a pass. Each has a timeout, and a probe that
 //! hangs never hangs its caller.
 
+pub mod alertmanager;
 pub mod command;
 pub mod http;
 pub mod prometheus;
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value as Json;
 
 use crate::monitor::ProbeSpec;
 
-/// Asks once. `workdir` is where a command probe runs (the plan's directory).
-pub async fn sample(probe: &ProbeSpec, timeout: Duration, workdir: &Path) -> Result<Json, String> {
-    match probe {
-        ProbeSpec::Command(cmd) => command::run(cmd, timeout, workdir).await,
-        ProbeSpec::Http(spec) => http::run(spec.clone(), timeout).await,
-        ProbeSpec::Prometheus { url, query } => prometheus::query(url, query, timeout).await,
-        ProbeSpec::Alertmanager { .. } => {
-            Err("the Alertmanager webhook receiver is not available in this version".into())
+pub use alertmanager::Receivers;
+
+/// What probes share: where command probes run (the plan's directory) and the variables in
+/// their environment, and the webhook receivers alertmanager probes read.
+#[derive(Debug)]
+pub struct Context {
+    pub workdir: PathBuf,
+    pub env: Vec<(String, String)>,
+    pub receivers: Receivers,
+}
+
+impl Default for Context {
+    fn default() -> Context {
+        Context {
+            workdir: PathBuf::from("."),
+            env: Vec::new(),
+            receivers: Receivers::default(),
         }
     }
+}
+
+/// Asks once.
+pub async fn sample(probe: &ProbeSpec, timeout: Duration, cx: &Context) -> Result<Json, String> {
+    let receivers = &cx.receivers;
+    match probe {
+        ProbeSpec::Command(cmd) => command::run_with(cmd, timeout, &cx.workdir, &cx.env).await,
+        ProbeSpec::Http(spec) => http::run(spec.clone(), timeout).await,
+        ProbeSpec::Prometheus { url, query } => prometheus::query(url, query, timeout).await,
+        ProbeSpec::Alertmanager { port, labels } => receivers.sample(*port, labels),
+    }
+}
+
+/// The webhook ports the probes of `specs` listen on.
+pub fn receiver_ports<'a>(probes: impl IntoIterator<Item = &'a ProbeSpec>) -> Vec<u16> {
+    probes
+        .into_iter()
+        .filter_map(|p| match p {
+            ProbeSpec::Alertmanager { port, .. } => Some(*port),
+            _ => None,
+        })
+        .collect()
 }

@@ -51,7 +51,10 @@
 //!                     dashboards_normal), automated, how, result (passed|failed|skipped|
 //!                     not run|not applicable|missing), reason?, by?, at?; empty without one
 //! metrics             execution {trigger, finished, outcome, success, duration_ms, sla_ms,
-//!                     within_sla (bool|null while open), attempts, retries}
+//!                     within_sla (bool|null while open), attempts, retries; when a trigger
+//!                     started the run: fired {name, uses, severity, condition, explain,
+//!                     value, first_failure_ms, fired_ms, samples, started_by},
+//!                     time_to_detect_ms, time_to_start_ms}
 //!                     impact {recorded: false, downtime_ms, affected_requests,
 //!                     failed_requests, revenue_impact: all null}
 //!                     quality {tested_beforehand (yes|unknown), steps_selected,

@@ -124,7 +124,7 @@ impl Report {
                 format!("{}{title}", cell_code(&sc.id)),
             ]);
         }
-        rows.push(vec!["Trigger".into(), trigger_word(self).into()]);
+        rows.push(vec!["Trigger".into(), cell(&trigger_text(self))]);
         rows.push(vec!["Start".into(), utc(t.started_at)]);
         rows.push(vec![
             "End".into(),
@@ -203,6 +203,30 @@ fn automation_word(a: Automation) -> &'static str {
         Automation::Semi => "semi",
         Automation::Manual => "manual",
     }
+}
+
+/// `auto` or `manual`, and for a run a trigger started: which, why, and how fast.
+pub(super) fn trigger_text(r: &Report) -> String {
+    let e = &r.metrics.execution;
+    let Some(f) = &e.fired else {
+        return trigger_word(r).into();
+    };
+    let secs = |ms: Option<u64>| ms.map_or("?".into(), |ms| format!("{:.1}s", ms as f64 / 1000.0));
+    let by = f
+        .started_by
+        .as_ref()
+        .map(|who| format!(", started by {who}"))
+        .unwrap_or_default();
+    format!(
+        "auto: trigger `{}` ({}): `{}` was {}; first failing sample {}, time to detect {}, rollback started {} after it fired{by}",
+        f.name,
+        f.severity,
+        f.condition,
+        f.value,
+        utc(Timestamp(f.first_failure_ms)),
+        secs(e.time_to_detect_ms),
+        secs(e.time_to_start_ms),
+    )
 }
 
 pub(super) fn trigger_word(r: &Report) -> &'static str {

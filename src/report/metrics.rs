@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::phases::StepKind;
 use super::verdict::{RunOutcome, SlaVerdict, Timing, run_mode};
-use crate::engine::{Mode, Outcome, RunState, Status, Trigger};
+use crate::engine::{FiredTrigger, Mode, Outcome, RunState, Status, Trigger};
 use crate::plan::Plan;
 use crate::timeline::{Record, replay};
 
@@ -22,6 +22,15 @@ pub struct Metrics {
 pub struct ExecutionMetrics {
     /// `auto` or `manual`.
     pub trigger: Trigger,
+    /// The automatic trigger that started the run: which, its condition, value and samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fired: Option<FiredTrigger>,
+    /// Time to detect: from the trigger's first failing sample to its firing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_to_detect_ms: Option<u64>,
+    /// From the trigger's firing to the start of the rollback (a cancel window, an answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_to_start_ms: Option<u64>,
     pub finished: bool,
     pub outcome: RunOutcome,
     /// The rollback completed.
@@ -118,9 +127,21 @@ fn metrics_from(state: &RunState, mode: Mode, duration_ms: u64, finished: bool) 
     let steps_failed = count(&|s| s.status == Status::Failed);
     let attempts: u32 = selected.iter().map(|s| s.attempts_used()).sum();
     let tried = count(&|s| !s.attempts.is_empty());
+    let fired = state
+        .info
+        .as_ref()
+        .and_then(|i| i.fired.as_deref().cloned());
+    let between = |from: i64, to: i64| u64::try_from(to - from).ok();
     Metrics {
         execution: ExecutionMetrics {
             trigger: state.info.as_ref().map(|i| i.trigger).unwrap_or_default(),
+            time_to_detect_ms: fired
+                .as_ref()
+                .and_then(|f| between(f.first_failure_ms, f.fired_ms)),
+            time_to_start_ms: fired
+                .as_ref()
+                .and_then(|f| between(f.fired_ms, state.started_ms)),
+            fired,
             finished,
             outcome,
             success: outcome == RunOutcome::Completed,

@@ -121,6 +121,7 @@ mod tests {
             vars: vec![],
             var_sources: vec![],
             trigger: Default::default(),
+            fired: None,
             plan_path: "p.yaml".into(),
             host: "h".into(),
             pid: 1,

@@ -61,6 +61,7 @@ impl Drive {
             vars: vec![("revision".into(), "41".into())],
             var_sources: vec![],
             trigger: Trigger::Manual,
+            fired: None,
             plan_path: "plan.yaml".into(),
             host: "bastion".into(),
             pid: 1,

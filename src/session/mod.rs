@@ -24,7 +24,7 @@ use crate::runner::{OutputPolicy, OutputTail, Runner, RunnerMsg};
 use crate::timeline::{Journal, Record, RunDir};
 
 pub use resume::{ResumeError, ResumeOptions, recorded_start, resume};
-pub use start::{StartOptions, run_info, start};
+pub use start::{StartOptions, run_info, start, start_fired};
 
 /// How many recent records a face can show without reading the file.
 const RECENT: usize = 200;

@@ -10,7 +10,7 @@ use tokio::sync::mpsc::unbounded_channel;
 use super::{DrillOptions, Fatal, Opened, Session};
 use crate::engine::selection::regions_in_run;
 use crate::engine::sla::run_sla_ms;
-use crate::engine::{Clock, Input, Mode, RunInfo, RunState, Trigger};
+use crate::engine::{Clock, FiredTrigger, Input, Mode, RunInfo, RunState, Trigger};
 use crate::plan::vars::{REDACTED, Values};
 use crate::plan::{Loaded, Plan};
 use crate::runner::{LogLimits, Runner};
@@ -114,6 +114,7 @@ pub fn run_info(
             })
             .collect(),
         trigger: opts.trigger,
+        fired: None,
         plan_path: plan_path.to_string(),
         host: crate::session::hostname(),
         pid: std::process::id(),
@@ -124,6 +125,16 @@ pub fn run_info(
 /// Creates the run directory and journal and records `run_started`; the clock starts now.
 /// Call from within a tokio runtime.
 pub fn start(loaded: &Loaded, opts: StartOptions, clock: Arc<dyn Clock>) -> Result<Opened, String> {
+    start_fired(loaded, opts, clock, None)
+}
+
+/// `start` for a run an automatic trigger started: `run_started` records the trigger.
+pub fn start_fired(
+    loaded: &Loaded,
+    opts: StartOptions,
+    clock: Arc<dyn Clock>,
+    fired: Option<FiredTrigger>,
+) -> Result<Opened, String> {
     let plan = Arc::new(loaded.plan.clone());
     let bytes = loaded.source.text.as_bytes();
     let plan_path = std::path::absolute(&loaded.source.path)
@@ -143,13 +154,17 @@ pub fn start(loaded: &Loaded, opts: StartOptions, clock: Arc<dyn Clock>) -> Resu
         })?;
     let journal = Journal::create(&run.timeline())
         .map_err(|e| format!("cannot create {}: {e}", run.timeline().display()))?;
-    let info = run_info(
+    let mut info = run_info(
         &plan,
         bytes,
         &plan_path.display().to_string(),
         &run.id,
         &opts,
     );
+    if fired.is_some() {
+        info.trigger = Trigger::Auto;
+        info.fired = fired.map(Box::new);
+    }
     let (runner, rx) = runner(opts.grace);
     let parts = Parts {
         state: RunState::for_run(&plan, opts.scenario.as_deref(), &opts.regions),

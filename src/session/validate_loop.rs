@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use super::validate_windows::{Validating, simulated};
 use crate::monitor::validation::WindowVerdict;
-use crate::monitor::{Outcome, ProbeSpec, Sample, Verdict};
+use crate::monitor::{Outcome, Sample, Verdict};
 
 /// How validation shows itself.
 pub trait Face {
@@ -84,12 +84,12 @@ pub async fn run_loop(
             let (probe, timeout) = (v.specs[k].probe.clone(), v.specs[k].timeout);
             let (dir, env, tx) = (v.workdir.clone(), v.env.clone(), tx.clone());
             probes.spawn(async move {
-                let answer = match &probe {
-                    ProbeSpec::Command(cmd) => {
-                        crate::probe::command::run_with_env(cmd, timeout, &dir, &env).await
-                    }
-                    other => crate::probe::sample(other, timeout, &dir).await,
+                let cx = crate::probe::Context {
+                    workdir: dir,
+                    env,
+                    ..Default::default()
                 };
+                let answer = crate::probe::sample(&probe, timeout, &cx).await;
                 let _ = tx.send((w, k, answer));
             });
         }

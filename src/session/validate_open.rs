@@ -246,6 +246,8 @@ fn sources(plan: &Plan) -> Result<Vec<(Spec, Option<Window>)>, String> {
                 consecutive_error_limit: CHECK_ERRORS,
             },
             condition: Condition::compile(&condition).map_err(|e| e.message)?,
+            condition_text: condition.clone(),
+            cancel_window: Duration::ZERO,
             inconclusive: None,
             threshold: None,
             severity: TriggerSeverity::High,

@@ -1,5 +1,6 @@
 //! The header line: plan, level, the mode in words, the SLA countdown with a gauge, the
-//! elapsed time and the escalation level. Pieces are dropped from the right when narrow.
+//! elapsed time and the escalation level, and the trigger that started the run if one did.
+//! Pieces are dropped from the right when narrow.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -52,8 +53,14 @@ impl Widget for Header<'_> {
             Span::raw(format!("  L{}  ", self.level)),
             Span::styled(format!(" {} ", self.mode.banner()), t.mode(self.mode)),
             Span::raw("  "),
-            Span::styled(sla_words, sla_style),
         ];
+        // A run a trigger started says which, so nobody wonders why it is running.
+        if let Some(f) = self.state.info.as_ref().and_then(|i| i.fired.as_ref()) {
+            let name: String = crate::text::inline(&f.name).chars().take(16).collect();
+            spans.push(Span::styled(format!("⚡{name}"), t.alarm()));
+            spans.push(Span::raw("  "));
+        }
+        spans.push(Span::styled(sla_words, sla_style));
         let esc = self.state.escalation;
         let esc_text = format!("Escalation {esc}");
         let action = format!(" {}", crate::text::inline(&self.state.escalation_action));

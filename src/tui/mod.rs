@@ -23,6 +23,8 @@ pub mod steps;
 pub mod theme;
 pub mod validation;
 pub mod view;
+pub mod watch;
+pub mod watch_view;
 
 use std::path::PathBuf;
 use std::sync::Arc;

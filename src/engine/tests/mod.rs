@@ -104,6 +104,7 @@ impl Harness {
                 vars: vec![],
                 var_sources: vec![],
                 trigger: Trigger::Manual,
+                fired: None,
                 plan_path: "t.yaml".into(),
                 host: "h".into(),
                 pid: 1,

@@ -160,6 +160,22 @@ fn trigger(t: &Trigger, out: &mut Vec<Diagnostic>) {
             error(d.pos, format!("{what} must be longer than zero"));
         }
     }
+    let severity = t
+        .severity
+        .as_ref()
+        .map(|s| s.value)
+        .or(entry.map(|e| e.severity));
+    if let Some(w) = &t.cancel_window
+        && severity != Some(crate::plan::trigger::TriggerSeverity::High)
+    {
+        error(
+            w.pos,
+            format!(
+                "only a `severity: high` trigger waits for a cancel window; `{name}` is {}",
+                severity.map_or("medium", |s| s.name())
+            ),
+        );
+    }
     let count = t.count.as_ref().map(|c| c.value).unwrap_or(5);
     if let Some(c) = &t.count
         && c.value == 0

@@ -1,0 +1,227 @@
+//! The watch without a screen: one line per change (text, or JSON with `--json`), the
+//! cancel window's countdown every ten seconds, and an operator's answers read from stdin:
+//! `cancel WHO WHY...` cancels what a trigger is waiting on, `start WHO` starts the
+//! rollback. When the policy starts it, the run is driven headless like `rollback run`.
+
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use super::watch::{line, now};
+use super::watch_run::{Step, Watcher, rfc3339, start_in};
+use super::watch_start::{Prepared, WatchJournal, alert, start_run};
+use crate::exit::Exit;
+use crate::monitor::Action;
+use crate::monitor::board::Change;
+
+pub async fn watch(mut p: Prepared) -> color_eyre::Result<Exit> {
+    let json = p.json;
+    let mut journal = WatchJournal::open(&p);
+    let specs = std::mem::take(&mut p.specs);
+    let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
+    let cx = std::mem::take(&mut p.cx);
+    p.cx.workdir = cx.workdir.clone();
+    let mut w = Watcher::new(specs, cx).await?;
+    if !json {
+        eprintln!(
+            "watching {} trigger{} (Ctrl-C or SIGTERM to stop; on stdin `cancel WHO WHY` or `start WHO` answers a trigger waiting on an operator; record: {})",
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            journal.path.display()
+        );
+    }
+    let mut stdin = stdin_lines();
+    let mut stdin_open = true;
+    let started = loop {
+        tokio::select! {
+            step = w.next() => match step {
+                Step::Changes(changes) => {
+                    for c in &changes {
+                        show(&p, &w, c, &mut journal);
+                    }
+                    if let Some(start) = start_in(&changes) {
+                        break Some(start);
+                    }
+                }
+                Step::Tick => {
+                    if let Some((i, left)) = w.board.policy.countdown(w.now()) {
+                        let secs = left.as_millis().div_ceil(1000);
+                        if secs > 0 && secs % 10 == 0 {
+                            say(json, json!({"time": now(), "trigger": names[i], "policy": "countdown", "seconds": secs}),
+                                format!("{} {}: the rollback starts in {secs}s unless cancelled (`cancel WHO WHY` on stdin)", now(), names[i]));
+                        }
+                    }
+                }
+                Step::Stop(why) => {
+                    journal.write(json!({"type": "watch_stopped", "by": why}));
+                    say(json, json!({"time": now(), "watch": "stopped", "by": why}), format!("{} watch stopped ({why})", now()));
+                    break None;
+                }
+            },
+            read = stdin.recv(), if stdin_open => match read {
+                Some(text) => {
+                    let changes = answer(&mut w, text.trim());
+                    match changes {
+                        Ok(changes) => {
+                            for c in &changes {
+                                show(&p, &w, c, &mut journal);
+                            }
+                            if let Some(start) = start_in(&changes) {
+                                break Some(start);
+                            }
+                        }
+                        Err(e) => eprintln!("rollback watch: {e}"),
+                    }
+                }
+                _ => stdin_open = false,
+            },
+        }
+    };
+    w.shutdown().await;
+    let Some((trigger, by)) = started else {
+        return Ok(Exit::Ok);
+    };
+    let fired = w.fired(trigger, by);
+    drop(w);
+    match start_run(&p, fired) {
+        Ok((session, rx)) => {
+            journal.write(
+                json!({"type": "run_started", "run_id": session.run.id, "trigger": names[trigger]}),
+            );
+            Ok(crate::headless::drive(session, rx, p.headless.clone()).await)
+        }
+        Err(e) => {
+            journal.write(json!({"type": "run_not_started", "error": e}));
+            eprintln!("rollback watch: the rollback could not start: {e}");
+            Ok(Exit::Internal)
+        }
+    }
+}
+
+/// Lines from stdin, read on a thread of their own (a read that blocks is never awaited).
+fn stdin_lines() -> mpsc::UnboundedReceiver<String> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// `cancel WHO WHY...` or `start WHO`, for the first trigger waiting on an operator.
+fn answer(w: &mut Watcher, text: &str) -> Result<Vec<Change>, String> {
+    let mut words = text.splitn(3, ' ');
+    let (verb, who, why) = (
+        words.next().unwrap_or(""),
+        words.next().unwrap_or(""),
+        words.next().unwrap_or(""),
+    );
+    let pending = w.board.waiting().map(|p| p.trigger());
+    // An inconclusive trigger: `start` judges the sample bad, `cancel` judges it good.
+    if let (None, Some(t), "start" | "cancel") = (pending, w.board.inconclusive(), verb) {
+        if who.is_empty() || (verb == "cancel" && why.trim().is_empty()) {
+            return Err("say `start WHO` or `cancel WHO WHY`".into());
+        }
+        let now = w.now();
+        return Ok(w.board.judge(t, verb == "start", who, now));
+    }
+    match (verb, pending) {
+        ("cancel", Some(t)) => {
+            let now = w.now();
+            w.board.cancel(t, who, why, now)
+        }
+        ("start", Some(t)) if !who.is_empty() => Ok(w.board.start_by(t, who)),
+        ("cancel" | "start", None) => Err("no trigger is waiting on an operator".into()),
+        _ => Err(format!("`{text}`: say `cancel WHO WHY` or `start WHO`")),
+    }
+}
+
+fn say(json: bool, doc: serde_json::Value, text: String) {
+    if json {
+        println!("{doc}");
+    } else {
+        println!("{text}");
+    }
+}
+
+/// Prints and records one change.
+fn show(p: &Prepared, w: &Watcher, c: &Change, journal: &mut WatchJournal) {
+    println!("{}", record(p, w, c, journal));
+}
+
+/// Records one change in the watch journal, alerts through the notify hook when a trigger
+/// waits on the policy, and returns the change as a line (JSON with `--json`).
+pub fn record(p: &Prepared, w: &Watcher, c: &Change, journal: &mut WatchJournal) -> String {
+    let json = p.json;
+    match c {
+        Change::Verdict {
+            trigger,
+            verdict,
+            sample,
+        } => {
+            let spec = &w.board.rows[*trigger].spec;
+            journal.write(json!({"type": "verdict", "trigger": spec.name, "verdict": verdict, "sample": sample}));
+            line(spec, verdict, sample, json)
+        }
+        Change::Policy(action) => {
+            let name = |t: usize| w.board.rows[t].spec.name.clone();
+            let (doc, text) = match action {
+                Action::Start { trigger, by } => (
+                    json!({"policy": "start", "trigger": name(*trigger), "by": by}),
+                    format!(
+                        "{}: STARTING THE ROLLBACK{}",
+                        name(*trigger),
+                        by.as_ref()
+                            .map(|b| format!(" (started by {b})"))
+                            .unwrap_or_default()
+                    ),
+                ),
+                Action::Countdown { trigger, ends } => {
+                    let secs = ends.saturating_sub(w.now()).as_millis().div_ceil(1000);
+                    (
+                        json!({"policy": "countdown", "trigger": name(*trigger), "seconds": secs, "starts_at": rfc3339(w.wall_ms(*ends))}),
+                        format!(
+                            "{}: the rollback starts in {secs}s unless an operator cancels",
+                            name(*trigger)
+                        ),
+                    )
+                }
+                Action::Ask { trigger } => (
+                    json!({"policy": "ask", "trigger": name(*trigger)}),
+                    format!(
+                        "{}: an operator decides whether to roll back",
+                        name(*trigger)
+                    ),
+                ),
+                Action::Cancelled { trigger, who, why } => (
+                    json!({"policy": "cancelled", "trigger": name(*trigger), "who": who, "why": why}),
+                    format!(
+                        "{}: cancelled by {who}: {why}; watching again",
+                        name(*trigger)
+                    ),
+                ),
+            };
+            if let Action::Countdown { trigger, .. } | Action::Ask { trigger } = action {
+                let spec = &w.board.rows[*trigger].spec;
+                alert(
+                    p,
+                    json!({"version": 1, "event": "trigger_fired", "plan": p.loaded.plan.plan.value,
+                        "trigger": spec.name, "severity": spec.severity.name(), "explain": spec.explain,
+                        "policy": doc["policy"], "ts": now()}),
+                );
+            }
+            let mut entry = doc.clone();
+            entry["type"] = json!("policy");
+            journal.write(entry);
+            let mut doc = doc;
+            doc["time"] = json!(now());
+            if json {
+                doc.to_string()
+            } else {
+                format!("{} {text}", now())
+            }
+        }
+    }
+}

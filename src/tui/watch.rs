@@ -1,0 +1,300 @@
+//! The watch screen: a thin face over the board (PURE, `monitor::board`) and the loop both
+//! faces share (`commands::watch_run`). Keys become commands by a pure function of the key
+//! and what is on screen; the footer is generated from the same table, so it lists only the
+//! keys that apply. When the policy starts the rollback the screen becomes the run screen.
+
+use std::time::Duration;
+
+use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use futures_util::StreamExt;
+use serde_json::json;
+
+use super::app::App;
+use super::theme::Theme;
+use super::watch_view::View;
+use crate::commands::watch_lines::record;
+use crate::commands::watch_run::{Step, Watcher, start_in};
+use crate::commands::watch_start::{Prepared, WatchJournal, start_run};
+use crate::exit::Exit;
+use crate::monitor::board::{Board, Change};
+use crate::monitor::policy::Pending;
+
+/// A dialog over the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dialog {
+    /// A trigger's window, sample by sample.
+    Samples(usize),
+    /// Fire the rollback by hand for a trigger: confirm.
+    Fire(usize),
+    /// The reason for cancelling what a trigger waits on, being typed.
+    Reason(usize, String),
+}
+
+/// What a key asks of the watch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cmd {
+    Pause(usize),
+    Start(usize),
+    Cancel(usize, String),
+    /// An inconclusive trigger judged: bad (roll back) or fine.
+    Judge(usize, bool),
+    Quit,
+}
+
+/// What is on screen besides the board.
+#[derive(Debug, Default)]
+pub struct Screen {
+    pub selected: usize,
+    pub dialog: Option<Dialog>,
+    /// The latest changes, newest last: a cancel stays readable after the next verdict.
+    pub recent: std::collections::VecDeque<String>,
+}
+
+/// Changes kept on screen.
+pub const RECENT: usize = 3;
+
+impl Screen {
+    fn note(&mut self, line: String) {
+        if self.recent.len() == RECENT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(line);
+    }
+}
+
+impl Screen {
+    /// The keys that apply now, as the footer lists them.
+    pub fn hints(&self, board: &Board) -> Vec<(&'static str, &'static str)> {
+        match (&self.dialog, board.waiting()) {
+            (Some(Dialog::Samples(_)), _) => vec![("esc", "close")],
+            (Some(Dialog::Fire(_)), _) => vec![("y", "start the rollback"), ("n", "back")],
+            (Some(Dialog::Reason(..)), _) => vec![("enter", "cancel it"), ("esc", "back")],
+            (None, Some(_)) => vec![("s", "start now"), ("c", "cancel (reason)")],
+            (None, None) if board.inconclusive().is_some() => {
+                vec![("y", "bad: roll back"), ("n", "fine: keep watching")]
+            }
+            (None, None) => {
+                let mut keys = vec![("↑↓", "select"), ("enter", "samples")];
+                let row = board.rows.get(self.selected);
+                keys.push(match row.map(|r| r.paused) {
+                    Some(true) => ("p", "resume"),
+                    _ => ("p", "pause"),
+                });
+                keys.extend([("f", "fire by hand"), ("q", "quit")]);
+                keys
+            }
+        }
+    }
+
+    /// A key, given the board: what it changes on screen, and what it asks of the watch.
+    pub fn on_key(&mut self, key: KeyEvent, board: &Board) -> Option<Cmd> {
+        if key.kind == KeyEventKind::Release {
+            return None;
+        }
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            return Some(Cmd::Quit);
+        }
+        let n = board.rows.len();
+        match (self.dialog.clone(), key.code) {
+            (Some(Dialog::Samples(_)), KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q')) => {
+                self.dialog = None;
+            }
+            (Some(Dialog::Fire(i)), KeyCode::Char('y')) => {
+                self.dialog = None;
+                return Some(Cmd::Start(i));
+            }
+            (Some(Dialog::Fire(_)), KeyCode::Char('n') | KeyCode::Esc) => self.dialog = None,
+            (Some(Dialog::Reason(..)), KeyCode::Esc) => self.dialog = None,
+            (Some(Dialog::Reason(i, why)), KeyCode::Enter) if !why.trim().is_empty() => {
+                self.dialog = None;
+                return Some(Cmd::Cancel(i, why));
+            }
+            (Some(Dialog::Reason(i, mut why)), KeyCode::Backspace) => {
+                why.pop();
+                self.dialog = Some(Dialog::Reason(i, why));
+            }
+            (Some(Dialog::Reason(i, mut why)), KeyCode::Char(c)) if why.len() < 200 => {
+                why.push(c);
+                self.dialog = Some(Dialog::Reason(i, why));
+            }
+            (Some(_), _) => {}
+            (None, code) => match (board.waiting().map(Pending::trigger), code) {
+                (Some(i), KeyCode::Char('s')) => return Some(Cmd::Start(i)),
+                (Some(i), KeyCode::Char('c')) => {
+                    self.dialog = Some(Dialog::Reason(i, String::new()));
+                }
+                (Some(_), _) => {}
+                (None, KeyCode::Char(c @ ('y' | 'n'))) if board.inconclusive().is_some() => {
+                    return board.inconclusive().map(|i| Cmd::Judge(i, c == 'y'));
+                }
+                (None, _) if board.inconclusive().is_some() => {}
+                (None, KeyCode::Up | KeyCode::Char('k')) => {
+                    self.selected = self.selected.saturating_sub(1);
+                }
+                (None, KeyCode::Down | KeyCode::Char('j')) => {
+                    self.selected = (self.selected + 1).min(n.saturating_sub(1));
+                }
+                (None, KeyCode::Enter) => self.dialog = Some(Dialog::Samples(self.selected)),
+                (None, KeyCode::Char('p')) => return Some(Cmd::Pause(self.selected)),
+                (None, KeyCode::Char('f')) => self.dialog = Some(Dialog::Fire(self.selected)),
+                (None, KeyCode::Char('q')) => return Some(Cmd::Quit),
+                _ => {}
+            },
+        }
+        None
+    }
+}
+
+/// Carries out a command on the watch; returns the changes it made.
+fn apply(w: &mut Watcher, cmd: Cmd, operator: &str) -> Vec<Change> {
+    let now = w.now();
+    match cmd {
+        Cmd::Pause(i) => {
+            w.board.toggle_pause(i, now);
+            vec![]
+        }
+        Cmd::Start(i) => w.board.start_by(i, operator),
+        Cmd::Cancel(i, why) => w.board.cancel(i, operator, &why, now).unwrap_or_default(),
+        Cmd::Judge(i, bad) => w.board.judge(i, bad, operator, now),
+        Cmd::Quit => vec![],
+    }
+}
+
+/// `rollback watch PLAN` with a screen.
+pub fn run(rt: &tokio::runtime::Runtime, mut p: Prepared) -> color_eyre::Result<Exit> {
+    let theme = Theme::from_env();
+    let mut terminal = super::open_terminal();
+    let outcome = rt.block_on(async {
+        let mut journal = WatchJournal::open(&p);
+        let specs = std::mem::take(&mut p.specs);
+        let cx = std::mem::take(&mut p.cx);
+        p.cx.workdir = cx.workdir.clone();
+        let mut w = Watcher::new(specs, cx).await?;
+        let mut screen = Screen::default();
+        let mut events = EventStream::new();
+        let operator = p.opts.operator.clone();
+        let started = loop {
+            terminal.draw(|f| {
+                let view = View {
+                    board: &w.board,
+                    screen: &screen,
+                    plan: &p.loaded.plan,
+                    mode: p.opts.mode,
+                    now: w.now(),
+                    theme,
+                };
+                f.render_widget(view, f.area());
+            })?;
+            let changes = tokio::select! {
+                step = w.next() => match step {
+                    Step::Changes(c) => c,
+                    Step::Tick => continue,
+                    Step::Stop(why) => {
+                        journal.write(json!({"type": "watch_stopped", "by": why}));
+                        break None;
+                    }
+                },
+                ev = events.next() => match ev {
+                    Some(Ok(Event::Key(key))) => match screen.on_key(key, &w.board) {
+                        Some(Cmd::Quit) => {
+                            journal.write(json!({"type": "watch_stopped", "by": operator}));
+                            break None;
+                        }
+                        Some(cmd) => apply(&mut w, cmd, &operator),
+                        None => continue,
+                    },
+                    Some(Ok(_)) => continue,
+                    Some(Err(_)) | None => {
+                        journal.write(json!({"type": "watch_stopped", "by": "the terminal closed"}));
+                        break None;
+                    }
+                },
+            };
+            for c in &changes {
+                screen.note(record(&p, &w, c, &mut journal));
+            }
+            if let Some(start) = start_in(&changes) {
+                break Some(start);
+            }
+        };
+        w.shutdown().await;
+        let Some((trigger, by)) = started else {
+            return Ok(None);
+        };
+        let fired = w.fired(trigger, by);
+        let name = fired.name.clone();
+        drop(w);
+        let (session, rx) = start_run(&p, fired).map_err(std::io::Error::other)?;
+        journal.write(json!({"type": "run_started", "run_id": session.run.id, "trigger": name}));
+        super::run_screen(&mut terminal, App::new(session, theme), rx)
+            .await
+            .map(Some)
+    });
+    ratatui::restore();
+    match outcome {
+        Ok(None) => {
+            println!("watch stopped; nothing was started");
+            Ok(Exit::Ok)
+        }
+        other => super::finish(other),
+    }
+}
+
+/// Time left as `mm:ss`.
+pub fn mmss(d: Duration) -> String {
+    let s = d.as_secs();
+    format!("{:02}:{:02}", s / 60, s % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::Spec;
+
+    fn board() -> Board {
+        let base = include_str!("../../tests/plans/base.yaml");
+        let head = base.split("triggers:").next().unwrap();
+        let text = format!(
+            "{head}triggers:\n  - name: a\n    command: x\n    condition: result > 1.0\n    severity: high\n  - name: b\n    command: y\n    condition: result > 1.0\n"
+        );
+        let loaded = crate::plan::load::load_bytes("t.yaml", text.into_bytes()).unwrap();
+        let specs = loaded
+            .plan
+            .triggers
+            .iter()
+            .map(|t| Spec::resolve(t).unwrap())
+            .collect();
+        Board::new(specs, Duration::ZERO)
+    }
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn keys_become_commands_and_the_footer_lists_only_those_that_apply() {
+        let mut b = board();
+        let mut s = Screen::default();
+        let keys = |s: &Screen, b: &Board| s.hints(b).iter().map(|h| h.0).collect::<Vec<_>>();
+        assert_eq!(keys(&s, &b), ["↑↓", "enter", "p", "f", "q"]);
+        assert_eq!(s.on_key(key(KeyCode::Down), &b), None);
+        assert_eq!(s.on_key(key(KeyCode::Char('p')), &b), Some(Cmd::Pause(1)));
+        assert_eq!(s.on_key(key(KeyCode::Char('f')), &b), None);
+        assert_eq!(keys(&s, &b), ["y", "n"]);
+        assert_eq!(s.on_key(key(KeyCode::Char('y')), &b), Some(Cmd::Start(1)));
+        // A countdown: only start and cancel apply, and a cancel needs a reason.
+        b.record(0, Ok(serde_json::json!(5)), Duration::ZERO);
+        assert_eq!(keys(&s, &b), ["s", "c"]);
+        assert_eq!(s.on_key(key(KeyCode::Char('p')), &b), None);
+        s.on_key(key(KeyCode::Char('c')), &b);
+        assert_eq!(s.on_key(key(KeyCode::Enter), &b), None, "no reason yet");
+        for c in "noise".chars() {
+            s.on_key(key(KeyCode::Char(c)), &b);
+        }
+        assert_eq!(
+            s.on_key(key(KeyCode::Enter), &b),
+            Some(Cmd::Cancel(0, "noise".into()))
+        );
+        assert_eq!(s.on_key(key(KeyCode::Char('s')), &b), Some(Cmd::Start(0)));
+    }
+}
