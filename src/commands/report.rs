@@ -3,6 +3,7 @@
 
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::exit::Exit;
+use crate::report::files;
 use crate::timeline::rundir::{find, runs_root};
 
 pub fn run(args: &ReportArgs) -> color_eyre::Result<Exit> {
@@ -23,15 +24,8 @@ pub fn run(args: &ReportArgs) -> color_eyre::Result<Exit> {
         }
     };
     let (text, name) = match args.format {
-        // Markdown is read on terminals too: plan text in it is escaped like everywhere else.
-        ReportFormat::Md => (
-            crate::text::block(&report.to_markdown()).into_owned(),
-            "report.md",
-        ),
-        ReportFormat::Json => (
-            format!("{}\n", serde_json::to_string_pretty(&report)?),
-            "report.json",
-        ),
+        ReportFormat::Md => (files::markdown_text(&report), files::MARKDOWN),
+        ReportFormat::Json => (files::json_text(&report), files::JSON),
     };
     print!("{text}");
     // The copy is a convenience; the timeline is the record, so a read-only run

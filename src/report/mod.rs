@@ -3,6 +3,7 @@
 //! Nothing is stored twice: a report can always be rendered again from the same records.
 
 pub mod events;
+pub mod files;
 pub mod followups;
 pub mod json;
 pub mod markdown;

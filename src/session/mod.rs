@@ -83,6 +83,8 @@ pub struct Session {
     pub fatal: Option<String>,
     pub on_hangup: Hangup,
 
+    /// Set once `finish` has sealed the run (or tried to).
+    sealed: bool,
     drill: DrillOptions,
     journal: Journal,
     clock: Arc<dyn Clock>,
@@ -134,6 +136,7 @@ impl Session {
             notice,
             fatal: None,
             on_hangup: parts.hangup,
+            sealed: false,
             drill: parts.drill,
             journal,
             clock: parts.clock,
