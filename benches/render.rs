@@ -66,6 +66,7 @@ fn options(runs: &std::path::Path) -> StartOptions {
         grace: None,
         logs: Default::default(),
         hangup: Default::default(),
+        rehearsal: None,
     }
 }
 

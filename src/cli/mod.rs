@@ -31,8 +31,8 @@ pub enum ColorArg {
 pub enum Command {
     /// Run a plan for real, in production
     Run(RunArgs),
-    /// Run a plan for real on staging, recorded as a rehearsal
-    Rehearse(RunArgs),
+    /// Run a plan for real on staging or a prod-like environment, recorded as a rehearsal
+    Rehearse(RehearseArgs),
     /// Practise a plan: nothing is executed, each step's `simulate` block plays instead
     Drill(DrillArgs),
     /// Continue a run that was left or killed (a run directory or a unique prefix of its id)
@@ -126,7 +126,7 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
     crate::tui::theme::choose(cli.color);
     match cli.command {
         Command::Run(args) => commands::run::run(args, Mode::Live, Default::default()),
-        Command::Rehearse(args) => commands::run::run(args, Mode::Rehearsal, Default::default()),
+        Command::Rehearse(args) => commands::run::rehearse(args),
         Command::Drill(args) => match commands::run::drill_options(args.speed, &args.fail) {
             Ok(drill) => commands::run::run(args.run, Mode::Drill, drill),
             Err(e) => {

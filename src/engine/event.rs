@@ -94,6 +94,9 @@ pub struct RunInfo {
     pub host: String,
     pub pid: u32,
     pub version: String,
+    /// A rehearsal's environment and participants (`rollback rehearse --env ...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rehearsal: Option<super::rehearsal::Rehearsal>,
 }
 
 /// One entry of the timeline.

@@ -8,6 +8,7 @@ pub mod event;
 pub mod input;
 mod inputs;
 pub mod notify;
+pub mod rehearsal;
 pub mod selection;
 pub mod sla;
 pub mod state;

@@ -10,6 +10,8 @@
 //! run                 run_id, plan, title, level, operation, automation, mode
 //!                     (live|rehearsal|drill), operator, operators[], scenario {id, title}|null,
 //!                     trigger (auto|manual), host, version, plan_sha256, vars[{name, value}]
+//!                     rehearsal {environment (staging|prod-like),
+//!                     participants[{name, stakeholder}]}|null, regions[]
 //! timing              started_at, ended_at|null, last_record_at, finished, duration_ms,
 //!                     sla_ms, sla (met|missed|open), sla_margin_ms (to spare, or over),
 //!                     sla_breached_at|null, sla_breached_elapsed_ms|null

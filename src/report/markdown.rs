@@ -108,6 +108,9 @@ impl Report {
             vec!["Mode".into(), r.mode.name().into()],
             vec!["Operator".into(), operator],
         ];
+        if let Some(reh) = &r.rehearsal {
+            rows.push(vec!["Rehearsal".into(), cell(&reh.text())]);
+        }
         if let Some(id) = &r.run_id {
             rows.insert(1, vec!["Run".into(), cell_code(id)]);
         }

@@ -11,6 +11,7 @@ use super::phases::{self, PhaseRef, PhaseReport};
 use super::time::{Timestamp, between};
 use super::verdict::run_mode;
 pub use super::verdict::{RunOutcome, SlaVerdict, Timing};
+use crate::engine::rehearsal::Rehearsal;
 use crate::engine::state::End;
 use crate::engine::{Event, Mode, Outcome, RunState, Trigger};
 use crate::plan::{Automation, Operation, Plan};
@@ -66,6 +67,12 @@ pub struct RunSection {
     pub plan_sha256: Option<String>,
     /// Variable values as recorded (secrets already redacted).
     pub vars: Vec<Var>,
+    /// A rehearsal's environment and participants; `null` for other runs.
+    #[serde(default)]
+    pub rehearsal: Option<Rehearsal>,
+    /// The regions the run rolled back (the plan's, less those its scenario leaves out).
+    #[serde(default)]
+    pub regions: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -189,6 +196,11 @@ fn run_section(plan: &Plan, state: &RunState, records: &[Record]) -> RunSection 
                     .collect()
             })
             .unwrap_or_default(),
+        rehearsal: info.and_then(|i| i.rehearsal.clone()),
+        regions: crate::engine::selection::run_regions(
+            plan,
+            info.and_then(|i| i.scenario.as_deref()),
+        ),
     }
 }
 

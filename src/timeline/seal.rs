@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::journal::sync_dir;
 use super::record::{Record, parse_line};
+use crate::engine::rehearsal::Rehearsal;
 use crate::engine::{Event, Mode};
 use crate::plan::{Automation, Operation};
 use crate::report::model::{Report, SlaVerdict};
@@ -56,6 +57,12 @@ pub struct Summary {
     pub resumes: u32,
     /// Outcome, duration, SLA, trigger, attempts, automation share: as the report has them.
     pub metrics: Metrics,
+    /// A rehearsal's environment and participants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rehearsal: Option<Rehearsal>,
+    /// The regions the run rolled back, in plan order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,6 +114,8 @@ impl Summary {
                 .collect(),
             resumes: report.interruptions.resumes.len() as u32,
             metrics: report.metrics.clone(),
+            rehearsal: run.rehearsal.clone(),
+            regions: run.regions.clone(),
         }
     }
 }
