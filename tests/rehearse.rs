@@ -159,3 +159,95 @@ fn level_4_is_proved_by_multi_region_and_stakeholder_rehearsals() {
     assert!(ids.is_empty(), "{shown}");
     assert!(shown.contains("2 regions"), "{shown}");
 }
+
+/// A plan whose one real step lasts `$pause` seconds.
+fn pausing(dir: &Path) -> String {
+    let path = dir.join("pausing.yaml");
+    std::fs::write(
+        &path,
+        r#"plan: pausing
+title: A step that takes as long as it is told
+level: 2
+operation: application
+automation: full
+vars:
+  pause: { default: "0" }
+phases:
+  - id: capture
+    steps:
+      - id: note
+        run: echo before
+  - id: execute
+    steps:
+      - id: wait
+        run: sleep "$pause"
+  - id: verify
+    steps:
+      - id: ok
+        check: "true"
+"#,
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn a_rehearsal_report_compares_with_the_earlier_rehearsals_of_its_plan() {
+    let runs = Runs::new();
+    let plans = tempfile::tempdir().unwrap();
+    let plan = pausing(plans.path());
+    assert_eq!(rehearse(&runs, &plan, &[]).status.code(), Some(0));
+    let first = runs.only_run();
+    let md = std::fs::read_to_string(first.join("report.md")).unwrap();
+    assert!(
+        md.contains("The first completed rehearsal of `pausing`"),
+        "{md}"
+    );
+
+    // A live run of the plan is not a rehearsal: neither compared nor compared with.
+    let mut live = vec!["run", plan.as_str()];
+    live.extend(ANSWERS);
+    assert_eq!(runs.run(&live).status.code(), Some(0));
+
+    let out = rehearse(&runs, &plan, &["--var", "pause=0.8"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let second = runs
+        .run_dirs()
+        .into_iter()
+        .filter(|d| started(d)["rehearsal"].is_object())
+        .find(|d| *d != first)
+        .unwrap();
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(second.join("report.json")).unwrap()).unwrap();
+    let c = &v["comparison"];
+    assert_eq!(c["earlier_count"], 1, "{c}");
+    assert_eq!(c["trend"], "slower", "{c}");
+    assert_eq!(c["slower_steps"][0]["key"], "execute.wait", "{c}");
+    assert!(c["slower_steps"][0]["this_ms"].as_u64().unwrap() >= 800);
+    assert_eq!(c["phases"][1]["id"], "execute");
+    assert!(c["sla_headroom_ms"].as_i64().unwrap() > 0);
+
+    let md = std::fs::read_to_string(second.join("report.md")).unwrap();
+    for want in [
+        "## Compared with earlier rehearsals",
+        "Against 1 earlier completed rehearsal(s) of `pausing`",
+        "**slower**",
+        "### Steps that got slower",
+        "- `execute.wait`: ",
+    ] {
+        assert!(md.contains(want), "missing {want:?} in\n{md}");
+    }
+    // `rollback report` says the same.
+    let id = second.file_name().unwrap().to_str().unwrap();
+    let printed = text(&runs.run(&["report", id]));
+    assert!(printed.contains("- `execute.wait`: "), "{printed}");
+
+    let live_dir = runs
+        .run_dirs()
+        .into_iter()
+        .find(|d| started(d).get("rehearsal").is_none())
+        .unwrap();
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(live_dir.join("report.json")).unwrap()).unwrap();
+    assert!(v["comparison"].is_null());
+}

@@ -16,7 +16,7 @@ pub fn run(args: &ReportArgs) -> color_eyre::Result<Exit> {
         }
     };
     let now = chrono::Utc::now().timestamp_millis();
-    let report = match crate::report::render_run(&dir, now) {
+    let report = match files::render_with_history(&dir, now) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("rollback report: {e}");

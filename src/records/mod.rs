@@ -7,6 +7,7 @@ pub mod criteria;
 pub mod figures;
 pub mod ready;
 pub mod retention;
+pub mod trend;
 
 use serde::Serialize;
 

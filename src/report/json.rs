@@ -52,6 +52,12 @@
 //!                     documentation_accuracy_pct: null}
 //! record              records (count), last_hash
 //! warnings[]          strings
+//! comparison          null unless a rehearsal: earlier_count, earlier[] and this {run_id,
+//!                     started_at, duration_ms, sla_ms, within_sla, environment}, trend
+//!                     (first|faster|steady|slower), change_pct (vs the earlier median),
+//!                     median_ms, phases[{id, this_ms, previous_ms, median_ms}],
+//!                     slower_steps[{key, this_ms, previous_ms}], sla_headroom_ms,
+//!                     previous_headroom_ms
 //! ```
 
 use serde_json::Value;
@@ -60,7 +66,7 @@ use super::model::Report;
 
 /// The top-level keys of the JSON form, in the struct's order. (A `serde_json::Value` keeps
 /// keys sorted; serialize the `Report` itself to keep this order in text.)
-pub const TOP_LEVEL_KEYS: [&str; 16] = [
+pub const TOP_LEVEL_KEYS: [&str; 17] = [
     "report_version",
     "generated_at",
     "run",
@@ -77,6 +83,7 @@ pub const TOP_LEVEL_KEYS: [&str; 16] = [
     "metrics",
     "record",
     "warnings",
+    "comparison",
 ];
 
 impl Report {

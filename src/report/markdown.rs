@@ -49,6 +49,9 @@ impl Report {
         self.interruptions_md(&mut out);
         self.follow_ups_md(&mut out);
         self.metrics_md(&mut out);
+        if let Some(c) = &self.comparison {
+            out.push_str(&super::trend_md::markdown(&self.run.plan, c));
+        }
         out.push_str(&format!(
             "---\n\nGenerated {} from {} timeline records{}.\n",
             utc(self.generated_at),

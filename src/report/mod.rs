@@ -14,6 +14,7 @@ pub mod phases;
 mod sections;
 pub mod status;
 pub mod time;
+mod trend_md;
 mod verdict;
 
 #[cfg(test)]

@@ -43,6 +43,10 @@ pub struct Report {
     pub record: RecordInfo,
     /// Problems with the run directory that do not stop the report (torn tail, plan changed).
     pub warnings: Vec<String>,
+    /// A rehearsal compared with the earlier ones of its plan in the same runs directory;
+    /// `null` for other runs (and when the report is built from the records alone).
+    #[serde(default)]
+    pub comparison: Option<crate::records::trend::Comparison>,
 }
 
 /// Who ran what, how.
@@ -150,6 +154,7 @@ pub fn build(plan: &Plan, records: &[Record], now_ms: i64) -> Report {
             last_hash: records.last().map(|r| r.hash.clone()),
         },
         warnings: Vec::new(),
+        comparison: None,
         timing,
     }
 }

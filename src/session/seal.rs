@@ -7,7 +7,7 @@ use crate::engine::{Event, Mode};
 use crate::plan::Plan;
 use std::path::PathBuf;
 
-use crate::report::{build, files, render_run};
+use crate::report::{build, files};
 use crate::timeline::journal::read_complete;
 use crate::timeline::seal::{Mark, Seal, Summary, write_mark};
 use crate::timeline::{Journal, Record, RunDir};
@@ -87,7 +87,7 @@ pub(super) struct Sealed {
 /// Writes the report's copies of the run in `run` (read back from its directory, so they
 /// are what `rollback report` prints).
 pub(super) fn write_report(run: &RunDir, now_ms: i64) -> Result<[PathBuf; 2], String> {
-    let report = render_run(&run.path, now_ms)?;
+    let report = files::render_with_history(&run.path, now_ms)?;
     files::write_both(&run.path, &report)
 }
 

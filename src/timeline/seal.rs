@@ -63,6 +63,17 @@ pub struct Summary {
     /// The regions the run rolled back, in plan order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub regions: Vec<String>,
+    /// Each step of the run and how long it took, in plan order (to compare rehearsals).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepTime {
+    /// `phase.step`
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,6 +127,15 @@ impl Summary {
             metrics: report.metrics.clone(),
             rehearsal: run.rehearsal.clone(),
             regions: run.regions.clone(),
+            steps: report
+                .phases
+                .iter()
+                .flat_map(|p| &p.steps)
+                .map(|s| StepTime {
+                    key: s.key.clone(),
+                    duration_ms: s.duration_ms,
+                })
+                .collect(),
         }
     }
 }
