@@ -88,3 +88,125 @@ fn an_aborted_run_has_its_report_and_a_left_one_has_none() {
     assert!(!run.join("report.json").exists());
     assert!(!text(&out).contains("report: "), "{}", text(&out));
 }
+
+/// A sealed rehearsal of base.yaml and its id.
+fn one_run(runs: &Runs) -> (std::path::PathBuf, String) {
+    let plan = base();
+    let mut args = vec!["rehearse", plan.as_str()];
+    args.extend(ANSWERS);
+    assert_eq!(runs.run(&args).status.code(), Some(0));
+    let run = runs.only_run();
+    let id = run.file_name().unwrap().to_str().unwrap().to_string();
+    (run, id)
+}
+
+#[test]
+fn the_report_names_the_missing_impact_metrics_until_they_are_entered() {
+    let runs = Runs::new();
+    let (run, id) = one_run(&runs);
+    let md = std::fs::read_to_string(run.join("report.md")).unwrap();
+    assert!(
+        md.contains(
+            "Missing: users_affected, data_loss, downtime, revenue_impact, customer_complaints."
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!("`rollback report {id} --set users_affected=...`")),
+        "{md}"
+    );
+    let timeline_before = std::fs::read(run.join("timeline.jsonl")).unwrap();
+
+    let out = runs.run(&[
+        "report",
+        &id,
+        "--by",
+        "ana",
+        "--set",
+        "users_affected=1,200",
+        "--set",
+        "downtime=12m",
+        "--set",
+        "data_loss=none",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let shown = text(&out);
+    assert!(
+        shown.contains("| Users affected | 1200 (entered by ana at "),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("| Downtime | 12m00s (entered by ana at "),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Missing: revenue_impact, customer_complaints."),
+        "{shown}"
+    );
+
+    // Kept beside the sealed timeline, which is untouched; the copies are rewritten.
+    assert_eq!(
+        std::fs::read(run.join("timeline.jsonl")).unwrap(),
+        timeline_before
+    );
+    let side = run.join("impact.jsonl");
+    assert_eq!(
+        std::fs::metadata(&side).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(std::fs::read_to_string(&side).unwrap().lines().count(), 3);
+    let v = json(&run.join("report.json"));
+    let impact = &v["metrics"]["impact"];
+    assert_eq!(impact["recorded"], true);
+    assert_eq!(impact["users_affected"], 1200);
+    assert_eq!(impact["downtime_ms"], 720_000);
+    assert_eq!(impact["data_loss"], "none");
+    assert_eq!(impact["entries"][0]["by"], "ana");
+    assert_eq!(
+        impact["missing"],
+        serde_json::json!(["revenue_impact", "customer_complaints"])
+    );
+    let verify = runs.run(&["verify", &id]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+
+    // A later entry wins; all entered, nothing is missing.
+    let out = runs.run(&[
+        "report",
+        &id,
+        "--format",
+        "json",
+        "--set",
+        "users_affected=1300",
+        "--set",
+        "revenue_impact=4300.5",
+        "--set",
+        "customer_complaints=7",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["metrics"]["impact"]["users_affected"], 1300);
+    assert_eq!(v["metrics"]["impact"]["missing"], serde_json::json!([]));
+    let md = std::fs::read_to_string(run.join("report.md")).unwrap();
+    assert!(
+        md.contains("Entered after the run; not part of its sealed timeline."),
+        "{md}"
+    );
+}
+
+#[test]
+fn a_bad_impact_value_is_bad_input_and_nothing_is_kept() {
+    let runs = Runs::new();
+    let (run, id) = one_run(&runs);
+    for (set, why) in [
+        ("users_affected=many", "is not a whole number"),
+        ("downtime=soon", "is not a duration"),
+        (
+            "mood=grim",
+            "is not an impact metric; one of: users_affected",
+        ),
+    ] {
+        let out = runs.run(&["report", &id, "--set", "data_loss=none", "--set", set]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(text(&out).contains(why), "{}", text(&out));
+    }
+    assert!(!run.join("impact.jsonl").exists());
+}

@@ -44,8 +44,11 @@
 //!                     long-term), opens_at, due_at, items[{title, kind (check|manual), text}]}]
 //! metrics             execution {trigger, finished, outcome, success, duration_ms, sla_ms,
 //!                     within_sla (bool|null while open), attempts, retries}
-//!                     impact {recorded: false, downtime_ms, affected_requests,
-//!                     failed_requests, revenue_impact: all null}
+//!                     impact {recorded (anything entered), downtime_ms,
+//!                     affected_requests, failed_requests, revenue_impact, users_affected,
+//!                     data_loss (text), customer_complaints: null until entered;
+//!                     entries[{key, value, by, at}] (who entered each, latest per key),
+//!                     missing[] (standard metrics not entered yet)}
 //!                     quality {tested_beforehand (yes|unknown), steps_selected,
 //!                     steps_automated, steps_manual, automated_pct, steps_ok, steps_skipped,
 //!                     steps_failed, steps_not_done, plan_followed_pct,
