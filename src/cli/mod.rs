@@ -64,6 +64,8 @@ pub enum Command {
     Prune(PruneArgs),
     /// List the predefined automatic rollback triggers and their defaults
     Triggers(TriggersArgs),
+    /// Follow a run as it happens, read-only: the operator's header, SLA and steps (ends with the run: exit 0 completed, 1 failed or stopped, 3 aborted)
+    Follow(FollowArgs),
     /// Watch a plan's triggers: one line per change of state (exit 0 stopped, 1 fired, 2 bad input)
     Watch(WatchArgs),
 }
@@ -118,6 +120,7 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
             | Command::Prune(_)
             | Command::Triggers(_)
             | Command::Watch(_)
+            | Command::Follow(_)
     ) {
         die_quietly_on_closed_stdout();
     } else {
@@ -145,6 +148,7 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Prune(args) => commands::prune::run(&args),
         Command::Triggers(args) => commands::triggers::run(&args),
         Command::Watch(args) => commands::watch::run(&args),
+        Command::Follow(args) => commands::follow::run(&args),
         Command::Schema => {
             print!("{}", crate::plan::schema::schema_text());
             Ok(Exit::Ok)

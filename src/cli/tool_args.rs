@@ -214,3 +214,14 @@ impl From<OperationArg> for Operation {
         }
     }
 }
+
+#[derive(Debug, Clone, Args)]
+pub struct FollowArgs {
+    /// A run directory, or a unique prefix of a run id
+    pub run: String,
+    /// No screen: one line per event, for the incident channel
+    #[arg(long)]
+    pub headless: bool,
+    #[command(flatten)]
+    pub runs: RunsDir,
+}

@@ -1,5 +1,6 @@
 //! One module per subcommand: each turns its arguments into output and an exit code.
 
+pub mod follow;
 pub mod new;
 pub mod prune;
 pub mod ready;

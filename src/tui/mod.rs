@@ -9,6 +9,7 @@ pub mod app;
 mod dialog_keys;
 mod dialogs;
 mod fit;
+pub mod follow;
 pub mod header;
 pub mod hints;
 pub mod keymap;
