@@ -9,6 +9,7 @@ use std::process::Child;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use common::tmux::Tmux;
 use common::{Runs, repo, text, timeline, wait_until};
 
 const LIMIT: Duration = Duration::from_secs(30);
@@ -187,4 +188,24 @@ fn a_sealed_run_is_printed_whole_and_an_unknown_one_is_bad_input() {
     let out = runs.run(&["follow", "nope", "--headless"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("no run `nope`"), "{}", text(&out));
+}
+
+#[test]
+fn the_follow_screen_shows_the_run_live_then_how_it_ended() {
+    let runs = Runs::new();
+    let plans = tempfile::tempdir().unwrap();
+    let gate = plans.path().join("go");
+    let (runner, dir) = start_gated(&runs, plans.path(), &gate);
+    let id = dir.file_name().unwrap().to_str().unwrap().to_string();
+    let t = Tmux::rollback("follow", 100, 30, runs.path(), &format!("follow {id}"));
+    let screen = t.wait_for("FOLLOWING");
+    for want in ["gated", "LIVE", "SLA", "execute", "wait", "read-only"] {
+        assert!(screen.contains(want), "{want:?} not in\n{screen}");
+    }
+    std::fs::write(&gate, "").unwrap();
+    let screen = t.wait_for("the run ended: completed");
+    assert!(screen.contains("run completed"), "{screen}");
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+    assert_eq!(runner.wait_with_output().unwrap().status.code(), Some(0));
 }
