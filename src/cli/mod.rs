@@ -66,6 +66,8 @@ pub enum Command {
     Triggers(TriggersArgs),
     /// Follow a run as it happens, read-only: the operator's header, SLA and steps (ends with the run: exit 0 completed, 1 failed or stopped, 3 aborted)
     Follow(FollowArgs),
+    /// The team's figures, plans and runs on one screen; live runs with their phase and SLA clock (Enter: a run's report, or follow it live)
+    Dashboard(DashboardArgs),
     /// Watch a plan's triggers: one line per change of state (exit 0 stopped, 1 fired, 2 bad input)
     Watch(WatchArgs),
 }
@@ -149,6 +151,7 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Triggers(args) => commands::triggers::run(&args),
         Command::Watch(args) => commands::watch::run(&args),
         Command::Follow(args) => commands::follow::run(&args),
+        Command::Dashboard(args) => commands::dashboard::run(&args),
         Command::Schema => {
             print!("{}", crate::plan::schema::schema_text());
             Ok(Exit::Ok)

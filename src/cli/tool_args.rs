@@ -225,3 +225,12 @@ pub struct FollowArgs {
     #[command(flatten)]
     pub runs: RunsDir,
 }
+
+#[derive(Debug, Clone, Args)]
+pub struct DashboardArgs {
+    /// Directory of run directories [default: as `rollback runs`]
+    #[arg(value_name = "RUNS_DIR", conflicts_with = "runs_dir")]
+    pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub runs: RunsDir,
+}

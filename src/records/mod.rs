@@ -3,6 +3,7 @@
 //! and the standard's criteria (`stats`), readiness by level (`ready`), retention (`prune`).
 //! Reading run directories is the commands' job; nothing here touches the filesystem.
 
+pub mod board;
 pub mod criteria;
 pub mod figures;
 pub mod ready;

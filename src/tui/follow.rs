@@ -123,68 +123,75 @@ fn steps_in_run(f: &Follower) -> Vec<usize> {
 }
 
 /// Follows until the user leaves; the exit code says how the run ended (see `follow`).
-pub fn run(rt: &tokio::runtime::Runtime, mut f: Follower) -> color_eyre::Result<Exit> {
+pub fn run(rt: &tokio::runtime::Runtime, f: Follower) -> color_eyre::Result<Exit> {
     let theme = Theme::from_env();
     crossterm::style::force_color_output(true);
     let mut terminal = ratatui::init();
-    let result = rt.block_on(async {
-        let mut events = EventStream::new();
-        let mut waker = Waker::new(&f.dir);
-        let mut ended: Option<(String, Exit)> = None;
-        let mut live = Liveness::Running;
-        let mut cursor = 0usize;
-        let mut rows = Rows::new(&f.plan, &f.state);
-        let mut started = false;
-        loop {
-            if ended.is_none() {
-                let (_, now_live) = f.step().map_err(std::io::Error::other)?;
-                live = now_live;
-                if !started && f.state.info.is_some() {
-                    // The scenario is known: which steps are in the run is settled.
-                    rows = Rows::new(&f.plan, &f.state);
-                    started = true;
-                }
-                if live != Liveness::Running {
-                    ended = Some(ending(&f, &live));
-                }
-            }
-            let in_run = steps_in_run(&f);
-            cursor = cursor.min(in_run.len().saturating_sub(1));
-            let selected = in_run.get(cursor).copied().unwrap_or(0);
-            let now = chrono::Utc::now().timestamp_millis();
-            terminal.draw(|frame| {
-                frame.render_widget(
-                    FollowView {
-                        f: &f,
-                        rows: &rows,
-                        selected,
-                        live: &live,
-                        ended: ended.as_ref().map(|(t, _)| t.as_str()),
-                        now_ms: now,
-                        theme,
-                    },
-                    frame.area(),
-                )
-            })?;
-            tokio::select! {
-                ev = events.next() => match ev {
-                    Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => match k.code {
-                        KeyCode::Char('q') | KeyCode::Esc => break,
-                        KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => break,
-                        KeyCode::Up | KeyCode::Char('k') => cursor = cursor.saturating_sub(1),
-                        KeyCode::Down | KeyCode::Char('j') => cursor += 1,
-                        _ => {}
-                    },
-                    Some(Ok(_)) => {}
-                    Some(Err(_)) | None => break,
-                },
-                // The clocks move each second; the journal wakes the screen at once.
-                _ = waker.wait(), if ended.is_none() => {}
-                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
-            }
-        }
-        Ok::<_, std::io::Error>(ended.map_or(Exit::Ok, |(_, code)| code))
-    });
+    let result = rt.block_on(screen(&mut terminal, f, theme));
     ratatui::restore();
     Ok(result?)
+}
+
+/// The follow screen on `terminal` until q (the dashboard opens it too).
+pub async fn screen(
+    terminal: &mut ratatui::DefaultTerminal,
+    mut f: Follower,
+    theme: Theme,
+) -> std::io::Result<Exit> {
+    let mut events = EventStream::new();
+    let mut waker = Waker::new(&f.dir);
+    let mut ended: Option<(String, Exit)> = None;
+    let mut live = Liveness::Running;
+    let mut cursor = 0usize;
+    let mut rows = Rows::new(&f.plan, &f.state);
+    let mut started = false;
+    loop {
+        if ended.is_none() {
+            let (_, now_live) = f.step().map_err(std::io::Error::other)?;
+            live = now_live;
+            if !started && f.state.info.is_some() {
+                // The scenario is known: which steps are in the run is settled.
+                rows = Rows::new(&f.plan, &f.state);
+                started = true;
+            }
+            if live != Liveness::Running {
+                ended = Some(ending(&f, &live));
+            }
+        }
+        let in_run = steps_in_run(&f);
+        cursor = cursor.min(in_run.len().saturating_sub(1));
+        let selected = in_run.get(cursor).copied().unwrap_or(0);
+        let now = chrono::Utc::now().timestamp_millis();
+        terminal.draw(|frame| {
+            frame.render_widget(
+                FollowView {
+                    f: &f,
+                    rows: &rows,
+                    selected,
+                    live: &live,
+                    ended: ended.as_ref().map(|(t, _)| t.as_str()),
+                    now_ms: now,
+                    theme,
+                },
+                frame.area(),
+            )
+        })?;
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => match k.code {
+                    KeyCode::Char('q') | KeyCode::Esc => break,
+                    KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => break,
+                    KeyCode::Up | KeyCode::Char('k') => cursor = cursor.saturating_sub(1),
+                    KeyCode::Down | KeyCode::Char('j') => cursor += 1,
+                    _ => {}
+                },
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => break,
+            },
+            // The clocks move each second; the journal wakes the screen at once.
+            _ = waker.wait(), if ended.is_none() => {}
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+        }
+    }
+    Ok(ended.map_or(Exit::Ok, |(_, code)| code))
 }

@@ -6,6 +6,7 @@
 
 pub mod ansi;
 pub mod app;
+pub mod dashboard;
 mod dialog_keys;
 mod dialogs;
 mod fit;
