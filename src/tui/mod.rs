@@ -6,6 +6,7 @@
 
 pub mod ansi;
 pub mod app;
+pub mod board;
 pub mod dashboard;
 mod dialog_keys;
 mod dialogs;
@@ -17,6 +18,7 @@ pub mod keymap;
 pub mod modal;
 pub mod output;
 pub mod recent;
+pub mod report_view;
 pub mod start;
 pub mod steps;
 pub mod theme;
