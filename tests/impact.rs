@@ -187,9 +187,10 @@ fn the_report_names_the_missing_impact_metrics_until_they_are_entered() {
     assert_eq!(v["metrics"]["impact"]["missing"], serde_json::json!([]));
     let md = std::fs::read_to_string(run.join("report.md")).unwrap();
     assert!(
-        md.contains("Entered after the run; not part of its sealed timeline."),
+        md.contains("are kept in `impact.jsonl`, not in its sealed timeline"),
         "{md}"
     );
+    assert!(!md.contains("Missing:"), "{md}");
 }
 
 #[test]
@@ -209,4 +210,82 @@ fn a_bad_impact_value_is_bad_input_and_nothing_is_kept() {
         assert!(text(&out).contains(why), "{}", text(&out));
     }
     assert!(!run.join("impact.jsonl").exists());
+}
+
+#[test]
+fn a_step_can_write_impact_figures_and_a_person_can_correct_them() {
+    let runs = Runs::new();
+    let plans = tempfile::tempdir().unwrap();
+    let plan = plans.path().join("counting.yaml");
+    std::fs::write(
+        &plan,
+        r#"plan: counting
+title: A step that counts who was affected
+level: 2
+operation: application
+automation: full
+vars:
+  token: { secret: true, default: "s3cr3t-value" }
+phases:
+  - id: capture
+    steps:
+      - id: count
+        run: |
+          echo "users_affected=1,200" >> "$ROLLBACK_OUTPUTS"
+          echo "downtime=a while" >> "$ROLLBACK_OUTPUTS"
+          echo "checked_by=$token" >> "$ROLLBACK_OUTPUTS"
+  - id: execute
+    steps:
+      - id: undo
+        run: "true"
+  - id: verify
+    steps:
+      - id: ok
+        check: "true"
+"#,
+    )
+    .unwrap();
+    let plan = plan.display().to_string();
+    let out = runs.run(&["rehearse", &plan, "--headless"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("capture.count wrote users_affected=1,200"),
+        "{}",
+        text(&out)
+    );
+    let run = runs.only_run();
+    let tl = timeline(&run);
+    assert!(tl.contains(r#""type":"step_outputs""#), "{tl}");
+    assert!(!tl.contains("s3cr3t-value"), "secrets are masked: {tl}");
+    let step_outputs = tl.find("step_outputs").unwrap();
+    let finished = tl
+        .find(r#""type":"step_finished","step":"capture.count""#)
+        .unwrap();
+    assert!(step_outputs < finished, "recorded before the step's end");
+
+    let v = json(&run.join("report.json"));
+    let impact = &v["metrics"]["impact"];
+    assert_eq!(impact["users_affected"], 1200);
+    assert_eq!(impact["entries"][0]["by"], "step capture.count");
+    assert!(impact["downtime_ms"].is_null());
+    let warnings = v["warnings"].to_string();
+    assert!(
+        warnings.contains("downtime: `a while` is not a duration"),
+        "{warnings}"
+    );
+
+    let id = run.file_name().unwrap().to_str().unwrap();
+    let out = runs.run(&[
+        "report",
+        id,
+        "--format",
+        "json",
+        "--by",
+        "ana",
+        "--set",
+        "users_affected=1300",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["metrics"]["impact"]["users_affected"], 1300);
+    assert_eq!(v["metrics"]["impact"]["entries"][0]["by"], "ana");
 }

@@ -236,6 +236,14 @@ pub enum Event {
         pgid: i32,
         killed: bool,
     },
+    /// `NAME=VALUE` lines a step's command wrote to the file `$ROLLBACK_OUTPUTS` names
+    /// (impact figures such as `users_affected=1200`, or anything else worth keeping),
+    /// recorded just before its `step_finished`.
+    StepOutputs {
+        step: String,
+        attempt: u32,
+        outputs: Vec<(String, String)>,
+    },
     /// At resume: plan.yaml no longer matches the plan last recorded, and `by` accepted it.
     PlanChanged {
         recorded_sha256: String,
@@ -297,6 +305,7 @@ impl Event {
             Event::StepInterrupted { .. } => "step_interrupted",
             Event::OrphanFound { .. } => "orphan_found",
             Event::OrphanGone { .. } => "orphan_gone",
+            Event::StepOutputs { .. } => "step_outputs",
             Event::PlanChanged { .. } => "plan_changed",
             Event::RunCompleted => "run_completed",
             Event::RunFailed { .. } => "run_failed",

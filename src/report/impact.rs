@@ -104,6 +104,30 @@ pub fn read(text: &str) -> (Vec<Entry>, Vec<String>) {
     (entries, warnings)
 }
 
+/// Impact figures steps wrote (`step_outputs`), as entries by `step <key>`; a value that
+/// does not check out is a warning, not a figure.
+pub fn from_outputs(records: &[crate::timeline::Record]) -> (Vec<Entry>, Vec<String>) {
+    let mut entries = Vec::new();
+    let mut warnings = Vec::new();
+    for r in records {
+        let crate::engine::Event::StepOutputs { step, outputs, .. } = &r.event else {
+            continue;
+        };
+        for (k, v) in outputs {
+            if !STANDARD.contains(&k.as_str()) && !EXTRA.contains(&k.as_str()) {
+                continue;
+            }
+            match parse_set(&format!("{k}={v}"), &format!("step {step}"), r.ts_ms) {
+                Ok(e) => entries.push(e),
+                Err(e) => warnings.push(format!(
+                    "{step} wrote an impact figure that is ignored: {e}"
+                )),
+            }
+        }
+    }
+    (entries, warnings)
+}
+
 /// Sets `impact` from `entries` (later ones win) and lists the standard metrics missing.
 pub fn apply(impact: &mut ImpactMetrics, entries: &[Entry]) {
     for e in entries {

@@ -52,14 +52,20 @@ pub(super) fn markdown(i: &ImpactMetrics, run_id: Option<&str>) -> String {
         }
     }
     let mut out = table(&["Metric", "Value"], &rows);
-    if i.missing.is_empty() {
-        out.push_str("\nEntered after the run; not part of its sealed timeline.\n");
-    } else {
+    if i.entries.iter().any(|e| !e.by.starts_with("step ")) {
+        out.push_str(&format!(
+            "\nValues entered by people after the run are kept in {}, not in its sealed \
+             timeline; values a step wrote are in the timeline.\n",
+            code(super::impact::FILE)
+        ));
+    }
+    if !i.missing.is_empty() {
         let run = run_id.unwrap_or("RUN");
         let example = format!("rollback report {run} --set {}=...", i.missing[0]);
         out.push_str(&format!(
             "\nMissing: {}. The tool does not measure impact: take these from monitoring and \
-             enter them with {}.\n",
+             enter them with {} (or have a step write `NAME=VALUE` lines to \
+             `$ROLLBACK_OUTPUTS`).\n",
             i.missing.join(", "),
             code(&example)
         ));

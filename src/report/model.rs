@@ -135,6 +135,9 @@ pub fn build(plan: &Plan, records: &[Record], now_ms: i64) -> Report {
     let last = records.last().map_or(start, |r| r.ts_ms);
     let timing = timing(&state, records, start, last);
     let counted_from = timing.ended_at.unwrap_or(timing.last_record_at);
+    let mut metrics = metrics_of(&state, run_mode(&state, records), &timing);
+    let (written, warnings) = super::impact::from_outputs(records);
+    super::impact::apply(&mut metrics.impact, &written);
     Report {
         report_version: REPORT_VERSION,
         generated_at: Timestamp(now_ms),
@@ -148,12 +151,12 @@ pub fn build(plan: &Plan, records: &[Record], now_ms: i64) -> Report {
         notifications: events::notifications(records, start),
         interruptions: events::interruptions(records, start),
         follow_ups: followups::follow_ups(plan, counted_from, timing.finished),
-        metrics: metrics_of(&state, run_mode(&state, records), &timing),
+        metrics,
         record: RecordInfo {
             records: records.len(),
             last_hash: records.last().map(|r| r.hash.clone()),
         },
-        warnings: Vec::new(),
+        warnings,
         comparison: None,
         timing,
     }

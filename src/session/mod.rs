@@ -3,6 +3,7 @@
 //! then applied to the state, and only then are effects carried out. The faces (TUI,
 //! headless) own the event loop and call `handle`; they hold no rollback logic.
 
+mod outputs;
 mod resume;
 mod seal;
 mod spec;
@@ -202,6 +203,9 @@ impl Session {
     pub fn on_runner(&mut self, msg: RunnerMsg) -> Result<(), Fatal> {
         match msg {
             RunnerMsg::Input(input) => {
+                if let Input::Exited { step, attempt, .. } = &input {
+                    self.record_outputs(*step, *attempt);
+                }
                 let log_error = match &input {
                     Input::Exited { step, report, .. } => report.log_error.as_ref().map(|e| {
                         let key = self.state.steps.get(*step).map_or("", |s| s.key.as_str());

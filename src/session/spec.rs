@@ -122,6 +122,12 @@ impl Session {
             ("ROLLBACK_PHASE".to_string(), phase.id.value.clone()),
             ("ROLLBACK_STEP".to_string(), key.clone()),
             ("ROLLBACK_ATTEMPT".to_string(), attempt.to_string()),
+            (
+                "ROLLBACK_OUTPUTS".to_string(),
+                super::outputs::file_of(&self.run.path, &log)
+                    .display()
+                    .to_string(),
+            ),
         ]);
         if let Some(region) = &phase.region {
             env.push(("ROLLBACK_REGION".to_string(), region.value.clone()));
