@@ -34,12 +34,12 @@ follow=$(pgrep -f "rollback follow $id" | head -1)
 ns() { cat /proc/"$follow"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {print s}'; }
 na=$(ns); sleep "$SECS"; nb=$(ns)
 idle=$(echo "scale=3; 100 * ($nb - $na) / 1000000000 / $SECS" | bc)
+rss=$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$follow/status")
 
 # Latency: release the gate; every record from then on is timed.
 touch "$WORK/go"
 wait "$run" || true
 for _ in $(seq 1000); do grep -q "the run ended" "$WORK/lines" && break; sleep 0.01; done
-rss=$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$follow/status" 2>/dev/null || echo "?")
 python3 - "$ROLLBACK_RUNS_DIR/$id/timeline.jsonl" "$WORK/lines" "$idle" "$SECS" "$rss" <<'PY'
 import datetime, json, sys
 tl, lines, idle, secs, rss = sys.argv[1:]
