@@ -109,6 +109,17 @@ fn the_dashboard_lists_live_ended_and_corrupt_runs_and_opens_them() {
     t.keys(&["q"]);
     let screen = t.wait_for("3 runs counted, 0 live, 1 corrupt");
     assert!(!screen.contains("● LIVE"), "{screen}");
+    // A run made while the dashboard is open appears without a key.
+    let out = runs.run(&[
+        "rehearse",
+        &base,
+        "--headless",
+        "--approve-as",
+        "ci",
+        "--confirm-manual",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    t.wait_for("4 runs counted, 0 live, 1 corrupt");
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
     assert_eq!(runner.wait_with_output().unwrap().status.code(), Some(0));

@@ -31,6 +31,13 @@ pub struct Dashboard {
     pub live: HashMap<String, Follower>,
     pub selected: usize,
     pub message: Option<String>,
+    /// Entries of the runs directory when it was read: another one means a new run.
+    entries: usize,
+}
+
+/// Entries of the runs directory: a cheap look for new runs (names only).
+fn entries(root: &std::path::Path) -> usize {
+    std::fs::read_dir(root).map_or(0, |rd| rd.count())
 }
 
 impl Dashboard {
@@ -46,19 +53,21 @@ impl Dashboard {
             }
         }
         Dashboard {
-            root,
             records,
             stats,
             rows,
             live,
             selected: 0,
             message: None,
+            entries: entries(&root),
+            root,
         }
     }
 
-    /// Reads what the live runs appended; whether one of them stopped being live.
+    /// Reads what the live runs appended; whether the list must be read again (a live run
+    /// stopped being live, or a run was added or removed).
     pub fn poll_live(&mut self) -> bool {
-        let mut changed = false;
+        let mut changed = entries(&self.root) != self.entries;
         for f in self.live.values_mut() {
             changed |= f.step().map_or(true, |(_, l)| {
                 l != crate::timeline::follow::Liveness::Running
