@@ -257,6 +257,14 @@ phases:
     let tl = timeline(&run);
     assert!(tl.contains(r#""type":"step_outputs""#), "{tl}");
     assert!(!tl.contains("s3cr3t-value"), "secrets are masked: {tl}");
+    let files: Vec<String> = std::fs::read_dir(run.join("output"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !files.iter().any(|f| f.ends_with(".outputs")),
+        "the outputs file, with the secret in it, is gone once recorded: {files:?}"
+    );
     let step_outputs = tl.find("step_outputs").unwrap();
     let finished = tl
         .find(r#""type":"step_finished","step":"capture.count""#)

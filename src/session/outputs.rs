@@ -1,6 +1,8 @@
 //! Step outputs: a command may write `NAME=VALUE` lines to the file `$ROLLBACK_OUTPUTS`
-//! names (beside its log); when the step ends they are read and recorded as
-//! `step_outputs` just before its `step_finished`, secrets masked. Impact figures written this way fill the report's
+//! names (beside its log, made owner-only before the command starts, so appending to it
+//! keeps it private); when the step ends they are read, recorded as `step_outputs` just
+//! before its `step_finished` with secrets masked, and the file is removed: the timeline
+//! is the record, and a secret a command wrote there must not stay on disk. Impact figures written this way fill the report's
 //! impact metrics (`users_affected=1200`), attributed to the step.
 
 use std::path::{Path, PathBuf};
@@ -16,6 +18,18 @@ const MAX_VALUE: usize = 500;
 /// The outputs file of `log` (an attempt's log, relative to the run directory).
 pub fn file_of(run: &Path, log: &str) -> PathBuf {
     run.join(format!("{log}.outputs"))
+}
+
+/// Creates the (empty, owner-only) outputs file of `log` and returns its path. A file that
+/// cannot be made is no error: the command then simply has nowhere private to write.
+pub fn prepare(run: &Path, log: &str) -> PathBuf {
+    let path = file_of(run, log);
+    let _ = crate::timeline::rundir::private_file()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path);
+    path
 }
 
 /// `NAME=VALUE` lines; names are letters, digits and `_`; other lines are ignored.
@@ -51,6 +65,7 @@ impl Session {
         let _ = std::io::Read::read_to_string(&mut std::io::Read::take(file, MAX_BYTES), &mut text);
         let outputs = parse(&text);
         if outputs.is_empty() {
+            let _ = std::fs::remove_file(&path);
             return;
         }
         let event = self.redacted(Event::StepOutputs {
@@ -58,7 +73,9 @@ impl Session {
             attempt,
             outputs,
         });
-        let _ = self.record(event);
+        if self.record(event).is_ok() {
+            let _ = std::fs::remove_file(&path);
+        }
     }
 }
 

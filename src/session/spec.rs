@@ -124,7 +124,7 @@ impl Session {
             ("ROLLBACK_ATTEMPT".to_string(), attempt.to_string()),
             (
                 "ROLLBACK_OUTPUTS".to_string(),
-                super::outputs::file_of(&self.run.path, &log)
+                super::outputs::prepare(&self.run.path, &log)
                     .display()
                     .to_string(),
             ),
