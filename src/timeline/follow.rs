@@ -180,3 +180,54 @@ fn holder_alive(lock: &Path) -> bool {
     pid.parse::<i32>()
         .is_ok_and(|p| nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), None).is_ok())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Event, Mode};
+    use std::io::Write;
+
+    #[test]
+    fn a_line_that_arrives_in_pieces_is_read_once_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = include_str!("../../tests/plans/base.yaml");
+        std::fs::write(dir.path().join(PLAN_COPY), plan).unwrap();
+        // Two real records, written by the journal elsewhere, then fed in pieces.
+        let src = dir.path().join("source.jsonl");
+        let mut j = super::super::Journal::create(&src).unwrap();
+        for text in ["one", "two"] {
+            let note = Event::Note {
+                by: "a".into(),
+                text: text.into(),
+            };
+            j.append(1, 0, Mode::Drill, "a", note).unwrap();
+        }
+        let bytes = std::fs::read(&src).unwrap();
+        let first_end = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        let mut tl = std::fs::File::create(dir.path().join(TIMELINE)).unwrap();
+        let mut f = Follower::open(dir.path()).unwrap();
+        assert!(f.poll().unwrap().is_empty(), "nothing yet");
+        tl.write_all(&bytes[..10]).unwrap();
+        assert!(f.poll().unwrap().is_empty(), "half a line is not a record");
+        tl.write_all(&bytes[10..first_end + 5]).unwrap();
+        assert_eq!(f.poll().unwrap().len(), 1);
+        tl.write_all(&bytes[first_end + 5..]).unwrap();
+        let new = f.poll().unwrap();
+        assert_eq!(new.len(), 1);
+        assert_eq!(f.recent.len(), 2);
+        assert!(matches!(&new[0].event, Event::Note { text, .. } if text == "two"));
+        // No lock file: nobody runs it, and it has no seal.
+        assert_eq!(f.liveness(), Liveness::Stopped);
+    }
+
+    #[test]
+    fn a_lock_held_by_this_process_is_seen_without_taking_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = std::fs::File::create(dir.path().join(LOCK)).unwrap();
+        assert!(!lock_held(dir.path()));
+        file.lock().unwrap();
+        assert!(lock_held(dir.path()));
+        file.unlock().unwrap();
+        assert!(!lock_held(dir.path()));
+    }
+}
