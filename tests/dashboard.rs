@@ -75,8 +75,9 @@ fn the_dashboard_lists_live_ended_and_corrupt_runs_and_opens_them() {
     });
 
     let t = Tmux::rollback("dashboard", 110, 32, runs.path(), "dashboard");
-    let screen = t.wait_for("● LIVE");
+    // Each on its own wait: a frame reaches the terminal in several writes.
     for want in [
+        "● LIVE",
         "ROLLBACK DASHBOARD",
         "2 runs counted, 1 live, 1 corrupt",
         "▶ execute.wait",
@@ -88,7 +89,7 @@ fn the_dashboard_lists_live_ended_and_corrupt_runs_and_opens_them() {
         "base",
         "rollbacks within SLA >= 95%: met",
     ] {
-        assert!(screen.contains(want), "{want:?} not in\n{screen}");
+        t.wait_for(want);
     }
 
     // The newest ended run's report, scrolled, then back.
@@ -107,8 +108,10 @@ fn the_dashboard_lists_live_ended_and_corrupt_runs_and_opens_them() {
     std::fs::write(&gate, "").unwrap();
     t.wait_for("the run ended: completed");
     t.keys(&["q"]);
-    let screen = t.wait_for("3 runs counted, 0 live, 1 corrupt");
-    assert!(!screen.contains("● LIVE"), "{screen}");
+    t.wait_for("3 runs counted, 0 live, 1 corrupt");
+    wait_until("the live row gone", Duration::from_secs(30), || {
+        (!t.screen().contains("● LIVE")).then_some(())
+    });
     // A run made while the dashboard is open appears without a key.
     let out = runs.run(&[
         "rehearse",
