@@ -7,7 +7,8 @@ use std::path::Path;
 
 use crate::records::{Records, RunSummary, Uncounted, Unread};
 use crate::report::render_run;
-use crate::timeline::rundir::{LOCK, TIMELINE, holder};
+use crate::timeline::follow::lock_held;
+use crate::timeline::rundir::{LOCK, TIMELINE};
 use crate::timeline::seal::{Summary, read_seal};
 
 /// Threads reading runs at once: on a cold cache the time goes in waiting for the disk,
@@ -80,8 +81,13 @@ fn unsealed(dir: &Path, id: &str, now_ms: i64, records: &mut Records) {
         ),
         Err(_) => (None, None, None),
     };
-    let why = if let Some(holder) = holder(dir) {
-        Unread::Open { holder }
+    // Read without taking the lock, even for a moment: a reader must never make a
+    // `resume` that starts at the same instant find the run busy.
+    let why = if lock_held(dir) {
+        let text = std::fs::read_to_string(dir.join(LOCK)).unwrap_or_default();
+        Unread::Open {
+            holder: text.trim().to_string(),
+        }
     } else {
         match report {
             Err(e) => Unread::Corrupt { why: e },
