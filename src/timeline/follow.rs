@@ -143,13 +143,19 @@ impl Follower {
 
 /// Whether someone holds the run's lock, found without taking it.
 pub fn lock_held(dir: &Path) -> bool {
+    lock_held_in(dir, std::fs::read_to_string("/proc/locks").ok().as_deref())
+}
+
+/// As [`lock_held`], with `/proc/locks` read once by the caller (a scan of many runs);
+/// `None` where it cannot be read: the process the lock names is looked for instead.
+pub fn lock_held_in(dir: &Path, locks: Option<&str>) -> bool {
     use std::os::unix::fs::MetadataExt;
     let path = dir.join(LOCK);
     let Ok(meta) = std::fs::metadata(&path) else {
         return false;
     };
-    match std::fs::read_to_string("/proc/locks") {
-        Ok(locks) => {
+    match locks {
+        Some(locks) => {
             let (dev, ino) = (meta.dev(), meta.ino());
             let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
             let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
@@ -158,7 +164,7 @@ pub fn lock_held(dir: &Path) -> bool {
                 .lines()
                 .any(|l| l.split_whitespace().any(|field| field == id))
         }
-        Err(_) => holder_alive(&path),
+        None => holder_alive(&path),
     }
 }
 
