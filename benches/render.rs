@@ -67,6 +67,7 @@ fn options(runs: &std::path::Path) -> StartOptions {
         grace: None,
         logs: Default::default(),
         hangup: Default::default(),
+        rehearsal: None,
     }
 }
 

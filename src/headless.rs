@@ -337,6 +337,13 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
                     p.output(&mut s);
                 }
                 println!("run directory: {}", s.run.path.display());
+                match s.finish() {
+                    Some(Ok([md, json])) => {
+                        println!("report: {} ({})", md.display(), json.display())
+                    }
+                    Some(Err(e)) => eprintln!("rollback: the report was not written: {e}"),
+                    None => {}
+                }
                 return stopping.unwrap_or(match outcome {
                     Outcome::Completed => Exit::Ok,
                     Outcome::Failed => Exit::Failed,

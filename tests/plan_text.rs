@@ -156,6 +156,7 @@ impl Rig {
             grace: Some(Duration::from_millis(200)),
             logs: Default::default(),
             hangup: Default::default(),
+            rehearsal: None,
         };
         let (session, rx) =
             session::start(&loaded, opts, Arc::new(clock.clone())).expect("session starts");

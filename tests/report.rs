@@ -66,6 +66,7 @@ impl Run {
             host: "bastion".into(),
             pid: 7,
             version: "test".into(),
+            rehearsal: None,
         };
         let mut run = Run {
             plan,
@@ -217,7 +218,7 @@ fn a_run_directory_renders_with_people_notes_and_metrics() {
             "- [ ] No new tickets",
             "3 automated (run/check), 2 manual (approve/manual): 60% automated",
             "| Plan followed | 80%: 4 of 5 steps ok (1 skipped, 0 failed, 0 not done) |",
-            "| Downtime | not recorded |",
+            "| Downtime | missing |",
         ],
     );
     // Every table row has as many cells as its header: no `|` leaked out of a cell.

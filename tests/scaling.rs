@@ -72,6 +72,7 @@ fn bytes_per_inputs(n: usize) -> u64 {
         grace: None,
         logs: Default::default(),
         hangup: Default::default(),
+        rehearsal: None,
     };
     let clock = Arc::new(ManualClock::at(1_800_000_000_000));
     let (mut s, _rx) = session::start(&loaded, opts, clock).expect("session starts");

@@ -54,6 +54,7 @@ fn rig(theme: Theme, fail: &[(&str, u32)]) -> Rig {
         grace: Some(Duration::from_millis(200)),
         logs: Default::default(),
         hangup: Default::default(),
+        rehearsal: None,
     };
     let (session, rx) =
         session::start(&loaded, opts, Arc::new(clock.clone())).expect("session starts");

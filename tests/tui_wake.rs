@@ -31,6 +31,7 @@ async fn a_running_step_spins_at_first_then_wakes_the_screen_once_a_second() {
         grace: None,
         logs: Default::default(),
         hangup: Default::default(),
+        rehearsal: None,
     };
     let clock = ManualClock::at(1_800_000_000_123);
     let (mut s, _rx) = session::start(&loaded, opts, Arc::new(clock.clone())).unwrap();

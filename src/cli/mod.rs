@@ -31,8 +31,8 @@ pub enum ColorArg {
 pub enum Command {
     /// Run a plan for real, in production
     Run(RunArgs),
-    /// Run a plan for real on staging, recorded as a rehearsal
-    Rehearse(RunArgs),
+    /// Run a plan for real on staging or a prod-like environment, recorded as a rehearsal
+    Rehearse(RehearseArgs),
     /// Practise a plan: nothing is executed, each step's `simulate` block plays instead
     Drill(DrillArgs),
     /// Continue a run that was left or killed (a run directory or a unique prefix of its id)
@@ -64,6 +64,10 @@ pub enum Command {
     Prune(PruneArgs),
     /// List the predefined automatic rollback triggers and their defaults
     Triggers(TriggersArgs),
+    /// Follow a run as it happens, read-only: the operator's header, SLA and steps (ends with the run: exit 0 completed, 1 failed or stopped, 3 aborted)
+    Follow(FollowArgs),
+    /// The team's figures, plans and runs on one screen; live runs with their phase and SLA clock (Enter: a run's report, or follow it live)
+    Dashboard(DashboardArgs),
     /// Watch a plan's triggers; one that fires starts the run under the severity policy
     /// (exit 0 stopped, else the run's code; 2 bad input)
     Watch(WatchArgs),
@@ -121,6 +125,7 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
             | Command::Prune(_)
             | Command::Triggers(_)
             | Command::Watch(_)
+            | Command::Follow(_)
     ) {
         die_quietly_on_closed_stdout();
     } else {
@@ -129,7 +134,7 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
     crate::tui::theme::choose(cli.color);
     match cli.command {
         Command::Run(args) => commands::run::run(args, Mode::Live, Default::default()),
-        Command::Rehearse(args) => commands::run::run(args, Mode::Rehearsal, Default::default()),
+        Command::Rehearse(args) => commands::run::rehearse(args),
         Command::Drill(args) => match commands::run::drill_options(args.speed, &args.fail) {
             Ok(drill) => commands::run::run(args.run, Mode::Drill, drill),
             Err(e) => {
@@ -149,6 +154,8 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Triggers(args) => commands::triggers::run(&args),
         Command::Watch(args) => commands::watch::run(&args),
         Command::Probe(args) => commands::probe::run(&args),
+        Command::Follow(args) => commands::follow::run(&args),
+        Command::Dashboard(args) => commands::dashboard::run(&args),
         Command::Schema => {
             print!("{}", crate::plan::schema::schema_text());
             Ok(Exit::Ok)

@@ -176,3 +176,45 @@ pub struct ResumeArgs {
     #[command(flatten)]
     pub runs: RunsDir,
 }
+
+#[derive(Debug, Clone, Args)]
+pub struct RehearseArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Where the rehearsal runs, recorded for `rollback ready` (level 3 asks for prod-like);
+    /// staging unless given (it is never guessed from the var-file)
+    #[arg(long = "env", value_enum, default_value_t = crate::engine::rehearsal::Environment::Staging, value_name = "ENV")]
+    pub environment: crate::engine::rehearsal::Environment,
+    /// Someone taking part, recorded with the run (repeatable)
+    #[arg(long, value_name = "NAME")]
+    pub participant: Vec<String>,
+    /// A stakeholder taking part (business owner, customer lead), recorded with the run;
+    /// level 4 asks for a stakeholder rehearsal (repeatable)
+    #[arg(long, value_name = "NAME")]
+    pub stakeholder: Vec<String>,
+}
+
+impl RehearseArgs {
+    /// What the rehearsal records about itself; a blank name is refused.
+    pub fn rehearsal(&self) -> Result<crate::engine::rehearsal::Rehearsal, String> {
+        use crate::engine::rehearsal::{Participant, Rehearsal};
+        let named = |names: &[String], stakeholder: bool, flag: &str| {
+            names
+                .iter()
+                .map(|n| match n.trim() {
+                    "" => Err(format!("--{flag} needs a name")),
+                    n => Ok(Participant {
+                        name: n.to_string(),
+                        stakeholder,
+                    }),
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let mut participants = named(&self.participant, false, "participant")?;
+        participants.extend(named(&self.stakeholder, true, "stakeholder")?);
+        Ok(Rehearsal {
+            environment: self.environment,
+            participants,
+        })
+    }
+}

@@ -29,6 +29,14 @@ pub struct ReportArgs {
     pub run: String,
     #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
     pub format: ReportFormat,
+    /// Enter an impact metric, kept with who and when (repeatable): users_affected,
+    /// data_loss, downtime, revenue_impact, customer_complaints, affected_requests,
+    /// failed_requests; e.g. `--set users_affected=1200 --set downtime=12m`
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Who enters the values [default: $USER]
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
     #[command(flatten)]
     pub runs: RunsDir,
 }
@@ -246,4 +254,24 @@ impl From<OperationArg> for Operation {
             OperationArg::Workflow => Operation::Workflow,
         }
     }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FollowArgs {
+    /// A run directory, or a unique prefix of a run id
+    pub run: String,
+    /// No screen: one line per event, for the incident channel
+    #[arg(long)]
+    pub headless: bool,
+    #[command(flatten)]
+    pub runs: RunsDir,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DashboardArgs {
+    /// Directory of run directories [default: as `rollback runs`]
+    #[arg(value_name = "RUNS_DIR", conflicts_with = "runs_dir")]
+    pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub runs: RunsDir,
 }

@@ -1,5 +1,7 @@
 //! One module per subcommand: each turns its arguments into output and an exit code.
 
+pub mod dashboard;
+pub mod follow;
 pub mod new;
 pub mod probe;
 pub mod prune;

@@ -7,7 +7,8 @@ use std::path::Path;
 
 use crate::records::{Records, RunSummary, Uncounted, Unread};
 use crate::report::render_run;
-use crate::timeline::rundir::{LOCK, TIMELINE, holder};
+use crate::timeline::follow::lock_held_in;
+use crate::timeline::rundir::{LOCK, TIMELINE};
 use crate::timeline::seal::{Summary, read_seal};
 
 /// Threads reading runs at once: on a cold cache the time goes in waiting for the disk,
@@ -26,6 +27,9 @@ pub fn scan(root: &Path, now_ms: i64) -> Records {
         })
         .unwrap_or_default();
     let chunk = ids.len().div_ceil(READERS).max(1);
+    // Which locks are held, read once for every run.
+    let locks = std::fs::read_to_string("/proc/locks").ok();
+    let locks = locks.as_deref();
     std::thread::scope(|s| {
         let readers: Vec<_> = ids
             .chunks(chunk)
@@ -33,7 +37,7 @@ pub fn scan(root: &Path, now_ms: i64) -> Records {
                 s.spawn(move || {
                     let mut records = Records::default();
                     for id in ids {
-                        read_run(&root.join(id), id, now_ms, &mut records);
+                        read_run(&root.join(id), id, now_ms, locks, &mut records);
                     }
                     records
                 })
@@ -50,10 +54,10 @@ pub fn scan(root: &Path, now_ms: i64) -> Records {
 }
 
 /// Adds the run in `dir` (if it is one) to `records`.
-fn read_run(dir: &Path, id: &str, now_ms: i64, records: &mut Records) {
+fn read_run(dir: &Path, id: &str, now_ms: i64, locks: Option<&str>, records: &mut Records) {
     match read_seal(&dir.join(TIMELINE)) {
         Ok(Some(seal)) => records.runs.push(RunSummary::of(id, &seal.summary, true)),
-        Ok(None) => unsealed(dir, id, now_ms, records),
+        Ok(None) => unsealed(dir, id, now_ms, locks, records),
         // Not a run directory (or not one any more).
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {}
@@ -70,7 +74,7 @@ fn read_run(dir: &Path, id: &str, now_ms: i64, records: &mut Records) {
 }
 
 /// A run whose timeline does not end in a seal: replayed.
-fn unsealed(dir: &Path, id: &str, now_ms: i64, records: &mut Records) {
+fn unsealed(dir: &Path, id: &str, now_ms: i64, locks: Option<&str>, records: &mut Records) {
     let report = render_run(dir, now_ms);
     let (plan, mode, started_at) = match &report {
         Ok(r) => (
@@ -80,8 +84,13 @@ fn unsealed(dir: &Path, id: &str, now_ms: i64, records: &mut Records) {
         ),
         Err(_) => (None, None, None),
     };
-    let why = if let Some(holder) = holder(dir) {
-        Unread::Open { holder }
+    // Read without taking the lock, even for a moment: a reader must never make a
+    // `resume` that starts at the same instant find the run busy.
+    let why = if lock_held_in(dir, locks) {
+        let text = std::fs::read_to_string(dir.join(LOCK)).unwrap_or_default();
+        Unread::Open {
+            holder: text.trim().to_string(),
+        }
     } else {
         match report {
             Err(e) => Unread::Corrupt { why: e },

@@ -1,8 +1,10 @@
-//! `rollback report RUN [--format md|json]`: prints the report and keeps a copy in the run
-//! directory (`report.md` / `report.json`).
+//! `rollback report RUN [--format md|json] [--set KEY=VALUE]`: enters impact metrics (kept
+//! in `impact.jsonl`, see `report::impact`), prints the report and keeps a copy in the run
+//! directory (`report.md` / `report.json`; both when values were entered).
 
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::exit::Exit;
+use crate::report::{files, impact};
 use crate::timeline::rundir::{find, runs_root};
 
 pub fn run(args: &ReportArgs) -> color_eyre::Result<Exit> {
@@ -15,7 +17,26 @@ pub fn run(args: &ReportArgs) -> color_eyre::Result<Exit> {
         }
     };
     let now = chrono::Utc::now().timestamp_millis();
-    let report = match crate::report::render_run(&dir, now) {
+    if !args.set.is_empty() {
+        let by = super::run::operator(args.by.as_deref());
+        let entries: Result<Vec<_>, String> = args
+            .set
+            .iter()
+            .map(|t| impact::parse_set(t, &by, now))
+            .collect();
+        let entries = match entries {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("rollback report: --set {}", crate::text::inline(&e));
+                return Ok(Exit::BadInput);
+            }
+        };
+        if let Err(e) = append_entries(&dir, &entries) {
+            eprintln!("rollback report: cannot write {}: {e}", impact::FILE);
+            return Ok(Exit::Internal);
+        }
+    }
+    let report = match files::render_with_history(&dir, now) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("rollback report: {e}");
@@ -23,19 +44,31 @@ pub fn run(args: &ReportArgs) -> color_eyre::Result<Exit> {
         }
     };
     let (text, name) = match args.format {
-        // Markdown is read on terminals too: plan text in it is escaped like everywhere else.
-        ReportFormat::Md => (
-            crate::text::block(&report.to_markdown()).into_owned(),
-            "report.md",
-        ),
-        ReportFormat::Json => (
-            format!("{}\n", serde_json::to_string_pretty(&report)?),
-            "report.json",
-        ),
+        ReportFormat::Md => (files::markdown_text(&report), files::MARKDOWN),
+        ReportFormat::Json => (files::json_text(&report), files::JSON),
     };
     print!("{text}");
+    if !args.set.is_empty() {
+        let _ = files::write_both(&dir, &report);
+    }
     // The copy is a convenience; the timeline is the record, so a read-only run
     // directory is not an error.
     let _ = crate::timeline::rundir::write_private(&dir.join(name), text.as_bytes());
     Ok(Exit::Ok)
+}
+
+/// Appends entries to the run's `impact.jsonl` (owner-only) and syncs them.
+fn append_entries(dir: &std::path::Path, entries: &[impact::Entry]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut text = String::new();
+    for e in entries {
+        text.push_str(&serde_json::to_string(e).map_err(std::io::Error::other)?);
+        text.push('\n');
+    }
+    let mut f = crate::timeline::rundir::private_file()
+        .append(true)
+        .create(true)
+        .open(dir.join(impact::FILE))?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
 }

@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::cli::{RunArgs, TriggerArg};
+use crate::cli::{RehearseArgs, RunArgs, TriggerArg};
+use crate::engine::rehearsal::Rehearsal;
 use crate::engine::{Mode, SystemClock, Trigger};
 use crate::exit::Exit;
 use crate::plan::diag::{Lines, snippet};
@@ -114,6 +115,26 @@ pub fn given_with_sources(vars: &[String], files: &[std::path::PathBuf]) -> Resu
 }
 
 pub fn run(args: RunArgs, mode: Mode, drill: DrillOptions) -> color_eyre::Result<Exit> {
+    start_run(args, mode, drill, None)
+}
+
+/// `rollback rehearse`: a run that records its environment and participants.
+pub fn rehearse(args: RehearseArgs) -> color_eyre::Result<Exit> {
+    match args.rehearsal() {
+        Ok(r) => start_run(args.run, Mode::Rehearsal, DrillOptions::default(), Some(r)),
+        Err(e) => {
+            eprintln!("rollback rehearse: {e}");
+            Ok(Exit::BadInput)
+        }
+    }
+}
+
+fn start_run(
+    args: RunArgs,
+    mode: Mode,
+    drill: DrillOptions,
+    rehearsal: Option<Rehearsal>,
+) -> color_eyre::Result<Exit> {
     let loaded = match load_for_run(&args.plan) {
         Ok(l) => l,
         Err(code) => return Ok(code),
@@ -154,6 +175,7 @@ pub fn run(args: RunArgs, mode: Mode, drill: DrillOptions) -> color_eyre::Result
         grace: None,
         logs: args.logs.limits(),
         hangup: args.logs.on_hangup,
+        rehearsal,
     };
     let clock = Arc::new(SystemClock);
     if !args.headless.headless {

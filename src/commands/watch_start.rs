@@ -57,6 +57,7 @@ pub fn prepare(args: &WatchArgs, loaded: Loaded) -> Result<Prepared, String> {
         vars,
         scenario: None,
         regions: Vec::new(),
+        rehearsal: None,
         trigger: Trigger::Auto,
         drill: DrillOptions {
             speed: 1.0,

@@ -151,6 +151,10 @@ pub fn describe(event: &Event) -> String {
             let how = if *killed { "killed" } else { "ended" };
             format!("{step}: process group {pgid} {how}")
         }
+        Event::StepOutputs { step, outputs, .. } => {
+            let pairs: Vec<String> = outputs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("{step} wrote {}", pairs.join(", "))
+        }
         Event::PlanChanged {
             recorded_sha256,
             plan_sha256,

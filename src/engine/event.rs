@@ -125,6 +125,9 @@ pub struct RunInfo {
     pub host: String,
     pub pid: u32,
     pub version: String,
+    /// A rehearsal's environment and participants (`rollback rehearse --env ...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rehearsal: Option<super::rehearsal::Rehearsal>,
 }
 
 /// One entry of the timeline.
@@ -263,6 +266,14 @@ pub enum Event {
         step: String,
         pgid: i32,
         killed: bool,
+    },
+    /// `NAME=VALUE` lines a step's command wrote to the file `$ROLLBACK_OUTPUTS` names
+    /// (impact figures such as `users_affected=1200`, or anything else worth keeping),
+    /// recorded just before its `step_finished`.
+    StepOutputs {
+        step: String,
+        attempt: u32,
+        outputs: Vec<(String, String)>,
     },
     /// At resume: plan.yaml no longer matches the plan last recorded, and `by` accepted it.
     PlanChanged {
@@ -424,6 +435,7 @@ impl Event {
             Event::StepInterrupted { .. } => "step_interrupted",
             Event::OrphanFound { .. } => "orphan_found",
             Event::OrphanGone { .. } => "orphan_gone",
+            Event::StepOutputs { .. } => "step_outputs",
             Event::PlanChanged { .. } => "plan_changed",
             Event::RunCompleted => "run_completed",
             Event::RunFailed { .. } => "run_failed",

@@ -11,6 +11,7 @@ mod inputs;
 mod lanes;
 pub mod notify;
 mod regions;
+pub mod rehearsal;
 pub mod selection;
 pub mod sla;
 pub mod state;

@@ -386,6 +386,7 @@ impl RunState {
             | Event::StatusUpdate { .. }
             | Event::NotifyFinished { .. }
             | Event::PlanChanged { .. }
+            | Event::StepOutputs { .. }
             | Event::RunSealed(_)
             | Event::ValidationStarted { .. }
             | Event::ValidationSample { .. }

@@ -3,13 +3,16 @@
 //! and the standard's criteria (`stats`), readiness by level (`ready`), retention (`prune`).
 //! Reading run directories is the commands' job; nothing here touches the filesystem.
 
+pub mod board;
 pub mod criteria;
 pub mod figures;
 pub mod ready;
 pub mod retention;
+pub mod trend;
 
 use serde::Serialize;
 
+use crate::engine::rehearsal::Environment;
 use crate::engine::{Mode, Trigger};
 use crate::plan::Automation;
 use crate::report::{RunOutcome, Timestamp};
@@ -43,6 +46,14 @@ pub struct RunSummary {
     /// False for a run that ended but whose seal was never written (killed in between):
     /// its summary comes from a replay.
     pub sealed: bool,
+    /// A rehearsal's environment; `None` for other runs and rehearsals from before it was
+    /// recorded.
+    pub environment: Option<Environment>,
+    /// Participants named, and how many of them stakeholders.
+    pub participants: u32,
+    pub stakeholders: u32,
+    /// Regions the run covered.
+    pub regions: u32,
 }
 
 impl RunSummary {
@@ -71,6 +82,16 @@ impl RunSummary {
                 .map(|p| (p.id.clone(), p.duration_ms))
                 .collect(),
             sealed,
+            environment: s.rehearsal.as_ref().map(|r| r.environment),
+            participants: s
+                .rehearsal
+                .as_ref()
+                .map_or(0, |r| r.participants.len() as u32),
+            stakeholders: s
+                .rehearsal
+                .as_ref()
+                .map_or(0, |r| r.stakeholders().count() as u32),
+            regions: s.regions.len() as u32,
         }
     }
 

@@ -1,14 +1,16 @@
 //! Readiness by level: what the records must show before a plan may be relied on. L1 needs
 //! nothing beyond validation; L2 a completed rehearsal (staging) with its timing recorded;
-//! L3 also a completed rehearsal inside the SLA within the last N days, in a prod-like
-//! environment; L4 also multi-region and stakeholder rehearsals. Rehearsals do not record
-//! their environment, regions or participants yet, so those requirements are reported
-//! missing with that reason rather than guessed.
+//! L3 also a completed rehearsal inside the SLA within the last N days, and one in a
+//! prod-like environment; L4 also a rehearsal that covered more than one region and one a
+//! stakeholder took part in (both within the last N days). Environment and participants
+//! are what `rehearse --env/--participant/--stakeholder` recorded; a rehearsal from before
+//! they were recorded is never taken for a prod-like or stakeholder one.
 
 use serde::Serialize;
 
 use super::RunSummary;
 use crate::engine::Mode;
+use crate::engine::rehearsal::Environment;
 use crate::engine::sla::clock_text;
 use crate::report::RunOutcome;
 use crate::timeline::record::utc_text;
@@ -69,16 +71,6 @@ fn req(id: &'static str, text: String, found: Result<String, String>) -> Require
     }
 }
 
-fn not_recorded(id: &'static str, text: &str, what: &str) -> Requirement {
-    req(
-        id,
-        text.into(),
-        Err(format!(
-            "{what} not recorded: `rollback rehearse` does not record it yet, so no record can show it"
-        )),
-    )
-}
-
 /// The verdict on `asked.plan` from `runs` (every finished run; drills never count).
 pub fn readiness(asked: &Asked, runs: &[RunSummary]) -> Readiness {
     let mut reqs = vec![req(
@@ -119,22 +111,44 @@ pub fn readiness(asked: &Asked, runs: &[RunSummary]) -> Readiness {
     }
     if asked.level >= 3 {
         reqs.push(recent_within_sla(asked, &timed));
-        reqs.push(not_recorded(
-            "prod_like",
-            "rehearsed in a prod-like environment",
-            "environment",
-        ));
+        reqs.push(prod_like(asked, &timed));
     }
     if asked.level >= 4 {
-        reqs.push(not_recorded(
+        let recent = recent(asked, &timed);
+        let days = asked.max_age_ms / DAY_MS;
+        let most = recent.iter().map(|r| r.regions).max();
+        reqs.push(req(
             "multi_region",
-            "multi-region rehearsal",
-            "regions rehearsed",
+            format!("a rehearsal across more than one region in the last {days} days"),
+            latest(
+                &recent,
+                |r| r.regions > 1,
+                |r| format!("{} regions", r.regions),
+            )
+            .ok_or_else(|| match most {
+                Some(n) => format!(
+                    "the {} completed rehearsal(s) of the last {days} days covered at most \
+                         {n} region(s): rehearse the plan across its regions",
+                    recent.len()
+                ),
+                None => format!("no completed rehearsal in the last {days} days"),
+            }),
         ));
-        reqs.push(not_recorded(
+        reqs.push(req(
             "stakeholders",
-            "stakeholder rehearsal",
-            "participants",
+            format!("a rehearsal with a stakeholder taking part in the last {days} days"),
+            latest(
+                &recent,
+                |r| r.stakeholders > 0,
+                |r| format!("{} stakeholder(s)", r.stakeholders),
+            )
+            .ok_or_else(|| {
+                format!(
+                    "none of the {} completed rehearsal(s) of the last {days} days recorded a \
+                     stakeholder: rehearse with `--stakeholder NAME`",
+                    recent.len()
+                )
+            }),
         ));
     }
     Readiness {
@@ -143,6 +157,76 @@ pub fn readiness(asked: &Asked, runs: &[RunSummary]) -> Readiness {
         ready: reqs.iter().all(|r| r.met),
         requirements: reqs,
     }
+}
+
+/// Completed rehearsals started within the last `max_age`.
+fn recent<'a>(asked: &Asked, timed: &[&'a RunSummary]) -> Vec<&'a RunSummary> {
+    let cutoff = asked
+        .now_ms
+        .saturating_sub(i64::try_from(asked.max_age_ms).unwrap_or(i64::MAX));
+    timed
+        .iter()
+        .copied()
+        .filter(|r| r.started_ms >= cutoff)
+        .collect()
+}
+
+/// The latest run that `ok` accepts, as evidence: `run-id (what)`.
+fn latest(
+    runs: &[&RunSummary],
+    ok: impl Fn(&RunSummary) -> bool,
+    what: impl Fn(&RunSummary) -> String,
+) -> Option<String> {
+    runs.iter()
+        .filter(|r| ok(r))
+        .max_by_key(|r| r.started_ms)
+        .map(|r| format!("{} ({})", r.id, what(r)))
+}
+
+/// L3: a completed prod-like rehearsal within the SLA, within the last N days.
+fn prod_like(asked: &Asked, timed: &[&RunSummary]) -> Requirement {
+    let days = asked.max_age_ms / DAY_MS;
+    let pool: Vec<&RunSummary> = recent(asked, timed)
+        .into_iter()
+        .filter(|r| r.within_sla == Some(true))
+        .collect();
+    let count = |env: Option<Environment>| pool.iter().filter(|r| r.environment == env).count();
+    let found = latest(
+        &pool,
+        |r| r.environment == Some(Environment::ProdLike),
+        |r| {
+            format!(
+                "prod-like, {} of {}",
+                clock_text(r.duration_ms),
+                clock_text(r.sla_ms)
+            )
+        },
+    )
+    .ok_or_else(|| {
+        let mut ran = Vec::new();
+        match count(Some(Environment::Staging)) {
+            0 => {}
+            n => ran.push(format!("{n} in staging")),
+        }
+        match count(None) {
+            0 => {}
+            n => ran.push(format!("{n} with the environment not recorded")),
+        }
+        let seen = if ran.is_empty() {
+            format!("no completed rehearsal within the SLA in the last {days} days")
+        } else {
+            format!(
+                "the completed rehearsals within the SLA of the last {days} days: {}",
+                ran.join(", ")
+            )
+        };
+        format!("{seen}; rehearse with `rollback rehearse --env prod-like`")
+    });
+    req(
+        "prod_like",
+        format!("a rehearsal in a prod-like environment within the SLA in the last {days} days"),
+        found,
+    )
 }
 
 fn recent_within_sla(asked: &Asked, timed: &[&RunSummary]) -> Requirement {
@@ -185,116 +269,4 @@ fn recent_within_sla(asked: &Asked, timed: &[&RunSummary]) -> Requirement {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::records::testkit::{DAY, NOW, run};
-
-    fn asked(level: u8) -> Asked<'static> {
-        Asked {
-            plan: "p",
-            level,
-            errors: 0,
-            max_age_ms: 90 * DAY as u64,
-            now_ms: NOW,
-        }
-    }
-
-    fn rehearsal(n: u32) -> RunSummary {
-        RunSummary {
-            mode: Mode::Rehearsal,
-            ..run(n)
-        }
-    }
-
-    fn missing(r: &Readiness) -> Vec<&'static str> {
-        r.missing().map(|m| m.id).collect()
-    }
-
-    #[test]
-    fn level_1_needs_only_validation() {
-        assert!(readiness(&asked(1), &[]).ready);
-        let bad = Asked {
-            errors: 2,
-            ..asked(1)
-        };
-        let r = readiness(&bad, &[]);
-        assert_eq!(missing(&r), ["validates"]);
-        assert!(
-            r.requirements[0]
-                .missing
-                .as_ref()
-                .unwrap()
-                .contains("2 error(s)")
-        );
-    }
-
-    #[test]
-    fn level_2_needs_a_completed_rehearsal_of_the_same_plan() {
-        let mut other = rehearsal(1);
-        other.plan = "q".into();
-        let live = run(2);
-        let r = readiness(&asked(2), &[other.clone(), live.clone()]);
-        assert_eq!(missing(&r), ["staging"]);
-        assert!(
-            r.requirements[1]
-                .missing
-                .as_ref()
-                .unwrap()
-                .contains("no rehearsal of `p`")
-        );
-        let mut aborted = rehearsal(3);
-        aborted.outcome = RunOutcome::Aborted;
-        let r = readiness(&asked(2), &[aborted.clone()]);
-        assert!(
-            r.requirements[1]
-                .missing
-                .as_ref()
-                .unwrap()
-                .contains("none completed")
-        );
-        let r = readiness(&asked(2), &[aborted, rehearsal(4)]);
-        assert!(r.ready);
-        assert_eq!(r.requirements[1].evidence.as_deref(), Some("run-4 (02:00)"));
-    }
-
-    #[test]
-    fn level_3_needs_a_recent_rehearsal_inside_the_sla_and_a_prod_like_one() {
-        let r = readiness(&asked(3), &[rehearsal(1)]);
-        assert_eq!(missing(&r), ["prod_like"]);
-        assert!(
-            r.requirements[3]
-                .missing
-                .as_ref()
-                .unwrap()
-                .contains("environment not recorded")
-        );
-
-        let mut slow = rehearsal(1);
-        slow.within_sla = Some(false);
-        slow.duration_ms = 700_000;
-        let r = readiness(&asked(3), &[slow]);
-        assert_eq!(missing(&r), ["recent_within_sla", "prod_like"]);
-        assert!(
-            r.requirements[2]
-                .missing
-                .as_ref()
-                .unwrap()
-                .contains("all missed the SLA (best 11:40 of 10:00)")
-        );
-
-        let mut old = rehearsal(1);
-        old.started_ms = NOW - 91 * DAY;
-        let r = readiness(&asked(3), &[old]);
-        assert_eq!(missing(&r), ["recent_within_sla", "prod_like"]);
-        assert!(r.requirements[2].missing.as_ref().unwrap().contains("no completed rehearsal in the last 90 days (the latest started 2026-10-16T08:00:00.000Z)"), "{:?}", r.requirements[2]);
-    }
-
-    #[test]
-    fn level_4_also_names_multi_region_and_stakeholder_rehearsals() {
-        let r = readiness(&asked(4), &[rehearsal(1)]);
-        assert_eq!(missing(&r), ["prod_like", "multi_region", "stakeholders"]);
-        assert!(!r.ready);
-        let why = r.requirements[5].missing.as_ref().unwrap();
-        assert!(why.contains("participants not recorded"), "{why}");
-    }
-}
+mod tests;

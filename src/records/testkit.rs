@@ -34,6 +34,10 @@ pub fn run(n: u32) -> RunSummary {
             ("execute".into(), Some(100_000)),
         ],
         sealed: true,
+        environment: None,
+        participants: 0,
+        stakeholders: 0,
+        regions: 0,
     }
 }
 

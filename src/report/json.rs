@@ -10,6 +10,8 @@
 //! run                 run_id, plan, title, level, operation, automation, mode
 //!                     (live|rehearsal|drill), operator, operators[], scenario {id, title}|null,
 //!                     trigger (auto|manual), host, version, plan_sha256, vars[{name, value}]
+//!                     rehearsal {environment (staging|prod-like),
+//!                     participants[{name, stakeholder}]}|null, regions[]
 //! timing              started_at, ended_at|null, last_record_at, finished, duration_ms,
 //!                     sla_ms, sla (met|missed|open), sla_margin_ms (to spare, or over),
 //!                     sla_breached_at|null, sla_breached_elapsed_ms|null
@@ -55,14 +57,23 @@
 //!                     started the run: fired {name, uses, severity, condition, explain,
 //!                     value, first_failure_ms, fired_ms, samples, started_by},
 //!                     time_to_detect_ms, time_to_start_ms}
-//!                     impact {recorded: false, downtime_ms, affected_requests,
-//!                     failed_requests, revenue_impact: all null}
+//!                     impact {recorded (anything entered), downtime_ms,
+//!                     affected_requests, failed_requests, revenue_impact, users_affected,
+//!                     data_loss (text), customer_complaints: null until entered;
+//!                     entries[{key, value, by, at}] (who entered each, latest per key),
+//!                     missing[] (standard metrics not entered yet)}
 //!                     quality {tested_beforehand (yes|unknown), steps_selected,
 //!                     steps_automated, steps_manual, automated_pct, steps_ok, steps_skipped,
 //!                     steps_failed, steps_not_done, plan_followed_pct,
 //!                     documentation_accuracy_pct: null}
 //! record              records (count), last_hash
 //! warnings[]          strings
+//! comparison          null unless a rehearsal: earlier_count, earlier[] and this {run_id,
+//!                     started_at, duration_ms, sla_ms, within_sla, environment}, trend
+//!                     (first|faster|steady|slower), change_pct (vs the earlier median),
+//!                     median_ms, phases[{id, this_ms, previous_ms, median_ms}],
+//!                     slower_steps[{key, this_ms, previous_ms}], sla_headroom_ms,
+//!                     previous_headroom_ms
 //! ```
 
 use serde_json::Value;
@@ -71,7 +82,7 @@ use super::model::Report;
 
 /// The top-level keys of the JSON form, in the struct's order. (A `serde_json::Value` keeps
 /// keys sorted; serialize the `Report` itself to keep this order in text.)
-pub const TOP_LEVEL_KEYS: [&str; 17] = [
+pub const TOP_LEVEL_KEYS: [&str; 18] = [
     "report_version",
     "generated_at",
     "run",
@@ -89,6 +100,7 @@ pub const TOP_LEVEL_KEYS: [&str; 17] = [
     "metrics",
     "record",
     "warnings",
+    "comparison",
 ];
 
 impl Report {

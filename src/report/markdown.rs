@@ -51,6 +51,9 @@ impl Report {
         self.interruptions_md(&mut out);
         self.follow_ups_md(&mut out);
         self.metrics_md(&mut out);
+        if let Some(c) = &self.comparison {
+            out.push_str(&super::trend_md::markdown(&self.run.plan, c));
+        }
         out.push_str(&format!(
             "---\n\nGenerated {} from {} timeline records{}.\n",
             utc(self.generated_at),
@@ -110,6 +113,9 @@ impl Report {
             vec!["Mode".into(), r.mode.name().into()],
             vec!["Operator".into(), operator],
         ];
+        if let Some(reh) = &r.rehearsal {
+            rows.push(vec!["Rehearsal".into(), cell(&reh.text())]);
+        }
         if let Some(id) = &r.run_id {
             rows.insert(1, vec!["Run".into(), cell_code(id)]);
         }

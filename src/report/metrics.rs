@@ -46,15 +46,30 @@ pub struct ExecutionMetrics {
     pub retries: u32,
 }
 
-/// The standard's impact metrics. The tool does not see traffic or money, so every value
-/// is `null` and `recorded` is false: a report never invents these numbers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The standard's impact metrics. The tool does not see traffic or money: every value is
+/// `null` until someone enters it (`rollback report RUN --set`, see `impact`), and a
+/// report never invents these numbers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ImpactMetrics {
+    /// Something was entered.
     pub recorded: bool,
     pub downtime_ms: Option<u64>,
     pub affected_requests: Option<u64>,
     pub failed_requests: Option<u64>,
     pub revenue_impact: Option<f64>,
+    #[serde(default)]
+    pub users_affected: Option<u64>,
+    /// What data was lost, in words (`none` when none was).
+    #[serde(default)]
+    pub data_loss: Option<String>,
+    #[serde(default)]
+    pub customer_complaints: Option<u64>,
+    /// Who entered each value and when (the latest entry per metric).
+    #[serde(default)]
+    pub entries: Vec<super::impact::Entry>,
+    /// The standard's metrics nobody has entered yet.
+    #[serde(default)]
+    pub missing: Vec<String>,
 }
 
 /// Whether the rollback was tested before this run, as far as the tool knows.
@@ -158,11 +173,8 @@ fn metrics_from(state: &RunState, mode: Mode, duration_ms: u64, finished: bool) 
             retries: attempts - tried,
         },
         impact: ImpactMetrics {
-            recorded: false,
-            downtime_ms: None,
-            affected_requests: None,
-            failed_requests: None,
-            revenue_impact: None,
+            missing: super::impact::STANDARD.map(String::from).to_vec(),
+            ..ImpactMetrics::default()
         },
         quality: QualityMetrics {
             tested_beforehand: match mode {

@@ -4,7 +4,10 @@
 
 pub mod checklist;
 pub mod events;
+pub mod files;
 pub mod followups;
+pub mod impact;
+mod impact_md;
 pub mod json;
 pub mod markdown;
 mod md;
@@ -15,6 +18,7 @@ pub mod regions;
 mod sections;
 pub mod status;
 pub mod time;
+mod trend_md;
 mod verdict;
 
 #[cfg(test)]
@@ -82,6 +86,17 @@ pub fn render_run(dir: &Path, now_ms: i64) -> Result<Report, String> {
         Event::RunStarted(info) => Some(&info.plan_sha256),
         _ => None,
     });
+    match std::fs::read_to_string(dir.join(impact::FILE)) {
+        Ok(text) => {
+            let (entries, warnings) = impact::read(&text);
+            impact::apply(&mut report.metrics.impact, &entries);
+            report.warnings.extend(warnings);
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => report
+            .warnings
+            .push(format!("{} cannot be read: {e}", impact::FILE)),
+    }
     if let Some(want) = recorded
         && *want != digest
     {

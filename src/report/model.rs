@@ -11,6 +11,7 @@ use super::phases::{self, PhaseRef, PhaseReport};
 use super::time::{Timestamp, between};
 use super::verdict::run_mode;
 pub use super::verdict::{RunOutcome, SlaVerdict, Timing};
+use crate::engine::rehearsal::Rehearsal;
 use crate::engine::state::End;
 use crate::engine::{Event, Mode, Outcome, RunState, Trigger};
 use crate::plan::{Automation, Operation, Plan};
@@ -48,6 +49,10 @@ pub struct Report {
     pub record: RecordInfo,
     /// Problems with the run directory that do not stop the report (torn tail, plan changed).
     pub warnings: Vec<String>,
+    /// A rehearsal compared with the earlier ones of its plan in the same runs directory;
+    /// `null` for other runs (and when the report is built from the records alone).
+    #[serde(default)]
+    pub comparison: Option<crate::records::trend::Comparison>,
 }
 
 /// Who ran what, how.
@@ -72,6 +77,12 @@ pub struct RunSection {
     pub plan_sha256: Option<String>,
     /// Variable values as recorded (secrets already redacted).
     pub vars: Vec<Var>,
+    /// A rehearsal's environment and participants; `null` for other runs.
+    #[serde(default)]
+    pub rehearsal: Option<Rehearsal>,
+    /// The regions the run rolled back (the plan's, less those its scenario leaves out).
+    #[serde(default)]
+    pub regions: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -130,6 +141,9 @@ pub fn build(plan: &Plan, records: &[Record], now_ms: i64) -> Report {
     let last = records.last().map_or(start, |r| r.ts_ms);
     let timing = timing(&state, records, start, last);
     let counted_from = timing.ended_at.unwrap_or(timing.last_record_at);
+    let mut metrics = metrics_of(&state, run_mode(&state, records), &timing);
+    let (written, warnings) = super::impact::from_outputs(records);
+    super::impact::apply(&mut metrics.impact, &written);
     Report {
         report_version: REPORT_VERSION,
         generated_at: Timestamp(now_ms),
@@ -145,12 +159,13 @@ pub fn build(plan: &Plan, records: &[Record], now_ms: i64) -> Report {
         interruptions: events::interruptions(records, start),
         follow_ups: followups::follow_ups(plan, counted_from, timing.finished),
         checklist: super::checklist::checklist(plan, &state),
-        metrics: metrics_of(&state, run_mode(&state, records), &timing),
+        metrics,
         record: RecordInfo {
             records: records.len(),
             last_hash: records.last().map(|r| r.hash.clone()),
         },
-        warnings: Vec::new(),
+        warnings,
+        comparison: None,
         timing,
     }
 }
@@ -197,6 +212,11 @@ fn run_section(plan: &Plan, state: &RunState, records: &[Record]) -> RunSection 
                     .collect()
             })
             .unwrap_or_default(),
+        rehearsal: info.and_then(|i| i.rehearsal.clone()),
+        regions: crate::engine::selection::run_regions(
+            plan,
+            info.and_then(|i| i.scenario.as_deref()),
+        ),
     }
 }
 

@@ -309,17 +309,10 @@ impl Report {
             ],
         ));
         out.push_str("\n### Impact\n\n");
-        let nr = || "not recorded".to_string();
-        out.push_str(&table(
-            &["Metric", "Value"],
-            &[
-                vec!["Downtime".into(), nr()],
-                vec!["Affected requests".into(), nr()],
-                vec!["Failed requests".into(), nr()],
-                vec!["Revenue impact".into(), nr()],
-            ],
+        out.push_str(&super::impact_md::markdown(
+            &m.impact,
+            self.run.run_id.as_deref(),
         ));
-        out.push_str("\nThe tool does not measure impact; take these from monitoring.\n");
         out.push_str("\n### Quality\n\n");
         let pct = |p: Option<f64>| p.map(pct_text).unwrap_or_else(|| "-".into());
         let tested = match (q.tested_beforehand, self.run.mode) {
@@ -351,7 +344,7 @@ impl Report {
                         q.steps_not_done
                     ),
                 ],
-                vec!["Documentation accuracy".into(), nr()],
+                vec!["Documentation accuracy".into(), "not recorded".into()],
             ],
         ));
         out.push('\n');

@@ -126,6 +126,7 @@ mod tests {
             host: "h".into(),
             pid: 1,
             version: "t".into(),
+            rehearsal: None,
         };
         let stamp = |seq, ts_ms, event| Stamped {
             seq,

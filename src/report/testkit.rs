@@ -66,6 +66,7 @@ impl Drive {
             host: "bastion".into(),
             pid: 1,
             version: "test".into(),
+            rehearsal: None,
         };
         self.feed(Input::Start(Box::new(info), mode));
         self

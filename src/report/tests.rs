@@ -158,8 +158,8 @@ fn metrics_count_automation_attempts_and_plan_followed() {
     let md = report(&d).to_markdown();
     for want in [
         "| Attempts | 4 in total, 1 retry |",
-        "| Downtime | not recorded |",
-        "| Revenue impact | not recorded |",
+        "| Downtime | missing |",
+        "| Revenue impact | missing |",
         "3 automated (run/check), 2 manual (approve/manual): 60% automated",
         "| Plan followed | 100%: 5 of 5 steps ok",
     ] {

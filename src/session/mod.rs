@@ -3,6 +3,7 @@
 //! then applied to the state, and only then are effects carried out. The faces (TUI,
 //! headless) own the event loop and call `handle`; they hold no rollback logic.
 
+mod outputs;
 mod resume;
 mod seal;
 mod spec;
@@ -86,6 +87,8 @@ pub struct Session {
     pub fatal: Option<String>,
     pub on_hangup: Hangup,
 
+    /// Set once `finish` has sealed the run (or tried to).
+    sealed: bool,
     drill: DrillOptions,
     journal: Journal,
     clock: Arc<dyn Clock>,
@@ -137,6 +140,7 @@ impl Session {
             notice,
             fatal: None,
             on_hangup: parts.hangup,
+            sealed: false,
             drill: parts.drill,
             journal,
             clock: parts.clock,
@@ -202,6 +206,9 @@ impl Session {
     pub fn on_runner(&mut self, msg: RunnerMsg) -> Result<(), Fatal> {
         match msg {
             RunnerMsg::Input(input) => {
+                if let Input::Exited { step, attempt, .. } = &input {
+                    self.record_outputs(*step, *attempt);
+                }
                 let log_error = match &input {
                     Input::Exited { step, report, .. } => report.log_error.as_ref().map(|e| {
                         let key = self.state.steps.get(*step).map_or("", |s| s.key.as_str());

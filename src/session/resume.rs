@@ -152,8 +152,12 @@ pub fn resume(
                 hash: last.hash.clone(),
             };
             write_mark(dir, &mark)
-                .and_then(|_| run.remove_lock())
                 .map_err(|e| e.to_string())
+                .and_then(|_| {
+                    // The report is a copy: its failure must not keep the run unsealed.
+                    let _ = super::seal::write_report(&run, clock.now_ms());
+                    run.remove_lock().map_err(|e| e.to_string())
+                })
         };
         done.map_err(|e| ResumeError::Other(format!("cannot seal the ended run: {e}")))?;
         return Err(ResumeError::Ended {

@@ -5,7 +5,9 @@
 use super::{Fatal, Session};
 use crate::engine::{Event, Mode};
 use crate::plan::Plan;
-use crate::report::build;
+use std::path::PathBuf;
+
+use crate::report::{build, files};
 use crate::timeline::journal::read_complete;
 use crate::timeline::seal::{Mark, Seal, Summary, write_mark};
 use crate::timeline::{Journal, Record, RunDir};
@@ -39,30 +41,59 @@ impl Session {
     }
 }
 
-impl Drop for Session {
-    fn drop(&mut self) {
-        if self.state.end.is_none() || self.fatal.is_some() {
-            return;
+impl Session {
+    /// Seals an ended run now (once): the seal, its mark, the report's copies, then the lock
+    /// removed. `None` when there is nothing to seal (not ended, sealed already, or the
+    /// timeline can no longer be written); otherwise where the report was written.
+    pub fn finish(&mut self) -> Option<Result<[PathBuf; 2], String>> {
+        if self.sealed || self.state.end.is_none() || self.fatal.is_some() {
+            return None;
         }
+        self.sealed = true;
         let records = std::fs::read(self.run.timeline())
             .map_err(|e| e.to_string())
             .and_then(|b| read_complete(&b).map_err(|e| e.to_string()));
-        if let Ok((records, _)) = records {
-            let now = self.clock.now_ms();
-            let _ = seal(
+        let (records, _) = match records {
+            Ok(r) => r,
+            Err(e) => return Some(Err(format!("cannot read the timeline to seal it: {e}"))),
+        };
+        let now = self.clock.now_ms();
+        Some(
+            seal(
                 &mut self.journal,
                 &self.run,
                 &self.plan,
                 &records,
                 &self.operator,
                 now,
-            );
-        }
+            )
+            .and_then(|sealed| sealed.report),
+        )
     }
 }
 
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.finish();
+    }
+}
+
+/// What sealing did: the seal record, and where the report went (writing it is not part
+/// of the record: a failure there leaves the run sealed).
+pub(super) struct Sealed {
+    pub report: Result<[PathBuf; 2], String>,
+}
+
+/// Writes the report's copies of the run in `run` (read back from its directory, so they
+/// are what `rollback report` prints).
+pub(super) fn write_report(run: &RunDir, now_ms: i64) -> Result<[PathBuf; 2], String> {
+    let report = files::render_with_history(&run.path, now_ms)?;
+    files::write_both(&run.path, &report)
+}
+
 /// Appends the seal after `records` (the whole timeline of an ended run), then writes
-/// `timeline.seal`, then removes the lock: each step only once the one before is durable.
+/// `timeline.seal` and the report, then removes the lock: each step only once the one
+/// before is durable, so a run without its lock always has its report beside it.
 pub(super) fn seal(
     journal: &mut Journal,
     run: &RunDir,
@@ -70,7 +101,7 @@ pub(super) fn seal(
     records: &[Record],
     operator: &str,
     now_ms: i64,
-) -> Result<Record, String> {
+) -> Result<Sealed, String> {
     let report = build(plan, records, now_ms);
     let (count, head) = journal.head();
     let seal = Seal {
@@ -95,7 +126,8 @@ pub(super) fn seal(
         hash: record.hash.clone(),
     };
     write_mark(&run.path, &mark).map_err(|e| format!("cannot write the seal mark: {e}"))?;
+    let report = write_report(run, now_ms);
     run.remove_lock()
         .map_err(|e| format!("cannot remove the lock: {e}"))?;
-    Ok(record)
+    Ok(Sealed { report })
 }

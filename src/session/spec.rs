@@ -138,6 +138,12 @@ impl Session {
             ("ROLLBACK_PHASE".to_string(), phase.id.value.clone()),
             ("ROLLBACK_STEP".to_string(), key.clone()),
             ("ROLLBACK_ATTEMPT".to_string(), attempt.to_string()),
+            (
+                "ROLLBACK_OUTPUTS".to_string(),
+                super::outputs::prepare(&self.run.path, &log)
+                    .display()
+                    .to_string(),
+            ),
         ]);
         let lane = self.state.steps[step].region.clone();
         if let Some(region) = lane.or_else(|| phase.region.as_ref().map(|r| r.value.clone())) {

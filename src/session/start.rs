@@ -34,6 +34,8 @@ pub struct StartOptions {
     pub logs: LogLimits,
     /// What a hang-up does to the running step.
     pub hangup: super::Hangup,
+    /// A rehearsal's environment and participants.
+    pub rehearsal: Option<crate::engine::rehearsal::Rehearsal>,
 }
 
 pub(super) struct Parts {
@@ -119,6 +121,10 @@ pub fn run_info(
         host: crate::session::hostname(),
         pid: std::process::id(),
         version: env!("CARGO_PKG_VERSION").to_string(),
+        rehearsal: opts
+            .rehearsal
+            .clone()
+            .filter(|_| opts.mode == Mode::Rehearsal),
     }
 }
 

@@ -2,6 +2,7 @@
 //! appends and syncs; `rundir` lays out and locks run directories; `seal` closes an ended
 //! run's timeline; `verify` checks a run.
 
+pub mod follow;
 pub mod journal;
 pub mod record;
 pub mod rundir;

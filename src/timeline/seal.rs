@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::journal::sync_dir;
 use super::record::{Record, parse_line};
+use crate::engine::rehearsal::Rehearsal;
 use crate::engine::{Event, Mode};
 use crate::plan::{Automation, Operation};
 use crate::report::model::{Report, SlaVerdict};
@@ -56,6 +57,23 @@ pub struct Summary {
     pub resumes: u32,
     /// Outcome, duration, SLA, trigger, attempts, automation share: as the report has them.
     pub metrics: Metrics,
+    /// A rehearsal's environment and participants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rehearsal: Option<Rehearsal>,
+    /// The regions the run rolled back, in plan order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
+    /// Each step of the run and how long it took, in plan order (to compare rehearsals).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepTime {
+    /// `phase.step`
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,6 +125,17 @@ impl Summary {
                 .collect(),
             resumes: report.interruptions.resumes.len() as u32,
             metrics: report.metrics.clone(),
+            rehearsal: run.rehearsal.clone(),
+            regions: run.regions.clone(),
+            steps: report
+                .phases
+                .iter()
+                .flat_map(|p| &p.steps)
+                .map(|s| StepTime {
+                    key: s.key.clone(),
+                    duration_ms: s.duration_ms,
+                })
+                .collect(),
         }
     }
 }

@@ -6,11 +6,14 @@
 
 pub mod ansi;
 pub mod app;
+pub mod board;
 mod compact;
+pub mod dashboard;
 mod dialog_keys;
 mod dialogs;
 mod failure;
 mod fit;
+pub mod follow;
 pub mod header;
 pub mod hints;
 pub mod keymap;
@@ -18,6 +21,7 @@ pub mod lanes;
 pub mod modal;
 pub mod output;
 pub mod recent;
+pub mod report_view;
 pub mod start;
 pub mod steps;
 pub mod theme;

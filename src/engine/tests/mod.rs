@@ -109,6 +109,7 @@ impl Harness {
                 host: "h".into(),
                 pid: 1,
                 version: "test".into(),
+                rehearsal: None,
             }),
             Mode::Drill,
         ))

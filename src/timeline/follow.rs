@@ -1,0 +1,239 @@
+//! Following a run read-only (`rollback follow`, the dashboard's live view): the timeline is
+//! read from where the last read stopped, complete lines only, each record folded into the
+//! same `RunState` the operator's screen shows. Nothing is written and the lock is never
+//! taken: whether the runner still holds it is read from `/proc/locks` (or, where that
+//! cannot be read, from whether the process named in the lock is alive).
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::record::{Record, parse_line};
+use super::rundir::{LOCK, PLAN_COPY, TIMELINE};
+use crate::engine::{Event, RunState};
+use crate::plan::Plan;
+use crate::plan::load::load_bytes;
+
+/// How many recent records the follower keeps for display.
+const RECENT: usize = 200;
+
+/// Where the run stands, as far as a reader can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Liveness {
+    /// Its lock is held: someone is running it.
+    Running,
+    /// Its seal is read: it ended for good.
+    Sealed,
+    /// Not sealed and nobody holds its lock: left, or its process was killed.
+    Stopped,
+}
+
+pub struct Follower {
+    pub dir: PathBuf,
+    pub id: String,
+    pub plan: Arc<Plan>,
+    pub state: RunState,
+    /// Recent records, oldest first.
+    pub recent: VecDeque<Record>,
+    pub sealed: bool,
+    offset: u64,
+    partial: Vec<u8>,
+    lines: u64,
+}
+
+impl Follower {
+    /// Opens the run in `dir` for following; nothing is read from its timeline yet.
+    pub fn open(dir: &Path) -> Result<Follower, String> {
+        let plan_path = dir.join(PLAN_COPY);
+        let bytes = std::fs::read(&plan_path)
+            .map_err(|e| format!("cannot read {}: {e}", plan_path.display()))?;
+        let plan = load_bytes(&plan_path.display().to_string(), bytes)
+            .map_err(|e| format!("the run's plan copy does not load:\n{e}"))?
+            .plan;
+        let id = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        Ok(Follower {
+            dir: dir.to_path_buf(),
+            id,
+            state: RunState::new(&plan, None),
+            plan: Arc::new(plan),
+            recent: VecDeque::new(),
+            sealed: false,
+            offset: 0,
+            partial: Vec::new(),
+            lines: 0,
+        })
+    }
+
+    /// Reads what was appended since the last call and folds it in; the new records.
+    pub fn poll(&mut self) -> Result<Vec<Record>, String> {
+        let path = self.dir.join(TIMELINE);
+        let mut file =
+            File::open(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let len = file.metadata().map_err(|e| e.to_string())?.len();
+        if len < self.offset {
+            return Err(format!("{} became shorter while followed", path.display()));
+        }
+        if len == self.offset {
+            return Ok(Vec::new());
+        }
+        file.seek(SeekFrom::Start(self.offset))
+            .map_err(|e| e.to_string())?;
+        let mut bytes = Vec::new();
+        file.take(len - self.offset)
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        self.offset += bytes.len() as u64;
+        self.partial.extend_from_slice(&bytes);
+        let Some(end) = self.partial.iter().rposition(|&b| b == b'\n') else {
+            return Ok(Vec::new());
+        };
+        let complete: Vec<u8> = self.partial.drain(..=end).collect();
+        let mut new = Vec::new();
+        for line in String::from_utf8_lossy(&complete).lines() {
+            self.lines += 1;
+            let record =
+                parse_line(line).map_err(|e| format!("{}:{}: {e}", path.display(), self.lines))?;
+            self.apply(&record);
+            new.push(record);
+        }
+        Ok(new)
+    }
+
+    fn apply(&mut self, record: &Record) {
+        match &record.event {
+            // The scenario decides which steps are in the run: start the fold over with it.
+            Event::RunStarted(info) if self.state.info.is_none() => {
+                self.state = RunState::new(&self.plan, info.scenario.as_deref());
+            }
+            Event::RunSealed(_) => self.sealed = true,
+            _ => {}
+        }
+        self.state.apply(&record.stamped());
+        self.recent.push_back(record.clone());
+        if self.recent.len() > RECENT {
+            self.recent.pop_front();
+        }
+    }
+
+    /// Where the run stands now. Read the lock before polling: the seal is written before
+    /// the lock is removed, so a run seen unlocked and then polled without a seal stopped.
+    pub fn liveness(&self) -> Liveness {
+        if self.sealed {
+            Liveness::Sealed
+        } else if lock_held(&self.dir) {
+            Liveness::Running
+        } else {
+            Liveness::Stopped
+        }
+    }
+
+    /// Looks at the lock, then reads what is new: the new records and where the run stands.
+    pub fn step(&mut self) -> Result<(Vec<Record>, Liveness), String> {
+        let live = self.liveness();
+        let new = self.poll()?;
+        Ok((new, if self.sealed { Liveness::Sealed } else { live }))
+    }
+}
+
+/// Whether someone holds the run's lock, found without taking it.
+pub fn lock_held(dir: &Path) -> bool {
+    lock_held_in(dir, std::fs::read_to_string("/proc/locks").ok().as_deref())
+}
+
+/// As [`lock_held`], with `/proc/locks` read once by the caller (a scan of many runs);
+/// `None` where it cannot be read: the process the lock names is looked for instead.
+pub fn lock_held_in(dir: &Path, locks: Option<&str>) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let path = dir.join(LOCK);
+    let Ok(meta) = std::fs::metadata(&path) else {
+        return false;
+    };
+    match locks {
+        Some(locks) => {
+            let (dev, ino) = (meta.dev(), meta.ino());
+            let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+            let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+            let id = format!("{major:02x}:{minor:02x}:{ino}");
+            locks
+                .lines()
+                .any(|l| l.split_whitespace().any(|field| field == id))
+        }
+        None => holder_alive(&path),
+    }
+}
+
+/// The lock's text names `pid N on HOST`: alive if that process exists on this host.
+fn holder_alive(lock: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(lock) else {
+        return false;
+    };
+    let mut words = text.split_whitespace();
+    let (Some("pid"), Some(pid), Some("on"), Some(host)) =
+        (words.next(), words.next(), words.next(), words.next())
+    else {
+        return false;
+    };
+    if host != crate::session::hostname() {
+        // Another machine's run: it cannot be seen from here, so it is taken as running.
+        return true;
+    }
+    pid.parse::<i32>()
+        .is_ok_and(|p| nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), None).is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Event, Mode};
+    use std::io::Write;
+
+    #[test]
+    fn a_line_that_arrives_in_pieces_is_read_once_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = include_str!("../../tests/plans/base.yaml");
+        std::fs::write(dir.path().join(PLAN_COPY), plan).unwrap();
+        // Two real records, written by the journal elsewhere, then fed in pieces.
+        let src = dir.path().join("source.jsonl");
+        let mut j = super::super::Journal::create(&src).unwrap();
+        for text in ["one", "two"] {
+            let note = Event::Note {
+                by: "a".into(),
+                text: text.into(),
+            };
+            j.append(1, 0, Mode::Drill, "a", note).unwrap();
+        }
+        let bytes = std::fs::read(&src).unwrap();
+        let first_end = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        let mut tl = std::fs::File::create(dir.path().join(TIMELINE)).unwrap();
+        let mut f = Follower::open(dir.path()).unwrap();
+        assert!(f.poll().unwrap().is_empty(), "nothing yet");
+        tl.write_all(&bytes[..10]).unwrap();
+        assert!(f.poll().unwrap().is_empty(), "half a line is not a record");
+        tl.write_all(&bytes[10..first_end + 5]).unwrap();
+        assert_eq!(f.poll().unwrap().len(), 1);
+        tl.write_all(&bytes[first_end + 5..]).unwrap();
+        let new = f.poll().unwrap();
+        assert_eq!(new.len(), 1);
+        assert_eq!(f.recent.len(), 2);
+        assert!(matches!(&new[0].event, Event::Note { text, .. } if text == "two"));
+        // No lock file: nobody runs it, and it has no seal.
+        assert_eq!(f.liveness(), Liveness::Stopped);
+    }
+
+    #[test]
+    fn a_lock_held_by_this_process_is_seen_without_taking_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = std::fs::File::create(dir.path().join(LOCK)).unwrap();
+        assert!(!lock_held(dir.path()));
+        file.lock().unwrap();
+        assert!(lock_held(dir.path()));
+        file.unlock().unwrap();
+        assert!(!lock_held(dir.path()));
+    }
+}

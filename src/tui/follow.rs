@@ -1,0 +1,197 @@
+//! The follow screen: the operator's header, escalation banner, step list and timeline,
+//! drawn from a read-only fold of the journal. No key acts on the run; ↑/↓ choose a step
+//! whose details the timeline shows anyway, q leaves. When the run ends or its runner is
+//! gone, the bottom line says so and the screen stays until q.
+
+use crossterm::event::{Event, EventStream, KeyCode, KeyEventKind, KeyModifiers};
+use futures_util::StreamExt;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use super::header::Header;
+use super::recent::Recent;
+use super::steps::{Rows, Steps};
+use super::theme::Theme;
+use crate::commands::follow::{Waker, ending};
+use crate::exit::Exit;
+use crate::timeline::follow::{Follower, Liveness};
+
+/// What the follow screen shows.
+pub struct FollowView<'a> {
+    pub f: &'a Follower,
+    pub rows: &'a Rows,
+    pub selected: usize,
+    pub live: &'a Liveness,
+    /// `None` while the run goes on; how it ended otherwise.
+    pub ended: Option<&'a str>,
+    pub now_ms: i64,
+    pub theme: Theme,
+}
+
+impl Widget for FollowView<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let t = self.theme;
+        let st = &self.f.state;
+        let recent_h = (area.height / 3).clamp(3, 12);
+        let [header, banner, body, _, recent, footer] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Fill(1),
+            Constraint::Length(1),
+            Constraint::Length(recent_h),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        Header {
+            plan: &self.f.plan.plan.value,
+            level: *self.f.plan.level,
+            mode: self
+                .f
+                .recent
+                .front()
+                .map_or(crate::engine::Mode::Live, |r| r.mode),
+            state: st,
+            now_ms: self.now_ms,
+            theme: t,
+        }
+        .render(header, buf);
+        let (text, style) = match st.unacknowledged() {
+            Some(level) => (
+                format!(
+                    " ⚠ ESCALATION LEVEL {level}: {} (not acknowledged yet) ",
+                    crate::text::inline(&st.escalation_action)
+                ),
+                t.alarm(),
+            ),
+            None => (format!(" FOLLOWING {} (read-only)", self.f.id), t.dim()),
+        };
+        buf.set_string(banner.x, banner.y, text, style);
+        Steps {
+            plan: &self.f.plan,
+            state: st,
+            rows: self.rows,
+            selected: self.selected,
+            now_ms: self.now_ms,
+            theme: t,
+            focused: true,
+        }
+        .render(body, buf);
+        buf.set_string(
+            recent.x,
+            recent.y.saturating_sub(1),
+            "─".repeat(recent.width as usize),
+            t.border(),
+        );
+        buf.set_string(
+            recent.x + 1,
+            recent.y.saturating_sub(1),
+            " Timeline ",
+            t.dim(),
+        );
+        Recent {
+            records: &self.f.recent,
+            secrets: &[],
+            theme: t,
+        }
+        .render(recent, buf);
+        let line = match (self.ended, self.live) {
+            (Some(how), _) => Line::from(vec![
+                Span::styled(format!(" {how} "), t.bold()),
+                Span::styled(" q", t.key()),
+                Span::raw(" leave"),
+            ]),
+            _ => Line::from(vec![
+                Span::styled(" LIVE ", t.running()),
+                Span::raw(" read-only: nothing here acts on the run  "),
+                Span::styled("↑↓", t.key()),
+                Span::raw(" step  "),
+                Span::styled("q", t.key()),
+                Span::raw(" leave"),
+            ]),
+        };
+        Paragraph::new(line).render(footer, buf);
+    }
+}
+
+/// The selectable steps (those in the run), in order.
+fn steps_in_run(f: &Follower) -> Vec<usize> {
+    (0..f.state.steps.len())
+        .filter(|&i| f.state.steps[i].selected)
+        .collect()
+}
+
+/// Follows until the user leaves; the exit code says how the run ended (see `follow`).
+pub fn run(rt: &tokio::runtime::Runtime, f: Follower) -> color_eyre::Result<Exit> {
+    let theme = Theme::from_env();
+    crossterm::style::force_color_output(true);
+    let mut terminal = ratatui::init();
+    let result = rt.block_on(screen(&mut terminal, f, theme));
+    ratatui::restore();
+    Ok(result?)
+}
+
+/// The follow screen on `terminal` until q (the dashboard opens it too).
+pub async fn screen(
+    terminal: &mut ratatui::DefaultTerminal,
+    mut f: Follower,
+    theme: Theme,
+) -> std::io::Result<Exit> {
+    let mut events = EventStream::new();
+    let mut waker = Waker::new(&f.dir);
+    let mut ended: Option<(String, Exit)> = None;
+    let mut live = Liveness::Running;
+    let mut cursor = 0usize;
+    let mut rows = Rows::new(&f.plan, &f.state);
+    let mut started = false;
+    loop {
+        if ended.is_none() {
+            let (_, now_live) = f.step().map_err(std::io::Error::other)?;
+            live = now_live;
+            if !started && f.state.info.is_some() {
+                // The scenario is known: which steps are in the run is settled.
+                rows = Rows::new(&f.plan, &f.state);
+                started = true;
+            }
+            if live != Liveness::Running {
+                ended = Some(ending(&f, &live));
+            }
+        }
+        let in_run = steps_in_run(&f);
+        cursor = cursor.min(in_run.len().saturating_sub(1));
+        let selected = in_run.get(cursor).copied().unwrap_or(0);
+        let now = chrono::Utc::now().timestamp_millis();
+        terminal.draw(|frame| {
+            frame.render_widget(
+                FollowView {
+                    f: &f,
+                    rows: &rows,
+                    selected,
+                    live: &live,
+                    ended: ended.as_ref().map(|(t, _)| t.as_str()),
+                    now_ms: now,
+                    theme,
+                },
+                frame.area(),
+            )
+        })?;
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => match k.code {
+                    KeyCode::Char('q') | KeyCode::Esc => break,
+                    KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => break,
+                    KeyCode::Up | KeyCode::Char('k') => cursor = cursor.saturating_sub(1),
+                    KeyCode::Down | KeyCode::Char('j') => cursor += 1,
+                    _ => {}
+                },
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => break,
+            },
+            // The clocks move each second; the journal wakes the screen at once.
+            _ = waker.wait(), if ended.is_none() => {}
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+        }
+    }
+    Ok(ended.map_or(Exit::Ok, |(_, code)| code))
+}

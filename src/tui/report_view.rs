@@ -1,0 +1,39 @@
+//! A run's report on the screen (the dashboard's Enter): its Markdown, scrolled.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::widgets::{Paragraph, Widget};
+
+use super::theme::Theme;
+
+/// A report, scrolled.
+pub struct ReportView<'a> {
+    pub text: &'a str,
+    pub scroll: u16,
+    pub theme: Theme,
+}
+
+impl Widget for ReportView<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let [body, footer] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+        Paragraph::new(self.text)
+            .scroll((self.scroll, 0))
+            .style(Style::default())
+            .render(body, buf);
+        let hint = "↑↓ PgUp PgDn scroll  q back";
+        buf.set_string(footer.x + 1, footer.y, hint, self.theme.dim());
+    }
+}
+
+/// The report's Markdown of the run in `dir`: its copy if written, else rendered now.
+pub fn report_text(dir: &std::path::Path, now_ms: i64) -> String {
+    if let Ok(text) = std::fs::read_to_string(dir.join(crate::report::files::MARKDOWN)) {
+        return text;
+    }
+    match crate::report::files::render_with_history(dir, now_ms) {
+        Ok(r) => crate::report::files::markdown_text(&r),
+        Err(e) => format!("the report cannot be rendered: {e}"),
+    }
+}

@@ -1,0 +1,68 @@
+//! The binary in a real terminal: a tmux session running one command, read with
+//! capture-pane and waited on with a deadline (never a fixed sleep).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use super::{bin, wait_until};
+
+/// A tmux session running one command; killed when dropped.
+pub struct Tmux {
+    name: String,
+}
+
+impl Tmux {
+    /// Runs `args` of the binary against `runs`, then prints `EXIT=<code>` and waits.
+    pub fn rollback(name: &str, w: u16, h: u16, runs: &Path, args: &str) -> Tmux {
+        let command = format!(
+            "env USER=tester ROLLBACK_RUNS_DIR={} {} {args}; echo EXIT=$?; sleep 600",
+            runs.display(),
+            bin()
+        );
+        let name = format!("rollback-{name}-{}", std::process::id());
+        let ok = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &name, "-x", &w.to_string()])
+            .args(["-y", &h.to_string(), &command])
+            .status()
+            .expect("tmux runs (the CI script installs it)");
+        assert!(ok.success(), "tmux new-session failed");
+        Tmux { name }
+    }
+
+    pub fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn wait_for(&self, needle: &str) -> String {
+        wait_until(
+            &format!("{needle:?} on screen"),
+            Duration::from_secs(30),
+            || {
+                let s = self.screen();
+                s.contains(needle).then_some(s)
+            },
+        )
+    }
+
+    pub fn keys(&self, keys: &[&str]) {
+        let ok = Command::new("tmux")
+            .args(["send-keys", "-t", &self.name])
+            .args(keys)
+            .status()
+            .expect("send-keys");
+        assert!(ok.success());
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .status();
+    }
+}
