@@ -4,6 +4,7 @@
 
 pub mod de;
 pub mod diag;
+pub mod drill_vars;
 pub mod duration;
 pub mod load;
 pub mod loc;

@@ -4,6 +4,7 @@
 
 mod content;
 mod curl;
+mod drills;
 mod level;
 mod shape;
 mod triggers;
@@ -61,6 +62,8 @@ pub fn validate(plan: &Plan) -> Vec<Diagnostic> {
     placeholders(plan, &mut out);
     curl::curl_timeouts(plan, &mut out);
     triggers::triggers(plan, &mut out);
+    drills::examples(plan, &mut out);
+    drills::exercises(plan, &mut out);
     out.sort_by_key(|d| (d.pos(), d.severity));
     out
 }
