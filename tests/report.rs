@@ -64,6 +64,7 @@ impl Run {
             host: "bastion".into(),
             pid: 7,
             version: "test".into(),
+            drill: None,
         };
         let mut run = Run {
             plan,

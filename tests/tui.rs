@@ -49,6 +49,7 @@ fn rig(theme: Theme, fail: &[(&str, u32)]) -> Rig {
         drill: DrillOptions {
             speed: 1000.0,
             fail: fail.iter().map(|(s, n)| (s.to_string(), *n)).collect(),
+            ..Default::default()
         },
         grace: Some(Duration::from_millis(200)),
         logs: Default::default(),

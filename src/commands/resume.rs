@@ -26,7 +26,7 @@ pub fn run(args: ResumeArgs) -> color_eyre::Result<Exit> {
             return Ok(Exit::BadInput);
         }
     };
-    let drill = match super::run::drill_options(args.speed, &[]) {
+    let drill = match super::run::drill_options(args.speed, &[], &[]) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("rollback resume: {e}");

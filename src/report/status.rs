@@ -124,6 +124,7 @@ mod tests {
             host: "h".into(),
             pid: 1,
             version: "t".into(),
+            drill: None,
         };
         let stamp = |seq, ts_ms, event| Stamped {
             seq,

@@ -64,6 +64,7 @@ impl Drive {
             host: "bastion".into(),
             pid: 1,
             version: "test".into(),
+            drill: None,
         };
         self.feed(Input::Start(Box::new(info), mode));
         self

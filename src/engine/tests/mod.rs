@@ -99,6 +99,7 @@ impl Harness {
                 host: "h".into(),
                 pid: 1,
                 version: "test".into(),
+                drill: None,
             }),
             Mode::Drill,
         ))
