@@ -7,6 +7,7 @@ pub mod criteria;
 pub mod figures;
 pub mod ready;
 pub mod retention;
+pub mod trainee;
 
 use serde::Serialize;
 
@@ -43,6 +44,8 @@ pub struct RunSummary {
     /// False for a run that ended but whose seal was never written (killed in between):
     /// its summary comes from a replay.
     pub sealed: bool,
+    /// Drills only: the trainee's score (boxed: most runs have none).
+    pub drill: Option<Box<crate::report::scorecard::DrillScore>>,
 }
 
 impl RunSummary {
@@ -71,6 +74,7 @@ impl RunSummary {
                 .map(|p| (p.id.clone(), p.duration_ms))
                 .collect(),
             sealed,
+            drill: s.drill.clone().map(Box::new),
         }
     }
 

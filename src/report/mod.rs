@@ -10,6 +10,7 @@ mod md;
 pub mod metrics;
 pub mod model;
 pub mod phases;
+pub mod scorecard;
 mod sections;
 pub mod status;
 pub mod time;

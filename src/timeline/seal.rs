@@ -56,6 +56,9 @@ pub struct Summary {
     pub resumes: u32,
     /// Outcome, duration, SLA, trigger, attempts, automation share: as the report has them.
     pub metrics: Metrics,
+    /// Drills only: the trainee's score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill: Option<crate::report::scorecard::DrillScore>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,6 +110,7 @@ impl Summary {
                 .collect(),
             resumes: report.interruptions.resumes.len() as u32,
             metrics: report.metrics.clone(),
+            drill: report.drill.as_ref().map(|c| c.score()),
         }
     }
 }
