@@ -286,3 +286,66 @@ fn validate_checks_what_a_drill_needs_at_its_position() {
     let out = runs.run(&["drill", &p, "--headless"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
+
+#[test]
+fn a_drill_report_has_a_score_card_and_stats_list_the_trainees_drills() {
+    let runs = Runs::new();
+    let p = write_plan(&runs, "clock.yaml", PLAN);
+    let drill = [
+        "drill",
+        &p,
+        "--headless",
+        "--speed",
+        "1200",
+        "--trainee",
+        "dana",
+    ];
+    let out = runs.run(&[&drill[..], &["--fail", "undo"]].concat());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let dir = runs.only_run();
+    let d = dir.display().to_string();
+    let out = runs.run(&["resume", &d, "--headless", "--retry-failed"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = runs.run(&[
+        "drill",
+        &p,
+        "--headless",
+        "--speed",
+        "1200",
+        "--trainee",
+        "eve",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    let out = runs.run(&["report", &d]);
+    let md = String::from_utf8_lossy(&out.stdout).to_string();
+    for want in [
+        "## Drill score card",
+        "| Trainee | dana |",
+        "| Drill clock | x1200 (SLA, escalations and simulations) |",
+        "on the drill clock, ",
+        "| SLA (drill clock) | missed: ",
+        "| retry | `execute.undo` | tester |",
+        "escalation level 2 was not acknowledged in time",
+    ] {
+        assert!(md.contains(want), "missing {want:?} in\n{md}");
+    }
+
+    let out = runs.run(&["stats", "--trainee", "dana", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let drills = v["drills"].as_array().unwrap();
+    assert_eq!(drills.len(), 1, "{v}");
+    assert_eq!(drills[0]["trainee"], "dana");
+    assert_eq!(drills[0]["speed"], 1200.0);
+    assert_eq!(drills[0]["sla_met"], false);
+    assert_eq!(drills[0]["decisions"], 1);
+    assert_eq!(drills[0]["escalations"], 3);
+    let out = runs.run(&["stats", "--trainee", "dana"]);
+    let listing = text(&out);
+    assert!(listing.contains("drills by dana: 1"), "{listing}");
+    assert!(
+        listing.contains("SLA met (drill clock) in 0 of 1"),
+        "{listing}"
+    );
+}

@@ -96,7 +96,7 @@ pub struct RunInfo {
     pub version: String,
     /// Drills only: the drill clock, the exercise and the trainee.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub drill: Option<DrillInfo>,
+    pub drill: Option<Box<DrillInfo>>,
 }
 
 impl RunInfo {

@@ -60,14 +60,14 @@ impl Drive {
             fail: vec![],
             slow: vec![],
         };
-        self.start_with(Mode::Drill, None, Some(drill))
+        self.start_with(Mode::Drill, None, Some(Box::new(drill)))
     }
 
     fn start_with(
         &mut self,
         mode: Mode,
         scenario: Option<&str>,
-        drill: Option<crate::engine::event::DrillInfo>,
+        drill: Option<Box<crate::engine::event::DrillInfo>>,
     ) -> &mut Self {
         let regions = regions_in_run(&self.plan, scenario);
         let info = RunInfo {

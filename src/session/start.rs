@@ -105,16 +105,18 @@ pub fn run_info(
         host: crate::session::hostname(),
         pid: std::process::id(),
         version: env!("CARGO_PKG_VERSION").to_string(),
-        drill: (opts.mode == Mode::Drill).then(|| crate::engine::event::DrillInfo {
-            speed: crate::engine::clock::sane_speed(opts.drill.speed),
-            exercise: opts.drill.exercise.clone(),
-            trainee: opts
-                .drill
-                .trainee
-                .clone()
-                .unwrap_or_else(|| opts.operator.clone()),
-            fail: opts.drill.fail.clone(),
-            slow: opts.drill.slow.clone(),
+        drill: (opts.mode == Mode::Drill).then(|| {
+            Box::new(crate::engine::event::DrillInfo {
+                speed: crate::engine::clock::sane_speed(opts.drill.speed),
+                exercise: opts.drill.exercise.clone(),
+                trainee: opts
+                    .drill
+                    .trainee
+                    .clone()
+                    .unwrap_or_else(|| opts.operator.clone()),
+                fail: opts.drill.fail.clone(),
+                slow: opts.drill.slow.clone(),
+            })
         }),
     }
 }
