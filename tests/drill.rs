@@ -252,6 +252,7 @@ fn an_exercise_injects_its_faults_and_is_recorded() {
     for (flag, want) in [
         ("--slow=undo", "write STEP:FACTOR"),
         ("--slow=undo:0.5x", "not a factor of 1 or more"),
+        ("--fail=undoo", "the plan has no step `undoo`, did you mean"),
     ] {
         let out = runs.run(&["drill", &p, "--headless", flag]);
         assert_eq!(out.status.code(), Some(2), "{flag}");

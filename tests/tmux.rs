@@ -295,7 +295,10 @@ fn a_drill_starts_with_no_values_given_and_explains_each_step() {
         t.keys(&["Enter"]);
     }
     let gate = t.wait_for("Approval gate");
-    assert!(gate.contains("ℹ Semi-automated plans stop at gates"), "{gate}");
+    assert!(
+        gate.contains("ℹ Semi-automated plans stop at gates"),
+        "{gate}"
+    );
     t.keys(&["Tab", "Enter"]);
     t.wait_for("Point of no return");
     t.keys(&["y"]);

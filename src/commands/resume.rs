@@ -33,6 +33,11 @@ pub fn run(args: ResumeArgs) -> color_eyre::Result<Exit> {
             return Ok(Exit::BadInput);
         }
     };
+    if args.speed != 1.0 {
+        eprintln!(
+            "rollback resume: a drill resumes on the clock it started with; --speed is ignored"
+        );
+    }
     let opts = ResumeOptions {
         operator: operator(args.operator.as_deref().or(args.headless.approver())),
         plan_changed_ok: args.plan_changed_ok,

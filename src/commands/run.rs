@@ -8,7 +8,7 @@ use crate::cli::{DrillArgs, RunArgs, TriggerArg};
 use crate::engine::{Mode, SystemClock, Trigger};
 use crate::exit::Exit;
 use crate::plan::diag::{Lines, snippet};
-use crate::plan::drill_vars::{parse_factor, with_drill_values};
+use crate::plan::drill_vars::{parse_factor, step_keys, unknown_step, with_drill_values};
 use crate::plan::validate::validate;
 use crate::plan::vars::{
     Given, Source, parse_assignment, parse_var_file, process_env, resolve_from,
@@ -67,9 +67,20 @@ pub fn drill(args: DrillArgs) -> color_eyre::Result<Exit> {
     }
 }
 
-/// The drill with its exercise's faults added before the ad-hoc ones, and its speed when
-/// `--speed` left the clock at 1.
+/// The drill with its exercise's faults added before the ad-hoc ones (which must name steps
+/// of the plan), and its speed when `--speed` left the clock at 1.
 fn with_exercise(plan: &Plan, drill: DrillOptions) -> Result<DrillOptions, String> {
+    let keys = step_keys(plan);
+    let named = drill
+        .fail
+        .iter()
+        .map(|(s, _)| s)
+        .chain(drill.slow.iter().map(|(s, _)| s));
+    for step in named {
+        if let Some(why) = unknown_step(&keys, step) {
+            return Err(format!("--fail/--slow: {why}"));
+        }
+    }
     let Some(name) = drill.exercise.as_deref() else {
         return Ok(drill);
     };

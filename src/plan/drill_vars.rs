@@ -1,7 +1,9 @@
 //! Values a drill uses for variables nobody gave, so any plan can be drilled with no invented
 //! values: the variable's `example`, else a placeholder marked DRILL. A drill never reads a
-//! secret from the environment and never asks for one.
+//! secret from the environment and never asks for one. Also how drill faults are written:
+//! slowness factors and the steps they name.
 
+use super::diag::did_you_mean;
 use super::model::{Plan, Var};
 use super::var_source::{Given, Source, from_env};
 use super::vars::check;
@@ -78,6 +80,46 @@ pub fn parse_factor(text: &str) -> Option<f64> {
     let t = text.trim();
     let n = t.strip_suffix(['x', 'X']).unwrap_or(t).trim();
     n.parse::<f64>().ok().filter(|f| f.is_finite() && *f >= 1.0)
+}
+
+/// Every step as `(phase.step, step id)`, in plan order.
+pub fn step_keys(plan: &Plan) -> Vec<(String, String)> {
+    plan.phases
+        .iter()
+        .flat_map(|p| {
+            p.steps
+                .iter()
+                .map(|s| (format!("{}.{}", p.id.value, s.id.value), s.id.value.clone()))
+        })
+        .collect()
+}
+
+/// Why `step` names no single step of the plan, if it does not.
+pub fn unknown_step(keys: &[(String, String)], step: &str) -> Option<String> {
+    if keys.iter().any(|(k, _)| k == step) {
+        return None;
+    }
+    let same_id: Vec<&str> = keys
+        .iter()
+        .filter(|(_, id)| id == step)
+        .map(|(k, _)| k.as_str())
+        .collect();
+    match same_id.len() {
+        1 => None,
+        0 => {
+            // Suggest in the form written: `phase.step`, or a bare step id.
+            let dotted = step.contains('.');
+            let names = keys.iter().map(|(k, id)| if dotted { k } else { id });
+            let hint = did_you_mean(step, names.map(String::as_str))
+                .map(|k| format!(", did you mean `{k}`?"))
+                .unwrap_or_default();
+            Some(format!("the plan has no step `{step}`{hint}"))
+        }
+        _ => Some(format!(
+            "step id `{step}` is used in several phases ({}): write `phase.step`",
+            same_id.join(", ")
+        )),
+    }
 }
 
 #[cfg(test)]

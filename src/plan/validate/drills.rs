@@ -4,8 +4,8 @@
 use regex::Regex;
 
 use super::rule;
-use crate::plan::diag::{Diagnostic, did_you_mean};
-use crate::plan::drill_vars::{parse_factor, placeholder};
+use crate::plan::diag::Diagnostic;
+use crate::plan::drill_vars::{parse_factor, placeholder, step_keys, unknown_step};
 use crate::plan::model::Plan;
 
 pub(super) fn examples(plan: &Plan, out: &mut Vec<Diagnostic>) {
@@ -48,15 +48,7 @@ fn needs_value(var: &crate::plan::model::Var) -> bool {
 /// Each exercise's faults name a step of the plan (`phase.step`, or an id used once), fail
 /// at least once, and slow down by a factor of 1 or more.
 pub(super) fn exercises(plan: &Plan, out: &mut Vec<Diagnostic>) {
-    let keys: Vec<(String, String)> = plan
-        .phases
-        .iter()
-        .flat_map(|p| {
-            p.steps
-                .iter()
-                .map(|s| (format!("{}.{}", p.id.value, s.id.value), s.id.value.clone()))
-        })
-        .collect();
+    let keys = step_keys(plan);
     for (name, ex) in plan.drills.iter() {
         let steps = ex
             .fail
@@ -102,30 +94,5 @@ pub(super) fn exercises(plan: &Plan, out: &mut Vec<Diagnostic>) {
                 format!("exercise `{name}`: speed must be 1 or more"),
             ));
         }
-    }
-}
-
-/// Why `step` names no single step of the plan, if it does not.
-fn unknown_step(keys: &[(String, String)], step: &str) -> Option<String> {
-    if keys.iter().any(|(k, _)| k == step) {
-        return None;
-    }
-    let same_id: Vec<&str> = keys
-        .iter()
-        .filter(|(_, id)| id == step)
-        .map(|(k, _)| k.as_str())
-        .collect();
-    match same_id.len() {
-        1 => None,
-        0 => {
-            let hint = did_you_mean(step, keys.iter().map(|(k, _)| k.as_str()))
-                .map(|k| format!(", did you mean `{k}`?"))
-                .unwrap_or_default();
-            Some(format!("the plan has no step `{step}`{hint}"))
-        }
-        _ => Some(format!(
-            "step id `{step}` is used in several phases ({}): write `phase.step`",
-            same_id.join(", ")
-        )),
     }
 }
