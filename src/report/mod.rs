@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod model;
 pub mod phases;
 pub mod scorecard;
+mod scorecard_md;
 mod sections;
 pub mod status;
 pub mod time;
