@@ -196,6 +196,11 @@ fn the_drill_clock_reaches_every_escalation_and_the_sla_in_seconds() {
     let (drill, real) = (end["elapsed_ms"].as_u64().unwrap(), real_ms(start, end));
     assert!(drill >= 32 * 60_000, "{drill}");
     assert!(real < 60_000, "a 32-minute drill at x1200 took {real} ms");
+    let seal = of_type(&rs, "run_sealed")[0];
+    assert!(
+        seal["elapsed_ms"].as_u64().unwrap() >= drill,
+        "the seal is on the drill clock too"
+    );
 }
 
 #[test]
