@@ -139,6 +139,7 @@ sla: 20m
 vars:
   release: {required: true}
   revision: {required: true, pattern: '[0-9]+', example: '7'}
+  token: {required: true, secret: true}
 phases:
   - id: capture
     steps:
@@ -203,6 +204,7 @@ fn the_drill_clock_reaches_every_escalation_and_the_sla_in_seconds() {
     );
 }
 
+/// The resumed drill needs no secret given again: it had a drill value, made again.
 #[test]
 fn a_resumed_drill_keeps_its_clock_and_faults() {
     let runs = Runs::new();
@@ -283,9 +285,9 @@ fn validate_checks_what_a_drill_needs_at_its_position() {
     for want in [
         ":8:3: warning: `release` has a pattern no DRILL placeholder matches and no `example:`: a drill cannot start without --var release=VALUE [drill]",
         ":9:58: error: example `seven` of `revision` does not match its own pattern `[0-9]+` [drill]",
-        ":31:12: error: exercise `slow-save`: the plan has no step `execute.undoo`, did you mean `execute.undo`? [drill]",
-        ":31:36: error: exercise `slow-save`: `save` fails for 0 attempts, which does nothing [drill]",
-        ":32:26: error: exercise `slow-save`: `capture.save` slows by `fast`, not a factor of 1 or more such as 3x [drill]",
+        ":32:12: error: exercise `slow-save`: the plan has no step `execute.undoo`, did you mean `execute.undo`? [drill]",
+        ":32:36: error: exercise `slow-save`: `save` fails for 0 attempts, which does nothing [drill]",
+        ":33:26: error: exercise `slow-save`: `capture.save` slows by `fast`, not a factor of 1 or more such as 3x [drill]",
     ] {
         assert!(all.contains(want), "missing {want}\n{all}");
     }
