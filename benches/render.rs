@@ -63,6 +63,7 @@ fn options(runs: &std::path::Path) -> StartOptions {
         drill: DrillOptions {
             speed: 1.0,
             fail: vec![],
+            ..Default::default()
         },
         grace: None,
         logs: Default::default(),

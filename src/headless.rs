@@ -96,6 +96,8 @@ struct Printer {
     /// The steps whose output is followed: step -> (attempt, next line). Steps of different
     /// regions run at once; each keeps its own place and its lines their region's prefix.
     output: std::collections::BTreeMap<usize, (u32, u64)>,
+    /// Drills: the steps whose `explain` text was printed.
+    explained: std::collections::HashSet<usize>,
 }
 
 impl Printer {
@@ -104,8 +106,23 @@ impl Printer {
         let mut out = std::io::stdout().lock();
         let after = self.last_seq;
         for r in s.recent.iter().filter(|r| after.is_none_or(|l| r.seq > l)) {
+            if let crate::engine::Event::StepStarted { step, .. } = &r.event
+                && let Some(i) = s.state.step_index(step)
+            {
+                self.explain(s, i, &mut out);
+            }
             let _ = writeln!(out, "{}", event_line(r, sla, &s.secrets));
             self.last_seq = Some(r.seq);
+        }
+    }
+
+    /// A drill prints a step's `explain` once, before the step starts or asks.
+    fn explain(&mut self, s: &Session, i: usize, out: &mut impl Write) {
+        if s.mode == crate::engine::Mode::Drill
+            && self.explained.insert(i)
+            && let Some(text) = crate::headless_drill::explain(s, i)
+        {
+            let _ = writeln!(out, "{}", redact(&text, &s.secrets));
         }
     }
 
@@ -181,6 +198,14 @@ fn answer(
     asked: &mut Asked,
 ) -> Result<Option<Input>, String> {
     let key = |i: usize| s.state.steps[i].key.clone();
+    let flagged = match waiting {
+        Waiting::Approval(_) | Waiting::PointOfNoReturn(_) => o.approve_as.is_some(),
+        Waiting::Manual(_) => o.confirm_manual,
+        _ => true,
+    };
+    if !flagged && let Some(input) = crate::headless_drill::answer(waiting, s) {
+        return Ok(Some(input));
+    }
     Ok(match waiting {
         Waiting::PointOfNoReturn(i)
             if o.approve_as.is_none()
@@ -307,7 +332,11 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
             .and_then(|i| s.recent.get(i))
             .map(|r| r.seq),
         output: Default::default(),
+        explained: Default::default(),
     };
+    for line in crate::headless_drill::preamble(&s) {
+        println!("{line}");
+    }
     let (mut term, mut int, mut hup) = match (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
@@ -355,6 +384,10 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
             println!("the run can be resumed: rollback resume {}", s.run.id);
             return stopping.unwrap_or(Exit::Failed);
         } else if stopping.is_none() {
+            if let Waiting::Approval(i) | Waiting::Manual(i) | Waiting::PointOfNoReturn(i) = waiting
+            {
+                p.explain(&s, i, &mut std::io::stdout().lock());
+            }
             match answer(&waiting, &s, &o, &mut asked) {
                 Ok(Some(input)) => {
                     let _ = s.handle(input);

@@ -12,6 +12,7 @@ pub mod commands;
 pub mod engine;
 pub mod exit;
 pub mod headless;
+pub mod headless_drill;
 pub mod monitor;
 pub mod plan;
 pub mod probe;

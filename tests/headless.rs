@@ -132,17 +132,10 @@ fn missing_required_variables_are_listed_before_anything_starts() {
 
 #[test]
 fn gates_and_manual_checks_need_their_flags_and_leave_the_run_resumable() {
+    // A rehearsal: a headless drill answers its gates as the trainee (see tests/drill.rs).
     let runs = Runs::new();
     let p = shipped("demo.yaml");
-    let out = runs.run(&[
-        "drill",
-        &p,
-        "--headless",
-        "--speed",
-        "1000",
-        "--var",
-        "version=1",
-    ]);
+    let out = runs.run(&["rehearse", &p, "--headless", "--var", "version=1"]);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(

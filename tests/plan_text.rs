@@ -152,6 +152,7 @@ impl Rig {
             drill: DrillOptions {
                 speed: 1000.0,
                 fail: Default::default(),
+                ..Default::default()
             },
             grace: Some(Duration::from_millis(200)),
             logs: Default::default(),

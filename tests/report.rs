@@ -67,6 +67,7 @@ impl Run {
             pid: 7,
             version: "test".into(),
             rehearsal: None,
+            drill: None,
         };
         let mut run = Run {
             plan,

@@ -49,6 +49,7 @@ fn sim(dir: &TempDir, key: &str, lines: &[&str], exit: i32, fail: bool) -> SimSp
         exit,
         fail,
         speed: 1000.0,
+        slow: 1.0,
         log_path: dir.path().join(format!("{key}.1.log")),
     }
 }

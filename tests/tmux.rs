@@ -549,3 +549,33 @@ fn sigterm_ends_the_watch_screen_cleanly_and_records_it() {
     assert_eq!(last["type"], "watch_stopped");
     assert_eq!(last["by"], "SIGTERM");
 }
+
+#[test]
+fn a_drill_starts_with_no_values_given_and_explains_each_step() {
+    let runs = Runs::new();
+    let stty = runs.path().join("stty.txt");
+    let args = "drill plans/demo.yaml --speed 20";
+    let t = Tmux::start("explain", 100, 30, &script(runs.path(), args, &stty));
+    let start = t.wait_for("Config version to roll back to");
+    assert!(start.contains("(drill example)"), "{start}");
+    for _ in 0..3 {
+        t.keys(&["Enter"]);
+    }
+    let gate = t.wait_for("Approval gate");
+    assert!(
+        gate.contains("ℹ Semi-automated plans stop at gates"),
+        "{gate}"
+    );
+    t.keys(&["Tab", "Enter"]);
+    t.wait_for("Point of no return");
+    t.keys(&["y"]);
+    t.wait_for("Manual check");
+    t.keys(&["Enter"]);
+    t.wait_for("Run completed");
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+    restored(&stty);
+    let (_, tl) = timeline(&runs);
+    assert!(tl.contains(r#"["version","drill example"]"#), "{tl}");
+    assert!(tl.contains(r#""drill":{"speed":20.0"#), "{tl}");
+}

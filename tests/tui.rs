@@ -34,6 +34,11 @@ struct Rig {
 }
 
 fn rig(theme: Theme, fail: &[(&str, u32)]) -> Rig {
+    rig_at(theme, fail, 1000.0)
+}
+
+/// `speed` is the drill clock's: it scales the simulations and the SLA countdown alike.
+fn rig_at(theme: Theme, fail: &[(&str, u32)], speed: f64) -> Rig {
     let runs = tempfile::tempdir().unwrap();
     let loaded = demo();
     let clock = ManualClock::at(T0);
@@ -48,8 +53,9 @@ fn rig(theme: Theme, fail: &[(&str, u32)]) -> Rig {
         regions: Vec::new(),
         trigger: Trigger::Manual,
         drill: DrillOptions {
-            speed: 1000.0,
+            speed,
             fail: fail.iter().map(|(s, n)| (s.to_string(), *n)).collect(),
+            ..Default::default()
         },
         grace: Some(Duration::from_millis(200)),
         logs: Default::default(),
@@ -253,7 +259,8 @@ async fn failure_dialog_and_retry() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn escalation_banner_and_sla_colours() {
-    let mut r = rig(Theme { color: true }, &[]);
+    // At x1 the manual clock is the SLA's: the simulations before the gate take 4 s.
+    let mut r = rig_at(Theme { color: true }, &[], 1.0);
     r.until("the gate", |a| {
         matches!(a.session.state.waiting(), Waiting::Approval(_))
     })

@@ -27,6 +27,7 @@ async fn a_running_step_spins_at_first_then_wakes_the_screen_once_a_second() {
         drill: DrillOptions {
             speed: 1.0,
             fail: vec![],
+            ..Default::default()
         },
         grace: None,
         logs: Default::default(),

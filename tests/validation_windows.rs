@@ -213,6 +213,30 @@ fn windows_not_run_are_never_passed() {
 }
 
 #[test]
+fn a_drill_leaves_its_windows_out_unless_asked() {
+    let runs = Runs::new();
+    let p = plan(
+        runs.path(),
+        "post_rollback:\n  windows: {immediate: 15m, short-term: 1h, long-term: 24h}\n  post_checks:\n    - {window: immediate, check: 'exit 1', interval: 1m}\n",
+    );
+    let args = [
+        &["drill", p.to_str().unwrap(), "--speed", "10"][..],
+        &HEADLESS,
+    ]
+    .concat();
+    let out = runs.run(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let records = segment(&runs.only_run());
+    let started = of_type(&records, "validation_started")[0];
+    assert_eq!(
+        started["skipped"],
+        "a drill: pass --validate to practise the windows too"
+    );
+    let ended = of_type(&records, "validation_ended")[0];
+    assert_ne!(ended["verdict"], "validated", "not run is never passed");
+}
+
+#[test]
 fn the_drill_clock_plays_an_hour_of_windows_in_seconds() {
     let runs = Runs::new();
     let p = plan(
@@ -220,7 +244,13 @@ fn the_drill_clock_plays_an_hour_of_windows_in_seconds() {
         "post_rollback:\n  windows: {immediate: 15m, short-term: 30m, long-term: 1h}\n  post_checks:\n    - {window: immediate, check: 'exit 1', interval: 1m}\n    - {window: short-term, check: 'exit 1', interval: 1m}\n    - {window: long-term, check: 'exit 1', interval: 1m}\n",
     );
     let args = [
-        &["drill", p.to_str().unwrap(), "--speed", "1800"][..],
+        &[
+            "drill",
+            p.to_str().unwrap(),
+            "--speed",
+            "1800",
+            "--validate",
+        ][..],
         &HEADLESS,
     ]
     .concat();

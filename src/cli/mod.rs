@@ -135,13 +135,7 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
     match cli.command {
         Command::Run(args) => commands::run::run(args, Mode::Live, Default::default()),
         Command::Rehearse(args) => commands::run::rehearse(args),
-        Command::Drill(args) => match commands::run::drill_options(args.speed, &args.fail) {
-            Ok(drill) => commands::run::run(args.run, Mode::Drill, drill),
-            Err(e) => {
-                eprintln!("rollback drill: {e}");
-                Ok(Exit::BadInput)
-            }
-        },
+        Command::Drill(args) => commands::run::drill(args),
         Command::Resume(args) => commands::resume::run(args),
         Command::Runs(args) => commands::runs::run(&args),
         Command::Report(args) => commands::report::run(&args),

@@ -33,6 +33,10 @@ pub struct HeadlessArgs {
     /// Do not run the plan's validation windows after the run (headless; recorded as not run)
     #[arg(long)]
     pub no_validate: bool,
+    /// Drills: play the plan's validation windows after the run too, on the drill clock
+    /// (headless; a drill leaves them out otherwise, recorded as not run)
+    #[arg(long, conflicts_with = "no_validate")]
+    pub validate: bool,
     /// When a region fails for good under `on_region_failure: ask`: stop the other regions
     /// or let them continue (headless; default stop-all)
     #[arg(long, value_enum, value_name = "WHAT")]
@@ -132,13 +136,23 @@ pub struct RunArgs {
 pub struct DrillArgs {
     #[command(flatten)]
     pub run: RunArgs,
-    /// Play simulations N times faster
+    /// Run the drill clock N times faster: simulated steps, the SLA countdown, the escalation
+    /// ladder and retry delays together
     #[arg(long, default_value_t = 1.0, value_name = "N")]
     pub speed: f64,
     /// Make a step fail on purpose, to practise retry and escalation: `phase.step` or a step
     /// id, optionally `:N` for its first N attempts (repeatable)
     #[arg(long, value_name = "STEP[:N]")]
     pub fail: Vec<String>,
+    /// Make a step's simulation play FACTOR times slower: `phase.step:3` or `step:3x` (repeatable)
+    #[arg(long, value_name = "STEP:FACTOR")]
+    pub slow: Vec<String>,
+    /// Play one of the plan's `drills:` exercises (its faults, and its speed unless --speed)
+    #[arg(long, value_name = "NAME")]
+    pub exercise: Option<String>,
+    /// Who is being trained, for the score card and `stats --trainee` [default: the operator]
+    #[arg(long, value_name = "NAME")]
+    pub trainee: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -166,8 +180,8 @@ pub struct ResumeArgs {
     /// Who is resuming it [default: the --approve-as name, else $USER]
     #[arg(long, value_name = "NAME")]
     pub operator: Option<String>,
-    /// Drills: play simulations N times faster
-    #[arg(long, default_value_t = 1.0, value_name = "N")]
+    /// Ignored: a drill resumes on the clock it started with
+    #[arg(long, default_value_t = 1.0, value_name = "N", hide = true)]
     pub speed: f64,
     #[command(flatten)]
     pub headless: HeadlessArgs,

@@ -87,6 +87,9 @@ pub struct StatsArgs {
     /// Count drills too (left out of the team's figures by default)
     #[arg(long)]
     pub include_drills: bool,
+    /// List this person's drills over time with their scores, instead of the team's figures
+    #[arg(long, value_name = "NAME")]
+    pub trainee: Option<String>,
     #[command(flatten)]
     pub runs: RunsDir,
     #[command(flatten)]

@@ -26,13 +26,18 @@ pub fn run(args: ResumeArgs) -> color_eyre::Result<Exit> {
             return Ok(Exit::BadInput);
         }
     };
-    let drill = match super::run::drill_options(args.speed, &[]) {
+    let drill = match super::run::drill_options(args.speed, &[], &[]) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("rollback resume: {e}");
             return Ok(Exit::BadInput);
         }
     };
+    if args.speed != 1.0 {
+        eprintln!(
+            "rollback resume: a drill resumes on the clock it started with; --speed is ignored"
+        );
+    }
     let opts = ResumeOptions {
         operator: operator(args.operator.as_deref().or(args.headless.approver())),
         plan_changed_ok: args.plan_changed_ok,
@@ -48,7 +53,10 @@ pub fn run(args: ResumeArgs) -> color_eyre::Result<Exit> {
     let windows = |operator| super::validate_windows::Options {
         operator,
         speed: args.speed,
-        skip: args.headless.no_validate,
+        skip: args
+            .headless
+            .no_validate
+            .then_some("skipped with --no-validate"),
         vars: opts.vars.clone(),
     };
     if sealed && crate::session::validate_windows::pending(&dir) {

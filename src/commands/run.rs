@@ -4,21 +4,22 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::cli::{RehearseArgs, RunArgs, TriggerArg};
+use crate::cli::{DrillArgs, RehearseArgs, RunArgs, TriggerArg};
 use crate::engine::rehearsal::Rehearsal;
 use crate::engine::{Mode, SystemClock, Trigger};
 use crate::exit::Exit;
 use crate::plan::diag::{Lines, snippet};
+use crate::plan::drill_vars::{parse_factor, step_keys, unknown_step, with_drill_values};
 use crate::plan::validate::validate;
 use crate::plan::vars::{
     Given, Source, parse_assignment, parse_var_file, process_env, resolve_from,
 };
-use crate::plan::{Diagnostic, LoadError, Loaded, Severity, load_file};
+use crate::plan::{Diagnostic, LoadError, Loaded, Plan, Severity, load_file};
 use crate::session::{DrillOptions, StartOptions};
 use crate::timeline::rundir::runs_root;
 
-/// Parses `--speed` and `--fail STEP[:N]`.
-pub fn drill_options(speed: f64, fail: &[String]) -> Result<DrillOptions, String> {
+/// Parses `--speed`, `--fail STEP[:N]` and `--slow STEP:FACTOR`.
+pub fn drill_options(speed: f64, fail: &[String], slow: &[String]) -> Result<DrillOptions, String> {
     if !(speed.is_finite() && speed >= 1.0) {
         return Err(format!("--speed must be 1 or more, not {speed}"));
     }
@@ -32,7 +33,100 @@ pub fn drill_options(speed: f64, fail: &[String]) -> Result<DrillOptions, String
             None => Ok((f.clone(), 1)),
         })
         .collect::<Result<_, _>>()?;
-    Ok(DrillOptions { speed, fail })
+    let slow = slow
+        .iter()
+        .map(|f| match f.rsplit_once(':') {
+            Some((step, n)) => parse_factor(n)
+                .map(|n| (step.to_string(), n))
+                .ok_or_else(|| format!("--slow {f}: `{n}` is not a factor of 1 or more (e.g. 3x)")),
+            None => Err(format!("--slow {f}: write STEP:FACTOR, e.g. {f}:3x")),
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(DrillOptions {
+        speed,
+        fail,
+        slow,
+        ..Default::default()
+    })
+}
+
+/// `rollback drill PLAN`: a run in drill mode with its faults and clock.
+pub fn drill(args: DrillArgs) -> color_eyre::Result<Exit> {
+    match drill_options(args.speed, &args.fail, &args.slow) {
+        Ok(d) => {
+            let d = DrillOptions {
+                exercise: args.exercise,
+                trainee: args.trainee,
+                ..d
+            };
+            run(args.run, Mode::Drill, d)
+        }
+        Err(e) => {
+            eprintln!("rollback drill: {e}");
+            Ok(Exit::BadInput)
+        }
+    }
+}
+
+/// The drill with its exercise's faults added before the ad-hoc ones (which must name steps
+/// of the plan), and its speed when `--speed` left the clock at 1.
+fn with_exercise(plan: &Plan, drill: DrillOptions) -> Result<DrillOptions, String> {
+    let keys = step_keys(plan);
+    let named = drill
+        .fail
+        .iter()
+        .map(|(s, _)| s)
+        .chain(drill.slow.iter().map(|(s, _)| s));
+    for named in named {
+        // `step@region` makes the step fail in that region only.
+        let (step, region) = match named.split_once('@') {
+            Some((s, r)) => (s, Some(r)),
+            None => (named.as_str(), None),
+        };
+        if let Some(why) = unknown_step(&keys, step) {
+            return Err(format!("--fail/--slow: {why}"));
+        }
+        if let Some(r) = region
+            && !plan.regions.iter().any(|x| x.value == r)
+        {
+            return Err(format!("--fail/--slow: the plan has no region `{r}`"));
+        }
+    }
+    let Some(name) = drill.exercise.as_deref() else {
+        return Ok(drill);
+    };
+    let Some(ex) = plan.drills.get(name) else {
+        let known: Vec<&str> = plan.drills.keys().collect();
+        return Err(match known.is_empty() {
+            true => format!("the plan has no exercise `{name}` (it has no `drills:`)"),
+            false => format!(
+                "the plan has no exercise `{name}`; it has: {}",
+                known.join(", ")
+            ),
+        });
+    };
+    let mut fail: Vec<(String, u32)> = ex
+        .fail
+        .iter()
+        .map(|(k, n)| (k.value.clone(), n.value))
+        .collect();
+    fail.extend(drill.fail.iter().cloned());
+    let mut slow: Vec<(String, f64)> = ex
+        .slow
+        .iter()
+        .filter_map(|(k, f)| parse_factor(&f.value).map(|f| (k.value.clone(), f)))
+        .collect();
+    slow.extend(drill.slow.iter().cloned());
+    let speed = match &ex.speed {
+        Some(s) if drill.speed == 1.0 => s.value,
+        _ => drill.speed,
+    };
+    Ok(DrillOptions {
+        speed,
+        fail,
+        slow,
+        ..drill
+    })
 }
 
 /// The operator's name: given, or the login name.
@@ -153,12 +247,31 @@ fn start_run(
         eprintln!("rollback: {}", crate::text::inline(&why));
         return Ok(Exit::BadInput);
     }
+    let drill = match with_exercise(&loaded.plan, drill) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("rollback: {}", crate::text::inline(&e));
+            return Ok(Exit::BadInput);
+        }
+    };
     let given = match given_with_sources(&args.vars, &args.var_files) {
         Ok(g) => g,
         Err(e) => {
             eprintln!("rollback: {e}");
             return Ok(Exit::BadInput);
         }
+    };
+    let given = match mode {
+        Mode::Drill => match with_drill_values(&loaded.plan, &given, &process_env) {
+            Ok(g) => g,
+            Err(problems) => {
+                for p in problems {
+                    eprintln!("rollback: {}", crate::text::inline(&p));
+                }
+                return Ok(Exit::BadInput);
+            }
+        },
+        _ => given,
     };
     let opts = StartOptions {
         mode,
@@ -211,7 +324,13 @@ fn start_run(
                 let o = super::validate_windows::Options {
                     operator: &who,
                     speed,
-                    skip: h.no_validate,
+                    skip: if h.no_validate {
+                        Some("skipped with --no-validate")
+                    } else if mode == Mode::Drill && !h.validate {
+                        Some("a drill: pass --validate to practise the windows too")
+                    } else {
+                        None
+                    },
                     vars,
                 };
                 super::validate_windows::after_run(&dir, o).await

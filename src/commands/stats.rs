@@ -8,6 +8,7 @@ use crate::cli::StatsArgs;
 use crate::engine::sla::clock_text;
 use crate::exit::Exit;
 use crate::records::figures::{Figures, Stats, stats};
+use crate::records::trainee::{TraineeDrills, trainee_drills};
 use crate::records::{Select, Uncounted};
 use crate::report::metrics::pct_text;
 use crate::text::inline;
@@ -37,6 +38,15 @@ pub fn run(args: &StatsArgs) -> color_eyre::Result<Exit> {
         plan: args.plan.clone(),
         include_drills: args.include_drills,
     };
+    if let Some(name) = &args.trainee {
+        let drills = trainee_drills(&records.runs, name, &select);
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&drills)?);
+        } else {
+            print_trainee(&drills);
+        }
+        return Ok(Exit::Ok);
+    }
     let figures = stats(&records.runs, &select, now);
     let not_counted: Vec<&Uncounted> = records
         .uncounted
@@ -210,4 +220,54 @@ fn ago(ms: u64) -> String {
     } else {
         format!("{m}m ago")
     }
+}
+
+/// One line per drill of the trainee, oldest first, then the totals.
+fn print_trainee(t: &TraineeDrills) {
+    if t.drills.is_empty() {
+        println!("no drills by {}", inline(&t.trainee));
+        return;
+    }
+    println!("drills by {}: {}", inline(&t.trainee), t.drills.len());
+    println!();
+    println!(
+        "{:<20}  {:<24}  {:<16}  {:<9}  {:>5}  {:>8}  {:>9}  {:>8}  {:>8}",
+        "STARTED", "PLAN", "EXERCISE", "OUTCOME", "SPEED", "SLA", "DECISIONS", "DECIDE", "MISTAKES"
+    );
+    for d in &t.drills {
+        let s = &d.score;
+        let sla = match s.sla_met {
+            Some(true) => "met",
+            Some(false) => "missed",
+            None => "-",
+        };
+        println!(
+            "{:<20}  {:<24}  {:<16}  {:<9}  {:>5}  {:>8}  {:>9}  {:>8}  {:>8}",
+            utc_text(d.started_ms).get(..19).unwrap_or_default(),
+            inline(&d.plan),
+            inline(s.exercise.as_deref().unwrap_or("-")),
+            d.outcome.word(),
+            format!("x{}", crate::engine::clock::factor_text(s.speed)),
+            sla,
+            s.decisions,
+            s.median_decide_drill_ms.map_or("-".into(), clock_text),
+            s.mistakes,
+        );
+    }
+    println!();
+    let trend = match t.decide_trend_ms {
+        Some(d) if d < 0 => format!(
+            ", {} faster than the first drill",
+            clock_text(d.unsigned_abs())
+        ),
+        Some(d) if d > 0 => format!(", {} slower than the first drill", clock_text(d as u64)),
+        _ => String::new(),
+    };
+    println!(
+        "SLA met (drill clock) in {} of {}; {} mistake(s); median time to decide {}{trend}",
+        t.sla_met,
+        t.drills.len(),
+        t.mistakes,
+        t.median_decide_drill_ms.map_or("-".into(), clock_text),
+    );
 }

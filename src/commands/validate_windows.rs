@@ -22,8 +22,9 @@ const COUNTDOWN_EVERY: Duration = Duration::from_secs(60);
 pub struct Options<'a> {
     pub operator: &'a str,
     pub speed: f64,
-    /// `--no-validate`: record every window as not run.
-    pub skip: bool,
+    /// Why every window is recorded as not run (`--no-validate`, or a drill not asked to
+    /// practise them), if they are.
+    pub skip: Option<&'static str>,
     /// The run's variable values, secrets included, when the caller has them.
     pub vars: Vec<(String, String)>,
 }
@@ -53,7 +54,7 @@ pub fn watch(args: &crate::cli::WatchArgs) -> color_eyre::Result<Exit> {
         Options {
             operator: &operator,
             speed: args.speed,
-            skip: false,
+            skip: None,
             vars: Vec::new(),
         },
     )))
@@ -90,7 +91,7 @@ pub async fn validate(dir: &Path, o: Options<'_>) -> Exit {
         println!("validation already ended: {}", verdict.word());
         return exit_of(verdict);
     }
-    let skipped = o.skip.then_some("skipped with --no-validate");
+    let skipped = o.skip;
     if skipped.is_none() {
         let windows: Vec<String> = v
             .validation

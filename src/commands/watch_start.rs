@@ -61,7 +61,7 @@ pub fn prepare(args: &WatchArgs, loaded: Loaded) -> Result<Prepared, String> {
         trigger: Trigger::Auto,
         drill: DrillOptions {
             speed: 1.0,
-            fail: Vec::new(),
+            ..Default::default()
         },
         grace: None,
         logs: args.logs.limits(),

@@ -44,9 +44,52 @@ impl Clock for ManualClock {
     }
 }
 
+/// A drill clock's factor as used: at least 1 (a NaN or a slower clock counts as 1).
+pub fn sane_speed(speed: f64) -> f64 {
+    if speed.is_finite() && speed >= 1.0 {
+        speed
+    } else {
+        1.0
+    }
+}
+
+/// Drill-clock milliseconds for `real_ms` of real time at `speed`.
+pub fn drill_ms(real_ms: u64, speed: f64) -> u64 {
+    (real_ms as f64 * sane_speed(speed)).round() as u64
+}
+
+/// Real milliseconds until the drill clock has moved `drill_ms`, rounded up so a deadline
+/// woken for is never early.
+pub fn real_ms(drill_ms: u64, speed: f64) -> u64 {
+    (drill_ms as f64 / sane_speed(speed)).ceil() as u64
+}
+
+/// `10`, `2.5`: the factor as a person writes it.
+pub fn factor_text(speed: f64) -> String {
+    let s = sane_speed(speed);
+    if s.fract() == 0.0 {
+        format!("{s:.0}")
+    } else {
+        format!("{s}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_drill_clock_scales_both_ways_and_never_wakes_early() {
+        assert_eq!(drill_ms(90_000, 10.0), 900_000);
+        assert_eq!(real_ms(900_000, 10.0), 90_000);
+        assert_eq!(real_ms(1, 3.0), 1, "rounded up");
+        assert_eq!(drill_ms(1_000, f64::NAN), 1_000);
+        assert_eq!(drill_ms(1_000, 0.5), 1_000, "never slower than real time");
+        assert_eq!(
+            (factor_text(60.0), factor_text(2.5)),
+            ("60".into(), "2.5".into())
+        );
+    }
 
     #[test]
     fn manual_clock_moves_only_when_told() {

@@ -128,6 +128,38 @@ pub struct RunInfo {
     /// A rehearsal's environment and participants (`rollback rehearse --env ...`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rehearsal: Option<super::rehearsal::Rehearsal>,
+    /// Drills only: the drill clock, the exercise and the trainee.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill: Option<Box<DrillInfo>>,
+}
+
+impl RunInfo {
+    /// How many times faster than real time the run's clock goes (1 but in drills).
+    pub fn speed(&self) -> f64 {
+        self.drill
+            .as_ref()
+            .map_or(1.0, |d| super::clock::sane_speed(d.speed))
+    }
+}
+
+/// What a drill records at its start beside the run's context.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DrillInfo {
+    /// The drill clock's factor (`--speed`): the SLA, the escalation ladder, retry delays
+    /// and simulated steps all run this many times faster. Timestamps stay real; each
+    /// record's `elapsed_ms` is on the drill clock.
+    pub speed: f64,
+    /// The plan's exercise being played (`--exercise`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exercise: Option<String>,
+    /// Who is being trained (`--trainee`, else the operator).
+    pub trainee: String,
+    /// Steps made to fail on purpose, and for how many attempts (the exercise's and `--fail`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fail: Vec<(String, u32)>,
+    /// Steps whose simulation plays slower, and by what factor (the exercise's and `--slow`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slow: Vec<(String, f64)>,
 }
 
 /// One entry of the timeline.

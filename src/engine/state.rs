@@ -103,8 +103,27 @@ impl RunState {
         self.index.get(key).copied()
     }
 
+    /// Time since the start on the run's clock: the drill clock in a drill (scaled by its
+    /// speed), real time otherwise. The SLA and the escalation ladder read this.
     pub fn elapsed_ms(&self, now_ms: i64) -> u64 {
+        super::clock::drill_ms(self.real_elapsed_ms(now_ms), self.speed())
+    }
+
+    /// Real time since the start.
+    pub fn real_elapsed_ms(&self, now_ms: i64) -> u64 {
         u64::try_from(now_ms - self.started_ms).unwrap_or(0)
+    }
+
+    /// The run clock's factor: 1 but in a drill with `--speed`.
+    pub fn speed(&self) -> f64 {
+        self.info.as_ref().map_or(1.0, |i| i.speed())
+    }
+
+    /// The real time at which the run's clock reads `elapsed_ms`.
+    pub fn real_at(&self, elapsed_ms: u64) -> i64 {
+        let real = super::clock::real_ms(elapsed_ms, self.speed());
+        self.started_ms
+            .saturating_add(i64::try_from(real).unwrap_or(i64::MAX))
     }
 
     pub fn sla_ms(&self) -> u64 {

@@ -5,6 +5,7 @@
 pub mod checklist;
 pub mod de;
 pub mod diag;
+pub mod drill_vars;
 pub mod duration;
 pub mod lanes;
 pub mod load;

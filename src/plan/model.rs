@@ -78,6 +78,27 @@ pub struct Plan {
     /// What one region failing for good does to the others (default `stop_all`).
     #[serde(default)]
     pub on_region_failure: Option<Loc<RegionFailure>>,
+    /// Training exercises, by name: faults a drill injects (`rollback drill PLAN --exercise NAME`).
+    #[serde(default)]
+    pub drills: Entries<Exercise>,
+}
+
+/// A training exercise: the faults a drill of the plan plays, the same for every trainee.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Exercise {
+    /// What the trainee practises, shown when the drill starts.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Steps (`phase.step` or a step id) that fail on purpose, each for its first N attempts.
+    #[serde(default)]
+    pub fail: Entries<Loc<u32>>,
+    /// Steps whose simulation plays slower, each by a factor such as `3x`.
+    #[serde(default)]
+    pub slow: Entries<Loc<String>>,
+    /// Drill clock factor when `--speed` is not given.
+    #[serde(default)]
+    pub speed: Option<Loc<f64>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
@@ -124,6 +145,10 @@ pub struct Var {
     /// Redacted wherever shown: screen, timeline, report.
     #[serde(default)]
     pub secret: bool,
+    /// A realistic value that is not a real one: what a drill uses when nobody gives a value
+    /// (a drill never asks for a secret). Must match `pattern`.
+    #[serde(default)]
+    pub example: Option<Loc<String>>,
     /// Takes the value of the environment variable of the same name, when it is set and not
     /// empty and no `--var`/`--var-file` gives one: it wins over `default`.
     #[serde(default)]

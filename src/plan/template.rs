@@ -52,7 +52,7 @@ pub fn new_plan(name: &str, level: u8, op: Operation) -> String {
     t.push_str(
         "\n# Variables reach commands as environment variables ($revision), never pasted into\n\
          # the command text, so a value cannot inject a command.\n\
-         vars:\n  revision:\n    prompt: Version to roll back to\n    required: true\n    pattern: '[0-9]+'\n\n\
+         vars:\n  revision:\n    prompt: Version to roll back to\n    required: true\n    pattern: '[0-9]+'\n    example: '41'                 # what a drill uses\n\n\
          # escalation:                    # omit to use the standard's ladder:\n\
          #   - {after: 5m,  level: 2, action: Engage senior SRE, notify: ./notify/slack.sh}\n\
          #   - {after: 15m, level: 3, action: Engage CTO/VP}\n\

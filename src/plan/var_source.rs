@@ -1,5 +1,5 @@
 //! Where a variable's value comes from: `--var`, `--var-file`, the environment (`env: true`),
-//! the plan's default, or the start screen. Shown beside the value and recorded in the journal.
+//! the plan's default, the start screen, or (in a drill) the plan's example or a placeholder. Shown beside the value and recorded in the journal.
 
 use super::model::Var;
 
@@ -17,6 +17,10 @@ pub enum Source {
     Default,
     /// Typed (or changed) on the start screen.
     Prompt,
+    /// A drill: the variable's `example`.
+    DrillExample,
+    /// A drill: a value made up and marked DRILL, for a variable without an example.
+    DrillPlaceholder,
 }
 
 impl Source {
@@ -27,6 +31,8 @@ impl Source {
             Source::Environment => "environment",
             Source::Default => "default",
             Source::Prompt => "prompt",
+            Source::DrillExample => "drill example",
+            Source::DrillPlaceholder => "drill placeholder",
         }
     }
 }

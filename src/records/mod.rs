@@ -8,6 +8,7 @@ pub mod criteria;
 pub mod figures;
 pub mod ready;
 pub mod retention;
+pub mod trainee;
 pub mod trend;
 
 use serde::Serialize;
@@ -54,6 +55,8 @@ pub struct RunSummary {
     pub stakeholders: u32,
     /// Regions the run covered.
     pub regions: u32,
+    /// Drills only: the trainee's score (boxed: most runs have none).
+    pub drill: Option<Box<crate::report::scorecard::DrillScore>>,
 }
 
 impl RunSummary {
@@ -92,6 +95,7 @@ impl RunSummary {
                 .as_ref()
                 .map_or(0, |r| r.stakeholders().count() as u32),
             regions: s.regions.len() as u32,
+            drill: s.drill.clone().map(Box::new),
         }
     }
 

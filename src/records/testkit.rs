@@ -38,6 +38,7 @@ pub fn run(n: u32) -> RunSummary {
         participants: 0,
         stakeholders: 0,
         regions: 0,
+        drill: None,
     }
 }
 

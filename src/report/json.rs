@@ -74,6 +74,11 @@
 //!                     median_ms, phases[{id, this_ms, previous_ms, median_ms}],
 //!                     slower_steps[{key, this_ms, previous_ms}], sla_headroom_ms,
 //!                     previous_headroom_ms
+//! drill               drills only (absent otherwise): trainee, exercise|null, speed,
+//!                     real_duration_ms, drill_duration_ms, sla_ms, sla_met|null,
+//!                     decisions[{kind, step|null, by, at, real_ms|null, drill_ms|null}],
+//!                     escalations[{level, raised_drill_ms, acknowledged_after_drill_ms|null,
+//!                     in_time}], mistakes[]; a drill's timing is on the drill clock
 //! ```
 
 use serde_json::Value;

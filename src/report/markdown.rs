@@ -41,6 +41,9 @@ impl Report {
     pub fn to_markdown(&self) -> String {
         let mut out = String::new();
         self.header(&mut out);
+        if let Some(card) = &self.drill {
+            out.push_str(&card.markdown());
+        }
         self.timeline(&mut out);
         super::regions::markdown(&self.regions, &mut out);
         self.escalations_md(&mut out);

@@ -15,6 +15,8 @@ pub mod metrics;
 pub mod model;
 pub mod phases;
 pub mod regions;
+pub mod scorecard;
+mod scorecard_md;
 mod sections;
 pub mod status;
 pub mod time;

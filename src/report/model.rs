@@ -53,6 +53,9 @@ pub struct Report {
     /// `null` for other runs (and when the report is built from the records alone).
     #[serde(default)]
     pub comparison: Option<crate::records::trend::Comparison>,
+    /// Drills only: the drill clock and the trainee's score card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill: Option<super::scorecard::DrillCard>,
 }
 
 /// Who ran what, how.
@@ -166,6 +169,7 @@ pub fn build(plan: &Plan, records: &[Record], now_ms: i64) -> Report {
         },
         warnings,
         comparison: None,
+        drill: super::scorecard::scorecard(plan, records),
         timing,
     }
 }
@@ -222,7 +226,9 @@ fn run_section(plan: &Plan, state: &RunState, records: &[Record]) -> RunSection 
 
 fn timing(state: &RunState, records: &[Record], start: i64, last: i64) -> Timing {
     let ended = state.end.as_ref().map(|e| e.at_ms);
-    let duration_ms = between(start, ended.unwrap_or(last));
+    // On the run's clock: a drill's SLA is kept on the drill clock (see `DrillCard`).
+    let on_clock = |t: i64| crate::engine::clock::drill_ms(between(start, t), state.speed());
+    let duration_ms = on_clock(ended.unwrap_or(last));
     let sla_ms = state.sla_ms();
     let sla = SlaVerdict::of(duration_ms, sla_ms, ended.is_some());
     let breach = records.iter().find_map(|r| match r.event {
@@ -239,7 +245,7 @@ fn timing(state: &RunState, records: &[Record], start: i64, last: i64) -> Timing
         sla,
         sla_margin_ms: duration_ms.abs_diff(sla_ms),
         sla_breached_at: breach.map(Timestamp),
-        sla_breached_elapsed_ms: breach.map(|t| between(start, t)),
+        sla_breached_elapsed_ms: breach.map(on_clock),
     }
 }
 

@@ -127,6 +127,7 @@ mod tests {
             pid: 1,
             version: "t".into(),
             rehearsal: None,
+            drill: None,
         };
         let stamp = |seq, ts_ms, event| Stamped {
             seq,

@@ -48,6 +48,27 @@ impl Drive {
     }
 
     pub fn start(&mut self, mode: Mode, scenario: Option<&str>) -> &mut Self {
+        self.start_with(mode, scenario, None)
+    }
+
+    /// A drill on a clock `speed` times faster, its trainee the operator.
+    pub fn start_drill(&mut self, speed: f64) -> &mut Self {
+        let drill = crate::engine::event::DrillInfo {
+            speed,
+            exercise: Some("lock".into()),
+            trainee: self.operator.clone(),
+            fail: vec![],
+            slow: vec![],
+        };
+        self.start_with(Mode::Drill, None, Some(Box::new(drill)))
+    }
+
+    fn start_with(
+        &mut self,
+        mode: Mode,
+        scenario: Option<&str>,
+        drill: Option<Box<crate::engine::event::DrillInfo>>,
+    ) -> &mut Self {
         let regions = regions_in_run(&self.plan, scenario);
         let info = RunInfo {
             run_id: format!("2027-01-15T08-00-00Z-{}", self.plan.plan.value),
@@ -67,6 +88,7 @@ impl Drive {
             pid: 1,
             version: "test".into(),
             rehearsal: None,
+            drill,
         };
         self.feed(Input::Start(Box::new(info), mode));
         self

@@ -1,5 +1,5 @@
 //! Drill mode: a step's `simulate` block played instead of its command. Its lines are written to
-//! the attempt's output pipe, paced evenly over `duration / speed`, then it "exits" with `exit`;
+//! the attempt's output pipe, paced evenly over `duration × slow / speed`, then it "exits" with `exit`;
 //! the output is read, masked, logged and reported exactly like a real command's, so drills and
 //! runs look alike.
 
@@ -12,7 +12,7 @@ use tokio::net::unix::pipe;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 
-/// The line a `--fail` drill adds before failing.
+/// The line a drill adds before failing on purpose (an exercise's `fail`, `--fail`).
 pub const FAIL_LINE: &str = "simulated failure (--fail)";
 
 /// One attempt of one simulated step.
@@ -27,6 +27,8 @@ pub struct SimSpec {
     pub fail: bool,
     /// How many times faster than written (at least 1).
     pub speed: f64,
+    /// How many times slower than written this step plays (an exercise's `slow`, `--slow`).
+    pub slow: f64,
     /// Absolute; created here, and it must not exist yet.
     pub log_path: PathBuf,
 }
@@ -39,7 +41,12 @@ impl SimSpec {
         } else {
             self.speed.max(1.0)
         };
-        Duration::try_from_secs_f64(self.duration.as_secs_f64() / speed).unwrap_or_default()
+        let slow = if self.slow.is_finite() && self.slow > 0.0 {
+            self.slow
+        } else {
+            1.0
+        };
+        Duration::try_from_secs_f64(self.duration.as_secs_f64() * slow / speed).unwrap_or_default()
     }
 }
 
@@ -71,4 +78,30 @@ async fn play(spec: SimSpec, mut out: pipe::Sender) -> Result<i32, String> {
         return Ok(1);
     }
     Ok(spec.exit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slow_step_takes_longer_and_the_drill_clock_shortens_it() {
+        let spec = SimSpec {
+            key: "p.s".into(),
+            attempt: 1,
+            lines: vec![],
+            duration: Duration::from_secs(6),
+            exit: 0,
+            fail: false,
+            speed: 2.0,
+            slow: 3.0,
+            log_path: PathBuf::new(),
+        };
+        assert_eq!(spec.scaled(), Duration::from_secs(9));
+        let plain = SimSpec {
+            slow: f64::NAN,
+            ..spec
+        };
+        assert_eq!(plain.scaled(), Duration::from_secs(3));
+    }
 }

@@ -47,6 +47,12 @@ pub struct DrillOptions {
     pub speed: f64,
     /// `phase.step` or a step id, and how many attempts of it fail.
     pub fail: Vec<(String, u32)>,
+    /// `phase.step` or a step id, and how many times slower its simulation plays.
+    pub slow: Vec<(String, f64)>,
+    /// The plan's exercise being played, if any.
+    pub exercise: Option<String>,
+    /// Who is being trained; the operator when not given.
+    pub trainee: Option<String>,
 }
 
 /// What happens to a running step when the terminal hangs up (SIGHUP, a dropped ssh).
@@ -335,16 +341,16 @@ impl Session {
         if st.info.is_none() || st.end.is_some() {
             return None;
         }
-        let start = st.started_ms;
+        // Deadlines are on the run's clock (the drill clock in a drill): woken in real time.
         let mut at: Vec<i64> = Vec::new();
         if let Some((_, due)) = st.retry_due() {
-            at.push(start + due as i64);
+            at.push(st.real_at(due));
         }
         if let Some(r) = self.plan.ladder().iter().find(|r| *r.level > st.escalation) {
-            at.push(start + r.after.as_millis() as i64);
+            at.push(st.real_at(r.after.as_millis()));
         }
         if !st.sla_breached {
-            at.push(start + st.sla_ms() as i64);
+            at.push(st.real_at(st.sla_ms()));
         }
         // Each region's own clock: its next rung and its SLA.
         let region_sla = crate::engine::sla::region_sla_ms(&self.plan) as i64;

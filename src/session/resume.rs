@@ -165,7 +165,18 @@ pub fn resume(
             sealed_now,
         });
     }
-    let vars = resume_vars(&plan, &info.vars, &opts.vars)?;
+    let vars = resume_vars(&plan, &info, &opts.vars)?;
+    // A drill resumes on its own clock, with its own exercise, trainee and faults.
+    let drill = match &info.drill {
+        Some(d) => super::DrillOptions {
+            speed: d.speed,
+            fail: d.fail.clone(),
+            slow: d.slow.clone(),
+            exercise: d.exercise.clone(),
+            trainee: Some(d.trainee.clone()),
+        },
+        None => opts.drill,
+    };
     let orphans = find_orphans(&state, &info.run_id);
     let unrecorded = unrecorded_starts(&state, dir);
     let plan_dir = Path::new(&info.plan_path)
@@ -185,7 +196,7 @@ pub fn resume(
             .map(|r| r.mode)
             .unwrap_or(crate::engine::Mode::Live),
         vars,
-        drill: opts.drill,
+        drill,
         clock,
         logs: opts.logs,
         hangup: opts.hangup,
@@ -267,9 +278,19 @@ fn sealed_outcome(dir: &Path) -> ResumeError {
 /// Recorded values (secrets were redacted) under the values given again.
 fn resume_vars(
     plan: &crate::plan::Plan,
-    recorded: &[(String, String)],
+    info: &crate::engine::RunInfo,
     given: &[(String, String)],
 ) -> Result<Values, ResumeError> {
+    let recorded = &info.vars;
+    // A drill's secret was a drill value, made again the same way (never asked for).
+    let drill_value = |name: &str, var: &crate::plan::Var| {
+        info.var_sources
+            .iter()
+            .any(|(k, s)| k == name && s.starts_with("drill "))
+            .then(|| crate::plan::drill_vars::drill_value(name, var).ok())
+            .flatten()
+            .map(|(v, _)| v)
+    };
     let mut values = Values::default();
     let mut missing = Vec::new();
     for (name, var) in plan.vars.iter() {
@@ -281,6 +302,9 @@ fn resume_vars(
         let from_env = crate::plan::vars::from_env(name, var, &crate::plan::vars::process_env);
         match given_value.or(recorded_value) {
             Some((_, v)) => values.set(name, v.clone()),
+            None if var.secret && drill_value(name, var).is_some() => {
+                values.set(name, drill_value(name, var).unwrap_or_default())
+            }
             // A secret is not recorded: an `env: true` one is read from the environment again.
             None if var.secret && from_env.is_some() => {
                 values.set(name, from_env.unwrap_or_default())

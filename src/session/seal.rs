@@ -110,7 +110,15 @@ pub(super) fn seal(
         summary: Summary::of(&report),
     };
     let started = report.timing.started_at.ms();
-    let elapsed = u64::try_from(now_ms - started).unwrap_or(0);
+    // On the run's clock, as every other record's `elapsed_ms`.
+    let speed = records.iter().find_map(|r| match &r.event {
+        Event::RunStarted(info) => Some(info.speed()),
+        _ => None,
+    });
+    let elapsed = crate::engine::clock::drill_ms(
+        u64::try_from(now_ms - started).unwrap_or(0),
+        speed.unwrap_or(1.0),
+    );
     let mode = records.first().map_or(Mode::Live, |r| r.mode);
     let record = journal
         .append(

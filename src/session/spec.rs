@@ -83,6 +83,17 @@ impl Session {
             .unwrap_or(0)
     }
 
+    /// How many times slower the drill plays `key` (`phase.step`): 1 unless made slow.
+    fn slow_factor(&self, key: &str) -> f64 {
+        let id = key.split_once('.').map_or(key, |(_, s)| s);
+        self.drill
+            .slow
+            .iter()
+            .filter(|(name, _)| name == key || name == id)
+            .map(|(_, f)| *f)
+            .fold(1.0, f64::max)
+    }
+
     /// Starts attempt `attempt` of `step` and returns what the engine must hear at once.
     pub(super) fn spawn(&mut self, step: usize, attempt: u32) -> Vec<Input> {
         let key = self.state.steps[step].key.clone();
@@ -122,6 +133,7 @@ impl Session {
                 exit: sim.exit,
                 fail: attempt <= self.fail_attempts(&self.state.steps[step].key),
                 speed: self.drill.speed.max(1.0),
+                slow: self.slow_factor(&self.state.steps[step].key),
                 log_path,
             };
             self.runner.simulate(step, spec, tail);

@@ -125,6 +125,19 @@ pub fn run_info(
             .rehearsal
             .clone()
             .filter(|_| opts.mode == Mode::Rehearsal),
+        drill: (opts.mode == Mode::Drill).then(|| {
+            Box::new(crate::engine::event::DrillInfo {
+                speed: crate::engine::clock::sane_speed(opts.drill.speed),
+                exercise: opts.drill.exercise.clone(),
+                trainee: opts
+                    .drill
+                    .trainee
+                    .clone()
+                    .unwrap_or_else(|| opts.operator.clone()),
+                fail: opts.drill.fail.clone(),
+                slow: opts.drill.slow.clone(),
+            })
+        }),
     }
 }
 

@@ -66,6 +66,9 @@ pub struct Summary {
     /// Each step of the run and how long it took, in plan order (to compare rehearsals).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<StepTime>,
+    /// Drills only: the trainee's score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill: Option<crate::report::scorecard::DrillScore>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,6 +139,7 @@ impl Summary {
                     duration_ms: s.duration_ms,
                 })
                 .collect(),
+            drill: report.drill.as_ref().map(|c| c.score()),
         }
     }
 }

@@ -257,7 +257,9 @@ const SPIN_FOR_MS: i64 = 3000;
 pub fn wake_in_ms(s: &Session) -> u64 {
     let now = s.now_ms();
     let elapsed = now - s.state.started_ms;
-    let mut at = now + 1000 - elapsed.rem_euclid(1000);
+    // A drill clock's second is shorter: the countdown moves on each of them.
+    let second = ((1000.0 / s.state.speed()) as i64).max(50);
+    let mut at = now + second - elapsed.rem_euclid(second);
     let spinning = s.state.running().is_some_and(|i| {
         s.state.steps[i]
             .last_attempt()

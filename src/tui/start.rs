@@ -99,8 +99,10 @@ impl<'a> StartForm<'a> {
                 .get(name)
                 .map(|(v, s)| (v.to_string(), s))
                 .or_else(|| from_env(name, var, &process_env).map(|v| (v, Source::Environment)));
-            let ask =
-                var.prompt.is_some() || (var.required && known.is_none() && var.default.is_none());
+            // A drill never asks for a secret: it has its drill value already.
+            let ask = !(mode == Mode::Drill && var.secret)
+                && (var.prompt.is_some()
+                    || (var.required && known.is_none() && var.default.is_none()));
             if !ask {
                 continue;
             }

@@ -110,6 +110,7 @@ impl Harness {
                 pid: 1,
                 version: "test".into(),
                 rehearsal: None,
+                drill: None,
             }),
             Mode::Drill,
         ))

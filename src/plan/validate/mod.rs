@@ -5,6 +5,7 @@
 mod checklist;
 mod content;
 mod curl;
+mod drills;
 mod lanes;
 mod level;
 mod shape;
@@ -70,6 +71,8 @@ pub fn validate(plan: &Plan) -> Vec<Diagnostic> {
     checklist::checklist(plan, &mut out);
     windows::windows(plan, &mut out);
     lanes::lanes(plan, &mut out);
+    drills::examples(plan, &mut out);
+    drills::exercises(plan, &mut out);
     out.sort_by_key(|d| (d.pos(), d.severity));
     out
 }

@@ -1,0 +1,98 @@
+//! What a drill of the plan needs: examples that match their variable's pattern, an example
+//! wherever no DRILL placeholder would, and exercises that name steps the plan has.
+
+use regex::Regex;
+
+use super::rule;
+use crate::plan::diag::Diagnostic;
+use crate::plan::drill_vars::{parse_factor, placeholder, step_keys, unknown_step};
+use crate::plan::model::Plan;
+
+pub(super) fn examples(plan: &Plan, out: &mut Vec<Diagnostic>) {
+    for (name, var) in plan.vars.iter() {
+        let regex = var
+            .pattern
+            .as_ref()
+            .and_then(|p| Regex::new(&format!("^(?:{})$", p.value)).ok());
+        match (&var.example, &regex) {
+            (Some(example), Some(re)) if !re.is_match(example) => {
+                out.push(Diagnostic::error(
+                    example.pos,
+                    rule::DRILL,
+                    format!(
+                        "example `{}` of `{name}` does not match its own pattern `{}`",
+                        example.value,
+                        var.pattern.as_ref().map_or("", |p| p.value.as_str())
+                    ),
+                ));
+            }
+            (None, Some(_)) if needs_value(var) && placeholder(name, var).is_none() => {
+                out.push(Diagnostic::warning(
+                    name.pos,
+                    rule::DRILL,
+                    format!(
+                        "`{name}` has a pattern no DRILL placeholder matches and no `example:`: a drill cannot start without --var {name}=VALUE"
+                    ),
+                ));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A drill gives this variable a value of its own when nobody does.
+fn needs_value(var: &crate::plan::model::Var) -> bool {
+    (var.required && var.default.is_none()) || var.secret
+}
+
+/// Each exercise's faults name a step of the plan (`phase.step`, or an id used once), fail
+/// at least once, and slow down by a factor of 1 or more.
+pub(super) fn exercises(plan: &Plan, out: &mut Vec<Diagnostic>) {
+    let keys = step_keys(plan);
+    for (name, ex) in plan.drills.iter() {
+        let steps = ex
+            .fail
+            .iter()
+            .map(|(k, _)| k)
+            .chain(ex.slow.iter().map(|(k, _)| k));
+        for step in steps {
+            if let Some(why) = unknown_step(&keys, &step.value) {
+                out.push(Diagnostic::error(
+                    step.pos,
+                    rule::DRILL,
+                    format!("exercise `{name}`: {why}"),
+                ));
+            }
+        }
+        for (step, n) in ex.fail.iter() {
+            if n.value == 0 {
+                out.push(Diagnostic::error(
+                    n.pos,
+                    rule::DRILL,
+                    format!("exercise `{name}`: `{step}` fails for 0 attempts, which does nothing"),
+                ));
+            }
+        }
+        for (step, f) in ex.slow.iter() {
+            if parse_factor(&f.value).is_none() {
+                out.push(Diagnostic::error(
+                    f.pos,
+                    rule::DRILL,
+                    format!(
+                        "exercise `{name}`: `{step}` slows by `{}`, not a factor of 1 or more such as 3x",
+                        f.value
+                    ),
+                ));
+            }
+        }
+        if let Some(s) = &ex.speed
+            && !(s.value.is_finite() && s.value >= 1.0)
+        {
+            out.push(Diagnostic::error(
+                s.pos,
+                rule::DRILL,
+                format!("exercise `{name}`: speed must be 1 or more"),
+            ));
+        }
+    }
+}
