@@ -7,8 +7,6 @@ use std::io::Write;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::cli::HeadlessArgs;
-use crate::cli::RegionChoice;
 use crate::engine::describe::describe_stamped;
 use crate::engine::sla::{SlaStatus, clock_text, countdown_text};
 use crate::engine::{Input, Outcome, Waiting};
@@ -30,21 +28,6 @@ pub struct Options {
     pub kill_orphans: bool,
     /// What a region's failure does to the others when the plan says `ask`.
     pub on_region_failure: Option<RegionFailure>,
-}
-
-impl From<HeadlessArgs> for Options {
-    fn from(a: HeadlessArgs) -> Options {
-        Options {
-            approve_as: a.approve_as,
-            confirm_manual: a.confirm_manual,
-            verbose: a.verbose,
-            on_region_failure: a.on_region_failure.map(|c| match c {
-                RegionChoice::StopAll => RegionFailure::StopAll,
-                RegionChoice::Continue => RegionFailure::Continue,
-            }),
-            ..Options::default()
-        }
-    }
 }
 
 /// `22:41:03 +05:00 SLA 10:00 left  escalation level 2: Engage senior SRE`; an event about

@@ -1,4 +1,5 @@
-//! Command-line definitions: one struct per subcommand; `dispatch` calls one function each.
+//! The command line: the subcommands, each with its arguments (`commands::args`), and
+//! `dispatch`, which calls one function each. Dependencies point from here to `commands`.
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -75,11 +76,7 @@ pub enum Command {
     Probe(ProbeArgs),
 }
 
-mod run_args;
-mod tool_args;
-
-pub use run_args::*;
-pub use tool_args::*;
+use crate::commands::args::*;
 
 /// Commands that only print should end quietly when their reader goes away
 /// (`rollback validate ... | head`), as other Unix tools do. Commands that run a rollback
@@ -131,7 +128,11 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
     } else {
         keep_running_on_file_size_limit();
     }
-    crate::tui::theme::choose(cli.color);
+    crate::tui::theme::choose(match cli.color {
+        ColorArg::Always => Some(true),
+        ColorArg::Never => Some(false),
+        ColorArg::Auto => None,
+    });
     match cli.command {
         Command::Run(args) => commands::run::run(args, Mode::Live, Default::default()),
         Command::Rehearse(args) => commands::run::rehearse(args),

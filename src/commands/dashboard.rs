@@ -1,7 +1,7 @@
 //! `rollback dashboard [RUNS_DIR]`: the team's figures, plans and runs on one screen,
 //! live runs with their phase and SLA clock (see `tui::dashboard`). Reads only.
 
-use crate::cli::DashboardArgs;
+use super::args::DashboardArgs;
 use crate::exit::Exit;
 use crate::timeline::rundir::runs_root;
 use crate::tui::dashboard::{Dashboard, screen};

@@ -11,7 +11,7 @@ use std::time::Duration;
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use tokio::io::unix::AsyncFd;
 
-use crate::cli::FollowArgs;
+use super::args::FollowArgs;
 use crate::engine::{Event, Outcome};
 use crate::exit::Exit;
 use crate::timeline::follow::{Follower, Liveness};

@@ -1,5 +1,6 @@
 //! One module per subcommand: each turns its arguments into output and an exit code.
 
+pub mod args;
 pub mod dashboard;
 pub mod follow;
 pub mod new;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use color_eyre::eyre::{Context, eyre};
 
-use crate::cli::NewArgs;
+use super::args::NewArgs;
 use crate::exit::Exit;
 use crate::plan::template::new_plan;
 

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::ProbeArgs;
+use super::args::ProbeArgs;
 use crate::exit::Exit;
 use crate::monitor::{Outcome, Spec};
 

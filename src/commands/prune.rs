@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::cli::PruneArgs;
+use super::args::PruneArgs;
 use crate::exit::Exit;
 use crate::records::retention::{MINIMUM_MS, select};
 use crate::text::inline;

@@ -2,7 +2,7 @@
 //! validates and the recorded runs meet its level's requirements; 1 with exactly what is
 //! missing otherwise; 2 when the plan cannot be read or parsed.
 
-use crate::cli::ReadyArgs;
+use super::args::ReadyArgs;
 use crate::exit::Exit;
 use crate::plan::validate::validate;
 use crate::plan::{LoadError, Severity, load_file};

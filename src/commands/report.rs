@@ -2,7 +2,7 @@
 //! in `impact.jsonl`, see `report::impact`), prints the report and keeps a copy in the run
 //! directory (`report.md` / `report.json`; both when values were entered).
 
-use crate::cli::{ReportArgs, ReportFormat};
+use super::args::{ReportArgs, ReportFormat};
 use crate::exit::Exit;
 use crate::report::{files, impact};
 use crate::timeline::rundir::{find, runs_root};

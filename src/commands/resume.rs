@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::cli::ResumeArgs;
+use super::args::ResumeArgs;
 use crate::engine::SystemClock;
 use crate::exit::Exit;
 use crate::session::{DrillOptions, ResumeError, ResumeOptions};

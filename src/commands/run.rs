@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::cli::{DrillArgs, RehearseArgs, RunArgs, TriggerArg};
+use super::args::{DrillArgs, RehearseArgs, RunArgs, TriggerArg};
 use crate::engine::rehearsal::Rehearsal;
 use crate::engine::{Mode, SystemClock, Trigger};
 use crate::exit::Exit;

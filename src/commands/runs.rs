@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::cli::RunsArgs;
+use super::args::RunsArgs;
 use crate::engine::sla::clock_text;
 use crate::engine::{Event, Outcome};
 use crate::exit::Exit;

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::cli::StatsArgs;
+use super::args::StatsArgs;
 use crate::engine::sla::clock_text;
 use crate::exit::Exit;
 use crate::records::figures::{Figures, Stats, stats};

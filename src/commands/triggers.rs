@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::cli::TriggersArgs;
+use super::args::TriggersArgs;
 use crate::exit::Exit;
 use crate::monitor::catalogue::{self, CATEGORIES, Entry};
 

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::cli::{DiagFormat, ValidateArgs};
+use super::args::{DiagFormat, ValidateArgs};
 use crate::exit::Exit;
 use std::io::Write;
 

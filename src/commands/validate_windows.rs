@@ -30,7 +30,7 @@ pub struct Options<'a> {
 }
 
 /// `rollback watch --validate RUN [--speed N]`.
-pub fn watch(args: &crate::cli::WatchArgs) -> color_eyre::Result<Exit> {
+pub fn watch(args: &super::args::WatchArgs) -> color_eyre::Result<Exit> {
     let root = crate::timeline::rundir::runs_root(args.runs.runs_dir.as_deref());
     let query = args.plan.display().to_string();
     let dir = match crate::timeline::rundir::find(&root, &query) {

@@ -4,7 +4,7 @@
 //! truncated (records lost), 7 plan changed. Every finding is printed; the exit code is the
 //! most serious one's.
 
-use crate::cli::VerifyArgs;
+use super::args::VerifyArgs;
 use crate::exit::Exit;
 use crate::timeline::rundir::{PLAN_COPY, TIMELINE, find, runs_root};
 use crate::timeline::verify::{Finding, Gap, PlanState, SealState, verify};

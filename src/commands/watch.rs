@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::cli::WatchArgs;
+use super::args::WatchArgs;
 use crate::exit::Exit;
 use crate::monitor::{Sample, Spec, Verdict};
 use crate::plan::trigger::TriggerSeverity;

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Value as Json, json};
 
-use crate::cli::WatchArgs;
+use super::args::WatchArgs;
 use crate::engine::{FiredTrigger, Mode, SystemClock, Trigger};
 use crate::monitor::Spec;
 use crate::plan::Loaded;

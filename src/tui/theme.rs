@@ -8,25 +8,21 @@ pub struct Theme {
     pub color: bool,
 }
 
-/// `--color`, set once at start.
-static CHOICE: std::sync::OnceLock<crate::cli::ColorArg> = std::sync::OnceLock::new();
+/// `--color always|never` as `Some(true|false)`, `None` for auto; set once at start.
+static CHOICE: std::sync::OnceLock<Option<bool>> = std::sync::OnceLock::new();
 
-/// Records `--color` for every screen of this process.
-pub fn choose(choice: crate::cli::ColorArg) {
-    let _ = CHOICE.set(choice);
+/// Records `--color` for every screen of this process: `Some(true)` always, `Some(false)`
+/// never, `None` auto (colour unless `NO_COLOR`).
+pub fn choose(always: Option<bool>) {
+    let _ = CHOICE.set(always);
 }
 
 impl Theme {
     /// `--color always|never`, else colour unless `NO_COLOR` is set to anything non-empty
     /// (no-color.org).
     pub fn from_env() -> Theme {
-        use crate::cli::ColorArg;
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let color = match CHOICE.get().copied().unwrap_or(ColorArg::Auto) {
-            ColorArg::Always => true,
-            ColorArg::Never => false,
-            ColorArg::Auto => !no_color,
-        };
+        let color = CHOICE.get().copied().flatten().unwrap_or(!no_color);
         Theme { color }
     }
 

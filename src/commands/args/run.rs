@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::tool_args::TriggerArg;
+use super::tools::TriggerArg;
 
 /// Where runs are kept.
 #[derive(Debug, Clone, Args)]
@@ -230,5 +230,20 @@ impl RehearseArgs {
             environment: self.environment,
             participants,
         })
+    }
+}
+
+impl From<HeadlessArgs> for crate::headless::Options {
+    fn from(a: HeadlessArgs) -> crate::headless::Options {
+        crate::headless::Options {
+            approve_as: a.approve_as,
+            confirm_manual: a.confirm_manual,
+            verbose: a.verbose,
+            on_region_failure: a.on_region_failure.map(|c| match c {
+                RegionChoice::StopAll => crate::plan::RegionFailure::StopAll,
+                RegionChoice::Continue => crate::plan::RegionFailure::Continue,
+            }),
+            ..Default::default()
+        }
     }
 }

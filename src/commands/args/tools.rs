@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::run_args::RunsDir;
+use super::run::RunsDir;
 use crate::plan::Operation;
 
 #[derive(Debug, Clone, Args)]
@@ -233,7 +233,7 @@ pub struct WatchArgs {
     #[arg(long)]
     pub confirm_manual: bool,
     #[command(flatten)]
-    pub logs: super::run_args::LogArgs,
+    pub logs: super::run::LogArgs,
     #[command(flatten)]
     pub runs: RunsDir,
 }
