@@ -499,3 +499,42 @@ fn an_inconclusive_sample_waits_for_a_person_who_judges_it() {
     assert_eq!(w.exit_code(), Some(0));
     assert_eq!(w.run_started()["fired"]["started_by"], "dan");
 }
+
+#[test]
+fn a_drill_watch_takes_the_plans_examples_for_values_nobody_gave() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.yaml");
+    // `depth` is required, has no default and is given by nobody: only its example can fill it.
+    let text = plan_with(
+        "  - name: depth\n    command: echo \"$depth\"\n    interval: 50ms\n    condition: result > 5.0\n    severity: critical\n",
+    )
+    .replace(
+        "phases:\n",
+        "vars:\n  depth: {required: true, example: '9'}\nphases:\n",
+    );
+    std::fs::write(&plan, text).unwrap();
+    let runs = tempfile::tempdir().unwrap();
+    let watch = |drill: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rollback"));
+        cmd.args(["watch", "--headless", "--json", "--approve-as", "a"]);
+        if drill {
+            cmd.arg("--drill");
+        }
+        cmd.arg(&plan)
+            .env("ROLLBACK_RUNS_DIR", runs.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let live = watch(false);
+    assert_eq!(live.status.code(), Some(2), "a live watch needs the value");
+    let out = watch(true);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let fired: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|d: &serde_json::Value| d["verdict"]["state"] == "fired")
+        .collect();
+    assert_eq!(fired[0]["sample"]["value"], 9, "{text}");
+}

@@ -32,6 +32,13 @@ pub struct Prepared {
 
 pub fn prepare(args: &WatchArgs, loaded: Loaded) -> Result<Prepared, String> {
     let given = super::run::given_with_sources(&args.vars, &args.var_files)?;
+    // A drill takes the plan's examples (or DRILL placeholders), as `rollback drill` does.
+    let given = if args.drill {
+        crate::plan::drill_vars::with_drill_values(&loaded.plan, &given, &process_env)
+            .map_err(|p| p.join("; "))?
+    } else {
+        given
+    };
     let vars = resolve_from(&loaded.plan, &given, &process_env).map_err(|p| p.join("; "))?;
     let pairs: Vec<(String, String)> = vars
         .iter()
