@@ -538,3 +538,17 @@ fn a_drill_watch_takes_the_plans_examples_for_values_nobody_gave() {
         .collect();
     assert_eq!(fired[0]["sample"]["value"], 9, "{text}");
 }
+
+#[test]
+fn the_plans_cancel_window_holds_for_triggers_without_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = plan_with(
+        "  - name: latency\n    command: echo 2\n    interval: 50ms\n    condition: result > 1.0\n    severity: high\n",
+    )
+    .replace("phases:\n", "cancel_window: 40s\nphases:\n");
+    let mut w = Watch::start_plan(dir.path(), &text, &["--drill", "--approve-as", "alice"]);
+    let countdown = w.wait_key("policy", "countdown");
+    assert_eq!(countdown["seconds"], 40, "{countdown}");
+    w.say("cancel bob a known blip");
+    w.wait_key("policy", "cancelled");
+}

@@ -48,7 +48,15 @@ pub fn prepare(args: &WatchArgs, loaded: Loaded) -> Result<Prepared, String> {
         .plan
         .triggers
         .iter()
-        .map(|t| Spec::resolve(t).map(|s| s.with_vars(&pairs)))
+        .map(|t| {
+            Spec::resolve(t).map(|mut s| {
+                // The plan's cancel window, for the triggers that leave theirs out.
+                if let (None, Some(w)) = (&t.cancel_window, &loaded.plan.cancel_window) {
+                    s.cancel_window = w.value.0;
+                }
+                s.with_vars(&pairs)
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let workdir = args
         .plan

@@ -68,6 +68,10 @@ pub struct Plan {
     /// Signals that say the rollback should start: probes sampled on an interval.
     #[serde(default)]
     pub triggers: Vec<super::trigger::Trigger>,
+    /// How long operators may cancel before a `severity: high` trigger starts the rollback,
+    /// for the triggers that do not set their own `cancel_window`. Default 60s.
+    #[serde(default)]
+    pub cancel_window: Option<Loc<Dur>>,
     /// The standard's verification checklist: six automated checks and four manual ones.
     #[serde(default)]
     pub verification: Option<Loc<super::checklist::Checklist>>,

@@ -26,6 +26,9 @@ pub(super) fn durations(plan: &Plan, out: &mut Vec<Diagnostic>) {
     if let Some(sla) = &plan.sla {
         positive(sla.0, sla.pos, "the SLA");
     }
+    if let Some(w) = &plan.cancel_window {
+        positive(w.0, w.pos, "the cancel window");
+    }
     for phase in plan.phases.iter() {
         if let Some(e) = &phase.estimate {
             positive(e.0, e.pos, "an estimate");
