@@ -579,3 +579,53 @@ fn a_drill_starts_with_no_values_given_and_explains_each_step() {
     assert!(tl.contains(r#"["version","drill example"]"#), "{tl}");
     assert!(tl.contains(r#""drill":{"speed":20.0"#), "{tl}");
 }
+
+#[test]
+fn impact_figures_are_entered_on_the_summary_and_reach_the_report() {
+    let runs = Runs::new();
+    let stty = runs.path().join("stty.txt");
+    let args = "drill plans/demo.yaml --speed 20";
+    let t = Tmux::start("impact", 100, 30, &script(runs.path(), args, &stty));
+    t.wait_for("Config version to roll back to");
+    for _ in 0..3 {
+        t.keys(&["Enter"]);
+    }
+    t.wait_for("enter approve");
+    t.keys(&["Tab", "Enter"]);
+    t.wait_for("Point of no return");
+    t.keys(&["y"]);
+    t.wait_for("enter confirm");
+    t.keys(&["Enter"]);
+    t.wait_for("i impact figures");
+    t.keys(&["i"]);
+    t.wait_for("Impact of the incident");
+    t.type_text("users_affected=lots");
+    t.keys(&["Enter"]);
+    t.wait_for("is not a whole number");
+    // Esc goes back to the summary; `i` opens a fresh figure.
+    t.keys(&["Escape"]);
+    t.wait_for("i impact figures");
+    t.keys(&["i"]);
+    t.wait_for("Impact of the incident");
+    t.type_text("users_affected=1,200");
+    t.keys(&["Enter"]);
+    t.wait_for("recorded users_affected = 1200; the report is updated");
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+    let dir = runs.only_run();
+    let kept = std::fs::read_to_string(dir.join("impact.jsonl")).unwrap();
+    assert_eq!(
+        kept.lines().count(),
+        1,
+        "the refused value is not kept: {kept}"
+    );
+    assert!(
+        kept.contains(r#""key":"users_affected","value":"1200","by":"tester""#),
+        "{kept}"
+    );
+    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        report.contains("| Users affected | 1200 (entered by tester"),
+        "{report}"
+    );
+}

@@ -31,7 +31,7 @@ pub fn run(args: &ReportArgs) -> color_eyre::Result<Exit> {
                 return Ok(Exit::BadInput);
             }
         };
-        if let Err(e) = append_entries(&dir, &entries) {
+        if let Err(e) = files::append_impact(&dir, &entries) {
             eprintln!("rollback report: cannot write {}: {e}", impact::FILE);
             return Ok(Exit::Internal);
         }
@@ -55,20 +55,4 @@ pub fn run(args: &ReportArgs) -> color_eyre::Result<Exit> {
     // directory is not an error.
     let _ = crate::timeline::rundir::write_private(&dir.join(name), text.as_bytes());
     Ok(Exit::Ok)
-}
-
-/// Appends entries to the run's `impact.jsonl` (owner-only) and syncs them.
-fn append_entries(dir: &std::path::Path, entries: &[impact::Entry]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut text = String::new();
-    for e in entries {
-        text.push_str(&serde_json::to_string(e).map_err(std::io::Error::other)?);
-        text.push('\n');
-    }
-    let mut f = crate::timeline::rundir::private_file()
-        .append(true)
-        .create(true)
-        .open(dir.join(impact::FILE))?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()
 }

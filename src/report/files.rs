@@ -36,6 +36,33 @@ pub fn write_both(dir: &Path, report: &Report) -> Result<[PathBuf; 2], String> {
     Ok([md, json])
 }
 
+/// Appends entries to the run's `impact.jsonl` (owner-only) and syncs them.
+pub fn append_impact(dir: &Path, entries: &[super::impact::Entry]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut text = String::new();
+    for e in entries {
+        text.push_str(&serde_json::to_string(e).map_err(std::io::Error::other)?);
+        text.push('\n');
+    }
+    let mut f = crate::timeline::rundir::private_file()
+        .append(true)
+        .create(true)
+        .open(dir.join(super::impact::FILE))?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
+}
+
+/// One impact figure typed as `KEY=VALUE` by `by`: checked, kept in `impact.jsonl`, and the
+/// report copies written again with it. The figure as kept, or why it was refused.
+pub fn enter_impact(dir: &Path, text: &str, by: &str, now_ms: i64) -> Result<String, String> {
+    let entry = super::impact::parse_set(text, by, now_ms)?;
+    append_impact(dir, std::slice::from_ref(&entry))
+        .map_err(|e| format!("cannot write {}: {e}", super::impact::FILE))?;
+    let report = render_with_history(dir, now_ms)?;
+    write_both(dir, &report)?;
+    Ok(format!("{} = {}", entry.key, entry.value))
+}
+
 /// The report of the run in `dir` (see [`super::render_run`]), a rehearsal's compared with
 /// the earlier rehearsals of its plan in the same runs directory.
 pub fn render_with_history(dir: &Path, now_ms: i64) -> Result<Report, String> {

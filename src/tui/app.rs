@@ -31,6 +31,8 @@ pub enum Modal {
     Help,
     Quit(usize),
     Finished,
+    /// An impact figure for the report, typed as `KEY=VALUE` on the summary.
+    Impact(TextArea<'static>),
 }
 
 /// How the operator leaves.

@@ -150,6 +150,24 @@ impl App {
             Modal::Finished => {
                 if enter || key.code == KeyCode::Char('q') {
                     self.leaving = Some(Leaving::Now);
+                } else if key.code == KeyCode::Char('i') {
+                    self.modal = Some(Modal::Impact(text_area("e.g. users_affected=1200")));
+                }
+            }
+            Modal::Impact(t) => {
+                if enter {
+                    let text = text_of(t);
+                    let now = chrono::Utc::now().timestamp_millis();
+                    let dir = self.session.run.path.clone();
+                    match crate::report::files::enter_impact(&dir, &text, &by, now) {
+                        Ok(kept) => {
+                            self.flash = Some(format!("recorded {kept}; the report is updated"));
+                            self.modal = Some(Modal::Finished);
+                        }
+                        Err(why) => self.flash = Some(crate::text::inline(&why).into_owned()),
+                    }
+                } else {
+                    t.input(key);
                 }
             }
             Modal::Quit(choice) => {

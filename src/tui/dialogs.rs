@@ -371,10 +371,30 @@ pub(super) fn dialog(app: &App) -> Option<Dialog<'_>> {
                 title_style: style,
                 body: Text::from(body),
                 input: None,
-                keys: keys(t, &[("enter/q", "quit"), ("esc", "look around")]),
+                keys: keys(
+                    t,
+                    &[
+                        ("enter/q", "quit"),
+                        ("i", "impact figures"),
+                        ("esc", "look around"),
+                    ],
+                ),
                 width: 72,
             }
         }
+        Modal::Impact(input) => Dialog {
+            title: "Impact of the incident (for the report)".into(),
+            title_style: t.title(),
+            body: Text::from(vec![
+                Line::raw("One figure as NAME=VALUE, recorded with your name and the time:"),
+                Line::raw(
+                    "users_affected, data_loss, downtime (e.g. 12m), revenue_impact, customer_complaints, affected_requests, failed_requests",
+                ),
+            ]),
+            input: Some((input, 1)),
+            keys: keys(t, &[("enter", "record"), ("esc", "back")]),
+            width: 72,
+        },
     })
 }
 
