@@ -95,8 +95,10 @@ counts() {
 counts_before=$(counts)
 
 # ------------------------------------------------------------------------ the rollback
+# --no-validate: the plan's post-rollback windows would sample for a day; this checks the
+# rollback itself (the windows have their own tests).
 "$bin" run "$repo/plans/database-migration.yaml" --headless -v --scenario database-only \
-  --approve-as it-dba --confirm-manual \
+  --approve-as it-dba --confirm-manual --no-validate \
   --var target_version=20251125140000 \
   --var "down_sql=$app/migrations/20251209093000_discounts.down.sql" >"$tmp/run.out" 2>&1 ||
   fail "the rollback failed: $(tail -n 40 "$tmp/run.out")"
