@@ -216,15 +216,25 @@ fn probe_command(trigger: &str) -> String {
     format!("\"$ROLLBACK_EXE\" probe \"$ROLLBACK_RUN_DIR/plan.yaml\" {quoted}")
 }
 
+/// A fully automated plan runs without a person, verification included: its `confirm`
+/// items are for people after the run, not steps the run waits on.
+pub fn after_the_run(plan: &Plan) -> bool {
+    *plan.automation == super::model::Automation::Full
+}
+
 /// Adds the steps of the checklist's items to the verify phase (made when missing).
 pub fn expand(plan: &mut Plan) {
     let Some(list) = plan.verification.clone() else {
         return;
     };
     let reverify = list.on_failure() == OnFailure::Reverify;
+    let unattended = after_the_run(plan);
     let mut steps = Vec::new();
     for ((key, words, _), item) in ITEMS.iter().zip(list.items()) {
         let Some(item) = item else { continue };
+        if unattended && item.confirm.is_some() {
+            continue;
+        }
         let Some(step) = item_step(key, words, item, reverify) else {
             continue;
         };
@@ -364,6 +374,18 @@ mod tests {
         );
         assert!(s.simulate.is_some(), "a drill plays it");
         assert!(plan.phases[0].steps[3].manual.is_some());
+    }
+
+    #[test]
+    fn a_fully_automated_plan_leaves_confirmations_to_people_after_the_run() {
+        let text = format!(
+            "{HEAD}phases:\n  - id: verify\n    steps:\n      - {{id: up, check: 'true'}}\n\
+             verification:\n  version: {{check: 'true'}}\n  smoke_test: {{confirm: it works}}\n"
+        );
+        let semi = steps(&text);
+        assert_eq!(semi[0].1, ["up", "checklist-version", "checklist-smoke-test"]);
+        let full = steps(&text.replace("automation: semi", "automation: full"));
+        assert_eq!(full[0].1, ["up", "checklist-version"], "nothing waits on a person");
     }
 
     #[test]

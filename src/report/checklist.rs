@@ -17,7 +17,8 @@ pub struct ChecklistItem {
     /// How the plan checks it: `step verify.health`, `check`, `trigger NAME`, `confirm`,
     /// `not applicable`, or `missing`.
     pub how: String,
-    /// `passed`, `failed`, `skipped`, `not run`, `not applicable` or `missing`.
+    /// `passed`, `failed`, `skipped`, `not run`, `not applicable`, `missing`, or, for a
+    /// person's item of a fully automated plan, `left to a person after the run`.
     pub result: String,
     /// The reason an item does not apply.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -60,7 +61,7 @@ pub fn checklist(plan: &Plan, state: &RunState) -> Vec<ChecklistItem> {
                     by: None,
                     at: None,
                 },
-                Some(item) => answered(key, automated, item, &phase, state),
+                Some(item) => answered(plan, key, automated, item, &phase, state),
             }
         })
         .collect()
@@ -89,6 +90,7 @@ fn how(item: &Item) -> String {
 }
 
 fn answered(
+    plan: &Plan,
     key: &str,
     automated: bool,
     item: &Item,
@@ -104,6 +106,11 @@ fn answered(
         by: None,
         at: None,
     };
+    if item.confirm.is_some() && crate::plan::checklist::after_the_run(plan) {
+        out.how = "confirm, after the run".into();
+        out.result = "left to a person after the run".into();
+        return out;
+    }
     let keys = item.step_keys(key, phase);
     if keys.is_empty() {
         return out;
