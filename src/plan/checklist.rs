@@ -383,9 +383,16 @@ mod tests {
              verification:\n  version: {{check: 'true'}}\n  smoke_test: {{confirm: it works}}\n"
         );
         let semi = steps(&text);
-        assert_eq!(semi[0].1, ["up", "checklist-version", "checklist-smoke-test"]);
+        assert_eq!(
+            semi[0].1,
+            ["up", "checklist-version", "checklist-smoke-test"]
+        );
         let full = steps(&text.replace("automation: semi", "automation: full"));
-        assert_eq!(full[0].1, ["up", "checklist-version"], "nothing waits on a person");
+        assert_eq!(
+            full[0].1,
+            ["up", "checklist-version"],
+            "nothing waits on a person"
+        );
     }
 
     #[test]
