@@ -68,6 +68,9 @@ pub fn drill(args: DrillArgs) -> color_eyre::Result<Exit> {
     }
 }
 
+/// How long an exercise's cut command goes on when the plan does not say.
+const ORPHAN_LASTS: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The drill with its exercise's faults added before the ad-hoc ones (which must name steps
 /// of the plan), and its speed when `--speed` left the clock at 1.
 fn with_exercise(plan: &Plan, drill: DrillOptions) -> Result<DrillOptions, String> {
@@ -121,10 +124,15 @@ fn with_exercise(plan: &Plan, drill: DrillOptions) -> Result<DrillOptions, Strin
         Some(s) if drill.speed == 1.0 => s.value,
         _ => drill.speed,
     };
+    let orphan = ex.orphan.as_ref().map(|o| {
+        let lasts = o.lasts.as_ref().map_or(ORPHAN_LASTS, |l| l.value.0);
+        (o.step.value.clone(), lasts)
+    });
     Ok(DrillOptions {
         speed,
         fail,
         slow,
+        orphan,
         ..drill
     })
 }

@@ -160,6 +160,10 @@ pub struct DrillInfo {
     /// Steps whose simulation plays slower, and by what factor (the exercise's and `--slow`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub slow: Vec<(String, f64)>,
+    /// The step during which the exercise cuts the session, and how long (real ms) its
+    /// command goes on after the cut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orphan: Option<(String, u64)>,
 }
 
 /// One entry of the timeline.

@@ -59,6 +59,7 @@ impl Drive {
             trainee: self.operator.clone(),
             fail: vec![],
             slow: vec![],
+            orphan: None,
         };
         self.start_with(Mode::Drill, None, Some(Box::new(drill)))
     }

@@ -53,6 +53,8 @@ pub struct DrillOptions {
     pub exercise: Option<String>,
     /// Who is being trained; the operator when not given.
     pub trainee: Option<String>,
+    /// The exercise's cut: `phase.step` or a step id, and how long its command goes on after.
+    pub orphan: Option<(String, std::time::Duration)>,
 }
 
 /// What happens to a running step when the terminal hangs up (SIGHUP, a dropped ssh).

@@ -174,6 +174,12 @@ pub fn resume(
             slow: d.slow.clone(),
             exercise: d.exercise.clone(),
             trainee: Some(d.trainee.clone()),
+            // A cut comes at the step's first attempt only, so a resumed run past it is
+            // not cut again.
+            orphan: d
+                .orphan
+                .as_ref()
+                .map(|(k, ms)| (k.clone(), std::time::Duration::from_millis(*ms))),
         },
         None => opts.drill,
     };

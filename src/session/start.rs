@@ -136,6 +136,11 @@ pub fn run_info(
                     .unwrap_or_else(|| opts.operator.clone()),
                 fail: opts.drill.fail.clone(),
                 slow: opts.drill.slow.clone(),
+                orphan: opts
+                    .drill
+                    .orphan
+                    .as_ref()
+                    .map(|(k, d)| (k.clone(), d.as_millis() as u64)),
             })
         }),
     }

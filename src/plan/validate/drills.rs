@@ -6,7 +6,11 @@ use regex::Regex;
 use super::rule;
 use crate::plan::diag::Diagnostic;
 use crate::plan::drill_vars::{parse_factor, placeholder, step_keys, unknown_step};
-use crate::plan::model::Plan;
+use std::time::Duration;
+
+use crate::monitor::Outcome;
+use crate::monitor::Spec;
+use crate::plan::model::{ExerciseTrigger, Plan};
 
 pub(super) fn examples(plan: &Plan, out: &mut Vec<Diagnostic>) {
     for (name, var) in plan.vars.iter() {
@@ -94,5 +98,78 @@ pub(super) fn exercises(plan: &Plan, out: &mut Vec<Diagnostic>) {
                 format!("exercise `{name}`: speed must be 1 or more"),
             ));
         }
+        if let Some(o) = &ex.orphan
+            && let Some(why) = unknown_step(&keys, &o.step.value)
+        {
+            out.push(Diagnostic::error(
+                o.step.pos,
+                rule::DRILL,
+                format!("exercise `{name}`: {why}"),
+            ));
+        }
+        if let Some(t) = &ex.trigger {
+            fired_trigger(plan, name, t, out);
+        }
+    }
+}
+
+/// The exercise's trigger is one of the plan's, and its answers do what they say: the
+/// trigger's condition holds for `firing` and not for `healthy`.
+fn fired_trigger(plan: &Plan, exercise: &str, t: &ExerciseTrigger, out: &mut Vec<Diagnostic>) {
+    let Some(trigger) = plan.triggers.iter().find(|x| x.name.value == t.name.value) else {
+        let known: Vec<&str> = plan
+            .triggers
+            .iter()
+            .map(|x| x.name.value.as_str())
+            .collect();
+        out.push(Diagnostic::error(
+            t.name.pos,
+            rule::DRILL,
+            match known.is_empty() {
+                true => format!(
+                    "exercise `{exercise}`: the plan has no triggers, so `{}` cannot fire",
+                    t.name.value
+                ),
+                false => format!(
+                    "exercise `{exercise}`: the plan has no trigger `{}`; it has: {}",
+                    t.name.value,
+                    known.join(", ")
+                ),
+            },
+        ));
+        return;
+    };
+    // A trigger that does not resolve is reported by the trigger rules.
+    let Ok(spec) = Spec::resolve(trigger) else {
+        return;
+    };
+    for (answer, want, word) in [
+        (&t.healthy, Outcome::Success, "healthy"),
+        (&t.firing, Outcome::Failure, "firing"),
+    ] {
+        let got = spec.judge(Duration::ZERO, Ok(answer.value.clone()));
+        if got.outcome != want {
+            let why = got.message.map(|m| format!(" ({m})")).unwrap_or_default();
+            out.push(Diagnostic::error(
+                answer.pos,
+                rule::DRILL,
+                format!(
+                    "exercise `{exercise}`: `{word}: {}` reads as {} for `{}`, not as {}{why}",
+                    answer.value,
+                    reads(got.outcome),
+                    spec.condition_text,
+                    reads(want)
+                ),
+            ));
+        }
+    }
+}
+
+fn reads(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Success => "healthy",
+        Outcome::Failure => "firing",
+        Outcome::Error => "an error",
+        Outcome::Inconclusive => "inconclusive",
     }
 }
