@@ -114,8 +114,8 @@ impl Work<'_> {
             | Input::ConfirmPointOfNoReturn { .. }
             | Input::Retry { .. }
             | Input::Skip { .. }
-            | Input::KillOrphan
-            | Input::WaitOrphan => self.answer(input),
+            | Input::KillOrphan { .. }
+            | Input::WaitOrphan { .. } => self.answer(input),
             Input::ChooseRegionPolicy { .. } | Input::TakeAlternative { .. } => {
                 self.answer_lane(input)
             }

@@ -147,6 +147,15 @@ pub fn describe(event: &Event) -> String {
         Event::OrphanFound { step, pgid } => {
             format!("{step} is still running from before (process group {pgid})")
         }
+        Event::OrphanDecided {
+            step,
+            pgid,
+            by,
+            kill,
+        } => match kill {
+            true => format!("{by} kills process group {pgid} ({step} from before)"),
+            false => format!("{by} waits for process group {pgid} ({step} from before)"),
+        },
         Event::OrphanGone { step, pgid, killed } => {
             let how = if *killed { "killed" } else { "ended" };
             format!("{step}: process group {pgid} {how}")

@@ -298,6 +298,13 @@ pub enum Event {
         step: String,
         pgid: i32,
     },
+    /// Who chose to kill an orphan or to wait for it.
+    OrphanDecided {
+        step: String,
+        pgid: i32,
+        by: String,
+        kill: bool,
+    },
     OrphanGone {
         step: String,
         pgid: i32,
@@ -440,6 +447,7 @@ impl Event {
             | Event::PointOfNoReturnConfirmed { step, .. }
             | Event::StepInterrupted { step, .. }
             | Event::OrphanFound { step, .. }
+            | Event::OrphanDecided { step, .. }
             | Event::OrphanGone { step, .. }
             | Event::RegionFailed { step, .. }
             | Event::RegionPolicyChosen { step, .. }
@@ -470,6 +478,7 @@ impl Event {
             Event::RunResumed { .. } => "run_resumed",
             Event::StepInterrupted { .. } => "step_interrupted",
             Event::OrphanFound { .. } => "orphan_found",
+            Event::OrphanDecided { .. } => "orphan_decided",
             Event::OrphanGone { .. } => "orphan_gone",
             Event::StepOutputs { .. } => "step_outputs",
             Event::PlanChanged { .. } => "plan_changed",

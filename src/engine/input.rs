@@ -95,8 +95,12 @@ pub enum Input {
         /// Process groups of interrupted steps found still alive.
         orphans: Vec<(usize, i32)>,
     },
-    KillOrphan,
-    WaitOrphan,
+    KillOrphan {
+        by: String,
+    },
+    WaitOrphan {
+        by: String,
+    },
     /// Under `on_region_failure: ask`: what a region's failure does to the others
     /// (`StopAll` or `Continue`).
     ChooseRegionPolicy {

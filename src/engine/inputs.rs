@@ -203,9 +203,18 @@ impl Work<'_> {
                     None => self.refuse("no step can be skipped now"),
                 }
             }
-            Input::KillOrphan | Input::WaitOrphan => match waiting {
+            Input::KillOrphan { ref by } | Input::WaitOrphan { ref by } => match waiting {
                 Waiting::Orphan { step, pgid } => {
-                    self.d.effects.push(if input == Input::KillOrphan {
+                    let kill = matches!(input, Input::KillOrphan { .. });
+                    let by = by.clone();
+                    let key = self.key(step);
+                    self.emit(Event::OrphanDecided {
+                        step: key,
+                        pgid,
+                        by,
+                        kill,
+                    });
+                    self.d.effects.push(if kill {
                         Effect::KillGroup { step, pgid }
                     } else {
                         Effect::WatchGroup { step, pgid }

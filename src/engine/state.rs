@@ -401,6 +401,7 @@ impl RunState {
                 self.apply_lane_event(&s.event, s.ts_ms, undo.as_deref_mut())
             }
             Event::Note { .. }
+            | Event::OrphanDecided { .. }
             | Event::RegionFailed { .. }
             | Event::StatusUpdate { .. }
             | Event::NotifyFinished { .. }

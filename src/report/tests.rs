@@ -263,7 +263,7 @@ fn a_resume_after_a_crash_shows_the_interrupted_attempt_and_its_orphan() {
         unrecorded: vec![],
         orphans: vec![(2, 9)],
     });
-    d.feed(Input::KillOrphan);
+    d.feed(Input::KillOrphan { by: "ana".into() });
     d.feed(Input::OrphanGone {
         step: 2,
         pgid: 9,

@@ -135,12 +135,14 @@ impl App {
             },
             Modal::Orphan => match key.code {
                 KeyCode::Char('w') => {
-                    self.send(Input::WaitOrphan);
+                    let by = self.session.operator.clone();
+                    self.send(Input::WaitOrphan { by });
                     self.dismissed = Some(self.session.state.waiting());
                     self.modal = None;
                 }
                 KeyCode::Char('k') => {
-                    self.send(Input::KillOrphan);
+                    let by = self.session.operator.clone();
+                    self.send(Input::KillOrphan { by });
                     self.dismissed = Some(self.session.state.waiting());
                     self.modal = None;
                 }
@@ -205,7 +207,10 @@ impl App {
         };
         match choice {
             QuitChoice::Stay => {}
-            QuitChoice::KillOrphan => self.send(Input::KillOrphan),
+            QuitChoice::KillOrphan => {
+                let by = self.session.operator.clone();
+                self.send(Input::KillOrphan { by })
+            }
             QuitChoice::Leave => {
                 self.send(Input::Leave {
                     reason: "operator quit".into(),

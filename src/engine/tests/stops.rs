@@ -53,7 +53,7 @@ fn resume_marks_the_unfinished_step_interrupted_and_reruns_only_on_request() {
     );
     assert!(d.effects.is_empty());
 
-    let d = h.feed(Input::KillOrphan);
+    let d = h.feed(Input::KillOrphan { by: "ana".into() });
     assert_eq!(
         d.effects,
         [Effect::KillGroup {
