@@ -271,13 +271,17 @@ fn answer(
                     "killing process group {pgid} left running by {}",
                     key(*step)
                 );
-                Some(Input::KillOrphan)
+                Some(Input::KillOrphan {
+                    by: s.operator.clone(),
+                })
             } else {
                 println!(
                     "waiting for process group {pgid} ({} from before) to end; --kill-orphans kills it instead",
                     key(*step)
                 );
-                Some(Input::WaitOrphan)
+                Some(Input::WaitOrphan {
+                    by: s.operator.clone(),
+                })
             }
         }
         _ => None,
@@ -335,6 +339,15 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
             p.output(&mut s);
         }
         p.events(&s);
+        if let Some(cut) = s.cut() {
+            if o.verbose {
+                p.output(&mut s);
+            }
+            for line in cut.lines() {
+                println!("{line}");
+            }
+            return Exit::Failed;
+        }
         if let Some(why) = &s.fatal {
             eprintln!("rollback: the run stopped: {why}");
             return Exit::Internal;

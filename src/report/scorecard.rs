@@ -31,7 +31,8 @@ pub struct DrillCard {
 /// One answer of the trainee.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
-    /// approve, confirm, point_of_no_return, retry, skip, abort, ack.
+    /// approve, confirm, point_of_no_return, retry, skip, abort, ack, wait_orphan,
+    /// kill_orphan, and resume (back after an exercise cut the session).
     pub kind: String,
     pub step: Option<String>,
     pub by: String,
@@ -100,6 +101,7 @@ fn question(w: &Waiting) -> Option<Waiting> {
             | Waiting::Manual(_)
             | Waiting::Failure(_)
             | Waiting::Interrupted(_)
+            | Waiting::Orphan { .. }
     )
     .then(|| w.clone())
 }
@@ -126,6 +128,7 @@ pub fn scorecard(plan: &Plan, records: &[Record]) -> Option<DrillCard> {
         mistakes: Vec::new(),
     };
     let mut raised: Vec<(u8, i64)> = Vec::new();
+    let (mut resumed, mut previous) = (false, None);
     for r in records {
         let since = asked.as_ref().map(|(_, t)| *t);
         let decided = |kind: &str, step: Option<&String>, by: &str| Decision {
@@ -143,6 +146,23 @@ pub fn scorecard(plan: &Plan, records: &[Record]) -> Option<DrillCard> {
                 Some(decided("point_of_no_return", Some(step), by))
             }
             Event::RetryRequested { step, by } => Some(decided("retry", Some(step), by)),
+            Event::OrphanDecided { step, by, kill, .. } => {
+                let kind = if *kill { "kill_orphan" } else { "wait_orphan" };
+                Some(decided(kind, Some(step), by))
+            }
+            // The exercise cut the session: how long the trainee took to come back.
+            Event::RunResumed { .. } if drill.orphan.is_some() && !resumed => {
+                resumed = true;
+                let real = previous.map(|t| between(t, r.ts_ms));
+                Some(Decision {
+                    kind: "resume".into(),
+                    step: None,
+                    by: r.operator.clone(),
+                    at: Timestamp(r.ts_ms),
+                    real_ms: real,
+                    drill_ms: real.map(|m| drill_ms(m, speed)),
+                })
+            }
             Event::StepSkipped { step, by, .. } => {
                 let kind = st.step_index(step).map(|i| st.steps[i].kind);
                 if matches!(kind, Some(StepKind::Check | StepKind::Manual)) {
@@ -192,6 +212,7 @@ pub fn scorecard(plan: &Plan, records: &[Record]) -> Option<DrillCard> {
             _ => None,
         };
         card.decisions.extend(d);
+        previous = Some(r.ts_ms);
         st.apply(&r.stamped());
         if matches!(r.event, Event::RunResumed { .. }) {
             // Time away from the run is not time spent deciding.

@@ -3,6 +3,8 @@
 //! then applied to the state, and only then are effects carried out. The faces (TUI,
 //! headless) own the event loop and call `handle`; they hold no rollback logic.
 
+mod cut;
+pub use cut::Cut;
 mod outputs;
 mod resume;
 mod seal;
@@ -102,6 +104,8 @@ pub struct Session {
     clock: Arc<dyn Clock>,
     runner: Runner,
     tails: HashMap<usize, Arc<Mutex<OutputTail>>>,
+    /// The step an exercise cuts the session during, once its command has started.
+    cut: Option<usize>,
 }
 
 impl Session {
@@ -154,6 +158,7 @@ impl Session {
             clock: parts.clock,
             runner,
             tails: HashMap::new(),
+            cut: None,
         }
     }
 

@@ -71,13 +71,10 @@ impl Session {
     /// How many attempts of `key` a drill fails on purpose: named as `phase.step@region`,
     /// `step@region`, `phase.step` (every region) or the step's id.
     fn fail_attempts(&self, key: &str) -> u32 {
-        let plain = key.split_once('@').map_or(key, |(k, _)| k);
-        let id = plain.split_once('.').map_or(plain, |(_, s)| s);
-        let id_region = key.split_once('.').map_or(key, |(_, s)| s);
         self.drill
             .fail
             .iter()
-            .filter(|(name, _)| name == key || name == plain || name == id || name == id_region)
+            .filter(|(name, _)| names_step(name, key))
             .map(|(_, n)| *n)
             .max()
             .unwrap_or(0)
@@ -136,6 +133,9 @@ impl Session {
                 slow: self.slow_factor(&self.state.steps[step].key),
                 log_path,
             };
+            if let Some(lasts) = self.cut_lasts(step, attempt) {
+                return self.spawn_cut(step, spec, log, lasts, tail);
+            }
             self.runner.simulate(step, spec, tail);
             return vec![Input::Spawned {
                 step,
@@ -227,6 +227,15 @@ impl Session {
             .get(step)
             .map_or((0, 0), |s| (s.src.phase, s.src.step))
     }
+}
+
+/// Whether a drill fault's `name` names the step instance `key` (`phase.step[@region]`):
+/// written as the key itself, `phase.step` (every region), the step's id, or `id@region`.
+pub(super) fn names_step(name: &str, key: &str) -> bool {
+    let plain = key.split_once('@').map_or(key, |(k, _)| k);
+    let id = plain.split_once('.').map_or(plain, |(_, s)| s);
+    let id_region = key.split_once('.').map_or(key, |(_, s)| s);
+    name == key || name == plain || name == id || name == id_region
 }
 
 #[cfg(test)]

@@ -196,6 +196,12 @@ fn finish(outcome: std::io::Result<Option<Summary>>) -> color_eyre::Result<Exit>
                 eprintln!("rollback: the run stopped: {why}");
                 return Ok(Exit::Internal);
             }
+            if let Some(lines) = &s.cut {
+                for line in lines {
+                    println!("{line}");
+                }
+                return Ok(Exit::Failed);
+            }
             match s.outcome {
                 Some(o) => {
                     println!("run {}: rollback report {}", o.word(), s.id);
@@ -225,6 +231,8 @@ struct Summary {
     fatal: Option<String>,
     /// The validation screen's exit code and closing line, when it was shown.
     validation: Option<(Exit, String)>,
+    /// What to tell the trainee when a drill exercise cut the session.
+    cut: Option<Vec<String>>,
 }
 
 async fn start_screen(
@@ -311,7 +319,7 @@ async fn run_screen(
             break hang_up(&mut app, &mut rx).await;
         }
         dirty = false;
-        if app.done() {
+        if app.done() || app.session.cut().is_some() {
             break;
         }
         let wake = next_wake(&app);
@@ -350,5 +358,6 @@ async fn run_screen(
         outcome: s.state.end.as_ref().map(|e| e.outcome),
         fatal: s.fatal.clone(),
         validation: None,
+        cut: s.cut().map(|c| c.lines()),
     })
 }
