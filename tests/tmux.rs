@@ -206,7 +206,7 @@ fn closing_the_terminal_mid_step_lets_it_finish_and_keeps_the_run_resumable() {
     let plan = runs.path().join("hangup.yaml");
     std::fs::write(
         &plan,
-        "plan: hangup\ntitle: Hang-up\nlevel: 2\noperation: application\nautomation: full\nphases:\n  - id: capture\n    steps:\n      - {id: save, run: echo saved}\n  - id: execute\n    steps:\n      - {id: long, run: 'sleep 2; touch \"$ROLLBACK_RUN_DIR/long.done\"'}\n      - {id: next, run: 'touch \"$ROLLBACK_RUN_DIR/next.done\"'}\n  - id: verify\n    steps:\n      - {id: ok, check: 'true'}\n",
+        "plan: hangup\ntitle: Hang-up\nlevel: 2\noperation: application\nautomation: full\nphases:\n  - id: capture\n    steps:\n      - {id: save, run: echo saved}\n  - id: execute\n    steps:\n      - {id: long, run: 'until [ -e \"$ROLLBACK_RUN_DIR/go\" ]; do sleep 0.05; done; touch \"$ROLLBACK_RUN_DIR/long.done\"'}\n      - {id: next, run: 'touch \"$ROLLBACK_RUN_DIR/next.done\"'}\n  - id: verify\n    steps:\n      - {id: ok, check: 'true'}\n",
     )
     .unwrap();
     let command = format!(
@@ -232,6 +232,22 @@ fn closing_the_terminal_mid_step_lets_it_finish_and_keeps_the_run_resumable() {
         })
         .expect("the run's pid is recorded");
     drop(t); // kill-session: the terminal goes away
+    // The step goes on after the hang-up, and ends only when the test lets it.
+    wait_until(
+        "the hang-up to be recorded",
+        Duration::from_secs(20),
+        || {
+            timeline(&runs)
+                .1
+                .contains("the terminal hung up")
+                .then_some(())
+        },
+    );
+    assert!(
+        Path::new(&format!("/proc/{pid}")).exists(),
+        "it waits for the step"
+    );
+    std::fs::write(dir.join("go"), "").unwrap();
     wait_until("rollback to end", Duration::from_secs(20), || {
         (!Path::new(&format!("/proc/{pid}")).exists()).then_some(())
     });

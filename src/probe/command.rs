@@ -97,6 +97,12 @@ impl Drop for GroupGuard {
     fn drop(&mut self) {
         if group::group_alive(self.0) {
             group::signal(self.0, nix::sys::signal::Signal::SIGKILL);
+            // SIGKILL is delivered at once but a process takes a moment to exit: wait for
+            // that (briefly), so that a watch that has ended has no probe left behind.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+            while group::group_alive(self.0) && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
         }
     }
 }
