@@ -148,3 +148,82 @@ fn a_failing_notifier_is_recorded_and_never_fails_the_rollback() {
         "{all}"
     );
 }
+
+#[test]
+fn each_region_s_own_escalation_pages_with_its_name() {
+    let (url, bodies) = server();
+    let runs = Runs::new();
+    let script = repo().join("plans/notify/pagerduty.sh");
+    let plan = runs.path().join("r.yaml");
+    std::fs::write(
+        &plan,
+        format!(
+            r#"plan: regional
+title: Two regions that each pass their first rung
+level: 2
+operation: infrastructure
+automation: full
+regions: [eu, us]
+parallel: 2
+notify: {script}
+phases:
+  - id: capture
+    steps:
+      - {{id: save, run: 'true'}}
+  - id: execute
+    for_each: region
+    steps:
+      - {{id: apply, run: ./apply.sh, simulate: {{duration: 6m}}}}
+  - id: verify
+    steps:
+      - {{id: ok, check: 'true'}}
+"#,
+            script = script.display()
+        ),
+    )
+    .unwrap();
+    let out = runs
+        .cmd(&[
+            "drill",
+            plan.to_str().unwrap(),
+            "--headless",
+            "--speed",
+            "600",
+        ])
+        .env("PAGERDUTY_ROUTING_KEY", "R0UT1NG")
+        .env("PAGERDUTY_EVENTS_URL", &url)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let dir = runs.only_run();
+    let types = event_types(&dir);
+    let sent = types.iter().filter(|t| *t == "notify_finished").count();
+    // Each region's clock is the drill clock too: six simulated minutes, not a real second.
+    let timeline = std::fs::read_to_string(dir.join("timeline.jsonl")).unwrap();
+    let durations: Vec<u64> = timeline
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|r| r["type"] == "region_finished")
+        .map(|r| r["duration_ms"].as_u64().unwrap())
+        .collect();
+    assert_eq!(durations.len(), 2);
+    assert!(durations.iter().all(|d| *d >= 6 * 60_000), "{durations:?}");
+    let got = wait_until("every request", Duration::from_secs(10), || {
+        let b = bodies.lock().unwrap().clone();
+        (b.len() >= sent).then_some(b)
+    });
+    let mut regional: Vec<String> = got
+        .iter()
+        .map(|b| serde_json::from_str::<serde_json::Value>(b).expect("JSON body"))
+        .filter(|p| p["payload"]["custom_details"]["event"] == "region_escalated")
+        .map(|p| p["payload"]["summary"].as_str().unwrap().to_string())
+        .collect();
+    regional.sort();
+    assert_eq!(
+        regional,
+        [
+            "[drill] Rollback of regional, region eu: level 2, Engage senior SRE",
+            "[drill] Rollback of regional, region us: level 2, Engage senior SRE",
+        ]
+    );
+}

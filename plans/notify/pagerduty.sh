@@ -8,6 +8,8 @@
 #   escalation_raised L2..4  trigger again with rising severity (warning, error, critical):
 #                            a re-trigger pages again, so level 3 and 4 reach people
 #   sla_breached             trigger, severity error (or critical from level 3)
+#   region_escalated, region_sla_breached
+#                            the same for one region of a regional run
 #   run_failed, run_aborted  trigger, severity critical: the incident stays open
 #   run_completed            resolve
 # It never acknowledges: an acknowledged incident pages no one when the rollback reaches
@@ -28,6 +30,9 @@ case "${ROLLBACK_EVENT:-}" in
   run_started)       summary="Rollback of ${ROLLBACK_PLAN} started" ;;
   escalation_raised) summary="Rollback of ${ROLLBACK_PLAN}: level ${level}, ${ROLLBACK_ACTION}" ;;
   sla_breached)      summary="Rollback of ${ROLLBACK_PLAN} breached its SLA"
+                     [ "$severity" = critical ] || severity=error ;;
+  region_escalated)  summary="Rollback of ${ROLLBACK_PLAN}, region ${ROLLBACK_REGION:-?}: level ${level}, ${ROLLBACK_ACTION}" ;;
+  region_sla_breached) summary="Rollback of ${ROLLBACK_PLAN}: region ${ROLLBACK_REGION:-?} breached its SLA"
                      [ "$severity" = critical ] || severity=error ;;
   run_failed)        summary="Rollback of ${ROLLBACK_PLAN} failed"; severity=critical ;;
   run_aborted)       summary="Rollback of ${ROLLBACK_PLAN} was aborted"; severity=critical ;;

@@ -21,6 +21,8 @@ case "${ROLLBACK_EVENT:-}" in
   run_started)       text="Rollback started: ${ROLLBACK_PLAN} (${ROLLBACK_MODE:-live}) by ${ROLLBACK_OPERATOR:-?}" ;;
   escalation_raised) text="Rollback ${ROLLBACK_PLAN} at ${at}: escalation level ${ROLLBACK_LEVEL}: ${ROLLBACK_ACTION}" ;;
   sla_breached)      text="Rollback ${ROLLBACK_PLAN} breached its SLA at ${at}" ;;
+  region_escalated)  text="Rollback ${ROLLBACK_PLAN}, region ${ROLLBACK_REGION:-?}: escalation level ${ROLLBACK_LEVEL}: ${ROLLBACK_ACTION}" ;;
+  region_sla_breached) text="Rollback ${ROLLBACK_PLAN}: region ${ROLLBACK_REGION:-?} breached its SLA" ;;
   run_completed)     text="Rollback ${ROLLBACK_PLAN} completed in ${at}" ;;
   run_failed)        text="Rollback ${ROLLBACK_PLAN} FAILED at ${at}" ;;
   run_aborted)       text="Rollback ${ROLLBACK_PLAN} ABORTED at ${at}" ;;

@@ -205,11 +205,12 @@ impl Work<'_> {
         }
     }
 
-    /// The notify hook fires at start, on each escalation, on breach and at the end.
+    /// The notify hook fires at start, on each escalation, on breach and at the end; in a
+    /// regional run also on each region's escalation and breach.
     fn notify_for(&mut self, event: &Event) {
         let on = event.kind();
         let command = match event {
-            Event::EscalationRaised { level, .. } => self
+            Event::EscalationRaised { level, .. } | Event::RegionEscalated { level, .. } => self
                 .ladder
                 .iter()
                 .find(|r| *r.level == *level)
@@ -217,6 +218,7 @@ impl Work<'_> {
                 .or_else(|| self.plan.notify.as_ref().map(|n| n.value.clone())),
             Event::RunStarted(_)
             | Event::SlaBreached { .. }
+            | Event::RegionSlaBreached { .. }
             | Event::RunCompleted
             | Event::RunFailed { .. }
             | Event::RunAborted { .. } => self.plan.notify.as_ref().map(|n| n.value.clone()),

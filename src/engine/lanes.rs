@@ -32,10 +32,13 @@ impl RegionClock {
     }
 
     /// Time on its clock at `now_ms` (stopped once it finished).
-    pub fn elapsed_ms(&self, now_ms: i64) -> u64 {
+    /// On the run's clock, `speed` times faster in a drill (as the run's own elapsed time).
+    pub fn elapsed_ms(&self, now_ms: i64, speed: f64) -> u64 {
         match (self.finished, self.started_ms) {
             (Some((d, _)), _) => d,
-            (None, Some(t)) => u64::try_from(now_ms - t).unwrap_or(0),
+            (None, Some(t)) => {
+                super::clock::drill_ms(u64::try_from(now_ms - t).unwrap_or(0), speed)
+            }
             (None, None) => 0,
         }
     }

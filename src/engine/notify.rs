@@ -27,6 +27,18 @@ pub fn notify_payload(st: &RunState, event: &Event, now_ms: i64, operator: &str)
         Event::EscalationRaised { reason, .. } => (reason.clone(), None),
         _ => (None, None),
     };
+    // A region's rung is its own, not the run's.
+    let region_level = event
+        .region()
+        .and_then(|r| st.regions.iter().find(|c| c.name == r))
+        .map(|c| c.escalation);
+    let (level, action) = match event {
+        Event::RegionEscalated { level, action, .. } => (*level, action.clone()),
+        _ => (
+            region_level.unwrap_or(st.escalation),
+            st.escalation_action.clone(),
+        ),
+    };
     json!({
         "version": 1,
         "event": event.kind(),
@@ -35,8 +47,9 @@ pub fn notify_payload(st: &RunState, event: &Event, now_ms: i64, operator: &str)
         "plan": info.map(|i| i.plan.as_str()),
         "title": info.map(|i| i.title.as_str()),
         "mode": st.mode.name(),
-        "level": st.escalation,
-        "action": st.escalation_action,
+        "level": level,
+        "action": action,
+        "region": event.region(),
         "elapsed_s": elapsed / 1000,
         "sla_s": sla.sla_ms / 1000,
         "sla_left_s": sla.remaining_ms() / 1000,

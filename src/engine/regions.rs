@@ -33,7 +33,7 @@ impl Work<'_> {
                 continue;
             }
             let region = clock.name.clone();
-            let elapsed = clock.elapsed_ms(now);
+            let elapsed = clock.elapsed_ms(now, self.st.speed());
             if self.st.region_done(r) {
                 self.emit(Event::RegionFinished {
                     region,

@@ -360,14 +360,15 @@ impl Session {
             at.push(st.real_at(st.sla_ms()));
         }
         // Each region's own clock: its next rung and its SLA.
-        let region_sla = crate::engine::sla::region_sla_ms(&self.plan) as i64;
+        let region_sla = crate::engine::sla::region_sla_ms(&self.plan);
+        let real = |drill: u64| crate::engine::clock::real_ms(drill, st.speed()) as i64;
         for r in st.regions.iter().filter(|r| r.finished.is_none()) {
             let Some(t0) = r.started_ms else { continue };
             if let Some(x) = self.plan.ladder().iter().find(|x| *x.level > r.escalation) {
-                at.push(t0 + x.after.as_millis() as i64);
+                at.push(t0 + real(x.after.as_millis()));
             }
             if !r.sla_breached {
-                at.push(t0 + region_sla);
+                at.push(t0 + real(region_sla));
             }
         }
         at.into_iter().min()

@@ -60,6 +60,11 @@ impl Session {
             ("ROLLBACK_ACTION".to_string(), field("action")),
             ("ROLLBACK_ELAPSED".to_string(), field("elapsed_s")),
         ]);
+        // A region's own escalation or breach: which region (the run's list stays in
+        // ROLLBACK_REGIONS).
+        if let Some(region) = payload["region"].as_str() {
+            env.push(("ROLLBACK_REGION".to_string(), region.to_string()));
+        }
         env
     }
 

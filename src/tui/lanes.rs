@@ -71,7 +71,7 @@ impl Lanes<'_> {
                         format!("{phase} › {}", step.replace('+', " ⤳ "))
                     })
                     .unwrap_or_default();
-                let elapsed = clock.elapsed_ms(self.now_ms);
+                let elapsed = clock.elapsed_ms(self.now_ms, self.state.speed());
                 let mut text = format!("{} / {}", clock_text(elapsed), clock_text(sla));
                 if clock.escalation > 1 {
                     text.push_str(&format!("  Escalation {}", clock.escalation));

@@ -329,3 +329,46 @@ fn resume_marks_each_running_region_interrupted_and_lets_the_others_go_on() {
         "eu's apply is not run again"
     );
 }
+
+#[test]
+fn each_region_s_escalation_and_breach_reach_the_notify_hook_with_its_region() {
+    let text = plan("stop_all").replace("sla: 10m\n", "sla: 10m\nnotify: ./page.sh\n");
+    let mut h = Harness::with_plan(&text, None, &[]);
+    let d = h.start(None);
+    h.spawn_all(&d);
+    h.end(0, StepOutcome::Ok);
+    // us finishes at once (ap takes its place); eu's and ap's apply hang.
+    h.end(APPLY_US, StepOutcome::Ok);
+    h.end(4, StepOutcome::Ok);
+    let mut sent: Vec<(&str, String, u64)> = Vec::new();
+    for minute in [6, 11, 16] {
+        let d = h.at(minute * 60, 0).feed(Input::Tick);
+        for e in &d.effects {
+            if let Effect::Notify { on, payload, .. } = e
+                && on.starts_with("region_")
+            {
+                let region = payload["region"].as_str().unwrap_or_default().to_string();
+                sent.push((*on, region, payload["level"].as_u64().unwrap()));
+            }
+        }
+    }
+    let eu: Vec<(&str, u64)> = sent
+        .iter()
+        .filter(|(_, r, _)| r == "eu")
+        .map(|(on, _, l)| (*on, *l))
+        .collect();
+    assert_eq!(
+        eu,
+        [
+            ("region_escalated", 2),
+            ("region_sla_breached", 2),
+            ("region_escalated", 3)
+        ],
+        "{sent:?}"
+    );
+    assert!(sent.iter().any(|(_, r, _)| r == "ap"), "{sent:?}");
+    assert!(
+        sent.iter().all(|(_, r, _)| r != "us"),
+        "us finished before its first rung"
+    );
+}
