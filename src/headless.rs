@@ -355,6 +355,10 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
         if let Some(n) = s.notice.take() {
             eprintln!("rollback: {n}");
         }
+        if let Some(ack) = crate::headless_drill::acknowledge(&s) {
+            let _ = s.handle(ack);
+            continue;
+        }
         let waiting = s.state.waiting();
         if let Waiting::Finished(outcome) = waiting {
             if s.busy() == 0 {

@@ -49,6 +49,15 @@ pub fn explain(s: &Session, i: usize) -> Option<String> {
     ))
 }
 
+/// A headless drill acknowledges each escalation as the trainee when it is raised, as it
+/// passes gates: nobody is there to do it, and a drill played to its end in CI is not a
+/// trainee's mistake.
+pub fn acknowledge(s: &Session) -> Option<Input> {
+    (s.mode == Mode::Drill && s.state.unacknowledged().is_some()).then(|| Input::Acknowledge {
+        by: s.operator.clone(),
+    })
+}
+
 /// What a headless drill answers when no flag does: gates, manual checks and the point of no
 /// return pass as the trainee, so a drill of any plan plays to its end.
 pub fn answer(waiting: &Waiting, s: &Session) -> Option<Input> {
