@@ -334,6 +334,7 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
     };
     let mut asked = Asked::default();
     let mut stopping: Option<Exit> = None;
+    let mut acked = 0;
     loop {
         if o.verbose {
             p.output(&mut s);
@@ -355,7 +356,7 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
         if let Some(n) = s.notice.take() {
             eprintln!("rollback: {n}");
         }
-        if let Some(ack) = crate::headless_drill::acknowledge(&s) {
+        if let Some(ack) = crate::headless_drill::acknowledge(&s, &mut acked) {
             let _ = s.handle(ack);
             continue;
         }

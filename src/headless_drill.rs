@@ -52,8 +52,14 @@ pub fn explain(s: &Session, i: usize) -> Option<String> {
 /// A headless drill acknowledges each escalation as the trainee when it is raised, as it
 /// passes gates: nobody is there to do it, and a drill played to its end in CI is not a
 /// trainee's mistake.
-pub fn acknowledge(s: &Session) -> Option<Input> {
-    (s.mode == Mode::Drill && s.state.unacknowledged().is_some()).then(|| Input::Acknowledge {
+/// `None` once `done` (the level last acknowledged) covers it, so a refusal never loops.
+pub fn acknowledge(s: &Session, done: &mut u8) -> Option<Input> {
+    let level = s.state.unacknowledged()?;
+    if s.mode != Mode::Drill || s.state.end.is_some() || level <= *done {
+        return None;
+    }
+    *done = level;
+    Some(Input::Acknowledge {
         by: s.operator.clone(),
     })
 }
