@@ -4,79 +4,13 @@
 mod common;
 mod validation_support;
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
+use common::prometheus::Prometheus;
 use common::{Runs, text, wait_until};
 use validation_support::{HEADLESS, ended, of_type, plan, segment, windows};
-
-/// A Prometheus of our own, scraping itself every second; killed when dropped.
-struct Prometheus {
-    child: Child,
-    url: String,
-    _data: tempfile::TempDir,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Prometheus {
-    fn start() -> Prometheus {
-        let data = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let config = data.path().join("prometheus.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "global: {{scrape_interval: 1s}}\nscrape_configs:\n  - job_name: prometheus\n    static_configs: [{{targets: ['127.0.0.1:{port}']}}]\n"
-            ),
-        )
-        .unwrap();
-        let child = Command::new("prometheus")
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                data.path().join("tsdb").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start prometheus ({e}): install it (`apt-get install -y prometheus`)"
-                )
-            });
-        let url = format!("http://127.0.0.1:{port}");
-        let query = format!("{url}/api/v1/query?query=up");
-        wait_until(
-            "prometheus to scrape itself",
-            Duration::from_secs(60),
-            || {
-                let out = Command::new("curl").args(["-fsS", &query]).output().ok()?;
-                String::from_utf8_lossy(&out.stdout)
-                    .contains("\"job\":\"prometheus\"")
-                    .then_some(())
-            },
-        );
-        Prometheus {
-            child,
-            url,
-            _data: data,
-        }
-    }
-}
 
 #[test]
 fn a_trigger_is_re_evaluated_against_a_real_prometheus_in_each_window() {
