@@ -101,18 +101,7 @@ fn kills_at_random_moments_never_tear_the_record() {
     for i in 0..iterations {
         let runs = Runs::new();
         let target = 1 + next(&mut seed) % 22;
-        let mut child = runs.spawn(&[
-            "drill",
-            &p,
-            "--headless",
-            "--speed",
-            "400",
-            "--var",
-            "version=7",
-            "--approve-as",
-            "ci",
-            "--confirm-manual",
-        ]);
+        let mut child = runs.spawn(&[&["drill", &p][..], &common::DEMO_DRILL[..]].concat());
         let dir = wait_until("a run directory", Duration::from_secs(20), || {
             runs.run_dirs().into_iter().next()
         });
@@ -236,21 +225,7 @@ fn resume_refuses_an_edited_plan_unless_forced_with_the_former_flag_name() {
 #[test]
 fn verify_names_the_tampered_line() {
     let runs = Runs::new();
-    let p = repo().join("plans/demo.yaml").display().to_string();
-    let out = runs.run(&[
-        "drill",
-        &p,
-        "--headless",
-        "--speed",
-        "400",
-        "--var",
-        "version=7",
-        "--approve-as",
-        "ci",
-        "--confirm-manual",
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let dir = runs.only_run();
+    let dir = common::finished_demo_drill(&runs);
     assert_eq!(
         runs.run(&["verify", dir.to_str().unwrap()]).status.code(),
         Some(0)

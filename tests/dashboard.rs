@@ -4,41 +4,10 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
 use common::tmux::Tmux;
-use common::{Runs, repo, text, timeline, wait_until};
-
-fn gated(dir: &Path) -> String {
-    let path = dir.join("gated.yaml");
-    std::fs::write(
-        &path,
-        r#"plan: gated
-title: A step that waits for a go-ahead file
-level: 2
-operation: application
-automation: full
-vars:
-  gate: {}
-phases:
-  - id: capture
-    steps:
-      - id: note
-        run: echo before
-  - id: execute
-    steps:
-      - id: wait
-        run: while [ ! -e "$gate" ]; do sleep 0.05; done; echo through
-  - id: verify
-    steps:
-      - id: ok
-        check: "true"
-"#,
-    )
-    .unwrap();
-    path.display().to_string()
-}
+use common::{Runs, gated, repo, text, timeline, wait_until};
 
 #[test]
 fn the_dashboard_lists_live_ended_and_corrupt_runs_and_opens_them() {

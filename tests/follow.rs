@@ -10,41 +10,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::tmux::Tmux;
-use common::{Runs, repo, text, timeline, wait_until};
+use common::{Runs, gated, repo, text, timeline, wait_until};
 
 const LIMIT: Duration = Duration::from_secs(30);
-
-/// A plan whose execute step waits for a file the test creates, so the run is in progress
-/// for exactly as long as the test wants.
-fn gated(dir: &Path) -> String {
-    let path = dir.join("gated.yaml");
-    std::fs::write(
-        &path,
-        r#"plan: gated
-title: A step that waits for a go-ahead file
-level: 2
-operation: application
-automation: full
-vars:
-  gate: {}
-phases:
-  - id: capture
-    steps:
-      - id: note
-        run: echo before
-  - id: execute
-    steps:
-      - id: wait
-        run: while [ ! -e "$gate" ]; do sleep 0.05; done; echo through
-  - id: verify
-    steps:
-      - id: ok
-        check: "true"
-"#,
-    )
-    .unwrap();
-    path.display().to_string()
-}
 
 /// Lines of a child's stdout as they come.
 fn lines_of(child: &mut Child) -> mpsc::Receiver<String> {

@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{Runs, event_types, repo, text, timeline, wait_until};
+use common::{Runs, event_types, finished_demo_drill, repo, text, timeline, wait_until};
 
 fn plan(name: &str) -> String {
     repo().join("tests/plans").join(name).display().to_string()
@@ -20,25 +20,6 @@ fn kill9(child: &mut std::process::Child) {
     )
     .expect("kill -9");
     let _ = child.wait();
-}
-
-/// A drill of the demo plan run to completion.
-fn finished_run(runs: &Runs) -> PathBuf {
-    let p = repo().join("plans/demo.yaml").display().to_string();
-    let out = runs.run(&[
-        "drill",
-        &p,
-        "--headless",
-        "--speed",
-        "400",
-        "--var",
-        "version=7",
-        "--approve-as",
-        "ci",
-        "--confirm-manual",
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    runs.only_run()
 }
 
 /// A live run of slow.yaml killed -9 while its long step runs.
@@ -67,7 +48,7 @@ fn keep_lines(dir: &Path, lines: &[&str], n: usize) {
 #[test]
 fn a_finished_run_ends_in_its_seal_with_a_summary_and_verifies_intact() {
     let runs = Runs::new();
-    let dir = finished_run(&runs);
+    let dir = finished_demo_drill(&runs);
     let types = event_types(&dir);
     assert_eq!(
         types.last().map(String::as_str),
@@ -102,7 +83,7 @@ fn a_finished_run_ends_in_its_seal_with_a_summary_and_verifies_intact() {
 #[test]
 fn removing_the_last_lines_of_a_finished_run_is_truncation_naming_how_many() {
     let runs = Runs::new();
-    let dir = finished_run(&runs);
+    let dir = finished_demo_drill(&runs);
     let original = timeline(&dir);
     let lines: Vec<&str> = original.lines().collect();
     let n = lines.len();
@@ -132,7 +113,7 @@ fn removing_the_last_lines_of_a_finished_run_is_truncation_naming_how_many() {
 #[test]
 fn lines_removed_before_the_seal_are_truncation_too() {
     let runs = Runs::new();
-    let dir = finished_run(&runs);
+    let dir = finished_demo_drill(&runs);
     let original = timeline(&dir);
     let mut lines: Vec<&str> = original.lines().collect();
     lines.drain(3..5);
@@ -145,7 +126,7 @@ fn lines_removed_before_the_seal_are_truncation_too() {
 #[test]
 fn a_seal_cut_off_mid_line_is_truncation() {
     let runs = Runs::new();
-    let dir = finished_run(&runs);
+    let dir = finished_demo_drill(&runs);
     let path = dir.join("timeline.jsonl");
     let bytes = std::fs::read(&path).unwrap();
     let n = bytes.iter().filter(|b| **b == b'\n').count();
@@ -277,7 +258,7 @@ fn an_edited_plan_is_reported_and_resume_needs_plan_changed_ok_and_records_it() 
 #[test]
 fn a_finished_run_whose_plan_copy_was_edited_fails_verify() {
     let runs = Runs::new();
-    let dir = finished_run(&runs);
+    let dir = finished_demo_drill(&runs);
     let copy = dir.join("plan.yaml");
     let mut bytes = std::fs::read(&copy).unwrap();
     bytes.extend_from_slice(b"# edited afterwards\n");
@@ -290,7 +271,7 @@ fn a_finished_run_whose_plan_copy_was_edited_fails_verify() {
 #[test]
 fn resume_seals_a_run_that_ended_without_its_seal() {
     let runs = Runs::new();
-    let dir = finished_run(&runs);
+    let dir = finished_demo_drill(&runs);
     // As if killed between recording the end and sealing: no seal, no mark, lock left.
     let original = timeline(&dir);
     let lines: Vec<&str> = original.lines().collect();

@@ -109,3 +109,55 @@ pub fn event_types(run: &Path) -> Vec<String> {
         .map(|v| v["type"].as_str().unwrap_or_default().to_string())
         .collect()
 }
+
+/// A plan in `dir` whose execute step waits for the file named by its variable `gate`, so a
+/// run is in progress for exactly as long as the test wants.
+pub fn gated(dir: &Path) -> String {
+    let path = dir.join("gated.yaml");
+    std::fs::write(
+        &path,
+        r#"plan: gated
+title: A step that waits for a go-ahead file
+level: 2
+operation: application
+automation: full
+vars:
+  gate: {}
+phases:
+  - id: capture
+    steps:
+      - id: note
+        run: echo before
+  - id: execute
+    steps:
+      - id: wait
+        run: while [ ! -e "$gate" ]; do sleep 0.05; done; echo through
+  - id: verify
+    steps:
+      - id: ok
+        check: "true"
+"#,
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+/// A headless drill of the shipped demo plan that answers everything: fast, and ends.
+pub const DEMO_DRILL: [&str; 8] = [
+    "--headless",
+    "--speed",
+    "400",
+    "--var",
+    "version=7",
+    "--approve-as",
+    "ci",
+    "--confirm-manual",
+];
+
+/// The demo plan drilled to its end in `runs`: its run directory.
+pub fn finished_demo_drill(runs: &Runs) -> PathBuf {
+    let p = repo().join("plans/demo.yaml").display().to_string();
+    let out = runs.run(&[&["drill", &p][..], &DEMO_DRILL[..]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    runs.only_run()
+}
