@@ -8,6 +8,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
+use common::tmux::Tmux;
 use common::{Runs, event_types, text, timeline, wait_until};
 
 /// A plan in `dir` whose phase `execute` runs for each of eu, us and ap.
@@ -224,83 +225,16 @@ fn region_flags_choose_regions_and_a_typo_gets_a_suggestion() {
     assert!(!marks.path().join("us").exists());
 }
 
-/// The binary in a tmux session of a fixed size; killed when dropped.
-struct Tmux(String);
-
-impl Tmux {
-    fn start(w: u16, h: u16, runs: &Runs, args: &str) -> Tmux {
-        let name = format!("rollback-lanes-{}-{w}", std::process::id());
-        let command = format!(
-            "cd {repo} && env USER=tester ROLLBACK_RUNS_DIR={runs} {bin} {args}; echo EXIT=$?; sleep 600",
-            repo = common::repo().display(),
-            runs = runs.path().display(),
-            bin = common::bin(),
-        );
-        let (w, h) = (w.to_string(), h.to_string());
-        let ok = std::process::Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                &w,
-                "-y",
-                &h,
-                &command,
-            ])
-            .status()
-            .expect("tmux runs");
-        assert!(ok.success());
-        Tmux(name)
-    }
-
-    fn screen(&self) -> String {
-        let out = std::process::Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.0])
-            .output()
-            .expect("capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn wait_for(&self, needle: &str) -> String {
-        wait_until(
-            &format!("{needle:?} on screen"),
-            Duration::from_secs(30),
-            || {
-                let s = self.screen();
-                s.contains(needle).then_some(s)
-            },
-        )
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let ok = std::process::Command::new("tmux")
-            .args(["send-keys", "-t", &self.0])
-            .args(keys)
-            .status()
-            .expect("send-keys");
-        assert!(ok.success());
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
-            .status();
-    }
-}
-
 /// The regional example as a drill at 80x24: a row per region, a region failing under
 /// `ask` (the others continue), then its alternative path taken from the failure dialog.
 #[test]
 fn regional_drill_at_80x24_shows_each_region_and_offers_the_alternative_path() {
     let runs = Runs::new();
-    let t = Tmux::start(
+    let t = Tmux::rollback(
+        "lanes",
         80,
         24,
-        &runs,
+        runs.path(),
         "drill plans/regional-example.yaml --speed 5 --fail undo@us-east-1",
     );
     t.wait_for("Deployment revision to roll back to");

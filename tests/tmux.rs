@@ -7,78 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use common::tmux::Tmux;
 use common::{Runs, bin, repo, wait_until};
-
-/// A tmux session running one command; killed when dropped.
-struct Tmux {
-    name: String,
-}
-
-impl Tmux {
-    fn start(name: &str, w: u16, h: u16, command: &str) -> Tmux {
-        let name = format!("rollback-{name}-{}", std::process::id());
-        let ok = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                &w.to_string(),
-                "-y",
-                &h.to_string(),
-                command,
-            ])
-            .status()
-            .expect("tmux runs (the CI script installs it)");
-        assert!(ok.success(), "tmux new-session failed");
-        Tmux { name }
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.name])
-            .output()
-            .expect("capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn wait_for(&self, needle: &str) -> String {
-        wait_until(
-            &format!("{needle:?} on screen"),
-            Duration::from_secs(30),
-            || {
-                let s = self.screen();
-                s.contains(needle).then_some(s)
-            },
-        )
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let ok = Command::new("tmux")
-            .args(["send-keys", "-t", &self.name])
-            .args(keys)
-            .status()
-            .expect("send-keys");
-        assert!(ok.success());
-    }
-
-    fn type_text(&self, text: &str) {
-        let ok = Command::new("tmux")
-            .args(["send-keys", "-l", "-t", &self.name, text])
-            .status()
-            .expect("send-keys");
-        assert!(ok.success());
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
-            .status();
-    }
-}
 
 /// The shell line tmux runs: the binary, then its exit code and the terminal settings.
 fn script(runs: &Path, args: &str, stty: &Path) -> String {

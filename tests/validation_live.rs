@@ -5,11 +5,10 @@ mod common;
 mod validation_support;
 
 use std::path::Path;
-use std::process::Command;
-use std::time::Duration;
 
 use common::prometheus::Prometheus;
-use common::{Runs, text, wait_until};
+use common::tmux::Tmux;
+use common::{Runs, text};
 use validation_support::{HEADLESS, ended, of_type, plan, segment, windows};
 
 #[test]
@@ -55,62 +54,6 @@ fn a_trigger_is_re_evaluated_against_a_real_prometheus_in_each_window() {
     assert_eq!(ended(&records).as_deref(), Some("regressed"));
 }
 
-/// A tmux session running one command; killed when dropped.
-struct Tmux(String);
-
-impl Tmux {
-    fn start(name: &str, command: &str) -> Tmux {
-        let name = format!("rollback-valid-{name}-{}", std::process::id());
-        let ok = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                "80",
-                "-y",
-                "24",
-                command,
-            ])
-            .status()
-            .expect("tmux runs");
-        assert!(ok.success(), "tmux new-session failed");
-        Tmux(name)
-    }
-
-    fn wait_for(&self, needle: &str) -> String {
-        wait_until(
-            &format!("{needle:?} on screen"),
-            Duration::from_secs(30),
-            || {
-                let out = Command::new("tmux")
-                    .args(["capture-pane", "-p", "-t", &self.0])
-                    .output()
-                    .ok()?;
-                let screen = String::from_utf8_lossy(&out.stdout).into_owned();
-                screen.contains(needle).then_some(screen)
-            },
-        )
-    }
-
-    fn key(&self, key: &str) {
-        let ok = Command::new("tmux")
-            .args(["send-keys", "-t", &self.0, key])
-            .status()
-            .expect("send-keys");
-        assert!(ok.success());
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
-            .status();
-    }
-}
-
 #[test]
 fn the_screen_shows_the_windows_after_the_run_and_can_be_left() {
     let runs = Runs::new();
@@ -139,18 +82,18 @@ fn the_screen_shows_the_windows_after_the_run_and_can_be_left() {
         "long.yaml",
         "{immediate: 10m, short-term: 20m, long-term: 30m}",
     );
-    let t = Tmux::start("leave", &command(&long));
+    let t = Tmux::start("valid-leave", 80, 24, &command(&long));
     t.wait_for("Your name");
-    t.key("Enter");
+    t.keys(&["Enter"]);
     t.wait_for("run completed");
-    t.key("q");
+    t.keys(&["q"]);
     let screen = t.wait_for("VALIDATION");
     assert!(
         screen.contains("immediate") && screen.contains("left"),
         "{screen}"
     );
     t.wait_for("health");
-    t.key("q");
+    t.keys(&["q"]);
     let screen = t.wait_for("EXIT=0");
     assert!(
         screen.contains("validation left with windows open"),
@@ -168,15 +111,15 @@ fn the_screen_shows_the_windows_after_the_run_and_can_be_left() {
         "short.yaml",
         "{immediate: 2s, short-term: 3s, long-term: 4s}",
     );
-    let t = Tmux::start("end", &command(&short));
+    let t = Tmux::start("valid-end", 80, 24, &command(&short));
     t.wait_for("Your name");
-    t.key("Enter");
+    t.keys(&["Enter"]);
     t.wait_for("run completed");
-    t.key("q");
+    t.keys(&["q"]);
     let screen = t.wait_for("NOT VALIDATED");
     assert!(screen.contains("passed"), "{screen}");
     assert!(screen.contains("nothing to sample"), "{screen}");
-    t.key("Enter");
+    t.keys(&["Enter"]);
     let screen = t.wait_for("EXIT=0");
     assert!(screen.contains("validation not validated"), "{screen}");
 }

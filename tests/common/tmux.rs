@@ -5,25 +5,32 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use super::{bin, wait_until};
+use super::{bin, repo, wait_until};
 
 /// A tmux session running one command; killed when dropped.
 pub struct Tmux {
-    name: String,
+    pub name: String,
 }
 
 impl Tmux {
-    /// Runs `args` of the binary against `runs`, then prints `EXIT=<code>` and waits.
+    /// Runs `args` of the binary against `runs` from the repository (so `plans/...` paths
+    /// work), then prints `EXIT=<code>` and waits.
     pub fn rollback(name: &str, w: u16, h: u16, runs: &Path, args: &str) -> Tmux {
         let command = format!(
-            "env USER=tester ROLLBACK_RUNS_DIR={} {} {args}; echo EXIT=$?; sleep 600",
+            "cd {} && env USER=tester ROLLBACK_RUNS_DIR={} {} {args}; echo EXIT=$?; sleep 600",
+            repo().display(),
             runs.display(),
             bin()
         );
+        Tmux::start(name, w, h, &command)
+    }
+
+    /// Runs the shell line `command` in a `w`x`h` terminal.
+    pub fn start(name: &str, w: u16, h: u16, command: &str) -> Tmux {
         let name = format!("rollback-{name}-{}", std::process::id());
         let ok = Command::new("tmux")
             .args(["new-session", "-d", "-s", &name, "-x", &w.to_string()])
-            .args(["-y", &h.to_string(), &command])
+            .args(["-y", &h.to_string(), command])
             .status()
             .expect("tmux runs (the CI script installs it)");
         assert!(ok.success(), "tmux new-session failed");
@@ -47,6 +54,15 @@ impl Tmux {
                 s.contains(needle).then_some(s)
             },
         )
+    }
+
+    /// Types `text` as it is (no key names).
+    pub fn type_text(&self, text: &str) {
+        let ok = Command::new("tmux")
+            .args(["send-keys", "-l", "-t", &self.name, text])
+            .status()
+            .expect("send-keys");
+        assert!(ok.success());
     }
 
     pub fn keys(&self, keys: &[&str]) {
