@@ -164,12 +164,13 @@ fn apply(w: &mut Watcher, cmd: Cmd, operator: &str) -> Vec<Change> {
 pub fn run(rt: &tokio::runtime::Runtime, mut p: Prepared) -> color_eyre::Result<Exit> {
     let theme = Theme::from_env();
     let mut terminal = super::open_terminal();
+    let mut ended = None;
     let outcome = rt.block_on(async {
         let mut journal = WatchJournal::open(&p);
         let specs = std::mem::take(&mut p.specs);
         let cx = std::mem::take(&mut p.cx);
         p.cx.workdir = cx.workdir.clone();
-        let mut w = Watcher::new(specs, cx).await?;
+        let mut w = Watcher::new(specs, cx, p.opts.drill.speed).await?;
         let mut screen = Screen::default();
         let mut events = EventStream::new();
         let operator = p.opts.operator.clone();
@@ -216,6 +217,11 @@ pub fn run(rt: &tokio::runtime::Runtime, mut p: Prepared) -> color_eyre::Result<
             if let Some(start) = start_in(&changes) {
                 break Some(start);
             }
+            if let Some(why) = p.drill_ended(&w.board, &changes) {
+                journal.write(json!({"type": "watch_stopped", "by": "cancel", "drill": why}));
+                ended = Some(why);
+                break None;
+            }
         };
         w.shutdown().await;
         let Some((trigger, by)) = started else {
@@ -233,7 +239,10 @@ pub fn run(rt: &tokio::runtime::Runtime, mut p: Prepared) -> color_eyre::Result<
     ratatui::restore();
     match outcome {
         Ok(None) => {
-            println!("watch stopped; nothing was started");
+            println!(
+                "{}",
+                ended.unwrap_or_else(|| "watch stopped; nothing was started".into())
+            );
             Ok(Exit::Ok)
         }
         other => super::finish(other),
