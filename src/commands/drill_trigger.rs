@@ -105,3 +105,106 @@ pub fn run(
     }
     crate::tui::watch::run(&runtime, prepared)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::watch_run::Scale;
+    use crate::monitor::board::{Board, Change};
+    use crate::monitor::{Action, Verdict};
+    use serde_json::json;
+
+    fn plan(severity: &str, after: &str) -> Plan {
+        let base = include_str!("../../tests/plans/base.yaml");
+        let head = base.split("triggers:").next().unwrap();
+        let text = format!(
+            "{head}cancel_window: 2m\ndrills:\n  fires:\n    trigger: {{name: errors{after}, healthy: 0, firing: 5}}\ntriggers:\n  - name: errors\n    command: exit 1\n    interval: 10s\n    condition: result > 1.0\n    severity: {severity}\n"
+        );
+        crate::plan::load::load_bytes("t.yaml", text.into_bytes())
+            .unwrap()
+            .plan
+    }
+
+    fn spec(severity: &str, after: &str) -> Spec {
+        let p = plan(severity, after);
+        let t = p.drills.get("fires").unwrap().trigger.clone().unwrap();
+        played_spec(&p, &t).unwrap()
+    }
+
+    #[test]
+    fn the_exercised_trigger_keeps_its_rules_with_its_answers_played() {
+        let s = spec("high", "");
+        assert_eq!(
+            s.probe,
+            ProbeSpec::Drill {
+                healthy: json!(0),
+                firing: json!(5),
+                after: DEFAULT_AFTER
+            }
+        );
+        assert_eq!(s.cancel_window, Duration::from_secs(120), "the plan's");
+        assert_eq!(s.limits.interval, Duration::from_secs(10));
+    }
+
+    /// Samples the board when it says a sample is due, on a watch clock `speed` times
+    /// faster than real time, until the policy acts; returns the real time it acted.
+    fn play(board: &mut Board, speed: f64) -> (Duration, Vec<Change>) {
+        let clock = Scale::new(speed);
+        for _ in 0..100 {
+            let (due, i) = board.next_due().expect("a sample is due");
+            let real = clock.real(due);
+            let answer = board.rows[i].spec.probe.played(clock.watch(real)).unwrap();
+            let changes = board.record(i, Ok(answer), clock.watch(real));
+            if changes.iter().any(|c| matches!(c, Change::Policy(_))) {
+                return (real, changes);
+            }
+        }
+        panic!("never fired");
+    }
+
+    #[test]
+    fn on_the_drill_clock_it_fires_at_the_first_sample_after_after_in_a_fraction_of_it() {
+        let mut b = Board::new(vec![spec("critical", ", after: 45s")], Duration::ZERO);
+        let (real, changes) = play(&mut b, 30.0);
+        // Samples every 10 s of drill time: 0, 10, .., 40 healthy; 50 s fires, 50/30 s real.
+        assert_eq!(real, Scale::new(30.0).real(Duration::from_secs(50)));
+        assert!(matches!(
+            &changes[0],
+            Change::Verdict {
+                verdict: Verdict::Fired { .. },
+                ..
+            }
+        ));
+        assert_eq!(
+            changes[1],
+            Change::Policy(Action::Start {
+                trigger: 0,
+                by: None
+            })
+        );
+        assert_eq!(b.rows[0].history, [0.0, 0.0, 0.0, 0.0, 0.0, 5.0]);
+    }
+
+    #[test]
+    fn a_medium_trigger_is_answered_as_the_trainee_and_a_high_one_counts_down() {
+        let mut b = Board::new(vec![spec("medium", ", after: 5s")], Duration::ZERO);
+        let (_, changes) = play(&mut b, 10.0);
+        assert_eq!(changes[1], Change::Policy(Action::Ask { trigger: 0 }));
+        assert_eq!(
+            b.answer_start("bob", Duration::from_secs(11)),
+            [Change::Policy(Action::Start {
+                trigger: 0,
+                by: Some("bob".into())
+            })]
+        );
+        let mut b = Board::new(vec![spec("high", ", after: 5s")], Duration::ZERO);
+        let (_, changes) = play(&mut b, 10.0);
+        let ends = Duration::from_secs(10 + 120);
+        assert_eq!(
+            changes[1],
+            Change::Policy(Action::Countdown { trigger: 0, ends })
+        );
+        assert_eq!(b.answer_start("bob", ends), [], "a countdown needs nobody");
+        assert_eq!(Scale::new(10.0).real(ends), Duration::from_secs(13));
+    }
+}

@@ -21,7 +21,15 @@ pub async fn watch(mut p: Prepared) -> color_eyre::Result<Exit> {
     let cx = std::mem::take(&mut p.cx);
     p.cx.workdir = cx.workdir.clone();
     let mut w = Watcher::new(specs, cx, p.opts.drill.speed).await?;
-    if !json {
+    if let Some(ex) = p.exercise.as_ref().filter(|_| !json) {
+        eprintln!(
+            "drill: watching {} on the drill clock x{}: its probe is not asked, its answers are played; {} answers what would wait on an operator (stdin: `cancel WHO WHY` ends the drill; record: {})",
+            names.join(", "),
+            crate::engine::clock::factor_text(p.opts.drill.speed),
+            ex.trainee,
+            journal.path.display()
+        );
+    } else if !json {
         eprintln!(
             "watching {} trigger{} (Ctrl-C or SIGTERM to stop; on stdin `cancel WHO WHY` or `start WHO` answers a trigger waiting on an operator; record: {})",
             names.len(),

@@ -35,8 +35,7 @@ pub struct Watcher {
     start: Instant,
     /// Wall time (UTC ms) at `start`, to record samples in real time.
     pub start_ms: i64,
-    /// The drill clock's factor (1 for a real watch).
-    speed: f64,
+    clock: Scale,
     cx: Arc<Context>,
     tx: mpsc::UnboundedSender<(usize, Result<Json, String>)>,
     rx: mpsc::UnboundedReceiver<(usize, Result<Json, String>)>,
@@ -54,14 +53,10 @@ impl Watcher {
         ))
         .await;
         let (tx, rx) = mpsc::unbounded_channel();
-        let speed = if speed.is_finite() && speed >= 1.0 {
-            speed
-        } else {
-            1.0
-        };
+        let clock = Scale::new(speed);
         // A second of the drill clock, but no more often than ten times a second.
-        let period = Duration::from_secs(1)
-            .div_f64(speed)
+        let period = clock
+            .real(Duration::from_secs(1))
             .max(Duration::from_millis(100));
         let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -69,7 +64,7 @@ impl Watcher {
             board: Board::new(specs, Duration::ZERO),
             start: Instant::now(),
             start_ms: chrono::Utc::now().timestamp_millis(),
-            speed,
+            clock,
             cx: Arc::new(cx),
             tx,
             rx,
@@ -82,19 +77,19 @@ impl Watcher {
 
     /// Time since the watch began, on its clock.
     pub fn now(&self) -> Duration {
-        self.start.elapsed().mul_f64(self.speed)
+        self.clock.watch(self.start.elapsed())
     }
 
     /// Wall time (UTC ms) of a moment of the watch.
     pub fn wall_ms(&self, at: Duration) -> i64 {
-        self.start_ms + at.div_f64(self.speed).as_millis() as i64
+        self.start_ms + self.clock.real(at).as_millis() as i64
     }
 
     /// Waits for the next thing worth showing.
     pub async fn next(&mut self) -> Step {
         loop {
             let next = self.board.next_due();
-            let due = self.start + next.map_or(Duration::ZERO, |n| n.0.div_f64(self.speed));
+            let due = self.start + next.map_or(Duration::ZERO, |n| self.clock.real(n.0));
             tokio::select! {
                 _ = tokio::time::sleep_until(due), if next.is_some() => {
                     let i = next.map_or(0, |n| n.1);
@@ -169,6 +164,31 @@ impl Watcher {
             samples,
             started_by: by,
         }
+    }
+}
+
+/// The watch's clock against real time: a drill's runs `speed` times faster.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scale(f64);
+
+impl Scale {
+    /// A factor below 1 (or not a number) is a real watch's clock.
+    pub fn new(speed: f64) -> Scale {
+        Scale(if speed.is_finite() && speed >= 1.0 {
+            speed
+        } else {
+            1.0
+        })
+    }
+
+    /// Watch time after `real` time.
+    pub fn watch(self, real: Duration) -> Duration {
+        real.mul_f64(self.0)
+    }
+
+    /// Real time for `watch` time.
+    pub fn real(self, watch: Duration) -> Duration {
+        watch.div_f64(self.0)
     }
 }
 
