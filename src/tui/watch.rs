@@ -224,6 +224,9 @@ pub fn run(rt: &tokio::runtime::Runtime, mut p: Prepared) -> color_eyre::Result<
             }
         };
         w.shutdown().await;
+        // Its reader thread holds the terminal's event lock while it waits: the run screen's
+        // stream would wait for it forever when no key ended the watch.
+        drop(events);
         let Some((trigger, by)) = started else {
             return Ok(None);
         };
