@@ -181,6 +181,7 @@ pub fn run(rt: &tokio::runtime::Runtime, mut p: Prepared) -> color_eyre::Result<
                     screen: &screen,
                     plan: &p.loaded.plan,
                     mode: p.opts.mode,
+                    speed: p.opts.drill.speed,
                     now: w.now(),
                     theme,
                 };
