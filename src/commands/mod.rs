@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod dashboard;
+pub mod drill_trigger;
 pub mod follow;
 pub mod new;
 pub mod probe;

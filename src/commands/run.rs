@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::args::{DrillArgs, RehearseArgs, RunArgs, TriggerArg};
+use super::args::{DrillArgs, HeadlessArgs, RehearseArgs, RunArgs, TriggerArg};
 use crate::engine::rehearsal::Rehearsal;
 use crate::engine::{Mode, SystemClock, Trigger};
 use crate::exit::Exit;
@@ -298,6 +298,16 @@ fn start_run(
         hangup: args.logs.on_hangup,
         rehearsal,
     };
+    if mode == Mode::Drill
+        && let Some(t) = opts
+            .drill
+            .exercise
+            .as_deref()
+            .and_then(|e| loaded.plan.drills.get(e))
+            .and_then(|e| e.trigger.clone())
+    {
+        return super::drill_trigger::run(loaded, &given, opts, &t, &args.headless);
+    }
     let clock = Arc::new(SystemClock);
     if !args.headless.headless {
         return crate::tui::run_new(loaded, given, opts, clock);
@@ -312,43 +322,54 @@ fn start_run(
         }
     };
     let opts = StartOptions { vars, ..opts };
-    let (who, speed) = (opts.operator.clone(), opts.drill.speed);
     let rt = runtime()?;
     let h = args.headless.clone();
     Ok(rt.block_on(async move {
         match crate::session::start(&loaded, opts, clock) {
-            Ok((session, rx)) => {
-                let dir = session.run.path.clone();
-                let vars: Vec<(String, String)> = session
-                    .vars
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect();
-                let exit = crate::headless::drive(session, rx, h.clone().into()).await;
-                if exit != Exit::Ok {
-                    return exit;
-                }
-                // The session is gone, so the run is sealed: its windows follow the seal.
-                let o = super::validate_windows::Options {
-                    operator: &who,
-                    speed,
-                    skip: if h.no_validate {
-                        Some("skipped with --no-validate")
-                    } else if mode == Mode::Drill && !h.validate {
-                        Some("a drill: pass --validate to practise the windows too")
-                    } else {
-                        None
-                    },
-                    vars,
-                };
-                super::validate_windows::after_run(&dir, o).await
-            }
+            Ok((session, rx)) => drive_headless(session, rx, &h).await,
             Err(e) => {
                 eprintln!("rollback: {e}");
                 Exit::Internal
             }
         }
     }))
+}
+
+/// Drives a started run without a screen, then its validation windows.
+pub async fn drive_headless(
+    session: crate::session::Session,
+    rx: tokio::sync::mpsc::UnboundedReceiver<crate::runner::RunnerMsg>,
+    h: &HeadlessArgs,
+) -> Exit {
+    let (who, speed, mode) = (
+        session.operator.clone(),
+        session.state.info.as_ref().map_or(1.0, |i| i.speed()),
+        session.mode,
+    );
+    let dir = session.run.path.clone();
+    let vars: Vec<(String, String)> = session
+        .vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let exit = crate::headless::drive(session, rx, h.clone().into()).await;
+    if exit != Exit::Ok {
+        return exit;
+    }
+    // The session is gone, so the run is sealed: its windows follow the seal.
+    let o = super::validate_windows::Options {
+        operator: &who,
+        speed,
+        skip: if h.no_validate {
+            Some("skipped with --no-validate")
+        } else if mode == Mode::Drill && !h.validate {
+            Some("a drill: pass --validate to practise the windows too")
+        } else {
+            None
+        },
+        vars,
+    };
+    super::validate_windows::after_run(&dir, o).await
 }
 
 /// The runtime every run uses: one thread. A run is a sequence of short decisions; no

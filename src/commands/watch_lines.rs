@@ -20,8 +20,16 @@ pub async fn watch(mut p: Prepared) -> color_eyre::Result<Exit> {
     let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
     let cx = std::mem::take(&mut p.cx);
     p.cx.workdir = cx.workdir.clone();
-    let mut w = Watcher::new(specs, cx).await?;
-    if !json {
+    let mut w = Watcher::new(specs, cx, p.opts.drill.speed).await?;
+    if let Some(ex) = p.exercise.as_ref().filter(|_| !json) {
+        eprintln!(
+            "drill: watching {} on the drill clock x{}: its probe is not asked, its answers are played; {} answers what would wait on an operator (stdin: `cancel WHO WHY` ends the drill; record: {})",
+            names.join(", "),
+            crate::engine::clock::factor_text(p.opts.drill.speed),
+            ex.trainee,
+            journal.path.display()
+        );
+    } else if !json {
         eprintln!(
             "watching {} trigger{} (Ctrl-C or SIGTERM to stop; on stdin `cancel WHO WHY` or `start WHO` answers a trigger waiting on an operator; record: {})",
             names.len(),
@@ -34,14 +42,11 @@ pub async fn watch(mut p: Prepared) -> color_eyre::Result<Exit> {
     let started = loop {
         tokio::select! {
             step = w.next() => match step {
-                Step::Changes(changes) => {
-                    for c in &changes {
-                        show(&p, &w, c, &mut journal);
-                    }
-                    if let Some(start) = start_in(&changes) {
-                        break Some(start);
-                    }
-                }
+                Step::Changes(changes) => match take(&p, &mut w, changes, &mut journal) {
+                    Taken::Start(start) => break Some(start),
+                    Taken::End => break None,
+                    Taken::Watch => {}
+                },
                 Step::Tick => {
                     if let Some((i, left)) = w.board.policy.countdown(w.now()) {
                         let secs = left.as_millis().div_ceil(1000);
@@ -61,14 +66,11 @@ pub async fn watch(mut p: Prepared) -> color_eyre::Result<Exit> {
                 Some(text) => {
                     let changes = answer(&mut w, text.trim());
                     match changes {
-                        Ok(changes) => {
-                            for c in &changes {
-                                show(&p, &w, c, &mut journal);
-                            }
-                            if let Some(start) = start_in(&changes) {
-                                break Some(start);
-                            }
-                        }
+                        Ok(changes) => match take(&p, &mut w, changes, &mut journal) {
+                            Taken::Start(start) => break Some(start),
+                            Taken::End => break None,
+                            Taken::Watch => {}
+                        },
                         Err(e) => eprintln!("rollback watch: {e}"),
                     }
                 }
@@ -87,13 +89,52 @@ pub async fn watch(mut p: Prepared) -> color_eyre::Result<Exit> {
             journal.write(
                 json!({"type": "run_started", "run_id": session.run.id, "trigger": names[trigger]}),
             );
-            Ok(crate::headless::drive(session, rx, p.headless.clone()).await)
+            Ok(match &p.exercise {
+                Some(ex) => super::run::drive_headless(session, rx, &ex.headless).await,
+                None => crate::headless::drive(session, rx, p.headless.clone()).await,
+            })
         }
         Err(e) => {
             journal.write(json!({"type": "run_not_started", "error": e}));
             eprintln!("rollback watch: the rollback could not start: {e}");
             Ok(Exit::Internal)
         }
+    }
+}
+
+/// What a batch of changes leads to.
+enum Taken {
+    Start((usize, Option<String>)),
+    /// A drill exercise ended without a run.
+    End,
+    Watch,
+}
+
+/// Shows and records changes; in a drill exercise, answers as the trainee what would wait
+/// on a person, and ends the drill on a cancel.
+fn take(p: &Prepared, w: &mut Watcher, changes: Vec<Change>, journal: &mut WatchJournal) -> Taken {
+    for c in &changes {
+        show(p, w, c, journal);
+    }
+    if let Some(start) = start_in(&changes) {
+        return Taken::Start(start);
+    }
+    let Some(ex) = &p.exercise else {
+        return Taken::Watch;
+    };
+    if let Some(why) = p.drill_ended(&w.board, &changes) {
+        journal.write(json!({"type": "watch_stopped", "by": "cancel", "drill": why}));
+        say(
+            p.json,
+            json!({"time": now(), "watch": "ended", "why": why}),
+            format!("{} {why}", now()),
+        );
+        return Taken::End;
+    }
+    let now = w.now();
+    match w.board.answer_start(&ex.trainee, now) {
+        answered if answered.is_empty() => Taken::Watch,
+        answered => take(p, w, answered, journal),
     }
 }
 

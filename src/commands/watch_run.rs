@@ -2,7 +2,9 @@
 //! is due, feeds the answers to the board (PURE), ticks the severity policy every second and
 //! stops on SIGTERM or Ctrl-C. `next` is cancel-safe (it awaits only inside one `select!`),
 //! so a face can select over it beside its own input. When the policy starts the rollback,
-//! `fired` is what the run records in `run_started`.
+//! `fired` is what the run records in `run_started`. A drill's watch runs on the drill
+//! clock: `now` is scaled by its speed, so intervals and cancel windows pass faster, and a
+//! played probe (`ProbeSpec::Drill`) is answered from that clock instead of being asked.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +35,7 @@ pub struct Watcher {
     start: Instant,
     /// Wall time (UTC ms) at `start`, to record samples in real time.
     pub start_ms: i64,
+    clock: Scale,
     cx: Arc<Context>,
     tx: mpsc::UnboundedSender<(usize, Result<Json, String>)>,
     rx: mpsc::UnboundedReceiver<(usize, Result<Json, String>)>,
@@ -44,18 +47,24 @@ pub struct Watcher {
 
 impl Watcher {
     /// Starts watching: the receivers listen from now on. Call inside a tokio runtime.
-    pub async fn new(specs: Vec<Spec>, mut cx: Context) -> std::io::Result<Watcher> {
+    pub async fn new(specs: Vec<Spec>, mut cx: Context, speed: f64) -> std::io::Result<Watcher> {
         cx.receivers = crate::probe::Receivers::start(crate::probe::receiver_ports(
             specs.iter().map(|s| &s.probe),
         ))
         .await;
         let (tx, rx) = mpsc::unbounded_channel();
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let clock = Scale::new(speed);
+        // A second of the drill clock, but no more often than ten times a second.
+        let period = clock
+            .real(Duration::from_secs(1))
+            .max(Duration::from_millis(100));
+        let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         Ok(Watcher {
             board: Board::new(specs, Duration::ZERO),
             start: Instant::now(),
             start_ms: chrono::Utc::now().timestamp_millis(),
+            clock,
             cx: Arc::new(cx),
             tx,
             rx,
@@ -66,24 +75,31 @@ impl Watcher {
         })
     }
 
-    /// Time since the watch began.
+    /// Time since the watch began, on its clock.
     pub fn now(&self) -> Duration {
-        self.start.elapsed()
+        self.clock.watch(self.start.elapsed())
     }
 
     /// Wall time (UTC ms) of a moment of the watch.
     pub fn wall_ms(&self, at: Duration) -> i64 {
-        self.start_ms + at.as_millis() as i64
+        self.start_ms + self.clock.real(at).as_millis() as i64
     }
 
     /// Waits for the next thing worth showing.
     pub async fn next(&mut self) -> Step {
         loop {
             let next = self.board.next_due();
-            let due = self.start + next.map_or(Duration::ZERO, |n| n.0);
+            let due = self.start + next.map_or(Duration::ZERO, |n| self.clock.real(n.0));
             tokio::select! {
                 _ = tokio::time::sleep_until(due), if next.is_some() => {
                     let i = next.map_or(0, |n| n.1);
+                    if let Some(answer) = self.board.rows[i].spec.probe.played(self.now()) {
+                        let changes = self.board.record(i, Ok(answer), self.now());
+                        if !changes.is_empty() {
+                            return Step::Changes(changes);
+                        }
+                        continue;
+                    }
                     self.board.rows[i].busy = true;
                     let (probe, timeout) = (self.board.rows[i].spec.probe.clone(), self.board.rows[i].spec.timeout);
                     let (cx, tx) = (self.cx.clone(), self.tx.clone());
@@ -148,6 +164,31 @@ impl Watcher {
             samples,
             started_by: by,
         }
+    }
+}
+
+/// The watch's clock against real time: a drill's runs `speed` times faster.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scale(f64);
+
+impl Scale {
+    /// A factor below 1 (or not a number) is a real watch's clock.
+    pub fn new(speed: f64) -> Scale {
+        Scale(if speed.is_finite() && speed >= 1.0 {
+            speed
+        } else {
+            1.0
+        })
+    }
+
+    /// Watch time after `real` time.
+    pub fn watch(self, real: Duration) -> Duration {
+        real.mul_f64(self.0)
+    }
+
+    /// Real time for `watch` time.
+    pub fn real(self, watch: Duration) -> Duration {
+        watch.div_f64(self.0)
     }
 }
 

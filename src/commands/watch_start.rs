@@ -12,7 +12,8 @@ use serde_json::{Value as Json, json};
 
 use super::args::WatchArgs;
 use crate::engine::{FiredTrigger, Mode, SystemClock, Trigger};
-use crate::monitor::Spec;
+use crate::monitor::board::{Board, Change};
+use crate::monitor::{Action, Spec};
 use crate::plan::Loaded;
 use crate::plan::vars::{process_env, resolve_from};
 use crate::probe::Context;
@@ -28,6 +29,30 @@ pub struct Prepared {
     pub opts: StartOptions,
     pub json: bool,
     pub headless: crate::headless::Options,
+    /// Set when the watch opens a drill exercise (`rollback drill --exercise`).
+    pub exercise: Option<ExerciseWatch>,
+}
+
+/// A drill exercise's watch: a headless one answers as the trainee where a watch would
+/// ask, a cancel ends the drill, and its run is driven as a headless drill is.
+pub struct ExerciseWatch {
+    pub trainee: String,
+    pub headless: super::args::HeadlessArgs,
+}
+
+impl Prepared {
+    /// What to say when these changes end a drill exercise: a trigger was cancelled, so
+    /// nothing starts (the played probe would only fire again).
+    pub fn drill_ended(&self, board: &Board, changes: &[Change]) -> Option<String> {
+        self.exercise.as_ref()?;
+        changes.iter().find_map(|c| match c {
+            Change::Policy(Action::Cancelled { trigger, who, why }) => Some(format!(
+                "drill ended: {} was cancelled by {who} ({why}); no rollback was started",
+                board.rows[*trigger].spec.name
+            )),
+            _ => None,
+        })
+    }
 }
 
 pub fn prepare(args: &WatchArgs, loaded: Loaded) -> Result<Prepared, String> {
@@ -96,6 +121,7 @@ pub fn prepare(args: &WatchArgs, loaded: Loaded) -> Result<Prepared, String> {
             confirm_manual: args.confirm_manual,
             ..Default::default()
         },
+        exercise: None,
         loaded,
     })
 }

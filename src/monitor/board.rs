@@ -195,6 +195,19 @@ impl Board {
             .position(|r| !r.paused && *r.window.verdict() == Verdict::Ask)
     }
 
+    /// Answers as `who` whatever waits on a person (a medium trigger's question, an
+    /// inconclusive sample): roll back. A headless drill's trainee answers this way.
+    pub fn answer_start(&mut self, who: &str, now: Duration) -> Vec<Change> {
+        match (self.waiting(), self.inconclusive()) {
+            (Some(Pending::Asking { trigger }), _) => {
+                let trigger = *trigger;
+                self.start_by(trigger, who)
+            }
+            (None, Some(t)) => self.judge(t, true, who, now),
+            _ => vec![],
+        }
+    }
+
     /// A person judges an inconclusive trigger: bad starts the rollback in their name; good
     /// counts the sample as a success and the trigger watches on.
     pub fn judge(&mut self, trigger: usize, bad: bool, who: &str, now: Duration) -> Vec<Change> {

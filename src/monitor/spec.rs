@@ -27,6 +27,28 @@ pub enum ProbeSpec {
         port: u16,
         labels: Vec<(String, String)>,
     },
+    /// A drill exercise's trigger: nothing is asked; its answers are played on the watch's
+    /// clock, `healthy` until `after` has passed, `firing` from then on.
+    Drill {
+        healthy: Json,
+        firing: Json,
+        after: Duration,
+    },
+}
+
+impl ProbeSpec {
+    /// The answer a played probe gives at `at` (time since the watch began, on its clock);
+    /// `None` for probes that must be asked.
+    pub fn played(&self, at: Duration) -> Option<Json> {
+        match self {
+            ProbeSpec::Drill {
+                healthy,
+                firing,
+                after,
+            } => Some(if at >= *after { firing } else { healthy }.clone()),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -145,7 +167,7 @@ impl Spec {
             }
         };
         match &mut self.probe {
-            ProbeSpec::Command(_) | ProbeSpec::Alertmanager { .. } => {}
+            ProbeSpec::Command(_) | ProbeSpec::Alertmanager { .. } | ProbeSpec::Drill { .. } => {}
             ProbeSpec::Http(h) => {
                 fill(&mut h.url);
                 h.body.iter_mut().for_each(fill);

@@ -301,3 +301,19 @@ mod specs {
         assert_eq!(h.headers[0].1, "Bearer ${TOKEN}");
     }
 }
+
+#[test]
+fn a_played_probe_answers_healthy_until_after_then_firing_and_others_are_asked() {
+    use super::ProbeSpec;
+    let p = ProbeSpec::Drill {
+        healthy: json!(0.1),
+        firing: json!({"rate": 9}),
+        after: secs(60),
+    };
+    let at = |t: Duration| p.played(t);
+    assert_eq!(at(Duration::ZERO), Some(json!(0.1)));
+    assert_eq!(at(secs(60) - Duration::from_millis(1)), Some(json!(0.1)));
+    assert_eq!(at(secs(60)), Some(json!({"rate": 9})));
+    assert_eq!(at(secs(3600)), Some(json!({"rate": 9})), "it stays bad");
+    assert_eq!(ProbeSpec::Command("true".into()).played(secs(1)), None);
+}

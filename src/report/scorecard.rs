@@ -31,8 +31,9 @@ pub struct DrillCard {
 /// One answer of the trainee.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
-    /// approve, confirm, point_of_no_return, retry, skip, abort, ack, wait_orphan,
-    /// kill_orphan, and resume (back after an exercise cut the session).
+    /// start (a fired trigger decided), approve, confirm, point_of_no_return, retry, skip,
+    /// abort, ack, wait_orphan, kill_orphan, and resume (back after an exercise cut the
+    /// session).
     pub kind: String,
     pub step: Option<String>,
     pub by: String,
@@ -140,6 +141,19 @@ pub fn scorecard(plan: &Plan, records: &[Record]) -> Option<DrillCard> {
             drill_ms: since.map(|t| drill_ms(between(t, r.ts_ms), speed)),
         };
         let d = match &r.event {
+            // A fired trigger a person decided on: timed from the moment it fired.
+            Event::RunStarted(i) => i.fired.as_ref().and_then(|f| {
+                let by = f.started_by.clone()?;
+                let real = between(f.fired_ms, r.ts_ms);
+                Some(Decision {
+                    kind: "start".into(),
+                    step: None,
+                    by,
+                    at: Timestamp(r.ts_ms),
+                    real_ms: Some(real),
+                    drill_ms: Some(drill_ms(real, speed)),
+                })
+            }),
             Event::Approved { step, by } => Some(decided("approve", Some(step), by)),
             Event::ManualConfirmed { step, by, .. } => Some(decided("confirm", Some(step), by)),
             Event::PointOfNoReturnConfirmed { step, by } => {
@@ -336,6 +350,39 @@ mod tests {
         let score = card.score();
         assert_eq!((score.decisions, score.mistakes), (5, 1));
         assert_eq!(score.median_decide_drill_ms, Some(120_000));
+    }
+
+    #[test]
+    fn a_fired_trigger_a_person_started_is_a_decision_timed_from_the_fire() {
+        let fired = |by: Option<&str>| crate::engine::FiredTrigger {
+            name: "errors".into(),
+            uses: None,
+            severity: "medium".into(),
+            condition: "result > 1.0".into(),
+            explain: "errors are up".into(),
+            value: serde_json::json!(5),
+            first_failure_ms: crate::report::testkit::T0 - 3_000,
+            fired_ms: crate::report::testkit::T0 - 2_000,
+            samples: vec![],
+            started_by: by.map(str::to_string),
+        };
+        let mut d = Drive::new(PLAN, None);
+        d.start_fired_drill(10.0, Some(fired(Some("alice"))));
+        let card = scorecard(&d.plan, &d.records).unwrap();
+        let first = &card.decisions[0];
+        assert_eq!(
+            (
+                first.kind.as_str(),
+                first.by.as_str(),
+                first.real_ms,
+                first.drill_ms
+            ),
+            ("start", "alice", Some(2_000), Some(20_000))
+        );
+        // The policy started it (critical, or a cancel window that ran out): nobody decided.
+        let mut d = Drive::new(PLAN, None);
+        d.start_fired_drill(10.0, Some(fired(None)));
+        assert!(scorecard(&d.plan, &d.records).unwrap().decisions.is_empty());
     }
 
     #[test]

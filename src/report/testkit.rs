@@ -30,6 +30,7 @@ pub struct Drive {
     pub now: i64,
     pub records: Vec<Record>,
     pub operator: String,
+    fired: Option<Box<crate::engine::FiredTrigger>>,
     journal: Journal,
 }
 
@@ -43,6 +44,7 @@ impl Drive {
             now: T0,
             records: Vec::new(),
             operator: "alice".into(),
+            fired: None,
             journal: Journal::with_sink(Box::new(Discard), &[]),
         }
     }
@@ -53,6 +55,16 @@ impl Drive {
 
     /// A drill on a clock `speed` times faster, its trainee the operator.
     pub fn start_drill(&mut self, speed: f64) -> &mut Self {
+        self.start_fired_drill(speed, None)
+    }
+
+    /// A drill a trigger started, as its watch records it in `run_started`.
+    pub fn start_fired_drill(
+        &mut self,
+        speed: f64,
+        fired: Option<crate::engine::FiredTrigger>,
+    ) -> &mut Self {
+        self.fired = fired.map(Box::new);
         let drill = crate::engine::event::DrillInfo {
             speed,
             exercise: Some("lock".into()),
@@ -83,7 +95,7 @@ impl Drive {
             vars: vec![("revision".into(), "41".into())],
             var_sources: vec![],
             trigger: Trigger::Manual,
-            fired: None,
+            fired: self.fired.take(),
             plan_path: "plan.yaml".into(),
             host: "bastion".into(),
             pid: 1,

@@ -164,12 +164,13 @@ fn apply(w: &mut Watcher, cmd: Cmd, operator: &str) -> Vec<Change> {
 pub fn run(rt: &tokio::runtime::Runtime, mut p: Prepared) -> color_eyre::Result<Exit> {
     let theme = Theme::from_env();
     let mut terminal = super::open_terminal();
+    let mut ended = None;
     let outcome = rt.block_on(async {
         let mut journal = WatchJournal::open(&p);
         let specs = std::mem::take(&mut p.specs);
         let cx = std::mem::take(&mut p.cx);
         p.cx.workdir = cx.workdir.clone();
-        let mut w = Watcher::new(specs, cx).await?;
+        let mut w = Watcher::new(specs, cx, p.opts.drill.speed).await?;
         let mut screen = Screen::default();
         let mut events = EventStream::new();
         let operator = p.opts.operator.clone();
@@ -180,6 +181,7 @@ pub fn run(rt: &tokio::runtime::Runtime, mut p: Prepared) -> color_eyre::Result<
                     screen: &screen,
                     plan: &p.loaded.plan,
                     mode: p.opts.mode,
+                    speed: p.opts.drill.speed,
                     now: w.now(),
                     theme,
                 };
@@ -216,8 +218,16 @@ pub fn run(rt: &tokio::runtime::Runtime, mut p: Prepared) -> color_eyre::Result<
             if let Some(start) = start_in(&changes) {
                 break Some(start);
             }
+            if let Some(why) = p.drill_ended(&w.board, &changes) {
+                journal.write(json!({"type": "watch_stopped", "by": "cancel", "drill": why}));
+                ended = Some(why);
+                break None;
+            }
         };
         w.shutdown().await;
+        // Its reader thread holds the terminal's event lock while it waits: the run screen's
+        // stream would wait for it forever when no key ended the watch.
+        drop(events);
         let Some((trigger, by)) = started else {
             return Ok(None);
         };
@@ -233,7 +243,10 @@ pub fn run(rt: &tokio::runtime::Runtime, mut p: Prepared) -> color_eyre::Result<
     ratatui::restore();
     match outcome {
         Ok(None) => {
-            println!("watch stopped; nothing was started");
+            println!(
+                "{}",
+                ended.unwrap_or_else(|| "watch stopped; nothing was started".into())
+            );
             Ok(Exit::Ok)
         }
         other => super::finish(other),

@@ -24,6 +24,8 @@ pub struct View<'a> {
     pub screen: &'a Screen,
     pub plan: &'a Plan,
     pub mode: Mode,
+    /// The watch's clock factor: a drill's passes faster, and the header says so.
+    pub speed: f64,
     pub now: Duration,
     pub theme: Theme,
 }
@@ -123,11 +125,18 @@ impl View<'_> {
             Span::raw(format!("  L{}  ", *self.plan.level)),
             Span::styled(format!(" {} ", self.mode.banner()), t.mode(self.mode)),
             Span::raw(format!(
-                "  {n} trigger{}  watching {:02}:{:02}:{:02}",
+                "  {n} trigger{}  watching {:02}:{:02}:{:02}{}",
                 if n == 1 { "" } else { "s" },
                 elapsed / 3600,
                 elapsed / 60 % 60,
-                elapsed % 60
+                elapsed % 60,
+                match self.speed > 1.0 {
+                    true => format!(
+                        " (drill clock x{})",
+                        crate::engine::clock::factor_text(self.speed)
+                    ),
+                    false => String::new(),
+                }
             )),
         ])
     }

@@ -173,3 +173,47 @@ fn reads(o: Outcome) -> &'static str {
         Outcome::Inconclusive => "inconclusive",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::plan::load::load_bytes;
+    use crate::plan::validate::validate;
+
+    /// The drill errors of the base plan with a critical `errors` trigger and one exercise.
+    fn errors(exercise: &str) -> Vec<String> {
+        let base = include_str!("../../../tests/plans/base.yaml");
+        let head = base.split("triggers:").next().unwrap();
+        let text = format!(
+            "{head}drills:\n  fires:\n{exercise}triggers:\n  - name: errors\n    command: x\n    condition: result > 1.0\n    severity: critical\n"
+        );
+        let loaded = load_bytes("t.yaml", text.into_bytes()).unwrap();
+        validate(&loaded.plan)
+            .into_iter()
+            .filter(|d| d.rule == super::rule::DRILL)
+            .map(|d| d.message)
+            .collect()
+    }
+
+    #[test]
+    fn an_exercised_trigger_exists_and_its_answers_read_as_they_say() {
+        let ok = "    trigger: {name: errors, after: 30s, healthy: 0, firing: 5}\n";
+        assert_eq!(errors(ok), Vec::<String>::new());
+        assert_eq!(
+            errors("    trigger: {name: errros, healthy: 0, firing: 5}\n"),
+            ["exercise `fires`: the plan has no trigger `errros`; it has: errors"]
+        );
+        assert_eq!(
+            errors("    trigger: {name: errors, healthy: 3, firing: 5}\n"),
+            ["exercise `fires`: `healthy: 3` reads as firing for `result > 1.0`, not as healthy"]
+        );
+        assert_eq!(
+            errors("    trigger: {name: errors, healthy: 0, firing: 1}\n"),
+            ["exercise `fires`: `firing: 1` reads as healthy for `result > 1.0`, not as firing"]
+        );
+        let garbled = errors("    trigger: {name: errors, healthy: 0, firing: oops}\n");
+        assert!(
+            garbled[0].starts_with("exercise `fires`: `firing: \"oops\"` reads as an error"),
+            "{garbled:?}"
+        );
+    }
+}
