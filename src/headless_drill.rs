@@ -59,9 +59,16 @@ pub fn acknowledge(s: &Session, done: &mut u8) -> Option<Input> {
         return None;
     }
     *done = level;
-    Some(Input::Acknowledge {
-        by: s.operator.clone(),
-    })
+    Some(Input::Acknowledge { by: trainee(s) })
+}
+
+/// Who answers for a headless drill: its trainee (`--trainee`, else the operator).
+fn trainee(s: &Session) -> String {
+    s.state
+        .info
+        .as_ref()
+        .and_then(|i| i.drill.as_ref())
+        .map_or_else(|| s.operator.clone(), |d| d.trainee.clone())
 }
 
 /// What a headless drill answers when no flag does: gates, manual checks and the point of no
@@ -70,7 +77,7 @@ pub fn answer(waiting: &Waiting, s: &Session) -> Option<Input> {
     if s.mode != Mode::Drill {
         return None;
     }
-    let by = s.operator.clone();
+    let by = trainee(s);
     match waiting {
         Waiting::Approval(_) => Some(Input::Approve { by }),
         Waiting::PointOfNoReturn(_) => Some(Input::ConfirmPointOfNoReturn { by }),

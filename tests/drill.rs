@@ -336,7 +336,7 @@ fn a_drill_report_has_a_score_card_and_stats_list_the_trainees_drills() {
         "| SLA (drill clock) | missed: ",
         "| retry | `execute.undo` | tester |",
         // Nobody is at a headless drill: it acknowledges each level as it is raised.
-        "| ack | - | tester |",
+        "| ack | - | dana |",
         "| Escalations acknowledged in time | 3 of 3 |",
     ] {
         assert!(md.contains(want), "missing {want:?} in\n{md}");
