@@ -131,10 +131,8 @@ impl View<'_> {
                 elapsed / 60 % 60,
                 elapsed % 60,
                 match self.speed > 1.0 {
-                    true => format!(
-                        " (drill clock x{})",
-                        crate::engine::clock::factor_text(self.speed)
-                    ),
+                    // Short: the header must fit 80 columns beside a long plan name.
+                    true => format!(" x{}", crate::engine::clock::factor_text(self.speed)),
                     false => String::new(),
                 }
             )),
