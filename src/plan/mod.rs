@@ -7,6 +7,7 @@ pub mod de;
 pub mod diag;
 pub mod drill_vars;
 pub mod duration;
+pub mod exercise;
 pub mod lanes;
 pub mod load;
 pub mod loc;
@@ -14,6 +15,7 @@ pub mod model;
 pub mod node;
 pub mod post;
 pub mod schema;
+pub mod step;
 
 pub use diag::{Diagnostic, Severity};
 pub use duration::Dur;
