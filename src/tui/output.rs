@@ -51,9 +51,10 @@ impl Output<'_> {
                     .as_ref()
                     .map_or(self.now_ms, |e| a.started_ms + e.duration_ms as i64),
             };
+            let real = u64::try_from(end - a.started_ms).unwrap_or(0);
             spans.push(Span::raw(format!(
                 "  {}",
-                clock_text(u64::try_from(end - a.started_ms).unwrap_or(0))
+                clock_text(crate::engine::clock::drill_ms(real, self.state.speed()))
             )));
         }
         if !self.following {
