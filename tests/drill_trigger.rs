@@ -117,6 +117,29 @@ fn a_medium_trigger_is_answered_as_the_trainee_and_scored_as_a_start_decision() 
 }
 
 #[test]
+fn a_high_trigger_counts_down_every_ten_drill_seconds_then_starts_the_drill() {
+    let runs = Runs::new();
+    // At x30 a tick of the watch is three drill seconds: the count must not need exact tens.
+    let p = plan(&runs, "high", "10s", 30);
+    let out = runs.run(&["drill", &p, "--headless", "--exercise", "fires"]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let left: Vec<u64> = said
+        .lines()
+        .filter_map(|l| {
+            let (_, rest) = l.split_once("the rollback starts in ")?;
+            rest.split_once("s unless cancelled")?.0.parse().ok()
+        })
+        .collect();
+    assert!(
+        left.len() >= 4,
+        "a line per ten seconds of the minute: {said}"
+    );
+    assert!(left.windows(2).all(|w| w[0] > w[1]), "{left:?}");
+    assert_eq!(runs_of(&runs).len(), 1, "{said}");
+}
+
+#[test]
 fn a_cancelled_high_trigger_ends_the_drill_and_nothing_starts() {
     let runs = Runs::new();
     let p = plan(&runs, "high", "10s", 10);

@@ -39,6 +39,7 @@ pub async fn watch(mut p: Prepared) -> color_eyre::Result<Exit> {
     }
     let mut stdin = stdin_lines();
     let mut stdin_open = true;
+    let mut band: Option<(usize, u128)> = None;
     let started = loop {
         tokio::select! {
             step = w.next() => match step {
@@ -50,10 +51,17 @@ pub async fn watch(mut p: Prepared) -> color_eyre::Result<Exit> {
                 Step::Tick => {
                     if let Some((i, left)) = w.board.policy.countdown(w.now()) {
                         let secs = left.as_millis().div_ceil(1000);
-                        if secs > 0 && secs % 10 == 0 {
+                        // Once per ten seconds left: on a fast drill clock a tick is several
+                        // seconds, so the line comes on the first tick of each band.
+                        let now_band = (i, secs.div_ceil(10));
+                        let new_band = band.is_some_and(|b| b != now_band);
+                        band = Some(now_band);
+                        if secs > 0 && new_band {
                             say(json, json!({"time": now(), "trigger": names[i], "policy": "countdown", "seconds": secs}),
                                 format!("{} {}: the rollback starts in {secs}s unless cancelled (`cancel WHO WHY` on stdin)", now(), names[i]));
                         }
+                    } else {
+                        band = None;
                     }
                 }
                 Step::Stop(why) => {
@@ -239,8 +247,14 @@ pub fn record(p: &Prepared, w: &Watcher, c: &Change, journal: &mut WatchJournal)
                 Action::Cancelled { trigger, who, why } => (
                     json!({"policy": "cancelled", "trigger": name(*trigger), "who": who, "why": why}),
                     format!(
-                        "{}: cancelled by {who}: {why}; watching again",
-                        name(*trigger)
+                        "{}: cancelled by {who}: {why}{}",
+                        name(*trigger),
+                        // A drill's exercise ends with its cancel.
+                        if p.exercise.is_some() {
+                            ""
+                        } else {
+                            "; watching again"
+                        }
                     ),
                 ),
             };
