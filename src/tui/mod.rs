@@ -23,6 +23,7 @@ pub mod output;
 pub mod recent;
 pub mod report_view;
 pub mod start;
+mod start_view;
 pub mod steps;
 pub mod theme;
 pub mod validation;
