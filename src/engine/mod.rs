@@ -12,6 +12,7 @@ mod lanes;
 pub mod notify;
 mod regions;
 pub mod rehearsal;
+pub mod run_info;
 pub mod selection;
 pub mod sla;
 pub mod state;
