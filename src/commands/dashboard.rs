@@ -13,7 +13,7 @@ pub fn run(args: &DashboardArgs) -> color_eyre::Result<Exit> {
         let now = chrono::Utc::now().timestamp_millis();
         Dashboard::load(root.clone(), super::records::scan(&root, now), now)
     };
-    let rt = super::run::runtime()?;
+    let rt = crate::runner::runtime()?;
     let theme = Theme::from_env();
     crossterm::style::force_color_output(true);
     let mut terminal = ratatui::init();

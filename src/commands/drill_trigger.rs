@@ -99,7 +99,7 @@ pub fn run(
         }),
         loaded,
     };
-    let runtime = super::run::runtime()?;
+    let runtime = crate::runner::runtime()?;
     if h.headless {
         return runtime.block_on(super::watch_lines::watch(prepared));
     }

@@ -5,105 +5,11 @@
 //! writes. Ends, saying how, when the run is sealed or its runner is gone.
 //! Exit: 0 completed, 1 failed or stopped without ending, 3 aborted, 2 no such run.
 
-use std::os::fd::{AsFd, AsRawFd, RawFd};
-use std::time::Duration;
-
-use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
-use tokio::io::unix::AsyncFd;
-
 use super::args::FollowArgs;
-use crate::engine::{Event, Outcome};
 use crate::exit::Exit;
-use crate::timeline::follow::{Follower, Liveness};
+use crate::timeline::follow::{Follower, Liveness, ending};
 use crate::timeline::rundir::{find, runs_root};
-
-/// How often the run is looked at without a notification.
-pub const POLL: Duration = Duration::from_secs(1);
-
-/// Wakes when something in the run directory changes, or after [`POLL`].
-pub struct Waker {
-    fd: Option<AsyncFd<Watch>>,
-}
-
-struct Watch(Inotify);
-
-impl AsRawFd for Watch {
-    fn as_raw_fd(&self) -> RawFd {
-        self.0.as_fd().as_raw_fd()
-    }
-}
-
-impl Waker {
-    /// Watches `dir`; without inotify only polls. Call within a tokio runtime.
-    pub fn new(dir: &std::path::Path) -> Waker {
-        let fd = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC)
-            .ok()
-            .filter(|i| {
-                let what = AddWatchFlags::IN_MODIFY
-                    | AddWatchFlags::IN_CREATE
-                    | AddWatchFlags::IN_DELETE
-                    | AddWatchFlags::IN_MOVED_TO
-                    | AddWatchFlags::IN_CLOSE_WRITE;
-                i.add_watch(dir, what).is_ok()
-            })
-            // SAFETY: the inotify descriptor is owned by `Watch`, which the AsyncFd owns: it
-            // stays open and the same until the AsyncFd is dropped.
-            .and_then(|i| unsafe { AsyncFd::register(Watch(i)) }.ok());
-        Waker { fd }
-    }
-
-    /// Returns after a change in the directory, or after `POLL` at most.
-    pub async fn wait(&mut self) {
-        let Some(fd) = &self.fd else {
-            return tokio::time::sleep(POLL).await;
-        };
-        tokio::select! {
-            ready = fd.readable() => {
-                if let Ok(mut guard) = ready {
-                    // Drain: one wake-up for however many appends arrived.
-                    while guard.get_inner().0.read_events().is_ok() {}
-                    guard.clear_ready();
-                }
-            }
-            _ = tokio::time::sleep(POLL) => {}
-        }
-    }
-}
-
-/// How a followed run ended, in words, and the exit code that says it.
-pub fn ending(f: &Follower, live: &Liveness) -> (String, Exit) {
-    match (live, f.state.end.as_ref().map(|e| e.outcome)) {
-        (Liveness::Sealed, Some(o)) | (Liveness::Stopped, Some(o)) => {
-            let (word, code) = match o {
-                Outcome::Completed => ("completed", Exit::Ok),
-                Outcome::Failed => ("failed", Exit::Failed),
-                Outcome::Aborted => ("aborted", Exit::Aborted),
-            };
-            (
-                format!(
-                    "the run ended: {word}; its report: rollback report {}",
-                    f.id
-                ),
-                code,
-            )
-        }
-        _ => {
-            let left = matches!(
-                f.recent.back().map(|r| &r.event),
-                Some(Event::OperatorLeft { .. })
-            );
-            let how = if left {
-                "the run was left, not ended"
-            } else {
-                "the run stopped without ending: its process is gone (killed or crashed); interrupted"
-            };
-            (
-                format!("{how}; it can be resumed: rollback resume {}", f.id),
-                Exit::Failed,
-            )
-        }
-    }
-}
+use crate::timeline::waker::Waker;
 
 pub fn run(args: &FollowArgs) -> color_eyre::Result<Exit> {
     let root = runs_root(args.runs.runs_dir.as_deref());
@@ -121,7 +27,7 @@ pub fn run(args: &FollowArgs) -> color_eyre::Result<Exit> {
             return Ok(Exit::BadInput);
         }
     };
-    let rt = super::run::runtime()?;
+    let rt = crate::runner::runtime()?;
     if !args.headless {
         return crate::tui::follow::run(&rt, follower);
     }

@@ -8,7 +8,8 @@ use crate::exit::Exit;
 use crate::session::{DrillOptions, ResumeError, ResumeOptions};
 use crate::timeline::rundir::{find, runs_root};
 
-use super::run::{given_vars, operator, runtime};
+use super::run::{given_vars, operator};
+use crate::runner::runtime;
 
 pub fn run(args: ResumeArgs) -> color_eyre::Result<Exit> {
     let root = runs_root(args.runs.runs_dir.as_deref());

@@ -322,7 +322,7 @@ fn start_run(
         }
     };
     let opts = StartOptions { vars, ..opts };
-    let rt = runtime()?;
+    let rt = crate::runner::runtime()?;
     let h = args.headless.clone();
     Ok(rt.block_on(async move {
         match crate::session::start(&loaded, opts, clock) {
@@ -370,12 +370,4 @@ pub async fn drive_headless(
         vars,
     };
     super::validate_windows::after_run(&dir, o).await
-}
-
-/// The runtime every run uses: one thread. A run is a sequence of short decisions; no
-/// work is worth moving between threads, and each move costs a wake-up.
-pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
 }

@@ -48,7 +48,7 @@ pub fn watch(args: &super::args::WatchArgs) -> color_eyre::Result<Exit> {
         return Ok(Exit::BadInput);
     }
     let operator = super::run::operator(None);
-    let rt = super::run::runtime()?;
+    let rt = crate::runner::runtime()?;
     Ok(rt.block_on(validate(
         &dir,
         Options {

@@ -415,3 +415,11 @@ pub fn not_started(error: String) -> ExitReport {
         log_error: None,
     }
 }
+
+/// The runtime every run uses: one thread. A run is a sequence of short decisions; no
+/// work is worth moving between threads, and each move costs a wake-up.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}

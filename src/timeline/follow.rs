@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use super::record::{Record, parse_line};
 use super::rundir::{LOCK, PLAN_COPY, TIMELINE};
-use crate::engine::{Event, RunState};
+use crate::engine::{Event, Outcome, RunState};
+use crate::exit::Exit;
 use crate::plan::Plan;
 use crate::plan::load::load_bytes;
 
@@ -185,6 +186,41 @@ fn holder_alive(lock: &Path) -> bool {
     }
     pid.parse::<i32>()
         .is_ok_and(|p| nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), None).is_ok())
+}
+
+/// How a followed run ended, in words, and the exit code that says it.
+pub fn ending(f: &Follower, live: &Liveness) -> (String, Exit) {
+    match (live, f.state.end.as_ref().map(|e| e.outcome)) {
+        (Liveness::Sealed, Some(o)) | (Liveness::Stopped, Some(o)) => {
+            let (word, code) = match o {
+                Outcome::Completed => ("completed", Exit::Ok),
+                Outcome::Failed => ("failed", Exit::Failed),
+                Outcome::Aborted => ("aborted", Exit::Aborted),
+            };
+            (
+                format!(
+                    "the run ended: {word}; its report: rollback report {}",
+                    f.id
+                ),
+                code,
+            )
+        }
+        _ => {
+            let left = matches!(
+                f.recent.back().map(|r| &r.event),
+                Some(Event::OperatorLeft { .. })
+            );
+            let how = if left {
+                "the run was left, not ended"
+            } else {
+                "the run stopped without ending: its process is gone (killed or crashed); interrupted"
+            };
+            (
+                format!("{how}; it can be resumed: rollback resume {}", f.id),
+                Exit::Failed,
+            )
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod rundir;
 pub mod seal;
 pub mod segment;
 pub mod verify;
+pub mod waker;
 
 pub use journal::{Journal, JournalError};
 pub use record::Record;

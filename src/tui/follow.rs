@@ -14,9 +14,10 @@ use super::header::Header;
 use super::recent::Recent;
 use super::steps::{Rows, Steps};
 use super::theme::Theme;
-use crate::commands::follow::{Waker, ending};
 use crate::exit::Exit;
+use crate::timeline::follow::ending;
 use crate::timeline::follow::{Follower, Liveness};
+use crate::timeline::waker::Waker;
 
 /// What the follow screen shows.
 pub struct FollowView<'a> {

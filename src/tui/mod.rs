@@ -64,7 +64,7 @@ pub fn run_new(
     clock: Arc<dyn Clock>,
 ) -> color_eyre::Result<Exit> {
     let theme = Theme::from_env();
-    let rt = crate::commands::run::runtime()?;
+    let rt = crate::runner::runtime()?;
     let mut terminal = open_terminal();
     let outcome = rt.block_on(async {
         let mut form = StartForm::new(
@@ -117,7 +117,7 @@ pub fn run_resume(
     clock: Arc<dyn Clock>,
 ) -> color_eyre::Result<Exit> {
     let theme = Theme::from_env();
-    let rt = crate::commands::run::runtime()?;
+    let rt = crate::runner::runtime()?;
     let mut terminal: Option<DefaultTerminal> = None;
     let mut asked = false;
     let opened = loop {
