@@ -24,3 +24,4 @@ pub mod session;
 pub mod text;
 pub mod timeline;
 pub mod tui;
+pub mod watch;

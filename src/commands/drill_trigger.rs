@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::args::HeadlessArgs;
-use super::watch_start::{ExerciseWatch, Prepared};
 use crate::engine::Trigger;
 use crate::exit::Exit;
 use crate::monitor::{ProbeSpec, Spec};
@@ -17,6 +16,7 @@ use crate::plan::vars::{Given, process_env, resolve_from};
 use crate::plan::{Loaded, Plan};
 use crate::probe::Context;
 use crate::session::StartOptions;
+use crate::watch::prepared::{ExerciseWatch, Prepared};
 
 /// Drill time before a trigger's played probe turns from `healthy` to `firing`, by default.
 pub const DEFAULT_AFTER: Duration = Duration::from_secs(60);
@@ -93,15 +93,12 @@ pub fn run(
         },
         json: false,
         headless: h.clone().into(),
-        exercise: Some(ExerciseWatch {
-            trainee,
-            headless: h.clone(),
-        }),
+        exercise: Some(ExerciseWatch { trainee }),
         loaded,
     };
     let runtime = crate::runner::runtime()?;
     if h.headless {
-        return runtime.block_on(super::watch_lines::watch(prepared));
+        return runtime.block_on(super::watch_lines::watch(prepared, Some(h)));
     }
     crate::tui::watch::run(&runtime, prepared)
 }
@@ -109,9 +106,9 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::watch_run::Scale;
     use crate::monitor::board::{Board, Change};
     use crate::monitor::{Action, Verdict};
+    use crate::watch::watcher::Scale;
     use serde_json::json;
 
     fn plan(severity: &str, after: &str) -> Plan {

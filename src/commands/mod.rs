@@ -20,5 +20,4 @@ pub mod validate_windows;
 pub mod verify;
 pub mod watch;
 pub mod watch_lines;
-pub mod watch_run;
 pub mod watch_start;

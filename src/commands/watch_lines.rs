@@ -6,14 +6,16 @@
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::watch::{line, now};
-use super::watch_run::{Step, Watcher, rfc3339, start_in};
-use super::watch_start::{Prepared, WatchJournal, alert, start_run};
+use super::args::HeadlessArgs;
 use crate::exit::Exit;
-use crate::monitor::Action;
 use crate::monitor::board::Change;
+use crate::watch::lines::{now, record};
+use crate::watch::prepared::{Prepared, WatchJournal, start_run};
+use crate::watch::watcher::{Step, Watcher, start_in};
 
-pub async fn watch(mut p: Prepared) -> color_eyre::Result<Exit> {
+/// `drill`: a drill exercise's headless flags, with which its run is driven as `rollback
+/// drill --headless` drives one.
+pub async fn watch(mut p: Prepared, drill: Option<&HeadlessArgs>) -> color_eyre::Result<Exit> {
     let json = p.json;
     let mut journal = WatchJournal::open(&p);
     let specs = std::mem::take(&mut p.specs);
@@ -97,8 +99,8 @@ pub async fn watch(mut p: Prepared) -> color_eyre::Result<Exit> {
             journal.write(
                 json!({"type": "run_started", "run_id": session.run.id, "trigger": names[trigger]}),
             );
-            Ok(match &p.exercise {
-                Some(ex) => super::run::drive_headless(session, rx, &ex.headless).await,
+            Ok(match drill {
+                Some(h) => super::run::drive_headless(session, rx, h).await,
                 None => crate::headless::drive(session, rx, p.headless.clone()).await,
             })
         }
@@ -198,85 +200,4 @@ fn say(json: bool, doc: serde_json::Value, text: String) {
 /// Prints and records one change.
 fn show(p: &Prepared, w: &Watcher, c: &Change, journal: &mut WatchJournal) {
     println!("{}", record(p, w, c, journal));
-}
-
-/// Records one change in the watch journal, alerts through the notify hook when a trigger
-/// waits on the policy, and returns the change as a line (JSON with `--json`).
-pub fn record(p: &Prepared, w: &Watcher, c: &Change, journal: &mut WatchJournal) -> String {
-    let json = p.json;
-    match c {
-        Change::Verdict {
-            trigger,
-            verdict,
-            sample,
-        } => {
-            let spec = &w.board.rows[*trigger].spec;
-            journal.write(json!({"type": "verdict", "trigger": spec.name, "verdict": verdict, "sample": sample}));
-            line(spec, verdict, sample, json)
-        }
-        Change::Policy(action) => {
-            let name = |t: usize| w.board.rows[t].spec.name.clone();
-            let (doc, text) = match action {
-                Action::Start { trigger, by } => (
-                    json!({"policy": "start", "trigger": name(*trigger), "by": by}),
-                    format!(
-                        "{}: STARTING THE ROLLBACK{}",
-                        name(*trigger),
-                        by.as_ref()
-                            .map(|b| format!(" (started by {b})"))
-                            .unwrap_or_default()
-                    ),
-                ),
-                Action::Countdown { trigger, ends } => {
-                    let secs = ends.saturating_sub(w.now()).as_millis().div_ceil(1000);
-                    (
-                        json!({"policy": "countdown", "trigger": name(*trigger), "seconds": secs, "starts_at": rfc3339(w.wall_ms(*ends))}),
-                        format!(
-                            "{}: the rollback starts in {secs}s unless an operator cancels",
-                            name(*trigger)
-                        ),
-                    )
-                }
-                Action::Ask { trigger } => (
-                    json!({"policy": "ask", "trigger": name(*trigger)}),
-                    format!(
-                        "{}: an operator decides whether to roll back",
-                        name(*trigger)
-                    ),
-                ),
-                Action::Cancelled { trigger, who, why } => (
-                    json!({"policy": "cancelled", "trigger": name(*trigger), "who": who, "why": why}),
-                    format!(
-                        "{}: cancelled by {who}: {why}{}",
-                        name(*trigger),
-                        // A drill's exercise ends with its cancel.
-                        if p.exercise.is_some() {
-                            ""
-                        } else {
-                            "; watching again"
-                        }
-                    ),
-                ),
-            };
-            if let Action::Countdown { trigger, .. } | Action::Ask { trigger } = action {
-                let spec = &w.board.rows[*trigger].spec;
-                alert(
-                    p,
-                    json!({"version": 1, "event": "trigger_fired", "plan": p.loaded.plan.plan.value,
-                        "trigger": spec.name, "severity": spec.severity.name(), "explain": spec.explain,
-                        "policy": doc["policy"], "ts": now()}),
-                );
-            }
-            let mut entry = doc.clone();
-            entry["type"] = json!("policy");
-            journal.write(entry);
-            let mut doc = doc;
-            doc["time"] = json!(now());
-            if json {
-                doc.to_string()
-            } else {
-                format!("{} {text}", now())
-            }
-        }
-    }
 }

@@ -1,5 +1,5 @@
 //! The watch screen: a thin face over the board (PURE, `monitor::board`) and the loop both
-//! faces share (`commands::watch_run`). Keys become commands by a pure function of the key
+//! faces share (`crate::watch::watcher`). Keys become commands by a pure function of the key
 //! and what is on screen; the footer is generated from the same table, so it lists only the
 //! keys that apply. When the policy starts the rollback the screen becomes the run screen.
 
@@ -12,12 +12,12 @@ use serde_json::json;
 use super::app::App;
 use super::theme::Theme;
 use super::watch_view::View;
-use crate::commands::watch_lines::record;
-use crate::commands::watch_run::{Step, Watcher, start_in};
-use crate::commands::watch_start::{Prepared, WatchJournal, start_run};
 use crate::exit::Exit;
 use crate::monitor::board::{Board, Change};
 use crate::monitor::policy::Pending;
+use crate::watch::lines::record;
+use crate::watch::prepared::{Prepared, WatchJournal, start_run};
+use crate::watch::watcher::{Step, Watcher, start_in};
 
 /// A dialog over the list.
 #[derive(Debug, Clone, PartialEq, Eq)]

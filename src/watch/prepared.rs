@@ -1,0 +1,133 @@
+//! A watch ready to start and what it hands the run: its triggers resolved with the
+//! variables in their probes, the options the run will start with, the notify hook for
+//! alerts, and the watch's own small journal in the runs directory
+//! (`.watch/<UTC start>-<plan>.jsonl`: started, every change, cancels, how it ended).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value as Json, json};
+
+use crate::engine::{FiredTrigger, SystemClock};
+use crate::monitor::board::{Board, Change};
+use crate::monitor::{Action, Spec};
+use crate::plan::Loaded;
+use crate::probe::Context;
+use crate::runner::notify::Notification;
+use crate::session::{Opened, StartOptions};
+
+/// A watch ready to start.
+pub struct Prepared {
+    pub loaded: Loaded,
+    pub specs: Vec<Spec>,
+    pub cx: Context,
+    pub opts: StartOptions,
+    pub json: bool,
+    pub headless: crate::headless::Options,
+    /// Set when the watch opens a drill exercise (`rollback drill --exercise`).
+    pub exercise: Option<ExerciseWatch>,
+}
+
+/// A drill exercise's watch: a headless one answers as the trainee where a watch would
+/// ask, and a cancel ends the drill.
+pub struct ExerciseWatch {
+    pub trainee: String,
+}
+
+impl Prepared {
+    /// What to say when these changes end a drill exercise: a trigger was cancelled, so
+    /// nothing starts (the played probe would only fire again).
+    pub fn drill_ended(&self, board: &Board, changes: &[Change]) -> Option<String> {
+        self.exercise.as_ref()?;
+        changes.iter().find_map(|c| match c {
+            Change::Policy(Action::Cancelled { trigger, who, why }) => Some(format!(
+                "drill ended: {} was cancelled by {who} ({why}); no rollback was started",
+                board.rows[*trigger].spec.name
+            )),
+            _ => None,
+        })
+    }
+}
+
+/// Starts the run the trigger fired, in this process. Call inside the runtime.
+pub fn start_run(p: &Prepared, fired: FiredTrigger) -> Result<Opened, String> {
+    crate::session::start_fired(
+        &p.loaded,
+        p.opts.clone(),
+        Arc::new(SystemClock),
+        Some(fired),
+    )
+}
+
+/// Tells the plan's notify hook about a trigger that alerts or waits, in the background.
+pub fn alert(p: &Prepared, payload: Json) {
+    let Some(command) = p.loaded.plan.notify.as_ref().map(|n| n.value.clone()) else {
+        return;
+    };
+    let n = Notification {
+        on: "trigger".into(),
+        command,
+        payload,
+        env: vec![("ROLLBACK_PLAN".into(), p.loaded.plan.plan.value.clone())],
+        workdir: p.cx.workdir.clone(),
+    };
+    tokio::spawn(n.run(
+        crate::runner::notify::DEFAULT_TIMEOUT,
+        Duration::from_millis(500),
+    ));
+}
+
+/// The watch's record: one JSON line per entry, flushed as it goes. A watch whose journal
+/// cannot be created still watches (it says so once).
+pub struct WatchJournal {
+    file: Option<std::fs::File>,
+    pub path: PathBuf,
+}
+
+impl WatchJournal {
+    pub fn open(p: &Prepared) -> WatchJournal {
+        let now = chrono::Utc::now();
+        let dir = p.opts.runs_root.join(".watch");
+        let path = dir.join(format!(
+            "{}-{}.jsonl",
+            now.format("%Y-%m-%dT%H-%M-%SZ"),
+            p.loaded.plan.plan.value
+        ));
+        let file = std::fs::create_dir_all(&dir)
+            .and_then(|_| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+            })
+            .map_err(|e| {
+                eprintln!(
+                    "rollback watch: not recording the watch in {}: {e}",
+                    path.display()
+                )
+            })
+            .ok();
+        let mut j = WatchJournal { file, path };
+        j.write(json!({
+            "type": "watch_started",
+            "plan": p.loaded.plan.plan.value,
+            "plan_path": p.loaded.source.path,
+            "operator": p.opts.operator,
+            "triggers": p.specs.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
+            "pid": std::process::id(),
+        }));
+        j
+    }
+
+    /// Appends one entry, stamped with the time.
+    pub fn write(&mut self, mut entry: Json) {
+        entry["time"] = json!(super::lines::now());
+        if let Some(f) = &mut self.file {
+            let mut line = entry.to_string();
+            line.push('\n');
+            let _ = f.write_all(line.as_bytes()).and_then(|_| f.sync_data());
+        }
+    }
+}
