@@ -98,35 +98,11 @@ impl Session {
             timeout: None,
             log_path,
         };
-        let (pid, pgid) = match self.runner.spawn(step, spec, tail) {
-            Ok((pid, pgid)) => (Some(pid), Some(pgid)),
-            Err(error) => {
-                let spawned = Input::Spawned {
-                    step,
-                    attempt,
-                    pid: None,
-                    pgid: None,
-                    log,
-                };
-                let report = crate::runner::not_started(error);
-                return vec![
-                    spawned,
-                    Input::Exited {
-                        step,
-                        attempt,
-                        report,
-                    },
-                ];
-            }
-        };
-        self.cut = Some(step);
-        vec![Input::Spawned {
-            step,
-            attempt,
-            pid,
-            pgid,
-            log,
-        }]
+        let started = self.runner.spawn(step, spec, tail);
+        if started.is_ok() {
+            self.cut = Some(step);
+        }
+        super::spec::spawned(step, attempt, log, started)
     }
 
     /// The cut, once its step's first line has been shown: the face then ends the process

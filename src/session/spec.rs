@@ -181,29 +181,7 @@ impl Session {
             timeout: s.timeout.as_ref().map(|t| t.value.0),
             log_path,
         };
-        match self.runner.spawn(step, spec, tail) {
-            Ok((pid, pgid)) => vec![Input::Spawned {
-                step,
-                attempt,
-                pid: Some(pid),
-                pgid: Some(pgid),
-                log,
-            }],
-            Err(error) => vec![
-                Input::Spawned {
-                    step,
-                    attempt,
-                    pid: None,
-                    pgid: None,
-                    log,
-                },
-                Input::Exited {
-                    step,
-                    attempt,
-                    report: crate::runner::not_started(error),
-                },
-            ],
-        }
+        spawned(step, attempt, log, self.runner.spawn(step, spec, tail))
     }
 
     /// Who the plan names as having pre-authorised the point of no return before `step`, if it
@@ -231,6 +209,39 @@ impl Session {
             .steps
             .get(step)
             .map_or((0, 0), |s| (s.src.phase, s.src.step))
+    }
+}
+
+/// What the engine must hear of a command's start: `Spawned` with its pid and group, or,
+/// when it could not start, `Spawned` without them and at once `Exited` as not started.
+pub(super) fn spawned(
+    step: usize,
+    attempt: u32,
+    log: String,
+    started: Result<(u32, i32), String>,
+) -> Vec<Input> {
+    match started {
+        Ok((pid, pgid)) => vec![Input::Spawned {
+            step,
+            attempt,
+            pid: Some(pid),
+            pgid: Some(pgid),
+            log,
+        }],
+        Err(error) => vec![
+            Input::Spawned {
+                step,
+                attempt,
+                pid: None,
+                pgid: None,
+                log,
+            },
+            Input::Exited {
+                step,
+                attempt,
+                report: crate::runner::not_started(error),
+            },
+        ],
     }
 }
 
