@@ -132,8 +132,7 @@ fn take(p: &Prepared, w: &mut Watcher, changes: Vec<Change>, journal: &mut Watch
     let Some(ex) = &p.exercise else {
         return Taken::Watch;
     };
-    if let Some(why) = p.drill_ended(&w.board, &changes) {
-        journal.write(json!({"type": "watch_stopped", "by": "cancel", "drill": why}));
+    if let Some(why) = p.drill_ended(&w.board, &changes, journal) {
         say(
             p.json,
             json!({"time": now(), "watch": "ended", "why": why}),

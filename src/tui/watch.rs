@@ -218,8 +218,7 @@ pub fn run(rt: &tokio::runtime::Runtime, mut p: Prepared) -> color_eyre::Result<
             if let Some(start) = start_in(&changes) {
                 break Some(start);
             }
-            if let Some(why) = p.drill_ended(&w.board, &changes) {
-                journal.write(json!({"type": "watch_stopped", "by": "cancel", "drill": why}));
+            if let Some(why) = p.drill_ended(&w.board, &changes, &mut journal) {
                 ended = Some(why);
                 break None;
             }

@@ -37,17 +37,25 @@ pub struct ExerciseWatch {
 }
 
 impl Prepared {
-    /// What to say when these changes end a drill exercise: a trigger was cancelled, so
-    /// nothing starts (the played probe would only fire again).
-    pub fn drill_ended(&self, board: &Board, changes: &[Change]) -> Option<String> {
+    /// Whether these changes end a drill exercise: a trigger was cancelled, so nothing
+    /// starts (the played probe would only fire again). Recorded in `journal`; the words
+    /// are what to tell the trainee.
+    pub fn drill_ended(
+        &self,
+        board: &Board,
+        changes: &[Change],
+        journal: &mut WatchJournal,
+    ) -> Option<String> {
         self.exercise.as_ref()?;
-        changes.iter().find_map(|c| match c {
+        let why = changes.iter().find_map(|c| match c {
             Change::Policy(Action::Cancelled { trigger, who, why }) => Some(format!(
                 "drill ended: {} was cancelled by {who} ({why}); no rollback was started",
                 board.rows[*trigger].spec.name
             )),
             _ => None,
-        })
+        })?;
+        journal.write(json!({"type": "watch_stopped", "by": "cancel", "drill": why}));
+        Some(why)
     }
 }
 
