@@ -106,7 +106,12 @@ impl RunState {
     /// Time since the start on the run's clock: the drill clock in a drill (scaled by its
     /// speed), real time otherwise. The SLA and the escalation ladder read this.
     pub fn elapsed_ms(&self, now_ms: i64) -> u64 {
-        super::clock::drill_ms(self.real_elapsed_ms(now_ms), self.speed())
+        self.on_clock(self.real_elapsed_ms(now_ms))
+    }
+
+    /// A real span of time as the run's clock counts it (`speed` times longer in a drill).
+    pub fn on_clock(&self, real_ms: u64) -> u64 {
+        super::clock::drill_ms(real_ms, self.speed())
     }
 
     /// Real time since the start.

@@ -54,7 +54,7 @@ impl Output<'_> {
             let real = u64::try_from(end - a.started_ms).unwrap_or(0);
             spans.push(Span::raw(format!(
                 "  {}",
-                clock_text(crate::engine::clock::drill_ms(real, self.state.speed()))
+                clock_text(self.state.on_clock(real))
             )));
         }
         if !self.following {

@@ -8,7 +8,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Widget};
 
 use super::theme::Theme;
-use crate::engine::clock::drill_ms;
 use crate::engine::describe::duration_text;
 use crate::engine::sla::clock_text;
 use crate::engine::state::StepState;
@@ -69,14 +68,14 @@ pub fn look(
     }
 }
 
-/// How long the step took, or has taken so far, on the run's clock (a drill's runs `speed`
-/// times faster, like the header's).
-fn duration(s: &StepState, now_ms: i64, speed: f64) -> String {
+/// How long the step took, or has taken so far, on the run's clock (a drill's runs faster,
+/// like the header's).
+fn duration(s: &StepState, now_ms: i64, st: &RunState) -> String {
     // A command's time is what its attempt recorded, as the timeline says it.
     if s.status != Status::Running
         && let Some(end) = s.last_attempt().and_then(|a| a.end.as_ref())
     {
-        return duration_text(drill_ms(end.duration_ms, speed));
+        return duration_text(st.on_clock(end.duration_ms));
     }
     let Some(start) = s.started_ms() else {
         return String::new();
@@ -85,7 +84,7 @@ fn duration(s: &StepState, now_ms: i64, speed: f64) -> String {
         Status::Running => now_ms,
         _ => s.ended_ms.unwrap_or(now_ms),
     };
-    let ms = drill_ms(u64::try_from(end - start).unwrap_or(0), speed);
+    let ms = st.on_clock(u64::try_from(end - start).unwrap_or(0));
     if ms < 60_000 && s.status != Status::Running {
         duration_text(ms)
     } else {
@@ -188,7 +187,7 @@ impl Steps<'_> {
             .filter_map(|&i| st.steps[i].started_ms())
             .min();
         let end = members.iter().filter_map(|&i| st.steps[i].ended_ms).max();
-        let on_clock = |real: i64| drill_ms(u64::try_from(real).unwrap_or(0), st.speed());
+        let on_clock = |real: i64| st.on_clock(u64::try_from(real).unwrap_or(0));
         let dur = match (start, all_settled) {
             (Some(s), true) => duration_text(on_clock(end.unwrap_or(s) - s)),
             (Some(s), false) => clock_text(on_clock(self.now_ms - s)),
@@ -233,10 +232,7 @@ impl Steps<'_> {
         if s.attempts_used() > 1 {
             left.push(Span::styled(format!(" ×{}", s.attempts_used()), t.dim()));
         }
-        let right = format!(
-            "{word:>7} {:>6}",
-            duration(s, self.now_ms, self.state.speed())
-        );
+        let right = format!("{word:>7} {:>6}", duration(s, self.now_ms, self.state));
         Row {
             left,
             right,
