@@ -7,7 +7,7 @@ use std::io::Write;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::engine::describe::describe_stamped;
+use crate::engine::describe::describe_on_clock;
 use crate::engine::sla::{SlaStatus, clock_text, countdown_text};
 use crate::engine::{Input, Outcome, Waiting};
 use crate::exit::Exit;
@@ -34,15 +34,16 @@ pub struct Options {
 
 /// `22:41:03 +05:00 SLA 10:00 left  escalation level 2: Engage senior SRE`; an event about
 /// a region is prefixed with it: `[eu-west-1] 22:41:03 ...`.
-pub fn event_line(r: &Record, sla_ms: u64, secrets: &[String]) -> String {
-    let line = plain_event_line(r, sla_ms, secrets);
+/// `speed`: the run's clock factor, for the step times a drill's line gives.
+pub fn event_line(r: &Record, sla_ms: u64, speed: f64, secrets: &[String]) -> String {
+    let line = plain_event_line(r, sla_ms, speed, secrets);
     match r.event.region() {
         Some(region) => format!("[{}] {line}", crate::text::inline(region)),
         None => line,
     }
 }
 
-fn plain_event_line(r: &Record, sla_ms: u64, secrets: &[String]) -> String {
+fn plain_event_line(r: &Record, sla_ms: u64, speed: f64, secrets: &[String]) -> String {
     let sla = SlaStatus::new(r.elapsed_ms, sla_ms);
     let left = if sla_ms == 0 {
         String::new()
@@ -55,7 +56,7 @@ fn plain_event_line(r: &Record, sla_ms: u64, secrets: &[String]) -> String {
         "{} +{} {left:<15} {}",
         r.time().format("%H:%M:%S"),
         clock_text(r.elapsed_ms),
-        crate::text::inline(&redact(&describe_stamped(&r.stamped()), secrets))
+        crate::text::inline(&redact(&describe_on_clock(&r.stamped(), speed), secrets))
     )
 }
 
@@ -96,7 +97,7 @@ impl Printer {
             {
                 self.explain(s, i, &mut out);
             }
-            let _ = writeln!(out, "{}", event_line(r, sla, &s.secrets));
+            let _ = writeln!(out, "{}", event_line(r, sla, s.state.speed(), &s.secrets));
             self.last_seq = Some(r.seq);
         }
     }

@@ -49,7 +49,11 @@ async fn headless(mut f: Follower) -> Exit {
         let sla = f.state.sla_ms();
         let mut out = std::io::stdout().lock();
         for r in &new {
-            let _ = writeln!(out, "{}", crate::headless::event_line(r, sla, &[]));
+            let _ = writeln!(
+                out,
+                "{}",
+                crate::headless::event_line(r, sla, f.state.speed(), &[])
+            );
         }
         let _ = out.flush();
         drop(out);

@@ -25,6 +25,21 @@ fn first_line(text: &str) -> &str {
 }
 
 /// What happened, in words, saying who and in which mode where the event alone does not.
+/// As `describe_stamped`, with a step's time on a drill clock `speed` times faster (as the
+/// line's elapsed time is), for the faces; the record itself keeps real time.
+pub fn describe_on_clock(s: &Stamped, speed: f64) -> String {
+    match &s.event {
+        Event::StepFinished { duration_ms, .. } if speed > 1.0 => {
+            let mut event = s.event.clone();
+            if let Event::StepFinished { duration_ms: d, .. } = &mut event {
+                *d = super::clock::drill_ms(*duration_ms, speed);
+            }
+            describe(&event)
+        }
+        _ => describe_stamped(s),
+    }
+}
+
 pub fn describe_stamped(s: &Stamped) -> String {
     match &s.event {
         Event::RunStarted(i) => format!(
@@ -310,5 +325,18 @@ mod tests {
             log_error: None,
         };
         assert_eq!(describe(&e), "execute.undo failed (exit 3) after 1.5s");
+        let s = Stamped {
+            seq: 1,
+            ts_ms: 0,
+            mode: crate::engine::Mode::Drill,
+            operator: "ana".into(),
+            event: e,
+        };
+        assert_eq!(
+            describe_on_clock(&s, 10.0),
+            "execute.undo failed (exit 3) after 15s",
+            "on a drill clock ten times faster"
+        );
+        assert_eq!(describe_on_clock(&s, 1.0), describe(&s.event));
     }
 }

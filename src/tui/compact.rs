@@ -104,6 +104,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         records: &app.session.recent,
         secrets: &app.session.secrets,
         theme: t,
+        speed: app.session.state.speed(),
     }
     .render(events, buf);
     Hints {

@@ -95,6 +95,7 @@ impl Widget for FollowView<'_> {
             records: &self.f.recent,
             secrets: &[],
             theme: t,
+            speed: self.f.state.speed(),
         }
         .render(recent, buf);
         let line = match (self.ended, self.live) {

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
 use super::theme::Theme;
-use crate::engine::describe::describe_stamped;
+use crate::engine::describe::describe_on_clock;
 use crate::engine::sla::clock_text;
 use crate::plan::vars::redact;
 use crate::text;
@@ -16,6 +16,8 @@ pub struct Recent<'a> {
     pub records: &'a std::collections::VecDeque<Record>,
     pub secrets: &'a [String],
     pub theme: Theme,
+    /// The run's clock factor: a drill's step times read on its clock, like `+elapsed`.
+    pub speed: f64,
 }
 
 impl Widget for Recent<'_> {
@@ -38,8 +40,11 @@ impl Widget for Recent<'_> {
                     t.dim(),
                 ),
                 Span::raw(
-                    text::inline(&redact(&describe_stamped(&r.stamped()), self.secrets))
-                        .into_owned(),
+                    text::inline(&redact(
+                        &describe_on_clock(&r.stamped(), self.speed),
+                        self.secrets,
+                    ))
+                    .into_owned(),
                 ),
             ]);
             super::fit::render_cut(

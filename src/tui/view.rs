@@ -132,6 +132,7 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
         records: &app.session.recent,
         secrets: &app.session.secrets,
         theme: t,
+        speed: app.session.state.speed(),
     }
     .render(recent, buf);
     // With a dialog open, the bottom line shows the dialog's own keys: only those apply.
