@@ -11,8 +11,8 @@ use crate::engine::describe::describe_on_clock;
 use crate::engine::sla::{SlaStatus, clock_text, countdown_text};
 use crate::engine::{Input, Outcome, Waiting};
 use crate::exit::Exit;
+use crate::mask::Mask;
 use crate::plan::RegionFailure;
-use crate::plan::vars::redact;
 use crate::runner::RunnerMsg;
 use crate::session::Session;
 use crate::timeline::Record;
@@ -35,15 +35,15 @@ pub struct Options {
 /// `22:41:03 +05:00 SLA 10:00 left  escalation level 2: Engage senior SRE`; an event about
 /// a region is prefixed with it: `[eu-west-1] 22:41:03 ...`.
 /// `speed`: the run's clock factor, for the step times a drill's line gives.
-pub fn event_line(r: &Record, sla_ms: u64, speed: f64, secrets: &[String]) -> String {
-    let line = plain_event_line(r, sla_ms, speed, secrets);
+pub fn event_line(r: &Record, sla_ms: u64, speed: f64, mask: &Mask) -> String {
+    let line = plain_event_line(r, sla_ms, speed, mask);
     match r.event.region() {
         Some(region) => format!("[{}] {line}", crate::text::inline(region)),
         None => line,
     }
 }
 
-fn plain_event_line(r: &Record, sla_ms: u64, speed: f64, secrets: &[String]) -> String {
+fn plain_event_line(r: &Record, sla_ms: u64, speed: f64, mask: &Mask) -> String {
     let sla = SlaStatus::new(r.elapsed_ms, sla_ms);
     let left = if sla_ms == 0 {
         String::new()
@@ -56,7 +56,7 @@ fn plain_event_line(r: &Record, sla_ms: u64, speed: f64, secrets: &[String]) -> 
         "{} +{} {left:<15} {}",
         r.time().format("%H:%M:%S"),
         clock_text(r.elapsed_ms),
-        crate::text::inline(&redact(&describe_on_clock(&r.stamped(), speed), secrets))
+        crate::text::inline(&mask.text(&describe_on_clock(&r.stamped(), speed)))
     )
 }
 
@@ -97,7 +97,7 @@ impl Printer {
             {
                 self.explain(s, i, &mut out);
             }
-            let _ = writeln!(out, "{}", event_line(r, sla, s.state.speed(), &s.secrets));
+            let _ = writeln!(out, "{}", event_line(r, sla, s.state.speed(), &s.mask));
             self.last_seq = Some(r.seq);
         }
     }
@@ -108,7 +108,7 @@ impl Printer {
             && self.explained.insert(i)
             && let Some(text) = crate::headless_drill::explain(s, i)
         {
-            let _ = writeln!(out, "{}", redact(&text, &s.secrets));
+            let _ = writeln!(out, "{}", s.mask.text(&text));
         }
     }
 
@@ -161,7 +161,7 @@ impl Printer {
         }
         while *next < end {
             if let Some(line) = t.line(*next) {
-                let _ = writeln!(out, "{prefix}{}", redact(&inert(line), &s.secrets));
+                let _ = writeln!(out, "{prefix}{}", s.mask.text(&inert(line)));
             }
             *next += 1;
         }

@@ -14,6 +14,7 @@ pub mod exit;
 pub mod headless;
 mod headless_answer;
 pub mod headless_drill;
+pub mod mask;
 pub mod monitor;
 pub mod plan;
 pub mod probe;

@@ -52,7 +52,7 @@ async fn headless(mut f: Follower) -> Exit {
             let _ = writeln!(
                 out,
                 "{}",
-                crate::headless::event_line(r, sla, f.state.speed(), &[])
+                crate::headless::event_line(r, sla, f.state.speed(), &Default::default())
             );
         }
         let _ = out.flush();

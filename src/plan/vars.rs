@@ -155,136 +155,28 @@ pub fn unanswered<'a>(plan: &'a Plan, given: &[(String, String)]) -> Vec<&'a str
         .collect()
 }
 
-/// Every form in which the run's secret values may show up in text: see `secret_forms`.
-pub fn secrets(plan: &Plan, values: &Values) -> Vec<String> {
+/// The mask of the run's secret values, in every form they may show up in text.
+pub fn secrets(plan: &Plan, values: &Values) -> crate::mask::Mask {
     let values = plan
         .vars
         .iter()
         .filter(|(_, v)| v.secret)
         .filter_map(|(name, _)| values.get(name));
-    secret_forms(values)
+    crate::mask::Mask::of_values(values)
 }
 
-/// Shortest secret value that is masked: a shorter one (`k`, `42`) would mask ordinary text
-/// everywhere, ids and names included, and protects nothing.
-pub const MIN_SECRET: usize = 4;
-
-/// Shortest piece of a multi-line secret masked on its own: shorter lines (`}`, `--`) would
-/// mask ordinary text everywhere.
-const MIN_LINE_PART: usize = 4;
-
-/// The forms of secret values that are masked: each value as it is, its URL-encoded forms
-/// (RFC 3986 as curl and most libraries write it, `encodeURIComponent`'s, form encoding with
-/// `+`, each with upper- and lower-case hex) and, for a multi-line value, each of its lines,
-/// since output is often read line by line. Longest first, so a longer form is masked whole.
-pub fn secret_forms<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-    const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~');
-    const COMPONENT: &AsciiSet = &RFC3986
-        .remove(b'!')
-        .remove(b'*')
-        .remove(b'\'')
-        .remove(b'(')
-        .remove(b')');
-    let mut forms: Vec<String> = Vec::new();
-    for value in values
-        .into_iter()
-        .filter(|v| v.chars().count() >= MIN_SECRET)
-    {
-        forms.push(value.to_string());
-        for set in [RFC3986, COMPONENT] {
-            let upper = utf8_percent_encode(value, set).to_string();
-            let form = upper.replace("%20", "+");
-            for f in [lower_hex(&upper), form.clone(), lower_hex(&form), upper] {
-                forms.push(f);
-            }
-        }
-        if value.contains('\n') {
-            let parts = value
-                .lines()
-                .map(str::trim)
-                .filter(|l| l.len() >= MIN_LINE_PART);
-            forms.extend(parts.map(str::to_string));
-        }
-    }
-    forms.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-    forms.dedup();
-    forms
-}
-
-/// `%2f` for `%2F`: both spellings are valid and both are seen.
-fn lower_hex(encoded: &str) -> String {
-    let mut out = String::with_capacity(encoded.len());
-    let mut left = 0;
-    for c in encoded.chars() {
-        if c == '%' {
-            left = 2;
-            out.push(c);
-        } else if left > 0 {
-            left -= 1;
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// What a secret is replaced with, in logs, the timeline, reports and on screen.
-pub const REDACTED: &str = "***";
-
-/// `text` with every form of every secret replaced (`secrets` as `secret_forms` returns them).
-pub fn redact<'a>(text: &'a str, secrets: &[String]) -> std::borrow::Cow<'a, str> {
-    if secrets.iter().all(|s| !text.contains(s.as_str())) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = text.to_string();
-    for s in secrets {
-        out = out.replace(s.as_str(), REDACTED);
-    }
-    std::borrow::Cow::Owned(out)
-}
-
-/// Redacts every string inside a JSON value, keys included, except the values of the keys in
-/// `keep`; true when something changed.
-pub fn redact_json(value: &mut serde_json::Value, secrets: &[String], keep: &[&str]) -> bool {
-    use serde_json::Value;
-    if secrets.is_empty() {
-        return false;
-    }
-    match value {
-        Value::String(s) => match redact(s, secrets) {
-            std::borrow::Cow::Owned(r) => {
-                *s = r;
-                true
-            }
-            std::borrow::Cow::Borrowed(_) => false,
-        },
-        Value::Array(items) => items
-            .iter_mut()
-            .fold(false, |acc, v| redact_json(v, secrets, keep) | acc),
-        Value::Object(map) => {
-            let mut changed = false;
-            let keys: Vec<String> = map.keys().cloned().collect();
-            for key in keys {
-                let Some(mut v) = map.remove(&key) else {
-                    continue;
-                };
-                if !keep.contains(&key.as_str()) {
-                    changed |= redact_json(&mut v, secrets, keep);
-                }
-                let k = redact(&key, secrets).into_owned();
-                changed |= k != key;
-                map.insert(k, v);
-            }
-            changed
-        }
-        _ => false,
-    }
+/// The mask of the plan's secret variables among `pairs` (name, value): what a watch, a
+/// probe or a validation window knows of the run's values.
+pub fn secret_mask(plan: &Plan, pairs: &[(String, String)]) -> crate::mask::Mask {
+    let values = pairs
+        .iter()
+        .filter(|(k, _)| {
+            plan.vars
+                .iter()
+                .any(|(name, v)| v.secret && name.value == *k)
+        })
+        .map(|(_, v)| v.as_str());
+    crate::mask::Mask::of_values(values)
 }
 
 #[cfg(test)]
@@ -354,7 +246,7 @@ mod tests {
     }
 
     #[test]
-    fn secrets_are_redacted() {
+    fn secrets_are_masked() {
         let p = plan();
         let v = resolve(
             &p,
@@ -364,57 +256,7 @@ mod tests {
             ],
         )
         .unwrap();
-        let s = secrets(&p, &v);
-        assert_eq!(redact("auth s3cr3t ok", &s), format!("auth {REDACTED} ok"));
-    }
-
-    #[test]
-    fn secret_forms_cover_url_encoding_and_lines() {
-        let forms = secret_forms(["p@ss w/rd", "-----BEGIN KEY-----\nAAAAbbbbCCCC\n}\n"]);
-        for form in [
-            "p@ss w/rd",
-            "p%40ss%20w%2Frd",
-            "p%40ss%20w%2frd",
-            "p%40ss+w%2Frd",
-            "AAAAbbbbCCCC",
-            "-----BEGIN KEY-----",
-        ] {
-            assert!(
-                forms.contains(&form.to_string()),
-                "{form} missing from {forms:?}"
-            );
-        }
-        assert!(
-            !forms.contains(&"}".to_string()),
-            "short lines are not masked"
-        );
-        assert!(
-            forms.windows(2).all(|w| w[0].len() >= w[1].len()),
-            "longest first"
-        );
-        let text = "curl -d token=p%40ss%20w%2Frd and p@ss w/rd";
-        assert_eq!(redact(text, &forms), "curl -d token=*** and ***");
-    }
-
-    #[test]
-    fn values_too_short_to_be_secret_are_not_masked() {
-        assert!(secret_forms(["k", "abc"]).is_empty());
-        assert_eq!(secret_forms(["abcd"]), vec!["abcd".to_string()]);
-    }
-
-    #[test]
-    fn json_strings_and_keys_are_redacted() {
-        let forms = secret_forms(["hunter2"]);
-        let mut v = serde_json::json!({"note": "pw hunter2", "hunter2": [1, "x hunter2"], "sha256": "hunter2"});
-        assert!(redact_json(&mut v, &forms, &["sha256"]));
-        assert_eq!(
-            v,
-            serde_json::json!({"note": "pw ***", "***": [1, "x ***"], "sha256": "hunter2"})
-        );
-        assert!(
-            !redact_json(&mut v, &forms, &["sha256"]),
-            "nothing left to mask"
-        );
+        assert_eq!(secrets(&p, &v).text("auth s3cr3t ok"), "auth *** ok");
     }
 
     #[test]

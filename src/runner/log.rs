@@ -12,9 +12,9 @@ use tokio::net::unix::pipe;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::RunnerMsg;
-use super::redact::Redactor;
 use super::sink::{LogSink, Written};
 use super::tail::OutputTail;
+use crate::mask::Redactor;
 
 const CHUNK: usize = 128 * 1024;
 const PING_EVERY: Duration = Duration::from_millis(50);

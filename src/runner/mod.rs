@@ -9,7 +9,6 @@ mod log;
 pub mod notify;
 pub mod orphan;
 pub mod process;
-mod redact;
 pub mod simulate;
 pub mod sink;
 pub mod tail;
@@ -29,7 +28,6 @@ use crate::engine::{ExitReport, Input, StepOutcome};
 use log::{LogReader, Pinger};
 pub use notify::Notification;
 pub use process::CommandSpec;
-use redact::Redactor;
 pub use simulate::SimSpec;
 pub use sink::Keep;
 use sink::LogSink;
@@ -76,8 +74,8 @@ impl Default for LogLimits {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutputPolicy {
     pub limits: LogLimits,
-    /// Texts masked before anything is written (see `plan::vars::secret_forms`).
-    pub secrets: Vec<String>,
+    /// Secrets masked before anything is written.
+    pub mask: crate::mask::Mask,
 }
 
 /// Starts and kills the run's processes. Use it inside a tokio runtime: it spawns tasks.
@@ -281,7 +279,7 @@ impl Runner {
         let mut keep = self.keep();
         keep.head = keep.head.saturating_sub(had);
         let ping = Pinger::new(self.tx.clone(), step);
-        let redactor = Redactor::new(&self.output.secrets);
+        let redactor = self.output.mask.stream();
         let sink = LogSink::new(file, keep, log.parent().unwrap_or(log));
         Some(LogReader::new(input, redactor, sink, tail, ping))
     }
@@ -308,7 +306,7 @@ impl Runner {
         let (out, input) =
             pipe::pipe().map_err(|e| format!("cannot start: creating the output pipe: {e}"))?;
         let ping = Pinger::new(self.tx.clone(), step);
-        let redactor = Redactor::new(&self.output.secrets);
+        let redactor = self.output.mask.stream();
         let scratch = path.parent().unwrap_or(path);
         let sink = LogSink::new(log, self.keep(), scratch);
         Ok((out, LogReader::new(input, redactor, sink, tail, ping)))

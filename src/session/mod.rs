@@ -32,17 +32,6 @@ pub use start::{StartOptions, run_info, start, start_fired};
 /// How many recent records a face can show without reading the file.
 const RECENT: usize = 200;
 
-/// Fields of events and payloads that are never masked: digests, hashes and file names.
-const KEEP_AS_IS: &[&str] = &[
-    "sha256",
-    "plan_sha256",
-    "hash",
-    "prev",
-    "log",
-    "step",
-    "run_id",
-];
-
 /// Drill settings: how fast simulations play and which steps fail on purpose.
 #[derive(Debug, Clone, Default)]
 pub struct DrillOptions {
@@ -88,7 +77,8 @@ pub struct Session {
     pub operator: String,
     pub mode: Mode,
     pub vars: Values,
-    pub secrets: Vec<String>,
+    /// The run's secrets: every text from outside crosses it before it is shown or written.
+    pub mask: crate::mask::Mask,
     /// Recent records, oldest first, for display.
     pub recent: VecDeque<Record>,
     /// Why the last input was refused, for the face to show.
@@ -110,7 +100,7 @@ pub struct Session {
 
 impl Session {
     fn new(parts: start::Parts, journal: Journal, runner: Runner, records: Vec<Record>) -> Session {
-        let secrets = crate::plan::vars::secrets(&parts.plan, &parts.vars);
+        let mask = crate::plan::vars::secrets(&parts.plan, &parts.vars);
         let short: Vec<&str> = parts
             .plan
             .vars
@@ -118,7 +108,7 @@ impl Session {
             .filter(|(name, v)| {
                 v.secret
                     && parts.vars.get(name).is_some_and(|x| {
-                        !x.is_empty() && x.chars().count() < crate::plan::vars::MIN_SECRET
+                        !x.is_empty() && x.chars().count() < crate::mask::MIN_SECRET
                     })
             })
             .map(|(name, _)| name.value.as_str())
@@ -127,12 +117,12 @@ impl Session {
             format!(
                 "secret {} shorter than {} characters: not masked (it would mask ordinary text)",
                 short.join(", "),
-                crate::plan::vars::MIN_SECRET
+                crate::mask::MIN_SECRET
             )
         });
         let output = OutputPolicy {
             limits: parts.logs,
-            secrets: secrets.clone(),
+            mask: mask.clone(),
         };
         let runner = runner.with_output(output, parts.run.logged_bytes());
         let mut recent: VecDeque<Record> = records.into_iter().collect();
@@ -146,7 +136,7 @@ impl Session {
             state: parts.state,
             operator: parts.operator,
             mode: parts.mode,
-            secrets,
+            mask,
             vars: parts.vars,
             recent,
             notice,
@@ -261,19 +251,10 @@ impl Session {
         Fatal(why)
     }
 
-    /// `event` with the run's secrets masked in every text it carries (digests and paths
-    /// are left alone: a short secret must not break the hash chain).
+    /// `event` with the run's secrets masked in every text it carries (its own digests and
+    /// file names are left alone: a short secret must not break the hash chain).
     fn redacted(&self, event: crate::engine::Event) -> crate::engine::Event {
-        if self.secrets.is_empty() {
-            return event;
-        }
-        let Ok(mut value) = serde_json::to_value(&event) else {
-            return event;
-        };
-        if !crate::plan::vars::redact_json(&mut value, &self.secrets, KEEP_AS_IS) {
-            return event;
-        }
-        serde_json::from_value(value).unwrap_or(event)
+        self.mask.masked(event)
     }
 
     fn execute(&mut self, effect: Effect) -> Vec<Input> {
@@ -298,7 +279,7 @@ impl Session {
                 command,
                 mut payload,
             } => {
-                crate::plan::vars::redact_json(&mut payload, &self.secrets, KEEP_AS_IS);
+                self.mask.record(&mut payload);
                 let env = self.notify_env(on, &payload);
                 self.runner
                     .notify(on.to_string(), command, payload, env, self.plan_dir.clone());

@@ -102,7 +102,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     };
     Recent {
         records: &app.session.recent,
-        secrets: &app.session.secrets,
+        mask: &app.session.mask,
         theme: t,
         speed: app.session.state.speed(),
     }

@@ -93,7 +93,7 @@ impl Widget for FollowView<'_> {
         );
         Recent {
             records: &self.f.recent,
-            secrets: &[],
+            mask: &Default::default(),
             theme: t,
             speed: self.f.state.speed(),
         }

@@ -11,7 +11,6 @@ use super::ansi;
 use super::theme::Theme;
 use crate::engine::sla::clock_text;
 use crate::engine::{Mode, RunState, Status};
-use crate::plan::vars::redact;
 use crate::plan::{Step, StepKind};
 use crate::runner::OutputTail;
 use crate::text;
@@ -26,7 +25,7 @@ pub struct Output<'a> {
     pub scroll: Option<u64>,
     pub following: bool,
     pub mode: Mode,
-    pub secrets: &'a [String],
+    pub mask: &'a crate::mask::Mask,
     pub now_ms: i64,
     pub theme: Theme,
 }
@@ -187,7 +186,7 @@ impl Widget for Output<'_> {
                 .line(i)
                 .map(String::from_utf8_lossy)
                 .unwrap_or_default();
-            wrap(ansi::line(&redact(&text, self.secrets), t), w)
+            wrap(ansi::line(&self.mask.text(&text), t), w)
         };
         let (first, total) = (tail.first_kept(), tail.total_lines());
         // Only the lines that reach the screen are styled and wrapped: from the newest

@@ -8,13 +8,12 @@ use ratatui::widgets::Widget;
 use super::theme::Theme;
 use crate::engine::describe::describe_on_clock;
 use crate::engine::sla::clock_text;
-use crate::plan::vars::redact;
 use crate::text;
 use crate::timeline::Record;
 
 pub struct Recent<'a> {
     pub records: &'a std::collections::VecDeque<Record>,
-    pub secrets: &'a [String],
+    pub mask: &'a crate::mask::Mask,
     pub theme: Theme,
     /// The run's clock factor: a drill's step times read on its clock, like `+elapsed`.
     pub speed: f64,
@@ -40,11 +39,8 @@ impl Widget for Recent<'_> {
                     t.dim(),
                 ),
                 Span::raw(
-                    text::inline(&redact(
-                        &describe_on_clock(&r.stamped(), self.speed),
-                        self.secrets,
-                    ))
-                    .into_owned(),
+                    text::inline(&self.mask.text(&describe_on_clock(&r.stamped(), self.speed)))
+                        .into_owned(),
                 ),
             ]);
             super::fit::render_cut(

@@ -7,7 +7,8 @@ use ratatui_textarea::TextArea;
 
 use super::theme::Theme;
 use crate::engine::Mode;
-use crate::plan::vars::{Given, REDACTED, Source, Values, check, from_env, process_env};
+use crate::mask::REDACTED;
+use crate::plan::vars::{Given, Source, Values, check, from_env, process_env};
 use crate::plan::{Plan, Var};
 use crate::text;
 

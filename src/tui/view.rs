@@ -115,7 +115,7 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
         scroll: app.scroll,
         following: app.follow && app.scroll.is_none(),
         mode: app.session.mode,
-        secrets: &app.session.secrets,
+        mask: &app.session.mask,
         now_ms: now,
         theme: t,
     }
@@ -130,7 +130,7 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
     buf.set_string(sep.x + 1, sep.y, " Timeline ", t.dim());
     Recent {
         records: &app.session.recent,
-        secrets: &app.session.secrets,
+        mask: &app.session.mask,
         theme: t,
         speed: app.session.state.speed(),
     }

@@ -5,10 +5,10 @@
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
-use crate::plan::vars::REDACTED;
+use super::REDACTED;
 
 /// A streaming secret masker; without secrets it passes bytes through untouched.
-pub(crate) struct Redactor {
+pub struct Redactor {
     /// Longest form first, as `secret_forms` returns them.
     forms: Vec<Vec<u8>>,
     matcher: Option<AhoCorasick>,
@@ -96,7 +96,7 @@ impl Redactor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::vars::secret_forms;
+    use crate::mask::secret_forms;
 
     fn run(forms: &[String], chunks: &[&[u8]]) -> (String, Vec<usize>) {
         let mut r = Redactor::new(forms);
