@@ -82,6 +82,7 @@ pub fn run(
         specs: vec![spec],
         cx: Context {
             workdir,
+            mask: crate::plan::vars::secret_mask(&loaded.plan, &pairs),
             env: pairs,
             receivers: Default::default(),
         },

@@ -66,6 +66,7 @@ pub fn run(args: &ProbeArgs) -> color_eyre::Result<Exit> {
         .build()?;
     let cx = crate::probe::Context {
         workdir,
+        mask: crate::plan::vars::secret_mask(&loaded.plan, &vars),
         ..Default::default()
     };
     let answer = runtime.block_on(crate::probe::sample(&spec.probe, spec.timeout, &cx));

@@ -69,6 +69,7 @@ pub fn prepare(args: &WatchArgs, loaded: Loaded) -> Result<Prepared, String> {
         specs,
         cx: Context {
             workdir,
+            mask: crate::plan::vars::secret_mask(&loaded.plan, &pairs),
             env: pairs,
             receivers: Default::default(),
         },

@@ -13,17 +13,20 @@ use std::time::Duration;
 
 use serde_json::Value as Json;
 
+use crate::mask::Mask;
 use crate::monitor::ProbeSpec;
 
 pub use alertmanager::Receivers;
 
 /// What probes share: where command probes run (the plan's directory) and the variables in
-/// their environment, and the webhook receivers alertmanager probes read.
+/// their environment, the webhook receivers alertmanager probes read, and the secrets every
+/// answer is masked of before anyone sees it.
 #[derive(Debug)]
 pub struct Context {
     pub workdir: PathBuf,
     pub env: Vec<(String, String)>,
     pub receivers: Receivers,
+    pub mask: Mask,
 }
 
 impl Default for Context {
@@ -32,12 +35,24 @@ impl Default for Context {
             workdir: PathBuf::from("."),
             env: Vec::new(),
             receivers: Receivers::default(),
+            mask: Mask::default(),
         }
     }
 }
 
-/// Asks once.
+/// Asks once. The answer (or why there is none) comes back with the run's secrets masked:
+/// it is judged, shown, journaled and recorded from here on.
 pub async fn sample(probe: &ProbeSpec, timeout: Duration, cx: &Context) -> Result<Json, String> {
+    match ask(probe, timeout, cx).await {
+        Ok(mut answer) => {
+            cx.mask.json(&mut answer);
+            Ok(answer)
+        }
+        Err(why) => Err(cx.mask.text(&why).into_owned()),
+    }
+}
+
+async fn ask(probe: &ProbeSpec, timeout: Duration, cx: &Context) -> Result<Json, String> {
     let receivers = &cx.receivers;
     match probe {
         ProbeSpec::Command(cmd) => command::run_with(cmd, timeout, &cx.workdir, &cx.env).await,

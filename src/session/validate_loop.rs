@@ -83,10 +83,12 @@ pub async fn run_loop(
             busy[k] = true;
             let (probe, timeout) = (v.specs[k].probe.clone(), v.specs[k].timeout);
             let (dir, env, tx) = (v.workdir.clone(), v.env.clone(), tx.clone());
+            let mask = v.mask.clone();
             probes.spawn(async move {
                 let cx = crate::probe::Context {
                     workdir: dir,
                     env,
+                    mask,
                     ..Default::default()
                 };
                 let answer = crate::probe::sample(&probe, timeout, &cx).await;

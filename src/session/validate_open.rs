@@ -147,7 +147,7 @@ pub fn open(
     let mut env: Vec<(String, String)> = info
         .vars
         .iter()
-        .filter(|(_, v)| v != crate::plan::vars::REDACTED)
+        .filter(|(_, v)| v != crate::mask::REDACTED)
         .cloned()
         .collect();
     env.extend(given.iter().cloned());
@@ -158,6 +158,22 @@ pub fn open(
         ("ROLLBACK_MODE".into(), mode.name().into()),
         ("ROLLBACK_OPERATOR".into(), operator.into()),
     ]);
+    // A secret the run was not given again is still in the environment its checks inherit.
+    let secret_values: Vec<(String, String)> = plan
+        .vars
+        .iter()
+        .filter(|(_, var)| var.secret)
+        .filter_map(|(name, _)| {
+            let k = &name.value;
+            env.iter()
+                .rev()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .or_else(|| std::env::var(k).ok())
+                .map(|v| (k.clone(), v))
+        })
+        .collect();
+    let mask = crate::plan::vars::secret_mask(&plan, &secret_values);
     let workdir = Path::new(&info.plan_path)
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -172,6 +188,7 @@ pub fn open(
         validation: Validation::new(spans(&ends), listed),
         env,
         workdir,
+        mask,
         speed: if mode == Mode::Live {
             1.0
         } else {

@@ -28,6 +28,9 @@ pub struct Validating {
     /// What each command sees: the run's variables and `ROLLBACK_*` context.
     pub env: Vec<(String, String)>,
     pub workdir: PathBuf,
+    /// The run's secrets (as given again, or from the environment): every sample, message
+    /// and notifier's answer is masked of them before it is shown or recorded.
+    pub mask: crate::mask::Mask,
     pub speed: f64,
     /// Wall-clock time the windows count from (the run's end); `None` until `start`.
     pub(super) started_ms: Option<i64>,
@@ -218,6 +221,7 @@ impl Validating {
     }
 
     fn append(&mut self, now_ms: i64, event: Event) -> Result<(), String> {
+        let event = self.mask.masked(event);
         let elapsed = (now_ms - self.started_ms.unwrap_or(now_ms)).max(0) as u64;
         self.journal
             .append(now_ms, elapsed, self.mode, &self.operator, event)
