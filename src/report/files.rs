@@ -44,10 +44,7 @@ pub fn append_impact(dir: &Path, entries: &[super::impact::Entry]) -> std::io::R
         text.push_str(&serde_json::to_string(e).map_err(std::io::Error::other)?);
         text.push('\n');
     }
-    let mut f = crate::timeline::rundir::private_file()
-        .append(true)
-        .create(true)
-        .open(dir.join(super::impact::FILE))?;
+    let mut f = crate::timeline::files::open_append(&dir.join(super::impact::FILE))?;
     f.write_all(text.as_bytes())?;
     f.sync_all()
 }

@@ -92,17 +92,10 @@ pub fn private_file() -> OpenOptions {
     o
 }
 
-/// Writes a whole file readable by its owner only (a report, say), replacing it.
+/// Writes a whole file readable by its owner only (a report, say), replacing it: a new file
+/// renamed into place, so a link left at the name is replaced, never written through.
 pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mut f = private_file()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(path)?;
-    // An existing file keeps its mode through open: set it.
-    f.set_permissions(fs::Permissions::from_mode(0o600))?;
-    f.write_all(bytes)
+    super::files::replace(path, bytes)
 }
 
 /// `2026-11-27T22-38-04Z`: sorts by time and is safe in every filesystem.
