@@ -2,8 +2,10 @@
 //! appends and syncs; `rundir` lays out and locks run directories; `seal` closes an ended
 //! run's timeline; `verify` checks a run.
 
+pub mod files;
 pub mod follow;
 pub mod journal;
+pub mod lines;
 pub mod record;
 pub mod rundir;
 pub mod seal;

@@ -75,17 +75,15 @@ pub fn holder(dir: &Path) -> Option<String> {
     Some(who.trim().to_string())
 }
 
-/// What `verify` says of the segment: `Ok(None)` without one; `Err((at, why))` if damaged.
-pub fn verify(dir: &Path, timeline: &[Record]) -> Result<Option<String>, (String, String)> {
-    let bytes = match std::fs::read(dir.join(SEGMENT)) {
+/// What `verify` says of the segment after the timeline's `seal` (its last record):
+/// `Ok(None)` without one; `Err((at, why))` if damaged.
+pub fn verify(dir: &Path, seal: Option<&Record>) -> Result<Option<String>, (String, String)> {
+    let bytes = match super::files::read_bounded(&dir.join(SEGMENT), super::files::MAX_WHOLE) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err((SEGMENT.into(), format!("cannot be read: {e}"))),
     };
-    let Some(seal) = timeline
-        .last()
-        .filter(|r| matches!(r.event, Event::RunSealed(_)))
-    else {
+    let Some(seal) = seal.filter(|r| matches!(r.event, Event::RunSealed(_))) else {
         let why = "validation records exist but the run's timeline is not sealed";
         return Err((SEGMENT.into(), why.into()));
     };

@@ -9,6 +9,8 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use super::files;
+use super::lines::{Line, Lines, MAX_RECORD};
 use super::record::{GENESIS, Record, parse_line};
 use super::rundir::{self, LOCK, PLAN_COPY, TIMELINE};
 use super::seal::{MARK, read_mark};
@@ -92,57 +94,146 @@ impl Verdict {
     }
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+/// How many names of who accepted a changed plan are kept: the count goes on.
+const ACCEPTED_SHOWN: usize = 100;
+
+/// What a pass over the timeline keeps: never the records themselves, so a timeline of any
+/// length is checked in the memory of one line.
+#[derive(Default)]
+struct Scan {
+    records: usize,
+    /// The last record and its line.
+    last: Option<(usize, Record)>,
+    /// The seal and its line, once seen (it must be the last record).
+    seal: Option<(usize, Record)>,
+    gaps: Vec<Gap>,
+    damage: Option<(String, String)>,
+    ended: bool,
+    torn_tail: bool,
+    plan_sha256: Option<String>,
+    accepted: Vec<String>,
+    /// Output logs of attempts that started and have not finished yet.
+    open_logs: HashMap<(String, u32), String>,
+    logs: usize,
+    /// The first output log that does not match its digest.
+    log_damage: Option<(String, String)>,
 }
 
-/// Reads the chain, allowing gaps where whole lines were removed (a genuine line whose
-/// `seq` jumps ahead): the records with their line numbers, the gaps, the first damage.
-type Chain = (Vec<(usize, Record)>, Vec<Gap>, Option<(String, String)>);
-
-fn read_lines(text: &str) -> Chain {
-    let mut out: Vec<(usize, Record)> = Vec::new();
-    let mut gaps = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let at = format!("{TIMELINE}:{}", i + 1);
+impl Scan {
+    /// Takes one complete line; false once the chain is damaged (nothing more is read).
+    fn line(&mut self, dir: &Path, n: usize, line: &str) -> bool {
+        let at = format!("{TIMELINE}:{n}");
         let r = match parse_line(line) {
             Ok(r) => r,
-            Err(why) => return (out, gaps, Some((at, why))),
+            Err(why) => return self.damaged(at, why),
         };
-        let (want_prev, want_seq) = match out.last() {
+        let (want_prev, want_seq) = match &self.last {
             Some((_, last)) => (last.hash.as_str(), last.seq + 1),
             None => (GENESIS, 0),
         };
         if r.prev != want_prev && r.seq > want_seq {
-            gaps.push(Gap {
+            self.gaps.push(Gap {
                 after_seq: want_seq.checked_sub(1),
                 lost: Some(r.seq - want_seq),
                 why: "lines were removed here".into(),
             });
         } else if r.prev != want_prev {
             let why = "`prev` does not match the line before (a line was removed or reordered)";
-            return (out, gaps, Some((at, why.into())));
+            return self.damaged(at, why.into());
         } else if r.seq != want_seq {
             let why = format!("sequence number {} where {want_seq} was expected", r.seq);
-            return (out, gaps, Some((at, why)));
+            return self.damaged(at, why);
         }
-        out.push((i + 1, r));
+        if let Some((seal_n, _)) = &self.seal {
+            let why = "records follow the seal: nothing may be added to a sealed run";
+            return self.damaged(format!("{TIMELINE}:{seal_n}"), why.into());
+        }
+        self.take(dir, n, &r);
+        self.records += 1;
+        if matches!(r.event, Event::RunSealed(_)) {
+            self.seal = Some((n, r.clone()));
+        }
+        self.last = Some((n, r));
+        true
     }
-    (out, gaps, None)
+
+    /// What one genuine record tells: the plan hash in force, an end, an output log.
+    fn take(&mut self, dir: &Path, n: usize, r: &Record) {
+        match &r.event {
+            Event::RunStarted(info) => self.plan_sha256 = Some(info.plan_sha256.clone()),
+            Event::RunResumed { plan_sha256, .. } => self.plan_sha256 = Some(plan_sha256.clone()),
+            Event::PlanChanged {
+                plan_sha256, by, ..
+            } => {
+                self.plan_sha256 = Some(plan_sha256.clone());
+                if self.accepted.len() < ACCEPTED_SHOWN {
+                    self.accepted.push(by.clone());
+                }
+            }
+            Event::RunCompleted | Event::RunFailed { .. } | Event::RunAborted { .. } => {
+                self.ended = true
+            }
+            Event::StepStarted {
+                step, attempt, log, ..
+            } => {
+                self.open_logs.insert((step.clone(), *attempt), log.clone());
+            }
+            Event::StepFinished {
+                step,
+                attempt,
+                sha256,
+                ..
+            } => {
+                let Some(log) = self.open_logs.remove(&(step.clone(), *attempt)) else {
+                    return;
+                };
+                if self.log_damage.is_some() {
+                    return;
+                }
+                match check_log(dir, &log, step, sha256) {
+                    Ok(()) => self.logs += 1,
+                    Err(why) => self.log_damage = Some((format!("{TIMELINE}:{n}"), why)),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn damaged(&mut self, at: String, why: String) -> bool {
+        self.damage = Some((at, why));
+        false
+    }
 }
 
-/// Checks the run in `dir`.
+/// Checks the run in `dir`, reading each file once as a stream: memory stays that of one
+/// record whatever the size of the run. Only regular files are read, never through a link;
+/// a timeline that is not one is an error, any other such file is damage.
 pub fn verify(dir: &Path) -> std::io::Result<Verdict> {
-    let bytes = std::fs::read(dir.join(TIMELINE))?;
-    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let torn_tail = complete < bytes.len();
-    let (lines, mut gaps, mut damage) = read_lines(&String::from_utf8_lossy(&bytes[..complete]));
-    let records: Vec<Record> = lines.iter().map(|(_, r)| r.clone()).collect();
-
+    let file = files::open_regular(&dir.join(TIMELINE))?;
+    let mut lines = Lines::new(file);
+    let mut scan = Scan::default();
+    while let Some((n, line)) = lines.next_line()? {
+        let more = match line {
+            Line::Complete(text) => scan.line(dir, n, text),
+            Line::TooLong(len) => scan.damaged(
+                format!("{TIMELINE}:{n}"),
+                format!("a line of {len} bytes: no record is longer than {MAX_RECORD} bytes"),
+            ),
+            Line::Torn(_) => {
+                scan.torn_tail = true;
+                true
+            }
+        };
+        if !more {
+            break;
+        }
+    }
+    let mut damage = scan.damage.take();
+    let mut gaps = std::mem::take(&mut scan.gaps);
     let seal = if damage.is_some() {
         SealState::NotChecked
     } else {
-        match judge_end(dir, &lines, torn_tail, &mut gaps) {
+        match judge_end(dir, &scan, &mut gaps) {
             Ok(s) => s,
             Err(d) => {
                 damage = Some(d);
@@ -152,47 +243,34 @@ pub fn verify(dir: &Path) -> std::io::Result<Verdict> {
     };
     let mut validation = None;
     if damage.is_none() && seal == SealState::Sealed {
-        match super::segment::verify(dir, &records) {
+        let sealed = scan.seal.as_ref().map(|(_, r)| r);
+        match super::segment::verify(dir, sealed) {
             Ok(v) => validation = v,
             Err(d) => damage = Some(d),
         }
     }
-    let mut logs = 0;
     if damage.is_none() {
-        match check_logs(dir, &lines) {
-            Ok(n) => logs = n,
-            Err(d) => damage = Some(d),
-        }
+        damage = scan.log_damage.take();
     }
     Ok(Verdict {
-        records: records.len(),
-        logs,
-        torn_tail,
+        records: scan.records,
+        logs: scan.logs,
+        torn_tail: scan.torn_tail,
         damage,
         seal,
-        plan: check_plan(dir, &records),
-        plan_changes_accepted: records
-            .iter()
-            .filter_map(|r| match &r.event {
-                Event::PlanChanged { by, .. } => Some(by.clone()),
-                _ => None,
-            })
-            .collect(),
+        plan: check_plan(dir, scan.plan_sha256.as_deref()),
+        plan_changes_accepted: scan.accepted,
         validation,
     })
 }
 
 /// Whether the timeline ends as a sealed, an open or a cut-short run.
-fn judge_end(
-    dir: &Path,
-    lines: &[(usize, Record)],
-    torn_tail: bool,
-    gaps: &mut Vec<Gap>,
-) -> Result<SealState, (String, String)> {
+fn judge_end(dir: &Path, scan: &Scan, gaps: &mut Vec<Gap>) -> Result<SealState, (String, String)> {
     let mark = read_mark(dir).map_err(|e| (MARK.to_string(), e))?;
-    let last = lines.last().map(|(_, r)| r);
+    let torn_tail = scan.torn_tail;
+    let last = scan.last.as_ref().map(|(_, r)| r);
     let held = |n: u64| last.map_or(0, |r| r.seq + 1) < n;
-    let seal_line = lines.iter().find_map(|(n, r)| match &r.event {
+    let seal_line = scan.seal.as_ref().and_then(|(n, r)| match &r.event {
         Event::RunSealed(s) => Some((*n, r, s)),
         _ => None,
     });
@@ -206,10 +284,6 @@ fn judge_end(
     match seal_line {
         Some((n, r, seal)) => {
             let at = format!("{TIMELINE}:{n}");
-            if lines.last().is_some_and(|(last_n, _)| *last_n != n) {
-                let why = "records follow the seal: nothing may be added to a sealed run";
-                return Err((at, why.into()));
-            }
             if seal.records != r.seq || seal.chain_head != r.prev {
                 let why = "the seal does not match the records before it";
                 return Err((at, why.into()));
@@ -251,12 +325,7 @@ fn judge_end(
             None if !gaps.is_empty() => Ok(done(gaps)),
             None if dir.join(LOCK).exists() => Ok(SealState::Unsealed {
                 holder: rundir::holder(dir),
-                ended: lines.iter().any(|(_, r)| {
-                    matches!(
-                        r.event,
-                        Event::RunCompleted | Event::RunFailed { .. } | Event::RunAborted { .. }
-                    )
-                }),
+                ended: scan.ended,
             }),
             None => {
                 gaps.push(Gap {
@@ -270,52 +339,44 @@ fn judge_end(
     }
 }
 
-/// Every output log still has the digest recorded when its step ended.
-fn check_logs(dir: &Path, lines: &[(usize, Record)]) -> Result<usize, (String, String)> {
-    let mut logs: HashMap<(String, u32), String> = HashMap::new();
-    let mut checked = 0;
-    for (n, r) in lines {
-        match &r.event {
-            Event::StepStarted {
-                step, attempt, log, ..
-            } => {
-                logs.insert((step.clone(), *attempt), log.clone());
-            }
-            Event::StepFinished {
-                step,
-                attempt,
-                sha256,
-                ..
-            } => {
-                let Some(log) = logs.get(&(step.clone(), *attempt)) else {
-                    continue;
-                };
-                let at = format!("{TIMELINE}:{n}");
-                match std::fs::read(dir.join(log)) {
-                    Ok(content) if sha256_hex(&content) == *sha256 => checked += 1,
-                    Ok(_) => {
-                        let why = format!(
-                            "{log} does not match the digest recorded when {step} ended (changed since?)"
-                        );
-                        return Err((at, why));
-                    }
-                    Err(e) => return Err((at, format!("{log} cannot be read: {e}"))),
-                }
-            }
-            _ => {}
-        }
+/// An output log still has the digest recorded when its step ended: read as a stream,
+/// only as a regular file.
+fn check_log(dir: &Path, log: &str, step: &str, sha256: &str) -> Result<(), String> {
+    let shown = crate::text::inline(log);
+    let digest = files::open_regular(&dir.join(log))
+        .and_then(sha256_of)
+        .map_err(|e| format!("{shown} cannot be read: {e}"))?;
+    if digest == sha256 {
+        Ok(())
+    } else {
+        Err(format!(
+            "{shown} does not match the digest recorded when {} ended (changed since?)",
+            crate::text::inline(step)
+        ))
     }
-    Ok(checked)
+}
+
+fn sha256_of(mut file: std::fs::File) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut sha = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(hex::encode(sha.finalize()));
+        }
+        sha.update(&buf[..n]);
+    }
 }
 
 /// plan.yaml against the plan hash last recorded.
-fn check_plan(dir: &Path, records: &[Record]) -> PlanState {
-    let Some(recorded) = super::recorded_plan_sha256(records) else {
+fn check_plan(dir: &Path, recorded: Option<&str>) -> PlanState {
+    let Some(recorded) = recorded else {
         return PlanState::Unrecorded;
     };
-    let now = std::fs::read(dir.join(PLAN_COPY))
-        .ok()
-        .map(|b| sha256_hex(&b));
+    let now = files::open_regular(&dir.join(PLAN_COPY))
+        .and_then(sha256_of)
+        .ok();
     if now.as_deref() == Some(recorded) {
         PlanState::Matches
     } else {
@@ -347,24 +408,59 @@ mod tests {
             .collect()
     }
 
+    /// `verify` of a run directory holding these lines (and a lock: not sealed).
+    fn verdict(lines: &[&str]) -> Verdict {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(TIMELINE), lines.concat()).unwrap();
+        std::fs::write(dir.path().join(LOCK), "").unwrap();
+        verify(dir.path()).unwrap()
+    }
+
     #[test]
     fn removed_lines_are_gaps_and_moved_or_edited_ones_are_damage() {
         let lines = chain(6);
-        let text = |keep: &[usize]| keep.iter().map(|&i| lines[i].as_str()).collect::<String>();
+        let pick =
+            |keep: &[usize]| verdict(&keep.iter().map(|&i| lines[i].as_str()).collect::<Vec<_>>());
+        let gaps = |v: Verdict| match v.seal {
+            SealState::Truncated(g) => g,
+            other => panic!("{other:?}"),
+        };
 
-        let (records, gaps, damage) = read_lines(&text(&[0, 1, 4, 5]));
-        assert_eq!((records.len(), damage), (4, None));
-        assert_eq!(gaps.len(), 1);
-        assert_eq!((gaps[0].after_seq, gaps[0].lost), (Some(1), Some(2)));
+        let v = pick(&[0, 1, 4, 5]);
+        assert_eq!((v.records, v.damage.clone()), (4, None));
+        let g = gaps(v);
+        assert_eq!(g.len(), 1);
+        assert_eq!((g[0].after_seq, g[0].lost), (Some(1), Some(2)));
 
-        let (_, gaps, _) = read_lines(&text(&[2, 3]));
-        assert_eq!((gaps[0].after_seq, gaps[0].lost), (None, Some(2)));
+        let g = gaps(pick(&[2, 3]));
+        assert_eq!((g[0].after_seq, g[0].lost), (None, Some(2)));
 
-        let (_, _, damage) = read_lines(&text(&[0, 2, 1]));
-        assert_eq!(damage.unwrap().0, "timeline.jsonl:3", "a line moved back");
+        let v = pick(&[0, 2, 1]);
+        assert_eq!(v.damage.unwrap().0, "timeline.jsonl:3", "a line moved back");
 
         let edited = lines[1].replace("n1", "N1");
-        let (_, _, damage) = read_lines(&(lines[0].clone() + &edited));
-        assert!(damage.unwrap().1.contains("edited"));
+        let v = verdict(&[&lines[0], &edited]);
+        assert!(v.damage.unwrap().1.contains("edited"));
+    }
+
+    #[test]
+    fn a_huge_line_is_damage_read_in_bounded_memory_and_links_are_refused() {
+        let lines = chain(2);
+        let huge = "x".repeat(MAX_RECORD + 10) + "\n";
+        let v = verdict(&[&lines[0], &huge, &lines[1]]);
+        let (at, why) = v.damage.unwrap();
+        assert_eq!(at, "timeline.jsonl:2");
+        assert!(why.contains("no record is longer"), "{why}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::write(&elsewhere, lines.concat()).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, dir.path().join(TIMELINE)).unwrap();
+        assert!(
+            verify(dir.path())
+                .unwrap_err()
+                .to_string()
+                .contains("symbolic link")
+        );
     }
 }
