@@ -65,9 +65,45 @@ fn escape_where(s: &str, unsafe_: impl Fn(char) -> bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// At most `max` bytes of `s` (cut at a character boundary), with `…` when cut.
+pub fn cut(s: &str, max: usize) -> Cow<'_, str> {
+    if s.len() <= max {
+        return Cow::Borrowed(s);
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}…", &s[..end]))
+}
+
+/// A value from outside bounded for a record or a line: itself when its JSON text fits in
+/// `max` bytes, else that text cut, saying how long it was.
+pub fn cut_json(value: &serde_json::Value, max: usize) -> serde_json::Value {
+    let text = value.to_string();
+    if text.len() <= max {
+        return value.clone();
+    }
+    let shown = cut(&text, max);
+    serde_json::Value::String(format!("{shown} ({} bytes, cut)", text.len()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_values_are_cut_and_say_so() {
+        assert_eq!(cut("héllo", 10), "héllo");
+        assert_eq!(cut("héllo wörld", 6), "hé…");
+        let big = serde_json::json!({"v": "x".repeat(100)});
+        let small = cut_json(&big, 20);
+        assert!(
+            small.as_str().unwrap().ends_with("(110 bytes, cut)"),
+            "{small}"
+        );
+        assert_eq!(cut_json(&serde_json::json!(3), 20), serde_json::json!(3));
+    }
 
     #[test]
     fn escapes_controls_and_bidi_visibly() {

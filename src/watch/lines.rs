@@ -9,6 +9,9 @@ use crate::monitor::board::Change;
 use crate::monitor::{Action, Sample, Spec, Verdict};
 use crate::plan::trigger::TriggerSeverity;
 
+/// Bytes of a value or a message a text line shows.
+const SHOWN: usize = 512;
+
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
@@ -33,22 +36,24 @@ pub fn line(spec: &Spec, verdict: &Verdict, sample: &Sample, json: bool) -> Stri
             "severity": spec.severity.name(),
             "sample": sample,
         });
+        super::journal::bound_sample(&mut doc["sample"]);
         if fired {
             doc["explain"] = json!(spec.explain);
             doc["policy"] = json!(policy(spec.severity));
         }
         return doc.to_string();
     }
+    // A value or a message from outside: bounded, and escaped for the terminal.
     let value = sample
         .value
         .as_ref()
-        .map(|v| format!(" (last value {v})"))
+        .map(|v| format!(" (last value {})", crate::text::cut(&v.to_string(), SHOWN)))
         .unwrap_or_default();
     let state = match verdict {
         Verdict::Failing { failures, count } => format!("failing {failures} of {count}"),
         Verdict::Blind { errors } => format!(
             "BLIND after {errors} probe errors in a row: {}",
-            sample.message.as_deref().unwrap_or("")
+            crate::text::cut(sample.message.as_deref().unwrap_or(""), SHOWN)
         ),
         Verdict::Ask => "INCONCLUSIVE: a person must judge".into(),
         Verdict::Fired { .. } => format!(
@@ -59,7 +64,8 @@ pub fn line(spec: &Spec, verdict: &Verdict, sample: &Sample, json: bool) -> Stri
         ),
         other => other.name().to_string(),
     };
-    format!("{} {}: {state}{value}", now(), spec.name)
+    let text = format!("{}: {state}{value}", spec.name);
+    format!("{} {}", now(), crate::text::inline(&text))
 }
 
 /// Records one change in the watch journal, alerts through the notify hook when a trigger
@@ -137,7 +143,7 @@ pub fn record(p: &Prepared, w: &Watcher, c: &Change, journal: &mut WatchJournal)
             if json {
                 doc.to_string()
             } else {
-                format!("{} {text}", now())
+                format!("{} {}", now(), crate::text::inline(&text))
             }
         }
     }

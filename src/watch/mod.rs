@@ -3,6 +3,7 @@
 //! sample is due (`watcher`), what a watch hands the run it starts and its journal
 //! (`prepared`), and its changes as lines (`lines`).
 
+pub mod journal;
 pub mod lines;
 pub mod prepared;
 pub mod watcher;

@@ -1,10 +1,7 @@
 //! A watch ready to start and what it hands the run: its triggers resolved with the
-//! variables in their probes, the options the run will start with, the notify hook for
-//! alerts, and the watch's own small journal in the runs directory
-//! (`.watch/<UTC start>-<plan>.jsonl`: started, every change, cancels, how it ended).
+//! variables in their probes, the options the run will start with, and the notify hook for
+//! alerts.
 
-use std::io::Write;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +14,8 @@ use crate::plan::Loaded;
 use crate::probe::Context;
 use crate::runner::notify::Notification;
 use crate::session::{Opened, StartOptions};
+
+pub use super::journal::WatchJournal;
 
 /// A watch ready to start.
 pub struct Prepared {
@@ -85,57 +84,4 @@ pub fn alert(p: &Prepared, payload: Json) {
         crate::runner::notify::DEFAULT_TIMEOUT,
         Duration::from_millis(500),
     ));
-}
-
-/// The watch's record: one JSON line per entry, flushed as it goes. A watch whose journal
-/// cannot be created still watches (it says so once).
-pub struct WatchJournal {
-    file: Option<std::fs::File>,
-    pub path: PathBuf,
-}
-
-impl WatchJournal {
-    pub fn open(p: &Prepared) -> WatchJournal {
-        let now = chrono::Utc::now();
-        let dir = p.opts.runs_root.join(".watch");
-        let path = dir.join(format!(
-            "{}-{}.jsonl",
-            now.format("%Y-%m-%dT%H-%M-%SZ"),
-            p.loaded.plan.plan.value
-        ));
-        let file = std::fs::create_dir_all(&dir)
-            .and_then(|_| {
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&path)
-            })
-            .map_err(|e| {
-                eprintln!(
-                    "rollback watch: not recording the watch in {}: {e}",
-                    path.display()
-                )
-            })
-            .ok();
-        let mut j = WatchJournal { file, path };
-        j.write(json!({
-            "type": "watch_started",
-            "plan": p.loaded.plan.plan.value,
-            "plan_path": p.loaded.source.path,
-            "operator": p.opts.operator,
-            "triggers": p.specs.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
-            "pid": std::process::id(),
-        }));
-        j
-    }
-
-    /// Appends one entry, stamped with the time.
-    pub fn write(&mut self, mut entry: Json) {
-        entry["time"] = json!(super::lines::now());
-        if let Some(f) = &mut self.file {
-            let mut line = entry.to_string();
-            line.push('\n');
-            let _ = f.write_all(line.as_bytes()).and_then(|_| f.sync_data());
-        }
-    }
 }
