@@ -9,7 +9,7 @@ use std::path::Path;
 use common::prometheus::Prometheus;
 use common::tmux::Tmux;
 use common::{Runs, text};
-use validation_support::{HEADLESS, ended, of_type, plan, segment, windows};
+use validation_support::{VALIDATING, ended, of_type, plan, segment, windows};
 
 #[test]
 fn a_trigger_is_re_evaluated_against_a_real_prometheus_in_each_window() {
@@ -22,7 +22,7 @@ fn a_trigger_is_re_evaluated_against_a_real_prometheus_in_each_window() {
     };
     let runs = Runs::new();
     let p = plan(runs.path(), &with("prometheus"));
-    let out = runs.run(&[&["run", p.to_str().unwrap()][..], &HEADLESS].concat());
+    let out = runs.run(&[&["run", p.to_str().unwrap()][..], &VALIDATING].concat());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let records = segment(&runs.only_run());
     assert_eq!(
@@ -44,7 +44,7 @@ fn a_trigger_is_re_evaluated_against_a_real_prometheus_in_each_window() {
 
     let runs = Runs::new();
     let p = plan(runs.path(), &with("checkout-api"));
-    let out = runs.run(&[&["run", p.to_str().unwrap()][..], &HEADLESS].concat());
+    let out = runs.run(&[&["run", p.to_str().unwrap()][..], &VALIDATING].concat());
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let records = segment(&runs.only_run());
     assert_eq!(

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{Runs, text, wait_until};
 use serde_json::Value;
-use validation_support::{HEADLESS, ended, of_type, pairs, plan, segment, windows};
+use validation_support::{HEADLESS, VALIDATING, ended, of_type, pairs, plan, segment, windows};
 
 #[test]
 fn a_validation_killed_mid_window_goes_on_from_where_it_was_recorded() {
@@ -18,7 +18,7 @@ fn a_validation_killed_mid_window_goes_on_from_where_it_was_recorded() {
         "post_rollback:\n  windows: {immediate: 10s, short-term: 11s, long-term: 12s}\n  post_checks:\n    - {window: immediate, title: health, check: 'true', interval: 200ms}\n",
     );
     let p = p.to_str().unwrap();
-    let mut child = runs.spawn(&[&["run", p][..], &HEADLESS].concat());
+    let mut child = runs.spawn(&[&["run", p][..], &VALIDATING].concat());
     let run = wait_until("the run directory", Duration::from_secs(30), || {
         runs.run_dirs().into_iter().next()
     });
@@ -90,7 +90,7 @@ fn resume_of_a_completed_run_goes_on_with_its_windows() {
         "post_rollback:\n  windows: {immediate: 6s, short-term: 7s, long-term: 8s}\n  post_checks:\n    - {window: immediate, title: health, check: 'true', interval: 200ms}\n    - {window: short-term, title: later, check: 'true', interval: 200ms}\n    - {window: long-term, title: last, check: 'true', interval: 200ms}\n",
     );
     let p = p.to_str().unwrap();
-    let mut child = runs.spawn(&[&["run", p][..], &HEADLESS].concat());
+    let mut child = runs.spawn(&[&["run", p][..], &VALIDATING].concat());
     let run = wait_until("the run directory", Duration::from_secs(30), || {
         runs.run_dirs().into_iter().next()
     });
@@ -99,7 +99,7 @@ fn resume_of_a_completed_run_goes_on_with_its_windows() {
     });
     child.kill().unwrap();
     child.wait().unwrap();
-    let out = runs.run(&["resume", run.to_str().unwrap(), "--headless"]);
+    let out = runs.run(&["resume", run.to_str().unwrap(), "--headless", "--validate"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
         text(&out).contains("validation windows go on"),
@@ -128,7 +128,7 @@ fn a_failing_check_re_alerts_and_the_run_regresses() {
             alerts.display()
         ),
     );
-    let out = runs.run(&[&["run", p.to_str().unwrap()][..], &HEADLESS].concat());
+    let out = runs.run(&[&["run", p.to_str().unwrap()][..], &VALIDATING].concat());
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
         text(&out).contains("immediate window REGRESSED: health"),
@@ -199,7 +199,7 @@ fn windows_not_run_are_never_passed() {
         runs.path(),
         "post_rollback:\n  windows: {immediate: 3s, short-term: 4s, long-term: 5s}\n  post_checks:\n    - {window: immediate, check: 'sleep 5', timeout: 100ms, interval: 100ms}\n    - {window: short-term, check: 'true', interval: 100ms}\n    - {window: long-term, check: 'true', interval: 100ms}\n",
     );
-    let out = runs.run(&[&["run", p.to_str().unwrap()][..], &HEADLESS].concat());
+    let out = runs.run(&[&["run", p.to_str().unwrap()][..], &VALIDATING].concat());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
         text(&out).contains("immediate window NOT RUN"),
@@ -283,4 +283,40 @@ fn the_drill_clock_plays_an_hour_of_windows_in_seconds() {
         took < 10 * 60_000,
         "an hour of windows took {took} ms of real time"
     );
+}
+
+#[test]
+fn a_headless_run_ends_with_the_rollback_and_says_how_its_windows_go_on() {
+    let runs = Runs::new();
+    let p = plan(
+        runs.path(),
+        "post_rollback:\n  windows: {immediate: 24h, short-term: 25h, long-term: 26h}\n  post_checks:\n    - {window: immediate, title: health, check: 'true', interval: 200ms}\n",
+    );
+    // A pipeline is not held for a day of windows: it gets the rollback's code at once.
+    let out = runs.run(&[&["run", p.to_str().unwrap()][..], &HEADLESS].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let run = runs.only_run();
+    let id = run.file_name().unwrap().to_str().unwrap();
+    assert!(
+        text(&out).contains(&format!("rollback watch --validate {id}")),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        segment(&run).is_empty(),
+        "nothing of the windows is recorded yet"
+    );
+
+    // The same with a rollback that fails: its own code, not the windows'.
+    let failing = plan(
+        runs.path(),
+        "post_rollback:\n  post_checks:\n    - {window: immediate, check: 'true'}\n",
+    );
+    let text_of = std::fs::read_to_string(&failing)
+        .unwrap()
+        .replace("run: echo undo", "run: exit 3");
+    std::fs::write(&failing, text_of).unwrap();
+    let out = runs.run(&[&["run", failing.to_str().unwrap()][..], &HEADLESS].concat());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(!text(&out).contains("watch --validate"), "{}", text(&out));
 }

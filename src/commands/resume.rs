@@ -61,6 +61,11 @@ pub fn run(args: ResumeArgs) -> color_eyre::Result<Exit> {
         vars: opts.vars.clone(),
     };
     if sealed && crate::session::validate_windows::pending(&dir) {
+        // Headless, the rollback has ended: its windows go on only when asked.
+        if args.headless.headless && !args.headless.validate && !args.headless.no_validate {
+            super::validate_windows::tell_later(&dir);
+            return Ok(Exit::Ok);
+        }
         let o = windows(&opts.operator);
         return Ok(runtime()?.block_on(super::validate_windows::go_on(&dir, o)));
     }
@@ -69,6 +74,7 @@ pub fn run(args: ResumeArgs) -> color_eyre::Result<Exit> {
     }
     let operator = opts.operator.clone();
     let later = windows(&operator);
+    let validate = args.headless.validate;
     let rt = runtime()?;
     let mut h: crate::headless::Options = args.headless.clone().into();
     h.rerun_interrupted = args.rerun_interrupted;
@@ -76,11 +82,25 @@ pub fn run(args: ResumeArgs) -> color_eyre::Result<Exit> {
     h.kill_orphans = args.kill_orphans;
     Ok(rt.block_on(async move {
         match crate::session::resume(&dir, opts, clock) {
-            Ok((session, rx)) => crate::headless::drive(session, rx, h).await,
+            Ok((session, rx)) => {
+                let exit = crate::headless::drive(session, rx, h).await;
+                if exit != Exit::Ok || !crate::session::validate_windows::pending(&dir) {
+                    return exit;
+                }
+                if later.skip.is_none() && !validate {
+                    super::validate_windows::tell_later(&dir);
+                    return exit;
+                }
+                super::validate_windows::go_on(&dir, later).await
+            }
             // Killed between its end and its seal: sealed now, so its windows can follow.
             Err(ResumeError::Ended {
                 sealed_now: true, ..
             }) if crate::session::validate_windows::pending(&dir) => {
+                if later.skip.is_none() && !validate {
+                    super::validate_windows::tell_later(&dir);
+                    return Exit::Ok;
+                }
                 super::validate_windows::go_on(&dir, later).await
             }
             Err(e) => {

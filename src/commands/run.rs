@@ -335,7 +335,8 @@ fn start_run(
     }))
 }
 
-/// Drives a started run without a screen, then its validation windows.
+/// Drives a started run without a screen. It exits when the rollback ends, with the
+/// rollback's code: a pipeline is never held for the windows' day unless `--validate` asks.
 pub async fn drive_headless(
     session: crate::session::Session,
     rx: tokio::sync::mpsc::UnboundedReceiver<crate::runner::RunnerMsg>,
@@ -357,16 +358,21 @@ pub async fn drive_headless(
         return exit;
     }
     // The session is gone, so the run is sealed: its windows follow the seal.
+    let skip = if h.no_validate {
+        Some("skipped with --no-validate")
+    } else if mode == Mode::Drill && !h.validate {
+        Some("a drill: pass --validate to practise the windows too")
+    } else {
+        None
+    };
+    if skip.is_none() && !h.validate {
+        super::validate_windows::tell_later(&dir);
+        return exit;
+    }
     let o = super::validate_windows::Options {
         operator: &who,
         speed,
-        skip: if h.no_validate {
-            Some("skipped with --no-validate")
-        } else if mode == Mode::Drill && !h.validate {
-            Some("a drill: pass --validate to practise the windows too")
-        } else {
-            None
-        },
+        skip,
         vars,
     };
     super::validate_windows::after_run(&dir, o).await

@@ -68,6 +68,19 @@ pub async fn after_run(dir: &Path, o: Options<'_>) -> Exit {
     validate(dir, o).await
 }
 
+/// Says how the windows of a run that just completed go on, when it has some: the command
+/// itself ends with the rollback.
+pub fn tell_later(dir: &Path) {
+    if !crate::session::validate_windows::pending(dir) {
+        return;
+    }
+    let id = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+    println!(
+        "the rollback completed; its validation windows are next: rollback watch --validate {} (or run with --validate to stay through them)",
+        crate::text::inline(&id.unwrap_or_default())
+    );
+}
+
 /// `resume RUN` of a completed run whose windows have not ended.
 pub async fn go_on(dir: &Path, o: Options<'_>) -> Exit {
     println!("the run completed; its validation windows go on");

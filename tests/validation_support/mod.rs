@@ -54,3 +54,5 @@ pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 pub const HEADLESS: [&str; 3] = ["--headless", "--approve-as", "ci"];
+/// Headless, staying through the validation windows after the rollback.
+pub const VALIDATING: [&str; 4] = ["--headless", "--approve-as", "ci", "--validate"];

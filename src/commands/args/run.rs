@@ -30,11 +30,12 @@ pub struct HeadlessArgs {
     /// Print each step's output too (headless)
     #[arg(long, short)]
     pub verbose: bool,
-    /// Do not run the plan's validation windows after the run (headless; recorded as not run)
+    /// Record the plan's validation windows as not run (headless)
     #[arg(long)]
     pub no_validate: bool,
-    /// Drills: play the plan's validation windows after the run too, on the drill clock
-    /// (headless; a drill leaves them out otherwise, recorded as not run)
+    /// Stay through the plan's validation windows after the rollback (headless; without it
+    /// the command exits when the rollback ends and `rollback watch --validate RUN` runs
+    /// them; a drill plays them on the drill clock)
     #[arg(long, conflicts_with = "no_validate")]
     pub validate: bool,
     /// When a region fails for good under `on_region_failure: ask`: stop the other regions
