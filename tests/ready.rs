@@ -140,3 +140,76 @@ fn an_invalid_plan_is_not_ready_and_an_unreadable_one_is_bad_input() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("broken.yaml:2:1:"), "{}", text(&out));
 }
+
+/// The seal record of the only run under `runs`.
+fn seal_of(runs: &Runs) -> rollback::timeline::Record {
+    let text = common::timeline(&runs.only_run());
+    let last = text.trim_end().rsplit_once('\n').unwrap().1;
+    rollback::timeline::record::parse_line(last).unwrap()
+}
+
+#[test]
+fn a_seal_with_no_run_behind_it_or_one_rewritten_never_counts() {
+    let plans = tempfile::tempdir().unwrap();
+    let plan = at_level(plans.path(), 2);
+    let real = Runs::new();
+    rehearse(&real, &plan, "rehearse");
+    let seal = seal_of(&real);
+    let rollback::engine::Event::RunSealed(mut s) = seal.event.clone() else {
+        panic!("not a seal")
+    };
+
+    // One re-hashed seal line, alone, claiming a completed rehearsal.
+    let forged = Runs::new();
+    let dir = forged.path().join("2026-01-01T00-00-00Z-base");
+    std::fs::create_dir(&dir).unwrap();
+    s.records = 0;
+    s.chain_head = rollback::timeline::record::GENESIS.into();
+    let (line, hash) = rollback::timeline::record::encode(
+        0,
+        seal.ts_ms,
+        seal.elapsed_ms,
+        seal.mode,
+        &seal.operator,
+        &rollback::engine::Event::RunSealed(s),
+        rollback::timeline::record::GENESIS,
+    );
+    std::fs::write(dir.join("timeline.jsonl"), line).unwrap();
+    std::fs::write(
+        dir.join("timeline.seal"),
+        format!("{{\"records\":1,\"hash\":\"{hash}\"}}\n"),
+    )
+    .unwrap();
+    let (code, shown, missing) = ready(&forged, &plan, &[]);
+    assert_eq!(code, Some(1), "{shown}");
+    assert_eq!(missing, ["staging"], "{shown}");
+    let stats = forged.run(&["stats", forged.path().to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!(v["overall"]["runs"], 0, "{v}");
+    assert_eq!(v["not_counted"][0]["state"], "corrupt", "{v}");
+
+    // A real rehearsal whose seal was re-hashed to say another rehearsal took place.
+    let mut lines: Vec<String> = common::timeline(&real.only_run())
+        .lines()
+        .map(String::from)
+        .collect();
+    let rollback::engine::Event::RunSealed(mut s) = seal.event.clone() else {
+        unreachable!()
+    };
+    s.summary.started_at = rollback::report::Timestamp(seal.ts_ms - 86_400_000);
+    let (line, _) = rollback::timeline::record::encode(
+        seal.seq,
+        seal.ts_ms,
+        seal.elapsed_ms,
+        seal.mode,
+        &seal.operator,
+        &rollback::engine::Event::RunSealed(s),
+        &seal.prev,
+    );
+    *lines.last_mut().unwrap() = line.trim_end().to_string();
+    let run = real.only_run();
+    std::fs::write(run.join("timeline.jsonl"), lines.join("\n") + "\n").unwrap();
+    std::fs::remove_file(run.join("timeline.seal")).unwrap();
+    let (code, shown, _) = ready(&real, &plan, &[]);
+    assert_eq!(code, Some(1), "{shown}");
+}

@@ -167,27 +167,49 @@ fn an_open_run_is_listed_and_once_aborted_fails_success_but_not_zero_failed() {
     assert_eq!(v["overall"]["aborted"], 1);
 }
 
-/// Rewrites a real run's seal as if the run had failed (no face ends a run `failed` today).
-fn reseal_as_failed(run: &Path) {
+/// Rewrites a real run as if it had failed (no face ends a run `failed` today): its end and
+/// its seal say so, and the whole chain and the seal mark are made again to match, as only
+/// a forger with the whole file could.
+fn rechain_as_failed(run: &Path) {
     let path = run.join("timeline.jsonl");
     let text = std::fs::read_to_string(&path).unwrap();
-    let (head, last) = text.trim_end().rsplit_once('\n').unwrap();
-    let mut r = parse_line(last).unwrap();
-    let Event::RunSealed(seal) = &mut r.event else {
-        panic!("not sealed: {last}")
-    };
-    seal.summary.metrics.execution.outcome = RunOutcome::Failed;
-    seal.summary.metrics.execution.success = false;
-    let (line, _) = encode(
-        r.seq,
-        r.ts_ms,
-        r.elapsed_ms,
-        r.mode,
-        &r.operator,
-        &r.event,
-        &r.prev,
-    );
-    std::fs::write(&path, format!("{head}\n{line}")).unwrap();
+    let mut prev = rollback::timeline::record::GENESIS.to_string();
+    let mut out = String::new();
+    let mut count = 0;
+    for line in text.lines() {
+        let mut r = parse_line(line).unwrap();
+        match &mut r.event {
+            Event::RunCompleted => {
+                r.event = Event::RunFailed {
+                    reason: "failed for the test".into(),
+                }
+            }
+            Event::RunSealed(seal) => {
+                seal.summary.metrics.execution.outcome = RunOutcome::Failed;
+                seal.summary.metrics.execution.success = false;
+                seal.chain_head = prev.clone();
+            }
+            _ => {}
+        }
+        let (line, hash) = encode(
+            r.seq,
+            r.ts_ms,
+            r.elapsed_ms,
+            r.mode,
+            &r.operator,
+            &r.event,
+            &prev,
+        );
+        out.push_str(&line);
+        prev = hash;
+        count += 1;
+    }
+    std::fs::write(&path, out).unwrap();
+    std::fs::write(
+        run.join("timeline.seal"),
+        format!("{{\"records\":{count},\"hash\":\"{prev}\"}}\n"),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -195,7 +217,7 @@ fn a_failed_run_fails_zero_failed_and_success() {
     let runs = Runs::new();
     let plans = tempfile::tempdir().unwrap();
     live(&runs, &plan(plans.path(), "auto", "", "echo undo"));
-    reseal_as_failed(&runs.only_run());
+    rechain_as_failed(&runs.only_run());
     let (code, v, shown) = stats(&runs, &[]);
     assert_eq!(code, Some(1), "{shown}");
     assert_eq!(unmet(&v), ["success", "zero_failed"]);
@@ -297,6 +319,69 @@ fn drills_are_left_out_unless_asked_and_filters_narrow_the_runs() {
     assert_eq!(v["overall"]["runs"], 0);
     assert!(
         shown.starts_with("no runs started since 2098-12-02"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_run_left_after_a_failure_counts_as_failed_once_its_sla_passed_and_can_be_closed() {
+    let runs = Runs::new();
+    let plans = tempfile::tempdir().unwrap();
+    live(&runs, &plan(plans.path(), "auto", "", "echo undo"));
+    let flaky = plan(plans.path(), "flaky", "", "exit 3");
+    let mut args = vec!["run", flaky.as_str()];
+    args.extend(ANSWERS);
+    let out = runs.run(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+
+    // Inside its SLA it is listed, not counted: someone may still take it up.
+    let (code, v, shown) = stats(&runs, &[]);
+    assert_eq!(code, Some(0), "{shown}");
+    assert_eq!(v["overall"]["runs"], 1, "{v}");
+    assert_eq!(v["not_counted"][0]["state"], "left", "{v}");
+
+    // Once its SLA has passed it counts: not within the SLA and not a success.
+    let later = ["--now", "2099-01-01T00:00:00Z"];
+    let (code, v, shown) = stats(&runs, &later);
+    assert_eq!(code, Some(1), "{shown}");
+    let o = &v["overall"];
+    assert_eq!(
+        (o["runs"].as_u64(), o["failed"].as_u64(), o["left"].as_u64()),
+        (Some(2), Some(1), Some(1)),
+        "{v}"
+    );
+    assert_eq!(o["sla_met_pct"], 50.0, "{v}");
+    assert!(shown.contains("left after a failure (1"), "{shown}");
+
+    // Closed as aborted, with who and why on the record.
+    let run = runs
+        .run_dirs()
+        .into_iter()
+        .find(|d| d.to_string_lossy().ends_with("-flaky"))
+        .unwrap();
+    let out = runs.run(&[
+        "resume",
+        run.to_str().unwrap(),
+        "--headless",
+        "--operator",
+        "dana",
+        "--abort",
+        "--reason",
+        "fixed forward instead",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let aborted = timeline(&run)
+        .lines()
+        .find(|l| l.contains("\"type\":\"run_aborted\""))
+        .map(String::from)
+        .unwrap_or_default();
+    assert!(aborted.contains("\"by\":\"dana\""), "{aborted}");
+    assert!(aborted.contains("fixed forward instead"), "{aborted}");
+    let (_, v, shown) = stats(&runs, &later);
+    let o = &v["overall"];
+    assert_eq!(
+        (o["aborted"].as_u64(), o["left"].as_u64()),
+        (Some(1), Some(0)),
         "{shown}"
     );
 }

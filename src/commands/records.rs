@@ -1,15 +1,17 @@
-//! Reads a runs directory into [`Records`] for `stats`, `ready` and `prune`: a sealed run
-//! costs one read of its timeline's end; a run without a seal is replayed with the report
-//! code to tell an ended run (counted) from an open, left or corrupt one (listed). A run
-//! that cannot be read never stops the others from being counted.
+//! Reads a runs directory into [`Records`] for `stats`, `ready` and `prune`: each run's chain
+//! is read whole and counts only when it holds from its start to a seal that agrees with it
+//! (`timeline::standing`); a run without a seal is replayed with the report code to tell
+//! an ended run from an open, left or corrupt one (listed). A run that cannot be read never
+//! stops the others from being counted.
 
 use std::path::Path;
 
 use crate::records::{Records, RunSummary, Uncounted, Unread};
-use crate::report::render_run;
+use crate::report::{RunOutcome, render_run};
 use crate::timeline::follow::lock_held_in;
 use crate::timeline::rundir::{LOCK, TIMELINE};
-use crate::timeline::seal::{Summary, read_seal};
+use crate::timeline::seal::Summary;
+use crate::timeline::standing::{Standing, standing};
 
 /// Threads reading runs at once: on a cold cache the time goes in waiting for the disk,
 /// and a deeper queue of reads is several times faster than one at a time.
@@ -55,21 +57,35 @@ pub fn scan(root: &Path, now_ms: i64) -> Records {
 
 /// Adds the run in `dir` (if it is one) to `records`.
 fn read_run(dir: &Path, id: &str, now_ms: i64, locks: Option<&str>, records: &mut Records) {
-    match read_seal(&dir.join(TIMELINE)) {
-        Ok(Some(seal)) => records.runs.push(RunSummary::of(id, &seal.summary, true)),
-        Ok(None) => unsealed(dir, id, now_ms, locks, records),
+    if !crate::timeline::files::is_real_dir(dir) {
+        // A link to a directory elsewhere is not a run of this runs directory.
+        if std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_symlink()) {
+            records
+                .uncounted
+                .push(corrupt(id, "a symbolic link, not a run directory".into()));
+        }
+        return;
+    }
+    match standing(dir) {
+        Ok(Standing::Sealed(seal)) => records.runs.push(RunSummary::of(id, &seal.summary, true)),
+        Ok(Standing::Unsealed) => unsealed(dir, id, now_ms, locks, records),
+        Ok(Standing::Damaged(why)) => records.uncounted.push(corrupt(id, why)),
         // Not a run directory (or not one any more).
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {}
-        Err(e) => records.uncounted.push(Uncounted {
-            id: id.to_string(),
-            plan: None,
-            mode: None,
-            started_at: None,
-            why: Unread::Corrupt {
-                why: format!("cannot read {TIMELINE}: {e}"),
-            },
-        }),
+        Err(e) => records
+            .uncounted
+            .push(corrupt(id, format!("cannot read {TIMELINE}: {e}"))),
+    }
+}
+
+fn corrupt(id: &str, why: String) -> Uncounted {
+    Uncounted {
+        id: id.to_string(),
+        plan: None,
+        mode: None,
+        started_at: None,
+        why: Unread::Corrupt { why },
     }
 }
 
@@ -100,10 +116,24 @@ fn unsealed(dir: &Path, id: &str, now_ms: i64, locks: Option<&str>, records: &mu
                 why: "no seal and no lock: records are missing at its end (`rollback verify`)"
                     .into(),
             },
-            Ok(r) if r.timing.finished => {
+            // Without a seal only what counts against the team is counted: a run that
+            // failed or was aborted, or one left after a failure once its SLA has passed.
+            Ok(r) if r.timing.finished && r.outcome.status != RunOutcome::Completed => {
                 records
                     .runs
                     .push(RunSummary::of(id, &Summary::of(&r), false));
+                return;
+            }
+            Ok(r) if r.timing.finished => Unread::Unsealed,
+            Ok(r)
+                if r.outcome.failed_step.is_some()
+                    && now_ms - r.timing.started_at.ms() >= r.timing.sla_ms as i64 =>
+            {
+                let mut run = RunSummary::of(id, &Summary::of(&r), false);
+                run.outcome = RunOutcome::Failed;
+                run.within_sla = Some(false);
+                run.left = true;
+                records.runs.push(run);
                 return;
             }
             Ok(_) => Unread::Left,

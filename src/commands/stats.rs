@@ -65,7 +65,23 @@ pub fn run(args: &StatsArgs) -> color_eyre::Result<Exit> {
         };
         println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
+        let left: Vec<&str> = records
+            .runs
+            .iter()
+            .filter(|r| r.left && select.takes(r))
+            .map(|r| r.id.as_str())
+            .collect();
         print_text(&root.display().to_string(), &figures, &not_counted, &select);
+        if !left.is_empty() {
+            println!();
+            println!(
+                "left after a failure ({}, counted as failed outside their SLA; `rollback resume RUN` goes on, `--headless --abort --reason WHY` closes one):",
+                left.len()
+            );
+            for id in left {
+                println!("  {}", inline(id));
+            }
+        }
     }
     Ok(if figures.overall.all_met() {
         Exit::Ok

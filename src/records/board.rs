@@ -50,7 +50,7 @@ pub fn rows(records: &Records) -> Vec<Row> {
                 Unread::Open { holder } => Kind::Live {
                     holder: holder.clone(),
                 },
-                Unread::Left => Kind::Left,
+                Unread::Left | Unread::Unsealed => Kind::Left,
                 Unread::Corrupt { why } => Kind::Corrupt { why: why.clone() },
             },
         }))
@@ -65,6 +65,9 @@ pub fn rows(records: &Records) -> Vec<Row> {
 
 /// `✔ completed`, `✖ failed`: icon and word of an ended run.
 pub fn outcome_word(r: &RunSummary) -> &'static str {
+    if r.left {
+        return "✖ left after a failure";
+    }
     match r.outcome {
         RunOutcome::Completed => "✔ completed",
         RunOutcome::Failed => "✖ failed",

@@ -60,6 +60,8 @@ pub struct Figures {
     pub completed: u32,
     pub failed: u32,
     pub aborted: u32,
+    /// Of the failed: runs left unfinished after a failure, past their SLA.
+    pub left: u32,
     pub success_pct: Option<f64>,
     pub sla_met_pct: Option<f64>,
     pub automated_pct: Option<f64>,
@@ -164,6 +166,7 @@ fn figures(runs: &[&RunSummary], last_rehearsal_ms: Option<i64>, now_ms: i64) ->
         completed: counts.completed,
         failed: counts.failed,
         aborted: count(&|r| r.outcome == RunOutcome::Aborted),
+        left: count(&|r| r.left),
         success_pct: pct(counts.completed, counts.runs),
         sla_met_pct: pct(counts.sla_met, counts.sla_measured),
         automated_pct: pct(counts.steps_automated, counts.steps_selected),

@@ -44,9 +44,13 @@ pub struct RunSummary {
     pub escalation: u8,
     /// Phase id and duration, in plan order.
     pub phases: Vec<(String, Option<u64>)>,
-    /// False for a run that ended but whose seal was never written (killed in between):
-    /// its summary comes from a replay.
+    /// False for a run counted without a seal (one left after a failure): its summary comes
+    /// from a replay.
     pub sealed: bool,
+    /// Left unfinished after a step failed for good, its SLA passed: counted as a failure
+    /// outside its SLA.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub left: bool,
     /// A rehearsal's environment; `None` for other runs and rehearsals from before it was
     /// recorded.
     pub environment: Option<Environment>,
@@ -85,6 +89,7 @@ impl RunSummary {
                 .map(|p| (p.id.clone(), p.duration_ms))
                 .collect(),
             sealed,
+            left: false,
             environment: s.rehearsal.as_ref().map(|r| r.environment),
             participants: s
                 .rehearsal
@@ -113,6 +118,8 @@ pub enum Unread {
     Open { holder: String },
     /// Not ended, lock free: left or killed, resumable.
     Left,
+    /// Ended, but killed before its seal: `rollback resume` seals it.
+    Unsealed,
     /// Unreadable, damaged, or records missing at its end.
     Corrupt { why: String },
 }
@@ -122,6 +129,9 @@ impl Unread {
         match self {
             Unread::Open { holder } => format!("open ({holder})"),
             Unread::Left => "left or interrupted, not ended (resumable)".into(),
+            Unread::Unsealed => {
+                "ended but not sealed (killed before its seal; `rollback resume` seals it)".into()
+            }
             Unread::Corrupt { why } => format!("corrupt: {why}"),
         }
     }

@@ -13,7 +13,7 @@ use super::verdict::run_mode;
 pub use super::verdict::{RunOutcome, SlaVerdict, Timing};
 use crate::engine::rehearsal::Rehearsal;
 use crate::engine::state::End;
-use crate::engine::{Event, Mode, Outcome, RunState, Trigger};
+use crate::engine::{Event, Mode, Outcome, RunState, Trigger, Waiting};
 use crate::plan::{Automation, Operation, Plan};
 use crate::timeline::{Record, replay};
 
@@ -109,6 +109,9 @@ pub struct OutcomeSection {
     /// Who aborted it.
     pub by: Option<String>,
     pub after_point_of_no_return: bool,
+    /// An unfinished run left waiting on a step that failed for good: that step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_step: Option<String>,
 }
 
 /// The first point of no return this run passed (a step-level one may follow; each step
@@ -297,6 +300,7 @@ fn outcome(state: &RunState, records: &[Record]) -> OutcomeSection {
             reason: reason.clone(),
             by: by.clone(),
             after_point_of_no_return: after_ponr,
+            failed_step: None,
         },
         None => OutcomeSection {
             status: RunOutcome::NotFinished,
@@ -304,6 +308,12 @@ fn outcome(state: &RunState, records: &[Record]) -> OutcomeSection {
             reason: Some(unfinished_reason(records)),
             by: None,
             after_point_of_no_return: false,
+            failed_step: match state.waiting() {
+                Waiting::Failure(i) | Waiting::RegionFailure(i) => {
+                    state.steps.get(i).map(|s| s.key.clone())
+                }
+                _ => None,
+            },
         },
     }
 }

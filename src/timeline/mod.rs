@@ -10,6 +10,7 @@ pub mod record;
 pub mod rundir;
 pub mod seal;
 pub mod segment;
+pub mod standing;
 pub mod verify;
 pub mod waker;
 
