@@ -30,6 +30,8 @@ pub struct Options {
     pub kill_orphans: bool,
     /// What a region's failure does to the others when the plan says `ask`.
     pub on_region_failure: Option<RegionFailure>,
+    /// Close the run as aborted at once, with why (`resume --abort --reason`).
+    pub abort: Option<String>,
 }
 
 /// `22:41:03 +05:00 SLA 10:00 left  escalation level 2: Engage senior SRE`; an event about
@@ -206,6 +208,10 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
     let mut asked = Asked::default();
     let mut stopping: Option<Exit> = None;
     let mut acked = 0;
+    if let Some(reason) = o.abort.clone().filter(|_| s.state.end.is_none()) {
+        let by = s.operator.clone();
+        let _ = s.handle(Input::Abort { by, reason });
+    }
     loop {
         if o.verbose {
             p.output(&mut s);

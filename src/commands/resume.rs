@@ -80,6 +80,7 @@ pub fn run(args: ResumeArgs) -> color_eyre::Result<Exit> {
     h.rerun_interrupted = args.rerun_interrupted;
     h.retry_failed = args.retry_failed;
     h.kill_orphans = args.kill_orphans;
+    h.abort = args.abort.then(|| args.reason.clone().unwrap_or_default());
     Ok(rt.block_on(async move {
         match crate::session::resume(&dir, opts, clock) {
             Ok((session, rx)) => {

@@ -173,6 +173,13 @@ pub struct ResumeArgs {
     /// Kill a command still running from before instead of waiting for it (headless)
     #[arg(long)]
     pub kill_orphans: bool,
+    /// Close the run as aborted, recorded with who (--operator) and why (--reason): a run
+    /// left after a failure nobody will take up again (headless)
+    #[arg(long, requires = "reason", requires = "headless")]
+    pub abort: bool,
+    /// Why the run is aborted (with --abort)
+    #[arg(long, value_name = "TEXT", requires = "abort")]
+    pub reason: Option<String>,
     /// Give variables again (secret values are never recorded)
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
