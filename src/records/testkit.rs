@@ -34,6 +34,7 @@ pub fn run(n: u32) -> RunSummary {
             ("execute".into(), Some(100_000)),
         ],
         sealed: true,
+        left: false,
         environment: None,
         participants: 0,
         stakeholders: 0,
