@@ -111,3 +111,39 @@ fn yes_removes_old_sealed_runs_but_never_an_unsealed_or_locked_one() {
     assert_eq!(hidden, 0, "nothing half-removed is left behind");
     drop(lock);
 }
+
+#[test]
+fn a_run_that_does_not_verify_or_cannot_be_read_goes_only_with_damaged() {
+    let runs = Runs::new();
+    three_runs(&runs);
+    let sealed: Vec<_> = runs
+        .run_dirs()
+        .into_iter()
+        .filter(|d| d.join("timeline.seal").exists())
+        .collect();
+    // An output log changed after the run: the chain holds, the record does not verify.
+    let log = std::fs::read_dir(sealed[0].join("output"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .next()
+        .unwrap();
+    std::fs::write(&log, "rewritten\n").unwrap();
+    let junk = runs.path().join("2020-01-01T00-00-00Z-junk");
+    std::fs::create_dir(&junk).unwrap();
+    std::fs::write(junk.join("timeline.jsonl"), "not a record\n").unwrap();
+
+    let mut args = vec!["--older-than", "365d", "--yes"];
+    args.extend(LATER);
+    let (code, shown) = prune(&runs, &args);
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(sealed[0].exists() && junk.exists(), "{shown}");
+    assert!(!sealed[1].exists(), "{shown}");
+    assert!(shown.contains("does not verify"), "{shown}");
+    assert!(shown.contains("kept unless --damaged"), "{shown}");
+
+    args.push("--damaged");
+    let (code, shown) = prune(&runs, &args);
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(!sealed[0].exists() && !junk.exists(), "{shown}");
+    assert!(shown.contains("2 run(s) removed"), "{shown}");
+}

@@ -1,7 +1,8 @@
 //! `rollback prune --older-than AGE [--yes] [RUNS_DIR]`: retention. Lists the sealed runs
-//! that ended longer ago than AGE, and removes them with `--yes`. Refuses an age below the
-//! standard's 365-day minimum unless `--force-below-minimum`; never touches a run without
-//! a seal or whose lock is held (checked again just before each removal).
+//! that ended longer ago than AGE and still verify, and removes them with `--yes`. Refuses
+//! an age below the standard's 365-day minimum unless `--force-below-minimum`; never
+//! touches a run without a seal or whose lock is held (checked again just before each
+//! removal); a damaged run only with `--damaged`.
 
 use std::path::Path;
 
@@ -24,7 +25,28 @@ pub fn run(args: &PruneArgs) -> color_eyre::Result<Exit> {
     }
     let root = runs_root(args.dir.as_deref().or(args.runs.runs_dir.as_deref()));
     let now = args.now.ms();
-    let plan = select(&super::records::scan(&root, now), older_than, now);
+    let mut plan = select(
+        &super::records::scan(&root, now),
+        older_than,
+        now,
+        args.damaged,
+    );
+    // A sealed run goes only if its whole record still verifies (logs, plan, validation).
+    for d in plan.remove.iter_mut().filter(|d| d.damaged.is_none()) {
+        d.damaged = does_not_verify(&root.join(&d.id));
+    }
+    if !args.damaged {
+        let (keep, go): (Vec<_>, Vec<_>) =
+            plan.remove.into_iter().partition(|d| d.damaged.is_some());
+        plan.remove = go;
+        plan.kept.extend(keep.into_iter().map(|d| {
+            let why = d.damaged.unwrap_or_default();
+            (
+                d.id,
+                format!("does not verify ({why}): kept unless --damaged"),
+            )
+        }));
+    }
     let shown = inline(&root.display().to_string()).into_owned();
     if plan.remove.is_empty() {
         println!(
@@ -36,12 +58,20 @@ pub fn run(args: &PruneArgs) -> color_eyre::Result<Exit> {
     let mut failed = false;
     for d in &plan.remove {
         let dir = root.join(&d.id);
-        let line = format!(
-            "{}  {}  ended {}",
-            inline(&d.id),
-            inline(&d.plan),
-            utc_text(d.ended_ms)
-        );
+        let line = match &d.damaged {
+            None => format!(
+                "{}  {}  ended {}",
+                inline(&d.id),
+                inline(&d.plan),
+                utc_text(d.ended_ms)
+            ),
+            Some(why) => format!(
+                "{}  damaged, started {}: {}",
+                inline(&d.id),
+                utc_text(d.ended_ms),
+                inline(why)
+            ),
+        };
         if !args.yes {
             println!("would remove  {line}");
         } else if let Some(h) = holder(&dir) {
@@ -75,6 +105,19 @@ pub fn run(args: &PruneArgs) -> color_eyre::Result<Exit> {
         println!("{removed} run(s) removed from {shown}");
     }
     Ok(if failed { Exit::Internal } else { Exit::Ok })
+}
+
+/// Why the sealed run in `dir` does not verify, if it does not.
+fn does_not_verify(dir: &Path) -> Option<String> {
+    use crate::timeline::verify::Finding;
+    match crate::timeline::verify::verify(dir) {
+        Ok(v) => match (v.finding(), v.damage) {
+            (Finding::Intact, _) => None,
+            (_, Some((at, why))) => Some(format!("{at}: {why}")),
+            (f, None) => Some(format!("{f:?}").to_lowercase()),
+        },
+        Err(e) => Some(e.to_string()),
+    }
 }
 
 /// Renames the run out of sight first, so a removal cut short never leaves a half run

@@ -127,6 +127,10 @@ pub struct PruneArgs {
     /// Allow an age below the standard's 365-day retention minimum
     #[arg(long)]
     pub force_below_minimum: bool,
+    /// Also remove damaged runs (unreadable, or whose record does not verify) past the age,
+    /// dated by their name; they are kept otherwise
+    #[arg(long)]
+    pub damaged: bool,
     #[command(flatten)]
     pub runs: RunsDir,
     #[command(flatten)]
