@@ -65,6 +65,11 @@ fn escape_where(s: &str, unsafe_: impl Fn(char) -> bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A path as it may be shown: a run directory's name is untrusted like plan text.
+pub fn path(p: &std::path::Path) -> String {
+    inline(&p.display().to_string()).into_owned()
+}
+
 /// At most `max` bytes of `s` (cut at a character boundary), with `…` when cut.
 pub fn cut(s: &str, max: usize) -> Cow<'_, str> {
     if s.len() <= max {

@@ -36,7 +36,10 @@ pub fn run(args: &FollowArgs) -> color_eyre::Result<Exit> {
 
 async fn headless(mut f: Follower) -> Exit {
     use std::io::Write;
-    println!("following {} (read-only; ends when the run does)", f.id);
+    println!(
+        "following {} (read-only; ends when the run does)",
+        crate::text::inline(&f.id)
+    );
     let mut waker = Waker::new(&f.dir);
     loop {
         let (new, live) = match f.step() {
@@ -59,7 +62,7 @@ async fn headless(mut f: Follower) -> Exit {
         drop(out);
         if live != Liveness::Running {
             let (text, code) = ending(&f, &live);
-            println!("{text}");
+            println!("{}", crate::text::inline(&text));
             return code;
         }
         waker.wait().await;

@@ -103,7 +103,7 @@ fn unsealed(dir: &Path, id: &str, now_ms: i64, locks: Option<&str>, records: &mu
     // Read without taking the lock, even for a moment: a reader must never make a
     // `resume` that starts at the same instant find the run busy.
     let why = if lock_held_in(dir, locks) {
-        let text = std::fs::read_to_string(dir.join(LOCK)).unwrap_or_default();
+        let text = crate::timeline::files::read_text(&dir.join(LOCK), 4096).unwrap_or_default();
         Unread::Open {
             holder: text.trim().to_string(),
         }

@@ -9,6 +9,7 @@ use crate::engine::{Event, Outcome};
 use crate::exit::Exit;
 use crate::plan::load::load_bytes;
 use crate::text;
+use crate::timeline::files;
 use crate::timeline::journal::read_complete;
 use crate::timeline::replay;
 use crate::timeline::rundir::{PLAN_COPY, TIMELINE, holder, run_ids, runs_root};
@@ -37,7 +38,10 @@ pub fn summarize(dir: &Path, now_ms: i64) -> Row {
         outcome,
         time,
     };
-    let bytes = std::fs::read(dir.join(TIMELINE)).unwrap_or_default();
+    let bytes = match files::read_bounded(&dir.join(TIMELINE), files::MAX_WHOLE) {
+        Ok(b) => b,
+        Err(e) => return row("?", "?", format!("unreadable ({e})"), String::new()),
+    };
     let records = match read_complete(&bytes) {
         Ok((r, _)) => r,
         Err(e) => return row("?", "?", format!("damaged ({e})"), String::new()),
@@ -48,7 +52,7 @@ pub fn summarize(dir: &Path, now_ms: i64) -> Row {
     }) else {
         return row("?", "?", "empty".into(), String::new());
     };
-    let Ok(loaded) = std::fs::read(dir.join(PLAN_COPY))
+    let Ok(loaded) = files::read_bounded(&dir.join(PLAN_COPY), files::MAX_WHOLE)
         .map_err(|e| e.to_string())
         .and_then(|b| load_bytes(PLAN_COPY, b).map_err(|e| e.to_string()))
     else {
@@ -92,7 +96,7 @@ pub fn run(args: &RunsArgs) -> color_eyre::Result<Exit> {
     let root = runs_root(args.runs.runs_dir.as_deref());
     let ids = run_ids(&root);
     if ids.is_empty() {
-        eprintln!("no runs in {}", root.display());
+        eprintln!("no runs in {}", text::path(&root));
         return Ok(Exit::Ok);
     }
     let now = chrono::Utc::now().timestamp_millis();
@@ -110,7 +114,7 @@ pub fn run(args: &RunsArgs) -> color_eyre::Result<Exit> {
     for r in &rows {
         println!(
             "{:<w$}  {:<pw$}  {:<9}  {:<24}  {}",
-            r.id,
+            text::inline(&r.id),
             text::inline(&r.plan),
             r.mode,
             text::inline(&r.outcome),

@@ -43,55 +43,67 @@ pub fn run(args: &VerifyArgs) -> color_eyre::Result<Exit> {
         Err(e) => {
             eprintln!(
                 "rollback verify: cannot read {}: {e}",
-                dir.join(TIMELINE).display()
+                crate::text::path(&dir.join(TIMELINE))
             );
             return Ok(Exit::BadInput);
         }
     };
     let timeline = dir.join(TIMELINE);
     if let Some((at, why)) = &v.damage {
-        println!("{}: {why}", dir.join(at).display());
+        println!(
+            "{}: {}",
+            crate::text::path(&dir.join(at)),
+            crate::text::inline(why)
+        );
     }
     match &v.seal {
         SealState::Truncated(gaps) => {
             for g in gaps {
-                println!("{}: TRUNCATED: {}", timeline.display(), gap_text(g));
+                println!(
+                    "{}: TRUNCATED: {}",
+                    crate::text::path(&timeline),
+                    gap_text(g)
+                );
             }
         }
         SealState::Unsealed {
             holder: Some(h), ..
         } => println!(
-            "{}: not sealed: the run is open ({h}); its records so far are checked",
-            timeline.display()
+            "{}: not sealed: the run is open ({}); its records so far are checked",
+            crate::text::path(&timeline),
+            crate::text::inline(h)
         ),
         SealState::Unsealed { ended: true, .. } => println!(
             "{}: not sealed: the run ended but was killed before its seal (`rollback resume` seals it)",
-            timeline.display()
+            crate::text::path(&timeline)
         ),
         SealState::Unsealed { .. } => println!(
             "{}: not sealed: the run was left or killed before it ended (it can be resumed)",
-            timeline.display()
+            crate::text::path(&timeline)
         ),
         SealState::Sealed | SealState::NotChecked => {}
     }
     if let Some(state) = &v.validation {
         println!(
-            "{}: {state}",
-            dir.join(crate::timeline::segment::SEGMENT).display()
+            "{}: {}",
+            crate::text::path(&dir.join(crate::timeline::segment::SEGMENT)),
+            crate::text::inline(state)
         );
     }
     let plan = dir.join(PLAN_COPY);
     match &v.plan {
         PlanState::Changed { recorded, now } => println!(
-            "{}: PLAN CHANGED: sha256 {} now, {recorded} on the record",
-            plan.display(),
-            now.as_deref().unwrap_or("(unreadable)")
+            "{}: PLAN CHANGED: sha256 {} now, {} on the record",
+            crate::text::path(&plan),
+            now.as_deref().unwrap_or("(unreadable)"),
+            crate::text::inline(recorded)
         ),
         PlanState::Matches => {
             for by in &v.plan_changes_accepted {
                 println!(
-                    "{}: changed at a resume, accepted by {by} (on the record)",
-                    plan.display()
+                    "{}: changed at a resume, accepted by {} (on the record)",
+                    crate::text::path(&plan),
+                    crate::text::inline(by)
                 );
             }
         }
@@ -100,7 +112,7 @@ pub fn run(args: &VerifyArgs) -> color_eyre::Result<Exit> {
     if v.torn_tail && !matches!(v.seal, SealState::Truncated(_)) {
         println!(
             "{}: a torn last line follows the last record (the run was killed mid-write; `rollback resume` sets it aside)",
-            timeline.display()
+            crate::text::path(&timeline)
         );
     }
     let (exit, verdict) = match v.finding() {

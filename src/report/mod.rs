@@ -47,16 +47,18 @@ use crate::timeline::rundir::{PLAN_COPY, TIMELINE};
 /// plan copy that no longer matches the recorded digest are warnings in the report.
 pub fn render_run(dir: &Path, now_ms: i64) -> Result<Report, String> {
     let plan_path = dir.join(PLAN_COPY);
-    let plan_bytes = std::fs::read(&plan_path)
-        .map_err(|e| format!("cannot read {}: {e}", plan_path.display()))?;
+    let plan_bytes =
+        crate::timeline::files::read_bounded(&plan_path, crate::timeline::files::MAX_WHOLE)
+            .map_err(|e| format!("cannot read {}: {e}", plan_path.display()))?;
     let digest = hex::encode(Sha256::digest(&plan_bytes));
     let plan = load_bytes(&plan_path.display().to_string(), plan_bytes)
         .map_err(|e| format!("the run's plan copy does not load:\n{e}"))?
         .plan;
 
     let timeline_path = dir.join(TIMELINE);
-    let bytes = std::fs::read(&timeline_path)
-        .map_err(|e| format!("cannot read {}: {e}", timeline_path.display()))?;
+    let bytes =
+        crate::timeline::files::read_bounded(&timeline_path, crate::timeline::files::MAX_WHOLE)
+            .map_err(|e| format!("cannot read {}: {e}", timeline_path.display()))?;
     let (records, complete) = read_complete(&bytes)
         .map_err(|e| format!("{} is damaged at {e}", timeline_path.display()))?;
     if !records
@@ -88,7 +90,10 @@ pub fn render_run(dir: &Path, now_ms: i64) -> Result<Report, String> {
         Event::RunStarted(info) => Some(&info.plan_sha256),
         _ => None,
     });
-    match std::fs::read_to_string(dir.join(impact::FILE)) {
+    match crate::timeline::files::read_text(
+        &dir.join(impact::FILE),
+        crate::timeline::files::MAX_WHOLE,
+    ) {
         Ok(text) => {
             let (entries, warnings) = impact::read(&text);
             impact::apply(&mut report.metrics.impact, &entries);
@@ -117,7 +122,10 @@ fn segment(
     report: &mut Report,
 ) -> Vec<crate::timeline::Record> {
     use crate::timeline::segment::{SEGMENT, read};
-    let (Ok(bytes), Some(seal)) = (std::fs::read(dir.join(SEGMENT)), records.last()) else {
+    let (Ok(bytes), Some(seal)) = (
+        crate::timeline::files::read_bounded(&dir.join(SEGMENT), crate::timeline::files::MAX_WHOLE),
+        records.last(),
+    ) else {
         return Vec::new();
     };
     match read(&bytes, seal) {

@@ -359,7 +359,7 @@ impl Session {
 /// The last `max` bytes of a file.
 fn read_end(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
     use std::io::{Read, Seek, SeekFrom};
-    let mut f = std::fs::File::open(path)?;
+    let mut f = crate::timeline::files::open_regular(path)?;
     let len = f.metadata()?.len();
     f.seek(SeekFrom::Start(len.saturating_sub(max)))?;
     let mut out = Vec::new();

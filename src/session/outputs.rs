@@ -58,7 +58,7 @@ impl Session {
             return;
         };
         let path = file_of(&self.run.path, &a.log);
-        let Ok(file) = std::fs::File::open(&path) else {
+        let Ok(file) = crate::timeline::files::open_regular(&path) else {
             return;
         };
         let mut text = String::new();

@@ -117,8 +117,11 @@ pub fn resume(
             _ => None,
         })
         .ok_or_else(|| ResumeError::Damaged("no run_started record".into()))?;
-    let bytes = std::fs::read(dir.join(PLAN_COPY))
-        .map_err(|e| ResumeError::Other(format!("cannot read {PLAN_COPY}: {e}")))?;
+    let bytes = crate::timeline::files::read_bounded(
+        &dir.join(PLAN_COPY),
+        crate::timeline::files::MAX_WHOLE,
+    )
+    .map_err(|e| ResumeError::Other(format!("cannot read {PLAN_COPY}: {e}")))?;
     let sha = sha256_hex(&bytes);
     let recorded = recorded_plan_sha256(&opened.records)
         .unwrap_or(&info.plan_sha256)
@@ -241,7 +244,11 @@ pub fn resume(
 /// The mode and id of the run in `dir`, read without touching it (a live run with the
 /// directory's name when the timeline cannot be read).
 pub fn recorded_start(dir: &Path) -> (crate::engine::Mode, String) {
-    let bytes = std::fs::read(dir.join(TIMELINE)).unwrap_or_default();
+    let bytes = crate::timeline::files::read_bounded(
+        &dir.join(TIMELINE),
+        crate::timeline::files::MAX_WHOLE,
+    )
+    .unwrap_or_default();
     let records = read_complete(&bytes).map(|(r, _)| r).unwrap_or_default();
     let fallback = dir
         .file_name()
@@ -262,7 +269,11 @@ pub fn recorded_start(dir: &Path) -> (crate::engine::Mode, String) {
 
 /// Why a sealed run cannot be resumed: how it ended, read without touching it.
 fn sealed_outcome(dir: &Path) -> ResumeError {
-    let bytes = std::fs::read(dir.join(TIMELINE)).unwrap_or_default();
+    let bytes = crate::timeline::files::read_bounded(
+        &dir.join(TIMELINE),
+        crate::timeline::files::MAX_WHOLE,
+    )
+    .unwrap_or_default();
     let records = read_complete(&bytes).map(|(r, _)| r).unwrap_or_default();
     let outcome = records.iter().find_map(|r| match r.event {
         Event::RunCompleted => Some(Outcome::Completed),

@@ -50,9 +50,12 @@ impl Session {
             return None;
         }
         self.sealed = true;
-        let records = std::fs::read(self.run.timeline())
-            .map_err(|e| e.to_string())
-            .and_then(|b| read_complete(&b).map_err(|e| e.to_string()));
+        let records = crate::timeline::files::read_bounded(
+            &self.run.timeline(),
+            crate::timeline::files::MAX_WHOLE,
+        )
+        .map_err(|e| e.to_string())
+        .and_then(|b| read_complete(&b).map_err(|e| e.to_string()));
         let (records, _) = match records {
             Ok(r) => r,
             Err(e) => return Some(Err(format!("cannot read the timeline to seal it: {e}"))),

@@ -13,10 +13,10 @@ use crate::monitor::validation::{Source, Validation, spans};
 use crate::monitor::{Condition, Limits, ProbeSpec, Spec};
 use crate::plan::trigger::TriggerSeverity;
 use crate::plan::{Plan, Window};
-use crate::timeline::Journal;
 use crate::timeline::journal::read_complete;
 use crate::timeline::rundir::{PLAN_COPY, TIMELINE};
 use crate::timeline::segment::{self, SEGMENT, SEGMENT_LOCK};
+use crate::timeline::{Journal, files};
 
 /// Post-checks are judged on each sample; a few errors in a row make them blind.
 const CHECK_ERRORS: u32 = 2;
@@ -44,7 +44,7 @@ impl std::fmt::Display for OpenError {
 
 /// The run in `dir` has windows to run and they have not ended.
 pub fn pending(dir: &Path) -> bool {
-    let Ok(bytes) = std::fs::read(dir.join(TIMELINE)) else {
+    let Ok(bytes) = files::read_bounded(&dir.join(TIMELINE), files::MAX_WHOLE) else {
         return false;
     };
     let Ok((records, _)) = read_complete(&bytes) else {
@@ -53,11 +53,11 @@ pub fn pending(dir: &Path) -> bool {
     let completed = records
         .iter()
         .any(|r| matches!(r.event, Event::RunCompleted));
-    let declared = std::fs::read(dir.join(PLAN_COPY))
+    let declared = files::read_bounded(&dir.join(PLAN_COPY), files::MAX_WHOLE)
         .ok()
         .and_then(|b| crate::plan::load::load_bytes(PLAN_COPY, b).ok())
         .is_some_and(|l| l.plan.post_rollback.windows.is_some());
-    let ended = std::fs::read(dir.join(SEGMENT))
+    let ended = files::read_bounded(&dir.join(SEGMENT), files::MAX_WHOLE)
         .ok()
         .zip(records.last())
         .and_then(|(b, seal)| segment::read(&b, seal).ok())
@@ -75,7 +75,7 @@ pub fn open(
     given: &[(String, String)],
 ) -> Result<Validating, OpenError> {
     let damaged = |e: String| OpenError::Damaged(e);
-    let bytes = std::fs::read(dir.join(TIMELINE))
+    let bytes = files::read_bounded(&dir.join(TIMELINE), files::MAX_WHOLE)
         .map_err(|e| OpenError::Nothing(format!("cannot read the run's timeline: {e}")))?;
     let (records, _) = read_complete(&bytes).map_err(|e| damaged(e.to_string()))?;
     let Some(seal) = records
@@ -104,7 +104,7 @@ pub fn open(
             _ => None,
         })
         .ok_or_else(|| damaged("no run_started record".into()))?;
-    let plan_bytes = std::fs::read(dir.join(PLAN_COPY))
+    let plan_bytes = files::read_bounded(&dir.join(PLAN_COPY), files::MAX_WHOLE)
         .map_err(|e| OpenError::Nothing(format!("cannot read {PLAN_COPY}: {e}")))?;
     let plan =
         crate::plan::load::load_bytes(&dir.join(PLAN_COPY).display().to_string(), plan_bytes)
@@ -127,7 +127,7 @@ pub fn open(
         .collect();
     let lock = take_lock(dir, operator)?;
     let path = dir.join(SEGMENT);
-    let existing = match std::fs::read(&path) {
+    let existing = match files::read_bounded(&path, files::MAX_WHOLE) {
         Ok(b) => {
             segment::read(&b, seal)
                 .map_err(|(n, why)| damaged(format!("{SEGMENT}:{n}: {why}")))?

@@ -5,11 +5,11 @@
 //! cannot be read, from whether the process named in the lock is alive).
 
 use std::collections::VecDeque;
-use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::lines::MAX_RECORD;
 use super::record::{Record, parse_line};
 use super::rundir::{LOCK, PLAN_COPY, TIMELINE};
 use crate::engine::{Event, Outcome, RunState};
@@ -44,12 +44,15 @@ pub struct Follower {
     lines: u64,
 }
 
+/// Bytes of the timeline read per wake-up at most.
+const READ_AT_ONCE: u64 = 8 * 1024 * 1024;
+
 impl Follower {
     /// Opens the run in `dir` for following; nothing is read from its timeline yet.
     pub fn open(dir: &Path) -> Result<Follower, String> {
         let plan_path = dir.join(PLAN_COPY);
-        let bytes = std::fs::read(&plan_path)
-            .map_err(|e| format!("cannot read {}: {e}", plan_path.display()))?;
+        let bytes = super::files::read_bounded(&plan_path, super::files::MAX_WHOLE)
+            .map_err(|e| format!("cannot read {}: {e}", crate::text::path(&plan_path)))?;
         let plan = load_bytes(&plan_path.display().to_string(), bytes)
             .map_err(|e| format!("the run's plan copy does not load:\n{e}"))?
             .plan;
@@ -74,32 +77,39 @@ impl Follower {
     /// Reads what was appended since the last call and folds it in; the new records.
     pub fn poll(&mut self) -> Result<Vec<Record>, String> {
         let path = self.dir.join(TIMELINE);
+        let shown = crate::text::path(&path);
         let mut file =
-            File::open(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            super::files::open_regular(&path).map_err(|e| format!("cannot read {shown}: {e}"))?;
         let len = file.metadata().map_err(|e| e.to_string())?.len();
         if len < self.offset {
-            return Err(format!("{} became shorter while followed", path.display()));
+            return Err(format!("{shown} became shorter while followed"));
         }
         if len == self.offset {
             return Ok(Vec::new());
         }
         file.seek(SeekFrom::Start(self.offset))
             .map_err(|e| e.to_string())?;
+        // A bounded read per wake-up: a huge append is taken in turns, never all at once.
         let mut bytes = Vec::new();
-        file.take(len - self.offset)
+        file.take((len - self.offset).min(READ_AT_ONCE))
             .read_to_end(&mut bytes)
             .map_err(|e| e.to_string())?;
         self.offset += bytes.len() as u64;
         self.partial.extend_from_slice(&bytes);
         let Some(end) = self.partial.iter().rposition(|&b| b == b'\n') else {
+            if self.partial.len() > MAX_RECORD {
+                return Err(format!(
+                    "{shown}:{}: a line longer than any record ({MAX_RECORD} bytes)",
+                    self.lines + 1
+                ));
+            }
             return Ok(Vec::new());
         };
         let complete: Vec<u8> = self.partial.drain(..=end).collect();
         let mut new = Vec::new();
         for line in String::from_utf8_lossy(&complete).lines() {
             self.lines += 1;
-            let record =
-                parse_line(line).map_err(|e| format!("{}:{}: {e}", path.display(), self.lines))?;
+            let record = parse_line(line).map_err(|e| format!("{shown}:{}: {e}", self.lines))?;
             self.apply(&record);
             new.push(record);
         }
@@ -152,7 +162,7 @@ pub fn lock_held(dir: &Path) -> bool {
 pub fn lock_held_in(dir: &Path, locks: Option<&str>) -> bool {
     use std::os::unix::fs::MetadataExt;
     let path = dir.join(LOCK);
-    let Ok(meta) = std::fs::metadata(&path) else {
+    let Ok(meta) = std::fs::symlink_metadata(&path) else {
         return false;
     };
     match locks {
@@ -171,7 +181,7 @@ pub fn lock_held_in(dir: &Path, locks: Option<&str>) -> bool {
 
 /// The lock's text names `pid N on HOST`: alive if that process exists on this host.
 fn holder_alive(lock: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(lock) else {
+    let Ok(text) = super::files::read_text(lock, 4096) else {
         return false;
     };
     let mut words = text.split_whitespace();

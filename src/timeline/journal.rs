@@ -103,7 +103,7 @@ impl Journal {
     /// is refused.
     pub fn open(path: &Path) -> Result<Opened, OpenError> {
         let mut bytes = Vec::new();
-        File::open(path)
+        super::files::open_regular(path)
             .and_then(|mut f| f.read_to_end(&mut bytes))
             .map_err(OpenError::Io)?;
         let (records, complete_len) = read_complete(&bytes).map_err(OpenError::Corrupt)?;
@@ -115,10 +115,7 @@ impl Journal {
         } else {
             None
         };
-        let file = OpenOptions::new()
-            .append(true)
-            .open(path)
-            .map_err(OpenError::Io)?;
+        let file = super::files::open_append(path).map_err(OpenError::Io)?;
         Ok(Opened {
             journal: Journal::with_sink(Box::new(file), &records),
             records,

@@ -187,9 +187,10 @@ pub fn lock(dir: &Path, holder: &str) -> Result<File, Held> {
     Ok(file)
 }
 
-/// Who holds the run's lock, if anyone (without taking it).
+/// Who holds the run's lock, if anyone (without taking it). A lock that is not a regular
+/// file is nobody's.
 pub fn holder(dir: &Path) -> Option<String> {
-    let mut file = File::open(dir.join(LOCK)).ok()?;
+    let mut file = super::files::open_regular(&dir.join(LOCK)).ok()?;
     if file.try_lock_shared().is_ok() {
         let _ = file.unlock();
         return None;

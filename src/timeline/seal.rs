@@ -9,7 +9,7 @@
 //! a `lock` has ended (every run creates one; only sealing removes it), so a missing seal
 //! there means lines were lost even if the side file went too.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
@@ -157,7 +157,7 @@ pub fn seal_of(records: &[Record]) -> Option<&Seal> {
 /// line is not a genuine seal (an open run, or one cut short: `verify` says which).
 pub fn read_seal(path: &Path) -> io::Result<Option<Seal>> {
     const TAIL: u64 = 256 * 1024;
-    let mut file = File::open(path)?;
+    let mut file = super::files::open_regular(path)?;
     let len = file.metadata()?.len();
     file.seek(SeekFrom::Start(len.saturating_sub(TAIL)))?;
     let mut bytes = Vec::new();
@@ -206,7 +206,7 @@ pub fn write_mark(dir: &Path, mark: &Mark) -> io::Result<()> {
 
 /// The mark of the run in `dir`: `Ok(None)` when there is none.
 pub fn read_mark(dir: &Path) -> Result<Option<Mark>, String> {
-    match fs::read_to_string(dir.join(MARK)) {
+    match super::files::read_text(&dir.join(MARK), 4096) {
         Ok(text) => serde_json::from_str(text.trim())
             .map(Some)
             .map_err(|e| format!("{MARK} is unreadable: {e}")),

@@ -6,7 +6,6 @@
 //! the timeline, and the segment cannot be moved to another run. `validation_ended` closes
 //! it; nothing may follow.
 
-use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
@@ -65,7 +64,7 @@ pub fn ended(records: &[Record]) -> Option<RunVerdict> {
 
 /// Whether another process samples the windows now: who, if so.
 pub fn holder(dir: &Path) -> Option<String> {
-    let mut file = File::open(dir.join(SEGMENT_LOCK)).ok()?;
+    let mut file = super::files::open_regular(&dir.join(SEGMENT_LOCK)).ok()?;
     if file.try_lock_shared().is_ok() {
         let _ = file.unlock();
         return None;

@@ -219,7 +219,7 @@ pub async fn screen(
                                 Err(e) => d.message = Some(inline(&e).into_owned()),
                             },
                             Kind::Corrupt { why } => {
-                                d.message = Some(format!("{} is corrupt: {}", row.id, inline(&why)));
+                                d.message = Some(format!("{} is corrupt: {}", inline(&row.id), inline(&why)));
                             }
                             _ => report = Some((report_text(&dir, now), 0)),
                         }

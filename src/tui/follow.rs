@@ -66,7 +66,10 @@ impl Widget for FollowView<'_> {
                 ),
                 t.alarm(),
             ),
-            None => (format!(" FOLLOWING {} (read-only)", self.f.id), t.dim()),
+            None => (
+                format!(" FOLLOWING {} (read-only)", crate::text::inline(&self.f.id)),
+                t.dim(),
+            ),
         };
         buf.set_string(banner.x, banner.y, text, style);
         Steps {

@@ -29,7 +29,10 @@ impl Widget for ReportView<'_> {
 
 /// The report's Markdown of the run in `dir`: its copy if written, else rendered now.
 pub fn report_text(dir: &std::path::Path, now_ms: i64) -> String {
-    if let Ok(text) = std::fs::read_to_string(dir.join(crate::report::files::MARKDOWN)) {
+    if let Ok(text) = crate::timeline::files::read_text(
+        &dir.join(crate::report::files::MARKDOWN),
+        crate::timeline::files::MAX_WHOLE,
+    ) {
         return text;
     }
     match crate::report::files::render_with_history(dir, now_ms) {
