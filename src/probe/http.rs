@@ -1,7 +1,8 @@
 //! The HTTP probe, on `ureq` (blocking, small, rustls without OpenSSL) in a blocking task.
-//! A timeout, a refused connection, a redirect loop, an unexpected status, a body that is
-//! not JSON or a JSONPath that matches nothing are all errors. The request has a global
-//! deadline, and the caller stops waiting shortly after it whatever the thread does.
+//! A timeout, a refused connection, a redirect loop, a status outside the expected ones,
+//! an empty body, a body that is not JSON or a JSONPath that matches nothing are all
+//! errors. The request has a global deadline, and the caller stops waiting shortly after
+//! it whatever the thread does.
 
 use std::time::Duration;
 
@@ -134,6 +135,8 @@ pub fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Str
 }
 
 /// The HTTP probe: the status code, or the JSON body (through the JSONPath when given).
+/// With `value: status` every status is the answer and the condition judges it; a body is
+/// an answer only with an expected status, and an empty one is no data.
 pub async fn run(spec: HttpSpec, timeout: Duration) -> Result<Json, String> {
     let headers = spec
         .headers
@@ -155,15 +158,23 @@ pub async fn run(spec: HttpSpec, timeout: Duration) -> Result<Json, String> {
     if spec.value == HttpValue::Status {
         return Ok(Json::from(answer.status));
     }
-    if answer.status != spec.status {
+    let url = &spec.url;
+    if !spec.status.accepts(answer.status) {
         return Err(format!(
-            "{} answered HTTP {}, expected {}",
-            spec.url, answer.status, spec.status
+            "{url} answered HTTP {}, expected {}",
+            answer.status, spec.status
         ));
     }
-    let body: Json = serde_json::from_str(answer.body.trim()).map_err(|_| {
-        let shown: String = answer.body.trim().chars().take(60).collect();
-        format!("{} answered `{shown}`, which is not JSON", spec.url)
+    let text = answer.body.trim();
+    if text.is_empty() {
+        return Err(format!(
+            "{url} answered HTTP {} with an empty body: no data",
+            answer.status
+        ));
+    }
+    let body: Json = serde_json::from_str(text).map_err(|_| {
+        let start: String = text.chars().take(60).collect();
+        format!("{url} answered `{start}`, which is not JSON")
     })?;
     match &spec.jsonpath {
         None => Ok(body),
