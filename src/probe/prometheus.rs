@@ -11,6 +11,7 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value as Json, json};
 
 use super::http::fetch;
+use super::origin::shown;
 use crate::plan::trigger::HttpMethod;
 
 /// Runs `query` against the server at `base` (e.g. `http://prometheus:9090`).
@@ -21,7 +22,7 @@ pub async fn query(base: &str, query: &str, timeout: Duration) -> Result<Json, S
         utf8_percent_encode(query, NON_ALPHANUMERIC)
     );
     let answer = fetch(HttpMethod::Get, url, Vec::new(), None, timeout).await?;
-    let server = base;
+    let server = shown(base);
     let body: Json = serde_json::from_str(&answer.body).map_err(|_| {
         format!(
             "{server} answered HTTP {} without the Prometheus API's JSON",
