@@ -27,6 +27,10 @@ fn origin_a(b_port: u16) -> Scripted {
         "/to-b" => Reply::redirect(302, &format!("http://127.0.0.1:{b_port}/data?k=v")),
         "/to-b-relative" => Reply::redirect(307, &format!("//127.0.0.1:{b_port}/data")),
         "/here" => Reply::redirect(301, "data?page=1"),
+        "/post-303" => Reply::redirect(303, "/data"),
+        "/post-307" => Reply::redirect(307, "/echo"),
+        "/echo" if r.method == "POST" => Reply::new(200, &r.body),
+        "/nowhere" => Reply::new(302, ""),
         "/data" if r.header("authorization") == Some("Bearer s3cret") => {
             Reply::new(200, r#"{"ratio": 0.1}"#)
         }
@@ -106,4 +110,30 @@ async fn a_redirect_within_the_origin_is_followed_with_the_headers() {
     assert_eq!(last.header("authorization"), Some("Bearer s3cret"));
     assert_eq!(last.header("x-api-key"), Some("k3y"));
     assert!(b.seen().is_empty());
+}
+
+#[tokio::test]
+async fn a_post_is_asked_again_as_a_get_after_303_and_as_a_post_after_307() {
+    let b = origin_b();
+    let a = origin_a(b.port);
+    let post = |path: &str| HttpSpec {
+        method: HttpMethod::Post,
+        body: Some(r#"{"ratio": 0.7}"#.into()),
+        ..spec(a.url(path), HttpValue::Body)
+    };
+    assert_eq!(
+        http::run(post("/post-303"), SHORT).await,
+        Ok(json!({"ratio": 0.1}))
+    );
+    let seen = a.seen();
+    let last = seen.last().unwrap();
+    assert_eq!((last.method.as_str(), last.body.as_str()), ("GET", ""));
+    assert_eq!(
+        http::run(post("/post-307"), SHORT).await,
+        Ok(json!({"ratio": 0.7}))
+    );
+    let err = http::run(spec(a.url("/nowhere"), HttpValue::Body), SHORT)
+        .await
+        .unwrap_err();
+    assert!(err.contains("HTTP 302 without a Location"), "{err}");
 }

@@ -104,7 +104,7 @@ fn blocking(
             .and_then(|l| l.to_str().ok())
             .ok_or_else(|| {
                 format!(
-                    "{} answered HTTP {status} without a Location to follow",
+                    "{} answered HTTP {status} without a Location it can follow",
                     shown(&url)
                 )
             })?;
