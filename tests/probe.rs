@@ -14,6 +14,7 @@ use common::prometheus::Prometheus;
 use rollback::monitor::jsonpath::JsonPath;
 use rollback::monitor::spec::HttpSpec;
 use rollback::monitor::{Outcome, Spec, catalogue};
+use rollback::plan::status::Statuses;
 use rollback::plan::trigger::{HttpMethod, HttpValue};
 use rollback::probe::{command, http, prometheus};
 use serde_json::json;
@@ -157,7 +158,7 @@ fn get(url: String) -> HttpSpec {
         method: HttpMethod::Get,
         headers: Vec::new(),
         body: None,
-        status: 200,
+        status: Statuses::default(),
         jsonpath: None,
         value: HttpValue::Body,
     }
@@ -202,7 +203,7 @@ async fn every_http_failure_is_an_error_never_a_value() {
         (
             "a 500",
             get(s.url("/error")),
-            "answered HTTP 500, expected 200",
+            "answered HTTP 500, expected 2xx",
         ),
         ("not JSON", get(s.url("/garbage")), "which is not JSON"),
         (
@@ -287,7 +288,8 @@ fn prometheus_instant_queries_and_catalogue_triggers_against_a_real_server() {
         }
     }
 
-    // A catalogue trigger judged on real answers: targets up is healthy, none found fires.
+    // A catalogue trigger judged on real answers: targets up is healthy; none found is no
+    // data, an error sample, never healthy (and not a fire: a selector typo looks the same).
     let judge = |selector: &str| {
         let plan = format!(
             "{}triggers:\n  - name: up\n    use: availability\n    prometheus: {{url: '{}', selector: '{selector}'}}\n",
@@ -307,7 +309,7 @@ fn prometheus_instant_queries_and_catalogue_triggers_against_a_real_server() {
         spec.judge(Duration::ZERO, answer).outcome
     };
     assert_eq!(judge(r#"job="prometheus""#), Outcome::Success);
-    assert_eq!(judge(r#"job="nothing-here""#), Outcome::Failure);
+    assert_eq!(judge(r#"job="nothing-here""#), Outcome::Error);
 }
 
 #[test]
@@ -329,7 +331,7 @@ fn load_on_a_real_prometheus_fires_a_trigger_and_the_run_starts() {
     std::fs::write(
         &plan,
         format!(
-            "{head}triggers:\n  - name: queries\n    prometheus: {{url: '{}', query: '{query}'}}\n    interval: 200ms\n    condition: size(result) > 0 && result[0].value > {}.0\n    severity: critical\n",
+            "{head}triggers:\n  - name: queries\n    prometheus: {{url: '{}', query: '{query}'}}\n    interval: 200ms\n    condition: result.exists(s, s.value > {}.0)\n    severity: critical\n",
             p.url,
             before as u64 + 20
         ),

@@ -103,6 +103,11 @@ fn each_trigger_rule_reports_its_position() {
             "44:39: error: `$[[[` is not a JSONPath: expected selector at column 3 [triggers]",
         ),
         (
+            "an HTTP status that is not one",
+            "  - name: t\n    http: {url: 'http://x', status: [2xx, 700]}\n    condition: result > 1.0\n",
+            "44:37: error: `700` is not an HTTP status: write a code such as 200, a class such as 2xx, or a list of them [schema]",
+        ),
+        (
             "a zero interval",
             "  - name: t\n    command: echo 1\n    condition: result > 1.0\n    interval: 0s\n",
             "46:15: error: an interval must be longer than zero [triggers]",

@@ -14,14 +14,14 @@ use validation_support::{VALIDATING, ended, of_type, plan, segment, windows};
 #[test]
 fn a_trigger_is_re_evaluated_against_a_real_prometheus_in_each_window() {
     let prom = Prometheus::start();
-    let with = |job: &str| {
+    let with = |query: &str| {
         format!(
-            "triggers:\n  - name: target-down\n    prometheus: {{url: '{}', query: 'up{{job=\"{job}\"}} == 1'}}\n    condition: size(result) == 0\n    interval: 300ms\n    count: 1\n    severity: critical\npost_rollback:\n  windows: {{immediate: 2s, short-term: 3s, long-term: 4s}}\n",
+            "triggers:\n  - name: target-down\n    prometheus: {{url: '{}', query: '{query}'}}\n    condition: result.exists(s, s.value < 1.0)\n    interval: 300ms\n    count: 1\n    severity: critical\npost_rollback:\n  windows: {{immediate: 2s, short-term: 3s, long-term: 4s}}\n",
             prom.url
         )
     };
     let runs = Runs::new();
-    let p = plan(runs.path(), &with("prometheus"));
+    let p = plan(runs.path(), &with(r#"up{job="prometheus"}"#));
     let out = runs.run(&[&["run", p.to_str().unwrap()][..], &VALIDATING].concat());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let records = segment(&runs.only_run());
@@ -42,8 +42,9 @@ fn a_trigger_is_re_evaluated_against_a_real_prometheus_in_each_window() {
         );
     }
 
+    // The target reads as down: the trigger fires, the rollback did not hold.
     let runs = Runs::new();
-    let p = plan(runs.path(), &with("checkout-api"));
+    let p = plan(runs.path(), &with(r#"up{job="prometheus"} * 0"#));
     let out = runs.run(&[&["run", p.to_str().unwrap()][..], &VALIDATING].concat());
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let records = segment(&runs.only_run());
@@ -52,6 +53,24 @@ fn a_trigger_is_re_evaluated_against_a_real_prometheus_in_each_window() {
         ("immediate".into(), "regressed".into())
     );
     assert_eq!(ended(&records).as_deref(), Some("regressed"));
+
+    // No series at all: no data, never a pass; the windows are not run.
+    let runs = Runs::new();
+    let p = plan(runs.path(), &with(r#"up{job="checkout-api"}"#));
+    let out = runs.run(&[&["run", p.to_str().unwrap()][..], &VALIDATING].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let records = segment(&runs.only_run());
+    let samples = of_type(&records, "validation_sample");
+    assert!(
+        !samples.is_empty() && samples.iter().all(|s| s["outcome"] == "error"),
+        "{records:?}"
+    );
+    assert!(
+        windows(&records).iter().all(|(_, v)| v == "not_run"),
+        "{:?}",
+        windows(&records)
+    );
+    assert_eq!(ended(&records).as_deref(), Some("not_validated"));
 }
 
 #[test]

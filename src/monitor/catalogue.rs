@@ -91,6 +91,8 @@ pub struct HttpTemplate {
     pub value: Option<crate::plan::trigger::HttpValue>,
     #[serde(default)]
     pub jsonpath: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<crate::plan::status::Statuses>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -169,6 +171,10 @@ pub fn entries() -> &'static [Entry] {
 pub fn find(name: &str) -> Option<&'static Entry> {
     entries().iter().find(|e| e.name == name)
 }
+
+#[cfg(test)]
+#[path = "catalogue_tests.rs"]
+mod judged;
 
 #[cfg(test)]
 mod tests {

@@ -18,5 +18,5 @@ mod tests;
 pub use catalogue::Unit;
 pub use condition::Condition;
 pub use policy::{Action, Policy};
-pub use spec::{ProbeSpec, Spec};
+pub use spec::{ProbeSpec, Reads, Spec};
 pub use window::{Limits, Outcome, Sample, Verdict, Window};

@@ -9,6 +9,7 @@ use super::catalogue::{self, Entry, Unit};
 use super::condition::Condition;
 use super::jsonpath::JsonPath;
 use super::window::{Limits, Outcome, Sample};
+use crate::plan::status::Statuses;
 use crate::plan::trigger::{HttpMethod, HttpValue, Trigger, TriggerSeverity};
 
 /// Probes answer within this unless the trigger says otherwise.
@@ -57,10 +58,26 @@ pub struct HttpSpec {
     pub method: HttpMethod,
     pub headers: Vec<(String, String)>,
     pub body: Option<String>,
-    pub status: u16,
+    /// The statuses taken as an answer (with `value: status` every status is the answer).
+    pub status: Statuses,
     pub jsonpath: Option<JsonPath>,
     pub value: HttpValue,
 }
+
+/// What a trigger's answers are, for telling an answer from no data at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reads {
+    /// Whatever the probe answers is judged: a command's output, an HTTP body, the firing
+    /// alerts (none firing is Alertmanager's healthy answer).
+    #[default]
+    Answer,
+    /// Prometheus series: a query that matches none has no data, an error sample, and is
+    /// never judged by the condition.
+    Series,
+}
+
+/// Why an empty vector is not judged.
+pub const NO_SERIES: &str = "the query matched no series: no data, never healthy (a selector that matches nothing, or a target no longer scraped?)";
 
 /// A trigger ready to watch.
 #[derive(Debug)]
@@ -68,6 +85,8 @@ pub struct Spec {
     pub name: String,
     pub uses: Option<String>,
     pub probe: ProbeSpec,
+    /// Kept from the trigger's own probe when a drill plays its answers instead.
+    pub reads: Reads,
     pub timeout: Duration,
     pub limits: Limits,
     pub condition: Condition,
@@ -98,6 +117,10 @@ impl Spec {
             (None, None) => None,
         };
         let probe = probe(t, entry)?;
+        let reads = match probe {
+            ProbeSpec::Prometheus { .. } => Reads::Series,
+            _ => Reads::Answer,
+        };
         let condition_text = t
             .condition
             .as_ref()
@@ -132,6 +155,7 @@ impl Spec {
             name: t.name.value.clone(),
             uses: entry.map(|e| e.name.clone()),
             probe,
+            reads,
             timeout: t.timeout.as_ref().map(|d| d.0).unwrap_or(DEFAULT_TIMEOUT),
             limits,
             condition: compile(&condition_text)?,
@@ -181,8 +205,8 @@ impl Spec {
         self
     }
 
-    /// Judges one probe answer: an error stays an error; a condition that cannot be
-    /// evaluated is an error too; never a pass by default.
+    /// Judges one probe answer: an error stays an error; no series is an error; a
+    /// condition that cannot be evaluated is an error too; never a pass by default.
     pub fn judge(&self, at: Duration, answer: Result<Json, String>) -> Sample {
         let sample = |outcome, value, message| Sample {
             at,
@@ -194,6 +218,9 @@ impl Spec {
             Ok(v) => v,
             Err(e) => return sample(Outcome::Error, None, Some(e)),
         };
+        if self.reads == Reads::Series && value.as_array().is_some_and(Vec::is_empty) {
+            return sample(Outcome::Error, Some(value), Some(NO_SERIES.into()));
+        }
         match self.condition.holds(&value, self.threshold) {
             Err(e) => sample(Outcome::Error, Some(value), Some(e)),
             Ok(true) => sample(Outcome::Failure, Some(value), None),
@@ -245,8 +272,9 @@ fn probe(t: &Trigger, entry: Option<&Entry>) -> Result<ProbeSpec, String> {
                 body: h.and_then(|h| h.body.clone()),
                 status: h
                     .and_then(|h| h.status.as_ref())
-                    .map(|s| s.value)
-                    .unwrap_or(200),
+                    .map(|s| s.value.clone())
+                    .or(template.status)
+                    .unwrap_or_default(),
                 jsonpath: h
                     .and_then(|h| h.jsonpath.as_ref())
                     .map(|j| j.value.clone())

@@ -2,8 +2,9 @@
 //! end; in each, every source (a post-check of that window, or one of the plan's triggers,
 //! re-evaluated afresh) is a trigger window of its own (`window::Window`). Time is an input:
 //! offsets on the validation clock (drill time when scaled). A window passes only if it
-//! reached its end watched, and every source in it gave conclusive samples and never fired;
-//! a window that could not run, or ran blind, is *not run*, never passed.
+//! reached its end watched, and every source in it gave conclusive samples, ended on one
+//! (not on a probe error) and never fired; a window that could not run, or ran blind, is
+//! *not run*, never passed.
 
 use std::time::Duration;
 
@@ -317,6 +318,15 @@ impl Validation {
         for (k, w) in &self.open {
             let name = &self.sources[*k].name;
             let why = match w.verdict() {
+                // What it saw was well, but its last word was an error: it cannot vouch for
+                // the window's end.
+                Verdict::Healthy | Verdict::Failing { .. } if w.errors_in_a_row() > 0 => {
+                    let last = match w.errors_in_a_row() {
+                        1 => "its last sample was a probe error".to_string(),
+                        n => format!("its last {n} samples were probe errors"),
+                    };
+                    format!("`{name}` could not see at the window's end ({last})")
+                }
                 Verdict::Healthy | Verdict::Failing { .. } => continue,
                 Verdict::Fired { .. } => {
                     return WindowVerdict::Regressed {

@@ -159,6 +159,38 @@ fn verdicts_over_time() {
 }
 
 #[test]
+fn a_window_whose_source_ends_on_a_probe_error_is_not_run_never_passed() {
+    // The trigger sees well at 0 s, then its probe errs (no data) at 5 s, below the blind
+    // limit; the immediate window ends at 10 s on that error.
+    let mut v = validation(Window::ShortTerm);
+    drive(&mut v, S * 31, |k, at| {
+        if k == 1 && at == S * 5 {
+            Outcome::Error
+        } else {
+            Outcome::Success
+        }
+    });
+    assert_eq!(words(&v), ["not run", "passed", "passed"]);
+    assert!(
+        matches!(&v.verdicts()[0], WindowVerdict::NotRun { why }
+            if why.contains("`errors` could not see at the window's end (its last sample was a probe error)")),
+        "{:?}",
+        v.verdicts()[0]
+    );
+    assert_eq!(v.verdict(), RunVerdict::NotValidated);
+    // An error the source recovered from leaves the window judged on what it saw.
+    let mut v = validation(Window::ShortTerm);
+    drive(&mut v, S * 31, |k, at| {
+        if k == 1 && at == S * 10 {
+            Outcome::Error
+        } else {
+            Outcome::Success
+        }
+    });
+    assert_eq!(v.verdict(), RunVerdict::Validated, "{:?}", v.verdicts());
+}
+
+#[test]
 fn a_window_with_nothing_to_sample_is_not_run() {
     let mut v = Validation::new(spans(&[(Window::Immediate, S * 10)]), Vec::new());
     v.tick(Duration::ZERO);

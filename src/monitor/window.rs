@@ -125,6 +125,11 @@ impl Window {
         &self.limits
     }
 
+    /// Probe errors since the last conclusive sample (0 when the last sample was one).
+    pub fn errors_in_a_row(&self) -> u32 {
+        self.consecutive_errors
+    }
+
     /// When the next sample is due; a fired trigger takes no more.
     pub fn next_due(&self) -> Option<Duration> {
         (!matches!(self.verdict, Verdict::Fired { .. })).then_some(self.next_due)

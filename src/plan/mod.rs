@@ -15,6 +15,7 @@ pub mod model;
 pub mod node;
 pub mod post;
 pub mod schema;
+pub mod status;
 pub mod step;
 
 pub use diag::{Diagnostic, Severity};

@@ -110,14 +110,15 @@ pub struct HttpProbe {
     /// Request body (POST).
     #[serde(default)]
     pub body: Option<String>,
-    /// The status expected; any other is an error sample. Default 200.
+    /// The statuses taken as an answer: a code (`200`), a class (`2xx`) or a list
+    /// (`[2xx, 503]`); any other is an error sample. Default: any 2xx.
     #[serde(default)]
-    pub status: Option<Loc<u16>>,
+    pub status: Option<Loc<super::status::Statuses>>,
     /// JSONPath into the JSON body selecting the value, e.g. `$.data.ratio`.
     #[serde(default)]
     pub jsonpath: Option<Loc<String>>,
     /// `body` (default): the result is the body (as JSON, or a number);
-    /// `status`: the result is the status code, whatever it is.
+    /// `status`: the result is the status code, whatever it is (the condition judges it).
     #[serde(default)]
     pub value: Option<Loc<HttpValue>>,
 }

@@ -1,13 +1,15 @@
 //! The HTTP probe, on `ureq` (blocking, small, rustls without OpenSSL) in a blocking task.
-//! A timeout, a refused connection, a redirect loop, an unexpected status, a body that is
-//! not JSON or a JSONPath that matches nothing are all errors. The request has a global
-//! deadline, and the caller stops waiting shortly after it whatever the thread does.
+//! A timeout, a refused connection, a redirect loop or to another origin, a status outside
+//! the expected ones, an empty body, a body that is not JSON or a JSONPath that matches
+//! nothing are all errors. The request has a global deadline, and the caller stops waiting
+//! shortly after it whatever the thread does.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 use ureq::Agent;
 
+use super::origin::{follow, shown};
 use crate::monitor::spec::HttpSpec;
 use crate::plan::trigger::{HttpMethod, HttpValue};
 
@@ -25,7 +27,8 @@ pub struct Answer {
     pub body: String,
 }
 
-/// Sends the request and reads the answer, both within `timeout`.
+/// Sends the request and reads the answer, both within `timeout`. Redirects are followed
+/// only within the URL's origin, headers and all; one to another origin is an error.
 pub async fn fetch(
     method: HttpMethod,
     url: String,
@@ -33,25 +36,30 @@ pub async fn fetch(
     body: Option<String>,
     timeout: Duration,
 ) -> Result<Answer, String> {
-    let shown = url.clone();
-    let task = tokio::task::spawn_blocking(move || blocking(method, &url, &headers, body, timeout));
+    let url_shown = shown(&url);
+    let task = tokio::task::spawn_blocking(move || blocking(method, url, &headers, body, timeout));
     match tokio::time::timeout(timeout + SLACK, task).await {
         Ok(Ok(answer)) => answer,
-        Ok(Err(e)) => Err(format!("the request to {shown} failed: {e}")),
-        Err(_) => Err(format!(
-            "{shown} did not answer within {}",
-            crate::plan::duration::format(timeout)
-        )),
+        Ok(Err(e)) => Err(format!("the request to {url_shown} failed: {e}")),
+        Err(_) => Err(late(&url_shown, timeout)),
     }
 }
 
+fn late(url_shown: &str, timeout: Duration) -> String {
+    format!(
+        "{url_shown} did not answer within {}",
+        crate::plan::duration::format(timeout)
+    )
+}
+
 /// One agent for every probe: its connection pool and TLS configuration (root certificates
-/// parsed once) are shared; each request carries its own deadline.
+/// parsed once) are shared; each request carries its own deadline. It follows no redirect
+/// itself: `blocking` decides which to follow.
 fn agent() -> &'static Agent {
     static AGENT: std::sync::LazyLock<Agent> = std::sync::LazyLock::new(|| {
         Agent::config_builder()
             .http_status_as_error(false)
-            .max_redirects(MAX_REDIRECTS)
+            .max_redirects(0)
             .user_agent(concat!("rollback/", env!("CARGO_PKG_VERSION")))
             .build()
             .into()
@@ -59,21 +67,78 @@ fn agent() -> &'static Agent {
     &AGENT
 }
 
+fn is_redirect(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
 fn blocking(
+    mut method: HttpMethod,
+    mut url: String,
+    headers: &[(String, String)],
+    mut body: Option<String>,
+    timeout: Duration,
+) -> Result<Answer, String> {
+    let deadline = Instant::now() + timeout;
+    let first = shown(&url);
+    let mut redirects = 0;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(late(&first, timeout));
+        }
+        let mut response = send(method, &url, headers, body.clone(), left)
+            .map_err(|e| describe(&url, timeout, e))?;
+        let status = response.status().as_u16();
+        if !is_redirect(status) {
+            let body = response
+                .body_mut()
+                .with_config()
+                .limit(BODY_CAP)
+                .read_to_string()
+                .map_err(|e| describe(&url, timeout, e))?;
+            return Ok(Answer { status, body });
+        }
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .ok_or_else(|| {
+                format!(
+                    "{} answered HTTP {status} without a Location it can follow",
+                    shown(&url)
+                )
+            })?;
+        let next = follow(&url, location)?;
+        if redirects == MAX_REDIRECTS {
+            return Err(format!(
+                "{first} redirects more than {MAX_REDIRECTS} times (a redirect loop?)"
+            ));
+        }
+        redirects += 1;
+        // As browsers do: 303 (and 301/302 after a POST) asks again with GET, no body.
+        if status == 303 || (status != 307 && status != 308 && method == HttpMethod::Post) {
+            method = HttpMethod::Get;
+            body = None;
+        }
+        url = next;
+    }
+}
+
+fn send(
     method: HttpMethod,
     url: &str,
     headers: &[(String, String)],
     body: Option<String>,
-    timeout: Duration,
-) -> Result<Answer, String> {
+    left: Duration,
+) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
     let agent = agent();
-    let result = match method {
+    match method {
         HttpMethod::Get => {
             let mut req = agent.get(url);
             for (k, v) in headers {
                 req = req.header(k, v);
             }
-            req.config().timeout_global(Some(timeout)).build().call()
+            req.config().timeout_global(Some(left)).build().call()
         }
         HttpMethod::Post => {
             let mut req = agent.post(url);
@@ -81,34 +146,23 @@ fn blocking(
                 req = req.header(k, v);
             }
             req.config()
-                .timeout_global(Some(timeout))
+                .timeout_global(Some(left))
                 .build()
                 .send(body.unwrap_or_default())
         }
-    };
-    let mut response = result.map_err(|e| describe(url, timeout, e))?;
-    let status = response.status().as_u16();
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(BODY_CAP)
-        .read_to_string()
-        .map_err(|e| describe(url, timeout, e))?;
-    Ok(Answer { status, body })
+    }
 }
 
+/// Why a request failed, naming the URL without its query (where secrets may sit).
 fn describe(url: &str, timeout: Duration, e: ureq::Error) -> String {
+    let url = shown(url);
     match e {
-        ureq::Error::Timeout(_) => format!(
-            "{url} did not answer within {}",
-            crate::plan::duration::format(timeout)
-        ),
-        ureq::Error::TooManyRedirects => {
-            format!("{url} redirects more than {MAX_REDIRECTS} times (a redirect loop?)")
-        }
+        ureq::Error::Timeout(_) => late(&url, timeout),
         ureq::Error::BodyExceedsLimit(_) => {
             format!("{url} answered more than {} MiB", BODY_CAP / (1024 * 1024))
         }
+        // Its text repeats the whole URL.
+        ureq::Error::BadUri(_) => format!("{url} is not a URL the probe can ask"),
         other => format!("{url}: {other}"),
     }
 }
@@ -134,6 +188,8 @@ pub fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Str
 }
 
 /// The HTTP probe: the status code, or the JSON body (through the JSONPath when given).
+/// With `value: status` every status is the answer and the condition judges it; a body is
+/// an answer only with an expected status, and an empty one is no data.
 pub async fn run(spec: HttpSpec, timeout: Duration) -> Result<Json, String> {
     let headers = spec
         .headers
@@ -155,15 +211,23 @@ pub async fn run(spec: HttpSpec, timeout: Duration) -> Result<Json, String> {
     if spec.value == HttpValue::Status {
         return Ok(Json::from(answer.status));
     }
-    if answer.status != spec.status {
+    let url = shown(&spec.url);
+    if !spec.status.accepts(answer.status) {
         return Err(format!(
-            "{} answered HTTP {}, expected {}",
-            spec.url, answer.status, spec.status
+            "{url} answered HTTP {}, expected {}",
+            answer.status, spec.status
         ));
     }
-    let body: Json = serde_json::from_str(answer.body.trim()).map_err(|_| {
-        let shown: String = answer.body.trim().chars().take(60).collect();
-        format!("{} answered `{shown}`, which is not JSON", spec.url)
+    let text = answer.body.trim();
+    if text.is_empty() {
+        return Err(format!(
+            "{url} answered HTTP {} with an empty body: no data",
+            answer.status
+        ));
+    }
+    let body: Json = serde_json::from_str(text).map_err(|_| {
+        let start: String = text.chars().take(60).collect();
+        format!("{url} answered `{start}`, which is not JSON")
     })?;
     match &spec.jsonpath {
         None => Ok(body),

@@ -6,6 +6,7 @@
 pub mod alertmanager;
 pub mod command;
 pub mod http;
+pub mod origin;
 pub mod prometheus;
 
 use std::path::PathBuf;

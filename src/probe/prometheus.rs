@@ -1,7 +1,9 @@
 //! The Prometheus probe: one instant query through the HTTP API. A vector becomes a list of
 //! `{labels, value}` with the value as a number (the API sends it as text); a scalar
-//! becomes a number. A failed query, a range vector or a value that is not a finite number
-//! (NaN from 0/0 when there is no traffic) is an error sample.
+//! becomes a number. A failed query, an answer whose HTTP status is not 2xx (whatever its
+//! body says), a range vector or a value that is not a finite number (NaN from 0/0 when
+//! there is no traffic) is an error sample. An empty vector is returned as it is: the
+//! trigger's judge calls it no data (see `monitor::spec::Reads`).
 
 use std::time::Duration;
 
@@ -9,6 +11,7 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value as Json, json};
 
 use super::http::fetch;
+use super::origin::shown;
 use crate::plan::trigger::HttpMethod;
 
 /// Runs `query` against the server at `base` (e.g. `http://prometheus:9090`).
@@ -19,15 +22,23 @@ pub async fn query(base: &str, query: &str, timeout: Duration) -> Result<Json, S
         utf8_percent_encode(query, NON_ALPHANUMERIC)
     );
     let answer = fetch(HttpMethod::Get, url, Vec::new(), None, timeout).await?;
+    let server = shown(base);
     let body: Json = serde_json::from_str(&answer.body).map_err(|_| {
         format!(
-            "{base} answered HTTP {} without the Prometheus API's JSON",
+            "{server} answered HTTP {} without the Prometheus API's JSON",
             answer.status
         )
     })?;
     if body["status"] != "success" {
         let why = body["error"].as_str().unwrap_or("no reason given");
         return Err(format!("the query failed (HTTP {}): {why}", answer.status));
+    }
+    // A proxy or a struggling server may send a good-looking body with a failing status.
+    if !(200..300).contains(&answer.status) {
+        return Err(format!(
+            "{server} answered HTTP {}: an answer counts only with a 2xx status",
+            answer.status
+        ));
     }
     convert(&body["data"])
 }

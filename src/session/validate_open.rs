@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::validate_windows::Validating;
 use crate::engine::{Event, Mode};
 use crate::monitor::validation::{Source, Validation, spans};
-use crate::monitor::{Condition, Limits, ProbeSpec, Spec};
+use crate::monitor::{Condition, Limits, ProbeSpec, Reads, Spec};
 use crate::plan::trigger::TriggerSeverity;
 use crate::plan::{Plan, Window};
 use crate::timeline::journal::read_complete;
@@ -254,6 +254,7 @@ fn sources(plan: &Plan) -> Result<Vec<(Spec, Option<Window>)>, String> {
             name,
             uses: None,
             probe: ProbeSpec::Command(command),
+            reads: Reads::Answer,
             timeout: item.timeout.as_ref().map_or(CHECK_TIMEOUT, |d| d.0),
             limits: Limits {
                 interval: item.interval.as_ref().map_or(CHECK_INTERVAL, |d| d.0),

@@ -2,6 +2,7 @@
 //! condition with a deadline (never a fixed sleep).
 #![allow(dead_code)]
 
+pub mod http;
 pub mod prometheus;
 pub mod tmux;
 

@@ -8,6 +8,7 @@ mod curl;
 mod drills;
 mod lanes;
 mod level;
+mod probes;
 mod shape;
 mod triggers;
 mod windows;
@@ -68,6 +69,7 @@ pub fn validate(plan: &Plan) -> Vec<Diagnostic> {
     placeholders(plan, &mut out);
     curl::curl_timeouts(plan, &mut out);
     triggers::triggers(plan, &mut out);
+    probes::probes(plan, &mut out);
     checklist::checklist(plan, &mut out);
     windows::windows(plan, &mut out);
     lanes::lanes(plan, &mut out);
