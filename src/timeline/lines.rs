@@ -77,8 +77,15 @@ impl<R: Read> Lines<R> {
                 if len > self.max as u64 {
                     return Ok(Some((self.number, Line::TooLong(len))));
                 }
-                self.text = String::from_utf8_lossy(&self.buf).into_owned();
-                return Ok(Some((self.number, Line::Complete(&self.text))));
+                // A record is UTF-8 JSON: taken as it is; anything else, lossy, fails its parse.
+                let text = match std::str::from_utf8(&self.buf) {
+                    Ok(text) => text,
+                    Err(_) => {
+                        self.text = String::from_utf8_lossy(&self.buf).into_owned();
+                        &self.text
+                    }
+                };
+                return Ok(Some((self.number, Line::Complete(text))));
             }
         }
     }

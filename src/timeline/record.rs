@@ -119,7 +119,9 @@ pub fn parse_line(line: &str) -> Result<Record, String> {
         .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
         .ok_or("the record has no hash")?;
     let body = format!("{head}}}");
-    if sha256_hex(body.as_bytes()) != hash {
+    let mut want = [0u8; 32];
+    hex::decode_to_slice(hash, &mut want).map_err(|_| "the record has no hash")?;
+    if Sha256::digest(body.as_bytes())[..] != want[..] {
         return Err("the record's hash does not match its content (edited?)".into());
     }
     let p: Parsed = serde_json::from_str(&body).map_err(|e| format!("unreadable record: {e}"))?;
