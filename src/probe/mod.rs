@@ -43,7 +43,7 @@ pub async fn sample(probe: &ProbeSpec, timeout: Duration, cx: &Context) -> Resul
         ProbeSpec::Command(cmd) => command::run_with(cmd, timeout, &cx.workdir, &cx.env).await,
         ProbeSpec::Http(spec) => http::run(spec.clone(), timeout).await,
         ProbeSpec::Prometheus { url, query } => prometheus::query(url, query, timeout).await,
-        ProbeSpec::Alertmanager { port, labels } => receivers.sample(*port, labels),
+        ProbeSpec::Alertmanager { labels, webhook } => receivers.sample(webhook.port, labels),
         // Its answer depends on the watch's clock, which the watch passes to `played`.
         ProbeSpec::Drill { .. } => {
             Err("a drill's trigger is played by the watch, not asked".into())
@@ -51,12 +51,14 @@ pub async fn sample(probe: &ProbeSpec, timeout: Duration, cx: &Context) -> Resul
     }
 }
 
-/// The webhook ports the probes of `specs` listen on.
-pub fn receiver_ports<'a>(probes: impl IntoIterator<Item = &'a ProbeSpec>) -> Vec<u16> {
+/// The webhook receivers (port, token, address, TLS) the probes of `specs` listen with.
+pub fn receiver_ports<'a>(
+    probes: impl IntoIterator<Item = &'a ProbeSpec>,
+) -> Vec<alertmanager::Webhook> {
     probes
         .into_iter()
         .filter_map(|p| match p {
-            ProbeSpec::Alertmanager { port, .. } => Some(*port),
+            ProbeSpec::Alertmanager { webhook, .. } => Some(webhook.clone()),
             _ => None,
         })
         .collect()

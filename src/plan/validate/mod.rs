@@ -10,6 +10,7 @@ mod lanes;
 mod level;
 mod shape;
 mod triggers;
+mod webhook;
 mod windows;
 
 use std::collections::HashMap;

@@ -1,0 +1,372 @@
+//! The webhook receiver against peers that are not Alertmanager: no token or a wrong one
+//! (refused before the body is read), too many connections, silent ones, large bodies, a
+//! flood of alerts, no file descriptors left; and `rollback validate` on receivers that
+//! would be open doors.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, TcpStream};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use rollback::probe::alertmanager::{BODY_CAP, Bounds, Receiver, Token, Webhook};
+use serde_json::json;
+
+const TOKEN: &str = "s3cret-webhook-token";
+const LIMIT: Duration = Duration::from_secs(15);
+
+fn webhook() -> Webhook {
+    Webhook {
+        port: 0,
+        bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        token: Token::new("am_token", TOKEN),
+        tls: None,
+    }
+}
+
+/// A webhook POST of `body` with `auth` (a whole header line, or nothing).
+fn post(auth: &str, body: &str) -> String {
+    format!(
+        "POST / HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn bearer(token: &str) -> String {
+    format!("Authorization: Bearer {token}\r\n")
+}
+
+const FIRING: &str = r#"{"alerts":[{"status":"firing","labels":{"alertname":"Waf"},"fingerprint":"w"}]}"#;
+
+/// Sends `request` and returns the whole answer and how long it took to come.
+fn exchange(port: u16, request: &[u8]) -> (String, Duration) {
+    let start = Instant::now();
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(LIMIT)).unwrap();
+    let _ = s.write_all(request);
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    (String::from_utf8_lossy(&answer).to_string(), start.elapsed())
+}
+
+fn status(answer: &str) -> &str {
+    answer.lines().next().unwrap_or_default()
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_without_the_token_is_refused_before_its_body_is_read() {
+    let receiver = Receiver::start(&webhook()).await.unwrap();
+    let port = receiver.port();
+    let answers = blocking(move || {
+        [
+            // A body announced and never sent: waiting for it would take the deadline.
+            "POST / HTTP/1.1\r\nContent-Length: 1000\r\n\r\n".to_string(),
+            "POST / HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n".to_string(),
+            format!(
+                "POST / HTTP/1.1\r\n{}Content-Length: 1000\r\n\r\n",
+                bearer("wrong")
+            ),
+            post(&bearer("wrong"), FIRING),
+            post(&bearer(&format!("{TOKEN}x")), FIRING),
+            post(&format!("Authorization: Basic {TOKEN}\r\n"), FIRING),
+            post("", FIRING),
+        ]
+        .map(|r| exchange(port, r.as_bytes()))
+    })
+    .await;
+    for (answer, took) in &answers {
+        assert_eq!(status(answer), "HTTP/1.1 401 Unauthorized", "{answers:?}");
+        assert!(answer.contains("WWW-Authenticate: Bearer\r\n"), "{answer}");
+        assert!(*took < Duration::from_secs(3), "{took:?}: {answer}");
+    }
+    assert_eq!(receiver.firing(&[]), json!([]), "nothing fires");
+    let (answer, _) = blocking(move || exchange(port, post(&bearer(TOKEN), FIRING).as_bytes())).await;
+    assert_eq!(status(&answer), "HTTP/1.1 200 OK");
+    assert_eq!(receiver.firing(&[]).as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_receiver_refuses_what_is_not_a_webhook() {
+    let receiver = Receiver::start(&webhook()).await.unwrap();
+    let port = receiver.port();
+    let auth = bearer(TOKEN);
+    let answers = blocking(move || {
+        [
+            format!("GET / HTTP/1.1\r\n{auth}\r\n"),
+            post(&auth, "hello"),
+            format!("POST / HTTP/1.1\r\n{auth}Transfer-Encoding: chunked\r\n\r\n"),
+            format!("POST / HTTP/1.1\r\n{auth}Content-Length: {}\r\n\r\n", BODY_CAP + 1),
+            post(&auth, r#"{"alerts":[{"status":"firing"}]}"#),
+        ]
+        .map(|r| exchange(port, r.as_bytes()))
+    })
+    .await;
+    let codes: Vec<&str> = answers.iter().map(|(a, _)| status(a)).collect();
+    assert_eq!(
+        codes,
+        [
+            "HTTP/1.1 405 Method Not Allowed",
+            "HTTP/1.1 400 Bad Request",
+            "HTTP/1.1 411 Length Required",
+            "HTTP/1.1 413 Content Too Large",
+            "HTTP/1.1 200 OK",
+        ]
+    );
+    assert!(answers[3].1 < Duration::from_secs(3), "413 before the body");
+    assert_eq!(receiver.firing(&[]).as_array().unwrap().len(), 1);
+    // A second receiver cannot take the same port: a clear error, not a panic.
+    let taken = Webhook { port, ..webhook() };
+    let err = Receiver::start(&taken).await.unwrap_err();
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    // Nor does one start without a token to check.
+    let open = Webhook {
+        token: Token::new("am_token", " "),
+        ..webhook()
+    };
+    let err = Receiver::start(&open).await.unwrap_err();
+    assert!(err.contains("without its token"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_limit_are_refused_at_once() {
+    let receiver = Receiver::start(&webhook()).await.unwrap();
+    let port = receiver.port();
+    let limit = Bounds::default().connections;
+    assert_eq!(limit, 64);
+    let (extra, took, idle) = blocking(move || {
+        // Each holds its place until the deadline: they send nothing.
+        let idle: Vec<TcpStream> = (0..limit)
+            .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+            .collect();
+        let (answer, took) = exchange(port, b"");
+        (answer, took, idle)
+    })
+    .await;
+    assert_eq!(status(&extra), "HTTP/1.1 503 Service Unavailable", "{extra}");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    drop(idle);
+    // Their places free as they close.
+    let answer = blocking(move || {
+        common::wait_until("a place to free", LIMIT, || {
+            let (a, _) = exchange(port, post(&bearer(TOKEN), FIRING).as_bytes());
+            a.starts_with("HTTP/1.1 200").then_some(a)
+        })
+    })
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_connection_is_closed_at_its_deadline_and_frees_its_place() {
+    let bounds = Bounds {
+        connections: 1,
+        deadline: Duration::from_millis(300),
+        ..Bounds::default()
+    };
+    let receiver = Receiver::start_with(&webhook(), bounds).await.unwrap();
+    let port = receiver.port();
+    let (closed_after, busy, after) = blocking(move || {
+        let mut silent = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        silent.set_read_timeout(Some(LIMIT)).unwrap();
+        let (busy, _) = exchange(port, b"");
+        let start = Instant::now();
+        let _ = silent.read_to_end(&mut Vec::new());
+        let closed_after = start.elapsed();
+        let (after, _) = exchange(port, post(&bearer(TOKEN), FIRING).as_bytes());
+        (closed_after, busy, after)
+    })
+    .await;
+    assert_eq!(status(&busy), "HTTP/1.1 503 Service Unavailable");
+    assert!(closed_after < Duration::from_secs(5), "{closed_after:?}");
+    assert_eq!(status(&after), "HTTP/1.1 200 OK");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_alerts_is_capped_and_still_fires() {
+    let bounds = Bounds {
+        alerts: 10,
+        ..Bounds::default()
+    };
+    let receiver = Receiver::start_with(&webhook(), bounds).await.unwrap();
+    let port = receiver.port();
+    let past = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
+    let ended = json!({"alerts": [{"status": "firing", "labels": {"alertname": "Old"}, "endsAt": past}]});
+    let flood: Vec<_> = (0..500)
+        .map(|i| json!({"status": "firing", "labels": {"alertname": "Flood"}, "fingerprint": format!("f{i}")}))
+        .collect();
+    let flood = json!({ "alerts": flood });
+    let answers = blocking(move || {
+        [FIRING.to_string(), ended.to_string(), flood.to_string()]
+            .map(|b| status(&exchange(port, post(&bearer(TOKEN), &b).as_bytes()).0).to_string())
+    })
+    .await;
+    assert!(answers.iter().all(|a| a == "HTTP/1.1 200 OK"), "{answers:?}");
+    let flood = receiver.firing(&[("alertname".into(), "Flood".into())]);
+    assert_eq!(flood.as_array().unwrap().len(), 10 + 1, "the newest, and the overflow");
+    // The Waf alert was pushed out; its trigger still sees firing.
+    let waf = receiver.firing(&[("alertname".into(), "Waf".into())]);
+    assert_eq!(waf[0]["overflow"], true, "{waf}");
+    let old = receiver.firing(&[("alertname".into(), "Old".into())]);
+    assert_eq!(old.as_array().unwrap().len(), 1, "only the overflow: {old}");
+}
+
+/// Set in the child process that runs out of file descriptors.
+const CHILD: &str = "ROLLBACK_TEST_NO_FDS";
+
+#[test]
+fn out_of_file_descriptors_the_receiver_waits_instead_of_spinning() {
+    if std::env::var_os(CHILD).is_some() {
+        return out_of_file_descriptors();
+    }
+    // The limit is the process's: lowered in a child of its own, not under the other tests.
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "out_of_file_descriptors_the_receiver_waits_instead_of_spinning",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("cpu while out of descriptors:"), "{text}");
+}
+
+fn out_of_file_descriptors() {
+    use nix::sys::resource::{Resource, UsageWho, getrlimit, getrusage, setrlimit};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let receiver = runtime.block_on(Receiver::start(&webhook())).unwrap();
+    let port = receiver.port();
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    let open = std::fs::read_dir("/proc/self/fd").unwrap().count() as u64;
+    setrlimit(Resource::RLIMIT_NOFILE, open + 16, hard).unwrap();
+    // Take every descriptor left but one, which the client takes: accept() has none.
+    let mut fillers = Vec::new();
+    while let Ok(f) = std::fs::File::open("/dev/null") {
+        fillers.push(f);
+        assert!(fillers.len() < 1000, "the limit did not hold");
+    }
+    fillers.pop();
+    let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    assert!(std::fs::File::open("/dev/null").is_err(), "no descriptor left");
+    let cpu = || {
+        let u = getrusage(UsageWho::RUSAGE_SELF).unwrap();
+        let ms = |t: nix::sys::time::TimeVal| t.tv_sec() as i64 * 1000 + t.tv_usec() as i64 / 1000;
+        ms(u.user_time()) + ms(u.system_time())
+    };
+    // A measuring span, not a wait for something: how busy is the process meanwhile?
+    let before = cpu();
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu() - before;
+    println!("cpu while out of descriptors: {used} ms in 1000 ms");
+    assert!(used < 250, "the accept loop spins: {used} ms of CPU in one second");
+    // Descriptors free again: the waiting connection is served.
+    drop(fillers);
+    setrlimit(Resource::RLIMIT_NOFILE, soft, hard).unwrap();
+    client.set_read_timeout(Some(LIMIT)).unwrap();
+    client
+        .write_all(post(&bearer(TOKEN), FIRING).as_bytes())
+        .unwrap();
+    let mut answer = String::new();
+    let _ = client.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    assert_eq!(receiver.firing(&[]).as_array().unwrap().len(), 1);
+    drop(receiver);
+    runtime.shutdown_timeout(Duration::from_secs(1));
+}
+
+/// `rollback validate --quiet` on the base plan with `triggers` and `vars`: its lines without
+/// the path, and its exit code.
+fn validate(triggers: &str, vars: &str) -> (Vec<String>, i32) {
+    let base = include_str!("plans/base.yaml");
+    let head = base.split("triggers:\n").next().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.yaml");
+    std::fs::write(&path, format!("{head}triggers:\n{triggers}vars:\n{vars}")).unwrap();
+    let out = Command::new(common::bin())
+        .args(["validate", "--quiet"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let prefix = format!("{}:", path.display());
+    let lines = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix).map(str::to_string))
+        .collect();
+    (lines, out.status.code().unwrap_or(-1))
+}
+
+#[test]
+fn validate_refuses_a_receiver_anyone_could_fire() {
+    let secret = "  am_token: {secret: true, env: true}\n";
+    let trigger = |probe: &str| {
+        format!("  - name: t\n    alertmanager: {probe}\n    condition: size(result) > 0\n")
+    };
+    // The trigger begins on line 43: `alertmanager:` is on line 44, its value at column 19.
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "{port: 9095}",
+            secret,
+            "44:19: error: trigger `t` needs `alertmanager.token`: the secret variable holding the bearer token Alertmanager sends; without it any process that reaches the port could start the rollback [triggers]",
+        ),
+        (
+            "{port: 9095, bind: 0.0.0.0}",
+            secret,
+            "44:38: error: trigger `t` needs `alertmanager.token`: the secret variable holding the bearer token Alertmanager sends (and `bind:` opens the port beyond this machine); without it any process that reaches the port could start the rollback [triggers]",
+        ),
+        (
+            "{port: 9095, token: am_tokn}",
+            secret,
+            "44:39: error: `alertmanager.token` names `am_tokn`, which the plan does not declare: add it under `vars:` with `secret: true`; did you mean `am_token`? [triggers]",
+        ),
+        (
+            "{port: 9095, token: am_token}",
+            "  am_token: {env: true}\n",
+            "44:39: error: `am_token` holds the webhook's bearer token: declare it with `secret: true`, so it is masked wherever shown [triggers]",
+        ),
+        (
+            "{port: 9095, token: am_token, bind: everywhere}",
+            secret,
+            "44:55: error: `bind: everywhere` is not an IP address: write e.g. 0.0.0.0, 10.0.0.5 or :: [triggers]",
+        ),
+        (
+            "{port: 9095, token: am_token, tls: {cert: c.pem}}",
+            secret,
+            "44:54: error: `alertmanager.tls` needs `key`: a PEM file [triggers]",
+        ),
+    ];
+    for (probe, vars, expected) in cases {
+        let (lines, code) = validate(&trigger(probe), vars);
+        assert_eq!(lines, [expected.to_string()], "{probe}");
+        assert_eq!(code, 1, "{probe}: an invalid plan, as for every trigger error");
+    }
+    let open = "{port: 9095, token: am_token, bind: '::', tls: {cert: c.pem, key: k.pem}}";
+    let (lines, code) = validate(&trigger(open), secret);
+    assert!(lines.is_empty(), "{lines:?}");
+    assert_eq!(code, 0);
+    // Two triggers on one port take one receiver: they must agree on it.
+    let two = format!(
+        "{}  - name: u\n    alertmanager: {{port: 9095, token: other}}\n    condition: size(result) > 0\n",
+        trigger("{port: 9095, token: am_token}")
+    );
+    let (lines, _) = validate(&two, &format!("{secret}  other: {{secret: true, env: true}}\n"));
+    assert_eq!(
+        lines,
+        ["47:19: error: triggers `t` and `u` share port 9095 but not its `token`, `bind` and `tls`: one receiver serves a port, with one setting [triggers]"]
+    );
+}
