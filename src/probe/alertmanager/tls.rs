@@ -24,7 +24,12 @@ pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
     }
     let key_der = PrivateKeyDer::from_pem_slice(&read(key)?)
         .map_err(|e| format!("{} is not a PEM private key: {e}", key.display()))?;
-    let config = ServerConfig::builder_with_provider(Arc::new(ring::default_provider()))
+    // ring, as ureq's client uses: one provider in the build, chosen here rather than left
+    // to a process default that could panic. Later rustls deprecates it for its lack of
+    // post-quantum key exchange; aws-lc-rs would bring a C toolchain into the build.
+    #[allow(deprecated)]
+    let provider = Arc::new(ring::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
         .with_no_client_auth()
