@@ -130,7 +130,12 @@ fn labels(alertname: &str) -> Vec<(String, String)> {
 }
 
 /// Waits, without blocking the runtime, until `receiver` shows `n` alerts for `labels`.
-async fn until_firing(receiver: &Receiver, labels: &[(String, String)], n: usize, am: &Alertmanager) {
+async fn until_firing(
+    receiver: &Receiver,
+    labels: &[(String, String)],
+    n: usize,
+    am: &Alertmanager,
+) {
     let deadline = Instant::now() + LIMIT;
     while receiver.firing(labels).as_array().map(Vec::len) != Some(n) {
         assert!(
@@ -167,8 +172,14 @@ async fn firing_and_resolved_alerts_from_a_real_alertmanager() {
     let am = Arc::new(am);
     let a = am.clone();
     blocking(move || {
-        a.post(json!({"alertname": "WafBlockSpike", "category": "security"}), false);
-        a.post(json!({"alertname": "DiskFull", "category": "storage"}), false);
+        a.post(
+            json!({"alertname": "WafBlockSpike", "category": "security"}),
+            false,
+        );
+        a.post(
+            json!({"alertname": "DiskFull", "category": "storage"}),
+            false,
+        );
     })
     .await;
     until_firing(&receiver, &waf, 1, &am).await;
@@ -179,8 +190,13 @@ async fn firing_and_resolved_alerts_from_a_real_alertmanager() {
     until_firing(&receiver, &[], 2, &am).await;
 
     let a = am.clone();
-    blocking(move || a.post(json!({"alertname": "WafBlockSpike", "category": "security"}), true))
-        .await;
+    blocking(move || {
+        a.post(
+            json!({"alertname": "WafBlockSpike", "category": "security"}),
+            true,
+        )
+    })
+    .await;
     until_firing(&receiver, &waf, 0, &am).await;
     assert_eq!(receiver.firing(&[]).as_array().unwrap().len(), 1);
 }
@@ -211,7 +227,9 @@ async fn a_real_alertmanager_sends_over_tls() {
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     std::fs::write(&cert, made.cert.pem()).unwrap();
     std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
-    let receiver = Receiver::start(&webhook(Some((&cert, &key)))).await.unwrap();
+    let receiver = Receiver::start(&webhook(Some((&cert, &key))))
+        .await
+        .unwrap();
     let port = receiver.port();
     let am = Arc::new(Alertmanager::start(&format!(
         "{}          tls_config: {{ca_file: '{}'}}\n",
@@ -265,7 +283,14 @@ fn an_alert_sent_by_alertmanager_starts_the_run() {
     let port = free_port();
     let plan = plan_with_receiver(dir.path(), port, "{secret: true, required: true}");
     let mut watch = Command::new(common::bin())
-        .args(["watch", "--headless", "--json", "--drill", "--approve-as", "alice"])
+        .args([
+            "watch",
+            "--headless",
+            "--json",
+            "--drill",
+            "--approve-as",
+            "alice",
+        ])
         .args(["--var", &format!("am_token={TOKEN}")])
         .arg(&plan)
         .env("ROLLBACK_RUNS_DIR", runs.path())
@@ -299,7 +324,10 @@ fn an_alert_sent_by_alertmanager_starts_the_run() {
     // The receiver listens: the trigger has seen no alert.
     wait_for(r#""state":"healthy""#);
     let am = Alertmanager::start(&to(&format!("http://127.0.0.1:{port}/"), TOKEN));
-    am.post(json!({"alertname": "WafBlockSpike", "category": "security"}), false);
+    am.post(
+        json!({"alertname": "WafBlockSpike", "category": "security"}),
+        false,
+    );
     wait_for(r#""state":"fired""#);
     wait_for(r#""policy":"start""#);
     let status = common::wait_until("the run to end", LIMIT, || watch.try_wait().unwrap());

@@ -7,8 +7,8 @@ use serde_json::Value as Json;
 
 use super::catalogue::{self, Entry, Unit};
 use super::condition::Condition;
-use super::webhook::Webhook;
 use super::jsonpath::JsonPath;
+use super::webhook::Webhook;
 use super::window::{Limits, Outcome, Sample};
 use crate::plan::trigger::{HttpMethod, HttpValue, Trigger, TriggerSeverity};
 

@@ -82,7 +82,10 @@ impl Token {
     /// The token to expect, without the spaces around it (a header value never has them;
     /// Alertmanager trims a `credentials_file` too); `None` when there is none to expect.
     pub fn value(&self) -> Option<&str> {
-        self.value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+        self.value
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
     }
 }
 

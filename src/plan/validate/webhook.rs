@@ -34,7 +34,11 @@ pub(super) fn receiver(plan: &Plan, t: &Trigger, error: &mut impl FnMut(Pos, Str
             bind.map_or(at, |b| b.pos),
             format!(
                 "trigger `{name}` needs `alertmanager.token`: the secret variable holding the bearer token Alertmanager sends{}; without it any process that reaches the port could start the rollback",
-                if bind.is_some() { " (and `bind:` opens the port beyond this machine)" } else { "" }
+                if bind.is_some() {
+                    " (and `bind:` opens the port beyond this machine)"
+                } else {
+                    ""
+                }
             ),
         ),
         Some(tok) => match plan.vars.get(&tok.value) {

@@ -34,6 +34,12 @@ pub const UNAUTHORIZED: Refusal = refuse(
     "send the bearer token: Authorization: Bearer TOKEN",
 );
 
+/// Refused after the token was checked: the sender holds it, and its alerts were not taken.
+pub const TOO_LARGE: Refusal = refuse(
+    "413 Content Too Large",
+    "the body is larger than the receiver takes: set max_alerts",
+);
+
 /// The token a request must carry, kept as its SHA-256 digest: digests of equal length,
 /// compared in constant time, tell a peer neither the token's bytes nor its length.
 #[derive(Clone)]
@@ -76,7 +82,10 @@ pub enum Head {
 /// Reads the head in `bytes` (what arrived so far): a request that is not an authorised POST
 /// with a `Content-Length` of at most `cap` is refused, the token checked first.
 pub fn head(bytes: &[u8], key: &Key, cap: usize) -> Result<Head, Refusal> {
-    let too_large = refuse("431 Request Header Fields Too Large", "the head is too large");
+    let too_large = refuse(
+        "431 Request Header Fields Too Large",
+        "the head is too large",
+    );
     let mut headers = [EMPTY_HEADER; HEADERS];
     let mut req = Request::new(&mut headers);
     let start = match req.parse(bytes) {
@@ -131,10 +140,7 @@ pub fn head(bytes: &[u8], key: &Key, cap: usize) -> Result<Head, Refusal> {
         ));
     };
     if length > cap {
-        return Err(refuse(
-            "413 Content Too Large",
-            "the body is larger than the receiver takes",
-        ));
+        return Err(TOO_LARGE);
     }
     Ok(Head::Body { start, length })
 }
@@ -158,25 +164,29 @@ pub struct Alert {
     pub fingerprint: String,
 }
 
-#[derive(Deserialize)]
-struct Notification {
-    alerts: Vec<Alert>,
+/// A webhook body: its alerts, and how many more the group had that Alertmanager left out
+/// (its `max_alerts`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    pub alerts: Vec<Alert>,
+    #[serde(default)]
+    pub truncated_alerts: u64,
 }
 
-/// The alerts of a webhook body.
-pub fn alerts(body: &[u8]) -> Result<Vec<Alert>, Refusal> {
-    serde_json::from_slice::<Notification>(body)
-        .map(|n| n.alerts)
+/// Parses a webhook body.
+pub fn notification(body: &[u8]) -> Result<Notification, Refusal> {
+    serde_json::from_slice(body)
         .map_err(|_| refuse("400 Bad Request", "not an Alertmanager webhook"))
 }
 
 /// A whole request at once: `None` while more bytes are needed. Bytes after the body are
 /// ignored (one request per connection).
-pub fn request(bytes: &[u8], key: &Key, cap: usize) -> Result<Option<Vec<Alert>>, Refusal> {
+pub fn request(bytes: &[u8], key: &Key, cap: usize) -> Result<Option<Notification>, Refusal> {
     match head(bytes, key, cap)? {
         Head::Partial => Ok(None),
         Head::Body { start, length } => match bytes.get(start..start + length) {
-            Some(body) => alerts(body).map(Some),
+            Some(body) => notification(body).map(Some),
             None => Ok(None),
         },
     }
@@ -238,24 +248,37 @@ mod tests {
             })
         );
         assert_eq!(request(&req[..req.len() - 1], &key, BODY_CAP), Ok(None));
-        let alerts = request(&req, &key, BODY_CAP).unwrap().unwrap();
-        assert_eq!(alerts[0].labels["a"], "b");
+        let n = request(&req, &key, BODY_CAP).unwrap().unwrap();
+        assert_eq!(n.alerts[0].labels["a"], "b");
+        assert_eq!(n.truncated_alerts, 0);
     }
 
     #[test]
     fn what_is_not_a_webhook_is_refused() {
         let key = Key::new("s3cret");
         let auth = "Authorization: Bearer s3cret\r\n";
-        let status = |req: Vec<u8>| request(&req, &key, 100).map(|_| "ok").unwrap_or_else(|r| r.status);
+        let status = |req: Vec<u8>| {
+            request(&req, &key, 100)
+                .map(|_| "ok")
+                .unwrap_or_else(|r| r.status)
+        };
         assert_eq!(status(with_token("hello")), "400 Bad Request");
-        assert_eq!(status(with_token(&"x".repeat(101))), "413 Content Too Large");
-        assert!(status(post(&format!("{auth}Transfer-Encoding: chunked\r\n"), "")).starts_with("411"));
+        assert_eq!(
+            status(with_token(&"x".repeat(101))),
+            "413 Content Too Large"
+        );
+        assert!(
+            status(post(&format!("{auth}Transfer-Encoding: chunked\r\n"), "")).starts_with("411")
+        );
         assert!(status(post(auth, "")).starts_with("411"));
         for cl in ["+5", "-1", "5 5", "0x5", ""] {
             let req = post(&format!("{auth}Content-Length: {cl}\r\n"), "hello");
             assert_eq!(status(req), "400 Bad Request", "{cl:?}");
         }
-        let two = post(&format!("{auth}Content-Length: 2\r\nContent-Length: 3\r\n"), "{}x");
+        let two = post(
+            &format!("{auth}Content-Length: 2\r\nContent-Length: 3\r\n"),
+            "{}x",
+        );
         assert_eq!(status(two), "400 Bad Request");
         let put = format!("PUT / HTTP/1.1\r\n{auth}Content-Length: 2\r\n\r\n{{}}");
         assert!(status(put.into_bytes()).starts_with("405"));

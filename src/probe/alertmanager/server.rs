@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 use super::Bounds;
-use super::request::{self, Alert, Head, Key, Refusal};
+use super::request::{self, Head, Key, Notification, Refusal, TOO_LARGE};
 use super::store::Store;
 
 /// What every connection of a receiver shares.
@@ -86,14 +86,27 @@ async fn connection(stream: TcpStream, shared: &Shared) {
 
 /// Reads one request, takes its alerts in, answers.
 async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, shared: &Shared) {
-    let (status, why) = match read(&mut stream, shared).await {
-        Ok(alerts) => {
-            let mut store = shared.store.lock().unwrap_or_else(|e| e.into_inner());
-            store.apply(alerts, chrono::Utc::now());
+    let answer = read(&mut stream, shared).await;
+    let now = chrono::Utc::now();
+    let store = || shared.store.lock().unwrap_or_else(|e| e.into_inner());
+    let (status, why) = match answer {
+        Ok(n) => {
+            store().apply(n, now);
             ("200 OK", "")
         }
-        Err(r) => (r.status, r.why),
+        Err(r) => {
+            // Refused after its token was checked: the alerts not taken may be the ones
+            // that matter.
+            if r == TOO_LARGE {
+                store().refused(now);
+            }
+            (r.status, r.why)
+        }
     };
+    respond(stream, status, why).await;
+}
+
+async fn respond<S: AsyncWrite + Unpin>(mut stream: S, status: &str, why: &str) {
     let challenge = if status.starts_with("401") {
         "WWW-Authenticate: Bearer\r\n"
     } else {
@@ -108,11 +121,15 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, shared: &Sha
 }
 
 /// Reads the head until it decides, then (only for an authorised request) the body.
-async fn read<S: AsyncRead + Unpin>(stream: &mut S, shared: &Shared) -> Result<Vec<Alert>, Refusal> {
+async fn read<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    shared: &Shared,
+) -> Result<Notification, Refusal> {
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
     let (start, length) = loop {
-        if let Head::Body { start, length } = request::head(&buf, &shared.key, shared.bounds.body)? {
+        if let Head::Body { start, length } = request::head(&buf, &shared.key, shared.bounds.body)?
+        {
             break (start, length);
         }
         let n = stream.read(&mut chunk).await.map_err(|_| INCOMPLETE)?;
@@ -133,7 +150,7 @@ async fn read<S: AsyncRead + Unpin>(stream: &mut S, shared: &Shared) -> Result<V
     if body.len() < length {
         return Err(INCOMPLETE);
     }
-    request::alerts(&body)
+    request::notification(&body)
 }
 
 #[cfg(test)]

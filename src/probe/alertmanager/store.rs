@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value as Json, json};
 
-use super::request::Alert;
+use super::request::{Alert, Notification};
 
 /// What an alert costs beyond its text, roughly (maps, strings, the index).
 const OVERHEAD: usize = 256;
@@ -25,8 +25,10 @@ pub struct Store {
     max_bytes: usize,
     /// The earliest `endsAt` held, to skip looking for expired alerts before it.
     soonest: Option<DateTime<Utc>>,
-    /// Alerts pushed out for room, and when the first was.
-    dropped: u64,
+    /// Alerts pushed out for room or left out by Alertmanager, notifications refused as too
+    /// large, and when the first of these was.
+    missed: u64,
+    refused: u64,
     since: Option<DateTime<Utc>>,
 }
 
@@ -48,14 +50,19 @@ impl Store {
             max_alerts: max_alerts.max(1),
             max_bytes,
             soonest: None,
-            dropped: 0,
+            missed: 0,
+            refused: 0,
             since: None,
         }
     }
 
-    /// Takes one notification's alerts in, received at `now`.
-    pub fn apply(&mut self, alerts: Vec<Alert>, now: DateTime<Utc>) {
-        for alert in alerts {
+    /// Takes one notification in, received at `now`.
+    pub fn apply(&mut self, notification: Notification, now: DateTime<Utc>) {
+        if notification.truncated_alerts > 0 {
+            self.missed += notification.truncated_alerts;
+            self.since.get_or_insert(now);
+        }
+        for alert in notification.alerts {
             // Alertmanager always sends a fingerprint; the labels identify an alert otherwise.
             let key = if alert.fingerprint.is_empty() {
                 format!("{:?}", alert.labels)
@@ -77,7 +84,7 @@ impl Store {
                 if let Some((_, oldest)) = self.order.pop_first() {
                     self.remove(&oldest);
                 }
-                self.dropped += 1;
+                self.missed += 1;
                 self.since.get_or_insert(now);
             }
             self.turn += 1;
@@ -100,8 +107,8 @@ impl Store {
     }
 
     /// The firing alerts carrying every one of `labels` at `now`, oldest first, as the
-    /// condition sees them: a list of `{labels, annotations, startsAt}`, and last the
-    /// overflow, if alerts were ever pushed out.
+    /// condition sees them: a list of `{labels, annotations, startsAt}`; and last, once an
+    /// alert was missed, one more that says so.
     pub fn firing(&mut self, labels: &[(String, String)], now: DateTime<Utc>) -> Json {
         self.expire(now);
         let mut matching: Vec<&Alert> = self
@@ -122,8 +129,8 @@ impl Store {
                 .map(|(k, v)| (k.clone(), Json::from(v.as_str())))
                 .collect();
             let summary = format!(
-                "more alerts fired than the receiver holds ({}): {} were pushed out, and any of them may be one of these",
-                self.max_alerts, self.dropped
+                "the receiver could not keep every alert sent: {} pushed out (it holds {}) or left out by Alertmanager, {} notifications too large; any of them may be one of these",
+                self.missed, self.max_alerts, self.refused
             );
             out.push(json!({
                 "labels": labels,
@@ -133,6 +140,12 @@ impl Store {
             }));
         }
         Json::Array(out)
+    }
+
+    /// Counts a notification refused as too large, at `now`.
+    pub fn refused(&mut self, now: DateTime<Utc>) {
+        self.refused += 1;
+        self.since.get_or_insert(now);
     }
 
     fn remove(&mut self, key: &str) {
@@ -169,11 +182,8 @@ fn end(text: &str) -> Option<DateTime<Utc>> {
 }
 
 fn size(key: &str, a: &Alert) -> usize {
-    let map = |m: &BTreeMap<String, String>| {
-        m.iter()
-            .map(|(k, v)| k.len() + v.len() + 48)
-            .sum::<usize>()
-    };
+    let map =
+        |m: &BTreeMap<String, String>| m.iter().map(|(k, v)| k.len() + v.len() + 48).sum::<usize>();
     OVERHEAD
         + key.len()
         + map(&a.labels)
@@ -207,20 +217,27 @@ mod tests {
         store.firing(&labels, now).as_array().unwrap().len()
     }
 
+    fn note(alerts: Vec<Alert>) -> Notification {
+        Notification {
+            alerts,
+            truncated_alerts: 0,
+        }
+    }
+
     const ZERO: &str = "0001-01-01T00:00:00Z";
 
     #[test]
     fn firing_alerts_are_kept_and_resolved_ones_dropped() {
         let mut s = Store::new(10, 1 << 20);
         s.apply(
-            vec![
+            note(vec![
                 alert("a", "Waf", "firing", ZERO),
                 alert("b", "Disk", "firing", ""),
-            ],
+            ]),
             at(0),
         );
         assert_eq!(s.firing(&[], at(0)).as_array().unwrap().len(), 2);
-        s.apply(vec![alert("a", "Waf", "resolved", ZERO)], at(1));
+        s.apply(note(vec![alert("a", "Waf", "resolved", ZERO)]), at(1));
         assert_eq!(count(&mut s, "Waf", at(1)), 0);
         assert_eq!(count(&mut s, "Disk", at(1)), 1);
     }
@@ -229,8 +246,11 @@ mod tests {
     fn alerts_whose_end_has_passed_are_dropped() {
         let mut s = Store::new(10, 1 << 20);
         let ends = at(60).to_rfc3339();
-        s.apply(vec![alert("a", "Waf", "firing", &ends)], at(0));
-        s.apply(vec![alert("b", "Waf", "firing", &at(-1).to_rfc3339())], at(0));
+        s.apply(note(vec![alert("a", "Waf", "firing", &ends)]), at(0));
+        s.apply(
+            note(vec![alert("b", "Waf", "firing", &at(-1).to_rfc3339())]),
+            at(0),
+        );
         assert_eq!(count(&mut s, "Waf", at(59)), 1, "the past one never counts");
         assert_eq!(count(&mut s, "Waf", at(60)), 0, "expired");
         assert!(s.held.is_empty() && s.order.is_empty() && s.bytes == 0);
@@ -239,21 +259,29 @@ mod tests {
     #[test]
     fn a_flood_keeps_the_newest_and_the_overflow_keeps_firing() {
         let mut s = Store::new(100, 1 << 20);
-        s.apply(vec![alert("waf", "Waf", "firing", ZERO)], at(0));
+        s.apply(note(vec![alert("waf", "Waf", "firing", ZERO)]), at(0));
         // Refreshing keeps an alert's place: no overflow yet.
         for i in 0..99 {
-            s.apply(vec![alert(&format!("d{i}"), "Disk", "firing", ZERO)], at(1));
+            s.apply(
+                note(vec![alert(&format!("d{i}"), "Disk", "firing", ZERO)]),
+                at(1),
+            );
         }
         assert_eq!(count(&mut s, "Waf", at(1)), 1);
         // A flood of other alerts pushes the oldest out: the Waf trigger must not look healthy.
         let flood = (0..1000).map(|i| alert(&format!("f{i}"), "Flood", "firing", ZERO));
-        s.apply(flood.collect(), at(2));
+        s.apply(note(flood.collect()), at(2));
         assert_eq!(s.held.len(), 100);
         let waf = s.firing(&[("alertname".into(), "Waf".into())], at(3));
         assert_eq!(waf.as_array().unwrap().len(), 1, "{waf}");
         assert_eq!(waf[0]["overflow"], true);
         assert_eq!(waf[0]["labels"]["alertname"], "Waf");
-        assert!(waf[0]["annotations"]["summary"].as_str().unwrap().contains("1000 were"));
+        assert!(
+            waf[0]["annotations"]["summary"]
+                .as_str()
+                .unwrap()
+                .contains("1000 pushed out")
+        );
         // The newest of the flood are the ones held.
         assert_eq!(count(&mut s, "Flood", at(3)), 101);
         assert!(s.held.contains_key("f999") && !s.held.contains_key("f899"));
@@ -266,9 +294,34 @@ mod tests {
             annotations: [("description".to_string(), "x".repeat(10_000))].into(),
             ..alert(&format!("b{i}"), "Big", "firing", ZERO)
         };
-        s.apply((0..50).map(big).collect(), at(0));
+        s.apply(note((0..50).map(big).collect()), at(0));
         assert!(s.bytes <= 64 * 1024, "{}", s.bytes);
         assert!(s.held.len() < 10);
         assert_eq!(s.bytes, s.held.values().map(|h| h.size).sum::<usize>());
+    }
+
+    #[test]
+    fn alerts_left_out_or_refused_are_missed_too() {
+        let mut s = Store::new(10, 1 << 20);
+        assert_eq!(s.firing(&[], at(0)), json!([]));
+        s.apply(
+            Notification {
+                alerts: vec![alert("a", "Disk", "firing", ZERO)],
+                truncated_alerts: 3,
+            },
+            at(1),
+        );
+        let waf = s.firing(&[("alertname".into(), "Waf".into())], at(2));
+        assert_eq!(waf[0]["overflow"], true, "{waf}");
+        let mut s = Store::new(10, 1 << 20);
+        s.refused(at(1));
+        let summary = &s.firing(&[], at(2))[0]["annotations"]["summary"];
+        assert!(
+            summary
+                .as_str()
+                .unwrap()
+                .contains("1 notifications too large"),
+            "{summary}"
+        );
     }
 }
