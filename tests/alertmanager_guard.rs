@@ -1,7 +1,7 @@
 //! The webhook receiver against peers that are not Alertmanager: no token or a wrong one
 //! (refused before the body is read), too many connections, silent ones, large bodies, a
-//! flood of alerts, no file descriptors left; and `rollback validate` on receivers that
-//! would be open doors.
+//! flood of alerts, no file descriptors left. `rollback validate` on receivers that would
+//! be open doors is in triggers.rs.
 
 mod common;
 
@@ -325,91 +325,46 @@ fn out_of_file_descriptors() {
     runtime.shutdown_timeout(Duration::from_secs(1));
 }
 
-/// `rollback validate --quiet` on the base plan with `triggers` and `vars`: its lines without
-/// the path, and its exit code.
-fn validate(triggers: &str, vars: &str) -> (Vec<String>, i32) {
-    let base = include_str!("plans/base.yaml");
-    let head = base.split("triggers:\n").next().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("p.yaml");
-    std::fs::write(&path, format!("{head}triggers:\n{triggers}vars:\n{vars}")).unwrap();
-    let out = Command::new(common::bin())
-        .args(["validate", "--quiet"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    let prefix = format!("{}:", path.display());
-    let lines = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.strip_prefix(&prefix).map(str::to_string))
-        .collect();
-    (lines, out.status.code().unwrap_or(-1))
-}
-
-#[test]
-fn validate_refuses_a_receiver_anyone_could_fire() {
-    let secret = "  am_token: {secret: true, env: true}\n";
-    let trigger = |probe: &str| {
-        format!("  - name: t\n    alertmanager: {probe}\n    condition: size(result) > 0\n")
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_keeps_only_what_its_triggers_ask_about() {
+    use rollback::probe::Receivers;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let on = |labels: &[(&str, &str)]| {
+        let labels = labels.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        (Webhook { port, ..webhook() }, labels.collect::<Vec<_>>())
     };
-    // The trigger begins on line 43: `alertmanager:` is on line 44, its value at column 19.
-    let cases: &[(&str, &str, &str)] = &[
-        (
-            "{port: 9095}",
-            secret,
-            "44:19: error: trigger `t` needs `alertmanager.token`: the secret variable holding the bearer token Alertmanager sends; without it any process that reaches the port could start the rollback [triggers]",
-        ),
-        (
-            "{port: 9095, bind: 0.0.0.0}",
-            secret,
-            "44:38: error: trigger `t` needs `alertmanager.token`: the secret variable holding the bearer token Alertmanager sends (and `bind:` opens the port beyond this machine); without it any process that reaches the port could start the rollback [triggers]",
-        ),
-        (
-            "{port: 9095, token: am_tokn}",
-            secret,
-            "44:39: error: `alertmanager.token` names `am_tokn`, which the plan does not declare: add it under `vars:` with `secret: true`; did you mean `am_token`? [triggers]",
-        ),
-        (
-            "{port: 9095, token: am_token}",
-            "  am_token: {env: true}\n",
-            "44:39: error: `am_token` holds the webhook's bearer token: declare it with `secret: true`, so it is masked wherever shown [triggers]",
-        ),
-        (
-            "{port: 9095, token: am_token, bind: everywhere}",
-            secret,
-            "44:55: error: `bind: everywhere` is not an IP address: write e.g. 0.0.0.0, 10.0.0.5 or :: [triggers]",
-        ),
-        (
-            "{port: 9095, token: am_token, tls: {cert: c.pem}}",
-            secret,
-            "44:54: error: `alertmanager.tls` needs `key`: a PEM file [triggers]",
-        ),
-    ];
-    for (probe, vars, expected) in cases {
-        let (lines, code) = validate(&trigger(probe), vars);
-        assert_eq!(lines, [expected.to_string()], "{probe}");
-        assert_eq!(
-            code, 1,
-            "{probe}: an invalid plan, as for every trigger error"
-        );
-    }
-    let open = "{port: 9095, token: am_token, bind: '::', tls: {cert: c.pem, key: k.pem}}";
-    let (lines, code) = validate(&trigger(open), secret);
-    assert!(lines.is_empty(), "{lines:?}");
-    assert_eq!(code, 0);
-    // Two triggers on one port take one receiver: they must agree on it.
-    let two = format!(
-        "{}  - name: u\n    alertmanager: {{port: 9095, token: other}}\n    condition: size(result) > 0\n",
-        trigger("{port: 9095, token: am_token}")
+    let waf = on(&[("alertname", "Waf")]);
+    let receivers = Receivers::start([waf.clone(), on(&[("category", "auth")])]).await;
+    // A flood of alerts no trigger asks about: held nowhere, and no trigger fires.
+    let flood: Vec<_> = (0..2000)
+        .map(|i| json!({"status": "firing", "labels": {"alertname": "DiskFull"}, "fingerprint": format!("d{i}")}))
+        .collect();
+    let flood = json!({ "alerts": flood }).to_string();
+    let answers = blocking(move || {
+        [flood, FIRING.to_string()]
+            .map(|b| status(&exchange(port, post(&bearer(TOKEN), &b).as_bytes()).0).to_string())
+    })
+    .await;
+    assert!(
+        answers.iter().all(|a| a == "HTTP/1.1 200 OK"),
+        "{answers:?}"
     );
-    let (lines, _) = validate(
-        &two,
-        &format!("{secret}  other: {{secret: true, env: true}}\n"),
-    );
-    assert_eq!(
-        lines,
-        [
-            "47:19: error: triggers `t` and `u` share port 9095 but not its `token`, `bind` and `tls`: one receiver serves a port, with one setting [triggers]"
-        ]
-    );
+    let seen = receivers.sample(port, &waf.1).unwrap();
+    assert_eq!(seen.as_array().unwrap().len(), 1, "{seen}");
+    assert_eq!(seen[0]["labels"]["alertname"], "Waf");
+    let auth = vec![("category".to_string(), "auth".to_string())];
+    assert_eq!(receivers.sample(port, &auth).unwrap(), json!([]));
+    drop(receivers);
+    // Two settings for one port: neither listens, and both say why.
+    let other = Webhook {
+        token: Token::new("other", "another-token"),
+        ..waf.0.clone()
+    };
+    let receivers = Receivers::start([waf.clone(), (other, auth)]).await;
+    let err = receivers.sample(port, &waf.1).unwrap_err();
+    assert!(err.contains("differ in token, bind or tls"), "{err}");
 }

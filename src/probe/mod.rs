@@ -51,14 +51,15 @@ pub async fn sample(probe: &ProbeSpec, timeout: Duration, cx: &Context) -> Resul
     }
 }
 
-/// The webhook receivers (port, token, address, TLS) the probes of `specs` listen with.
+/// The webhook receivers (port, token, address, TLS) the probes of `specs` listen with, each
+/// with the labels its probe asks about.
 pub fn receiver_ports<'a>(
     probes: impl IntoIterator<Item = &'a ProbeSpec>,
-) -> Vec<alertmanager::Webhook> {
+) -> Vec<(alertmanager::Webhook, Vec<(String, String)>)> {
     probes
         .into_iter()
         .filter_map(|p| match p {
-            ProbeSpec::Alertmanager { webhook, .. } => Some(webhook.clone()),
+            ProbeSpec::Alertmanager { webhook, labels } => Some((webhook.clone(), labels.clone())),
             _ => None,
         })
         .collect()

@@ -28,6 +28,7 @@ use crate::monitor::{ProbeSpec, Spec};
 pub use request::BODY_CAP;
 use request::Key;
 use server::Shared;
+pub use store::Labels;
 use store::Store;
 
 /// What a receiver holds at most.
@@ -80,13 +81,28 @@ impl Drop for Receiver {
 }
 
 impl Receiver {
-    /// Listens as `webhook` says (port 0 picks a free port; `port()` says which).
+    /// Listens as `webhook` says (port 0 picks a free port; `port()` says which), keeping
+    /// every alert.
     pub async fn start(webhook: &Webhook) -> Result<Receiver, String> {
         Receiver::start_with(webhook, Bounds::default()).await
     }
 
     /// `start`, within other bounds.
     pub async fn start_with(webhook: &Webhook, bounds: Bounds) -> Result<Receiver, String> {
+        Receiver::launch(webhook, bounds, Vec::new()).await
+    }
+
+    /// `start`, keeping only the alerts that carry one of `filters` (the labels of the
+    /// triggers it serves): a flood of others neither fills it nor concerns them.
+    pub async fn start_for(webhook: &Webhook, filters: Vec<Labels>) -> Result<Receiver, String> {
+        Receiver::launch(webhook, Bounds::default(), filters).await
+    }
+
+    async fn launch(
+        webhook: &Webhook,
+        bounds: Bounds,
+        filters: Vec<Labels>,
+    ) -> Result<Receiver, String> {
         let token = webhook.token.value().ok_or_else(|| {
             format!(
                 "the webhook receiver on port {} does not start without its token: `{}` has no value",
@@ -104,7 +120,7 @@ impl Receiver {
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let shared = Arc::new(Shared {
             key: Key::new(token),
-            store: Mutex::new(Store::new(bounds.alerts, bounds.bytes)),
+            store: Mutex::new(Store::new(bounds.alerts, bounds.bytes, filters)),
             bounds,
             tls,
         });
@@ -161,23 +177,31 @@ pub struct Receivers {
 }
 
 impl Receivers {
-    /// Starts one receiver per port; a port that cannot be listened on is remembered as
-    /// the error its triggers' samples will be, and so is a port two settings ask for.
-    pub async fn start(webhooks: impl IntoIterator<Item = Webhook>) -> Receivers {
-        let mut by_port = HashMap::new();
-        for webhook in webhooks {
-            let port = webhook.port;
-            match by_port.get(&port) {
-                None => {
-                    let receiver = Receiver::start(&webhook).await;
-                    by_port.insert(port, (webhook, receiver));
+    /// Starts one receiver per port for the triggers' webhooks and labels; a port that
+    /// cannot be listened on is remembered as the error its triggers' samples will be, and
+    /// so is a port two settings ask for.
+    pub async fn start(webhooks: impl IntoIterator<Item = (Webhook, Labels)>) -> Receivers {
+        let mut wanted: Vec<(Webhook, Vec<Labels>, bool)> = Vec::new();
+        for (webhook, labels) in webhooks {
+            match wanted.iter_mut().find(|(w, _, _)| w.port == webhook.port) {
+                Some((first, filters, agree)) => {
+                    *agree &= *first == webhook;
+                    filters.push(labels);
                 }
-                Some((first, Ok(_))) if *first != webhook => {
-                    let e = format!("triggers on port {port} differ in token, bind or tls");
-                    by_port.insert(port, (webhook, Err(e)));
-                }
-                Some(_) => {}
+                None => wanted.push((webhook, vec![labels], true)),
             }
+        }
+        let mut by_port = HashMap::new();
+        for (webhook, filters, agree) in wanted {
+            let receiver = if agree {
+                Receiver::start_for(&webhook, filters).await
+            } else {
+                let port = webhook.port;
+                Err(format!(
+                    "triggers on port {port} differ in token, bind or tls"
+                ))
+            };
+            by_port.insert(webhook.port, (webhook, receiver));
         }
         Receivers { by_port }
     }

@@ -164,14 +164,16 @@ pub struct Alert {
     pub fingerprint: String,
 }
 
-/// A webhook body: its alerts, and how many more the group had that Alertmanager left out
-/// (its `max_alerts`).
+/// A webhook body: its alerts, how many more the group had that Alertmanager left out (its
+/// `max_alerts`), and the labels the group shares.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Notification {
     pub alerts: Vec<Alert>,
     #[serde(default)]
     pub truncated_alerts: u64,
+    #[serde(default)]
+    pub group_labels: BTreeMap<String, String>,
 }
 
 /// Parses a webhook body.

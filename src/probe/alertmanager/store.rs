@@ -1,8 +1,10 @@
 //! The alerts a receiver holds: firing ones by fingerprint, resolved ones and those whose
-//! `endsAt` has passed dropped, at most `alerts` of them in about `bytes`. A new alert that
-//! finds no room pushes out the one refreshed longest ago; from then on every sample carries
-//! one more firing entry saying so, since the alert pushed out may be the one a trigger waits
-//! for, and a trigger that then looked healthy would hide it. Time is given, never read.
+//! `endsAt` has passed dropped, at most `alerts` of them in about `bytes`, and only those its
+//! triggers ask about (their label sets; none given, all). A new alert that finds no room
+//! pushes out the one refreshed longest ago. An alert missed so (or left out by Alertmanager,
+//! or in a body too large) may be the one a trigger waits for, and a trigger that then looked
+//! healthy would hide it: from then on the samples of each trigger it may concern carry one
+//! more firing entry saying so. Time is given, never read.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -13,6 +15,9 @@ use super::request::{Alert, Notification};
 
 /// What an alert costs beyond its text, roughly (maps, strings, the index).
 const OVERHEAD: usize = 256;
+
+/// Labels as triggers ask for them: an alert must carry each.
+pub type Labels = Vec<(String, String)>;
 
 #[derive(Debug)]
 pub struct Store {
@@ -25,11 +30,7 @@ pub struct Store {
     max_bytes: usize,
     /// The earliest `endsAt` held, to skip looking for expired alerts before it.
     soonest: Option<DateTime<Utc>>,
-    /// Alerts pushed out for room or left out by Alertmanager, notifications refused as too
-    /// large, and when the first of these was.
-    missed: u64,
-    refused: u64,
-    since: Option<DateTime<Utc>>,
+    misses: Misses,
 }
 
 #[derive(Debug)]
@@ -41,7 +42,7 @@ struct Held {
 }
 
 impl Store {
-    pub fn new(max_alerts: usize, max_bytes: usize) -> Store {
+    pub fn new(max_alerts: usize, max_bytes: usize, filters: Vec<Labels>) -> Store {
         Store {
             held: HashMap::new(),
             order: BTreeMap::new(),
@@ -50,19 +51,23 @@ impl Store {
             max_alerts: max_alerts.max(1),
             max_bytes,
             soonest: None,
-            missed: 0,
-            refused: 0,
-            since: None,
+            misses: Misses::new(filters),
         }
     }
 
     /// Takes one notification in, received at `now`.
     pub fn apply(&mut self, notification: Notification, now: DateTime<Utc>) {
         if notification.truncated_alerts > 0 {
-            self.missed += notification.truncated_alerts;
-            self.since.get_or_insert(now);
+            // What was left out shares the group's labels, and may carry any others.
+            let group = &notification.group_labels;
+            self.misses.count(notification.truncated_alerts, now, |f| {
+                f.iter().all(|(k, v)| group.get(k).is_none_or(|g| g == v))
+            });
         }
         for alert in notification.alerts {
+            if !self.misses.wanted(&alert.labels) {
+                continue;
+            }
             // Alertmanager always sends a fingerprint; the labels identify an alert otherwise.
             let key = if alert.fingerprint.is_empty() {
                 format!("{:?}", alert.labels)
@@ -81,11 +86,13 @@ impl Store {
             while !self.held.is_empty()
                 && (self.held.len() >= self.max_alerts || self.bytes + size > self.max_bytes)
             {
-                if let Some((_, oldest)) = self.order.pop_first() {
-                    self.remove(&oldest);
+                let Some((_, oldest)) = self.order.pop_first() else {
+                    break;
+                };
+                if let Some(gone) = self.remove(&oldest) {
+                    self.misses
+                        .count(1, now, |f| carries(&gone.alert.labels, f));
                 }
-                self.missed += 1;
-                self.since.get_or_insert(now);
             }
             self.turn += 1;
             self.order.insert(self.turn, key.clone());
@@ -115,7 +122,7 @@ impl Store {
             .held
             .values()
             .map(|h| &h.alert)
-            .filter(|a| labels.iter().all(|(k, v)| a.labels.get(k) == Some(v)))
+            .filter(|a| carries(&a.labels, labels))
             .collect();
         matching
             .sort_by(|a, b| (&a.starts_at, &a.fingerprint).cmp(&(&b.starts_at, &b.fingerprint)));
@@ -123,14 +130,14 @@ impl Store {
             .into_iter()
             .map(|a| json!({"labels": a.labels, "annotations": a.annotations, "startsAt": a.starts_at}))
             .collect();
-        if let Some(since) = self.since {
+        if let Some((missed, since)) = self.misses.about(labels) {
             let labels: serde_json::Map<String, Json> = labels
                 .iter()
                 .map(|(k, v)| (k.clone(), Json::from(v.as_str())))
                 .collect();
             let summary = format!(
-                "the receiver could not keep every alert sent: {} pushed out (it holds {}) or left out by Alertmanager, {} notifications too large; any of them may be one of these",
-                self.missed, self.max_alerts, self.refused
+                "the receiver missed {missed} alerts or notifications that may be one of these: pushed out (it holds {}), left out by Alertmanager, or in a body too large",
+                self.max_alerts
             );
             out.push(json!({
                 "labels": labels,
@@ -142,17 +149,16 @@ impl Store {
         Json::Array(out)
     }
 
-    /// Counts a notification refused as too large, at `now`.
+    /// Counts a notification refused as too large, at `now`: it may have held any alert.
     pub fn refused(&mut self, now: DateTime<Utc>) {
-        self.refused += 1;
-        self.since.get_or_insert(now);
+        self.misses.count(1, now, |_| true);
     }
 
-    fn remove(&mut self, key: &str) {
-        if let Some(h) = self.held.remove(key) {
-            self.order.remove(&h.turn);
-            self.bytes -= h.size;
-        }
+    fn remove(&mut self, key: &str) -> Option<Held> {
+        let h = self.held.remove(key)?;
+        self.order.remove(&h.turn);
+        self.bytes -= h.size;
+        Some(h)
     }
 
     /// Drops the alerts whose end has come.
@@ -170,6 +176,50 @@ impl Store {
             self.remove(&key);
         }
         self.soonest = self.held.values().filter_map(|h| h.ends).min();
+    }
+}
+
+/// Whether `labels` carry each of `wanted`.
+fn carries(labels: &BTreeMap<String, String>, wanted: &[(String, String)]) -> bool {
+    wanted.iter().all(|(k, v)| labels.get(k) == Some(v))
+}
+
+/// Alerts that could not be kept, counted for each label set they may concern.
+#[derive(Debug)]
+struct Misses {
+    /// The label sets the receiver's triggers ask about; none: every alert is kept.
+    filters: Vec<Labels>,
+    /// How many were missed and since when: for each filter, then last for any labels.
+    seen: Vec<Option<(u64, DateTime<Utc>)>>,
+}
+
+impl Misses {
+    fn new(filters: Vec<Labels>) -> Misses {
+        let seen = vec![None; filters.len() + 1];
+        Misses { filters, seen }
+    }
+
+    /// Whether an alert with `labels` is one a trigger asks about.
+    fn wanted(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.filters.is_empty() || self.filters.iter().any(|f| carries(labels, f))
+    }
+
+    /// Counts `n` missed at `now` for the filters `may` says they may concern, and for any.
+    fn count(&mut self, n: u64, now: DateTime<Utc>, may: impl Fn(&Labels) -> bool) {
+        let last = self.filters.len();
+        for i in 0..=last {
+            if i == last || may(&self.filters[i]) {
+                let (count, since) = self.seen[i].get_or_insert((0, now));
+                *count += n;
+                *since = (*since).min(now);
+            }
+        }
+    }
+
+    /// What was missed that may concern `labels`.
+    fn about(&self, labels: &[(String, String)]) -> Option<(u64, DateTime<Utc>)> {
+        let i = self.filters.iter().position(|f| f == labels);
+        self.seen[i.unwrap_or(self.filters.len())]
     }
 }
 
@@ -195,133 +245,5 @@ fn size(key: &str, a: &Alert) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at(s: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap()
-    }
-
-    fn alert(fp: &str, name: &str, status: &str, ends: &str) -> Alert {
-        Alert {
-            status: status.into(),
-            labels: [("alertname".to_string(), name.to_string())].into(),
-            fingerprint: fp.into(),
-            ends_at: ends.into(),
-            ..Default::default()
-        }
-    }
-
-    fn count(store: &mut Store, name: &str, now: DateTime<Utc>) -> usize {
-        let labels = [("alertname".to_string(), name.to_string())];
-        store.firing(&labels, now).as_array().unwrap().len()
-    }
-
-    fn note(alerts: Vec<Alert>) -> Notification {
-        Notification {
-            alerts,
-            truncated_alerts: 0,
-        }
-    }
-
-    const ZERO: &str = "0001-01-01T00:00:00Z";
-
-    #[test]
-    fn firing_alerts_are_kept_and_resolved_ones_dropped() {
-        let mut s = Store::new(10, 1 << 20);
-        s.apply(
-            note(vec![
-                alert("a", "Waf", "firing", ZERO),
-                alert("b", "Disk", "firing", ""),
-            ]),
-            at(0),
-        );
-        assert_eq!(s.firing(&[], at(0)).as_array().unwrap().len(), 2);
-        s.apply(note(vec![alert("a", "Waf", "resolved", ZERO)]), at(1));
-        assert_eq!(count(&mut s, "Waf", at(1)), 0);
-        assert_eq!(count(&mut s, "Disk", at(1)), 1);
-    }
-
-    #[test]
-    fn alerts_whose_end_has_passed_are_dropped() {
-        let mut s = Store::new(10, 1 << 20);
-        let ends = at(60).to_rfc3339();
-        s.apply(note(vec![alert("a", "Waf", "firing", &ends)]), at(0));
-        s.apply(
-            note(vec![alert("b", "Waf", "firing", &at(-1).to_rfc3339())]),
-            at(0),
-        );
-        assert_eq!(count(&mut s, "Waf", at(59)), 1, "the past one never counts");
-        assert_eq!(count(&mut s, "Waf", at(60)), 0, "expired");
-        assert!(s.held.is_empty() && s.order.is_empty() && s.bytes == 0);
-    }
-
-    #[test]
-    fn a_flood_keeps_the_newest_and_the_overflow_keeps_firing() {
-        let mut s = Store::new(100, 1 << 20);
-        s.apply(note(vec![alert("waf", "Waf", "firing", ZERO)]), at(0));
-        // Refreshing keeps an alert's place: no overflow yet.
-        for i in 0..99 {
-            s.apply(
-                note(vec![alert(&format!("d{i}"), "Disk", "firing", ZERO)]),
-                at(1),
-            );
-        }
-        assert_eq!(count(&mut s, "Waf", at(1)), 1);
-        // A flood of other alerts pushes the oldest out: the Waf trigger must not look healthy.
-        let flood = (0..1000).map(|i| alert(&format!("f{i}"), "Flood", "firing", ZERO));
-        s.apply(note(flood.collect()), at(2));
-        assert_eq!(s.held.len(), 100);
-        let waf = s.firing(&[("alertname".into(), "Waf".into())], at(3));
-        assert_eq!(waf.as_array().unwrap().len(), 1, "{waf}");
-        assert_eq!(waf[0]["overflow"], true);
-        assert_eq!(waf[0]["labels"]["alertname"], "Waf");
-        assert!(
-            waf[0]["annotations"]["summary"]
-                .as_str()
-                .unwrap()
-                .contains("1000 pushed out")
-        );
-        // The newest of the flood are the ones held.
-        assert_eq!(count(&mut s, "Flood", at(3)), 101);
-        assert!(s.held.contains_key("f999") && !s.held.contains_key("f899"));
-    }
-
-    #[test]
-    fn bytes_are_bounded_too() {
-        let mut s = Store::new(1000, 64 * 1024);
-        let big = |i: usize| Alert {
-            annotations: [("description".to_string(), "x".repeat(10_000))].into(),
-            ..alert(&format!("b{i}"), "Big", "firing", ZERO)
-        };
-        s.apply(note((0..50).map(big).collect()), at(0));
-        assert!(s.bytes <= 64 * 1024, "{}", s.bytes);
-        assert!(s.held.len() < 10);
-        assert_eq!(s.bytes, s.held.values().map(|h| h.size).sum::<usize>());
-    }
-
-    #[test]
-    fn alerts_left_out_or_refused_are_missed_too() {
-        let mut s = Store::new(10, 1 << 20);
-        assert_eq!(s.firing(&[], at(0)), json!([]));
-        s.apply(
-            Notification {
-                alerts: vec![alert("a", "Disk", "firing", ZERO)],
-                truncated_alerts: 3,
-            },
-            at(1),
-        );
-        let waf = s.firing(&[("alertname".into(), "Waf".into())], at(2));
-        assert_eq!(waf[0]["overflow"], true, "{waf}");
-        let mut s = Store::new(10, 1 << 20);
-        s.refused(at(1));
-        let summary = &s.firing(&[], at(2))[0]["annotations"]["summary"];
-        assert!(
-            summary
-                .as_str()
-                .unwrap()
-                .contains("1 notifications too large"),
-            "{summary}"
-        );
-    }
-}
+#[path = "store_tests.rs"]
+mod tests;
