@@ -1,18 +1,21 @@
 //! The alertmanager probe against a real Alertmanager (Debian's `prometheus-alertmanager`)
-//! started here on free loopback ports, sending to the webhook receiver; alerts are posted to
-//! its API as Prometheus would. Without the binary the test fails saying so.
+//! started here on free loopback ports, sending to the webhook receiver with a bearer token;
+//! alerts are posted to its API as Prometheus would. Without the binary the test fails saying
+//! so. The receiver's guards against other peers are in alertmanager_guard.rs.
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use rollback::probe::alertmanager::Receiver;
+use rollback::probe::alertmanager::{Receiver, Token, Webhook};
 use serde_json::json;
 
 const LIMIT: Duration = Duration::from_secs(30);
+const TOKEN: &str = "s3cret-webhook-token";
 
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -22,7 +25,16 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// A private Alertmanager whose only receiver is a webhook to `webhook_port`.
+fn webhook(tls: Option<(&Path, &Path)>) -> Webhook {
+    Webhook {
+        port: 0,
+        bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        token: Token::new("am_token", TOKEN),
+        tls: tls.map(|(c, k)| (c.to_path_buf(), k.to_path_buf())),
+    }
+}
+
+/// A private Alertmanager whose only receiver is one webhook.
 struct Alertmanager {
     child: Child,
     url: String,
@@ -37,14 +49,16 @@ impl Drop for Alertmanager {
 }
 
 impl Alertmanager {
-    fn start(webhook_port: u16) -> Alertmanager {
+    /// `webhook` is the YAML of its webhook's `url` and `http_config`, indented for the list
+    /// entry.
+    fn start(webhook: &str) -> Alertmanager {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let config = dir.path().join("alertmanager.yml");
         std::fs::write(
             &config,
             format!(
-                "route:\n  receiver: rollback\n  group_by: [alertname]\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: rollback\n    webhook_configs:\n      - url: http://127.0.0.1:{webhook_port}/\n        send_resolved: true\n"
+                "route:\n  receiver: rollback\n  group_by: [alertname]\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: rollback\n    webhook_configs:\n      - send_resolved: true\n{webhook}"
             ),
         )
         .unwrap();
@@ -101,6 +115,13 @@ impl Alertmanager {
     }
 }
 
+/// The `url` and `http_config` of a webhook sending `credentials` as its bearer token.
+fn to(url: &str, credentials: &str) -> String {
+    format!(
+        "        url: {url}\n        http_config:\n          authorization: {{type: Bearer, credentials: '{credentials}'}}\n"
+    )
+}
+
 fn labels(alertname: &str) -> Vec<(String, String)> {
     vec![
         ("alertname".to_string(), alertname.to_string()),
@@ -108,17 +129,49 @@ fn labels(alertname: &str) -> Vec<(String, String)> {
     ]
 }
 
+/// Waits, without blocking the runtime, until `receiver` shows `n` alerts for `labels`.
+async fn until_firing(
+    receiver: &Receiver,
+    labels: &[(String, String)],
+    n: usize,
+    am: &Alertmanager,
+) {
+    let deadline = Instant::now() + LIMIT;
+    while receiver.firing(labels).as_array().map(Vec::len) != Some(n) {
+        assert!(
+            Instant::now() < deadline,
+            "{} alerts, not {n}: {}\n{}",
+            receiver.firing(labels),
+            receiver.firing(&[]),
+            am.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Runs `f` on a blocking thread: the Alertmanager client calls block.
+async fn blocking(f: impl FnOnce() + Send + 'static) {
+    tokio::task::spawn_blocking(f).await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn firing_and_resolved_alerts_from_a_real_alertmanager() {
-    let receiver = Receiver::start(0).await.unwrap();
-    let am = Alertmanager::start(receiver.port());
+    let receiver = Receiver::start(&webhook(None)).await.unwrap();
+    // The token as a file, with the newline editors leave: Alertmanager trims it.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    std::fs::write(&file, format!("{TOKEN}\n")).unwrap();
+    let port = receiver.port();
+    let am = Alertmanager::start(&format!(
+        "        url: http://127.0.0.1:{port}/\n        http_config:\n          authorization: {{type: Bearer, credentials_file: '{}'}}\n",
+        file.display()
+    ));
     let waf = labels("WafBlockSpike");
     assert_eq!(receiver.firing(&waf), json!([]), "nothing fires at first");
 
-    let blocking = |f: Box<dyn FnOnce() + Send>| tokio::task::spawn_blocking(f);
-    let am = std::sync::Arc::new(am);
+    let am = Arc::new(am);
     let a = am.clone();
-    blocking(Box::new(move || {
+    blocking(move || {
         a.post(
             json!({"alertname": "WafBlockSpike", "category": "security"}),
             false,
@@ -127,101 +180,100 @@ async fn firing_and_resolved_alerts_from_a_real_alertmanager() {
             json!({"alertname": "DiskFull", "category": "storage"}),
             false,
         );
-    }))
-    .await
-    .unwrap();
-    let deadline = std::time::Instant::now() + LIMIT;
-    let firing = loop {
-        let f = receiver.firing(&waf);
-        if f.as_array().is_some_and(|a| !a.is_empty()) {
-            break f;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no alert reached the receiver\n{}",
-            am.log()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    })
+    .await;
+    until_firing(&receiver, &waf, 1, &am).await;
+    let firing = receiver.firing(&waf);
     assert_eq!(firing[0]["labels"]["alertname"], "WafBlockSpike");
     assert_eq!(firing[0]["annotations"]["summary"], "from the test");
-    assert_eq!(
-        firing.as_array().unwrap().len(),
-        1,
-        "labels filter: {firing}"
-    );
     // Empty labels match every firing alert, once the other group arrives too.
-    loop {
-        if receiver.firing(&[]).as_array().unwrap().len() == 2 {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{}", am.log());
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_firing(&receiver, &[], 2, &am).await;
 
     let a = am.clone();
-    blocking(Box::new(move || {
+    blocking(move || {
         a.post(
             json!({"alertname": "WafBlockSpike", "category": "security"}),
             true,
         )
-    }))
-    .await
-    .unwrap();
-    loop {
-        if receiver.firing(&waf) == json!([]) {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the resolved alert still fires\n{}",
-            am.log()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await;
+    until_firing(&receiver, &waf, 0, &am).await;
     assert_eq!(receiver.firing(&[]).as_array().unwrap().len(), 1);
-}
-
-/// Sends raw bytes to the receiver and returns its status line.
-fn raw(port: u16, request: &[u8]) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.write_all(request).unwrap();
-    let mut answer = String::new();
-    let _ = s.read_to_string(&mut answer);
-    answer.lines().next().unwrap_or_default().to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_receiver_refuses_what_is_not_a_webhook() {
-    let receiver = Receiver::start(0).await.unwrap();
+async fn an_alertmanager_with_the_wrong_token_fires_nothing() {
+    let receiver = Receiver::start(&webhook(None)).await.unwrap();
     let port = receiver.port();
-    let answers = tokio::task::spawn_blocking(move || {
-        let huge = format!(
-            "POST / HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
-            64 * 1024 * 1024
+    let am = Arc::new(Alertmanager::start(&to(
+        &format!("http://127.0.0.1:{port}/"),
+        "not-the-token",
+    )));
+    let a = am.clone();
+    blocking(move || a.post(json!({"alertname": "WafBlockSpike"}), false)).await;
+    // Alertmanager tried, and was refused.
+    let deadline = Instant::now() + LIMIT;
+    while !am.log().contains("status code 401") {
+        assert!(Instant::now() < deadline, "no refusal seen\n{}", am.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(receiver.firing(&[]), json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_alertmanager_sends_over_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, made.cert.pem()).unwrap();
+    std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+    let receiver = Receiver::start(&webhook(Some((&cert, &key))))
+        .await
+        .unwrap();
+    let port = receiver.port();
+    let am = Arc::new(Alertmanager::start(&format!(
+        "{}          tls_config: {{ca_file: '{}'}}\n",
+        to(&format!("https://127.0.0.1:{port}/"), TOKEN),
+        cert.display()
+    )));
+    let a = am.clone();
+    blocking(move || a.post(json!({"alertname": "WafBlockSpike"}), false)).await;
+    until_firing(&receiver, &[], 1, &am).await;
+    // Plain HTTP on the TLS port is not served.
+    let answer = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(LIMIT)).unwrap();
+        let body = r#"{"alerts":[{"status":"firing","labels":{"alertname":"Plain"}}]}"#;
+        let req = format!(
+            "POST / HTTP/1.1\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
         );
-        [
-            raw(port, b"GET / HTTP/1.1\r\n\r\n"),
-            raw(port, b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"),
-            raw(port, b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"),
-            raw(port, huge.as_bytes()),
-            raw(
-                port,
-                b"POST / HTTP/1.1\r\nContent-Length: 40\r\n\r\n{\"alerts\":[{\"status\":\"firing\"}]}        ",
-            ),
-        ]
+        let _ = s.write_all(req.as_bytes());
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        String::from_utf8_lossy(&out).to_string()
     })
     .await
     .unwrap();
-    assert!(answers[0].contains("405"), "{answers:?}");
-    assert!(answers[1].contains("400"), "{answers:?}");
-    assert!(answers[2].contains("411"), "{answers:?}");
-    assert!(answers[3].contains("413"), "{answers:?}");
-    assert!(answers[4].contains("200"), "{answers:?}");
+    assert!(!answer.contains("200 OK"), "{answer}");
     assert_eq!(receiver.firing(&[]).as_array().unwrap().len(), 1);
-    // A second receiver cannot take the same port: a clear error, not a panic.
-    let err = Receiver::start(port).await.unwrap_err();
-    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+}
+
+/// The base plan with one alertmanager trigger on `port`, its token in `am_token` declared
+/// with `token_var`.
+fn plan_with_receiver(dir: &Path, port: u16, token_var: &str) -> std::path::PathBuf {
+    let base = include_str!("plans/base.yaml");
+    let head = base.split("triggers:\n").next().unwrap();
+    let plan = dir.join("plan.yaml");
+    std::fs::write(
+        &plan,
+        format!(
+            "{head}triggers:\n  - name: waf\n    use: waf-alert\n    severity: critical\n    interval: 100ms\n    alertmanager: {{port: {port}, labels: {{alertname: WafBlockSpike}}, token: am_token}}\nvars:\n  am_token: {token_var}\n"
+        ),
+    )
+    .unwrap();
+    plan
 }
 
 #[test]
@@ -229,16 +281,7 @@ fn an_alert_sent_by_alertmanager_starts_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let runs = tempfile::tempdir().unwrap();
     let port = free_port();
-    let base = include_str!("plans/base.yaml");
-    let head = base.split("triggers:\n").next().unwrap();
-    let plan = dir.path().join("plan.yaml");
-    std::fs::write(
-        &plan,
-        format!(
-            "{head}triggers:\n  - name: waf\n    use: waf-alert\n    severity: critical\n    interval: 100ms\n    alertmanager: {{port: {port}, labels: {{alertname: WafBlockSpike}}}}\n"
-        ),
-    )
-    .unwrap();
+    let plan = plan_with_receiver(dir.path(), port, "{secret: true, required: true}");
     let mut watch = Command::new(common::bin())
         .args([
             "watch",
@@ -248,6 +291,7 @@ fn an_alert_sent_by_alertmanager_starts_the_run() {
             "--approve-as",
             "alice",
         ])
+        .args(["--var", &format!("am_token={TOKEN}")])
         .arg(&plan)
         .env("ROLLBACK_RUNS_DIR", runs.path())
         .stdin(Stdio::null())
@@ -279,7 +323,7 @@ fn an_alert_sent_by_alertmanager_starts_the_run() {
     };
     // The receiver listens: the trigger has seen no alert.
     wait_for(r#""state":"healthy""#);
-    let am = Alertmanager::start(port);
+    let am = Alertmanager::start(&to(&format!("http://127.0.0.1:{port}/"), TOKEN));
     am.post(
         json!({"alertname": "WafBlockSpike", "category": "security"}),
         false,
@@ -300,5 +344,32 @@ fn an_alert_sent_by_alertmanager_starts_the_run() {
     assert_eq!(
         started["fired"]["value"][0]["labels"]["alertname"], "WafBlockSpike",
         "{started}"
+    );
+    assert!(!first.contains(TOKEN), "the token is never recorded");
+}
+
+#[test]
+fn a_watch_whose_token_has_no_value_does_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let plan = plan_with_receiver(dir.path(), port, "{secret: true, env: true}");
+    let out = Command::new(common::bin())
+        .args(["watch", "--headless", "--json"])
+        .arg(&plan)
+        .env("ROLLBACK_RUNS_DIR", runs.path())
+        .env_remove("am_token")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`am_token` holds the webhook's bearer token and has no value"),
+        "{err}"
+    );
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "nothing listens"
     );
 }

@@ -239,3 +239,69 @@ fn the_catalogue_lists_with_defaults_as_text_and_json() {
         "{text}"
     );
 }
+
+#[test]
+fn validate_refuses_a_receiver_anyone_could_fire() {
+    let secret = "  am_token: {secret: true, env: true}\n";
+    let trigger = |probe: &str| {
+        format!("  - name: t\n    alertmanager: {probe}\n    condition: size(result) > 0\n")
+    };
+    // The trigger begins on line 43: `alertmanager:` is on line 44, its value at column 19.
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "{port: 9095}",
+            secret,
+            "44:19: error: trigger `t` needs `alertmanager.token`: the secret variable holding the bearer token Alertmanager sends; without it any process that reaches the port could start the rollback [triggers]",
+        ),
+        (
+            "{port: 9095, bind: 0.0.0.0}",
+            secret,
+            "44:38: error: trigger `t` needs `alertmanager.token`: the secret variable holding the bearer token Alertmanager sends (and `bind:` opens the port beyond this machine); without it any process that reaches the port could start the rollback [triggers]",
+        ),
+        (
+            "{port: 9095, token: am_tokn}",
+            secret,
+            "44:39: error: `alertmanager.token` names `am_tokn`, which the plan does not declare: add it under `vars:` with `secret: true`; did you mean `am_token`? [triggers]",
+        ),
+        (
+            "{port: 9095, token: am_token}",
+            "  am_token: {env: true}\n",
+            "44:39: error: `am_token` holds the webhook's bearer token: declare it with `secret: true`, so it is masked wherever shown [triggers]",
+        ),
+        (
+            "{port: 9095, token: am_token, bind: everywhere}",
+            secret,
+            "44:55: error: `bind: everywhere` is not an IP address: write e.g. 0.0.0.0, 10.0.0.5 or :: [triggers]",
+        ),
+        (
+            "{port: 9095, token: am_token, tls: {cert: c.pem}}",
+            secret,
+            "44:54: error: `alertmanager.tls` needs `key`: a PEM file [triggers]",
+        ),
+    ];
+    for (probe, vars, expected) in cases {
+        let (lines, code) = validate(&format!("{}vars:\n{vars}", plan_with(&trigger(probe))));
+        assert_eq!(lines, [expected.to_string()], "{probe}");
+        assert_eq!(
+            code, 1,
+            "{probe}: an invalid plan, as for every trigger error"
+        );
+    }
+    let open = "{port: 9095, token: am_token, bind: '::', tls: {cert: c.pem, key: k.pem}}";
+    let (lines, code) = validate(&format!("{}vars:\n{secret}", plan_with(&trigger(open))));
+    assert!(lines.is_empty(), "{lines:?}");
+    assert_eq!(code, 0);
+    // Two triggers on one port take one receiver: they must agree on it.
+    let two = format!(
+        "{}  - name: u\n    alertmanager: {{port: 9095, token: other}}\n    condition: size(result) > 0\n",
+        trigger("{port: 9095, token: am_token}")
+    );
+    let vars = format!("{secret}  other: {{secret: true, env: true}}\n");
+    let (lines, _) = validate(&format!("{}vars:\n{vars}", plan_with(&two)));
+    assert_eq!(
+        lines,
+        [
+            "47:19: error: triggers `t` and `u` share port 9095 but not its `token`, `bind` and `tls`: one receiver serves a port, with one setting [triggers]"
+        ]
+    );
+}

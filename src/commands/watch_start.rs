@@ -27,7 +27,13 @@ pub fn prepare(args: &WatchArgs, loaded: Loaded) -> Result<Prepared, String> {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    let specs = loaded
+    let workdir = args
+        .plan
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let mut specs = loaded
         .plan
         .triggers
         .iter()
@@ -41,12 +47,7 @@ pub fn prepare(args: &WatchArgs, loaded: Loaded) -> Result<Prepared, String> {
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let workdir = args
-        .plan
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
+    crate::probe::alertmanager::ready(&mut specs, &workdir)?;
     let approver = args.approve_as.as_deref().filter(|_| args.headless);
     let opts = StartOptions {
         mode: if args.drill { Mode::Drill } else { Mode::Live },

@@ -10,6 +10,7 @@ pub mod jsonpath;
 pub mod policy;
 pub mod spec;
 pub mod validation;
+pub mod webhook;
 pub mod window;
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use serde_json::Value as Json;
 use super::catalogue::{self, Entry, Unit};
 use super::condition::Condition;
 use super::jsonpath::JsonPath;
+use super::webhook::Webhook;
 use super::window::{Limits, Outcome, Sample};
 use crate::plan::status::Statuses;
 use crate::plan::trigger::{HttpMethod, HttpValue, Trigger, TriggerSeverity};
@@ -25,8 +26,8 @@ pub enum ProbeSpec {
         query: String,
     },
     Alertmanager {
-        port: u16,
         labels: Vec<(String, String)>,
+        webhook: Webhook,
     },
     /// A drill exercise's trigger: nothing is asked; its answers are played on the watch's
     /// clock, `healthy` until `after` has passed, `firing` from then on.
@@ -183,7 +184,7 @@ impl Spec {
 
     /// The plan's variables in the probe's text, as `${name}`, the way steps see them (a
     /// command probe gets them in its environment instead). Other `${...}` stay: header
-    /// secrets come from the environment when the probe runs.
+    /// secrets come from the environment when the probe runs. A webhook takes its token.
     pub fn with_vars(mut self, vars: &[(String, String)]) -> Spec {
         let fill = |text: &mut String| {
             for (name, value) in vars {
@@ -191,7 +192,8 @@ impl Spec {
             }
         };
         match &mut self.probe {
-            ProbeSpec::Command(_) | ProbeSpec::Alertmanager { .. } | ProbeSpec::Drill { .. } => {}
+            ProbeSpec::Command(_) | ProbeSpec::Drill { .. } => {}
+            ProbeSpec::Alertmanager { webhook, .. } => webhook.token.fill(vars),
             ProbeSpec::Http(h) => {
                 fill(&mut h.url);
                 h.body.iter_mut().for_each(fill);
@@ -318,11 +320,8 @@ fn probe(t: &Trigger, entry: Option<&Entry>) -> Result<ProbeSpec, String> {
                 labels.retain(|(lk, _)| lk != &k.value);
                 labels.push((k.value.clone(), v.clone()));
             }
-            let port = a
-                .and_then(|a| a.port.as_ref())
-                .map(|p| p.value)
-                .ok_or_else(|| format!("trigger `{name}` needs `alertmanager.port`"))?;
-            Ok(ProbeSpec::Alertmanager { port, labels })
+            let webhook = Webhook::resolve(name, a)?;
+            Ok(ProbeSpec::Alertmanager { labels, webhook })
         }
     }
 }

@@ -33,7 +33,7 @@ pub struct Trigger {
     /// Probe: a Prometheus instant query.
     #[serde(default)]
     pub prometheus: Option<Loc<PrometheusProbe>>,
-    /// Probe: alerts that Alertmanager sends to a webhook receiver on a loopback port.
+    /// Probe: alerts that Alertmanager sends to a webhook receiver, with a bearer token.
     #[serde(default)]
     pub alertmanager: Option<Loc<AlertmanagerProbe>>,
     /// A probe that has not answered after this long is an error sample. Default 10s.
@@ -156,12 +156,35 @@ pub struct PrometheusProbe {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertmanagerProbe {
-    /// Loopback port the webhook receiver listens on.
+    /// Port the webhook receiver listens on (127.0.0.1 unless `bind` says otherwise).
     #[serde(default)]
     pub port: Option<Loc<u16>>,
     /// Labels an alert must carry to count, e.g. `{alertname: WafBlockSpike}`.
     #[serde(default)]
     pub labels: Entries<String>,
+    /// Required: the plan variable, declared with `secret: true`, holding the bearer token
+    /// Alertmanager sends (`http_config: {authorization: {credentials: ...}}`). Requests
+    /// without it are refused.
+    #[serde(default)]
+    pub token: Option<Loc<String>>,
+    /// The address to listen on instead of 127.0.0.1, e.g. `0.0.0.0` or `10.0.0.5`.
+    #[serde(default)]
+    pub bind: Option<Loc<String>>,
+    /// Serve HTTPS with this certificate and key.
+    #[serde(default)]
+    pub tls: Option<Loc<TlsFiles>>,
+}
+
+/// A certificate and its private key, PEM files; a relative path is from the plan's directory.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    /// The certificate chain, the server's certificate first.
+    #[serde(default)]
+    pub cert: Option<Loc<String>>,
+    /// The private key.
+    #[serde(default)]
+    pub key: Option<Loc<String>>,
 }
 
 /// A threshold as written: `5%`, `500ms`, `2s` or a plain number. Its unit is checked

@@ -59,7 +59,7 @@ async fn ask(probe: &ProbeSpec, timeout: Duration, cx: &Context) -> Result<Json,
         ProbeSpec::Command(cmd) => command::run_with(cmd, timeout, &cx.workdir, &cx.env).await,
         ProbeSpec::Http(spec) => http::run(spec.clone(), timeout).await,
         ProbeSpec::Prometheus { url, query } => prometheus::query(url, query, timeout).await,
-        ProbeSpec::Alertmanager { port, labels } => receivers.sample(*port, labels),
+        ProbeSpec::Alertmanager { labels, webhook } => receivers.sample(webhook.port, labels),
         // Its answer depends on the watch's clock, which the watch passes to `played`.
         ProbeSpec::Drill { .. } => {
             Err("a drill's trigger is played by the watch, not asked".into())
@@ -67,12 +67,15 @@ async fn ask(probe: &ProbeSpec, timeout: Duration, cx: &Context) -> Result<Json,
     }
 }
 
-/// The webhook ports the probes of `specs` listen on.
-pub fn receiver_ports<'a>(probes: impl IntoIterator<Item = &'a ProbeSpec>) -> Vec<u16> {
+/// The webhook receivers (port, token, address, TLS) the probes of `specs` listen with, each
+/// with the labels its probe asks about.
+pub fn receiver_ports<'a>(
+    probes: impl IntoIterator<Item = &'a ProbeSpec>,
+) -> Vec<(alertmanager::Webhook, Vec<(String, String)>)> {
     probes
         .into_iter()
         .filter_map(|p| match p {
-            ProbeSpec::Alertmanager { port, .. } => Some(*port),
+            ProbeSpec::Alertmanager { webhook, labels } => Some((webhook.clone(), labels.clone())),
             _ => None,
         })
         .collect()

@@ -11,6 +11,7 @@ mod level;
 mod probes;
 mod shape;
 mod triggers;
+mod webhook;
 mod windows;
 
 use std::collections::HashMap;

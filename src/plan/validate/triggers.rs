@@ -23,11 +23,12 @@ pub(super) fn triggers(plan: &Plan, out: &mut Vec<Diagnostic>) {
     }
     unique(plan.triggers.iter().map(|t| &t.name), "trigger", out);
     for t in &plan.triggers {
-        trigger(t, out);
+        trigger(plan, t, out);
     }
+    super::webhook::shared_ports(plan, out);
 }
 
-fn trigger(t: &Trigger, out: &mut Vec<Diagnostic>) {
+fn trigger(plan: &Plan, t: &Trigger, out: &mut Vec<Diagnostic>) {
     let mut error = |pos: Pos, msg: String| out.push(Diagnostic::error(pos, rule::TRIGGERS, msg));
     let name = &t.name.value;
     let entry = match &t.uses {
@@ -110,17 +111,7 @@ fn trigger(t: &Trigger, out: &mut Vec<Diagnostic>) {
                 );
             }
         }
-        Some("alertmanager") => {
-            let a = t.alertmanager.as_ref();
-            if a.and_then(|a| a.value.port.as_ref()).is_none() {
-                error(
-                    a.map(|a| a.pos).unwrap_or(t.name.pos),
-                    format!(
-                        "trigger `{name}` needs `alertmanager.port`: the loopback port Alertmanager sends its webhook to"
-                    ),
-                );
-            }
-        }
+        Some("alertmanager") => super::webhook::receiver(plan, t, &mut error),
         Some(_) => {}
     }
     if let Some(w) = &t.threshold {
