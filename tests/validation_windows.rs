@@ -320,3 +320,26 @@ fn a_headless_run_ends_with_the_rollback_and_says_how_its_windows_go_on() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(!text(&out).contains("watch --validate"), "{}", text(&out));
 }
+
+#[test]
+fn a_window_check_sees_the_environment_the_steps_saw() {
+    let runs = Runs::new();
+    let p = plan(
+        runs.path(),
+        "post_rollback:\n  windows: {immediate: 2s, short-term: 3s, long-term: 4s}\n  post_checks:\n    - {window: immediate, title: context, check: 'test \"$ROLLBACK_REGIONS\" = \"eu us\" && test \"$service\" = api && test -d \"$ROLLBACK_RUN_DIR\" && test \"$ROLLBACK_PLAN\" = base', interval: 200ms}\n",
+    );
+    let text_of = std::fs::read_to_string(&p).unwrap().replace(
+        "automation: semi\n",
+        "automation: semi\nregions: [eu, us]\nvars:\n  service: {default: api}\n",
+    );
+    std::fs::write(&p, text_of).unwrap();
+    let out = runs.run(&[&["run", p.to_str().unwrap()][..], &VALIDATING].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let records = segment(&runs.only_run());
+    assert_eq!(
+        windows(&records)[0],
+        ("immediate".to_string(), "passed".to_string()),
+        "{}",
+        text(&out)
+    );
+}

@@ -9,6 +9,7 @@ mod outputs;
 mod resume;
 mod seal;
 mod spec;
+pub use spec::{Context as CommandContext, command_env};
 mod start;
 pub mod validate_loop;
 mod validate_open;

@@ -11,36 +11,60 @@ use crate::engine::expand::plan_step;
 use crate::runner::{CommandSpec, OutputTail, SimSpec};
 use crate::timeline::RunDir;
 
+/// What a run's commands are told of it, whoever starts them: its steps, its notifier and,
+/// after the run, the checks of its validation windows.
+pub struct Context<'a> {
+    pub dir: &'a std::path::Path,
+    pub run_id: &'a str,
+    pub plan: &'a str,
+    pub mode: crate::engine::Mode,
+    pub operator: &'a str,
+    pub state: &'a crate::engine::RunState,
+}
+
+/// The environment of a run's commands: the plan's variables, then the `ROLLBACK_*` context.
+pub fn command_env(mut env: Vec<(String, String)>, cx: &Context) -> Vec<(String, String)> {
+    let scenario = cx.state.info.as_ref().and_then(|i| i.scenario.clone());
+    let regions: Vec<&str> = cx.state.regions.iter().map(|r| r.name.as_str()).collect();
+    let ctx = [
+        ("ROLLBACK_RUN_DIR", cx.dir.display().to_string()),
+        ("ROLLBACK_RUN_ID", cx.run_id.to_string()),
+        ("ROLLBACK_PLAN", cx.plan.to_string()),
+        ("ROLLBACK_MODE", cx.mode.name().to_string()),
+        ("ROLLBACK_OPERATOR", cx.operator.to_string()),
+        ("ROLLBACK_SCENARIO", scenario.unwrap_or_default()),
+        ("ROLLBACK_REGIONS", regions.join(" ")),
+        // The checklist's trigger items call `rollback probe` through it.
+        (
+            "ROLLBACK_EXE",
+            std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| "rollback".into()),
+        ),
+    ];
+    env.extend(ctx.into_iter().map(|(k, v)| (k.to_string(), v)));
+    env
+}
+
 impl Session {
     /// The `ROLLBACK_*` context every command and notifier sees.
     pub fn context_env(&self) -> Vec<(String, String)> {
-        let info = self.state.info.as_ref();
-        let mut env: Vec<(String, String)> = self
+        let vars = self
             .vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let ctx = [
-            ("ROLLBACK_RUN_DIR", self.run.path.display().to_string()),
-            ("ROLLBACK_RUN_ID", self.run.id.clone()),
-            ("ROLLBACK_PLAN", self.plan.plan.value.clone()),
-            ("ROLLBACK_MODE", self.mode.name().to_string()),
-            ("ROLLBACK_OPERATOR", self.operator.clone()),
-            (
-                "ROLLBACK_SCENARIO",
-                info.and_then(|i| i.scenario.clone()).unwrap_or_default(),
-            ),
-            ("ROLLBACK_REGIONS", self.region_names().join(" ")),
-            // The checklist's trigger items call `rollback probe` through it.
-            (
-                "ROLLBACK_EXE",
-                std::env::current_exe()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_else(|_| "rollback".into()),
-            ),
-        ];
-        env.extend(ctx.into_iter().map(|(k, v)| (k.to_string(), v)));
-        env
+        command_env(
+            vars,
+            &Context {
+                dir: &self.run.path,
+                run_id: &self.run.id,
+                plan: &self.plan.plan.value,
+                mode: self.mode,
+                operator: &self.operator,
+                state: &self.state,
+            },
+        )
     }
 
     pub(super) fn notify_env(

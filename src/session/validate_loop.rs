@@ -61,6 +61,21 @@ pub async fn run_loop(
     let mut countdown = tokio::time::interval(face.every());
     countdown.tick().await;
     let drill = v.mode == crate::engine::Mode::Drill;
+    // What every probe shares, the webhook receivers of alertmanager triggers included: they
+    // listen for as long as the windows are sampled.
+    let cx = std::sync::Arc::new(crate::probe::Context {
+        workdir: v.workdir.clone(),
+        env: v.env.clone(),
+        mask: v.mask.clone(),
+        receivers: if drill {
+            Default::default()
+        } else {
+            crate::probe::Receivers::start(crate::probe::receiver_ports(
+                v.specs.iter().map(|s| &s.probe),
+            ))
+            .await
+        },
+    });
     while v.ended().is_none() {
         let now = now_ms();
         let changed = v.tick(now)?;
@@ -82,15 +97,8 @@ pub async fn run_loop(
             }
             busy[k] = true;
             let (probe, timeout) = (v.specs[k].probe.clone(), v.specs[k].timeout);
-            let (dir, env, tx) = (v.workdir.clone(), v.env.clone(), tx.clone());
-            let mask = v.mask.clone();
+            let (cx, tx) = (cx.clone(), tx.clone());
             probes.spawn(async move {
-                let cx = crate::probe::Context {
-                    workdir: dir,
-                    env,
-                    mask,
-                    ..Default::default()
-                };
                 let answer = crate::probe::sample(&probe, timeout, &cx).await;
                 let _ = tx.send((w, k, answer));
             });

@@ -116,7 +116,16 @@ pub fn open(
         ));
     };
     let ends: Vec<(Window, Duration)> = windows.ends().iter().map(|(w, d, _)| (*w, *d)).collect();
-    let specs = sources(&plan).map_err(damaged)?;
+    // The checks see what the steps saw: the run's variables as recorded (a secret, never
+    // recorded, is left to the environment or `given`) and its `ROLLBACK_*` context.
+    let mut vars: Vec<(String, String)> = info
+        .vars
+        .iter()
+        .filter(|(_, v)| v != crate::mask::REDACTED)
+        .cloned()
+        .collect();
+    vars.extend(given.iter().cloned());
+    let specs = sources(&plan, &vars).map_err(damaged)?;
     let listed = specs
         .iter()
         .map(|(s, only)| Source {
@@ -143,21 +152,18 @@ pub fn open(
     let last = existing.last().unwrap_or(seal).clone();
     let journal = Journal::with_sink(Box::new(file), std::slice::from_ref(&last));
     let mode = records.first().map_or(Mode::Live, |r| r.mode);
-    // Secrets are not recorded: a redacted one is left to the environment (or `given`).
-    let mut env: Vec<(String, String)> = info
-        .vars
-        .iter()
-        .filter(|(_, v)| v != crate::mask::REDACTED)
-        .cloned()
-        .collect();
-    env.extend(given.iter().cloned());
-    env.extend([
-        ("ROLLBACK_RUN_DIR".into(), dir.display().to_string()),
-        ("ROLLBACK_RUN_ID".into(), info.run_id.clone()),
-        ("ROLLBACK_PLAN".into(), info.plan.clone()),
-        ("ROLLBACK_MODE".into(), mode.name().into()),
-        ("ROLLBACK_OPERATOR".into(), operator.into()),
-    ]);
+    let state = crate::timeline::replay(&plan, &records);
+    let env = super::command_env(
+        vars,
+        &super::CommandContext {
+            dir,
+            run_id: &info.run_id,
+            plan: &info.plan,
+            mode,
+            operator,
+            state: &state,
+        },
+    );
     // A secret the run was not given again is still in the environment its checks inherit.
     let secret_values: Vec<(String, String)> = plan
         .vars
@@ -224,7 +230,9 @@ fn take_lock(dir: &Path, operator: &str) -> Result<File, OpenError> {
 }
 
 /// The plan's post-checks (each in its window) and, unless switched off, its triggers.
-fn sources(plan: &Plan) -> Result<Vec<(Spec, Option<Window>)>, String> {
+/// The windows' sources, the plan's variables filled into its triggers' probes as a watch
+/// fills them.
+fn sources(plan: &Plan, vars: &[(String, String)]) -> Result<Vec<(Spec, Option<Window>)>, String> {
     let mut out = Vec::new();
     let mut per_window: Vec<(Window, u32)> = Vec::new();
     for item in plan.post_rollback.iter() {
@@ -275,7 +283,7 @@ fn sources(plan: &Plan) -> Result<Vec<(Spec, Option<Window>)>, String> {
     }
     if plan.post_rollback.triggers {
         for t in &plan.triggers {
-            out.push((Spec::resolve(t)?, None));
+            out.push((Spec::resolve(t)?.with_vars(vars), None));
         }
     }
     Ok(out)
