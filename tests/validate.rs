@@ -127,6 +127,18 @@ fn structure_problems_are_all_reported_at_their_keys() {
             ],
         },
         Case {
+            // A region's name becomes part of file names: `../../x` must never pass.
+            name: "region-path",
+            text: edit(&[(
+                "automation: semi",
+                "automation: semi\nregions: [eu, ../../x]",
+            )]),
+            exit: 2,
+            expect: &[
+                "6:15: error: `../../x` is not a valid id: use lowercase letters, digits, `-` and `_` [schema]",
+            ],
+        },
+        Case {
             name: "wrong-type",
             text: edit(&[
                 ("level: 3", "level: three"),

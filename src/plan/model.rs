@@ -47,8 +47,10 @@ pub struct Plan {
     pub sla_reason: Option<Loc<String>>,
     /// How much of the plan runs without a person: full, semi (approval gates) or manual.
     pub automation: Loc<Automation>,
-    /// Regions the plan covers; required at level 4, where the SLA applies per region.
+    /// Regions the plan covers; required at level 4, where the SLA applies per region. Each
+    /// name is an id: it becomes part of file names (`execute.apply@eu-west-1`).
     #[serde(default)]
+    #[schemars(inner(pattern(ID_PATTERN)))]
     pub regions: Vec<Loc<String>>,
     /// Variables handed to every command as environment variables (never pasted into command text).
     #[serde(default)]
@@ -177,6 +179,7 @@ pub struct Scenario {
     pub steps: Vec<Loc<String>>,
     /// Regions to roll back; phases tagged with other regions are left out.
     #[serde(default)]
+    #[schemars(inner(pattern(ID_PATTERN)))]
     pub regions: Vec<Loc<String>>,
 }
 
