@@ -232,6 +232,9 @@ fn waiting_for_the_command_logs_the_rest_of_its_output_and_scores_the_trainee() 
         .find(|d| d["kind"] == "resume")
         .unwrap();
     assert!(resume["real_ms"].as_u64().is_some(), "{resume}");
+    // The log the command went on writing after the cut is part of the record.
+    let out = runs.run(&["verify", &id]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
 
 #[test]

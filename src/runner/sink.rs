@@ -46,6 +46,8 @@ const CHUNK: usize = 64 * 1024;
 
 pub(crate) struct LogSink {
     file: File,
+    /// Bytes the file held before (a command from before a restart goes on in its log).
+    base: u64,
     keep: Keep,
     /// Where the ring's scratch file is made, once the head is full.
     scratch: PathBuf,
@@ -62,6 +64,7 @@ impl LogSink {
     /// `scratch`: a directory on the log's filesystem (the log's own).
     pub fn new(file: File, keep: Keep, scratch: &Path) -> LogSink {
         LogSink {
+            base: file.metadata().map_or(0, |m| m.len()),
             file,
             keep,
             scratch: scratch.to_path_buf(),
@@ -121,7 +124,12 @@ impl LogSink {
                 self.written += bytes.len() as u64;
                 self.last = bytes.last().copied();
             }
-            Err(e) => self.error = Some(format!("writing the output log: {e}")),
+            Err(e) => {
+                // A write cut short (a full disk) leaves bytes the digest never saw: cut
+                // them off, so the log is what was recorded of it and `verify` agrees.
+                let _ = self.file.set_len(self.base + self.written);
+                self.error = Some(format!("writing the output log: {e}"));
+            }
         }
     }
 
