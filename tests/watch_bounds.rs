@@ -21,7 +21,7 @@ fn a_flapping_3_mb_value_is_cut_in_the_journal_and_the_lines() {
     let n = AtomicU64::new(0);
     let blob = "x".repeat(3 * 1024 * 1024);
     let server = Scripted::start(move |_| {
-        let ok = n.fetch_add(1, Ordering::SeqCst) % 2 == 0;
+        let ok = n.fetch_add(1, Ordering::SeqCst).is_multiple_of(2);
         Reply::new(200, &format!("{{\"ok\": {ok}, \"blob\": \"{blob}\"}}"))
     });
     let runs = Runs::new();
