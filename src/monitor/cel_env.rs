@@ -4,7 +4,7 @@
 //! compiles (patterns are written in the condition), within a size that bounds its cost.
 
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use cel::common::types::{CelBool, CelString};
 use cel::{Env, ExecutionError};
@@ -15,7 +15,8 @@ pub const MAX_PATTERN_SIZE: usize = 128 * 1024;
 /// Patterns kept compiled; beyond, the table starts again (plans hold a few).
 const KEPT: usize = 512;
 
-static PATTERNS: LazyLock<Mutex<HashMap<String, Regex>>> = LazyLock::new(Default::default);
+/// Shared, not cloned: a cloned `Regex` would start its search caches afresh on every call.
+static PATTERNS: LazyLock<Mutex<HashMap<String, Arc<Regex>>>> = LazyLock::new(Default::default);
 
 pub fn env() -> Env {
     let mut env = Env::stdlib();
@@ -30,7 +31,7 @@ pub fn prepare(pattern: &str) -> Result<(), String> {
     compiled(pattern).map(|_| ())
 }
 
-fn compiled(pattern: &str) -> Result<Regex, String> {
+fn compiled(pattern: &str) -> Result<Arc<Regex>, String> {
     let mut table = PATTERNS.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(r) = table.get(pattern) {
         return Ok(r.clone());
@@ -51,6 +52,7 @@ fn compiled(pattern: &str) -> Result<Regex, String> {
     if table.len() >= KEPT {
         table.clear();
     }
+    let regex = Arc::new(regex);
     table.insert(pattern.to_string(), regex.clone());
     Ok(regex)
 }
