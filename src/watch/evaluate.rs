@@ -51,8 +51,9 @@ pub fn judge_blocking(judge: Judge, lane: &Lane, answer: Result<Json, String>) -
         return busy(answer);
     };
     let (tx, rx) = std::sync::mpsc::channel();
-    if let Err(e) = spawn(release, move || {
-        let _ = tx.send(judge.sample(Duration::ZERO, answer));
+    let work = move || judge.sample(Duration::ZERO, answer);
+    if let Err(e) = spawn(release, work, move |s| {
+        let _ = tx.send(s);
     }) {
         return e;
     }
@@ -75,9 +76,13 @@ async fn apart(
         return busy(answer);
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
-    if let Err(e) = spawn(release, move || {
-        let _ = tx.send(work(answer));
-    }) {
+    if let Err(e) = spawn(
+        release,
+        move || work(answer),
+        move |s| {
+            let _ = tx.send(s);
+        },
+    ) {
         return e;
     }
     match tokio::time::timeout(limit, rx).await {
@@ -87,14 +92,20 @@ async fn apart(
     }
 }
 
-/// Runs `work` on a thread of its own, which frees the lane when it ends.
-fn spawn(release: Release, work: impl FnOnce() + Send + 'static) -> Result<(), Sample> {
+/// Runs `work` on a thread of its own, which frees the lane before it hands the sample
+/// to `done` (so the next answer finds it free), or as it unwinds.
+fn spawn(
+    release: Release,
+    work: impl FnOnce() -> Sample + Send + 'static,
+    done: impl FnOnce(Sample) + Send + 'static,
+) -> Result<(), Sample> {
     std::thread::Builder::new()
         .name("condition".into())
         .stack_size(STACK)
         .spawn(move || {
-            let _release = release;
-            work();
+            let sample = work();
+            drop(release);
+            done(sample);
         })
         .map(drop)
         .map_err(|e| error(None, format!("cannot evaluate the condition: {e}")))
