@@ -90,7 +90,7 @@ fn cases() -> Vec<(&'static str, String, Json)> {
         ),
         (
             "4 concatenations then a pattern per text",
-            r"result.map(x, x + x + x + x).exists(y, y.matches('^\w+\s\w+$'))".into(),
+            r"result.map(x, x + x + x + x).exists(y, y.matches('^\\w+\\s\\w+$'))".into(),
             texts(),
         ),
         (

@@ -10,7 +10,7 @@
 
 use std::ops::Add;
 
-use cel::common::ast::{EntryExpr, Expr, LiteralValue, operators as op};
+use cel::common::ast::{ComprehensionExpr, EntryExpr, Expr, LiteralValue, operators as op};
 use cel::parser::Expression;
 
 use super::cel_value::{MAX_RESULT_BYTES, MAX_RESULT_NODES};
@@ -104,136 +104,171 @@ pub struct Estimate {
 }
 
 pub fn estimate(root: &Expression) -> Result<Estimate, Refusal> {
-    let mut patterns = Vec::new();
-    let est = est(root, Scope::default(), false, &mut patterns)?;
-    patterns.sort();
-    patterns.dedup_by(|a, b| a.0 == b.0);
+    let mut e = Estimator::default();
+    let cost = e.est(root, Scope::default(), false)?.cost.k;
+    e.patterns.sort();
+    e.patterns.dedup_by(|a, b| a.0 == b.0);
     Ok(Estimate {
-        cost: est.cost.k,
-        patterns,
+        cost,
+        patterns: e.patterns,
     })
 }
 
-/// The estimate of `node`; outside a macro's body, refused over the budget (the first
-/// part over it is the smallest, its children being within).
-fn est(
-    node: &Expression,
-    scope: Scope,
-    body: bool,
-    pats: &mut Vec<(String, u64)>,
-) -> Result<Est, Refusal> {
-    let e = part(node, scope, body, pats)?;
-    if !body && e.cost.k > BUDGET {
-        return Err(Refusal {
-            at: Place::Node(node.id),
-            message: format!(
-                "on the largest result a probe may give ({MAX_RESULT_NODES} values, {} KiB of text) it could copy or scan about {} MiB, and a condition may take at most {} MiB: do less per element, or work on a part of the result",
-                MAX_RESULT_BYTES / 1024,
-                mib(e.cost.k),
-                mib(BUDGET)
-            ),
-        });
+/// Walks a tree (no deeper than `condition_limits` lets it be), gathering patterns.
+#[derive(Default)]
+struct Estimator {
+    patterns: Vec<(String, u64)>,
+}
+
+impl Estimator {
+    /// The estimate of `node`; outside a macro's body, refused over the budget (the first
+    /// part over it is the smallest, its children being within).
+    fn est(&mut self, node: &Expression, scope: Scope, body: bool) -> Result<Est, Refusal> {
+        let e = self.part(node, scope, body)?;
+        if !body && e.cost.k > BUDGET {
+            return Err(Refusal {
+                at: Place::Node(node.id),
+                message: format!(
+                    "on the largest result a probe may give ({MAX_RESULT_NODES} values, {} KiB of text) it could copy or scan about {} MiB, and a condition may take at most {} MiB: do less per element, or work on a part of the result",
+                    MAX_RESULT_BYTES / 1024,
+                    mib(e.cost.k),
+                    mib(BUDGET)
+                ),
+            });
+        }
+        Ok(e)
     }
-    Ok(e)
+
+    fn part(&mut self, node: &Expression, scope: Scope, body: bool) -> Result<Est, Refusal> {
+        let one = Lin::k(VALUE);
+        Ok(match &node.expr {
+            Expr::Literal(LiteralValue::String(s)) => text(s.inner().len()),
+            Expr::Literal(LiteralValue::Bytes(b)) => text(b.inner().len()),
+            Expr::Literal(_) | Expr::Unspecified => Est::scalar(),
+            Expr::Ident(name) => ident(name, scope),
+            Expr::Select(s) => {
+                let operand = self.est(&s.operand, scope, body)?;
+                let value = if s.test { Est::scalar() } else { operand };
+                Est {
+                    cost: operand.cost + one,
+                    ..value
+                }
+            }
+            Expr::List(l) => self.collection(l.elements.iter(), scope, body)?,
+            Expr::Map(m) => self.collection(entries(&m.entries), scope, body)?,
+            Expr::Struct(s) => self.collection(entries(&s.entries), scope, body)?,
+            Expr::Call(c) => {
+                let nodes: Vec<&Expression> =
+                    c.target.iter().map(|t| &**t).chain(&c.args).collect();
+                let mut args = Vec::with_capacity(nodes.len());
+                for n in &nodes {
+                    args.push(self.est(n, scope, body)?);
+                }
+                let pattern = match (c.func_name.as_str(), nodes.get(1)) {
+                    ("matches", Some(p)) => Some(self.pattern(p)?),
+                    _ => None,
+                };
+                call(&c.func_name, &args, pattern)
+            }
+            Expr::Comprehension(c) => self.comprehension(c, scope, body)?,
+        })
+    }
+
+    /// A macro: its range once, its body once per element, its result once.
+    fn comprehension(
+        &mut self,
+        c: &ComprehensionExpr,
+        scope: Scope,
+        body: bool,
+    ) -> Result<Est, Refusal> {
+        let range = self.est(&c.iter_range, scope, body)?;
+        let init = self.est(&c.accu_init, scope, body)?;
+        let whole = result_weight();
+        let n = range.items.k + range.items.v * whole;
+        let total = range.size.k + range.size.v * whole;
+        let appended = appended(&c.loop_step, &c.accu_var);
+        // An appending step fills the list in place: the accumulator costs nothing to reach.
+        let accu = match appended {
+            Some(_) => Est {
+                size: Lin::default(),
+                ..init
+            },
+            None => init,
+        };
+        let inner = Scope {
+            element: [Some(c.iter_var.as_str()), c.iter_var2.as_deref()],
+            accu: Some((c.accu_var.as_str(), accu)),
+        };
+        let cond = self.est(&c.loop_cond, inner, true)?;
+        let step = self.est(&c.loop_step, inner, true)?;
+        // Binding each element copies it.
+        let each = cond.cost + step.cost + Lin { k: VALUE, v: 1.0 };
+        let (size, items) = match appended {
+            Some(list) => {
+                let item = self.est(list, inner, true)?.size;
+                (Lin::k(init.size.k + item.over(n, total)), Lin::k(n))
+            }
+            None => {
+                let size = Lin::k(init.size.k.max(step.size.over(1.0, total)));
+                (size, size)
+            }
+        };
+        let accu = Est {
+            cost: Lin::k(VALUE),
+            size,
+            items,
+        };
+        let done = Scope {
+            element: scope.element,
+            accu: Some((c.accu_var.as_str(), accu)),
+        };
+        let result = self.est(&c.result, done, body)?;
+        Ok(Est {
+            cost: range.cost + init.cost + Lin::k(each.over(n, total)) + result.cost,
+            ..result
+        })
+    }
+
+    /// A list or map written out: each part is copied in.
+    fn collection<'a>(
+        &mut self,
+        parts: impl Iterator<Item = &'a Expression>,
+        scope: Scope,
+        body: bool,
+    ) -> Result<Est, Refusal> {
+        let (mut cost, mut size, mut count) = (Lin::k(VALUE), Lin::k(VALUE), 0.0);
+        for p in parts {
+            let e = self.est(p, scope, body)?;
+            cost = cost + e.cost + e.size;
+            size = size + e.size;
+            count += 1.0;
+        }
+        Ok(Est {
+            cost,
+            size,
+            items: Lin::k(count),
+        })
+    }
+
+    /// The pattern of a `matches` call: written in the condition, so it is compiled once.
+    fn pattern(&mut self, node: &Expression) -> Result<usize, Refusal> {
+        match &node.expr {
+            Expr::Literal(LiteralValue::String(s)) => {
+                self.patterns.push((s.inner().to_string(), node.id));
+                Ok(s.inner().len())
+            }
+            _ => Err(Refusal {
+                at: Place::Node(node.id),
+                message:
+                    "the pattern of `matches` must be a quoted string written in the condition"
+                        .into(),
+            }),
+        }
+    }
 }
 
 fn mib(bytes: f64) -> String {
     format!("{:.0}", (bytes / (1024.0 * 1024.0)).min(1e12).ceil())
-}
-
-fn part(
-    node: &Expression,
-    scope: Scope,
-    body: bool,
-    pats: &mut Vec<(String, u64)>,
-) -> Result<Est, Refusal> {
-    let one = Lin::k(VALUE);
-    Ok(match &node.expr {
-        Expr::Literal(LiteralValue::String(s)) => text(s.inner().len()),
-        Expr::Literal(LiteralValue::Bytes(b)) => text(b.inner().len()),
-        Expr::Literal(_) | Expr::Unspecified => Est::scalar(),
-        Expr::Ident(name) => ident(name, scope),
-        Expr::Select(s) => {
-            let operand = est(&s.operand, scope, body, pats)?;
-            if s.test {
-                Est {
-                    cost: operand.cost + one,
-                    ..Est::scalar()
-                }
-            } else {
-                Est {
-                    cost: operand.cost + one,
-                    ..operand
-                }
-            }
-        }
-        Expr::List(l) => collection(l.elements.iter(), scope, body, pats)?,
-        Expr::Map(m) => collection(entries(&m.entries), scope, body, pats)?,
-        Expr::Struct(s) => collection(entries(&s.entries), scope, body, pats)?,
-        Expr::Call(call) => {
-            let nodes: Vec<&Expression> =
-                call.target.iter().map(|t| &**t).chain(&call.args).collect();
-            let mut args = Vec::with_capacity(nodes.len());
-            for n in &nodes {
-                args.push(est(n, scope, body, pats)?);
-            }
-            let pattern = match (call.func_name.as_str(), nodes.get(1)) {
-                ("matches", Some(p)) => Some(pattern(p, pats)?),
-                _ => None,
-            };
-            self::call(&call.func_name, &args, pattern)
-        }
-        Expr::Comprehension(c) => {
-            let range = est(&c.iter_range, scope, body, pats)?;
-            let init = est(&c.accu_init, scope, body, pats)?;
-            let whole = result_weight();
-            let n = range.items.k + range.items.v * whole;
-            let total = range.size.k + range.size.v * whole;
-            let appended = appended(&c.loop_step, &c.accu_var);
-            // An appending step fills the list in place: the accumulator costs nothing to reach.
-            let accu = match appended {
-                Some(_) => Est {
-                    size: Lin::default(),
-                    ..init
-                },
-                None => init,
-            };
-            let inner = Scope {
-                element: [Some(c.iter_var.as_str()), c.iter_var2.as_deref()],
-                accu: Some((c.accu_var.as_str(), accu)),
-            };
-            let cond = est(&c.loop_cond, inner, true, pats)?;
-            let step = est(&c.loop_step, inner, true, pats)?;
-            // Binding each element copies it.
-            let each = cond.cost + step.cost + Lin { k: VALUE, v: 1.0 };
-            let (size, items) = match appended {
-                Some(list) => {
-                    let item = est(list, inner, true, pats)?.size;
-                    (Lin::k(init.size.k + item.over(n, total)), Lin::k(n))
-                }
-                None => {
-                    let size = Lin::k(init.size.k.max(step.size.over(1.0, total)));
-                    (size, size)
-                }
-            };
-            let done = Scope {
-                element: scope.element,
-                accu: Some((
-                    c.accu_var.as_str(),
-                    Est {
-                        cost: one,
-                        size,
-                        items,
-                    },
-                )),
-            };
-            let result = est(&c.result, done, body, pats)?;
-            Est {
-                cost: range.cost + init.cost + Lin::k(each.over(n, total)) + result.cost,
-                ..result
-            }
-        }
-    })
 }
 
 fn text(len: usize) -> Est {
@@ -275,27 +310,6 @@ fn entries(entries: &[cel::common::ast::IdedEntryExpr]) -> impl Iterator<Item = 
     })
 }
 
-/// A list or map written out: each part is copied in.
-fn collection<'a>(
-    parts: impl Iterator<Item = &'a Expression>,
-    scope: Scope,
-    body: bool,
-    pats: &mut Vec<(String, u64)>,
-) -> Result<Est, Refusal> {
-    let (mut cost, mut size, mut count) = (Lin::k(VALUE), Lin::k(VALUE), 0.0);
-    for p in parts {
-        let e = est(p, scope, body, pats)?;
-        cost = cost + e.cost + e.size;
-        size = size + e.size;
-        count += 1.0;
-    }
-    Ok(Est {
-        cost,
-        size,
-        items: Lin::k(count),
-    })
-}
-
 /// The list a `map` or `filter` step appends to its accumulator (`@result + [x]`, maybe
 /// under a `?:`).
 fn appended<'a>(step: &'a Expression, accu: &str) -> Option<&'a Expression> {
@@ -317,21 +331,6 @@ fn appended<'a>(step: &'a Expression, accu: &str) -> Option<&'a Expression> {
             Some(list)
         }
         _ => None,
-    }
-}
-
-/// The pattern of a `matches` call: written in the condition, so that it is compiled once.
-fn pattern(node: &Expression, pats: &mut Vec<(String, u64)>) -> Result<usize, Refusal> {
-    match &node.expr {
-        Expr::Literal(LiteralValue::String(s)) => {
-            pats.push((s.inner().to_string(), node.id));
-            Ok(s.inner().len())
-        }
-        _ => Err(Refusal {
-            at: Place::Node(node.id),
-            message: "the pattern of `matches` must be a quoted string written in the condition"
-                .into(),
-        }),
     }
 }
 
