@@ -139,9 +139,11 @@ fn syntax(errors: ParseErrors) -> CompileError {
 fn refused(text: &str, info: Option<&SourceInfo>, r: Refusal) -> CompileError {
     let offset = match r.at {
         Place::Char(c) => c,
+        // The parser places parts at byte offsets.
         Place::Node(id) => info
             .and_then(|i| i.offset_for(id))
-            .map_or(0, |(start, _)| start as usize),
+            .and_then(|(start, _)| text.get(..start as usize))
+            .map_or(0, |before| before.chars().count()),
     };
     let (mut line, mut col) = (1u32, 1u32);
     for c in text.chars().take(offset) {

@@ -102,6 +102,9 @@ fn a_macro_in_the_body_of_another_is_refused_but_one_after_another_is_fine() {
     let e = refused("result.all(a,\n  result.all(b, a == b))");
     assert!(e.message.contains("inside the body"), "{e:?}");
     assert_eq!(at(&e), (2, 13), "{e:?}");
+    // Columns count characters, not bytes.
+    let e = refused("'é' != 'ü' && result.all(a, result.all(b, a == b))");
+    assert_eq!(at(&e), (1, 39), "{e:?}");
     refused("result.map(a, [a].exists(b, b > 1)).size() > 0");
     refused("result.filter(a, result.exists_one(b, b == a)).size() > 0");
     let chained = "result.filter(x, x > 1.0).map(y, y * 2.0).exists(z, z > 10.0)";
