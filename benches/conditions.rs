@@ -39,8 +39,8 @@ fn page() -> Json {
 }
 
 fn cases() -> Vec<(&'static str, String, Json)> {
-    let x5 = vec!["x"; 5].join(" + ");
-    let list7 = vec!["x"; 7].join(", ");
+    let x5 = ["x"; 5].join(" + ");
+    let list7 = ["x"; 7].join(", ");
     let cmp40 = (1..=40)
         .map(|i| format!("x != -{i}.0"))
         .collect::<Vec<_>>()
@@ -85,7 +85,7 @@ fn cases() -> Vec<(&'static str, String, Json)> {
         ),
         (
             "a page 8 times",
-            format!("size({}) < 0", vec!["result"; 8].join(" + ")),
+            format!("size({}) < 0", ["result"; 8].join(" + ")),
             page(),
         ),
         (

@@ -53,7 +53,7 @@ impl Condition {
             .parser()
             .max_recursion_depth(PARSER_DEPTH)
             .parse_with_source_info(text)
-            .map_err(|e| syntax(e))?;
+            .map_err(syntax)?;
         limits::tree(&expr).map_err(|r| refused(text, Some(&info), r))?;
         let estimate =
             condition_cost::estimate(&expr).map_err(|r| refused(text, Some(&info), r))?;

@@ -117,7 +117,7 @@ fn a_condition_whose_worst_case_is_over_the_budget_is_refused_where_it_passes_it
     let e = refused("size(result) > 0 &&\n  result.all(x, x in result)");
     assert!(e.message.contains("could copy or scan about"), "{e:?}");
     assert_eq!(at(&e), (2, 13), "{e:?}");
-    let e = refused(&format!("size({}) > 0", vec!["result"; 12].join(" + ")));
+    let e = refused(&format!("size({}) > 0", ["result"; 12].join(" + ")));
     assert!(e.message.contains("at most 64 MiB"), "{e:?}");
     // The same work on one element at a time is within the budget.
     let c = Condition::compile("result.all(x, x == result[0])").unwrap();
