@@ -157,7 +157,7 @@ fn the_most_expensive_condition_within_the_limits_holds_up_neither_other_trigger
     let dir = tempfile::tempdir().unwrap();
     let beat = dir.path().join("beats");
     let triggers = format!(
-        "  - name: expensive\n    http: {{url: 'http://127.0.0.1:{port}/'}}\n    interval: 10ms\n    condition: {expensive}\n  - name: beat\n    command: date +%s%N >> {}; echo 0\n    interval: 100ms\n    condition: result > 0.0\n",
+        "  - name: expensive\n    http: {{url: 'http://127.0.0.1:{port}/'}}\n    interval: 10ms\n    condition: {expensive}\n  - name: beat\n    command: date +%s%N >> {}; echo 0\n    interval: 100ms\n    consecutive_error_limit: 0\n    condition: result > 0.0\n",
         beat.display()
     );
     std::fs::write(dir.path().join("plan.yaml"), plan_with("", &triggers)).unwrap();
@@ -212,6 +212,15 @@ fn the_most_expensive_condition_within_the_limits_holds_up_neither_other_trigger
         widest < 1000,
         "the beat waited {widest} ms between samples: {taken:?}"
     );
+    // Its samples were all judged: one error would have made it blind.
+    seen.extend(rx.try_iter());
+    let beat: Vec<serde_json::Value> = seen
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|d| d["trigger"] == "beat")
+        .map(|d| d["verdict"]["state"].clone())
+        .collect();
+    assert_eq!(beat, ["healthy"], "{seen:?}");
     // SIGTERM ends it within 2 seconds, whatever is being evaluated.
     kill(Pid::from_raw(watch.id() as i32), Signal::SIGTERM).unwrap();
     let (code, took) = ended_within(&mut watch, Duration::from_secs(20));

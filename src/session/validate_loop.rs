@@ -58,7 +58,7 @@ pub async fn run_loop(
     let mut leave = std::pin::pin!(leave);
     let (tx, mut rx) = mpsc::unbounded_channel::<(usize, usize, Sample)>();
     let mut busy = vec![false; v.specs.len()];
-    let lanes = vec![crate::watch::evaluate::Lane::default(); v.specs.len()];
+    let lanes = crate::watch::evaluate::Lane::each(v.specs.len());
     let mut probes = tokio::task::JoinSet::new();
     let mut countdown = tokio::time::interval(face.every());
     countdown.tick().await;

@@ -22,6 +22,11 @@ const STACK: usize = 4 * 1024 * 1024;
 pub struct Lane(Arc<AtomicBool>);
 
 impl Lane {
+    /// A lane for each of `n` triggers (`vec![lane; n]` would share one between them all).
+    pub fn each(n: usize) -> Vec<Lane> {
+        (0..n).map(|_| Lane::default()).collect()
+    }
+
     /// The lane, unless an evaluation holds it.
     fn take(&self) -> Option<Release> {
         (!self.0.swap(true, Ordering::AcqRel)).then(|| Release(self.0.clone()))
@@ -184,6 +189,17 @@ mod tests {
         wait_free(&lane);
         let s = judge(judge_of("result > 1.0"), &lane, Ok(json!(7))).await;
         assert_eq!(s.outcome, Outcome::Failure);
+    }
+
+    #[test]
+    fn every_trigger_has_a_lane_of_its_own() {
+        let lanes = Lane::each(2);
+        let _held = lanes[0].take().expect("free");
+        assert!(lanes[0].take().is_none());
+        assert!(
+            lanes[1].take().is_some(),
+            "the other trigger's lane is free"
+        );
     }
 
     fn wait_free(lane: &Lane) {

@@ -41,7 +41,7 @@ pub struct Watcher {
     cx: Arc<Context>,
     tx: mpsc::UnboundedSender<(usize, Sample)>,
     rx: mpsc::UnboundedReceiver<(usize, Sample)>,
-    /// Each trigger's evaluations, one at a time.
+    /// Each trigger's evaluations, one at a time (a lane each, none shared).
     lanes: Vec<super::evaluate::Lane>,
     probes: tokio::task::JoinSet<()>,
     term: Signal,
@@ -65,7 +65,7 @@ impl Watcher {
         let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         Ok(Watcher {
-            lanes: vec![Default::default(); specs.len()],
+            lanes: super::evaluate::Lane::each(specs.len()),
             board: Board::new(specs, Duration::ZERO),
             start: Instant::now(),
             start_ms: chrono::Utc::now().timestamp_millis(),
