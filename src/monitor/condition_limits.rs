@@ -55,7 +55,7 @@ pub fn lexical(text: &str) -> Result<(), Refusal> {
     let mut groups: Vec<usize> = vec![0];
     let (mut nesting, mut operators, mut i) = (0usize, 0usize, 0usize);
     while i < chars.len() {
-        let c = chars[i];
+        let (at, c) = (i, chars[i]);
         let next = chars.get(i + 1).copied();
         match c {
             '\'' | '"' => {
@@ -112,13 +112,13 @@ pub fn lexical(text: &str) -> Result<(), Refusal> {
         }
         if nesting > MAX_NESTING {
             return refuse(
-                Place::Char(i),
+                Place::Char(at),
                 format!("brackets and `?:` nest deeper than {MAX_NESTING} levels here"),
             );
         }
         if operators > MAX_PARTS {
             return refuse(
-                Place::Char(i),
+                Place::Char(at),
                 format!("it has more than {MAX_PARTS} parts (names, values, operators)"),
             );
         }

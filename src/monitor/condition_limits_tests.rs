@@ -71,6 +71,12 @@ fn a_condition_has_256_parts_at_most() {
     );
     let e = refused(&chain(300));
     assert_eq!(at(&e), (1, 7 + 2 * 256), "the 257th operator: {e:?}");
+    let e = refused(&format!("a{}", "||a".repeat(300)));
+    assert_eq!(
+        at(&e),
+        (1, 2 + 3 * 256),
+        "the first `|` of the 257th `||`: {e:?}"
+    );
     // Values count in the parsed tree; past the limit the whole condition is pointed at.
     let list = |n: usize| format!("size([{}]) > 0", vec!["1"; n].join(","));
     assert!(Condition::compile(&list(250)).is_ok());
