@@ -2,8 +2,9 @@
 //! text): compiling a condition at the length limit, typical conditions, and the most
 //! expensive conditions the limits let through. Each case prints its estimated cost first.
 //! Goal: every condition within the budget judged well under `evaluate::LIMIT` (1 s) in a
-//! release build. Measured on 2 cores: compiling 2 KiB 1.4 ms; the costliest case (40
-//! comparisons per number, 64 MiB estimated) 47 ms; the watch test's condition 24 ms.
+//! release build. Measured on a 2-core AMD EPYC VM: compiling 2 KiB 1.4 ms; the costliest
+//! case (40 comparisons per number, 64 MiB estimated) 47 ms; the watch test's condition
+//! 24 ms.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rollback::monitor::Condition;
