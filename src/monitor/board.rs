@@ -96,16 +96,27 @@ impl Board {
             .min()
     }
 
-    /// Takes a sample's answer in, judged at `now`.
+    /// Takes a sample's answer in, judged here at `now` (a played answer: the plan's own).
     pub fn record(
         &mut self,
         trigger: usize,
         answer: Result<serde_json::Value, String>,
         now: Duration,
     ) -> Vec<Change> {
+        let sample = self.rows[trigger].spec.judge(now, answer);
+        self.record_sample(trigger, sample, now)
+    }
+
+    /// Takes in a sample judged apart (`Spec::judging`), as taken at `now`.
+    pub fn record_sample(
+        &mut self,
+        trigger: usize,
+        mut sample: Sample,
+        now: Duration,
+    ) -> Vec<Change> {
+        sample.at = now;
         let row = &mut self.rows[trigger];
         row.busy = false;
-        let sample = row.spec.judge(now, answer);
         if let Some(v) = sample.value.as_ref().and_then(number) {
             if row.history.len() == HISTORY {
                 row.history.pop_front();

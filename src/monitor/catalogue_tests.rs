@@ -17,9 +17,11 @@ fn spec(name: &str) -> Spec {
     let probe = match super::find(name).unwrap().probe_kind() {
         "prometheus" => "prometheus: {url: 'http://p:9090', selector: 'job=\"api\"'}",
         "http" => "http: {url: 'http://x:8080/health'}",
-        _ => "alertmanager: {port: 9099}",
+        _ => "alertmanager: {port: 9099, token: am}",
     };
-    let text = format!("{head}triggers:\n  - name: t\n    use: {name}\n    {probe}\n");
+    let text = format!(
+        "{head}vars:\n  am: {{secret: true}}\ntriggers:\n  - name: t\n    use: {name}\n    {probe}\n"
+    );
     let loaded = crate::plan::load::load_bytes("t.yaml", text.into_bytes())
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     Spec::resolve(&loaded.plan.triggers[0]).unwrap_or_else(|e| panic!("{name}: {e}"))

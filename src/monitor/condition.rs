@@ -1,33 +1,43 @@
 //! Trigger conditions: CEL expressions over `result` (the probe's answer) and `threshold`,
-//! compiled once and evaluated per sample. A condition that cannot be evaluated on a
-//! result (wrong type, missing key) makes that sample an error, never a pass.
+//! compiled once and evaluated per sample. Compiling holds a condition to the limits of
+//! `condition_limits` and the budget of `condition_cost`, so evaluating it on any result
+//! within the bounds of `cel_value` takes bounded time and memory. A condition that cannot
+//! be evaluated on a result (wrong type, missing key, a result over the bounds) makes that
+//! sample an error, never a pass.
 
 use std::sync::{Arc, LazyLock};
 
-use cel::objects::{Key, Map};
-use cel::{Context, Env, Program, Value};
+use cel::common::ast::SourceInfo;
+use cel::parser::Expression;
+use cel::{Context, Env, ParseErrors, Value};
 use serde_json::Value as Json;
 
-/// Probe results bigger than this are refused before evaluation: CEL has no cost limit,
-/// so the input is what bounds the work.
-pub const MAX_RESULT_NODES: usize = 10_000;
-/// Nesting deeper than this is refused for the same reason.
-pub const MAX_RESULT_DEPTH: usize = 32;
+pub use super::cel_value::{MAX_RESULT_BYTES, MAX_RESULT_DEPTH, MAX_RESULT_NODES, to_cel};
+use super::condition_limits::{self as limits, MAX_NESTING, Place, Refusal};
+use super::{cel_env, condition_cost};
 
-static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| Arc::new(Env::stdlib()));
+static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| Arc::new(cel_env::env()));
+
+/// The parser's own depth limit stands behind the lexical check, above what it lets through.
+const PARSER_DEPTH: u16 = MAX_NESTING as u16 + 8;
 
 /// Why a condition does not compile, at a 1-based line and column inside its text.
+/// `over_limit` when it is refused for its size or cost rather than for its syntax.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompileError {
     pub line: u32,
     pub col: u32,
     pub message: String,
+    pub over_limit: bool,
 }
 
-/// A compiled condition and the text it was compiled from.
+/// A compiled condition and the text it was compiled from; cloning it shares the tree.
+#[derive(Clone)]
 pub struct Condition {
-    program: Program,
-    text: String,
+    expr: Arc<Expression>,
+    text: Arc<str>,
+    negated: bool,
+    cost: f64,
 }
 
 impl std::fmt::Debug for Condition {
@@ -38,27 +48,51 @@ impl std::fmt::Debug for Condition {
 
 impl Condition {
     pub fn compile(text: &str) -> Result<Condition, CompileError> {
-        match ENV.compile(text) {
-            Ok(program) => Ok(Condition {
-                program,
-                text: text.to_string(),
-            }),
-            Err(errors) => {
-                let first = errors.errors.first();
-                let (line, col) = first.map(|e| e.pos).unwrap_or((1, 0));
-                Err(CompileError {
-                    line: line.max(1) as u32,
-                    col: (col.max(0) + 1) as u32,
-                    message: first
-                        .map(|e| e.msg.clone())
-                        .unwrap_or_else(|| "does not compile".into()),
-                })
+        limits::lexical(text).map_err(|r| refused(text, None, r))?;
+        let (expr, info) = ENV
+            .parser()
+            .max_recursion_depth(PARSER_DEPTH)
+            .parse_with_source_info(text)
+            .map_err(syntax)?;
+        limits::tree(&expr).map_err(|r| refused(text, Some(&info), r))?;
+        let estimate =
+            condition_cost::estimate(&expr).map_err(|r| refused(text, Some(&info), r))?;
+        for (pattern, id) in &estimate.patterns {
+            if let Err(message) = cel_env::prepare(pattern) {
+                let over_limit = message.contains("too big");
+                let at = Refusal {
+                    at: Place::Node(*id),
+                    message,
+                };
+                return Err(CompileError {
+                    over_limit,
+                    ..refused(text, Some(&info), at)
+                });
             }
+        }
+        Ok(Condition {
+            expr: Arc::new(expr),
+            text: text.into(),
+            negated: false,
+            cost: estimate.cost,
+        })
+    }
+
+    /// The same condition, holding where it did not.
+    pub fn negated(self) -> Condition {
+        Condition {
+            negated: !self.negated,
+            ..self
         }
     }
 
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The estimated worst case on the largest result, in bytes copied or scanned.
+    pub fn cost(&self) -> f64 {
+        self.cost
     }
 
     /// Whether the condition holds for `result`. `threshold`, when given, is bound too.
@@ -69,8 +103,8 @@ impl Condition {
         if let Some(t) = threshold {
             context.add_variable_from_value("threshold", Value::Float(t));
         }
-        match self.program.execute(&context) {
-            Ok(Value::Bool(b)) => Ok(b),
+        match Value::resolve(&self.expr, &context) {
+            Ok(Value::Bool(b)) => Ok(b != self.negated),
             Ok(other) => Err(format!(
                 "`{}` gave {}, not true or false",
                 self.text,
@@ -78,6 +112,53 @@ impl Condition {
             )),
             Err(e) => Err(format!("`{}`: {e}", self.text)),
         }
+    }
+}
+
+fn syntax(errors: ParseErrors) -> CompileError {
+    let first = errors.errors.first();
+    let (line, col) = first.map(|e| e.pos).unwrap_or((1, 0));
+    let message = first
+        .map(|e| e.msg.clone())
+        .unwrap_or_else(|| "does not compile".into());
+    // Behind the lexical check, the parser's own depth limit should never be reached.
+    let over_limit = message.contains("Recursion limit");
+    CompileError {
+        line: line.max(1) as u32,
+        col: (col.max(0) + 1) as u32,
+        message: if over_limit {
+            format!("brackets and `?:` nest deeper than {MAX_NESTING} levels")
+        } else {
+            message
+        },
+        over_limit,
+    }
+}
+
+/// A refusal at its line and column: a character of the text, or where a part was written.
+fn refused(text: &str, info: Option<&SourceInfo>, r: Refusal) -> CompileError {
+    let offset = match r.at {
+        Place::Char(c) => c,
+        // The parser places parts at byte offsets.
+        Place::Node(id) => info
+            .and_then(|i| i.offset_for(id))
+            .and_then(|(start, _)| text.get(..start as usize))
+            .map_or(0, |before| before.chars().count()),
+    };
+    let (mut line, mut col) = (1u32, 1u32);
+    for c in text.chars().take(offset) {
+        if c == '\n' {
+            line += 1;
+            col = 1;
+        } else {
+            col += 1;
+        }
+    }
+    CompileError {
+        line,
+        col,
+        message: r.message,
+        over_limit: true,
     }
 }
 
@@ -92,46 +173,6 @@ fn describe(v: &Value) -> String {
         Value::Map(_) => "a map".into(),
         _ => "a value".into(),
     }
-}
-
-/// JSON to CEL, every number as a float (CEL compares int and uint with neither 0.05
-/// nor each other the way a plan author expects), within the size bounds.
-pub fn to_cel(json: &Json) -> Result<Value, String> {
-    let mut budget = MAX_RESULT_NODES;
-    convert(json, 0, &mut budget)
-}
-
-fn convert(json: &Json, depth: usize, budget: &mut usize) -> Result<Value, String> {
-    if depth > MAX_RESULT_DEPTH {
-        return Err(format!(
-            "the result is nested deeper than {MAX_RESULT_DEPTH} levels"
-        ));
-    }
-    if *budget == 0 {
-        return Err(format!(
-            "the result has more than {MAX_RESULT_NODES} values"
-        ));
-    }
-    *budget -= 1;
-    Ok(match json {
-        Json::Null => Value::Null,
-        Json::Bool(b) => Value::Bool(*b),
-        Json::Number(n) => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-        Json::String(s) => Value::String(Arc::new(s.clone())),
-        Json::Array(items) => Value::List(Arc::new(
-            items
-                .iter()
-                .map(|i| convert(i, depth + 1, budget))
-                .collect::<Result<_, _>>()?,
-        )),
-        Json::Object(map) => {
-            let mut out = std::collections::HashMap::with_capacity(map.len());
-            for (k, v) in map {
-                out.insert(Key::from(k.as_str()), convert(v, depth + 1, budget)?);
-            }
-            Value::Map(Map { map: Arc::new(out) })
-        }
-    })
 }
 
 #[cfg(test)]
@@ -181,16 +222,5 @@ mod tests {
         assert!(e.col >= 8, "{e:?}");
         let e = Condition::compile("result > 1 &&\n  (result <").unwrap_err();
         assert_eq!(e.line, 2, "{e:?}");
-    }
-
-    #[test]
-    fn oversized_or_deep_results_are_refused() {
-        let wide = Json::Array(vec![json!(1); MAX_RESULT_NODES + 1]);
-        assert!(to_cel(&wide).unwrap_err().contains("more than"));
-        let mut deep = json!(1);
-        for _ in 0..=MAX_RESULT_DEPTH {
-            deep = json!([deep]);
-        }
-        assert!(to_cel(&deep).unwrap_err().contains("nested"));
     }
 }

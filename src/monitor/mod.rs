@@ -5,8 +5,13 @@
 
 pub mod board;
 pub mod catalogue;
+pub mod cel_env;
+pub mod cel_value;
 pub mod condition;
+pub mod condition_cost;
+pub mod condition_limits;
 pub mod jsonpath;
+pub mod judge;
 pub mod policy;
 pub mod spec;
 pub mod validation;
@@ -18,6 +23,7 @@ mod tests;
 
 pub use catalogue::Unit;
 pub use condition::Condition;
+pub use judge::Judge;
 pub use policy::{Action, Policy};
 pub use spec::{ProbeSpec, Reads, Spec};
 pub use window::{Limits, Outcome, Sample, Verdict, Window};

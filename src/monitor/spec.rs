@@ -8,8 +8,9 @@ use serde_json::Value as Json;
 use super::catalogue::{self, Entry, Unit};
 use super::condition::Condition;
 use super::jsonpath::JsonPath;
+use super::judge::Judge;
 use super::webhook::Webhook;
-use super::window::{Limits, Outcome, Sample};
+use super::window::{Limits, Sample};
 use crate::plan::status::Statuses;
 use crate::plan::trigger::{HttpMethod, HttpValue, Trigger, TriggerSeverity};
 
@@ -210,30 +211,16 @@ impl Spec {
     /// Judges one probe answer: an error stays an error; no series is an error; a
     /// condition that cannot be evaluated is an error too; never a pass by default.
     pub fn judge(&self, at: Duration, answer: Result<Json, String>) -> Sample {
-        let sample = |outcome, value, message| Sample {
-            at,
-            outcome,
-            value,
-            message,
-        };
-        let value = match answer {
-            Ok(v) => v,
-            Err(e) => return sample(Outcome::Error, None, Some(e)),
-        };
-        if self.reads == Reads::Series && value.as_array().is_some_and(Vec::is_empty) {
-            return sample(Outcome::Error, Some(value), Some(NO_SERIES.into()));
-        }
-        match self.condition.holds(&value, self.threshold) {
-            Err(e) => sample(Outcome::Error, Some(value), Some(e)),
-            Ok(true) => sample(Outcome::Failure, Some(value), None),
-            Ok(false) => match &self.inconclusive {
-                None => sample(Outcome::Success, Some(value), None),
-                Some(c) => match c.holds(&value, self.threshold) {
-                    Err(e) => sample(Outcome::Error, Some(value), Some(e)),
-                    Ok(true) => sample(Outcome::Inconclusive, Some(value), None),
-                    Ok(false) => sample(Outcome::Success, Some(value), None),
-                },
-            },
+        self.judging().sample(at, answer)
+    }
+
+    /// What judges this trigger's answers, to take apart (to a thread of its own).
+    pub fn judging(&self) -> Judge {
+        Judge {
+            condition: self.condition.clone(),
+            inconclusive: self.inconclusive.clone(),
+            threshold: self.threshold,
+            reads: self.reads,
         }
     }
 }

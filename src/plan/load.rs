@@ -1,7 +1,8 @@
 //! YAML text to `Plan`. Never panics on any input: every failure becomes diagnostics with a
 //! line and column. Order: size, encoding and emptiness; YAML syntax into a positioned tree
 //! (with budgets against alias bombs and deep nesting); the JSON Schema over that tree,
-//! which reports every structural problem at once; then the typed read from the same tree.
+//! which reports every structural problem at once; then the typed read from the same tree,
+//! and its CEL conditions held to their limits.
 
 use std::io::Read;
 use std::path::Path;
@@ -197,6 +198,10 @@ pub fn parse_str(text: &str) -> Result<Plan, Vec<Diagnostic>> {
             e.message,
         )]
     })?;
+    let over = super::conditions::over_limits(&plan);
+    if !over.is_empty() {
+        return Err(over);
+    }
     super::checklist::expand(&mut plan);
     Ok(plan)
 }

@@ -3,6 +3,7 @@
 //! variables, and the `new` template.
 
 pub mod checklist;
+pub mod conditions;
 pub mod de;
 pub mod diag;
 pub mod drill_vars;

@@ -1,13 +1,14 @@
 //! The sampling loop of validation windows, for any face (lines, or the screen): asks each
-//! source when its sample is due (its probe in its own process group, with its timeout;
-//! simulated in a drill), records every answer before it is shown, re-alerts through the
-//! plan's `notify` when a source starts failing, and sleeps until the next sample or the
-//! end of the window, on the drill clock.
+//! source when its sample is due (its probe in its own process group, with its timeout,
+//! its answer judged apart from the loop by `watch::evaluate`; simulated in a drill),
+//! records every answer before it is shown, re-alerts through the plan's `notify` when a
+//! source starts failing, and sleeps until the next sample or the end of the window, on
+//! the drill clock.
 
 use std::future::Future;
 use std::time::Duration;
 
-use serde_json::{Value as Json, json};
+use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::validate_windows::{Validating, simulated};
@@ -55,8 +56,9 @@ pub async fn run_loop(
     leave: impl Future<Output = String>,
 ) -> Result<Ended, String> {
     let mut leave = std::pin::pin!(leave);
-    let (tx, mut rx) = mpsc::unbounded_channel::<(usize, usize, Result<Json, String>)>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<(usize, usize, Sample)>();
     let mut busy = vec![false; v.specs.len()];
+    let lanes = crate::watch::evaluate::Lane::each(v.specs.len());
     let mut probes = tokio::task::JoinSet::new();
     let mut countdown = tokio::time::interval(face.every());
     countdown.tick().await;
@@ -97,10 +99,12 @@ pub async fn run_loop(
             }
             busy[k] = true;
             let (probe, timeout) = (v.specs[k].probe.clone(), v.specs[k].timeout);
+            let (judge, lane) = (v.specs[k].judging(), lanes[k].clone());
             let (cx, tx) = (cx.clone(), tx.clone());
             probes.spawn(async move {
                 let answer = crate::probe::sample(&probe, timeout, &cx).await;
-                let _ = tx.send((w, k, answer));
+                let sample = crate::watch::evaluate::judge(judge, &lane, answer).await;
+                let _ = tx.send((w, k, sample));
             });
         }
         if v.ended().is_some() {
@@ -114,10 +118,10 @@ pub async fn run_loop(
         let wait = Duration::from_millis((wake - now).clamp(20, 60_000) as u64);
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
-            Some((w, k, answer)) = rx.recv() => {
+            Some((w, k, mut sample)) = rx.recv() => {
                 busy[k] = false;
                 let now = now_ms();
-                let sample = v.specs[k].judge(v.clock(now), answer);
+                sample.at = v.clock(now);
                 take(v, face, now, w, k, sample).await?;
             }
             _ = countdown.tick() => face.tick(v, now_ms()),

@@ -249,13 +249,19 @@ fn sources(plan: &Plan, vars: &[(String, String)]) -> Result<Vec<(Spec, Option<W
             .title
             .clone()
             .unwrap_or_else(|| format!("{} check {n}", item.window.name()));
-        let (command, condition) = match &item.expect {
-            // The check's own stdout is the result; `expect` says when it is well.
-            Some(e) => (check.value.clone(), format!("!({})", e.value)),
+        let (command, condition, compiled) = match &item.expect {
+            // The check's own stdout is the result; `expect` says when it is well: the
+            // sample is bad where it does not hold (within the limits `expect` was held to).
+            Some(e) => (
+                check.value.clone(),
+                format!("!({})", e.value),
+                Condition::compile(e).map(Condition::negated),
+            ),
             // Exit status alone: the subshell contains an `exit` of the check.
             None => (
                 format!("( {}\n) >/dev/null 2>&1; echo $?", check.value),
                 "result != 0".into(),
+                Condition::compile("result != 0"),
             ),
         };
         let spec = Spec {
@@ -271,7 +277,7 @@ fn sources(plan: &Plan, vars: &[(String, String)]) -> Result<Vec<(Spec, Option<W
                 failure_limit: 0,
                 consecutive_error_limit: CHECK_ERRORS,
             },
-            condition: Condition::compile(&condition).map_err(|e| e.message)?,
+            condition: compiled.map_err(|e| e.message)?,
             condition_text: condition.clone(),
             cancel_window: Duration::ZERO,
             inconclusive: None,

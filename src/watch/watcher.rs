@@ -5,6 +5,8 @@
 //! `fired` is what the run records in `run_started`. A drill's watch runs on the drill
 //! clock: `now` is scaled by its speed, so intervals and cancel windows pass faster, and a
 //! played probe (`ProbeSpec::Drill`) is answered from that clock instead of being asked.
+//! An asked probe's answer is judged by its task, on a thread of its own (`evaluate`), so
+//! no condition holds the loop.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +18,7 @@ use tokio::time::{Instant, Interval};
 
 use crate::engine::FiredTrigger;
 use crate::monitor::board::{Board, Change};
-use crate::monitor::{Action, Spec, Verdict};
+use crate::monitor::{Action, Sample, Spec, Verdict};
 use crate::probe::Context;
 
 /// What one turn of the loop brought.
@@ -37,8 +39,10 @@ pub struct Watcher {
     pub start_ms: i64,
     clock: Scale,
     cx: Arc<Context>,
-    tx: mpsc::UnboundedSender<(usize, Result<Json, String>)>,
-    rx: mpsc::UnboundedReceiver<(usize, Result<Json, String>)>,
+    tx: mpsc::UnboundedSender<(usize, Sample)>,
+    rx: mpsc::UnboundedReceiver<(usize, Sample)>,
+    /// Each trigger's evaluations, one at a time (a lane each, none shared).
+    lanes: Vec<super::evaluate::Lane>,
     probes: tokio::task::JoinSet<()>,
     term: Signal,
     int: Signal,
@@ -61,6 +65,7 @@ impl Watcher {
         let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         Ok(Watcher {
+            lanes: super::evaluate::Lane::each(specs.len()),
             board: Board::new(specs, Duration::ZERO),
             start: Instant::now(),
             start_ms: chrono::Utc::now().timestamp_millis(),
@@ -101,15 +106,17 @@ impl Watcher {
                         continue;
                     }
                     self.board.rows[i].busy = true;
-                    let (probe, timeout) = (self.board.rows[i].spec.probe.clone(), self.board.rows[i].spec.timeout);
-                    let (cx, tx) = (self.cx.clone(), self.tx.clone());
+                    let spec = &self.board.rows[i].spec;
+                    let (probe, timeout, judge) = (spec.probe.clone(), spec.timeout, spec.judging());
+                    let (cx, tx, lane) = (self.cx.clone(), self.tx.clone(), self.lanes[i].clone());
                     self.probes.spawn(async move {
                         let answer = crate::probe::sample(&probe, timeout, &cx).await;
-                        let _ = tx.send((i, answer));
+                        let sample = super::evaluate::judge(judge, &lane, answer).await;
+                        let _ = tx.send((i, sample));
                     });
                 }
-                Some((i, answer)) = self.rx.recv() => {
-                    let changes = self.board.record(i, answer, self.now());
+                Some((i, sample)) = self.rx.recv() => {
+                    let changes = self.board.record_sample(i, sample, self.now());
                     if !changes.is_empty() {
                         return Step::Changes(changes);
                     }
