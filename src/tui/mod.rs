@@ -9,6 +9,7 @@ pub mod app;
 pub mod board;
 mod compact;
 pub mod dashboard;
+pub mod dashboard_read;
 mod dialog_keys;
 mod dialogs;
 mod failure;
