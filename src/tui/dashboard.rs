@@ -36,6 +36,8 @@ pub struct Dashboard {
     pub live: HashMap<String, RunState>,
     pub selected: usize,
     pub message: Option<String>,
+    /// Whether the runs directory was read yet (the first scan may take a while).
+    pub read: bool,
 }
 
 impl Dashboard {
@@ -48,6 +50,7 @@ impl Dashboard {
             live: HashMap::new(),
             selected: 0,
             message: None,
+            read: true,
             root,
         }
     }
@@ -55,7 +58,7 @@ impl Dashboard {
     /// Nothing read yet.
     fn reading(root: PathBuf) -> Dashboard {
         let mut d = Dashboard::new(root, Records::default(), 0);
-        d.message = Some("reading the runs directory…".into());
+        d.read = false;
         d
     }
 
