@@ -4,20 +4,18 @@
 use super::args::DashboardArgs;
 use crate::exit::Exit;
 use crate::timeline::rundir::runs_root;
-use crate::tui::dashboard::{Dashboard, screen};
+use crate::tui::dashboard::screen;
+use crate::tui::dashboard_read::Reader;
 use crate::tui::theme::Theme;
 
 pub fn run(args: &DashboardArgs) -> color_eyre::Result<Exit> {
     let root = runs_root(args.dir.as_deref().or(args.runs.runs_dir.as_deref()));
-    let load = || {
-        let now = chrono::Utc::now().timestamp_millis();
-        Dashboard::load(root.clone(), super::records::scan(&root, now), now)
-    };
     let rt = crate::runner::runtime()?;
     let theme = Theme::from_env();
-    crossterm::style::force_color_output(true);
-    let mut terminal = ratatui::init();
-    let result = rt.block_on(async { screen(&mut terminal, load(), load, theme).await });
+    let mut terminal = crate::tui::open_terminal();
+    // Read on a thread of its own from the start: q works before the first scan is done.
+    let reader = Reader::start(root.clone(), super::records::scan);
+    let result = rt.block_on(screen(&mut terminal, &root, reader, theme));
     ratatui::restore();
     Ok(result?)
 }

@@ -370,7 +370,7 @@ fn read_end(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
 
 /// Points stdout and stderr at /dev/null: after a hang-up every write to the terminal fails,
 /// and a failed print must not end the run.
-fn detach_from_terminal() {
+pub fn detach_from_terminal() {
     use std::os::fd::AsRawFd;
     if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
         for fd in [1, 2] {

@@ -41,17 +41,17 @@ impl Widget for BoardView<'_> {
             .filter(|r| matches!(r.kind, Kind::Corrupt { .. }))
             .count();
         buf.set_string(head.x, head.y, " ROLLBACK DASHBOARD ", t.title());
-        buf.set_string(
-            head.x + 21,
-            head.y,
+        let counts = if d.read {
             format!(
-                " {}  {} runs counted, {} live, {corrupt} corrupt",
-                inline(&d.root.display().to_string()),
+                "{} runs counted, {} live, {corrupt} corrupt",
                 d.records.runs.len(),
                 d.live.len()
-            ),
-            t.base(),
-        );
+            )
+        } else {
+            "reading the runs…".into()
+        };
+        let root = inline(&d.root.display().to_string()).into_owned();
+        buf.set_string(head.x + 21, head.y, format!(" {root}  {counts}"), t.base());
         let mut spans = Vec::new();
         for c in &d.stats.overall.criteria {
             let (icon, style) = match c.met {

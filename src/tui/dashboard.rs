@@ -4,17 +4,21 @@
 //! run's report (scrollable) or, for a live run, the follow screen. Read-only throughout.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use crossterm::event::{Event, EventStream, KeyCode, KeyEventKind, KeyModifiers};
-use futures_util::StreamExt;
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::text::{Line, Span};
+use tokio::sync::mpsc;
 
 use super::board::BoardView;
+use super::dashboard_read::{Reader, Update};
 use super::header::Header;
+use super::input::{self, Input, Keys};
 use super::report_view::{ReportView, report_text};
 use super::theme::Theme;
 use crate::engine::sla::clock_text;
+use crate::engine::state::RunState;
 use crate::exit::Exit;
 use crate::records::board::{Kind, Row, outcome_word, rows};
 use crate::records::figures::{Stats, stats};
@@ -22,58 +26,52 @@ use crate::records::{Records, Select};
 use crate::text::inline;
 use crate::timeline::follow::Follower;
 
+/// What the dashboard shows: the runs directory as last read (see `dashboard_read`).
 pub struct Dashboard {
     pub root: PathBuf,
     pub records: Records,
     pub stats: Stats,
     pub rows: Vec<Row>,
-    /// Followers of the live runs, by id: their phase and SLA clock.
-    pub live: HashMap<String, Follower>,
+    /// The live runs' state as their journals last said, by id: phase and SLA clock.
+    pub live: HashMap<String, RunState>,
     pub selected: usize,
     pub message: Option<String>,
-    /// Entries of the runs directory when it was read: another one means a new run.
-    entries: usize,
-}
-
-/// Entries of the runs directory: a cheap look for new runs (names only).
-fn entries(root: &std::path::Path) -> usize {
-    std::fs::read_dir(root).map_or(0, |rd| rd.count())
+    /// Whether the runs directory was read yet (the first scan may take a while).
+    pub read: bool,
 }
 
 impl Dashboard {
-    /// Everything under `root`, read now (see `commands::records::scan`).
-    pub fn load(root: PathBuf, records: Records, now_ms: i64) -> Dashboard {
-        let stats = stats(&records.runs, &Select::default(), now_ms);
-        let rows = rows(&records);
-        let mut live = HashMap::new();
-        for r in rows.iter().filter(|r| matches!(r.kind, Kind::Live { .. })) {
-            if let Ok(mut f) = Follower::open(&root.join(&r.id)) {
-                let _ = f.poll();
-                live.insert(r.id.clone(), f);
-            }
-        }
+    /// The figures and rows of `records`; the live runs' state comes separately.
+    pub fn new(root: PathBuf, records: Records, now_ms: i64) -> Dashboard {
         Dashboard {
+            stats: stats(&records.runs, &Select::default(), now_ms),
+            rows: rows(&records),
             records,
-            stats,
-            rows,
-            live,
+            live: HashMap::new(),
             selected: 0,
             message: None,
-            entries: entries(&root),
+            read: true,
             root,
         }
     }
 
-    /// Reads what the live runs appended; whether the list must be read again (a live run
-    /// stopped being live, or a run was added or removed).
-    pub fn poll_live(&mut self) -> bool {
-        let mut changed = entries(&self.root) != self.entries;
-        for f in self.live.values_mut() {
-            changed |= f.step().map_or(true, |(_, l)| {
-                l != crate::timeline::follow::Liveness::Running
-            });
+    /// Nothing read yet.
+    fn reading(root: PathBuf) -> Dashboard {
+        let mut d = Dashboard::new(root, Records::default(), 0);
+        d.read = false;
+        d
+    }
+
+    /// What was read: a new list keeps the selection where it can.
+    fn take(&mut self, update: Update) {
+        match update {
+            Update::Runs(mut d) => {
+                d.selected = self.selected.min(d.rows.len().saturating_sub(1));
+                d.live = std::mem::take(&mut self.live);
+                *self = *d;
+            }
+            Update::Live(live) => self.live = live,
         }
-        changed
     }
 
     pub(super) fn row_line(&self, row: &Row, now_ms: i64, t: Theme) -> Line<'static> {
@@ -83,7 +81,7 @@ impl Dashboard {
         match &row.kind {
             Kind::Live { .. } => {
                 let (phase, sla) = match self.live.get(&row.id) {
-                    Some(f) => live_words(f, now_ms, t),
+                    Some(st) => live_words(st, now_ms, t),
                     None => ("journal unreadable".into(), String::new()),
                 };
                 Line::from(vec![
@@ -125,8 +123,7 @@ impl Dashboard {
 }
 
 /// A live run's phase (and running step) and its SLA clock, as the operator sees them.
-fn live_words(f: &Follower, now_ms: i64, t: Theme) -> (String, String) {
-    let st = &f.state;
+fn live_words(st: &RunState, now_ms: i64, t: Theme) -> (String, String) {
     let phase = match st.running() {
         Some(i) => format!("▶ {}", inline(&st.steps[i].key)),
         None => "waiting".into(),
@@ -142,98 +139,138 @@ fn live_words(f: &Follower, now_ms: i64, t: Theme) -> (String, String) {
     (phase, header.sla_words().0)
 }
 
-/// The dashboard until q. `reload` reads the runs directory again.
+/// What a key asks of the dashboard.
+enum Ask {
+    Nothing,
+    Leave,
+    /// Read the whole runs directory again.
+    Again,
+    Report(PathBuf),
+    Follow(PathBuf),
+}
+
+/// A key on the board or on an open report.
+fn on_key(d: &mut Dashboard, report: &mut Option<(String, u16)>, key: KeyEvent, page: u16) -> Ask {
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        return Ask::Leave;
+    }
+    if let Some((_, scroll)) = report {
+        match key.code {
+            KeyCode::Char('q') | KeyCode::Esc => *report = None,
+            KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => *scroll = scroll.saturating_add(1),
+            KeyCode::PageUp => *scroll = scroll.saturating_sub(page),
+            KeyCode::PageDown | KeyCode::Char(' ') => *scroll = scroll.saturating_add(page),
+            _ => {}
+        }
+        return Ask::Nothing;
+    }
+    d.message = None;
+    let last = d.rows.len().saturating_sub(1);
+    match key.code {
+        KeyCode::Char('q') | KeyCode::Esc => return Ask::Leave,
+        KeyCode::Up | KeyCode::Char('k') => d.selected = d.selected.saturating_sub(1),
+        KeyCode::Down | KeyCode::Char('j') => d.selected = (d.selected + 1).min(last),
+        KeyCode::PageUp => d.selected = d.selected.saturating_sub(page as usize),
+        KeyCode::PageDown => d.selected = (d.selected + page as usize).min(last),
+        KeyCode::Char('r') => {
+            d.message = Some("reading the runs directory…".into());
+            return Ask::Again;
+        }
+        KeyCode::Enter => {
+            let Some(row) = d.rows.get(d.selected) else {
+                return Ask::Nothing;
+            };
+            let dir = d.root.join(&row.id);
+            match &row.kind {
+                Kind::Live { .. } => return Ask::Follow(dir),
+                Kind::Corrupt { why } => {
+                    d.message = Some(format!("{} is corrupt: {}", inline(&row.id), inline(why)));
+                }
+                _ => {
+                    d.message = Some("reading the report…".into());
+                    return Ask::Report(dir);
+                }
+            }
+        }
+        _ => {}
+    }
+    Ask::Nothing
+}
+
+/// A run's report, rendered on a thread of its own: a long journal does not hold the keys.
+fn render_report(dir: PathBuf, to: mpsc::UnboundedSender<String>) {
+    std::thread::spawn(move || {
+        let _ = to.send(report_text(&dir, chrono::Utc::now().timestamp_millis()));
+    });
+}
+
+/// The dashboard until q, or until the terminal goes away (read-only: nothing to record).
+/// The runs directory is read by `reader`, never on this loop.
 pub async fn screen(
     terminal: &mut ratatui::DefaultTerminal,
-    mut d: Dashboard,
-    reload: impl Fn() -> Dashboard,
+    root: &Path,
+    mut reader: Reader,
     theme: Theme,
 ) -> std::io::Result<Exit> {
-    let mut events = EventStream::new();
+    let mut d = Dashboard::reading(root.to_path_buf());
+    let mut keys = Keys::new();
     let mut report: Option<(String, u16)> = None;
+    let (reports, mut rendered) = mpsc::unbounded_channel();
+    let mut page = 1;
     loop {
         let now = chrono::Utc::now().timestamp_millis();
-        terminal.draw(|frame| match &report {
-            Some((text, scroll)) => frame.render_widget(
-                ReportView {
-                    text,
-                    scroll: *scroll,
-                    theme,
-                },
-                frame.area(),
-            ),
-            None => frame.render_widget(
-                BoardView {
-                    d: &d,
-                    now_ms: now,
-                    theme,
-                },
-                frame.area(),
-            ),
-        })?;
-        let page = terminal.size()?.height.saturating_sub(2).max(1);
+        let drawn = input::draw(terminal, |frame| {
+            page = frame.area().height.saturating_sub(2).max(1);
+            match &report {
+                Some((text, scroll)) => frame.render_widget(
+                    ReportView {
+                        text,
+                        scroll: *scroll,
+                        theme,
+                    },
+                    frame.area(),
+                ),
+                None => frame.render_widget(
+                    BoardView {
+                        d: &d,
+                        now_ms: now,
+                        theme,
+                    },
+                    frame.area(),
+                ),
+            }
+        });
+        if drawn.is_err() {
+            break;
+        }
         tokio::select! {
-            ev = events.next() => {
-                let key = match ev {
-                    Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => k,
-                    Some(Ok(_)) => continue,
-                    Some(Err(_)) | None => break,
-                };
-                if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-                    break;
-                }
-                if let Some((_, scroll)) = &mut report {
-                    match key.code {
-                        KeyCode::Char('q') | KeyCode::Esc => report = None,
-                        KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
-                        KeyCode::Down | KeyCode::Char('j') => *scroll = scroll.saturating_add(1),
-                        KeyCode::PageUp => *scroll = scroll.saturating_sub(page),
-                        KeyCode::PageDown | KeyCode::Char(' ') => *scroll = scroll.saturating_add(page),
-                        _ => {}
-                    }
-                    continue;
-                }
-                d.message = None;
-                match key.code {
-                    KeyCode::Char('q') | KeyCode::Esc => break,
-                    KeyCode::Up | KeyCode::Char('k') => d.selected = d.selected.saturating_sub(1),
-                    KeyCode::Down | KeyCode::Char('j') => {
-                        d.selected = (d.selected + 1).min(d.rows.len().saturating_sub(1));
-                    }
-                    KeyCode::PageUp => d.selected = d.selected.saturating_sub(page as usize),
-                    KeyCode::PageDown => {
-                        d.selected = (d.selected + page as usize).min(d.rows.len().saturating_sub(1));
-                    }
-                    KeyCode::Char('r') => d = reload(),
-                    KeyCode::Enter => {
-                        let Some(row) = d.rows.get(d.selected).cloned() else { continue };
-                        let dir = d.root.join(&row.id);
-                        match row.kind {
-                            Kind::Live { .. } => match Follower::open(&dir) {
-                                Ok(f) => {
-                                    super::follow::screen(terminal, f, theme).await?;
-                                    let keep = d.selected;
-                                    d = reload();
-                                    d.selected = keep.min(d.rows.len().saturating_sub(1));
-                                }
-                                Err(e) => d.message = Some(inline(&e).into_owned()),
-                            },
-                            Kind::Corrupt { why } => {
-                                d.message = Some(format!("{} is corrupt: {}", inline(&row.id), inline(&why)));
+            input = keys.next() => match input {
+                Input::Event(Event::Key(k)) if k.kind != KeyEventKind::Release => {
+                    match on_key(&mut d, &mut report, k, page) {
+                        Ask::Nothing => {}
+                        Ask::Leave => break,
+                        Ask::Again => reader.again(),
+                        Ask::Report(dir) => render_report(dir, reports.clone()),
+                        Ask::Follow(dir) => match Follower::open(&dir) {
+                            Ok(f) => {
+                                super::follow::screen(terminal, f, theme).await?;
+                                reader.again();
                             }
-                            _ => report = Some((report_text(&dir, now), 0)),
-                        }
+                            Err(e) => d.message = Some(inline(&e).into_owned()),
+                        },
                     }
-                    _ => {}
                 }
+                Input::Event(_) => {}
+                Input::Gone => break,
+            },
+            Some(update) = reader.updates.recv() => d.take(update),
+            Some(text) = rendered.recv() => {
+                d.message = None;
+                report = Some((text, 0));
             }
-            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {
-                if d.poll_live() {
-                    let keep = d.selected;
-                    d = reload();
-                    d.selected = keep.min(d.rows.len().saturating_sub(1));
-                }
-            }
+            // The live runs' clocks move each second.
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
     }
     Ok(Exit::Ok)

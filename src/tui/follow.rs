@@ -3,14 +3,14 @@
 //! whose details the timeline shows anyway, q leaves. When the run ends or its runner is
 //! gone, the bottom line says so and the screen stays until q.
 
-use crossterm::event::{Event, EventStream, KeyCode, KeyEventKind, KeyModifiers};
-use futures_util::StreamExt;
+use crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use super::header::Header;
+use super::input::{self, Input, Keys};
 use super::recent::Recent;
 use super::steps::{Rows, Steps};
 use super::theme::Theme;
@@ -130,20 +130,20 @@ fn steps_in_run(f: &Follower) -> Vec<usize> {
 /// Follows until the user leaves; the exit code says how the run ended (see `follow`).
 pub fn run(rt: &tokio::runtime::Runtime, f: Follower) -> color_eyre::Result<Exit> {
     let theme = Theme::from_env();
-    crossterm::style::force_color_output(true);
-    let mut terminal = ratatui::init();
+    let mut terminal = super::open_terminal();
     let result = rt.block_on(screen(&mut terminal, f, theme));
     ratatui::restore();
     Ok(result?)
 }
 
-/// The follow screen on `terminal` until q (the dashboard opens it too).
+/// The follow screen on `terminal` until q, or until the terminal goes away (the dashboard
+/// opens it too).
 pub async fn screen(
     terminal: &mut ratatui::DefaultTerminal,
     mut f: Follower,
     theme: Theme,
 ) -> std::io::Result<Exit> {
-    let mut events = EventStream::new();
+    let mut keys = Keys::new();
     let mut waker = Waker::new(&f.dir);
     let mut ended: Option<(String, Exit)> = None;
     let mut live = Liveness::Running;
@@ -167,7 +167,7 @@ pub async fn screen(
         cursor = cursor.min(in_run.len().saturating_sub(1));
         let selected = in_run.get(cursor).copied().unwrap_or(0);
         let now = chrono::Utc::now().timestamp_millis();
-        terminal.draw(|frame| {
+        let drawn = input::draw(terminal, |frame| {
             frame.render_widget(
                 FollowView {
                     f: &f,
@@ -180,18 +180,22 @@ pub async fn screen(
                 },
                 frame.area(),
             )
-        })?;
+        });
+        if drawn.is_err() {
+            break;
+        }
         tokio::select! {
-            ev = events.next() => match ev {
-                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => match k.code {
+            input = keys.next() => match input {
+                Input::Event(Event::Key(k)) if k.kind != KeyEventKind::Release => match k.code {
                     KeyCode::Char('q') | KeyCode::Esc => break,
                     KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => break,
                     KeyCode::Up | KeyCode::Char('k') => cursor = cursor.saturating_sub(1),
                     KeyCode::Down | KeyCode::Char('j') => cursor += 1,
                     _ => {}
                 },
-                Some(Ok(_)) => {}
-                Some(Err(_)) | None => break,
+                Input::Event(_) => {}
+                // Read-only: nothing to record; the screen ends.
+                Input::Gone => break,
             },
             // The clocks move each second; the journal wakes the screen at once.
             _ = waker.wait(), if ended.is_none() => {}

@@ -9,6 +9,7 @@ pub mod app;
 pub mod board;
 mod compact;
 pub mod dashboard;
+pub mod dashboard_read;
 mod dialog_keys;
 mod dialogs;
 mod failure;
@@ -16,6 +17,7 @@ mod fit;
 pub mod follow;
 pub mod header;
 pub mod hints;
+pub mod input;
 pub mod keymap;
 pub mod lanes;
 pub mod modal;
@@ -35,8 +37,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossterm::event::{Event, EventStream};
-use futures_util::StreamExt;
+use crossterm::event::Event;
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -46,10 +47,13 @@ use crate::plan::Loaded;
 use crate::runner::RunnerMsg;
 use crate::session::{self, ResumeOptions, Session, StartOptions};
 use app::App;
+use input::{Input, Keys};
 use start::{StartAnswer, StartForm};
 use theme::Theme;
 
-fn open_terminal() -> DefaultTerminal {
+/// The terminal for a screen, watched for going away (see `input`).
+pub(crate) fn open_terminal() -> DefaultTerminal {
+    input::watch_terminal();
     // Draw with our own styles only. Under NO_COLOR crossterm would otherwise drop all
     // styling (reverse video included), and the selection would vanish.
     crossterm::style::force_color_output(true);
@@ -240,18 +244,20 @@ async fn start_screen(
     terminal: &mut DefaultTerminal,
     form: &mut StartForm<'_>,
 ) -> std::io::Result<StartAnswer> {
-    let mut events = EventStream::new();
+    let mut keys = Keys::new();
     loop {
-        terminal.draw(|f| f.render_widget(&*form, f.area()))?;
-        match events.next().await {
-            Some(Ok(Event::Key(key))) => {
+        if input::draw(terminal, |f| f.render_widget(&*form, f.area())).is_err() {
+            return Ok(StartAnswer::Leave);
+        }
+        match keys.next().await {
+            Input::Event(Event::Key(key)) => {
                 if let Some(answer) = form.on_key(key) {
                     return Ok(answer);
                 }
             }
-            Some(Ok(_)) => {}
-            Some(Err(e)) => return Err(e),
-            None => return Ok(StartAnswer::Leave),
+            Input::Event(_) => {}
+            // Nothing was started: nothing to record.
+            Input::Gone => return Ok(StartAnswer::Leave),
         }
     }
 }
@@ -312,11 +318,10 @@ async fn run_screen(
     mut app: App,
     mut rx: UnboundedReceiver<RunnerMsg>,
 ) -> std::io::Result<Summary> {
-    let mut events = EventStream::new();
-    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut keys = Keys::new();
     let mut dirty = true;
     loop {
-        if dirty && terminal.draw(|f| view::render(&mut app, f)).is_err() {
+        if dirty && input::draw(terminal, |f| view::render(&mut app, f)).is_err() {
             break hang_up(&mut app, &mut rx).await;
         }
         dirty = false;
@@ -325,17 +330,16 @@ async fn run_screen(
         }
         let wake = next_wake(&app);
         tokio::select! {
-            ev = events.next() => match ev {
-                Some(Ok(Event::Key(key))) => {
+            input = keys.next() => match input {
+                Input::Event(Event::Key(key)) => {
                     app.on_key(key);
                     dirty = true;
                 }
-                Some(Ok(Event::Resize(..))) => dirty = true,
-                Some(Ok(_)) => {}
-                // The terminal is gone: as a hang-up.
-                Some(Err(_)) | None => break hang_up(&mut app, &mut rx).await,
+                Input::Event(Event::Resize(..)) => dirty = true,
+                Input::Event(_) => {}
+                // SIGHUP, EOF or EIO: the terminal is gone.
+                Input::Gone => break hang_up(&mut app, &mut rx).await,
             },
-            _ = hup.recv() => break hang_up(&mut app, &mut rx).await,
             msg = rx.recv() => {
                 if let Some(m) = msg {
                     let visible = match &m {

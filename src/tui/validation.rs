@@ -5,14 +5,14 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyModifiers};
-use futures_util::StreamExt;
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ratatui::DefaultTerminal;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
+use super::input::{self, Input, Keys};
 use super::theme::Theme;
 use crate::exit::Exit;
 use crate::monitor::Sample;
@@ -142,7 +142,8 @@ impl Screen<'_> {
             theme: self.theme,
             footer: &self.footer,
         };
-        let _ = self.terminal.draw(|f| f.render_widget(view, f.area()));
+        // A frame that cannot be drawn: the terminal is gone, and the keys say so next.
+        let _ = input::draw(self.terminal, |f| f.render_widget(view, f.area()));
     }
 }
 
@@ -205,17 +206,17 @@ pub async fn screen(
     if let Err(e) = started {
         return (Exit::Internal, format!("validation stopped: {e}"));
     }
-    let mut events = EventStream::new();
-    let keys = async {
+    let mut keys = Keys::new();
+    let leave = async {
         loop {
-            match events.next().await {
-                Some(Ok(Event::Key(k))) if leaves(&k) => return "q: the operator left".to_string(),
-                Some(Ok(_)) => {}
-                Some(Err(_)) | None => return "the terminal closed".to_string(),
+            match keys.next().await {
+                Input::Event(Event::Key(k)) if leaves(&k) => return "q: the operator left".into(),
+                Input::Event(_) => {}
+                Input::Gone => return input::CLOSED.to_string(),
             }
         }
     };
-    let ended = run_loop(&mut v, &mut face, keys).await;
+    let ended = run_loop(&mut v, &mut face, leave).await;
     match ended {
         Err(e) => (Exit::Internal, format!("validation stopped: {e}")),
         Ok(Ended::Left(_)) => (
@@ -226,8 +227,7 @@ pub async fn screen(
             let verdict = v.ended().unwrap_or(RunVerdict::NotValidated);
             face.footer = "any key: close".into();
             face.draw(&v);
-            let mut events = EventStream::new();
-            while let Some(Ok(e)) = events.next().await {
+            while let Input::Event(e) = keys.next().await {
                 if matches!(e, Event::Key(_)) {
                     break;
                 }

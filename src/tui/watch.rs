@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
-use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use futures_util::StreamExt;
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use serde_json::json;
 
 use super::app::App;
+use super::input::{self, Input, Keys};
 use super::theme::Theme;
 use super::watch_view::View;
 use crate::exit::Exit;
@@ -172,10 +172,10 @@ pub fn run(rt: &tokio::runtime::Runtime, mut p: Prepared) -> color_eyre::Result<
         p.cx.workdir = cx.workdir.clone();
         let mut w = Watcher::new(specs, cx, p.opts.drill.speed).await?;
         let mut screen = Screen::default();
-        let mut events = EventStream::new();
+        let mut keys = Keys::new();
         let operator = p.opts.operator.clone();
         let started = loop {
-            terminal.draw(|f| {
+            let drawn = input::draw(&mut terminal, |f| {
                 let view = View {
                     board: &w.board,
                     screen: &screen,
@@ -186,28 +186,33 @@ pub fn run(rt: &tokio::runtime::Runtime, mut p: Prepared) -> color_eyre::Result<
                     theme,
                 };
                 f.render_widget(view, f.area());
-            })?;
+            });
+            if drawn.is_err() {
+                journal.stopped(input::CLOSED);
+                break None;
+            }
             let changes = tokio::select! {
                 step = w.next() => match step {
                     Step::Changes(c) => c,
                     Step::Tick => continue,
                     Step::Stop(why) => {
-                        journal.write(json!({"type": "watch_stopped", "by": why}));
+                        journal.stopped(why);
                         break None;
                     }
                 },
-                ev = events.next() => match ev {
-                    Some(Ok(Event::Key(key))) => match screen.on_key(key, &w.board) {
+                input = keys.next() => match input {
+                    Input::Event(Event::Key(key)) => match screen.on_key(key, &w.board) {
                         Some(Cmd::Quit) => {
-                            journal.write(json!({"type": "watch_stopped", "by": operator}));
+                            journal.stopped(&operator);
                             break None;
                         }
                         Some(cmd) => apply(&mut w, cmd, &operator),
                         None => continue,
                     },
-                    Some(Ok(_)) => continue,
-                    Some(Err(_)) | None => {
-                        journal.write(json!({"type": "watch_stopped", "by": "the terminal closed"}));
+                    Input::Event(_) => continue,
+                    // SIGHUP, EOF or EIO: the watch ends, and says why.
+                    Input::Gone => {
+                        journal.stopped(input::CLOSED);
                         break None;
                     }
                 },
@@ -226,7 +231,7 @@ pub fn run(rt: &tokio::runtime::Runtime, mut p: Prepared) -> color_eyre::Result<
         w.shutdown().await;
         // Its reader thread holds the terminal's event lock while it waits: the run screen's
         // stream would wait for it forever when no key ended the watch.
-        drop(events);
+        drop(keys);
         let Some((trigger, by)) = started else {
             return Ok(None);
         };

@@ -62,6 +62,11 @@ impl WatchJournal {
         j
     }
 
+    /// Records how the watch ended: by whom, or why (`the terminal closed`, a signal).
+    pub fn stopped(&mut self, by: &str) {
+        self.write(json!({"type": "watch_stopped", "by": by}));
+    }
+
     /// Appends one entry, stamped with the time, its sample bounded.
     pub fn write(&mut self, mut entry: Json) {
         entry["time"] = json!(super::lines::now());
