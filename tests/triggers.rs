@@ -154,6 +154,34 @@ fn good_triggers_validate_clean() {
 }
 
 #[test]
+fn a_url_may_start_with_a_variable_of_the_plan_and_no_other() {
+    let with_vars = |triggers: &str| {
+        plan_with(triggers).replace(
+            "automation: semi\n",
+            "automation: semi\nvars:\n  prometheus_url: {default: 'http://prometheus:9090'}\n  app_url: {default: 'https://app.internal'}\n",
+        )
+    };
+    let good = "  - name: errors\n    use: error-rate\n    prometheus: {url: '${prometheus_url}'}\n  - name: ready\n    use: readiness\n    http: {url: '${app_url}/readyz'}\n";
+    let (lines, code) = validate(&with_vars(good));
+    assert_eq!((code, lines.len()), (0, 0), "{lines:?}");
+    let typo = "  - name: errors\n    use: error-rate\n    prometheus: {url: '${promethus_url}'}\n";
+    let (lines, code) = validate(&with_vars(typo));
+    assert_eq!(code, 1, "{lines:?}");
+    assert_eq!(
+        lines,
+        [
+            "48:23: error: the URL starts with `${promethus_url}`, which is not a variable of the plan; did you mean `prometheus_url`? [triggers]"
+        ]
+    );
+    let bare = "  - name: ready\n    use: readiness\n    http: {url: '$app_url/readyz'}\n";
+    let (lines, _) = validate(&with_vars(bare));
+    assert_eq!(
+        lines,
+        ["48:17: error: `$app_url/readyz` is not an http:// or https:// URL [triggers]"]
+    );
+}
+
+#[test]
 fn level_3_and_4_plans_without_triggers_are_reminded_of_the_standard() {
     let none = BASE.split("triggers:\n").next().expect("base has triggers");
     let (lines, code) = validate(none);

@@ -5,7 +5,11 @@
 # API refuses on update); version B is published over it; the plan puts A back while webhook
 # calls keep arriving. Checks: a body the API would refuse stops the run before the point of
 # no return with the workflow still running; the rollback completes; what runs (the published
-# version) is A and answers as A; the operator's checkout is untouched; `rollback verify` passes.
+# version) is A and answers as A; the operator's checkout is untouched. Then the validation
+# windows, as `rollback watch --validate RUN` runs them after the headless run, with calls
+# still arriving: both triggers (n8n's /healthz, and the workflow's executions through the
+# API) give a passing sample in the immediate window, the watch is left with SIGTERM, and
+# `rollback verify` passes.
 #
 #   tests/integration/n8n.sh     (needs node 20.19+ and npm, curl, jq; about 500 MB of npm
 #                                 packages, installed once into $N8N_IT_CACHE)
@@ -33,10 +37,8 @@ JSON
 fi
 
 tmp=$(mktemp -d)
-server=
 cleanup() {
-  [ -z "$server" ] || kill "$server" 2>/dev/null || true
-  [ -z "$server" ] || wait "$server" 2>/dev/null || true
+  stop_started
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -49,7 +51,7 @@ N8N_USER_FOLDER=$tmp/home N8N_PORT=$port N8N_LISTEN_ADDRESS=127.0.0.1 N8N_HOST=1
   N8N_SECURE_COOKIE=false N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS=false WEBHOOK_URL="$base/" \
   N8N_RUNNERS_BROKER_PORT=$(free_port) \
   DB_TYPE=sqlite "$n8n" start >"$tmp/n8n.log" 2>&1 &
-server=$!
+started+=("$!")
 # /rest/settings answers "starting up" (200) before the routes exist: wait for its data.
 wait_for "n8n to answer on $base" 180 bash -c "set -o pipefail; curl -fsS '$base/rest/settings' | jq -e .data"
 ok "n8n $version up on $base"
@@ -118,8 +120,8 @@ answer() { curl -fsS -X POST "$base/webhook/invoice-sync" | jq -r '.version // .
 [ "$(answer)" = B ] || fail "version B does not answer as B"
 ok "version B is published and answering"
 
-run_plan() { # --no-validate: the post-rollback windows would sample for a day
-  "$bin" run "$repo/plans/n8n-workflow.yaml" --headless -v --approve-as it-operator --no-validate \
+run_plan() { # headless: the command ends with the rollback, the windows are watched below
+  "$bin" run "$repo/plans/n8n-workflow.yaml" --headless -v --approve-as it-operator \
     --var "workflow_id=$id" --var "previous_json=$1"
 }
 
@@ -137,12 +139,9 @@ ok "an import body the API refuses stops the run before deactivate; B still runs
 
 # ------------------------------------------------------- 2. the rollback, with traffic
 (while :; do curl -fsS -o /dev/null -X POST "$base/webhook/invoice-sync" || true; sleep 1; done) &
-traffic=$!
-if ! run_plan "$app/invoice-sync.json" >"$tmp/run.out" 2>&1; then
-  kill "$traffic"
+started+=("$!")
+run_plan "$app/invoice-sync.json" >"$tmp/run.out" 2>&1 ||
   fail "the rollback failed: $(tail -n 40 "$tmp/run.out")"
-fi
-kill "$traffic"
 run=$(last_run)
 ok "rollback completed"
 
@@ -161,5 +160,15 @@ ok "executions after activation were seen, none failed"
 ! grep -rqF "$N8N_API_KEY" "$run" || fail "the API key is written in the run directory"
 [ "$(checkout_digest "$app")" = "$before" ] || fail "the operator's checkout changed"
 ok "the operator's checkout is untouched"
+
+# ------------------------------------------------ the validation windows, calls still arriving
+grep -q "rollback watch --validate $(basename "$run")" "$tmp/run.out" ||
+  fail "the run did not say how its windows go on: $(tail -n 5 "$tmp/run.out")"
+start_validation "$run"
+wait_passing "$run" 60 workflow-errors n8n-alive
+ok "immediate window: n8n-alive and workflow-errors pass against n8n"
+leave_validation "$run"
+! grep -rqF "$N8N_API_KEY" "$run" || fail "the API key is written in the run directory"
+ok "the watch left with SIGTERM, recorded; the API key is still in no record"
 verify_run "$run"
 echo "n8n integration: all checks passed (n8n $version)"

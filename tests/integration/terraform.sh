@@ -2,12 +2,17 @@
 # Rolls real terraform state back with plans/terraform-infrastructure.yaml, unchanged:
 # terraform_data resources (built in, no provider download) in a local backend per region, an
 # infrastructure repository with a good and a bad commit, regional HTTPS health endpoints on
-# loopback. Checks: a regional scenario rolls back its region only; the full plan rolls back
-# both; after each, `terraform plan -detailed-exitcode` of the good ref shows no change in the
-# rolled-back regions and the others' state is untouched; an empty state stops the run before
-# the point of no return; the operator's checkout is untouched; `rollback verify` passes.
+# loopback that count what they answer, and a real Prometheus scraping those counts. Checks: a
+# regional scenario rolls back its region only; the full plan rolls back both; after each,
+# `terraform plan -detailed-exitcode` of the good ref shows no change in the rolled-back
+# regions and the others' state is untouched; an empty state stops the run before the point
+# of no return; the operator's checkout is untouched. After each rollback the validation
+# windows run as `rollback watch --validate RUN` runs them: the endpoint check (of the run's
+# regions only) and both Prometheus triggers give a passing sample in the immediate window,
+# the watch is left with SIGTERM, and `rollback verify` passes.
 #
-#   tests/integration/terraform.sh        (needs terraform or tofu, git, jq, curl, python3)
+#   tests/integration/terraform.sh   (needs terraform or tofu, git, jq, curl, python3,
+#                                     openssl, prometheus)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -19,9 +24,8 @@ done
 need_bin
 
 tmp=$(mktemp -d)
-server=
 cleanup() {
-  [ -z "$server" ] || kill "$server" 2>/dev/null || true
+  stop_started
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -97,26 +101,53 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=it \
   -addext "subjectAltName=DNS:eu-west-1.localhost,DNS:us-east-1.localhost" \
   -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null
 cat >"$tmp/health.py" <<'PY'
-import http.server, ssl, sys
+# The regional edge endpoints: /healthz answers, /metrics counts every answer by status (the
+# 5xx series is there at 0, as an instrumented server exports it), each /healthz request's
+# Host is logged.
+import http.server, ssl, sys, threading
+counts = {"200": 0, "404": 0, "500": 0}
+lock = threading.Lock()
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
+        if self.path == "/metrics":
+            with lock:
+                counts["200"] += 1
+                body = "".join(f'http_requests_total{{code="{c}"}} {n}\n' for c, n in counts.items())
+            self.answer(200, "text/plain; version=0.0.4", body.encode())
+            return
         code = 200 if self.path == "/healthz" else 404
+        with lock:
+            counts[str(code)] += 1
+            if code == 200:
+                with open(sys.argv[4], "a") as log:
+                    log.write(f"{self.headers.get('Host')} {self.path}\n")
+        self.answer(code, "application/json", b'{"status":"ok"}\n')
+    def answer(self, code, kind, body):
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", kind)
         self.end_headers()
-        self.wfile.write(b'{"status":"ok"}\n')
+        self.wfile.write(body)
     def log_message(self, *a):
         pass
-srv = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H)
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(sys.argv[2], sys.argv[3])
 srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 srv.serve_forever()
 PY
-python3 "$tmp/health.py" "$port" "$tmp/cert.pem" "$tmp/key.pem" &
-server=$!
+requests=$tmp/requests.log
+: >"$requests"
+python3 "$tmp/health.py" "$port" "$tmp/cert.pem" "$tmp/key.pem" "$requests" &
+started+=("$!")
 export CURL_CA_BUNDLE=$tmp/cert.pem
 wait_for "the health endpoint" 20 curl -fsS "https://eu-west-1.localhost:$port/healthz"
+start_prometheus "$tmp/prometheus" "  - job_name: edge-lb
+    scheme: https
+    tls_config: {ca_file: '$tmp/cert.pem', server_name: eu-west-1.localhost}
+    static_configs: [{targets: ['127.0.0.1:$port']}]"
+wait_for "Prometheus to have two scrapes of edge-lb" 30 \
+  prom_has 'sum(rate(http_requests_total{job="edge-lb"}[5m]))'
+ok "regional health endpoints, and Prometheus scraping them, on loopback"
 
 # ------------------------------------------------------------------------------ helpers
 state_digest() { sha256sum "$state/live-prod-edge-$1.tfstate" | cut -d' ' -f1; }
@@ -132,11 +163,30 @@ no_drift() {
   echo "$code"
 }
 
-run_plan() { # run_plan ARGS...: the shipped plan, unchanged, headless; without the day of
-  # post-rollback windows (they have their own tests)
-  "$bin" run "$repo/plans/terraform-infrastructure.yaml" --headless -v --no-validate \
-    --approve-as it-operator --confirm-manual \
+run_plan() { # run_plan ARGS...: the shipped plan, unchanged, headless: the command ends with
+  # the rollback, and says how its windows go on
+  "$bin" run "$repo/plans/terraform-infrastructure.yaml" --headless -v \
+    --approve-as it-operator --confirm-manual --var "prometheus_url=$prom_url" \
     --var "infra_dir=$infra" --var good_ref=infra-good --var "api_domain=localhost:$port" "$@"
+}
+
+# validate_windows RUN OUT HOST...: the run's windows watched until the endpoint check and
+# both triggers passed in the immediate window, then left; the check asked exactly HOSTs.
+validate_windows() {
+  local run=$1 out=$2 from
+  shift 2
+  grep -q "rollback watch --validate $(basename "$run")" "$out" ||
+    fail "the run did not say how its windows go on: $(tail -n 5 "$out")"
+  from=$(wc -l <"$requests")
+  start_validation "$run"
+  wait_passing "$run" 60 "The endpoints of the rolled-back regions answer" \
+    edge-availability edge-errors
+  leave_validation "$run"
+  local asked want
+  asked=$(tail -n +"$((from + 1))" "$requests" | cut -d' ' -f1 | sort -u | tr '\n' ' ')
+  want=$(printf "%s:$port\n" "$@" | sort | tr '\n' ' ')
+  [ "$asked" = "$want" ] || fail "the immediate check asked ${asked:-nobody}, not $want"
+  ok "immediate window: the endpoints of ${*} and both triggers pass; the watch left with SIGTERM"
 }
 
 started() { # started RUN STEP: the step was started in the run
@@ -173,6 +223,7 @@ jq -se '.[0] | .var_sources | any(. == ["AWS_PROFILE", "environment"])' \
   "$run/timeline.jsonl" >/dev/null || fail "AWS_PROFILE was not taken from the environment"
 jq -se '.[0] | .vars | any(. == ["AWS_PROFILE", "it-staging"])' \
   "$run/timeline.jsonl" >/dev/null || fail "AWS_PROFILE is not the environment's value"
+validate_windows "$run" "$tmp/eu.out" eu-west-1.localhost
 verify_run "$run"
 eu_run=$run
 ok "eu-west-1-only: eu-west-1 matches the good ref, us-east-1 untouched"
@@ -186,6 +237,7 @@ for r in $regions; do
 done
 jq -e '.resources | map(.name) | index("origin_tls") | not' \
   "$state/live-prod-edge-us-east-1.tfstate" >/dev/null || fail "origin_tls survived in us-east-1"
+validate_windows "$run" "$tmp/all.out" eu-west-1.localhost us-east-1.localhost
 verify_run "$run"
 ok "full plan: both regions match the good ref"
 

@@ -81,7 +81,7 @@ fn trigger(plan: &Plan, t: &Trigger, out: &mut Vec<Diagnostic>) {
                 );
             }
             if let Some(u) = p.and_then(|p| p.url.as_ref()) {
-                url(u, &mut error);
+                url(plan, u, &mut error);
             }
             let query = p.and_then(|p| p.query.as_ref()).is_some()
                 || entry.is_some_and(|e| e.prometheus.is_some());
@@ -92,7 +92,7 @@ fn trigger(plan: &Plan, t: &Trigger, out: &mut Vec<Diagnostic>) {
         Some("http") => {
             let h = t.http.as_ref();
             match h.and_then(|h| h.value.url.as_ref()) {
-                Some(u) => url(u, &mut error),
+                Some(u) => url(plan, u, &mut error),
                 None => error(
                     h.map(|h| h.pos).unwrap_or(t.name.pos),
                     format!("trigger `{name}` needs `http.url`"),
@@ -196,11 +196,30 @@ fn unit_words(unit: Unit) -> &'static str {
     }
 }
 
-fn url(u: &Loc<String>, error: &mut impl FnMut(Pos, String)) {
-    if !(u.starts_with("http://") || u.starts_with("https://")) {
+/// An http(s) URL, or one that starts with a variable of the plan (`${prometheus_url}/...`),
+/// filled in when the probe runs.
+fn url(plan: &Plan, u: &Loc<String>, error: &mut impl FnMut(Pos, String)) {
+    if u.starts_with("http://") || u.starts_with("https://") {
+        return;
+    }
+    let Some(name) = u
+        .strip_prefix("${")
+        .and_then(|r| r.split_once('}'))
+        .map(|(n, _)| n)
+    else {
         error(
             u.pos,
             format!("`{}` is not an http:// or https:// URL", u.value),
+        );
+        return;
+    };
+    if plan.vars.get(name).is_none() {
+        let hint = did_you_mean(name, plan.vars.keys())
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_default();
+        error(
+            u.pos,
+            format!("the URL starts with `${{{name}}}`, which is not a variable of the plan{hint}"),
         );
     }
 }
