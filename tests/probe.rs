@@ -168,19 +168,25 @@ fn get(url: String) -> HttpSpec {
 async fn http_answers_are_json_selected_by_jsonpath() {
     let s = Server::start();
     assert_eq!(
-        http::run(get(s.url("/number")), SHORT).await,
+        http::run(get(s.url("/number")), SHORT, &Default::default()).await,
         Ok(json!(0.25))
     );
     let spec = HttpSpec {
         jsonpath: Some(JsonPath::parse("$.data.ratio").unwrap()),
         ..get(s.url("/json"))
     };
-    assert_eq!(http::run(spec, SHORT).await, Ok(json!(0.9)));
+    assert_eq!(
+        http::run(spec, SHORT, &Default::default()).await,
+        Ok(json!(0.9))
+    );
     let spec = HttpSpec {
         jsonpath: Some(JsonPath::parse("$.data.items[*]").unwrap()),
         ..get(s.url("/json"))
     };
-    assert_eq!(http::run(spec, SHORT).await, Ok(json!([1, 2])));
+    assert_eq!(
+        http::run(spec, SHORT, &Default::default()).await,
+        Ok(json!([1, 2]))
+    );
     let spec = HttpSpec {
         method: HttpMethod::Post,
         headers: vec![("X-Token".into(), "s3cret".into())],
@@ -188,12 +194,18 @@ async fn http_answers_are_json_selected_by_jsonpath() {
         jsonpath: Some(JsonPath::parse("$.posted").unwrap()),
         ..get(s.url("/echo"))
     };
-    assert_eq!(http::run(spec, SHORT).await, Ok(json!(7)));
+    assert_eq!(
+        http::run(spec, SHORT, &Default::default()).await,
+        Ok(json!(7))
+    );
     let spec = HttpSpec {
         value: HttpValue::Status,
         ..get(s.url("/unavailable"))
     };
-    assert_eq!(http::run(spec, SHORT).await, Ok(json!(503)));
+    assert_eq!(
+        http::run(spec, SHORT, &Default::default()).await,
+        Ok(json!(503))
+    );
 }
 
 #[tokio::test]
@@ -227,7 +239,9 @@ async fn every_http_failure_is_an_error_never_a_value() {
         ),
     ];
     for (what, spec, want) in cases {
-        let err = http::run(spec, SHORT).await.unwrap_err();
+        let err = http::run(spec, SHORT, &Default::default())
+            .await
+            .unwrap_err();
         assert!(err.contains(want), "{what}: {err}");
     }
 }
@@ -235,9 +249,13 @@ async fn every_http_failure_is_an_error_never_a_value() {
 #[tokio::test]
 async fn a_server_that_hangs_does_not_hang_the_probe() {
     let s = Server::start();
-    let err = http::run(get(s.url("/hang")), Duration::from_millis(300))
-        .await
-        .unwrap_err();
+    let err = http::run(
+        get(s.url("/hang")),
+        Duration::from_millis(300),
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
     assert!(err.contains("did not answer within 300ms"), "{err}");
 }
 
@@ -247,7 +265,7 @@ async fn a_server_that_hangs_does_not_hang_the_probe() {
 fn prometheus_instant_queries_and_catalogue_triggers_against_a_real_server() {
     let p = Prometheus::start();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let q = |query: &str| rt.block_on(prometheus::query(&p.url, query, SHORT));
+    let q = |query: &str| rt.block_on(prometheus::query(&p.url, query, SHORT, &Default::default()));
 
     let up = q("up").unwrap();
     assert_eq!(up[0]["labels"]["job"], "prometheus", "{up}");
@@ -266,7 +284,12 @@ fn prometheus_instant_queries_and_catalogue_triggers_against_a_real_server() {
     assert!(q("up[1m]").unwrap_err().contains("range vector"));
     assert!(q("0/0 * up").unwrap_err().contains("not a finite number"));
     let nobody = rt
-        .block_on(prometheus::query("http://127.0.0.1:1", "up", SHORT))
+        .block_on(prometheus::query(
+            "http://127.0.0.1:1",
+            "up",
+            SHORT,
+            &Default::default(),
+        ))
         .unwrap_err();
     assert!(nobody.contains("127.0.0.1:1"), "{nobody}");
 
@@ -318,7 +341,7 @@ fn load_on_a_real_prometheus_fires_a_trigger_and_the_run_starts() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let query = r#"sum(prometheus_http_requests_total{handler="/api/v1/query"})"#;
     let before = rt
-        .block_on(prometheus::query(&p.url, query, SHORT))
+        .block_on(prometheus::query(&p.url, query, SHORT, &Default::default()))
         .map(|v| v[0]["value"].as_f64().unwrap_or(0.0))
         .unwrap_or(0.0);
     let dir = tempfile::tempdir().unwrap();
@@ -354,7 +377,8 @@ fn load_on_a_real_prometheus_fires_a_trigger_and_the_run_starts() {
         .unwrap();
     // Load: queries the server counts, scraped into the series the trigger watches.
     for _ in 0..30 {
-        rt.block_on(prometheus::query(&p.url, "up", SHORT)).unwrap();
+        rt.block_on(prometheus::query(&p.url, "up", SHORT, &Default::default()))
+            .unwrap();
     }
     let status = common::wait_until(
         "the watch to fire and the run to end",

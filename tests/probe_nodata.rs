@@ -53,7 +53,12 @@ fn a_real_prometheus_with_no_series_or_one_bad_series() {
         )
     };
     let answer = rt
-        .block_on(prometheus::query(url, &two("0"), SHORT))
+        .block_on(prometheus::query(
+            url,
+            &two("0"),
+            SHORT,
+            &Default::default(),
+        ))
         .unwrap();
     assert_eq!(answer.as_array().map(Vec::len), Some(2), "{answer}");
     assert_eq!(answer[1]["value"], json!(0.0), "{answer}");
@@ -81,7 +86,7 @@ async fn a_failing_status_with_a_body_that_looks_fine_is_an_error() {
         _ => Reply::new(404, "{}"),
     });
     // Prometheus behind a proxy that fails: the answer's body alone does not count.
-    let err = prometheus::query(&server.url(""), "up", SHORT)
+    let err = prometheus::query(&server.url(""), "up", SHORT, &Default::default())
         .await
         .unwrap_err();
     assert!(err.contains("answered HTTP 503"), "{err}");
@@ -101,22 +106,39 @@ async fn a_failing_status_with_a_body_that_looks_fine_is_an_error() {
         jsonpath: None,
         value: HttpValue::Body,
     };
-    let err = http::run(get("/ratio-503", Statuses::default()), SHORT)
-        .await
-        .unwrap_err();
+    let err = http::run(
+        get("/ratio-503", Statuses::default()),
+        SHORT,
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
     assert!(err.contains("answered HTTP 503, expected 2xx"), "{err}");
     assert_eq!(
-        http::run(get("/ratio-201", Statuses::default()), SHORT).await,
+        http::run(
+            get("/ratio-201", Statuses::default()),
+            SHORT,
+            &Default::default()
+        )
+        .await,
         Ok(json!({"ratio": 0.0})),
         "any 2xx is an answer by default"
     );
-    let err = http::run(get("/ratio-201", Statuses::code(200)), SHORT)
-        .await
-        .unwrap_err();
+    let err = http::run(
+        get("/ratio-201", Statuses::code(200)),
+        SHORT,
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
     assert!(err.contains("answered HTTP 201, expected 200"), "{err}");
-    let err = http::run(get("/empty", Statuses::default()), SHORT)
-        .await
-        .unwrap_err();
+    let err = http::run(
+        get("/empty", Statuses::default()),
+        SHORT,
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
     assert!(err.contains("empty body: no data"), "{err}");
 }
 

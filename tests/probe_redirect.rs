@@ -63,7 +63,7 @@ async fn a_redirect_to_another_origin_is_an_error_and_the_headers_never_reach_it
         ("/to-b-relative", HttpValue::Body),
         ("/to-b", HttpValue::Status),
     ] {
-        let err = http::run(spec(a.url(path), value), SHORT)
+        let err = http::run(spec(a.url(path), value), SHORT, &Default::default())
             .await
             .unwrap_err();
         let b_url = format!("http://127.0.0.1:{}/data", b.port);
@@ -102,7 +102,12 @@ async fn a_redirect_to_another_origin_is_an_error_and_the_headers_never_reach_it
 async fn a_redirect_within_the_origin_is_followed_with_the_headers() {
     let b = origin_b();
     let a = origin_a(b.port);
-    let got = http::run(spec(a.url("/here"), HttpValue::Body), SHORT).await;
+    let got = http::run(
+        spec(a.url("/here"), HttpValue::Body),
+        SHORT,
+        &Default::default(),
+    )
+    .await;
     assert_eq!(got, Ok(json!({"ratio": 0.1})));
     let seen = a.seen();
     let last = seen.last().unwrap();
@@ -122,18 +127,22 @@ async fn a_post_is_asked_again_as_a_get_after_303_and_as_a_post_after_307() {
         ..spec(a.url(path), HttpValue::Body)
     };
     assert_eq!(
-        http::run(post("/post-303"), SHORT).await,
+        http::run(post("/post-303"), SHORT, &Default::default()).await,
         Ok(json!({"ratio": 0.1}))
     );
     let seen = a.seen();
     let last = seen.last().unwrap();
     assert_eq!((last.method.as_str(), last.body.as_str()), ("GET", ""));
     assert_eq!(
-        http::run(post("/post-307"), SHORT).await,
+        http::run(post("/post-307"), SHORT, &Default::default()).await,
         Ok(json!({"ratio": 0.7}))
     );
-    let err = http::run(spec(a.url("/nowhere"), HttpValue::Body), SHORT)
-        .await
-        .unwrap_err();
+    let err = http::run(
+        spec(a.url("/nowhere"), HttpValue::Body),
+        SHORT,
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
     assert!(err.contains("HTTP 302 without a Location"), "{err}");
 }

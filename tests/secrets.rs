@@ -202,3 +202,83 @@ fn everything_under_the_runs_root_is_owner_only_whatever_the_umask() {
     let root_mode = std::fs::metadata(&root).unwrap().permissions().mode() & 0o777;
     assert_eq!(root_mode, 0o700);
 }
+
+#[test]
+fn a_secret_of_digits_a_cut_stderr_or_a_long_output_never_leaves_a_part_of_it() {
+    let runs = Runs::new();
+    let digits = "98765432";
+    let long = format!("Zq7{}", "k".repeat(800));
+    let notify = "notify: 'head -c 4090 /dev/zero | tr \"\\\\0\" x >&2; echo \"$long\" >&2'\n";
+    let (head, rest) = BASE.split_once("phases:\n").unwrap();
+    let body = rest.split("triggers:\n").next().unwrap().replace(
+        "run: echo saved",
+        "run: 'printf \"key=%s\\\\n\" \"$long\" > \"$ROLLBACK_OUTPUTS\"'",
+    );
+    let text = format!(
+        "{head}{notify}vars:\n  tok: {{secret: true, required: true}}\n  long: {{secret: true, required: true}}\nphases:\n{body}triggers:\n  - name: digits\n    command: 'echo $tok'\n    condition: result > 0.0\n    severity: critical\n    interval: 100ms\n    failure_limit: 0\n"
+    );
+    let p = runs.path().join("plan.yaml");
+    std::fs::write(&p, text).unwrap();
+    let out = within(runs.cmd(&[
+        "watch",
+        p.to_str().unwrap(),
+        "--headless",
+        "--approve-as",
+        "ci",
+        "--var",
+        &format!("tok={digits}"),
+        "--var",
+        &format!("long={long}"),
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", text_of(&out));
+    let run = runs
+        .run_dirs()
+        .into_iter()
+        .find(|d| !d.file_name().unwrap().to_str().unwrap().starts_with('.'))
+        .unwrap();
+    let mut everything = text_of(&out);
+    for f in ["timeline.jsonl", "report.md", "report.json"] {
+        everything.push_str(&std::fs::read_to_string(run.join(f)).unwrap());
+    }
+    for e in std::fs::read_dir(runs.path().join(".watch")).unwrap() {
+        everything.push_str(&std::fs::read_to_string(e.unwrap().path()).unwrap());
+    }
+    assert!(everything.contains("notify_finished"), "the notifier ran");
+    assert!(
+        !everything.contains(digits),
+        "the digits leaked:\n{everything}"
+    );
+    assert!(
+        !everything.contains("Zq7k"),
+        "a part of the long secret leaked:\n{everything}"
+    );
+    assert!(
+        !everything.contains("kkkkkkkkkk"),
+        "a part of the long secret leaked"
+    );
+}
+
+fn text_of(o: &std::process::Output) -> String {
+    text(o)
+}
+
+/// Runs `cmd` to its end within a minute; a run that hangs fails the test.
+fn within(mut cmd: Command) -> std::process::Output {
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = Pid::from_raw(child.id() as i32);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = kill(pid, Signal::SIGKILL);
+            panic!("the command did not end within a minute");
+        }
+    }
+}

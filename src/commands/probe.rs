@@ -73,7 +73,8 @@ pub fn run(args: &ProbeArgs) -> color_eyre::Result<Exit> {
     // A blocking HTTP probe may still wait on a silent server: do not wait for it.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     let lane = crate::watch::evaluate::Lane::default();
-    let sample = crate::watch::evaluate::judge_blocking(spec.judging(), &lane, answer);
+    let judge = spec.judging().masked_by(&cx.mask);
+    let sample = crate::watch::evaluate::judge_blocking(judge, &lane, answer);
     if args.json {
         let mut v = serde_json::to_value(&sample)?;
         v["trigger"] = spec.name.clone().into();

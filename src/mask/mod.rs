@@ -108,59 +108,85 @@ impl Mask {
         Cow::Owned(out)
     }
 
-    /// Masks every string inside `value`, keys included, at every depth; true when
-    /// something changed.
+    /// Masks every string inside `value`, keys included, at every depth, and a number that
+    /// is a secret (a token of digits); true when something changed. For answers from
+    /// outside, whose every part is data.
     pub fn json(&self, value: &mut Json) -> bool {
-        self.json_except(value, &[])
+        self.walk(value, &Walk::DATA, 0)
     }
 
-    /// Masks a record (an event, a notify payload, a journal entry): everything but the
-    /// values of its own envelope fields at the top level.
+    /// Masks a record (an event, a notify payload, a journal entry): every value, but not
+    /// the record's own keys, nor the values of its envelope fields at the top level.
     pub fn record(&self, value: &mut Json) -> bool {
-        self.json_except(value, ENVELOPE)
+        self.walk(value, &Walk::RECORD, 0)
     }
 
     /// A record (an event) masked as `record` masks its JSON form; the same value when there
-    /// is nothing to mask (its digests and file names are kept, so the chain still holds).
+    /// is nothing to mask (its digests and file names are kept, so the chain still holds). A
+    /// secret that is also a word of the record's own vocabulary (an outcome, a mode) would
+    /// make it unreadable: such one-word values are then left, and every text from outside
+    /// has been masked at its source already.
     pub fn masked<T: serde::Serialize + serde::de::DeserializeOwned>(&self, item: T) -> T {
         if self.is_empty() {
             return item;
         }
-        let Ok(mut value) = serde_json::to_value(&item) else {
+        let Ok(original) = serde_json::to_value(&item) else {
             return item;
         };
-        if !self.record(&mut value) {
-            return item;
+        for walk in [&Walk::RECORD, &Walk::RECORD_NOT_WORDS] {
+            let mut value = original.clone();
+            if !self.walk(&mut value, walk, 0) {
+                return item;
+            }
+            if let Ok(masked) = serde_json::from_value(value) {
+                return masked;
+            }
         }
-        serde_json::from_value(value).unwrap_or(item)
+        item
     }
 
-    /// A streaming masker for output that arrives in chunks.
-    pub fn stream(&self) -> Redactor {
-        Redactor::new(self.forms())
-    }
-
-    fn json_except(&self, value: &mut Json, keep: &[&str]) -> bool {
+    fn walk(&self, value: &mut Json, how: &Walk, depth: usize) -> bool {
         if self.is_empty() {
             return false;
         }
         match value {
-            Json::String(s) => match self.text(s) {
-                Cow::Owned(r) => {
-                    *s = r;
-                    true
+            Json::String(s) => {
+                if how.words_kept && is_word(s) {
+                    return false;
                 }
-                Cow::Borrowed(_) => false,
-            },
-            Json::Array(items) => items.iter_mut().fold(false, |acc, v| self.json(v) | acc),
+                match self.text(s) {
+                    Cow::Owned(r) => {
+                        *s = r;
+                        true
+                    }
+                    Cow::Borrowed(_) => false,
+                }
+            }
+            Json::Number(n) => {
+                let text = n.to_string();
+                let masked = self.text(&text);
+                if masked == text {
+                    return false;
+                }
+                *value = Json::String(masked.into_owned());
+                true
+            }
+            Json::Array(items) => items
+                .iter_mut()
+                .fold(false, |acc, v| self.walk(v, how, depth + 1) | acc),
             Json::Object(map) => {
                 let mut changed = false;
                 let entries = std::mem::take(map);
                 for (key, mut v) in entries {
-                    if !keep.contains(&key.as_str()) {
-                        changed |= self.json(&mut v);
+                    let envelope = depth == 0 && how.envelope && ENVELOPE.contains(&key.as_str());
+                    if !envelope {
+                        changed |= self.walk(&mut v, how, depth + 1);
                     }
-                    let k = self.text(&key).into_owned();
+                    let k = if how.keys {
+                        self.text(&key).into_owned()
+                    } else {
+                        key.clone()
+                    };
                     changed |= k != key;
                     map.insert(k, v);
                 }
@@ -169,6 +195,46 @@ impl Mask {
             _ => false,
         }
     }
+
+    /// A streaming masker for output that arrives in chunks.
+    pub fn stream(&self) -> Redactor {
+        Redactor::new(self.forms())
+    }
+}
+
+/// How a walk over JSON masks.
+struct Walk {
+    /// Object keys too (an answer's keys are data; a record's are its own).
+    keys: bool,
+    /// The top level's envelope fields are kept.
+    envelope: bool,
+    /// One-word values (`failed`, `drill`) are kept: the record's own vocabulary.
+    words_kept: bool,
+}
+
+impl Walk {
+    const DATA: Walk = Walk {
+        keys: true,
+        envelope: false,
+        words_kept: false,
+    };
+    const RECORD: Walk = Walk {
+        keys: false,
+        envelope: true,
+        words_kept: false,
+    };
+    const RECORD_NOT_WORDS: Walk = Walk {
+        keys: false,
+        envelope: true,
+        words_kept: true,
+    };
+}
+
+/// A value that reads as a word of a vocabulary (an enum's variant), not a text.
+fn is_word(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 #[cfg(test)]
@@ -192,7 +258,6 @@ mod tests {
             "type": "trigger_sample",
             "hash": "hunter22",
             "value": {"hash": "hunter22", "log": ["hunter22"], "step": {"x": "hunter22"}},
-            "hunter22": 1,
         });
         assert!(m.record(&mut event));
         assert_eq!(
@@ -201,11 +266,47 @@ mod tests {
                 "type": "trigger_sample",
                 "hash": "hunter22",
                 "value": {"hash": "***", "log": ["***"], "step": {"x": "***"}},
-                "***": 1,
             })
         );
-        let mut answer = json!({"hash": "hunter22"});
+        let mut answer = json!({"hash": "hunter22", "hunter22": 1});
         assert!(m.json(&mut answer));
-        assert_eq!(answer, json!({"hash": "***"}));
+        assert_eq!(answer, json!({"hash": "***", "***": 1}));
+    }
+
+    #[test]
+    fn a_secret_of_digits_is_masked_where_an_answer_holds_it_as_a_number() {
+        let m = Mask::of_values(["98765432"]);
+        let mut answer = json!({"v": 98765432, "n": [1, 98765432.0], "s": "id 98765432"});
+        assert!(m.json(&mut answer));
+        assert_eq!(
+            answer,
+            json!({"v": "***", "n": [1, "***.0"], "s": "id ***"})
+        );
+    }
+
+    #[test]
+    fn a_secret_that_is_also_a_word_of_the_record_never_makes_it_unreadable() {
+        #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+        #[serde(rename_all = "snake_case")]
+        enum Outcome {
+            TimedOut,
+            Ok,
+        }
+        #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+        struct Finished {
+            outcome: Outcome,
+            timed_out: bool,
+            stderr: String,
+        }
+        let m = Mask::of_values(["timed"]);
+        let e = Finished {
+            outcome: Outcome::TimedOut,
+            timed_out: true,
+            stderr: "the timed token".into(),
+        };
+        let masked = m.masked(e);
+        assert_eq!(masked.outcome, Outcome::TimedOut);
+        assert_eq!(masked.stderr, "the *** token");
+        let _ = Outcome::Ok;
     }
 }

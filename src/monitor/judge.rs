@@ -21,17 +21,31 @@ pub struct Judge {
     pub threshold: Option<f64>,
     /// What the answer is: an empty list of series is no data, an error.
     pub reads: Reads,
+    /// The run's secrets: an answer is judged as it came, then masked (and only then cut)
+    /// in the sample that is kept, shown and recorded.
+    pub mask: crate::mask::Mask,
+}
+
+impl Judge {
+    /// This judge, keeping its samples masked of `mask`.
+    pub fn masked_by(mut self, mask: &crate::mask::Mask) -> Judge {
+        self.mask = mask.clone();
+        self
+    }
 }
 
 impl Judge {
     /// Judges one probe answer: an error stays an error; no series is an error; a condition
     /// that cannot be evaluated is an error too. The sample keeps the answer cut to `KEPT`.
     pub fn sample(&self, at: Duration, answer: Result<Json, String>) -> Sample {
-        let sample = |outcome, value: Option<Json>, message| Sample {
+        let sample = |outcome, value: Option<Json>, message: Option<String>| Sample {
             at,
             outcome,
-            value: value.map(|v| crate::text::cut_json(&v, KEPT)),
-            message,
+            value: value.map(|mut v| {
+                self.mask.json(&mut v);
+                crate::text::cut_json(&v, KEPT)
+            }),
+            message: message.map(|m| self.mask.text(&m).into_owned()),
         };
         let value = match answer {
             Ok(v) => v,

@@ -221,6 +221,7 @@ impl Spec {
             inconclusive: self.inconclusive.clone(),
             threshold: self.threshold,
             reads: self.reads,
+            mask: Default::default(),
         }
     }
 }

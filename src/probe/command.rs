@@ -10,27 +10,32 @@ use serde_json::Value as Json;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
 
+use crate::mask::Mask;
 use crate::runner::SHELL;
 use crate::runner::group;
 
 /// A probe prints one value; more than this is not an answer.
 pub const STDOUT_CAP: usize = 64 * 1024;
-/// How much of stderr is quoted when the command fails.
-const STDERR_CAP: usize = 512;
+/// How much of stderr is read when the command fails: masked, then cut to `STDERR_SHOWN`.
+const STDERR_CAP: usize = 8 * 1024;
+/// How much of it is quoted.
+const STDERR_SHOWN: usize = 512;
 /// Time between SIGTERM and SIGKILL for a probe's group.
 const GRACE: Duration = Duration::from_millis(500);
 
 /// Runs `command` and reads its answer.
 pub async fn run(command: &str, timeout: Duration, workdir: &Path) -> Result<Json, String> {
-    run_with(command, timeout, workdir, &[]).await
+    run_with(command, timeout, workdir, &[], &Mask::default()).await
 }
 
-/// `run` with the plan's variables in the environment, as steps have them.
+/// `run` with the plan's variables in the environment, as steps have them. What the command
+/// says is masked of the run's secrets (`mask`) before it is cut for a message.
 pub async fn run_with(
     command: &str,
     timeout: Duration,
     workdir: &Path,
     env: &[(String, String)],
+    mask: &Mask,
 ) -> Result<Json, String> {
     let mut child = Command::new(SHELL)
         .arg("-c")
@@ -73,7 +78,8 @@ pub async fn run_with(
             None => "was killed by a signal".into(),
         };
         let said = String::from_utf8_lossy(&err.0);
-        let said = said.trim();
+        let said = mask.text(&said);
+        let said = crate::text::cut(said.trim(), STDERR_SHOWN);
         return Err(if said.is_empty() {
             format!("`{command}` {why}")
         } else {
@@ -86,7 +92,7 @@ pub async fn run_with(
             STDOUT_CAP / 1024
         ));
     }
-    parse_answer(&out)
+    parse_answer(&out, mask)
 }
 
 /// Kills the group if the probe is dropped before it finished (the watch stopping while a
@@ -107,16 +113,19 @@ impl Drop for GroupGuard {
     }
 }
 
-/// The answer as JSON: a number, or any JSON document.
-pub fn parse_answer(bytes: &[u8]) -> Result<Json, String> {
+/// The answer as JSON: a number, or any JSON document. What is quoted of an answer that is
+/// neither is masked before it is cut.
+pub fn parse_answer(bytes: &[u8], mask: &Mask) -> Result<Json, String> {
     let text = String::from_utf8_lossy(bytes);
     let text = text.trim();
     if text.is_empty() {
         return Err("the probe printed nothing; it must print a number or JSON".into());
     }
     serde_json::from_str(text).map_err(|_| {
-        let shown: String = text.chars().take(60).collect();
-        format!("the probe printed `{shown}`, which is neither a number nor JSON")
+        format!(
+            "the probe printed `{}`, which is neither a number nor JSON",
+            crate::text::cut(&mask.text(text), 60)
+        )
     })
 }
 

@@ -10,6 +10,7 @@ use serde_json::Value as Json;
 use ureq::Agent;
 
 use super::origin::{follow, shown};
+use crate::mask::Mask;
 use crate::monitor::spec::HttpSpec;
 use crate::plan::trigger::{HttpMethod, HttpValue};
 
@@ -29,15 +30,20 @@ pub struct Answer {
 
 /// Sends the request and reads the answer, both within `timeout`. Redirects are followed
 /// only within the URL's origin, headers and all; one to another origin is an error.
+/// `mask`: the run's secrets, masked in a URL before it is shortened for a message, so no
+/// part of one is ever shown.
 pub async fn fetch(
     method: HttpMethod,
     url: String,
     headers: Vec<(String, String)>,
     body: Option<String>,
     timeout: Duration,
+    mask: &Mask,
 ) -> Result<Answer, String> {
-    let url_shown = shown(&url);
-    let task = tokio::task::spawn_blocking(move || blocking(method, url, &headers, body, timeout));
+    let url_shown = shown(&mask.text(&url));
+    let mask = mask.clone();
+    let task =
+        tokio::task::spawn_blocking(move || blocking(method, url, &headers, body, timeout, &mask));
     match tokio::time::timeout(timeout + SLACK, task).await {
         Ok(Ok(answer)) => answer,
         Ok(Err(e)) => Err(format!("the request to {url_shown} failed: {e}")),
@@ -77,9 +83,10 @@ fn blocking(
     headers: &[(String, String)],
     mut body: Option<String>,
     timeout: Duration,
+    mask: &Mask,
 ) -> Result<Answer, String> {
     let deadline = Instant::now() + timeout;
-    let first = shown(&url);
+    let first = shown(&mask.text(&url));
     let mut redirects = 0;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -87,7 +94,7 @@ fn blocking(
             return Err(late(&first, timeout));
         }
         let mut response = send(method, &url, headers, body.clone(), left)
-            .map_err(|e| describe(&url, timeout, e))?;
+            .map_err(|e| describe(&mask.text(&url), timeout, e))?;
         let status = response.status().as_u16();
         if !is_redirect(status) {
             let body = response
@@ -95,7 +102,7 @@ fn blocking(
                 .with_config()
                 .limit(BODY_CAP)
                 .read_to_string()
-                .map_err(|e| describe(&url, timeout, e))?;
+                .map_err(|e| describe(&mask.text(&url), timeout, e))?;
             return Ok(Answer { status, body });
         }
         let location = response
@@ -105,10 +112,10 @@ fn blocking(
             .ok_or_else(|| {
                 format!(
                     "{} answered HTTP {status} without a Location it can follow",
-                    shown(&url)
+                    shown(&mask.text(&url))
                 )
             })?;
-        let next = follow(&url, location)?;
+        let next = follow(&url, location).map_err(|e| mask.text(&e).into_owned())?;
         if redirects == MAX_REDIRECTS {
             return Err(format!(
                 "{first} redirects more than {MAX_REDIRECTS} times (a redirect loop?)"
@@ -190,7 +197,7 @@ pub fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Str
 /// The HTTP probe: the status code, or the JSON body (through the JSONPath when given).
 /// With `value: status` every status is the answer and the condition judges it; a body is
 /// an answer only with an expected status, and an empty one is no data.
-pub async fn run(spec: HttpSpec, timeout: Duration) -> Result<Json, String> {
+pub async fn run(spec: HttpSpec, timeout: Duration, mask: &Mask) -> Result<Json, String> {
     let headers = spec
         .headers
         .iter()
@@ -206,12 +213,13 @@ pub async fn run(spec: HttpSpec, timeout: Duration) -> Result<Json, String> {
         headers,
         spec.body.clone(),
         timeout,
+        mask,
     )
     .await?;
     if spec.value == HttpValue::Status {
         return Ok(Json::from(answer.status));
     }
-    let url = shown(&spec.url);
+    let url = shown(&mask.text(&spec.url));
     if !spec.status.accepts(answer.status) {
         return Err(format!(
             "{url} answered HTTP {}, expected {}",
@@ -226,7 +234,7 @@ pub async fn run(spec: HttpSpec, timeout: Duration) -> Result<Json, String> {
         ));
     }
     let body: Json = serde_json::from_str(text).map_err(|_| {
-        let start: String = text.chars().take(60).collect();
+        let start: String = mask.text(text).chars().take(60).collect();
         format!("{url} answered `{start}`, which is not JSON")
     })?;
     match &spec.jsonpath {

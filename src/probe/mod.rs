@@ -41,24 +41,25 @@ impl Default for Context {
     }
 }
 
-/// Asks once. The answer (or why there is none) comes back with the run's secrets masked:
-/// it is judged, shown, journaled and recorded from here on.
+/// Asks once. Why there is no answer comes back masked of the run's secrets; an answer comes
+/// back as it came, to be judged as it is: the judge masks it in the sample it keeps, before
+/// it is shown, journaled or recorded (`monitor::Judge`).
 pub async fn sample(probe: &ProbeSpec, timeout: Duration, cx: &Context) -> Result<Json, String> {
-    match ask(probe, timeout, cx).await {
-        Ok(mut answer) => {
-            cx.mask.json(&mut answer);
-            Ok(answer)
-        }
-        Err(why) => Err(cx.mask.text(&why).into_owned()),
-    }
+    ask(probe, timeout, cx)
+        .await
+        .map_err(|why| cx.mask.text(&why).into_owned())
 }
 
 async fn ask(probe: &ProbeSpec, timeout: Duration, cx: &Context) -> Result<Json, String> {
     let receivers = &cx.receivers;
     match probe {
-        ProbeSpec::Command(cmd) => command::run_with(cmd, timeout, &cx.workdir, &cx.env).await,
-        ProbeSpec::Http(spec) => http::run(spec.clone(), timeout).await,
-        ProbeSpec::Prometheus { url, query } => prometheus::query(url, query, timeout).await,
+        ProbeSpec::Command(cmd) => {
+            command::run_with(cmd, timeout, &cx.workdir, &cx.env, &cx.mask).await
+        }
+        ProbeSpec::Http(spec) => http::run(spec.clone(), timeout, &cx.mask).await,
+        ProbeSpec::Prometheus { url, query } => {
+            prometheus::query(url, query, timeout, &cx.mask).await
+        }
         ProbeSpec::Alertmanager { labels, webhook } => receivers.sample(webhook.port, labels),
         // Its answer depends on the watch's clock, which the watch passes to `played`.
         ProbeSpec::Drill { .. } => {

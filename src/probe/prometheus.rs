@@ -15,14 +15,20 @@ use super::origin::shown;
 use crate::plan::trigger::HttpMethod;
 
 /// Runs `query` against the server at `base` (e.g. `http://prometheus:9090`).
-pub async fn query(base: &str, query: &str, timeout: Duration) -> Result<Json, String> {
+/// `mask`: the run's secrets, masked in messages before anything is shortened.
+pub async fn query(
+    base: &str,
+    query: &str,
+    timeout: Duration,
+    mask: &crate::mask::Mask,
+) -> Result<Json, String> {
     let url = format!(
         "{}/api/v1/query?query={}",
         base.trim_end_matches('/'),
         utf8_percent_encode(query, NON_ALPHANUMERIC)
     );
-    let answer = fetch(HttpMethod::Get, url, Vec::new(), None, timeout).await?;
-    let server = shown(base);
+    let answer = fetch(HttpMethod::Get, url, Vec::new(), None, timeout, mask).await?;
+    let server = shown(&mask.text(base));
     let body: Json = serde_json::from_str(&answer.body).map_err(|_| {
         format!(
             "{server} answered HTTP {} without the Prometheus API's JSON",

@@ -212,6 +212,7 @@ impl Runner {
             payload,
             env,
             workdir,
+            mask: self.output.mask.clone(),
         };
         let (tx, timeout, grace) = (self.tx.clone(), self.notify_timeout, self.grace);
         let running = self.counted();

@@ -1,6 +1,7 @@
 //! Notify commands, run beside the rollback and never in its way: `sh -c` in its own process
 //! group, the payload as one JSON line on stdin, stdout discarded, the first 4 KiB of stderr
-//! kept, and a timeout after which the group is killed. A notifier that ignores its stdin or
+//! kept (masked of the run's secrets before it is cut, so no part of one is kept), and a
+//! timeout after which the group is killed. A notifier that ignores its stdin or
 //! exits early cannot hurt us: EPIPE is ignored (Rust programs ignore SIGPIPE by default).
 
 use std::path::PathBuf;
@@ -31,6 +32,8 @@ pub struct Notification {
     /// ROLLBACK_LEVEL, ROLLBACK_PLAN, ROLLBACK_RUN_DIR, ...; added to the inherited environment.
     pub env: Vec<(String, String)>,
     pub workdir: PathBuf,
+    /// The run's secrets, masked in what the notifier says on stderr.
+    pub mask: crate::mask::Mask,
 }
 
 impl Notification {
@@ -69,7 +72,7 @@ impl Notification {
                 let _ = stdin.write_all(&body).await;
             }
         });
-        let reader = tokio::spawn(read_capped(child.stderr.take()));
+        let reader = tokio::spawn(read_capped(child.stderr.take(), self.mask.stream()));
         let waited = tokio::time::timeout(timeout, child.wait()).await;
         // Its time is until it exited or timed out; the kill that follows is not its time.
         let ran = started.elapsed();
@@ -93,19 +96,32 @@ impl Notification {
     }
 }
 
-/// Reads to EOF (so the writer never blocks on a full pipe), keeping the first `STDERR_CAP` bytes.
-async fn read_capped(stream: Option<impl AsyncRead + Unpin>) -> String {
+/// Reads to EOF (so the writer never blocks on a full pipe), keeping the first `STDERR_CAP`
+/// bytes of what it says once masked.
+async fn read_capped(
+    stream: Option<impl AsyncRead + Unpin>,
+    mut redactor: crate::mask::Redactor,
+) -> String {
     let Some(mut stream) = stream else {
         return String::new();
     };
     let mut kept = Vec::new();
+    let mut masked = Vec::new();
     let mut buf = [0u8; 4096];
+    let keep = |masked: &[u8], kept: &mut Vec<u8>| {
+        let room = STDERR_CAP.saturating_sub(kept.len());
+        kept.extend_from_slice(&masked[..masked.len().min(room)]);
+    };
     while let Ok(n) = stream.read(&mut buf).await {
         if n == 0 {
             break;
         }
-        let room = STDERR_CAP.saturating_sub(kept.len());
-        kept.extend_from_slice(&buf[..n.min(room)]);
+        masked.clear();
+        redactor.push(&buf[..n], &mut masked);
+        keep(&masked, &mut kept);
     }
+    masked.clear();
+    redactor.finish(&mut masked);
+    keep(&masked, &mut kept);
     String::from_utf8_lossy(&kept).into_owned()
 }

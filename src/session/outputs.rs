@@ -20,14 +20,17 @@ pub fn file_of(run: &Path, log: &str) -> PathBuf {
     run.join(format!("{log}.outputs"))
 }
 
-/// Creates the (empty, owner-only) outputs file of `log` and returns its path. A file that
+/// Creates the (empty, owner-only) outputs file of `log` and returns its path: whatever was
+/// at that name goes first (a link there is removed, never written through). A file that
 /// cannot be made is no error: the command then simply has nowhere private to write.
 pub fn prepare(run: &Path, log: &str) -> PathBuf {
+    use std::os::unix::fs::OpenOptionsExt;
     let path = file_of(run, log);
+    let _ = std::fs::remove_file(&path);
     let _ = crate::timeline::rundir::private_file()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
+        .custom_flags(nix::libc::O_NOFOLLOW)
         .open(&path);
     path
 }
@@ -61,9 +64,16 @@ impl Session {
         let Ok(file) = crate::timeline::files::open_regular(&path) else {
             return;
         };
-        let mut text = String::new();
-        let _ = std::io::Read::read_to_string(&mut std::io::Read::take(file, MAX_BYTES), &mut text);
-        let outputs = parse(&text);
+        let mut bytes = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_BYTES), &mut bytes);
+        // A line cut at the bound could hold the start of a secret: only whole lines count.
+        if bytes.len() as u64 == MAX_BYTES {
+            let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            bytes.truncate(whole);
+        }
+        // Masked before anything is cut: no part of a secret is kept.
+        let text = String::from_utf8_lossy(&bytes);
+        let outputs = parse(&self.mask.text(&text));
         if outputs.is_empty() {
             let _ = std::fs::remove_file(&path);
             return;

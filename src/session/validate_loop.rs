@@ -99,7 +99,7 @@ pub async fn run_loop(
             }
             busy[k] = true;
             let (probe, timeout) = (v.specs[k].probe.clone(), v.specs[k].timeout);
-            let (judge, lane) = (v.specs[k].judging(), lanes[k].clone());
+            let (judge, lane) = (v.specs[k].judging().masked_by(&v.mask), lanes[k].clone());
             let (cx, tx) = (cx.clone(), tx.clone());
             probes.spawn(async move {
                 let answer = crate::probe::sample(&probe, timeout, &cx).await;
@@ -187,6 +187,7 @@ async fn realert(
     let mut env = v.env.clone();
     env.push(("ROLLBACK_EVENT".into(), "validation_failed".into()));
     let n = crate::runner::notify::Notification {
+        mask: v.mask.clone(),
         on: "validation_failed".into(),
         command,
         payload,

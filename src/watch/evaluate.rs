@@ -53,7 +53,7 @@ pub async fn judge(judge: Judge, lane: &Lane, answer: Result<Json, String>) -> S
 /// The same, for a caller outside a runtime.
 pub fn judge_blocking(judge: Judge, lane: &Lane, answer: Result<Json, String>) -> Sample {
     let Some(release) = lane.take() else {
-        return busy(answer);
+        return busy();
     };
     let (tx, rx) = std::sync::mpsc::channel();
     let work = move || judge.sample(Duration::ZERO, answer);
@@ -78,7 +78,7 @@ async fn apart(
     work: impl FnOnce(Answer) -> Sample + Send + 'static,
 ) -> Sample {
     let Some(release) = lane.take() else {
-        return busy(answer);
+        return busy();
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
     if let Err(e) = spawn(
@@ -116,9 +116,10 @@ fn spawn(
         .map_err(|e| error(None, format!("cannot evaluate the condition: {e}")))
 }
 
-fn busy(answer: Answer) -> Sample {
+/// An answer not judged: kept out of the sample (it is neither masked nor cut).
+fn busy() -> Sample {
     error(
-        answer.ok(),
+        None,
         "the condition is still being evaluated on an earlier answer".into(),
     )
 }
@@ -158,6 +159,7 @@ mod tests {
             inconclusive: None,
             threshold: None,
             reads: crate::monitor::spec::Reads::Answer,
+            mask: Default::default(),
         }
     }
 
@@ -184,7 +186,7 @@ mod tests {
         assert!(s.message.unwrap().contains("longer than"));
         let next = judge(judge_of("result > 1.0"), &lane, Ok(json!(7))).await;
         assert_eq!(next.outcome, Outcome::Error, "{next:?}");
-        assert_eq!(next.value, Some(json!(7)));
+        assert_eq!(next.value, None, "an answer not judged is not kept");
         assert!(next.message.unwrap().contains("still being evaluated"));
         go.send(()).unwrap();
         wait_free(&lane);

@@ -74,6 +74,7 @@ pub fn alert(p: &Prepared, payload: Json) {
         return;
     };
     let n = Notification {
+        mask: p.cx.mask.clone(),
         on: "trigger".into(),
         command,
         payload,

@@ -107,7 +107,8 @@ impl Watcher {
                     }
                     self.board.rows[i].busy = true;
                     let spec = &self.board.rows[i].spec;
-                    let (probe, timeout, judge) = (spec.probe.clone(), spec.timeout, spec.judging());
+                    let judge = spec.judging().masked_by(&self.cx.mask);
+                    let (probe, timeout) = (spec.probe.clone(), spec.timeout);
                     let (cx, tx, lane) = (self.cx.clone(), self.tx.clone(), self.lanes[i].clone());
                     self.probes.spawn(async move {
                         let answer = crate::probe::sample(&probe, timeout, &cx).await;

@@ -77,6 +77,7 @@ impl Prometheus {
                 &self.url,
                 "up",
                 Duration::from_secs(5),
+                &Default::default(),
             ));
             if matches!(&got, Ok(v) if v.as_array().is_some_and(|a| !a.is_empty())) {
                 return;
