@@ -199,3 +199,147 @@ fn a_100_mb_line_and_a_long_timeline_are_read_in_bounded_memory() {
     let (_, stats_kb) = peak_kb(child);
     assert!(stats_kb < 50 * 1024, "stats used {stats_kb} kB");
 }
+
+/// A file outside the runs directory that links planted inside point at.
+fn victim(dir: &Path) -> std::path::PathBuf {
+    let v = dir.join("victim");
+    std::fs::write(&v, "keep me\n").unwrap();
+    v
+}
+
+fn link(target: &Path, at: &Path) {
+    let _ = std::fs::remove_file(at);
+    let _ = std::fs::remove_dir_all(at);
+    std::os::unix::fs::symlink(target, at).unwrap();
+}
+
+#[test]
+fn links_planted_in_a_run_directory_are_never_written_through() {
+    let outside = tempfile::tempdir().unwrap();
+    let victim = victim(outside.path());
+    let runs = Runs::new();
+    let base = common::repo().join("tests/plans/base.yaml");
+    // A run left at its manual check: resumable, with its lock.
+    let out = runs.run(&["run", base.to_str().unwrap(), "--headless"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let left = runs.only_run();
+    link(&victim, &left.join("lock"));
+    let out = runs.run(&["resume", left.to_str().unwrap(), "--headless"]);
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me\n");
+    std::fs::remove_file(left.join("lock")).unwrap();
+    std::fs::write(left.join("lock"), "").unwrap();
+
+    // Its output directory a link elsewhere: nothing is logged there.
+    let elsewhere = outside.path().join("logs");
+    std::fs::create_dir(&elsewhere).unwrap();
+    link(&elsewhere, &left.join("output"));
+    let out = runs.run(&[
+        "resume",
+        left.to_str().unwrap(),
+        "--headless",
+        "--confirm-manual",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("not a directory of the run"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+
+    // A run directory that is a link: never found by its id, never reported into.
+    let target = outside.path().join("run-copy");
+    std::fs::create_dir(&target).unwrap();
+    for e in std::fs::read_dir(finished_demo_drill(&Runs::new())).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), target.join(e.file_name())).unwrap();
+        }
+    }
+    let before = std::fs::read_dir(&target).unwrap().count();
+    link(&target, &runs.path().join("2020-01-01T00-00-00Z-linked"));
+    let out = runs.run(&["report", "2020-01-01T00", "--set", "users_affected=1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(std::fs::read_dir(&target).unwrap().count(), before);
+
+    // `.watch` a link: the watch does not record through it.
+    let watched = outside.path().join("watched");
+    std::fs::create_dir(&watched).unwrap();
+    link(&watched, &runs.path().join(".watch"));
+    let fires = runs.path().join("fires.yaml");
+    let head = include_str!("plans/base.yaml")
+        .split("triggers:")
+        .next()
+        .unwrap();
+    std::fs::write(
+        &fires,
+        format!("{head}triggers:\n  - {{name: now, command: echo 1, condition: result > 0.0, severity: critical, interval: 100ms, failure_limit: 0}}\n"),
+    )
+    .unwrap();
+    let child = runs
+        .cmd(&[
+            "watch",
+            fires.to_str().unwrap(),
+            "--headless",
+            "--approve-as",
+            "ci",
+            "--confirm-manual",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = within(child, Duration::from_secs(30), "watch");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(std::fs::read_dir(&watched).unwrap().count(), 0);
+}
+
+#[test]
+fn a_validation_record_or_lock_that_is_a_link_or_a_fifo_is_refused_at_once() {
+    let outside = tempfile::tempdir().unwrap();
+    let victim = victim(outside.path());
+    let runs = Runs::new();
+    let plan = runs.path().join("plan.yaml");
+    let base = include_str!("plans/base.yaml");
+    let head = base.split("triggers:").next().unwrap();
+    std::fs::write(
+        &plan,
+        format!(
+            "{head}post_rollback:\n  post_checks:\n    - {{window: immediate, check: 'true'}}\n"
+        ),
+    )
+    .unwrap();
+    let out = runs.run(&[
+        "run",
+        plan.to_str().unwrap(),
+        "--headless",
+        "--approve-as",
+        "ci",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let run = runs.only_run();
+    let run_s = run.to_str().unwrap();
+    for name in ["validation.lock", "validation.jsonl"] {
+        link(&victim, &run.join(name));
+        let child = runs
+            .cmd(&["watch", "--validate", run_s])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = within(child, Duration::from_secs(10), "watch --validate");
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", text(&out));
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me\n");
+        std::fs::remove_file(run.join(name)).unwrap();
+    }
+    mkfifo(&run.join("validation.jsonl"));
+    let child = runs
+        .cmd(&["watch", "--validate", run_s])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = within(child, Duration::from_secs(10), "watch --validate on a FIFO");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}

@@ -102,6 +102,14 @@ pub fn resume(
         Err(e) => return Err(ResumeError::Damaged(e)),
         Ok(None) => {}
     }
+    // Its logs are written into `output/`: a link there would put them anywhere.
+    let output = dir.join(rundir::OUTPUT);
+    if output.exists() && !crate::timeline::files::is_real_dir(&output) {
+        return Err(ResumeError::Damaged(format!(
+            "{} is not a directory of the run (a link?): no log is written through it",
+            crate::text::path(&output)
+        )));
+    }
     let now = chrono::DateTime::from_timestamp_millis(clock.now_ms()).unwrap_or_default();
     let run = rundir::open(dir, &rundir::holder_text(&opts.operator, now))
         .map_err(|h| ResumeError::Held(h.holder))?;

@@ -142,13 +142,11 @@ pub fn open(
                 .map_err(|(n, why)| damaged(format!("{SEGMENT}:{n}: {why}")))?
                 .0
         }
-        Err(_) => Vec::new(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(damaged(format!("{SEGMENT}: {e}"))),
     };
-    let file = crate::timeline::rundir::private_file()
-        .append(true)
-        .create(true)
-        .open(&path)
-        .map_err(|e| OpenError::Nothing(format!("cannot open {SEGMENT}: {e}")))?;
+    let file = files::open_append(&path)
+        .map_err(|e| OpenError::Damaged(format!("cannot open {SEGMENT}: {e}")))?;
     let last = existing.last().unwrap_or(seal).clone();
     let journal = Journal::with_sink(Box::new(file), std::slice::from_ref(&last));
     let mode = records.first().map_or(Mode::Live, |r| r.mode);
@@ -211,13 +209,8 @@ pub fn open(
 }
 
 fn take_lock(dir: &Path, operator: &str) -> Result<File, OpenError> {
-    let mut file = crate::timeline::rundir::private_file()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(dir.join(SEGMENT_LOCK))
-        .map_err(|e| OpenError::Nothing(format!("cannot open {SEGMENT_LOCK}: {e}")))?;
+    let mut file = files::open_lock(&dir.join(SEGMENT_LOCK))
+        .map_err(|e| OpenError::Damaged(format!("cannot open {SEGMENT_LOCK}: {e}")))?;
     if file.try_lock().is_err() {
         return Err(OpenError::Held(
             segment::holder(dir).unwrap_or_else(|| "holder unknown".into()),

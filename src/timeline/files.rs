@@ -77,9 +77,9 @@ fn too_large(path: &Path, max: u64) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidData,
         format!(
-            "{} is larger than {} MiB: not read",
+            "{} is larger than {}: not read",
             crate::text::inline(&path.display().to_string()),
-            max / (1024 * 1024)
+            crate::engine::describe::byte_size(max)
         ),
     )
 }
@@ -114,6 +114,27 @@ pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
     }
     written?;
     super::journal::sync_dir(dir)
+}
+
+/// Opens a lock file of a run to read and write, owner-only, creating it if needed; a link
+/// or anything but a regular file there is an error (a lock is rewritten with its holder).
+pub fn open_lock(path: &Path) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK | nix::libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(nix::libc::ELOOP) => not_regular(path, "a symbolic link"),
+            _ => e,
+        })?;
+    if !file.metadata()?.file_type().is_file() {
+        return Err(not_regular(path, "not a regular file"));
+    }
+    Ok(file)
 }
 
 /// Opens `path` to append to, owner-only, creating it if needed; a link or anything but a

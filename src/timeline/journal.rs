@@ -213,7 +213,13 @@ fn set_aside(path: &Path, torn: &[u8], keep: u64) -> io::Result<PathBuf> {
             Err(e) => return Err(e),
         }
     };
-    let file = OpenOptions::new().write(true).open(path)?;
+    let file = {
+        use std::os::unix::fs::OpenOptionsExt;
+        OpenOptions::new()
+            .write(true)
+            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
+            .open(path)?
+    };
     file.set_len(keep)?;
     file.sync_all()?;
     sync_dir(dir)?;

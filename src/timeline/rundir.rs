@@ -161,15 +161,9 @@ impl std::fmt::Display for Held {
 /// however it ends, so a killed run can be resumed at once.
 pub fn lock(dir: &Path, holder: &str) -> Result<File, Held> {
     let path = dir.join(LOCK);
-    let mut file = private_file()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| Held {
-            holder: format!("cannot open {}: {e}", path.display()),
-        })?;
+    let mut file = super::files::open_lock(&path).map_err(|e| Held {
+        holder: format!("cannot open {}: {e}", crate::text::path(&path)),
+    })?;
     if file.try_lock().is_err() {
         let mut who = String::new();
         let _ = file.read_to_string(&mut who);
@@ -254,11 +248,13 @@ pub fn find(root: &Path, query: &str) -> Result<PathBuf, String> {
     }
 }
 
-/// Ids of the runs under `root`, newest first.
+/// Ids of the runs under `root`, newest first: directories holding a timeline, never a
+/// link to one elsewhere (a report or a resume would write through it).
 pub fn run_ids(root: &Path) -> Vec<String> {
     let mut ids: Vec<String> = fs::read_dir(root)
         .map(|rd| {
             rd.filter_map(Result::ok)
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
                 .filter(|e| e.path().join(TIMELINE).is_file())
                 .filter_map(|e| e.file_name().into_string().ok())
                 .collect()

@@ -9,13 +9,11 @@
 //! a `lock` has ended (every run creates one; only sealing removes it), so a missing seal
 //! there means lines were lost even if the side file went too.
 
-use std::fs;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::journal::sync_dir;
 use super::record::{Record, parse_line};
 use crate::engine::rehearsal::Rehearsal;
 use crate::engine::{Event, Mode};
@@ -188,20 +186,10 @@ pub struct Mark {
     pub hash: String,
 }
 
-/// Writes the mark durably (a new file renamed into place, then the directory synced).
+/// Writes the mark durably (a new file renamed into place, never written through a link).
 pub fn write_mark(dir: &Path, mark: &Mark) -> io::Result<()> {
-    let tmp = dir.join(format!("{MARK}.tmp"));
-    let mut f = super::rundir::private_file()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&tmp)?;
     let text = serde_json::to_string(mark).map_err(io::Error::other)?;
-    f.write_all(text.as_bytes())?;
-    f.write_all(b"\n")?;
-    f.sync_all()?;
-    fs::rename(&tmp, dir.join(MARK))?;
-    sync_dir(dir)
+    super::files::replace(&dir.join(MARK), format!("{text}\n").as_bytes())
 }
 
 /// The mark of the run in `dir`: `Ok(None)` when there is none.
@@ -218,6 +206,7 @@ pub fn read_mark(dir: &Path) -> Result<Option<Mark>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn the_mark_round_trips_and_its_absence_is_not_an_error() {

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use serde_json::{Value as Json, json};
 
 use super::prepared::Prepared;
-use crate::timeline::rundir::{private_dirs, private_file};
+use crate::timeline::rundir::private_dirs;
 
 /// Bytes of a probe's value, or of a message, kept in one entry or line.
 pub const VALUE_MAX: usize = 4 * 1024;
@@ -37,7 +37,14 @@ impl WatchJournal {
         let file = private_dirs()
             .recursive(true)
             .create(&dir)
-            .and_then(|_| private_file().create(true).append(true).open(&path))
+            .and_then(|_| {
+                // A link in place of `.watch` would put the record anywhere.
+                if crate::timeline::files::is_real_dir(&dir) {
+                    crate::timeline::files::open_append(&path)
+                } else {
+                    Err(std::io::Error::other(".watch is not a directory (a link?)"))
+                }
+            })
             .map_err(|e| {
                 eprintln!(
                     "rollback watch: not recording the watch in {}: {e}",
