@@ -188,28 +188,39 @@ fn a_seal_with_no_run_behind_it_or_one_rewritten_never_counts() {
     assert_eq!(v["overall"]["runs"], 0, "{v}");
     assert_eq!(v["not_counted"][0]["state"], "corrupt", "{v}");
 
-    // A real rehearsal whose seal was re-hashed to say another rehearsal took place.
-    let mut lines: Vec<String> = common::timeline(&real.only_run())
-        .lines()
-        .map(String::from)
-        .collect();
-    let rollback::engine::Event::RunSealed(mut s) = seal.event.clone() else {
-        unreachable!()
-    };
-    s.summary.started_at = rollback::report::Timestamp(seal.ts_ms - 86_400_000);
-    let (line, _) = rollback::timeline::record::encode(
-        seal.seq,
-        seal.ts_ms,
-        seal.elapsed_ms,
-        seal.mode,
-        &seal.operator,
-        &rollback::engine::Event::RunSealed(s),
-        &seal.prev,
-    );
-    *lines.last_mut().unwrap() = line.trim_end().to_string();
     let run = real.only_run();
-    std::fs::write(run.join("timeline.jsonl"), lines.join("\n") + "\n").unwrap();
-    std::fs::remove_file(run.join("timeline.seal")).unwrap();
-    let (code, shown, _) = ready(&real, &plan, &[]);
-    assert_eq!(code, Some(1), "{shown}");
+    let original = std::fs::read_to_string(run.join("timeline.jsonl")).unwrap();
+    let reseal = |change: &dyn Fn(&mut rollback::timeline::seal::Seal)| {
+        let rollback::engine::Event::RunSealed(mut s) = seal.event.clone() else {
+            unreachable!()
+        };
+        change(&mut s);
+        let (line, _) = rollback::timeline::record::encode(
+            seal.seq,
+            seal.ts_ms,
+            seal.elapsed_ms,
+            seal.mode,
+            &seal.operator,
+            &rollback::engine::Event::RunSealed(s),
+            &seal.prev,
+        );
+        let mut lines: Vec<&str> = original.lines().collect();
+        *lines.last_mut().unwrap() = line.trim_end();
+        std::fs::write(run.join("timeline.jsonl"), lines.join("\n") + "\n").unwrap();
+        let _ = std::fs::remove_file(run.join("timeline.seal"));
+    };
+    // Another start, or a figure that is not what the records say (an SLA met, fewer
+    // retries): each seal line re-hashed alone, never counted, and `verify` says so.
+    let changes: [&dyn Fn(&mut rollback::timeline::seal::Seal); 3] = [
+        &|s| s.summary.started_at = rollback::report::Timestamp(seal.ts_ms - 86_400_000),
+        &|s| s.summary.metrics.execution.duration_ms += 60_000,
+        &|s| s.summary.regions = vec!["eu".into(), "us".into(), "ap".into()],
+    ];
+    for change in changes {
+        reseal(change);
+        let (code, shown, _) = ready(&real, &plan, &[]);
+        assert_eq!(code, Some(1), "{shown}");
+        let out = real.run(&["verify", run.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    }
 }

@@ -9,6 +9,7 @@ use std::path::Path;
 use crate::records::{Records, RunSummary, Uncounted, Unread};
 use crate::report::{RunOutcome, render_run};
 use crate::timeline::follow::lock_held_in;
+use crate::timeline::rebuild::Plans;
 use crate::timeline::rundir::{LOCK, TIMELINE};
 use crate::timeline::seal::Summary;
 use crate::timeline::standing::{Standing, standing};
@@ -32,6 +33,9 @@ pub fn scan(root: &Path, now_ms: i64) -> Records {
     // Which locks are held, read once for every run.
     let locks = std::fs::read_to_string("/proc/locks").ok();
     let locks = locks.as_deref();
+    let plans = Plans::default();
+    let budget = Budget::new(IN_FLIGHT);
+    let shared = (&plans, &budget);
     std::thread::scope(|s| {
         let readers: Vec<_> = ids
             .chunks(chunk)
@@ -39,7 +43,7 @@ pub fn scan(root: &Path, now_ms: i64) -> Records {
                 s.spawn(move || {
                     let mut records = Records::default();
                     for id in ids {
-                        read_run(&root.join(id), id, now_ms, locks, &mut records);
+                        read_run(&root.join(id), id, now_ms, locks, shared, &mut records);
                     }
                     records
                 })
@@ -55,8 +59,18 @@ pub fn scan(root: &Path, now_ms: i64) -> Records {
     })
 }
 
+/// What the readers share: the plans read, and the bytes of timelines held whole at once.
+type Shared<'a> = (&'a Plans, &'a Budget);
+
 /// Adds the run in `dir` (if it is one) to `records`.
-fn read_run(dir: &Path, id: &str, now_ms: i64, locks: Option<&str>, records: &mut Records) {
+fn read_run(
+    dir: &Path,
+    id: &str,
+    now_ms: i64,
+    locks: Option<&str>,
+    (plans, budget): Shared,
+    records: &mut Records,
+) {
     if !crate::timeline::files::is_real_dir(dir) {
         // A link to a directory elsewhere is not a run of this runs directory.
         if std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_symlink()) {
@@ -66,9 +80,19 @@ fn read_run(dir: &Path, id: &str, now_ms: i64, locks: Option<&str>, records: &mu
         }
         return;
     }
+    let size = std::fs::symlink_metadata(dir.join(TIMELINE)).map_or(0, |m| m.len());
     match standing(dir) {
-        Ok(Standing::Sealed(seal)) => records.runs.push(RunSummary::of(id, &seal.summary, true)),
-        Ok(Standing::Unsealed) => unsealed(dir, id, now_ms, locks, records),
+        Ok(Standing::Sealed(seal)) => {
+            let _held = budget.take(size);
+            match crate::timeline::rebuild::seal_holds(dir, &seal, plans) {
+                Ok(()) => records.runs.push(RunSummary::of(id, &seal.summary, true)),
+                Err(why) => records.uncounted.push(corrupt(id, why)),
+            }
+        }
+        Ok(Standing::Unsealed) => {
+            let _held = budget.take(size);
+            unsealed(dir, id, now_ms, locks, records)
+        }
         Ok(Standing::Damaged(why)) => records.uncounted.push(corrupt(id, why)),
         // Not a run directory (or not one any more).
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -146,4 +170,52 @@ fn unsealed(dir: &Path, id: &str, now_ms: i64, locks: Option<&str>, records: &mu
         started_at,
         why,
     });
+}
+
+/// Bytes of timelines held whole in memory at once, over every reader.
+const IN_FLIGHT: u64 = 24 * 1024 * 1024;
+
+/// A count of bytes held, waited on when full: readers of big runs take turns, so memory
+/// stays bounded however many runs are read at once.
+struct Budget {
+    left: std::sync::Mutex<u64>,
+    freed: std::sync::Condvar,
+    cap: u64,
+}
+
+struct Held<'a> {
+    budget: &'a Budget,
+    bytes: u64,
+}
+
+impl Budget {
+    fn new(cap: u64) -> Budget {
+        Budget {
+            left: std::sync::Mutex::new(cap),
+            freed: std::sync::Condvar::new(),
+            cap,
+        }
+    }
+
+    /// Waits until `bytes` (at most the whole budget) are free, and holds them.
+    fn take(&self, bytes: u64) -> Held<'_> {
+        let bytes = bytes.min(self.cap);
+        let mut left = self.left.lock().unwrap_or_else(|e| e.into_inner());
+        while *left < bytes {
+            left = self.freed.wait(left).unwrap_or_else(|e| e.into_inner());
+        }
+        *left -= bytes;
+        Held {
+            budget: self,
+            bytes,
+        }
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        let mut left = self.budget.left.lock().unwrap_or_else(|e| e.into_inner());
+        *left += self.bytes;
+        self.budget.freed.notify_all();
+    }
 }

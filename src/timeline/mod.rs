@@ -6,6 +6,7 @@ pub mod files;
 pub mod follow;
 pub mod journal;
 pub mod lines;
+pub mod rebuild;
 pub mod record;
 pub mod rundir;
 pub mod seal;

@@ -241,6 +241,22 @@ pub fn verify(dir: &Path) -> std::io::Result<Verdict> {
             }
         }
     };
+    // The seal's summary must be what its records say (a seal re-hashed alone passes the
+    // chain); a timeline too large to read whole is checked as a chain only.
+    if damage.is_none()
+        && seal == SealState::Sealed
+        && let Some((
+            n,
+            Record {
+                event: Event::RunSealed(s),
+                ..
+            },
+        )) = &scan.seal
+        && std::fs::symlink_metadata(dir.join(TIMELINE)).is_ok_and(|m| m.len() <= files::MAX_WHOLE)
+        && let Err(why) = super::rebuild::seal_holds(dir, s, &Default::default())
+    {
+        damage = Some((format!("{TIMELINE}:{n}"), why));
+    }
     let mut validation = None;
     if damage.is_none() && seal == SealState::Sealed {
         let sealed = scan.seal.as_ref().map(|(_, r)| r);
