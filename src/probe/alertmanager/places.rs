@@ -49,35 +49,37 @@ impl Places {
     /// when token holders hold every place.
     pub fn admit(self: &Arc<Self>) -> Option<(Place, bool)> {
         let mut inner = self.lock();
-        let mut evicted = false;
+        let mut evicted = None;
         if inner.strangers.len() + inner.trusted >= self.max {
             let (_, first) = inner.strangers.pop_first()?;
-            if let Some(task) = first {
-                task.abort();
-            }
-            evicted = true;
+            evicted = Some(first);
         }
         let id = inner.next;
         inner.next += 1;
         inner.strangers.insert(id, None);
+        drop(inner);
+        // Out of the lock: the task's place, when dropped, takes it.
+        if let Some(Some(task)) = &evicted {
+            task.abort();
+        }
         let place = Place {
             places: self.clone(),
             id,
             trusted: false,
         };
-        Some((place, evicted))
+        Some((place, evicted.is_some()))
+    }
+
+    /// Tells how to end the task of the connection in place `id`, should its place be
+    /// needed (the task holds its place, so this comes once it is spawned).
+    pub fn ends_with(&self, id: u64, task: AbortHandle) {
+        if let Some(slot) = self.lock().strangers.get_mut(&id) {
+            *slot = Some(task);
+        }
     }
 }
 
 impl Place {
-    /// Tells how to end this connection's task, should its place be needed (its task holds
-    /// the place, so this comes after).
-    pub fn ends_with(places: &Places, id: u64, task: AbortHandle) {
-        if let Some(slot) = places.lock().strangers.get_mut(&id) {
-            *slot = Some(task);
-        }
-    }
-
     pub fn id(&self) -> u64 {
         self.id
     }
@@ -120,7 +122,7 @@ mod tests {
         let admit = |task: Option<&tokio::task::JoinHandle<()>>| {
             let (place, evicted) = places.admit().expect("a place");
             if let Some(t) = task {
-                Place::ends_with(&places, place.id(), t.abort_handle());
+                places.ends_with(place.id(), t.abort_handle());
             }
             (place, evicted)
         };

@@ -96,9 +96,13 @@ impl Refusals {
             parts.push(format!("{older} before that"));
         }
         let total: u64 = self.recent.len() as u64 + older;
-        let requests = if total == 1 { "request" } else { "requests" };
+        let connections = if total == 1 {
+            "connection"
+        } else {
+            "connections"
+        };
         Err(format!(
-            "the webhook receiver refused or dropped {total} {requests} in the last {} or since the last sample, and any may have carried an alert: {}",
+            "the webhook receiver refused or dropped {total} {connections} in the last {} or since the last sample, and any may have carried an alert: {}",
             humantime::format_duration(self.hold),
             parts.join(", ")
         ))
@@ -150,7 +154,7 @@ mod tests {
         }
         r.record(Dropped::Answered("401 Unauthorized"), t0 + secs(3));
         let err = r.check(&waf, t0 + secs(3)).unwrap_err();
-        assert!(err.contains("65 requests"), "{err}");
+        assert!(err.contains("65 connections"), "{err}");
         assert!(
             err.contains("64 closed without a whole head within 2s"),
             "{err}"
@@ -175,7 +179,7 @@ mod tests {
         assert_eq!(r.check(&waf, t0 + secs(600)), Ok(()));
         // A first sample sees what came before it.
         let err = r.check(&labels("New"), t0 + secs(600)).unwrap_err();
-        assert!(err.contains("1 request in"), "{err}");
+        assert!(err.contains("1 connection in"), "{err}");
     }
 
     #[test]
@@ -187,7 +191,7 @@ mod tests {
         }
         assert_eq!(r.recent.len(), KEPT);
         let err = r.check(&labels("Waf"), t0).unwrap_err();
-        assert!(err.contains(&format!("{} requests", KEPT * 3)), "{err}");
+        assert!(err.contains(&format!("{} connections", KEPT * 3)), "{err}");
         assert!(err.contains(&format!("{} before that", KEPT * 2)), "{err}");
     }
 }

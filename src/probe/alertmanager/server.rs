@@ -90,7 +90,7 @@ fn admit(
             shared.refused(why);
         }
     });
-    Place::ends_with(places, id, task);
+    places.ends_with(id, task);
 }
 
 /// Serves one connection: `None` once its request was taken (or it sent nothing at all),
@@ -138,19 +138,18 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         }
         Some(Dropped::Answered(r.status))
     };
-    let head = timeout_at(
-        accepted + bounds.head,
-        head(&mut stream, &shared.key, bounds.body),
-    );
-    let (buf, start, length) = match head.await {
-        Ok(Ok(head)) => head,
-        Ok(Err(Failed::Refused(r))) => {
-            respond(stream, r.status, r.why, by).await;
-            return refused(r);
-        }
-        Ok(Err(Failed::Ended { sent })) => return sent.then_some(Dropped::Cut),
-        Err(_) => return Some(Dropped::SlowHead),
-    };
+    // A stranger holds its place no longer than this, its answer included.
+    let head_by = accepted + bounds.head;
+    let (buf, start, length) =
+        match timeout_at(head_by, head(&mut stream, &shared.key, bounds.body)).await {
+            Ok(Ok(head)) => head,
+            Ok(Err(Failed::Refused(r))) => {
+                respond(stream, r.status, r.why, head_by).await;
+                return refused(r);
+            }
+            Ok(Err(Failed::Ended { sent })) => return sent.then_some(Dropped::Cut),
+            Err(_) => return Some(Dropped::SlowHead),
+        };
     if !place.trust() {
         // Its place was given to a newer connection just now; that was counted.
         return None;
