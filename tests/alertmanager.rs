@@ -5,25 +5,18 @@
 
 mod common;
 
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rollback::probe::alertmanager::{Receiver, Token, Webhook};
+use common::receiver::{Siege, free_port, plan_with_receiver};
+use rollback::probe::alertmanager::{Bounds, Receiver, Token, Webhook};
 use serde_json::json;
 
 const LIMIT: Duration = Duration::from_secs(30);
 const TOKEN: &str = "s3cret-webhook-token";
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn webhook(tls: Option<(&Path, &Path)>) -> Webhook {
     Webhook {
@@ -260,20 +253,24 @@ async fn a_real_alertmanager_sends_over_tls() {
     assert_eq!(receiver.firing(&[]).as_array().unwrap().len(), 1);
 }
 
-/// The base plan with one alertmanager trigger on `port`, its token in `am_token` declared
-/// with `token_var`.
-fn plan_with_receiver(dir: &Path, port: u16, token_var: &str) -> std::path::PathBuf {
-    let base = include_str!("plans/base.yaml");
-    let head = base.split("triggers:\n").next().unwrap();
-    let plan = dir.join("plan.yaml");
-    std::fs::write(
-        &plan,
-        format!(
-            "{head}triggers:\n  - name: waf\n    use: waf-alert\n    severity: critical\n    interval: 100ms\n    alertmanager: {{port: {port}, labels: {{alertname: WafBlockSpike}}, token: am_token}}\nvars:\n  am_token: {token_var}\n"
-        ),
-    )
-    .unwrap();
-    plan
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_alertmanager_gets_past_strangers_holding_every_place() {
+    let receiver = Receiver::start(&webhook(None)).await.unwrap();
+    let port = receiver.port();
+    let n = Bounds::default().connections;
+    let siege = tokio::task::spawn_blocking(move || Siege::start(port, n))
+        .await
+        .unwrap();
+    let am = Arc::new(Alertmanager::start(&to(
+        &format!("http://127.0.0.1:{port}/"),
+        TOKEN,
+    )));
+    let a = am.clone();
+    blocking(move || a.post(json!({"alertname": "WafBlockSpike"}), false)).await;
+    // Taken while the strangers hold every place they can, and what they cost shows.
+    until_firing(&receiver, &[], 1, &am).await;
+    assert!(receiver.sample(&[]).is_err(), "strangers were closed");
+    blocking(move || drop(siege)).await;
 }
 
 #[test]

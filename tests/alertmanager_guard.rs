@@ -6,57 +6,18 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, TcpStream};
+use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::receiver::{
+    FIRING, Siege, TOKEN, bearer, exchange, free_port, post, status, trickle, webhook,
+};
+use rollback::probe::Receivers;
 use rollback::probe::alertmanager::{BODY_CAP, Bounds, Receiver, Token, Webhook};
 use serde_json::json;
 
-const TOKEN: &str = "s3cret-webhook-token";
 const LIMIT: Duration = Duration::from_secs(15);
-
-fn webhook() -> Webhook {
-    Webhook {
-        port: 0,
-        bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
-        token: Token::new("am_token", TOKEN),
-        tls: None,
-    }
-}
-
-/// A webhook POST of `body` with `auth` (a whole header line, or nothing).
-fn post(auth: &str, body: &str) -> String {
-    format!(
-        "POST / HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-}
-
-fn bearer(token: &str) -> String {
-    format!("Authorization: Bearer {token}\r\n")
-}
-
-const FIRING: &str =
-    r#"{"alerts":[{"status":"firing","labels":{"alertname":"Waf"},"fingerprint":"w"}]}"#;
-
-/// Sends `request` and returns the whole answer and how long it took to come.
-fn exchange(port: u16, request: &[u8]) -> (String, Duration) {
-    let start = Instant::now();
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(LIMIT)).unwrap();
-    let _ = s.write_all(request);
-    let mut answer = Vec::new();
-    let _ = s.read_to_end(&mut answer);
-    (
-        String::from_utf8_lossy(&answer).to_string(),
-        start.elapsed(),
-    )
-}
-
-fn status(answer: &str) -> &str {
-    answer.lines().next().unwrap_or_default()
-}
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f).await.unwrap()
@@ -144,19 +105,47 @@ async fn the_receiver_refuses_what_is_not_a_webhook() {
     assert!(err.contains("without its token"), "{err}");
 }
 
+/// Whether `n` connections to `port` are established and the receiver has read all they
+/// sent (/proc/net/tcp: its side of each, with nothing left in its receive queue).
+fn all_read(port: u16, n: usize) -> bool {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let ours: Vec<u64> = table
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let local = u16::from_str_radix(f.get(1)?.rsplit(':').next()?, 16).ok()?;
+            let queue = u64::from_str_radix(f.get(4)?.rsplit(':').next()?, 16).ok()?;
+            (local == port && f.get(3) == Some(&"01")).then_some(queue)
+        })
+        .collect();
+    ours.len() >= n && ours.iter().all(|q| *q == 0)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_over_the_limit_are_refused_at_once() {
+async fn when_token_holders_hold_every_place_one_more_is_refused_at_once() {
     let receiver = Receiver::start(&webhook()).await.unwrap();
     let port = receiver.port();
     let limit = Bounds::default().connections;
     assert_eq!(limit, 64);
-    let (extra, took, idle) = blocking(move || {
-        // Each holds its place until the deadline: they send nothing.
-        let idle: Vec<TcpStream> = (0..limit)
-            .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+    let (extra, took, holders) = blocking(move || {
+        // Each shows the token and holds its place until the deadline, its body unsent.
+        let head = format!(
+            "POST / HTTP/1.1\r\n{}Content-Length: 10\r\n\r\n",
+            bearer(TOKEN)
+        );
+        let holders: Vec<TcpStream> = (0..limit)
+            .map(|_| {
+                let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                s.write_all(head.as_bytes()).unwrap();
+                s
+            })
             .collect();
+        common::wait_until("every head read", LIMIT, || {
+            all_read(port, limit).then_some(())
+        });
         let (answer, took) = exchange(port, b"");
-        (answer, took, idle)
+        (answer, took, holders)
     })
     .await;
     assert_eq!(
@@ -165,7 +154,9 @@ async fn connections_over_the_limit_are_refused_at_once() {
         "{extra}"
     );
     assert!(took < Duration::from_secs(3), "{took:?}");
-    drop(idle);
+    let err = receiver.sample(&[]).unwrap_err();
+    assert!(err.contains("1 answered 503"), "{err}");
+    drop(holders);
     // Their places free as they close.
     let answer = blocking(move || {
         common::wait_until("a place to free", LIMIT, || {
@@ -175,31 +166,102 @@ async fn connections_over_the_limit_are_refused_at_once() {
     })
     .await;
     assert!(answer.starts_with("HTTP/1.1 200"));
+    let err = receiver.sample(&[]).unwrap_err();
+    assert!(err.contains("ended by their sender in the middle"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_silent_connection_is_closed_at_its_deadline_and_frees_its_place() {
+async fn a_stranger_makes_room_and_a_silent_one_is_closed_at_its_head_deadline() {
     let bounds = Bounds {
         connections: 1,
-        deadline: Duration::from_millis(300),
+        head: Duration::from_millis(300),
         ..Bounds::default()
     };
     let receiver = Receiver::start_with(&webhook(), bounds).await.unwrap();
     let port = receiver.port();
-    let (closed_after, busy, after) = blocking(move || {
+    let (taken, evicted, closed_after) = blocking(move || {
         let mut silent = TcpStream::connect(("127.0.0.1", port)).unwrap();
         silent.set_read_timeout(Some(LIMIT)).unwrap();
-        let (busy, _) = exchange(port, b"");
+        // The only place is the silent stranger's: a request with the token takes it.
+        let (taken, _) = exchange(port, post(&bearer(TOKEN), FIRING).as_bytes());
+        let evicted = matches!(silent.read(&mut [0; 1]), Ok(0) | Err(_));
+        // Alone, a silent stranger is closed when its time for a head runs out.
+        let mut silent = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        silent.set_read_timeout(Some(LIMIT)).unwrap();
         let start = Instant::now();
         let _ = silent.read_to_end(&mut Vec::new());
-        let closed_after = start.elapsed();
-        let (after, _) = exchange(port, post(&bearer(TOKEN), FIRING).as_bytes());
-        (closed_after, busy, after)
+        (taken, evicted, start.elapsed())
     })
     .await;
-    assert_eq!(status(&busy), "HTTP/1.1 503 Service Unavailable");
-    assert!(closed_after < Duration::from_secs(5), "{closed_after:?}");
-    assert_eq!(status(&after), "HTTP/1.1 200 OK");
+    assert_eq!(status(&taken), "HTTP/1.1 200 OK");
+    assert!(evicted, "the stranger was closed to make room");
+    assert!(closed_after < Duration::from_secs(3), "{closed_after:?}");
+    assert_eq!(receiver.firing(&[]).as_array().unwrap().len(), 1);
+    // Neither may have been Alertmanager's, but neither could be read: not healthy.
+    let err = receiver.sample(&[]).unwrap_err();
+    assert!(
+        err.contains("closed before their head came, to make room"),
+        "{err}"
+    );
+    assert!(
+        err.contains("closed without a whole head within 300ms"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_holding_every_place_neither_keep_the_token_out_nor_look_healthy() {
+    let port = free_port();
+    let waf = vec![("alertname".to_string(), "Waf".to_string())];
+    let receivers = Receivers::start([(Webhook { port, ..webhook() }, waf.clone())]).await;
+    assert_eq!(
+        receivers.sample(port, &waf),
+        Ok(json!([])),
+        "healthy at first"
+    );
+    let n = Bounds::default().connections;
+    let siege = blocking(move || Siege::start(port, n)).await;
+    // Alertmanager's POST comes after all of them, and is taken at once.
+    let (answer, took) =
+        blocking(move || exchange(port, post(&bearer(TOKEN), FIRING).as_bytes())).await;
+    assert_eq!(status(&answer), "HTTP/1.1 200 OK", "{answer}");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    // A stranger was closed to make room: whatever the alerts, the sample is an error.
+    let err = receivers.sample(port, &waf).unwrap_err();
+    assert!(err.contains("closed before their head came"), "{err}");
+    // Closed after 2 s, they come back; every sample meanwhile is an error.
+    let deadline = Instant::now() + LIMIT;
+    while siege.reopened() < n {
+        assert!(Instant::now() < deadline, "{} closed", siege.reopened());
+        let sample = receivers.sample(port, &waf);
+        assert!(sample.is_err(), "{sample:?}");
+        // A trigger's interval.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let err = receivers.sample(port, &waf).unwrap_err();
+    assert!(
+        err.contains("closed without a whole head within 2s"),
+        "{err}"
+    );
+    blocking(move || drop(siege)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_trickling_its_head_is_cut_off_at_the_head_deadline() {
+    let receiver = Receiver::start(&webhook()).await.unwrap();
+    let port = receiver.port();
+    // Slowly enough that the head's time runs out before its pieces do.
+    let (cut_after, sent) =
+        blocking(move || trickle(port, Duration::from_millis(100), LIMIT)).await;
+    assert!(
+        cut_after < Duration::from_secs(4),
+        "{cut_after:?}, {sent} bytes"
+    );
+    let err = receiver.sample(&[]).unwrap_err();
+    assert!(
+        err.contains("1 closed without a whole head within 2s"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,6 +4,7 @@
 
 pub mod http;
 pub mod prometheus;
+pub mod receiver;
 pub mod tmux;
 
 use std::path::{Path, PathBuf};

@@ -5,10 +5,13 @@
 //!
 //! Anything that reaches the port is a stranger until its token is checked, which happens
 //! before its body is read (`request`); what the receiver holds is bounded (`Bounds`): the
-//! connections at once, the time each may take, the body, the alerts held (`store`). It
-//! listens on 127.0.0.1 unless the plan binds it elsewhere, over TLS if the plan says so. The
-//! receiver stops when its handle is dropped.
+//! connections at once, strangers making room for newcomers (`places`), the time each may
+//! take, the body, the alerts held (`store`). A request it refuses or drops makes the next
+//! samples errors (`refusals`). It listens on 127.0.0.1 unless the plan binds it elsewhere,
+//! over TLS if the plan says so. The receiver stops when its handle is dropped.
 
+mod places;
+mod refusals;
 pub mod request;
 mod server;
 mod store;
@@ -18,13 +21,14 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 use tokio::net::TcpListener;
 
 pub use crate::monitor::webhook::{Token, Webhook};
 use crate::monitor::{ProbeSpec, Spec};
+use refusals::Refusals;
 pub use request::BODY_CAP;
 use request::Key;
 use server::Shared;
@@ -34,25 +38,33 @@ use store::Store;
 /// What a receiver holds at most.
 #[derive(Debug, Clone, Copy)]
 pub struct Bounds {
-    /// Connections served at once; one more is answered 503 and closed unread.
+    /// Connections served at once. One more closes the oldest that has not shown the token
+    /// yet, or is answered 503 and closed unread when all have.
     pub connections: usize,
-    /// A connection that has not sent its request by then is closed.
+    /// A connection that has not done its TLS handshake and sent a head with the token by
+    /// then (from its accept) is closed.
+    pub head: Duration,
+    /// A connection that has not sent its whole request by then is closed.
     pub deadline: Duration,
     /// The largest body taken.
     pub body: usize,
     /// Firing alerts held, and about how many bytes they may take.
     pub alerts: usize,
     pub bytes: usize,
+    /// How long after a request was refused or dropped samples are errors.
+    pub hold: Duration,
 }
 
 impl Default for Bounds {
     fn default() -> Bounds {
         Bounds {
             connections: 64,
+            head: Duration::from_secs(2),
             deadline: Duration::from_secs(10),
             body: BODY_CAP,
             alerts: 1000,
             bytes: 8 * 1024 * 1024,
+            hold: Duration::from_secs(60),
         }
     }
 }
@@ -121,6 +133,7 @@ impl Receiver {
         let shared = Arc::new(Shared {
             key: Key::new(token),
             store: Mutex::new(Store::new(bounds.alerts, bounds.bytes, filters)),
+            refusals: Mutex::new(Refusals::new(bounds.hold, bounds.head, bounds.deadline)),
             bounds,
             tls,
         });
@@ -143,6 +156,20 @@ impl Receiver {
     pub fn firing(&self, labels: &[(String, String)]) -> Json {
         let mut store = self.shared.store.lock().unwrap_or_else(|e| e.into_inner());
         store.firing(labels, chrono::Utc::now())
+    }
+
+    /// A trigger's sample: `firing(labels)`, or an error while a request refused or dropped
+    /// (since the trigger's last sample, or in the last `Bounds::hold`) may have carried
+    /// an alert it waits for.
+    pub fn sample(&self, labels: &[(String, String)]) -> Result<Json, String> {
+        let mut refusals = self
+            .shared
+            .refusals
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        refusals.check(labels, Instant::now())?;
+        drop(refusals);
+        Ok(self.firing(labels))
     }
 }
 
@@ -209,7 +236,7 @@ impl Receivers {
     /// The sample for a trigger listening on `port` for `labels`.
     pub fn sample(&self, port: u16, labels: &[(String, String)]) -> Result<Json, String> {
         match self.by_port.get(&port) {
-            Some((_, Ok(r))) => Ok(r.firing(labels)),
+            Some((_, Ok(r))) => r.sample(labels),
             Some((_, Err(e))) => Err(e.clone()),
             None => Err(format!("no webhook receiver was started on port {port}")),
         }
