@@ -252,3 +252,25 @@ fn probe_samples_a_trigger_once_and_says_what_it_saw() {
     );
     let _ = repo();
 }
+
+#[test]
+fn probe_takes_each_variable_as_a_run_does() {
+    let runs = Runs::new();
+    let base = std::fs::read_to_string(repo().join("tests/plans/base.yaml")).unwrap();
+    let head = base.split("triggers:").next().unwrap();
+    let text_ = format!(
+        "{head}vars:\n  svc: {{default: up}}\ntriggers:\n  - name: svc\n    command: 'test \"$svc\" = up && echo 0 || echo 1'\n    condition: result > 0.0\n"
+    );
+    let p = runs.path().join("svc.yaml");
+    std::fs::write(&p, text_).unwrap();
+    let p = p.to_str().unwrap();
+    // The plan's default, then `--var` over it.
+    let out = runs.run(&["probe", p, "svc"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = runs.run(&["probe", p, "svc", "--var", "svc=down"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    // A value that is not NAME=VALUE is never printed back.
+    let out = runs.run(&["probe", p, "svc", "--var", "svc:hunter22"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(!text(&out).contains("hunter22"), "{}", text(&out));
+}

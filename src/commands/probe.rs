@@ -37,15 +37,27 @@ pub fn run(args: &ProbeArgs) -> color_eyre::Result<Exit> {
         );
         return Ok(Exit::BadInput);
     };
-    // Run as a checklist step, the plan's variables are in the environment, as for any step.
+    // Each variable as a run takes it: `--var`, else the environment (a checklist step runs
+    // this with the plan's variables in it), else the plan's default.
+    let given = match super::run::given_with_sources(&args.vars, &[]) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("rollback probe: {e}");
+            return Ok(Exit::BadInput);
+        }
+    };
     let vars: Vec<(String, String)> = loaded
         .plan
         .vars
         .iter()
-        .filter_map(|(name, _)| {
-            std::env::var(&name.value)
-                .ok()
-                .map(|v| (name.value.clone(), v))
+        .filter_map(|(name, var)| {
+            let name = &name.value;
+            given
+                .get(name)
+                .map(|(v, _)| v.to_string())
+                .or_else(|| std::env::var(name).ok())
+                .or_else(|| var.default.as_ref().map(|d| d.value.clone()))
+                .map(|v| (name.clone(), v))
         })
         .collect();
     let spec = match Spec::resolve(trigger).map(|s| s.with_vars(&vars)) {
@@ -67,6 +79,7 @@ pub fn run(args: &ProbeArgs) -> color_eyre::Result<Exit> {
     let cx = crate::probe::Context {
         workdir,
         mask: crate::plan::vars::secret_mask(&loaded.plan, &vars),
+        env: vars,
         ..Default::default()
     };
     let answer = runtime.block_on(crate::probe::sample(&spec.probe, spec.timeout, &cx));

@@ -13,6 +13,7 @@ use crate::timeline::files;
 use crate::timeline::journal::read_complete;
 use crate::timeline::replay;
 use crate::timeline::rundir::{PLAN_COPY, TIMELINE, holder, run_ids, runs_root};
+use crate::timeline::standing::{Standing, standing};
 
 /// One row of the listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +39,10 @@ pub fn summarize(dir: &Path, now_ms: i64) -> Row {
         outcome,
         time,
     };
+    // A run whose record does not hold is listed as such, whatever its records say.
+    if let Ok(Standing::Damaged(why)) = standing(dir) {
+        return row("?", "?", format!("damaged ({why})"), String::new());
+    }
     let bytes = match files::read_bounded(&dir.join(TIMELINE), files::MAX_WHOLE) {
         Ok(b) => b,
         Err(e) => return row("?", "?", format!("unreadable ({e})"), String::new()),

@@ -45,11 +45,15 @@ impl Values {
     }
 }
 
-/// Parses `name=value` as given to `--var`.
+/// Parses `name=value` as given to `--var`. A text that is not one is never quoted back:
+/// it may be a secret typed with the wrong separator.
 pub fn parse_assignment(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
-        _ => Err(format!("`{text}` is not name=value")),
+        _ => Err(format!(
+            "a --var of {} characters is not NAME=VALUE (not shown: it may hold a secret)",
+            text.chars().count()
+        )),
     }
 }
 

@@ -198,6 +198,9 @@ pub struct ProbeArgs {
     /// Print the sample as JSON
     #[arg(long)]
     pub json: bool,
+    /// A variable's value, as for a run (else the environment, else the plan's default)
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
 }
 
 #[derive(Debug, Args)]
