@@ -12,7 +12,7 @@ use crate::timeline::follow::lock_held_in;
 use crate::timeline::rebuild::Plans;
 use crate::timeline::rundir::{LOCK, TIMELINE};
 use crate::timeline::seal::Summary;
-use crate::timeline::standing::{Standing, standing};
+use crate::timeline::standing::{Standing, counted};
 
 /// Threads reading runs at once: on a cold cache the time goes in waiting for the disk,
 /// and a deeper queue of reads is several times faster than one at a time.
@@ -81,18 +81,10 @@ fn read_run(
         return;
     }
     let size = std::fs::symlink_metadata(dir.join(TIMELINE)).map_or(0, |m| m.len());
-    match standing(dir) {
-        Ok(Standing::Sealed(seal)) => {
-            let _held = budget.take(size);
-            match crate::timeline::rebuild::seal_holds(dir, &seal, plans) {
-                Ok(()) => records.runs.push(RunSummary::of(id, &seal.summary, true)),
-                Err(why) => records.uncounted.push(corrupt(id, why)),
-            }
-        }
-        Ok(Standing::Unsealed) => {
-            let _held = budget.take(size);
-            unsealed(dir, id, now_ms, locks, records)
-        }
+    let _held = budget.take(size);
+    match counted(dir, plans) {
+        Ok(Standing::Sealed(seal)) => records.runs.push(RunSummary::of(id, &seal.summary, true)),
+        Ok(Standing::Unsealed) => unsealed(dir, id, now_ms, locks, records),
         Ok(Standing::Damaged(why)) => records.uncounted.push(corrupt(id, why)),
         // Not a run directory (or not one any more).
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -11,30 +11,35 @@ use sha2::{Digest, Sha256};
 
 use super::files;
 use super::journal::read_complete;
+use super::record::Record;
 use super::rundir::{PLAN_COPY, TIMELINE};
 use super::seal::{Seal, Summary};
 use crate::plan::Plan;
 use crate::records::RunSummary;
 
-/// Plans already read, by the digest of their copy: runs of one plan share one parse.
+/// Plans already read, by the digest the runs recorded of them: runs of one plan share one
+/// read and one parse, and a plan copy is read only when its digest is new (and must then
+/// be the plan recorded).
 #[derive(Default)]
-pub struct Plans(Mutex<HashMap<[u8; 32], Arc<Plan>>>);
+pub struct Plans(Mutex<HashMap<String, Arc<Plan>>>);
 
 impl Plans {
-    fn of(&self, dir: &Path) -> Result<Arc<Plan>, String> {
+    fn of(&self, dir: &Path, recorded: &str) -> Result<Arc<Plan>, String> {
+        if let Some(plan) = self.0.lock().map_err(|_| "poisoned")?.get(recorded) {
+            return Ok(plan.clone());
+        }
         let path = dir.join(PLAN_COPY);
         let bytes = files::read_bounded(&path, files::MAX_WHOLE)
             .map_err(|e| format!("cannot read {PLAN_COPY}: {e}"))?;
-        let key: [u8; 32] = Sha256::digest(&bytes).into();
-        if let Some(plan) = self.0.lock().map_err(|_| "poisoned")?.get(&key) {
-            return Ok(plan.clone());
+        if hex::encode(Sha256::digest(&bytes)) != recorded {
+            return Err(format!("{PLAN_COPY} is not the plan the run recorded"));
         }
         let plan = crate::plan::load::load_bytes(PLAN_COPY, bytes)
             .map_err(|e| format!("the plan copy does not load: {e}"))?
             .plan;
         let plan = Arc::new(plan);
         if let Ok(mut cache) = self.0.lock() {
-            cache.insert(key, plan.clone());
+            cache.insert(recorded.to_string(), plan.clone());
         }
         Ok(plan)
     }
@@ -43,10 +48,16 @@ impl Plans {
 /// Whether the seal of the run in `dir` sums up its records: `Err` names the first figure
 /// that differs, or why the run cannot be read again.
 pub fn seal_holds(dir: &Path, seal: &Seal, plans: &Plans) -> Result<(), String> {
-    let plan = plans.of(dir)?;
     let bytes = files::read_bounded(&dir.join(TIMELINE), files::MAX_WHOLE)
         .map_err(|e| format!("cannot read {TIMELINE} again: {e}"))?;
     let (records, _) = read_complete(&bytes).map_err(|e| e.to_string())?;
+    holds(plans, dir, &records, seal)
+}
+
+/// `seal_holds` over the run's records already read (the seal last).
+pub fn holds(plans: &Plans, dir: &Path, records: &[Record], seal: &Seal) -> Result<(), String> {
+    let recorded = super::recorded_plan_sha256(records).ok_or("no plan digest recorded")?;
+    let plan = plans.of(dir, recorded)?;
     let Some((sealed, before)) = records.split_last() else {
         return Err("no records".into());
     };

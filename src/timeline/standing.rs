@@ -59,6 +59,52 @@ pub fn standing(dir: &Path) -> std::io::Result<Standing> {
     })
 }
 
+/// How the run in `dir` stands for the figures over many runs: its chain as `standing`
+/// reads it and, for a sealed run, its summary built again from the same records and held to
+/// the seal (`rebuild`). The timeline is read whole once, at most `files::MAX_WHOLE`; a
+/// larger one is not counted.
+pub fn counted(dir: &Path, plans: &super::rebuild::Plans) -> std::io::Result<Standing> {
+    let bytes = match files::read_bounded(&dir.join(TIMELINE), files::MAX_WHOLE) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            return Ok(Standing::Damaged(e.to_string()));
+        }
+        Err(e) => return Err(e),
+    };
+    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let text = String::from_utf8_lossy(&bytes[..complete]);
+    let mut chain = Chain::default();
+    let mut records = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let taken = if line.len() > MAX_RECORD {
+            Err(format!("a line longer than any record ({MAX_RECORD})"))
+        } else {
+            parse_line(line).and_then(|r| {
+                chain.record(&r)?;
+                records.push(r);
+                Ok(())
+            })
+        };
+        if let Err(why) = taken {
+            return Ok(Standing::Damaged(format!("{TIMELINE}:{}: {why}", i + 1)));
+        }
+    }
+    if complete < bytes.len()
+        && let Err(why) = chain.torn()
+    {
+        return Ok(Standing::Damaged(format!("{TIMELINE}: {why}")));
+    }
+    Ok(match chain.seal.take() {
+        None => Standing::Unsealed,
+        Some(seal) => match agrees(dir, &chain, &seal)
+            .and_then(|()| super::rebuild::holds(plans, dir, &records, &seal))
+        {
+            Ok(()) => Standing::Sealed(seal),
+            Err(why) => Standing::Damaged(format!("{TIMELINE}: {why}")),
+        },
+    })
+}
+
 #[derive(Default)]
 struct Chain {
     start: Option<(i64, crate::engine::Mode, Box<RunInfo>)>,
@@ -71,10 +117,13 @@ struct Chain {
 
 impl Chain {
     fn take(&mut self, line: &str) -> Result<(), String> {
+        self.record(&parse_line(line)?)
+    }
+
+    fn record(&mut self, r: &Record) -> Result<(), String> {
         if self.seal.is_some() {
             return Err("a record follows the seal".into());
         }
-        let r: Record = parse_line(line)?;
         let (want_seq, want_prev) = match &self.last {
             Some((seq, hash)) => (seq + 1, hash.as_str()),
             None => (0, GENESIS),
@@ -85,19 +134,19 @@ impl Chain {
                 r.seq
             ));
         }
-        match r.event {
+        match &r.event {
             Event::RunStarted(info) if r.seq == 0 => {
-                self.start = Some((r.ts_ms, r.mode, Box::new(info)));
+                self.start = Some((r.ts_ms, r.mode, Box::new(info.clone())));
             }
             _ if r.seq == 0 => return Err("the first record is not the run's start".into()),
             Event::RunCompleted => self.ended = Some(RunOutcome::Completed),
             Event::RunFailed { .. } => self.ended = Some(RunOutcome::Failed),
             Event::RunAborted { .. } => self.ended = Some(RunOutcome::Aborted),
-            Event::RunSealed(seal) => self.seal = Some(seal),
+            Event::RunSealed(seal) => self.seal = Some(seal.clone()),
             _ => {}
         }
         self.before_last = self.last.take().map(|(_, h)| h);
-        self.last = Some((r.seq, r.hash));
+        self.last = Some((r.seq, r.hash.clone()));
         Ok(())
     }
 

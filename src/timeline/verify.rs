@@ -242,9 +242,12 @@ pub fn verify(dir: &Path) -> std::io::Result<Verdict> {
         }
     };
     // The seal's summary must be what its records say (a seal re-hashed alone passes the
-    // chain); a timeline too large to read whole is checked as a chain only.
+    // chain); a timeline too large to read whole is checked as a chain only, and a plan
+    // copy changed since is its own finding.
+    let plan = check_plan(dir, scan.plan_sha256.as_deref());
     if damage.is_none()
         && seal == SealState::Sealed
+        && plan == PlanState::Matches
         && let Some((
             n,
             Record {
@@ -274,7 +277,7 @@ pub fn verify(dir: &Path) -> std::io::Result<Verdict> {
         torn_tail: scan.torn_tail,
         damage,
         seal,
-        plan: check_plan(dir, scan.plan_sha256.as_deref()),
+        plan,
         plan_changes_accepted: scan.accepted,
         validation,
     })
