@@ -268,8 +268,8 @@ fn check_plan(dir: &Path, recorded: Option<&str>) -> PlanState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timeline::record::GENESIS;
     use crate::engine::Mode;
+    use crate::timeline::record::GENESIS;
     use crate::timeline::record::encode;
 
     fn chain(n: u64) -> Vec<String> {
