@@ -8,6 +8,7 @@ use std::path::Path;
 
 use crate::records::{Records, RunSummary, Uncounted, Unread};
 use crate::report::{RunOutcome, render_run};
+use crate::timeline::files::{Budget, IN_FLIGHT};
 use crate::timeline::follow::lock_held_in;
 use crate::timeline::rebuild::Plans;
 use crate::timeline::rundir::{LOCK, TIMELINE};
@@ -21,11 +22,15 @@ const READERS: usize = 16;
 /// Every run directory under `root` (names starting with `.` are skipped: `prune` hides a
 /// run there while it removes it). A missing root is no runs.
 pub fn scan(root: &Path, now_ms: i64) -> Records {
-    let ids: Vec<String> = std::fs::read_dir(root)
+    // Each entry with whether it is a link, told by the directory itself (no lstat each).
+    let ids: Vec<(String, bool)> = std::fs::read_dir(root)
         .map(|rd| {
             rd.filter_map(Result::ok)
-                .filter_map(|e| e.file_name().into_string().ok())
-                .filter(|id| !id.starts_with('.'))
+                .filter_map(|e| {
+                    let link = e.file_type().is_ok_and(|t| t.is_symlink());
+                    e.file_name().into_string().ok().map(|id| (id, link))
+                })
+                .filter(|(id, _)| !id.starts_with('.'))
                 .collect()
         })
         .unwrap_or_default();
@@ -42,7 +47,13 @@ pub fn scan(root: &Path, now_ms: i64) -> Records {
             .map(|ids| {
                 s.spawn(move || {
                     let mut records = Records::default();
-                    for id in ids {
+                    for (id, link) in ids {
+                        if *link {
+                            // A link to a directory elsewhere is not a run of this directory.
+                            let why = "a symbolic link, not a run directory".into();
+                            records.uncounted.push(corrupt(id, why));
+                            continue;
+                        }
                         read_run(&root.join(id), id, now_ms, locks, shared, &mut records);
                     }
                     records
@@ -71,20 +82,14 @@ fn read_run(
     (plans, budget): Shared,
     records: &mut Records,
 ) {
-    if !crate::timeline::files::is_real_dir(dir) {
-        // A link to a directory elsewhere is not a run of this runs directory.
-        if std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_symlink()) {
-            records
-                .uncounted
-                .push(corrupt(id, "a symbolic link, not a run directory".into()));
-        }
-        return;
-    }
-    let size = std::fs::symlink_metadata(dir.join(TIMELINE)).map_or(0, |m| m.len());
-    let _held = budget.take(size);
-    match counted(dir, plans) {
+    match counted(dir, plans, budget) {
         Ok(Standing::Sealed(seal)) => records.runs.push(RunSummary::of(id, &seal.summary, true)),
-        Ok(Standing::Unsealed) => unsealed(dir, id, now_ms, locks, records),
+        Ok(Standing::Unsealed) => {
+            // Replayed from a second read: held from the budget too.
+            let size = std::fs::symlink_metadata(dir.join(TIMELINE)).map_or(0, |m| m.len());
+            let _held = budget.take(size);
+            unsealed(dir, id, now_ms, locks, records)
+        }
         Ok(Standing::Damaged(why)) => records.uncounted.push(corrupt(id, why)),
         // Not a run directory (or not one any more).
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -162,52 +167,4 @@ fn unsealed(dir: &Path, id: &str, now_ms: i64, locks: Option<&str>, records: &mu
         started_at,
         why,
     });
-}
-
-/// Bytes of timelines held whole in memory at once, over every reader.
-const IN_FLIGHT: u64 = 24 * 1024 * 1024;
-
-/// A count of bytes held, waited on when full: readers of big runs take turns, so memory
-/// stays bounded however many runs are read at once.
-struct Budget {
-    left: std::sync::Mutex<u64>,
-    freed: std::sync::Condvar,
-    cap: u64,
-}
-
-struct Held<'a> {
-    budget: &'a Budget,
-    bytes: u64,
-}
-
-impl Budget {
-    fn new(cap: u64) -> Budget {
-        Budget {
-            left: std::sync::Mutex::new(cap),
-            freed: std::sync::Condvar::new(),
-            cap,
-        }
-    }
-
-    /// Waits until `bytes` (at most the whole budget) are free, and holds them.
-    fn take(&self, bytes: u64) -> Held<'_> {
-        let bytes = bytes.min(self.cap);
-        let mut left = self.left.lock().unwrap_or_else(|e| e.into_inner());
-        while *left < bytes {
-            left = self.freed.wait(left).unwrap_or_else(|e| e.into_inner());
-        }
-        *left -= bytes;
-        Held {
-            budget: self,
-            bytes,
-        }
-    }
-}
-
-impl Drop for Held<'_> {
-    fn drop(&mut self) {
-        let mut left = self.budget.left.lock().unwrap_or_else(|e| e.into_inner());
-        *left += self.bytes;
-        self.budget.freed.notify_all();
-    }
 }

@@ -156,6 +156,70 @@ pub fn open_append(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// Bytes of timelines held whole in memory at once, over every reader.
+pub const IN_FLIGHT: u64 = 24 * 1024 * 1024;
+
+/// A count of bytes held, waited on when full: readers of big runs take turns, so memory
+/// stays bounded however many runs are read at once.
+pub struct Budget {
+    left: std::sync::Mutex<u64>,
+    freed: std::sync::Condvar,
+    cap: u64,
+}
+
+pub struct Held<'a> {
+    budget: &'a Budget,
+    bytes: u64,
+}
+
+impl Budget {
+    pub fn new(cap: u64) -> Budget {
+        Budget {
+            left: std::sync::Mutex::new(cap),
+            freed: std::sync::Condvar::new(),
+            cap,
+        }
+    }
+
+    /// Waits until `bytes` (at most the whole budget) are free, and holds them.
+    pub fn take(&self, bytes: u64) -> Held<'_> {
+        let bytes = bytes.min(self.cap);
+        let mut left = self.left.lock().unwrap_or_else(|e| e.into_inner());
+        while *left < bytes {
+            left = self.freed.wait(left).unwrap_or_else(|e| e.into_inner());
+        }
+        *left -= bytes;
+        Held {
+            budget: self,
+            bytes,
+        }
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        let mut left = self.budget.left.lock().unwrap_or_else(|e| e.into_inner());
+        *left += self.bytes;
+        self.budget.freed.notify_all();
+    }
+}
+
+/// `read_bounded`, holding the file's bytes from `budget` while they are in memory.
+pub fn read_held<'a>(path: &Path, max: u64, budget: &'a Budget) -> io::Result<(Vec<u8>, Held<'a>)> {
+    let file = open_regular(path)?;
+    let len = file.metadata()?.len();
+    if len > max {
+        return Err(too_large(path, max));
+    }
+    let held = budget.take(len);
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(too_large(path, max));
+    }
+    Ok((bytes, held))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

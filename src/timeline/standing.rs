@@ -52,7 +52,7 @@ pub fn standing(dir: &Path) -> std::io::Result<Standing> {
     }
     Ok(match chain.seal.take() {
         None => Standing::Unsealed,
-        Some(seal) => match agrees(dir, &chain, &seal) {
+        Some(seal) => match agrees(Some(dir), &chain, &seal) {
             Ok(()) => Standing::Sealed(seal),
             Err(why) => Standing::Damaged(format!("{TIMELINE}: {why}")),
         },
@@ -63,8 +63,12 @@ pub fn standing(dir: &Path) -> std::io::Result<Standing> {
 /// reads it and, for a sealed run, its summary built again from the same records and held to
 /// the seal (`rebuild`). The timeline is read whole once, at most `files::MAX_WHOLE`; a
 /// larger one is not counted.
-pub fn counted(dir: &Path, plans: &super::rebuild::Plans) -> std::io::Result<Standing> {
-    let bytes = match files::read_bounded(&dir.join(TIMELINE), files::MAX_WHOLE) {
+pub fn counted(
+    dir: &Path,
+    plans: &super::rebuild::Plans,
+    budget: &files::Budget,
+) -> std::io::Result<Standing> {
+    let (bytes, _held) = match files::read_held(&dir.join(TIMELINE), files::MAX_WHOLE, budget) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
             return Ok(Standing::Damaged(e.to_string()));
@@ -96,7 +100,7 @@ pub fn counted(dir: &Path, plans: &super::rebuild::Plans) -> std::io::Result<Sta
     }
     Ok(match chain.seal.take() {
         None => Standing::Unsealed,
-        Some(seal) => match agrees(dir, &chain, &seal)
+        Some(seal) => match agrees(None, &chain, &seal)
             .and_then(|()| super::rebuild::holds(plans, dir, &records, &seal))
         {
             Ok(()) => Standing::Sealed(seal),
@@ -159,12 +163,14 @@ impl Chain {
 }
 
 /// Whether the seal seals exactly the records before it and sums up the run they record.
-fn agrees(dir: &Path, chain: &Chain, seal: &Seal) -> Result<(), String> {
+/// `dir`: where to read `timeline.seal` to hold it to the seal too; `counted` leaves it, since
+/// the summary built again from the records holds the seal to more than the mark does.
+fn agrees(dir: Option<&Path>, chain: &Chain, seal: &Seal) -> Result<(), String> {
     let (seq, hash) = chain.last.as_ref().ok_or("no records")?;
     if seal.records != *seq || chain.before_last.as_deref() != Some(seal.chain_head.as_str()) {
         return Err("the seal does not seal the records before it".into());
     }
-    if let Some(mark) = read_mark(dir)?
+    if let Some(mark) = dir.map(read_mark).transpose()?.flatten()
         && (mark.records != seq + 1 || mark.hash != *hash)
     {
         return Err("timeline.seal does not name this seal".into());
