@@ -23,6 +23,19 @@ pub enum Exit {
     PlanChanged = 7,
 }
 
+impl Exit {
+    /// The code of a run that ended as `outcome`, or that did not end (left, resumable: it
+    /// needs an operator). The same for every face.
+    pub fn of(outcome: Option<crate::engine::Outcome>) -> Exit {
+        use crate::engine::Outcome;
+        match outcome {
+            Some(Outcome::Completed) => Exit::Ok,
+            Some(Outcome::Failed) | None => Exit::Failed,
+            Some(Outcome::Aborted) => Exit::Aborted,
+        }
+    }
+}
+
 impl From<Exit> for ExitCode {
     fn from(e: Exit) -> ExitCode {
         ExitCode::from(e as u8)

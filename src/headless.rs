@@ -9,7 +9,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::engine::describe::describe_on_clock;
 use crate::engine::sla::{SlaStatus, clock_text, countdown_text};
-use crate::engine::{Input, Outcome, Waiting};
+use crate::engine::{Input, Waiting};
 use crate::exit::Exit;
 use crate::mask::Mask;
 use crate::plan::RegionFailure;
@@ -251,11 +251,7 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
                     Some(Err(e)) => eprintln!("rollback: the report was not written: {e}"),
                     None => {}
                 }
-                return stopping.unwrap_or(match outcome {
-                    Outcome::Completed => Exit::Ok,
-                    Outcome::Failed => Exit::Failed,
-                    Outcome::Aborted => Exit::Aborted,
-                });
+                return stopping.unwrap_or(Exit::of(Some(outcome)));
             }
         } else if stopping.is_some() && s.busy() == 0 {
             println!("run directory: {}", s.run.path.display());

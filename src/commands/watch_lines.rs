@@ -9,9 +9,9 @@ use tokio::sync::mpsc;
 use super::args::HeadlessArgs;
 use crate::exit::Exit;
 use crate::monitor::board::Change;
-use crate::watch::lines::{now, record};
+use crate::watch::lines::{Next, now, settle};
 use crate::watch::prepared::{Prepared, WatchJournal, start_run};
-use crate::watch::watcher::{Step, Watcher, start_in};
+use crate::watch::watcher::{Step, Watcher};
 
 /// `drill`: a drill exercise's headless flags, with which its run is driven as `rollback
 /// drill --headless` drives one.
@@ -94,18 +94,12 @@ pub async fn watch(mut p: Prepared, drill: Option<&HeadlessArgs>) -> color_eyre:
     };
     let fired = w.fired(trigger, by);
     drop(w);
-    match start_run(&p, fired) {
-        Ok((session, rx)) => {
-            journal.write(
-                json!({"type": "run_started", "run_id": session.run.id, "trigger": names[trigger]}),
-            );
-            Ok(match drill {
-                Some(h) => super::run::drive_headless(session, rx, h).await,
-                None => crate::headless::drive(session, rx, p.headless.clone()).await,
-            })
-        }
+    match start_run(&p, fired, &mut journal) {
+        Ok((session, rx)) => Ok(match drill {
+            Some(h) => super::run::drive_headless(session, rx, h).await,
+            None => crate::headless::drive(session, rx, p.headless.clone()).await,
+        }),
         Err(e) => {
-            journal.write(json!({"type": "run_not_started", "error": e}));
             eprintln!("rollback watch: the rollback could not start: {e}");
             Ok(Exit::Internal)
         }
@@ -123,23 +117,21 @@ enum Taken {
 /// Shows and records changes; in a drill exercise, answers as the trainee what would wait
 /// on a person, and ends the drill on a cancel.
 fn take(p: &Prepared, w: &mut Watcher, changes: Vec<Change>, journal: &mut WatchJournal) -> Taken {
-    for c in &changes {
-        show(p, w, c, journal);
-    }
-    if let Some(start) = start_in(&changes) {
-        return Taken::Start(start);
+    match settle(p, w, &changes, journal, &mut |line| println!("{line}")) {
+        Next::Start(start) => return Taken::Start(start),
+        Next::Ended(why) => {
+            say(
+                p.json,
+                json!({"time": now(), "watch": "ended", "why": why}),
+                format!("{} {why}", now()),
+            );
+            return Taken::End;
+        }
+        Next::Watch => {}
     }
     let Some(ex) = &p.exercise else {
         return Taken::Watch;
     };
-    if let Some(why) = p.drill_ended(&w.board, &changes, journal) {
-        say(
-            p.json,
-            json!({"time": now(), "watch": "ended", "why": why}),
-            format!("{} {why}", now()),
-        );
-        return Taken::End;
-    }
     let now = w.now();
     match w.board.answer_start(&ex.trainee, now) {
         answered if answered.is_empty() => Taken::Watch,
@@ -194,9 +186,4 @@ fn say(json: bool, doc: serde_json::Value, text: String) {
     } else {
         println!("{text}");
     }
-}
-
-/// Prints and records one change.
-fn show(p: &Prepared, w: &Watcher, c: &Change, journal: &mut WatchJournal) {
-    println!("{}", record(p, w, c, journal));
 }

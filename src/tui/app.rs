@@ -125,10 +125,17 @@ impl App {
         self.sync();
     }
 
+    /// A message from the runner, through the same path as headless: the session records a
+    /// step's outputs and stops the run on a log that cannot be written.
     pub fn on_runner(&mut self, msg: RunnerMsg) {
-        if let RunnerMsg::Input(input) = msg {
-            self.send(input);
+        if matches!(msg, RunnerMsg::Output { .. }) {
+            return;
         }
+        let _ = self.session.on_runner(msg);
+        if let Some(why) = self.session.notice.take() {
+            self.flash = Some(why);
+        }
+        self.sync();
     }
 
     pub fn tick(&mut self) {

@@ -214,15 +214,11 @@ fn finish(outcome: std::io::Result<Option<Summary>>) -> color_eyre::Result<Exit>
                         println!("{line}");
                         return Ok(exit);
                     }
-                    Ok(match o {
-                        Outcome::Completed => Exit::Ok,
-                        Outcome::Failed => Exit::Failed,
-                        Outcome::Aborted => Exit::Aborted,
-                    })
+                    Ok(Exit::of(Some(o)))
                 }
                 None => {
                     println!("the run can be resumed: rollback resume {}", s.id);
-                    Ok(Exit::Ok)
+                    Ok(Exit::of(None))
                 }
             }
         }

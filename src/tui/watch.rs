@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use serde_json::json;
 
 use super::app::App;
 use super::input::{self, Input, Keys};
@@ -15,9 +14,9 @@ use super::watch_view::View;
 use crate::exit::Exit;
 use crate::monitor::board::{Board, Change};
 use crate::monitor::policy::Pending;
-use crate::watch::lines::record;
+use crate::watch::lines::{Next, settle};
 use crate::watch::prepared::{Prepared, WatchJournal, start_run};
-use crate::watch::watcher::{Step, Watcher, start_in};
+use crate::watch::watcher::{Step, Watcher};
 
 /// A dialog over the list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,15 +216,15 @@ pub fn run(rt: &tokio::runtime::Runtime, mut p: Prepared) -> color_eyre::Result<
                     }
                 },
             };
-            for c in &changes {
-                screen.note(record(&p, &w, c, &mut journal));
-            }
-            if let Some(start) = start_in(&changes) {
-                break Some(start);
-            }
-            if let Some(why) = p.drill_ended(&w.board, &changes, &mut journal) {
-                ended = Some(why);
-                break None;
+            match settle(&p, &w, &changes, &mut journal, &mut |line| {
+                screen.note(line)
+            }) {
+                Next::Start(start) => break Some(start),
+                Next::Ended(why) => {
+                    ended = Some(why);
+                    break None;
+                }
+                Next::Watch => {}
             }
         };
         w.shutdown().await;
@@ -236,10 +235,8 @@ pub fn run(rt: &tokio::runtime::Runtime, mut p: Prepared) -> color_eyre::Result<
             return Ok(None);
         };
         let fired = w.fired(trigger, by);
-        let name = fired.name.clone();
         drop(w);
-        let (session, rx) = start_run(&p, fired).map_err(std::io::Error::other)?;
-        journal.write(json!({"type": "run_started", "run_id": session.run.id, "trigger": name}));
+        let (session, rx) = start_run(&p, fired, &mut journal).map_err(std::io::Error::other)?;
         super::run_screen(&mut terminal, App::new(session, theme), rx)
             .await
             .map(Some)

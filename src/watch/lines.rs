@@ -148,3 +148,34 @@ pub fn record(p: &Prepared, w: &Watcher, c: &Change, journal: &mut WatchJournal)
         }
     }
 }
+
+/// What a batch of changes leads to.
+#[derive(Debug, PartialEq)]
+pub enum Next {
+    /// The policy starts the rollback: the trigger, and who started it by hand.
+    Start((usize, Option<String>)),
+    /// A drill exercise ended without a run, and what to tell the trainee.
+    Ended(String),
+    Watch,
+}
+
+/// Records each change (its line handed to `show`), then says what the batch leads to: the
+/// one way both faces take a watch's changes.
+pub fn settle(
+    p: &Prepared,
+    w: &Watcher,
+    changes: &[Change],
+    journal: &mut WatchJournal,
+    show: &mut dyn FnMut(String),
+) -> Next {
+    for c in changes {
+        show(record(p, w, c, journal));
+    }
+    if let Some(start) = super::watcher::start_in(changes) {
+        return Next::Start(start);
+    }
+    match p.drill_ended(&w.board, changes, journal) {
+        Some(why) => Next::Ended(why),
+        None => Next::Watch,
+    }
+}

@@ -58,14 +58,28 @@ impl Prepared {
     }
 }
 
-/// Starts the run the trigger fired, in this process. Call inside the runtime.
-pub fn start_run(p: &Prepared, fired: FiredTrigger) -> Result<Opened, String> {
-    crate::session::start_fired(
+/// Starts the run the trigger fired, in this process, and records in the watch's journal
+/// that it started or why it could not: what every face does when the policy starts the
+/// rollback. Call inside the runtime, once the watch has stopped asking.
+pub fn start_run(
+    p: &Prepared,
+    fired: FiredTrigger,
+    journal: &mut WatchJournal,
+) -> Result<Opened, String> {
+    let name = fired.name.clone();
+    let opened = crate::session::start_fired(
         &p.loaded,
         p.opts.clone(),
         Arc::new(SystemClock),
         Some(fired),
-    )
+    );
+    match &opened {
+        Ok((session, _)) => {
+            journal.write(json!({"type": "run_started", "run_id": session.run.id, "trigger": name}))
+        }
+        Err(e) => journal.write(json!({"type": "run_not_started", "trigger": name, "error": e})),
+    }
+    opened
 }
 
 /// Tells the plan's notify hook about a trigger that alerts or waits, in the background.
