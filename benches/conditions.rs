@@ -7,8 +7,8 @@
 //! 24 ms.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use rollback::monitor::Condition;
-use rollback::monitor::condition::{MAX_RESULT_BYTES, MAX_RESULT_NODES};
+use rollback::plan::condition::Condition;
+use rollback::plan::condition::{MAX_RESULT_BYTES, MAX_RESULT_NODES};
 use serde_json::{Value as Json, json};
 
 /// 9,999 numbers.

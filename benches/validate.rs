@@ -4,8 +4,8 @@
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rollback::commands::validate::{FileReport, write_text};
 use rollback::exit::Exit;
+use rollback::monitor::check_plan as validate;
 use rollback::plan::load::parse_str;
-use rollback::plan::validate::validate;
 
 /// A level 3 plan of `phases` phases with `per` command steps each; without `simulate`, every
 /// step earns a drill warning.

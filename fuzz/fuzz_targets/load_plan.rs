@@ -3,7 +3,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use rollback::plan::load::{LoadError, load_bytes};
-use rollback::plan::validate::validate;
+use rollback::monitor::check_plan as validate;
 
 fuzz_target!(|data: &[u8]| {
     match load_bytes("fuzz.yaml", data.to_vec()) {

@@ -4,7 +4,7 @@
 
 use super::args::ReadyArgs;
 use crate::exit::Exit;
-use crate::plan::validate::validate;
+use crate::monitor::check_plan as validate;
 use crate::plan::{LoadError, Severity, load_file};
 use crate::records::ready::{Asked, readiness};
 use crate::text::inline;

@@ -8,9 +8,9 @@ use super::args::{DrillArgs, HeadlessArgs, RehearseArgs, RunArgs, TriggerArg};
 use crate::engine::rehearsal::Rehearsal;
 use crate::engine::{Mode, SystemClock, Trigger};
 use crate::exit::Exit;
+use crate::monitor::check_plan as validate;
 use crate::plan::diag::{Lines, snippet};
 use crate::plan::drill_vars::{parse_factor, step_keys, unknown_step, with_drill_values};
-use crate::plan::validate::validate;
 use crate::plan::vars::{
     Given, Source, parse_assignment, parse_var_file, process_env, resolve_from,
 };

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::args::TriggersArgs;
 use crate::exit::Exit;
-use crate::monitor::catalogue::{self, CATEGORIES, Entry};
+use crate::plan::catalogue::{self, CATEGORIES, Entry};
 
 pub fn run(args: &TriggersArgs) -> color_eyre::Result<Exit> {
     let entries = catalogue::entries();

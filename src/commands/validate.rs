@@ -7,8 +7,9 @@ use super::args::{DiagFormat, ValidateArgs};
 use crate::exit::Exit;
 use std::io::Write;
 
+use crate::monitor::check_plan as validate;
 use crate::plan::diag::{Lines, github_property, snippet};
-use crate::plan::validate::{has_errors, validate};
+use crate::plan::validate::has_errors;
 use crate::plan::{Diagnostic, LoadError, load_file};
 use crate::text;
 

@@ -6,15 +6,15 @@ use std::time::Duration;
 
 use serde_json::{Value as Json, json};
 
-use super::{CATEGORIES, entries};
 use crate::monitor::spec::{NO_SERIES, ProbeSpec, Reads, Spec};
 use crate::monitor::window::Outcome;
+use crate::plan::catalogue::{CATEGORIES, entries, find};
 
 /// The catalogue trigger `name` as a plan uses it, pointed at a made-up server.
 fn spec(name: &str) -> Spec {
     let base = include_str!("../../tests/plans/base.yaml");
     let head = base.split("triggers:").next().unwrap();
-    let probe = match super::find(name).unwrap().probe_kind() {
+    let probe = match find(name).unwrap().probe_kind() {
         "prometheus" => "prometheus: {url: 'http://p:9090', selector: 'job=\"api\"'}",
         "http" => "http: {url: 'http://x:8080/health'}",
         _ => "alertmanager: {port: 9099, token: am}",
@@ -63,7 +63,7 @@ const SERIES: &[(&str, f64, f64)] = &[
 fn check_series(category: &str) {
     let rows: Vec<_> = SERIES
         .iter()
-        .filter(|(name, ..)| super::find(name).unwrap().category == category)
+        .filter(|(name, ..)| find(name).unwrap().category == category)
         .collect();
     assert!(!rows.is_empty(), "no Prometheus entry in {category}");
     for (name, good, bad) in rows {
@@ -160,10 +160,7 @@ fn every_category_and_every_series_entry_is_covered() {
         }
     }
     let covered = |c: &str| {
-        SERIES
-            .iter()
-            .any(|(n, ..)| super::find(n).unwrap().category == c)
-            || c == "health-check"
+        SERIES.iter().any(|(n, ..)| find(n).unwrap().category == c) || c == "health-check"
     };
     assert!(CATEGORIES.iter().all(|c| covered(c)));
 }

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use serde_json::Value as Json;
 
-use super::condition::Condition;
 use super::spec::{NO_SERIES, Reads};
 use super::window::{Outcome, Sample};
+use crate::plan::condition::Condition;
 
 /// Bytes of an answer a sample keeps once it is judged: the window, the watch's record and
 /// the run's record of what fired hold a few KiB per sample, whatever the probe answered.

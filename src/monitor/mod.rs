@@ -4,14 +4,9 @@
 //! compiled once. Probes, which do the asking, live on the edge in `probe`.
 
 pub mod board;
-pub mod catalogue;
-pub mod cel_env;
-pub mod cel_value;
-pub mod condition;
-pub mod condition_cost;
-pub mod condition_limits;
 pub mod jsonpath;
 pub mod judge;
+pub mod played;
 pub mod policy;
 pub mod spec;
 pub mod validation;
@@ -19,11 +14,14 @@ pub mod webhook;
 pub mod window;
 
 #[cfg(test)]
+mod catalogue_tests;
+#[cfg(test)]
 mod tests;
 
-pub use catalogue::Unit;
-pub use condition::Condition;
+pub use crate::plan::catalogue::Unit;
+pub use crate::plan::condition::Condition;
 pub use judge::Judge;
+pub use played::check_plan;
 pub use policy::{Action, Policy};
 pub use spec::{ProbeSpec, Reads, Spec};
 pub use window::{Limits, Outcome, Sample, Verdict, Window};

@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use serde_json::Value as Json;
 
-use super::catalogue::{self, Entry, Unit};
-use super::condition::Condition;
 use super::jsonpath::JsonPath;
 use super::judge::Judge;
 use super::webhook::Webhook;
 use super::window::{Limits, Sample};
+use crate::plan::catalogue::{self, Entry, Unit};
+use crate::plan::condition::Condition;
 use crate::plan::status::Statuses;
 use crate::plan::trigger::{HttpMethod, HttpValue, Trigger, TriggerSeverity};
 

@@ -7,7 +7,7 @@ use super::diag::Diagnostic;
 use super::loc::Loc;
 use super::model::Plan;
 use super::validate::rule;
-use crate::monitor::Condition;
+use crate::plan::condition::Condition;
 
 /// One diagnostic per text over the limits, at the text's line and column.
 pub fn over_limits(plan: &Plan) -> Vec<Diagnostic> {

@@ -2,7 +2,9 @@
 //! environment): model, loading with positions, validation against the certification level,
 //! variables, and the `new` template.
 
+pub mod catalogue;
 pub mod checklist;
+pub mod condition;
 pub mod conditions;
 pub mod de;
 pub mod diag;

@@ -214,7 +214,7 @@ impl JsonSchema for Threshold {
 /// The catalogue's names as examples, which editors offer as completions. Not an `enum`:
 /// validation names the nearest one for a typo, which a schema error could not.
 fn catalogue_names(_: &mut SchemaGenerator) -> Schema {
-    let names: Vec<&str> = crate::monitor::catalogue::entries()
+    let names: Vec<&str> = crate::plan::catalogue::entries()
         .iter()
         .map(|e| e.name.as_str())
         .collect();

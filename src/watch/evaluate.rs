@@ -155,7 +155,7 @@ mod tests {
 
     fn judge_of(condition: &str) -> Judge {
         Judge {
-            condition: crate::monitor::Condition::compile(condition).unwrap(),
+            condition: crate::plan::condition::Condition::compile(condition).unwrap(),
             inconclusive: None,
             threshold: None,
             reads: crate::monitor::spec::Reads::Answer,

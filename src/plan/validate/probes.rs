@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::rule;
-use crate::monitor::catalogue;
+use crate::plan::catalogue;
 use crate::plan::diag::Diagnostic;
 use crate::plan::model::Plan;
 use crate::plan::trigger::{HttpValue, Trigger};

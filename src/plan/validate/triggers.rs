@@ -3,8 +3,8 @@
 //! and 4 plans watch for the signals that start their rollback.
 
 use super::{rule, unique};
-use crate::monitor::catalogue::{self, Unit};
-use crate::monitor::condition::Condition;
+use crate::plan::catalogue::{self, Unit};
+use crate::plan::condition::Condition;
 use crate::plan::diag::{Diagnostic, did_you_mean};
 use crate::plan::loc::{Loc, Pos};
 use crate::plan::model::Plan;

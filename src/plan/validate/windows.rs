@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::rule;
-use crate::monitor::condition::Condition;
+use crate::plan::condition::Condition;
 use crate::plan::diag::Diagnostic;
 use crate::plan::model::Plan;
 

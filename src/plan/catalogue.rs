@@ -173,13 +173,9 @@ pub fn find(name: &str) -> Option<&'static Entry> {
 }
 
 #[cfg(test)]
-#[path = "catalogue_tests.rs"]
-mod judged;
-
-#[cfg(test)]
 mod tests {
     use super::*;
-    use crate::monitor::condition::Condition;
+    use crate::plan::condition::Condition;
 
     #[test]
     fn the_catalogue_covers_the_standards_six_categories_with_twenty_or_more() {

@@ -220,5 +220,5 @@ fn push_entries<'a>(
 }
 
 #[cfg(test)]
-#[path = "condition_limits_tests.rs"]
+#[path = "limits_tests.rs"]
 mod tests;

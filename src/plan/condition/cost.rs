@@ -13,8 +13,8 @@ use std::ops::Add;
 use cel::common::ast::{ComprehensionExpr, EntryExpr, Expr, LiteralValue, operators as op};
 use cel::parser::Expression;
 
-use super::cel_value::{MAX_RESULT_BYTES, MAX_RESULT_NODES};
-use super::condition_limits::{Place, Refusal};
+use super::limits::{Place, Refusal};
+use super::value::{MAX_RESULT_BYTES, MAX_RESULT_NODES};
 
 /// What one value weighs, besides the text it holds.
 pub const VALUE: f64 = 32.0;

@@ -5,6 +5,11 @@
 //! be evaluated on a result (wrong type, missing key, a result over the bounds) makes that
 //! sample an error, never a pass.
 
+pub mod cost;
+pub mod env;
+pub mod limits;
+pub mod value;
+
 use std::sync::{Arc, LazyLock};
 
 use cel::common::ast::SourceInfo;
@@ -12,11 +17,10 @@ use cel::parser::Expression;
 use cel::{Context, Env, ParseErrors, Value};
 use serde_json::Value as Json;
 
-pub use super::cel_value::{MAX_RESULT_BYTES, MAX_RESULT_DEPTH, MAX_RESULT_NODES, to_cel};
-use super::condition_limits::{self as limits, MAX_NESTING, Place, Refusal};
-use super::{cel_env, condition_cost};
+use limits::{MAX_NESTING, Place, Refusal};
+pub use value::{MAX_RESULT_BYTES, MAX_RESULT_DEPTH, MAX_RESULT_NODES, to_cel};
 
-static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| Arc::new(cel_env::env()));
+static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| Arc::new(env::env()));
 
 /// The parser's own depth limit stands behind the lexical check, above what it lets through.
 const PARSER_DEPTH: u16 = MAX_NESTING as u16 + 8;
@@ -55,10 +59,9 @@ impl Condition {
             .parse_with_source_info(text)
             .map_err(syntax)?;
         limits::tree(&expr).map_err(|r| refused(text, Some(&info), r))?;
-        let estimate =
-            condition_cost::estimate(&expr).map_err(|r| refused(text, Some(&info), r))?;
+        let estimate = cost::estimate(&expr).map_err(|r| refused(text, Some(&info), r))?;
         for (pattern, id) in &estimate.patterns {
-            if let Err(message) = cel_env::prepare(pattern) {
+            if let Err(message) = env::prepare(pattern) {
                 let over_limit = message.contains("too big");
                 let at = Refusal {
                     at: Place::Node(*id),

@@ -2,8 +2,8 @@
 //! could overflow or anything could run away.
 
 use super::*;
-use crate::monitor::Condition;
-use crate::monitor::condition::CompileError;
+use crate::plan::condition::CompileError;
+use crate::plan::condition::Condition;
 
 fn refused(text: &str) -> CompileError {
     let e = Condition::compile(text).expect_err(text);
@@ -127,7 +127,7 @@ fn a_condition_whose_worst_case_is_over_the_budget_is_refused_where_it_passes_it
     assert!(e.message.contains("at most 64 MiB"), "{e:?}");
     // The same work on one element at a time is within the budget.
     let c = Condition::compile("result.all(x, x == result[0])").unwrap();
-    assert!(c.cost() < super::super::condition_cost::BUDGET);
+    assert!(c.cost() < super::super::cost::BUDGET);
 }
 
 #[test]
