@@ -4,9 +4,9 @@
 use std::io::Write;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use rollback::engine::record::{GENESIS, encode};
 use rollback::engine::{Event, Mode};
 use rollback::timeline::Journal;
-use rollback::timeline::record::{GENESIS, encode};
 
 fn event() -> Event {
     Event::StepFinished {

@@ -7,6 +7,7 @@ use std::io::Write;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use crate::engine::Record;
 use crate::engine::describe::describe_on_clock;
 use crate::engine::sla::{SlaStatus, clock_text, countdown_text};
 use crate::engine::{Input, Waiting};
@@ -15,7 +16,6 @@ use crate::mask::Mask;
 use crate::plan::RegionFailure;
 use crate::runner::RunnerMsg;
 use crate::session::Session;
-use crate::timeline::Record;
 
 use crate::headless_answer::{Asked, answer};
 

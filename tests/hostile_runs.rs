@@ -146,8 +146,8 @@ fn peak_kb(child: Child) -> (i32, i64) {
 
 #[test]
 fn a_100_mb_line_and_a_long_timeline_are_read_in_bounded_memory() {
+    use rollback::engine::record::{GENESIS, encode};
     use rollback::engine::{Event, Mode};
-    use rollback::timeline::record::{GENESIS, encode};
     let runs = Runs::new();
     let dir = runs.path().join("2026-01-01T00-00-00Z-long");
     std::fs::create_dir(&dir).unwrap();

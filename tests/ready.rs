@@ -142,10 +142,10 @@ fn an_invalid_plan_is_not_ready_and_an_unreadable_one_is_bad_input() {
 }
 
 /// The seal record of the only run under `runs`.
-fn seal_of(runs: &Runs) -> rollback::timeline::Record {
+fn seal_of(runs: &Runs) -> rollback::engine::Record {
     let text = common::timeline(&runs.only_run());
     let last = text.trim_end().rsplit_once('\n').unwrap().1;
-    rollback::timeline::record::parse_line(last).unwrap()
+    rollback::engine::record::parse_line(last).unwrap()
 }
 
 #[test]
@@ -164,15 +164,15 @@ fn a_seal_with_no_run_behind_it_or_one_rewritten_never_counts() {
     let dir = forged.path().join("2026-01-01T00-00-00Z-base");
     std::fs::create_dir(&dir).unwrap();
     s.records = 0;
-    s.chain_head = rollback::timeline::record::GENESIS.into();
-    let (line, hash) = rollback::timeline::record::encode(
+    s.chain_head = rollback::engine::record::GENESIS.into();
+    let (line, hash) = rollback::engine::record::encode(
         0,
         seal.ts_ms,
         seal.elapsed_ms,
         seal.mode,
         &seal.operator,
         &rollback::engine::Event::RunSealed(s),
-        rollback::timeline::record::GENESIS,
+        rollback::engine::record::GENESIS,
     );
     std::fs::write(dir.join("timeline.jsonl"), line).unwrap();
     std::fs::write(
@@ -195,7 +195,7 @@ fn a_seal_with_no_run_behind_it_or_one_rewritten_never_counts() {
             unreachable!()
         };
         change(&mut s);
-        let (line, _) = rollback::timeline::record::encode(
+        let (line, _) = rollback::engine::record::encode(
             seal.seq,
             seal.ts_ms,
             seal.elapsed_ms,

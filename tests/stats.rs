@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use common::{Runs, repo, text, timeline, wait_until};
 use rollback::engine::Event;
+use rollback::engine::record::{encode, parse_line};
 use rollback::report::RunOutcome;
-use rollback::timeline::record::{encode, parse_line};
 
 /// A level 2 plan, fully automated; `sla` and the undo command vary.
 fn plan(dir: &Path, id: &str, sla: &str, undo: &str) -> String {
@@ -173,7 +173,7 @@ fn an_open_run_is_listed_and_once_aborted_fails_success_but_not_zero_failed() {
 fn rechain_as_failed(run: &Path) {
     let path = run.join("timeline.jsonl");
     let text = std::fs::read_to_string(&path).unwrap();
-    let mut prev = rollback::timeline::record::GENESIS.to_string();
+    let mut prev = rollback::engine::record::GENESIS.to_string();
     let mut out = String::new();
     let mut count = 0;
     for line in text.lines() {

@@ -7,10 +7,10 @@
 use std::path::Path;
 
 use super::args::PruneArgs;
+use crate::engine::record::utc_text;
 use crate::exit::Exit;
 use crate::records::retention::{MINIMUM_MS, select};
 use crate::text::inline;
-use crate::timeline::record::utc_text;
 use crate::timeline::rundir::{holder, runs_root};
 
 pub fn run(args: &PruneArgs) -> color_eyre::Result<Exit> {

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::args::RunsArgs;
+use crate::engine::replay;
 use crate::engine::sla::clock_text;
 use crate::engine::{Event, Outcome};
 use crate::exit::Exit;
@@ -11,7 +12,6 @@ use crate::plan::load::load_bytes;
 use crate::text;
 use crate::timeline::files;
 use crate::timeline::journal::read_complete;
-use crate::timeline::replay;
 use crate::timeline::rundir::{PLAN_COPY, TIMELINE, holder, run_ids, runs_root};
 use crate::timeline::standing::{Standing, standing};
 

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::args::StatsArgs;
+use crate::engine::record::utc_text;
 use crate::engine::sla::clock_text;
 use crate::exit::Exit;
 use crate::records::figures::{Figures, Stats, stats};
@@ -12,7 +13,6 @@ use crate::records::trainee::{TraineeDrills, trainee_drills};
 use crate::records::{Select, Uncounted};
 use crate::report::metrics::pct_text;
 use crate::text::inline;
-use crate::timeline::record::utc_text;
 use crate::timeline::rundir::runs_root;
 
 #[derive(Serialize)]

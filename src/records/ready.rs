@@ -10,10 +10,10 @@ use serde::Serialize;
 
 use super::RunSummary;
 use crate::engine::Mode;
+use crate::engine::record::utc_text;
 use crate::engine::rehearsal::Environment;
 use crate::engine::sla::clock_text;
 use crate::report::RunOutcome;
-use crate::timeline::record::utc_text;
 
 const DAY_MS: u64 = 86_400_000;
 

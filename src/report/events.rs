@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::time::{Timestamp, between};
 use crate::engine::Event;
-use crate::timeline::Record;
+use crate::engine::Record;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Escalation {

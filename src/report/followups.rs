@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::time::Timestamp;
 use crate::engine::Event;
+use crate::engine::Record;
 use crate::monitor::validation::{RunVerdict, WindowVerdict};
 use crate::plan::{Plan, Window};
-use crate::timeline::Record;
 
 const MIN: u64 = 60_000;
 

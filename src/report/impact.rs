@@ -106,7 +106,7 @@ pub fn read(text: &str) -> (Vec<Entry>, Vec<String>) {
 
 /// Impact figures steps wrote (`step_outputs`), as entries by `step <key>`; a value that
 /// does not check out is a warning, not a figure.
-pub fn from_outputs(records: &[crate::timeline::Record]) -> (Vec<Entry>, Vec<String>) {
+pub fn from_outputs(records: &[crate::engine::Record]) -> (Vec<Entry>, Vec<String>) {
     let mut entries = Vec::new();
     let mut warnings = Vec::new();
     for r in records {

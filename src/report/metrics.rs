@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::phases::StepKind;
 use super::verdict::{RunOutcome, SlaVerdict, Timing, run_mode};
 use crate::engine::{FiredTrigger, Mode, Outcome, RunState, Status, Trigger};
+use crate::engine::{Record, replay};
 use crate::plan::Plan;
-use crate::timeline::{Record, replay};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {

@@ -118,9 +118,9 @@ pub fn render_run(dir: &Path, now_ms: i64) -> Result<Report, String> {
 /// The validation segment chained after the seal; a damaged one is a warning, not read.
 fn segment(
     dir: &Path,
-    records: &[crate::timeline::Record],
+    records: &[crate::engine::Record],
     report: &mut Report,
-) -> Vec<crate::timeline::Record> {
+) -> Vec<crate::engine::Record> {
     use crate::timeline::segment::{SEGMENT, read};
     let (Ok(bytes), Some(seal)) = (
         crate::timeline::files::read_bounded(&dir.join(SEGMENT), crate::timeline::files::MAX_WHOLE),

@@ -14,8 +14,8 @@ pub use super::verdict::{RunOutcome, SlaVerdict, Timing};
 use crate::engine::rehearsal::Rehearsal;
 use crate::engine::state::End;
 use crate::engine::{Event, Mode, Outcome, RunState, Trigger, Waiting};
+use crate::engine::{Record, replay};
 use crate::plan::{Automation, Operation, Plan};
-use crate::timeline::{Record, replay};
 
 /// The shape version of the JSON form; raised only if a key is renamed or removed.
 pub const REPORT_VERSION: u32 = 1;

@@ -7,10 +7,10 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::time::{Timestamp, between};
+use crate::engine::Record;
 use crate::engine::state::{Attempt, StepState};
 use crate::engine::{Event, RunState, Status, StepOutcome};
 use crate::plan::{self, PhaseKind, Plan};
-use crate::timeline::Record;
 
 /// A phase named but not run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,10 +6,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::time::{Timestamp, between};
+use crate::engine::Record;
 use crate::engine::clock::drill_ms;
 use crate::engine::{Event, RunState, Waiting};
 use crate::plan::{Plan, StepKind};
-use crate::timeline::Record;
 
 /// The drill part of a report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,11 +1,11 @@
 //! The stakeholder status update: a few plain lines, ready to paste into a chat or an
 //! incident ticket, built from the run's state.
 
+use crate::engine::Record;
 use crate::engine::describe::describe_stamped;
 use crate::engine::sla::{SlaStatus, clock_text, countdown_text};
 use crate::engine::{Mode, RunState, Status, Waiting};
 use crate::plan::Plan;
-use crate::timeline::Record;
 
 /// What is going on, for people who are not at the keyboard.
 pub fn status_update(plan: &Plan, st: &RunState, last: Option<&Record>, now_ms: i64) -> String {

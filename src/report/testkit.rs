@@ -3,13 +3,14 @@
 
 use std::io;
 
+use crate::engine::Record;
 use crate::engine::decide::{Decision, ExitReport, Input, decide};
 use crate::engine::selection::regions_in_run;
 use crate::engine::sla::run_sla_ms;
 use crate::engine::{Mode, RunInfo, RunState, StepOutcome, Trigger, Waiting};
 use crate::plan::{Plan, load::parse_str};
+use crate::timeline::RunDir;
 use crate::timeline::journal::{Journal, Sink};
-use crate::timeline::{Record, RunDir};
 
 pub const T0: i64 = 1_800_000_000_000;
 

@@ -5,8 +5,8 @@
 use chrono::DateTime;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::engine::record::utc_text;
 use crate::engine::sla::clock_text;
-use crate::timeline::record::utc_text;
 
 /// An instant, milliseconds since the Unix epoch; JSON `"2027-01-15T08:00:00.000Z"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

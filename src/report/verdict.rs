@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::time::Timestamp;
+use crate::engine::Record;
 use crate::engine::{Event, Mode, RunState};
-use crate::timeline::Record;
 
 /// How the run's duration compares with its SLA.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -21,11 +21,12 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use crate::engine::Record;
 use crate::engine::{Clock, Effect, Input, Mode, RunState, decide_in_place};
 use crate::plan::Plan;
 use crate::plan::vars::Values;
 use crate::runner::{OutputPolicy, OutputTail, Runner, RunnerMsg};
-use crate::timeline::{Journal, Record, RunDir};
+use crate::timeline::{Journal, RunDir};
 
 pub use resume::{ResumeError, ResumeOptions, recorded_start, resume};
 pub use start::{StartOptions, run_info, start, start_fired};

@@ -7,10 +7,11 @@ use crate::engine::{Event, Mode};
 use crate::plan::Plan;
 use std::path::PathBuf;
 
+use crate::engine::Record;
 use crate::report::{build, files};
 use crate::timeline::journal::read_complete;
 use crate::timeline::seal::{Mark, Seal, Summary, write_mark};
-use crate::timeline::{Journal, Record, RunDir};
+use crate::timeline::{Journal, RunDir};
 
 impl Session {
     /// Records a fact of the shell rather than a decision of the engine (an accepted plan

@@ -150,7 +150,7 @@ pub fn open(
     let last = existing.last().unwrap_or(seal).clone();
     let journal = Journal::with_sink(Box::new(file), std::slice::from_ref(&last));
     let mode = records.first().map_or(Mode::Live, |r| r.mode);
-    let state = crate::timeline::replay(&plan, &records);
+    let state = crate::engine::replay(&plan, &records);
     let env = super::command_env(
         vars,
         &super::CommandContext {

@@ -9,11 +9,12 @@ use std::fs::File;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::engine::Record;
 use crate::engine::{Event, Mode, RunInfo};
 use crate::monitor::validation::{Changed, RunVerdict, Validation, WindowVerdict};
 use crate::monitor::{Outcome, Sample, Spec, Verdict};
 use crate::plan::{Plan, Window};
-use crate::timeline::{Journal, Record};
+use crate::timeline::Journal;
 
 /// A run's validation, open for sampling.
 pub struct Validating {

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::lines::MAX_RECORD;
-use super::record::{Record, parse_line};
 use super::rundir::{LOCK, PLAN_COPY, TIMELINE};
+use crate::engine::record::{Record, parse_line};
 use crate::engine::{Event, Outcome, RunState};
 use crate::exit::Exit;
 use crate::plan::Plan;

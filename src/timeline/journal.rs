@@ -6,7 +6,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use super::record::{ChainError, GENESIS, Record, encode, read_chain};
+use crate::engine::record::{ChainError, GENESIS, Record, encode, read_chain};
 use crate::engine::{Event, Mode};
 
 /// Where the journal's bytes go; a file in production, a failing writer in tests.

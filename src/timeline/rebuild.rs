@@ -11,9 +11,9 @@ use sha2::{Digest, Sha256};
 
 use super::files;
 use super::journal::read_complete;
-use super::record::Record;
 use super::rundir::{PLAN_COPY, TIMELINE};
 use super::seal::{Seal, Summary};
+use crate::engine::record::Record;
 use crate::plan::Plan;
 use crate::records::RunSummary;
 
@@ -56,7 +56,8 @@ pub fn seal_holds(dir: &Path, seal: &Seal, plans: &Plans) -> Result<(), String> 
 
 /// `seal_holds` over the run's records already read (the seal last).
 pub fn holds(plans: &Plans, dir: &Path, records: &[Record], seal: &Seal) -> Result<(), String> {
-    let recorded = super::recorded_plan_sha256(records).ok_or("no plan digest recorded")?;
+    let recorded =
+        crate::engine::record::recorded_plan_sha256(records).ok_or("no plan digest recorded")?;
     let plan = plans.of(dir, recorded)?;
     let Some((sealed, before)) = records.split_last() else {
         return Err("no records".into());

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::record::{Record, parse_line};
+use crate::engine::record::{Record, parse_line};
 use crate::engine::rehearsal::Rehearsal;
 use crate::engine::{Event, Mode};
 use crate::plan::{Automation, Operation};

@@ -9,8 +9,8 @@
 use std::io::Read;
 use std::path::Path;
 
-use super::record::{Record, parse_line};
 use crate::engine::Event;
+use crate::engine::record::{Record, parse_line};
 use crate::monitor::validation::RunVerdict;
 
 pub const SEGMENT: &str = "validation.jsonl";
@@ -114,7 +114,7 @@ pub fn verify(dir: &Path, seal: Option<&Record>) -> Result<Option<String>, (Stri
 mod tests {
     use super::*;
     use crate::engine::Mode;
-    use crate::timeline::record::{GENESIS, encode};
+    use crate::engine::record::{GENESIS, encode};
 
     /// Lines chained from (`seq`, `prev`), and the last record's hash.
     fn chain(mut seq: u64, mut prev: String, events: &[Event]) -> (String, String) {

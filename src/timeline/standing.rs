@@ -8,9 +8,9 @@ use std::path::Path;
 
 use super::files;
 use super::lines::{Line, Lines, MAX_RECORD};
-use super::record::{GENESIS, Record, parse_line};
 use super::rundir::TIMELINE;
 use super::seal::{Seal, read_mark};
+use crate::engine::record::{GENESIS, Record, parse_line};
 use crate::engine::{Event, RunInfo};
 use crate::report::RunOutcome;
 

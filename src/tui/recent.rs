@@ -6,10 +6,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
 use super::theme::Theme;
+use crate::engine::Record;
 use crate::engine::describe::describe_on_clock;
 use crate::engine::sla::clock_text;
 use crate::text;
-use crate::timeline::Record;
 
 pub struct Recent<'a> {
     pub records: &'a std::collections::VecDeque<Record>,

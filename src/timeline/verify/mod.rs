@@ -8,10 +8,10 @@ use std::path::Path;
 
 use super::files;
 use super::lines::{Line, Lines, MAX_RECORD};
-use super::record::Record;
 use super::rundir::{self, LOCK, PLAN_COPY, TIMELINE};
 use super::seal::{MARK, read_mark};
 use crate::engine::Event;
+use crate::engine::record::Record;
 
 mod scan;
 use scan::{Scan, sha256_of};
@@ -269,8 +269,8 @@ fn check_plan(dir: &Path, recorded: Option<&str>) -> PlanState {
 mod tests {
     use super::*;
     use crate::engine::Mode;
-    use crate::timeline::record::GENESIS;
-    use crate::timeline::record::encode;
+    use crate::engine::record::GENESIS;
+    use crate::engine::record::encode;
 
     fn chain(n: u64) -> Vec<String> {
         let mut prev = GENESIS.to_string();

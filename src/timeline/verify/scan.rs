@@ -8,8 +8,8 @@ use sha2::{Digest, Sha256};
 
 use super::Gap;
 use crate::engine::Event;
+use crate::engine::record::{GENESIS, Record, parse_line};
 use crate::timeline::files;
-use crate::timeline::record::{GENESIS, Record, parse_line};
 use crate::timeline::rundir::TIMELINE;
 
 /// How many names of who accepted a changed plan are kept: the count goes on.

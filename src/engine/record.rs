@@ -7,7 +7,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::engine::{Event, Mode, Stamped};
+use super::{Event, Mode, RunState, Stamped};
+use crate::plan::Plan;
 
 /// `prev` of the first line.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -181,6 +182,33 @@ pub fn read_chain<'a>(lines: impl IntoIterator<Item = &'a str>) -> Result<Vec<Re
         out.push(r);
     }
     Ok(out)
+}
+
+/// The state a timeline describes: a replay of its events over the plan it was run with.
+pub fn replay(plan: &Plan, records: &[Record]) -> RunState {
+    let info = records.iter().find_map(|r| match &r.event {
+        Event::RunStarted(info) => Some(info),
+        _ => None,
+    });
+    let scenario = info.and_then(|i| i.scenario.as_deref());
+    let regions = info.map(|i| i.regions.as_slice()).unwrap_or_default();
+    let mut state = RunState::for_run(plan, scenario, regions);
+    for r in records {
+        state.apply(&r.stamped());
+    }
+    state
+}
+
+/// The plan hash the run last recorded: at its start, or at a resume (which records the
+/// plan it resumed with, changed or not).
+pub fn recorded_plan_sha256(records: &[Record]) -> Option<&str> {
+    records.iter().rev().find_map(|r| match &r.event {
+        Event::RunStarted(info) => Some(info.plan_sha256.as_str()),
+        Event::RunResumed { plan_sha256, .. } | Event::PlanChanged { plan_sha256, .. } => {
+            Some(plan_sha256.as_str())
+        }
+        _ => None,
+    })
 }
 
 #[cfg(test)]
