@@ -93,13 +93,16 @@ pub fn run(
             ..opts
         },
         json: false,
-        headless: h.clone().into(),
         exercise: Some(ExerciseWatch { trainee }),
         loaded,
     };
     let runtime = crate::runner::runtime()?;
     if h.headless {
-        return runtime.block_on(super::watch_lines::watch(prepared, Some(h)));
+        return runtime.block_on(super::watch_lines::watch(
+            prepared,
+            h.clone().into(),
+            Some(h),
+        ));
     }
     crate::tui::watch::run(&runtime, prepared)
 }

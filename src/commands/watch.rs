@@ -45,7 +45,13 @@ pub fn run(args: &WatchArgs) -> color_eyre::Result<Exit> {
         .enable_all()
         .build()?;
     let exit = if args.headless {
-        runtime.block_on(super::watch_lines::watch(prepared, None))
+        // What the headless run answers by itself, from the watch's flags.
+        let answers = crate::headless::Options {
+            approve_as: args.approve_as.clone(),
+            confirm_manual: args.confirm_manual,
+            ..Default::default()
+        };
+        runtime.block_on(super::watch_lines::watch(prepared, answers, None))
     } else {
         crate::tui::watch::run(&runtime, prepared)
     };

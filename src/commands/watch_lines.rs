@@ -15,7 +15,12 @@ use crate::watch::watcher::{Step, Watcher};
 
 /// `drill`: a drill exercise's headless flags, with which its run is driven as `rollback
 /// drill --headless` drives one.
-pub async fn watch(mut p: Prepared, drill: Option<&HeadlessArgs>) -> color_eyre::Result<Exit> {
+/// `answers`: what the run answers by itself once a trigger starts it.
+pub async fn watch(
+    mut p: Prepared,
+    answers: crate::headless::Options,
+    drill: Option<&HeadlessArgs>,
+) -> color_eyre::Result<Exit> {
     let json = p.json;
     let mut journal = WatchJournal::open(&p);
     let specs = std::mem::take(&mut p.specs);
@@ -97,7 +102,7 @@ pub async fn watch(mut p: Prepared, drill: Option<&HeadlessArgs>) -> color_eyre:
     match start_run(&p, fired, &mut journal) {
         Ok((session, rx)) => Ok(match drill {
             Some(h) => super::run::drive_headless(session, rx, h).await,
-            None => crate::headless::drive(session, rx, p.headless.clone()).await,
+            None => crate::headless::drive(session, rx, answers).await,
         }),
         Err(e) => {
             eprintln!("rollback watch: the rollback could not start: {e}");

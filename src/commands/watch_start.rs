@@ -76,11 +76,6 @@ pub fn prepare(args: &WatchArgs, loaded: Loaded) -> Result<Prepared, String> {
         },
         opts,
         json: args.json,
-        headless: crate::headless::Options {
-            approve_as: args.approve_as.clone(),
-            confirm_manual: args.confirm_manual,
-            ..Default::default()
-        },
         exercise: None,
         loaded,
     })

@@ -24,7 +24,6 @@ pub struct Prepared {
     pub cx: Context,
     pub opts: StartOptions,
     pub json: bool,
-    pub headless: crate::headless::Options,
     /// Set when the watch opens a drill exercise (`rollback drill --exercise`).
     pub exercise: Option<ExerciseWatch>,
 }
