@@ -12,8 +12,6 @@ pub mod commands;
 pub mod engine;
 pub mod exit;
 pub mod headless;
-mod headless_answer;
-pub mod headless_drill;
 pub mod mask;
 pub mod monitor;
 pub mod plan;

@@ -29,7 +29,7 @@ pub(crate) fn answer(
         Waiting::Manual(_) => o.confirm_manual,
         _ => true,
     };
-    if !flagged && let Some(input) = crate::headless_drill::answer(waiting, s) {
+    if !flagged && let Some(input) = crate::headless::drill::answer(waiting, s) {
         return Ok(Some(input));
     }
     Ok(match waiting {

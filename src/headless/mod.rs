@@ -2,6 +2,9 @@
 //! Gates pass only with `--approve-as`, manual checks only with `--confirm-manual`; a
 //! question nobody can answer stops the run resumable with exit 1. Ctrl-C aborts cleanly.
 
+mod answer;
+pub mod drill;
+
 use std::io::Write;
 
 use tokio::signal::unix::{SignalKind, signal};
@@ -17,7 +20,7 @@ use crate::plan::RegionFailure;
 use crate::runner::RunnerMsg;
 use crate::session::Session;
 
-use crate::headless_answer::{Asked, answer};
+use crate::headless::answer::{Asked, answer};
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -108,7 +111,7 @@ impl Printer {
     fn explain(&mut self, s: &Session, i: usize, out: &mut impl Write) {
         if s.mode == crate::engine::Mode::Drill
             && self.explained.insert(i)
-            && let Some(text) = crate::headless_drill::explain(s, i)
+            && let Some(text) = crate::headless::drill::explain(s, i)
         {
             let _ = writeln!(out, "{}", s.mask.text(&text));
         }
@@ -194,7 +197,7 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
         output: Default::default(),
         explained: Default::default(),
     };
-    for line in crate::headless_drill::preamble(&s) {
+    for line in crate::headless::drill::preamble(&s) {
         println!("{line}");
     }
     let (mut term, mut int, mut hup) = match (
@@ -233,7 +236,7 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
         if let Some(n) = s.notice.take() {
             eprintln!("rollback: {n}");
         }
-        if let Some(ack) = crate::headless_drill::acknowledge(&s, &mut acked) {
+        if let Some(ack) = crate::headless::drill::acknowledge(&s, &mut acked) {
             let _ = s.handle(ack);
             continue;
         }
