@@ -15,6 +15,7 @@ pub mod record;
 mod regions;
 pub mod rehearsal;
 pub mod run_info;
+pub mod seal;
 pub mod selection;
 pub mod sla;
 pub mod state;

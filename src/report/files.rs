@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use super::model::Report;
+use super::summary::Summary;
 use crate::engine::Mode;
 use crate::timeline::rundir::{TIMELINE, write_private};
-use crate::timeline::seal::{Summary, read_seal};
+use crate::timeline::seal::read_seal;
 
 pub const MARKDOWN: &str = "report.md";
 pub const JSON: &str = "report.json";
@@ -106,7 +107,8 @@ pub fn sealed_runs_of(root: &Path, plan: &str, except: &str) -> Vec<(String, Sum
         .filter(|id| id != except && names_plan(id, plan))
         .filter_map(|id| {
             let seal = read_seal(&root.join(&id).join(TIMELINE)).ok()??;
-            (seal.summary.plan == plan).then_some((id, seal.summary))
+            let summary = Summary::of_seal(&seal).ok()?;
+            (summary.plan == plan).then_some((id, summary))
         })
         .collect()
 }

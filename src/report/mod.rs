@@ -19,6 +19,7 @@ pub mod scorecard;
 mod scorecard_md;
 mod sections;
 pub mod status;
+pub mod summary;
 pub mod time;
 mod trend_md;
 mod verdict;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::start::{Parts, runner, sha256_hex};
 use super::{DrillOptions, Fatal, Opened, Session};
 use crate::engine::record::{recorded_plan_sha256, replay};
+use crate::engine::seal::seal_of;
 use crate::engine::{Clock, Event, Input, Outcome, Status};
 use crate::mask::REDACTED;
 use crate::plan::load::load_bytes;
@@ -19,7 +20,7 @@ use crate::timeline::Journal;
 use crate::timeline::journal::OpenError;
 use crate::timeline::journal::read_complete;
 use crate::timeline::rundir::{self, PLAN_COPY, TIMELINE};
-use crate::timeline::seal::{Mark, read_mark, seal_of, write_mark};
+use crate::timeline::seal::{Mark, read_mark, write_mark};
 
 #[derive(Debug, Clone, Default)]
 pub struct ResumeOptions {
