@@ -85,9 +85,9 @@ pub fn run(args: &ProbeArgs) -> color_eyre::Result<Exit> {
     let answer = runtime.block_on(crate::probe::sample(&spec.probe, spec.timeout, &cx));
     // A blocking HTTP probe may still wait on a silent server: do not wait for it.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
-    let lane = crate::watch::evaluate::Lane::default();
+    let lane = crate::probe::evaluate::Lane::default();
     let judge = spec.judging().masked_by(&cx.mask);
-    let sample = crate::watch::evaluate::judge_blocking(judge, &lane, answer);
+    let sample = crate::probe::evaluate::judge_blocking(judge, &lane, answer);
     if args.json {
         let mut v = serde_json::to_value(&sample)?;
         v["trigger"] = spec.name.clone().into();
