@@ -7,11 +7,12 @@
 use std::path::Path;
 
 use crate::records::{Records, RunSummary, Uncounted, Unread};
+use crate::report::RunOutcome;
 use crate::report::summary::Summary;
-use crate::report::{RunOutcome, render_run};
 use crate::timeline::files::{Budget, IN_FLIGHT};
 use crate::timeline::follow::lock_held_in;
 use crate::timeline::rebuild::Plans;
+use crate::timeline::reports::render_run;
 use crate::timeline::rundir::{LOCK, TIMELINE};
 use crate::timeline::standing::{Standing, counted};
 

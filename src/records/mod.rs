@@ -9,7 +9,6 @@ pub mod figures;
 pub mod ready;
 pub mod retention;
 pub mod trainee;
-pub mod trend;
 
 use serde::Serialize;
 

@@ -9,9 +9,10 @@ use std::path::PathBuf;
 
 use crate::engine::Record;
 use crate::engine::seal::Seal;
+use crate::report::build;
 use crate::report::summary::Summary;
-use crate::report::{build, files};
 use crate::timeline::journal::read_complete;
+use crate::timeline::reports as files;
 use crate::timeline::seal::{Mark, write_mark};
 use crate::timeline::{Journal, RunDir};
 

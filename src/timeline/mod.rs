@@ -7,6 +7,7 @@ pub mod follow;
 pub mod journal;
 pub mod lines;
 pub mod rebuild;
+pub mod reports;
 pub mod rundir;
 pub mod seal;
 pub mod segment;
