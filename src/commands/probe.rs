@@ -9,7 +9,7 @@ use crate::exit::Exit;
 use crate::monitor::{Outcome, Spec};
 
 pub fn run(args: &ProbeArgs) -> color_eyre::Result<Exit> {
-    let loaded = match super::run::load_for_run(&args.plan) {
+    let loaded = match super::load::load_for_run(&args.plan) {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
@@ -39,7 +39,7 @@ pub fn run(args: &ProbeArgs) -> color_eyre::Result<Exit> {
     };
     // Each variable as a run takes it: `--var`, else the environment (a checklist step runs
     // this with the plan's variables in it), else the plan's default.
-    let given = match super::run::given_with_sources(&args.vars, &[]) {
+    let given = match super::load::given_with_sources(&args.vars, &[]) {
         Ok(g) => g,
         Err(e) => {
             eprintln!("rollback probe: {e}");

@@ -19,7 +19,7 @@ pub fn run(args: &ReportArgs) -> color_eyre::Result<Exit> {
     };
     let now = chrono::Utc::now().timestamp_millis();
     if !args.set.is_empty() {
-        let by = super::run::operator(args.by.as_deref());
+        let by = super::load::operator(args.by.as_deref());
         let entries: Result<Vec<_>, String> = args
             .set
             .iter()

@@ -47,7 +47,7 @@ pub fn watch(args: &super::args::WatchArgs) -> color_eyre::Result<Exit> {
         );
         return Ok(Exit::BadInput);
     }
-    let operator = super::run::operator(None);
+    let operator = super::load::operator(None);
     let rt = crate::runner::runtime()?;
     Ok(rt.block_on(validate(
         &dir,
