@@ -1,6 +1,7 @@
 //! EDGE: the record of a run on disk (its line format and hash chain are the engine's,
-//! `engine::record`): `journal` appends and syncs; `rundir` lays out and locks run directories; `seal` closes an ended
-//! run's timeline; `verify` checks a run.
+//! `engine::record`): `journal` appends and syncs; `rundir` lays out and locks run
+//! directories; `seal` closes an ended run's timeline; `verify` checks a run; `reports`
+//! reads a run back into its report and writes its copies.
 
 pub mod files;
 pub mod follow;
