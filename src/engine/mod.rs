@@ -2,6 +2,7 @@
 //! `decide(state, input) -> events + effects`; time comes in as a number. A `record` is an
 //! event as one line of the timeline, in its hash chain.
 
+mod apply;
 pub mod clock;
 pub mod decide;
 pub mod describe;
