@@ -61,89 +61,8 @@ fn trigger(plan: &Plan, t: &Trigger, out: &mut Vec<Diagnostic>) {
         .first()
         .map(|p| p.0)
         .or(entry.map(|e| e.probe_kind()));
-    match kind {
-        None => error(
-            t.name.pos,
-            format!(
-                "trigger `{name}` has no probe: add `command`, `http`, `prometheus` or `alertmanager`, or `use:` one of the catalogue"
-            ),
-        ),
-        Some("prometheus") => {
-            let p = t.prometheus.as_ref();
-            let at = p.map(|p| p.pos).unwrap_or(t.name.pos);
-            let p = p.map(|p| &p.value);
-            if p.and_then(|p| p.url.as_ref()).is_none() {
-                error(
-                    at,
-                    format!(
-                        "trigger `{name}` needs `prometheus.url`: the server to ask, e.g. http://prometheus:9090"
-                    ),
-                );
-            }
-            if let Some(u) = p.and_then(|p| p.url.as_ref()) {
-                url(plan, u, &mut error);
-            }
-            let query = p.and_then(|p| p.query.as_ref()).is_some()
-                || entry.is_some_and(|e| e.prometheus.is_some());
-            if !query {
-                error(at, format!("trigger `{name}` needs `prometheus.query`"));
-            }
-        }
-        Some("http") => {
-            let h = t.http.as_ref();
-            match h.and_then(|h| h.value.url.as_ref()) {
-                Some(u) => url(plan, u, &mut error),
-                None => error(
-                    h.map(|h| h.pos).unwrap_or(t.name.pos),
-                    format!("trigger `{name}` needs `http.url`"),
-                ),
-            }
-            if let Some(j) = h.and_then(|h| h.value.jsonpath.as_ref())
-                && let Err(e) = jsonpath_rust::parser::parse_json_path(&j.value)
-            {
-                error(
-                    j.pos,
-                    format!(
-                        "`{}` is not a JSONPath: {}",
-                        j.value,
-                        one_line(&e.to_string())
-                    ),
-                );
-            }
-        }
-        Some("alertmanager") => super::webhook::receiver(plan, t, &mut error),
-        Some(_) => {}
-    }
-    if let Some(w) = &t.threshold {
-        let unit = entry
-            .map(|e| e.unit)
-            .unwrap_or(Unit::of_written(&w.value.0));
-        if let Err(e) = unit.parse(&w.value.0) {
-            let what = match entry {
-                Some(e) if e.unit == Unit::None => format!("`{}` has no threshold to set", e.name),
-                Some(en) => format!(
-                    "{e}; `{}` takes its threshold in {}",
-                    en.name,
-                    unit_words(en.unit)
-                ),
-                None => e,
-            };
-            error(w.pos, what);
-        }
-    }
-    match &t.condition {
-        Some(c) => condition(c, "condition", &mut error),
-        None if entry.is_none() => error(
-            t.name.pos,
-            format!(
-                "trigger `{name}` has no `condition`: a CEL expression over `result` that is true when the sample is bad"
-            ),
-        ),
-        None => {}
-    }
-    if let Some(c) = &t.inconclusive {
-        condition(c, "inconclusive condition", &mut error);
-    }
+    probe(plan, t, kind, entry, &mut error);
+    judged(t, entry, &mut error);
     for (d, what) in [(&t.interval, "an interval"), (&t.timeout, "a timeout")] {
         if let Some(d) = d
             && d.0.is_zero()
@@ -184,6 +103,105 @@ fn trigger(plan: &Plan, t: &Trigger, out: &mut Vec<Diagnostic>) {
                 f.value
             ),
         );
+    }
+}
+
+/// The trigger's probe has what its kind needs.
+fn probe(
+    plan: &Plan,
+    t: &Trigger,
+    kind: Option<&str>,
+    entry: Option<&catalogue::Entry>,
+    error: &mut impl FnMut(Pos, String),
+) {
+    let name = &t.name.value;
+    match kind {
+        None => error(
+            t.name.pos,
+            format!(
+                "trigger `{name}` has no probe: add `command`, `http`, `prometheus` or `alertmanager`, or `use:` one of the catalogue"
+            ),
+        ),
+        Some("prometheus") => {
+            let p = t.prometheus.as_ref();
+            let at = p.map(|p| p.pos).unwrap_or(t.name.pos);
+            let p = p.map(|p| &p.value);
+            if p.and_then(|p| p.url.as_ref()).is_none() {
+                error(
+                    at,
+                    format!(
+                        "trigger `{name}` needs `prometheus.url`: the server to ask, e.g. http://prometheus:9090"
+                    ),
+                );
+            }
+            if let Some(u) = p.and_then(|p| p.url.as_ref()) {
+                url(plan, u, error);
+            }
+            let query = p.and_then(|p| p.query.as_ref()).is_some()
+                || entry.is_some_and(|e| e.prometheus.is_some());
+            if !query {
+                error(at, format!("trigger `{name}` needs `prometheus.query`"));
+            }
+        }
+        Some("http") => {
+            let h = t.http.as_ref();
+            match h.and_then(|h| h.value.url.as_ref()) {
+                Some(u) => url(plan, u, error),
+                None => error(
+                    h.map(|h| h.pos).unwrap_or(t.name.pos),
+                    format!("trigger `{name}` needs `http.url`"),
+                ),
+            }
+            if let Some(j) = h.and_then(|h| h.value.jsonpath.as_ref())
+                && let Err(e) = jsonpath_rust::parser::parse_json_path(&j.value)
+            {
+                error(
+                    j.pos,
+                    format!(
+                        "`{}` is not a JSONPath: {}",
+                        j.value,
+                        one_line(&e.to_string())
+                    ),
+                );
+            }
+        }
+        Some("alertmanager") => super::webhook::receiver(plan, t, error),
+        Some(_) => {}
+    }
+}
+
+/// The trigger's threshold and conditions can judge a sample.
+fn judged(t: &Trigger, entry: Option<&catalogue::Entry>, error: &mut impl FnMut(Pos, String)) {
+    let name = &t.name.value;
+    if let Some(w) = &t.threshold {
+        let unit = entry
+            .map(|e| e.unit)
+            .unwrap_or(Unit::of_written(&w.value.0));
+        if let Err(e) = unit.parse(&w.value.0) {
+            let what = match entry {
+                Some(e) if e.unit == Unit::None => format!("`{}` has no threshold to set", e.name),
+                Some(en) => format!(
+                    "{e}; `{}` takes its threshold in {}",
+                    en.name,
+                    unit_words(en.unit)
+                ),
+                None => e,
+            };
+            error(w.pos, what);
+        }
+    }
+    match &t.condition {
+        Some(c) => condition(c, "condition", error),
+        None if entry.is_none() => error(
+            t.name.pos,
+            format!(
+                "trigger `{name}` has no `condition`: a CEL expression over `result` that is true when the sample is bad"
+            ),
+        ),
+        None => {}
+    }
+    if let Some(c) = &t.inconclusive {
+        condition(c, "inconclusive condition", error);
     }
 }
 
