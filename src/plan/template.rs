@@ -61,6 +61,14 @@ pub fn new_plan(name: &str, level: u8, op: Operation) -> String {
          #   app-only: {title: Application only, kind: application-only, phases: [capture, execute, verify]}\n\n\
          phases:\n",
     );
+    phases(&mut t, level, op, timeout);
+
+    t
+}
+
+/// The plan's phases, one placeholder step each, as the standard orders them.
+fn phases(t: &mut String, level: u8, op: Operation, timeout: &str) {
+    let todo = PLACEHOLDER;
     let _ = writeln!(
         t,
         "  - id: assess\n    title: Confirm the rollback is the right call\n    steps:\n      \
@@ -148,7 +156,6 @@ pub fn new_plan(name: &str, level: u8, op: Operation) -> String {
          stakeholders_informed: {{confirm: \"{todo}: stakeholders told the rollback is done\"}}\n  \
          dashboards_normal: {{step: validate.metrics}}\n"
     );
-    t
 }
 
 #[cfg(test)]
