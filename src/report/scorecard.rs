@@ -32,8 +32,9 @@ pub struct DrillCard {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
     /// start (a fired trigger decided), approve, confirm, point_of_no_return, retry, skip,
-    /// abort, ack, wait_orphan, kill_orphan, and resume (back after an exercise cut the
-    /// session).
+    /// abort, ack, wait_orphan, kill_orphan, resume (back after an exercise cut the
+    /// session), regions_stop_all and regions_continue (what a region's failure does to the
+    /// others), and alternative (a path taken in place of a failed step).
     pub kind: String,
     pub step: Option<String>,
     pub by: String,
@@ -101,6 +102,7 @@ fn question(w: &Waiting) -> Option<Waiting> {
             | Waiting::Approval(_)
             | Waiting::Manual(_)
             | Waiting::Failure(_)
+            | Waiting::RegionFailure(_)
             | Waiting::Interrupted(_)
             | Waiting::Orphan { .. }
     )
@@ -160,6 +162,17 @@ pub fn scorecard(plan: &Plan, records: &[Record]) -> Option<DrillCard> {
                 Some(decided("point_of_no_return", Some(step), by))
             }
             Event::RetryRequested { step, by } => Some(decided("retry", Some(step), by)),
+            Event::RegionPolicyChosen { step, choice, by } => {
+                let kind = format!("regions_{}", choice.name());
+                Some(decided(&kind, Some(step), by))
+            }
+            // A path the plan takes by itself is no one's decision.
+            Event::AlternativeTaken {
+                step,
+                by,
+                automatic: false,
+                ..
+            } => Some(decided("alternative", Some(step), by)),
             Event::OrphanDecided { step, by, kill, .. } => {
                 let kind = if *kill { "kill_orphan" } else { "wait_orphan" };
                 Some(decided(kind, Some(step), by))
@@ -178,12 +191,7 @@ pub fn scorecard(plan: &Plan, records: &[Record]) -> Option<DrillCard> {
                 })
             }
             Event::StepSkipped { step, by, .. } => {
-                let kind = st.step_index(step).map(|i| st.steps[i].kind);
-                if matches!(kind, Some(StepKind::Check | StepKind::Manual)) {
-                    card.mistakes.push(format!(
-                        "skipped the verification `{step}`: checks are how a rollback is known to work"
-                    ));
-                }
+                card.mistakes.extend(skip_mistake(&st, step));
                 Some(decided("skip", Some(step), by))
             }
             Event::RunAborted {
@@ -255,6 +263,31 @@ pub fn scorecard(plan: &Plan, records: &[Record]) -> Option<DrillCard> {
         ));
     }
     Some(card)
+}
+
+/// What skipping `step` gets wrong, if anything: a check is how a rollback is known to
+/// work, and a step that failed for good with an alternative path offered has another way
+/// to recover (the standard's alternative recovery paths).
+fn skip_mistake(st: &RunState, step: &str) -> Option<String> {
+    let i = st.step_index(step)?;
+    let s = &st.steps[i];
+    if matches!(s.kind, StepKind::Check | StepKind::Manual) {
+        return Some(format!(
+            "skipped the verification `{step}`: checks are how a rollback is known to work"
+        ));
+    }
+    let paths = st.alternatives_for(i);
+    if !s.failed_for_good() || paths.is_empty() {
+        return None;
+    }
+    let left = match &s.region {
+        Some(r) => format!("region {r} is left without its rollback"),
+        None => "the step's work is left undone".into(),
+    };
+    Some(format!(
+        "skipped `{step}` after it failed for good while the plan offers another way to recover (`{}`): {left}",
+        paths.join("`, `")
+    ))
 }
 
 fn escalation_scores(
