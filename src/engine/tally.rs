@@ -57,7 +57,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    /// `region us-east-1 failed at execute.undo@us-east-1: retried, then ok`.
+    /// `Region us-east-1 failed at execute.undo@us-east-1: retried, then ok`.
     pub fn text(&self) -> String {
         let times = match self.times {
             1 => String::new(),
@@ -65,7 +65,7 @@ impl Failure {
         };
         match &self.region {
             Some(r) => format!(
-                "region {r} failed at {}{times}: {}",
+                "Region {r} failed at {}{times}: {}",
                 self.key,
                 self.fate.word()
             ),
@@ -104,6 +104,9 @@ impl FailureCounts {
         self.regions += o.regions;
     }
 }
+
+/// Failures told one by one at the end of a run; the report has them all.
+pub const MAX_TOLD: usize = 3;
 
 /// The run's steps and attempts, counted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -212,30 +215,36 @@ impl Tally {
         c
     }
 
-    /// One line for the end of a run, on the screen and headless:
-    /// `22 steps ok, 0 skipped, 0 failed; 1 of 23 attempts failed, 1 retry; region
-    /// us-east-1 failed at execute.undo@us-east-1: retried, then ok`.
-    pub fn line(&self) -> String {
-        let mut s = format!("{} steps ok, {} skipped", self.ok, self.skipped);
+    /// The end of a run in a few short lines, on the screen and headless: the steps, the
+    /// attempts, then each step that failed for good (at most `MAX_TOLD`, then how many
+    /// more). A step that failed for good counts as failed whatever became of it.
+    pub fn lines(&self) -> Vec<String> {
+        let mut first = format!("{} steps ok, {} skipped", self.ok, self.skipped);
         if self.replaced > 0 {
-            s.push_str(&format!(", {} replaced", self.replaced));
+            first.push_str(&format!(", {} replaced by another path", self.replaced));
         }
-        s.push_str(&format!(", {} failed", self.failed));
+        first.push_str(&format!(", {} failed", self.failures.len()));
         if self.not_done > 0 {
-            s.push_str(&format!(", {} not done", self.not_done));
+            first.push_str(&format!(", {} not done", self.not_done));
         }
         let retries = match self.retries {
             1 => "1 retry".to_string(),
             n => format!("{n} retries"),
         };
-        s.push_str(&format!(
-            "; {} of {} attempts failed, {retries}",
-            self.failed_attempts, self.attempts
-        ));
-        for f in &self.failures {
-            s.push_str("; ");
-            s.push_str(&f.text());
+        let mut out = vec![
+            first,
+            format!(
+                "{} of {} attempts failed, {retries}",
+                self.failed_attempts, self.attempts
+            ),
+        ];
+        out.extend(self.failures.iter().take(MAX_TOLD).map(Failure::text));
+        if self.failures.len() > MAX_TOLD {
+            out.push(format!(
+                "and {} more (see the report)",
+                self.failures.len() - MAX_TOLD
+            ));
         }
-        s
+        out
     }
 }

@@ -246,6 +246,9 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
                 if o.verbose {
                     p.output(&mut s);
                 }
+                for line in crate::engine::tally::Tally::of(&s.state).lines() {
+                    println!("{line}");
+                }
                 println!("run directory: {}", s.run.path.display());
                 match s.finish() {
                     Some(Ok([md, json])) => {

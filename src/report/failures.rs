@@ -133,3 +133,7 @@ pub fn summary_md(failures: &[FailureReport], r: &super::Report) -> Option<Strin
     }
     Some(text)
 }
+
+#[cfg(test)]
+#[path = "failures_tests.rs"]
+mod tests;
