@@ -219,7 +219,8 @@ impl Tally {
     /// attempts, then each step that failed for good (at most `MAX_TOLD`, then how many
     /// more). A step that failed for good counts as failed whatever became of it.
     pub fn lines(&self) -> Vec<String> {
-        let mut first = format!("{} steps ok, {} skipped", self.ok, self.skipped);
+        let steps = if self.ok == 1 { "step" } else { "steps" };
+        let mut first = format!("{} {steps} ok, {} skipped", self.ok, self.skipped);
         if self.replaced > 0 {
             first.push_str(&format!(", {} replaced by another path", self.replaced));
         }
