@@ -8,7 +8,7 @@ use crate::engine::tally::{Fate, Tally};
 #[test]
 fn a_retry_the_plan_made_is_a_failed_attempt_not_a_failure_for_good() {
     let mut h = Harness::new(Some("exec-only"));
-    let d = h.start(Some("exec-only"));
+    h.start(Some("exec-only"));
     let d = h.feed(Input::ConfirmPointOfNoReturn { by: "alice".into() });
     h.run(&d, UNDO, StepOutcome::Failed);
     let d = h.at(5, 0).feed(Input::Tick);
@@ -28,7 +28,7 @@ fn a_retry_the_plan_made_is_a_failed_attempt_not_a_failure_for_good() {
 #[test]
 fn a_step_whose_attempts_ran_out_stays_failed_after_it_is_retried_to_ok() {
     let mut h = Harness::new(Some("exec-only"));
-    let d = h.start(Some("exec-only"));
+    h.start(Some("exec-only"));
     let mut d = h.feed(Input::ConfirmPointOfNoReturn { by: "alice".into() });
     for n in 0..3 {
         h.run(&d, UNDO, StepOutcome::Failed);
