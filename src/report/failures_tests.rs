@@ -99,6 +99,10 @@ fn a_region_replaced_by_its_path_is_recovered_not_incomplete() {
     let r = build(&d.plan, &d.records, T0 + 86_400_000);
     assert_eq!(r.outcome.status, RunOutcome::Completed);
     assert_eq!(r.phases[0].status, PhaseStatus::Recovered);
+    assert!(
+        r.phases[0].duration_ms.is_some(),
+        "a phase whose step was replaced ends when its path does"
+    );
     assert_eq!(r.failures[0].fate, Fate::Replaced);
     assert_eq!(r.failures[0].alternative.as_deref(), Some("scale"));
     assert_eq!(r.metrics.quality.steps_replaced, 1);

@@ -294,9 +294,13 @@ fn step_report(
         None if !kind.automated() || s.status == Status::Skipped => s.current_since_ms,
         None => None,
     };
-    let ended = s
-        .ended_ms
-        .filter(|_| matches!(s.status, Status::Ok | Status::Skipped | Status::Failed));
+    // A replaced step ended when its path was taken.
+    let ended = s.ended_ms.filter(|_| {
+        matches!(
+            s.status,
+            Status::Ok | Status::Skipped | Status::Failed | Status::Replaced
+        )
+    });
     let (approved_by, confirmed_by) = match kind {
         StepKind::Approve => (s.approved_by.clone(), None),
         StepKind::Manual => (None, s.approved_by.clone()),
