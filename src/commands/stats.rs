@@ -8,7 +8,7 @@ use super::args::StatsArgs;
 use crate::engine::record::utc_text;
 use crate::engine::sla::clock_text;
 use crate::exit::Exit;
-use crate::records::figures::{Figures, Stats, stats};
+use crate::records::figures::{Figures, PhaseSpread, Stats, stats};
 use crate::records::trainee::{TraineeDrills, trainee_drills};
 use crate::records::{Select, Uncounted};
 use crate::report::metrics::pct_text;
@@ -116,21 +116,28 @@ fn print_text(root: &str, s: &Stats, not_counted: &[&Uncounted], select: &Select
         println!();
         table(s);
         println!();
-        println!("per phase, median / p95:");
-        for (plan, f) in &s.plans {
-            let phases: Vec<String> = f
-                .phases
-                .iter()
-                .map(|p| {
-                    format!(
-                        "{} {} / {}",
-                        inline(&p.phase),
-                        clock_text(p.spread.median_ms),
-                        clock_text(p.spread.p95_ms)
-                    )
-                })
-                .collect();
-            println!("  {}: {}", inline(plan), phases.join(", "));
+        if o.drill > 0 {
+            println!(
+                "MEDIAN and P95 are real time over live runs and rehearsals; drills are timed apart, on the drill clock"
+            );
+        }
+        println!("{}", failures_line(o));
+        println!();
+        if o.runs > o.drill {
+            println!("per phase, median / p95, real time:");
+            for (plan, f) in s.plans.iter().filter(|(_, f)| f.runs > f.drill) {
+                println!("  {}: {}", inline(plan), spreads(&f.phases));
+            }
+        }
+        if o.drill > 0 {
+            println!("drills, median / p95 on the drill clock:");
+            for (plan, f) in s.plans.iter().filter(|(_, f)| f.drill > 0) {
+                let whole = f.drill_duration.map_or("-".into(), |d| {
+                    format!("{} / {}", clock_text(d.median_ms), clock_text(d.p95_ms))
+                });
+                let phases = spreads(&f.drill_phases);
+                println!("  {} [drill]: whole run {whole}; {phases}", inline(plan));
+            }
         }
         let levels: Vec<String> = o
             .escalations
@@ -224,6 +231,63 @@ fn table(s: &Stats) {
     if s.plans.len() > 1 {
         row("(all)", &s.overall);
     }
+}
+
+/// `capture 00:20 / 00:31, execute 01:40 / 02:05`.
+fn spreads(phases: &[PhaseSpread]) -> String {
+    let v: Vec<String> = phases
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {} / {}",
+                inline(&p.phase),
+                clock_text(p.spread.median_ms),
+                clock_text(p.spread.p95_ms)
+            )
+        })
+        .collect();
+    if v.is_empty() {
+        "-".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// Failures on the way, completed runs' too: `failed on the way: 2 of 40 attempts; 1 step
+/// failed for good (1 retried, then ok) in 1 region`.
+fn failures_line(f: &Figures) -> String {
+    let c = &f.failures;
+    let mut line = format!(
+        "failed on the way: {} of {} attempts, {} retr{}",
+        c.failed_attempts,
+        f.attempts,
+        f.retries,
+        if f.retries == 1 { "y" } else { "ies" }
+    );
+    let parts: Vec<String> = [
+        (c.retried, "retried, then ok"),
+        (c.skipped, "skipped"),
+        (c.replaced, "replaced by another path"),
+        (c.stopped, "still failed when the run ended"),
+        (c.open, "waiting for a decision"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, w)| format!("{n} {w}"))
+    .collect();
+    let steps = c.steps();
+    line.push_str(&format!(
+        "; {steps} step{} failed for good",
+        if steps == 1 { "" } else { "s" }
+    ));
+    if !parts.is_empty() {
+        line.push_str(&format!(" ({})", parts.join(", ")));
+    }
+    if c.regions > 0 {
+        let s = if c.regions == 1 { "" } else { "s" };
+        line.push_str(&format!(" in {} region{s}", c.regions));
+    }
+    line
 }
 
 /// `3d ago`, `5h ago`, `12m ago`.

@@ -21,6 +21,7 @@ pub mod selection;
 pub mod sla;
 pub mod state;
 pub mod step;
+pub mod tally;
 pub mod undo;
 pub mod waiting;
 

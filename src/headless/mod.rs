@@ -275,6 +275,9 @@ impl Turn {
                 if o.verbose {
                     p.output(s);
                 }
+                for line in crate::engine::tally::Tally::of(&s.state).lines() {
+                    println!("{line}");
+                }
                 println!("run directory: {}", s.run.path.display());
                 match s.finish() {
                     Some(Ok([md, json])) => {

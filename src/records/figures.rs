@@ -1,7 +1,11 @@
 //! The team's figures: per plan and overall, over the runs a [`Select`] takes — runs by
 //! mode, success, SLA met, automated share, median and p95 duration (whole run and per
-//! phase), retries, escalation levels reached, time since the last rehearsal — each with
-//! the standard's criteria judged.
+//! phase), retries and failures on the way, escalation levels reached, time since the last
+//! rehearsal — each with the standard's criteria judged.
+//!
+//! Each duration figure keeps to one clock: live runs and rehearsals in real time; drills
+//! apart from them, on the drill clock they were played on (a drill's real time says nothing
+//! of how long the rollback takes).
 
 use std::collections::BTreeMap;
 
@@ -10,6 +14,7 @@ use serde::Serialize;
 use super::criteria::{Counts, Criterion, judge, pct};
 use super::{RunSummary, Select};
 use crate::engine::Mode;
+use crate::engine::tally::FailureCounts;
 use crate::report::{RunOutcome, Timestamp};
 
 /// Median and 95th percentile (nearest rank) of a set of durations.
@@ -66,8 +71,18 @@ pub struct Figures {
     pub sla_met_pct: Option<f64>,
     pub automated_pct: Option<f64>,
     pub retries: u32,
+    pub attempts: u32,
+    /// Failed attempts, and steps that failed for good by what became of them, summed over
+    /// the runs (a completed run counts its failures on the way here).
+    pub failures: FailureCounts,
+    /// Whole run, live runs and rehearsals, real time.
     pub duration: Option<Spread>,
+    /// Per phase, live runs and rehearsals, real time.
     pub phases: Vec<PhaseSpread>,
+    /// Whole run, drills only, on the drill clock.
+    pub drill_duration: Option<Spread>,
+    /// Per phase, drills only, on the drill clock.
+    pub drill_phases: Vec<PhaseSpread>,
     pub escalations: Vec<LevelReached>,
     /// Start of the latest rehearsal, whatever `--since` says.
     pub last_rehearsal: Option<Timestamp>,
@@ -143,21 +158,16 @@ fn figures(runs: &[&RunSummary], last_rehearsal_ms: Option<i64>, now_ms: i64) ->
         steps_selected: sum(&|r| r.steps_selected),
         steps_automated: sum(&|r| r.steps_automated),
     };
-    let mut phases: Vec<(String, Vec<u64>)> = Vec::new();
-    for r in runs {
-        for (id, ms) in &r.phases {
-            let Some(ms) = ms else { continue };
-            match phases.iter_mut().find(|(p, _)| p == id) {
-                Some((_, v)) => v.push(*ms),
-                None => phases.push((id.clone(), vec![*ms])),
-            }
-        }
-    }
     let mut levels: BTreeMap<u8, u32> = BTreeMap::new();
     for r in runs.iter().filter(|r| r.escalation > 0) {
         *levels.entry(r.escalation).or_default() += 1;
     }
-    let mut durations: Vec<u64> = runs.iter().map(|r| r.duration_ms).collect();
+    let (drills, real): (Vec<&RunSummary>, Vec<&RunSummary>) =
+        runs.iter().partition(|r| r.mode == Mode::Drill);
+    let mut failures = FailureCounts::default();
+    for r in runs {
+        failures.add(&r.failures);
+    }
     Figures {
         runs: counts.runs,
         live: count(&|r| r.mode == Mode::Live),
@@ -171,16 +181,12 @@ fn figures(runs: &[&RunSummary], last_rehearsal_ms: Option<i64>, now_ms: i64) ->
         sla_met_pct: pct(counts.sla_met, counts.sla_measured),
         automated_pct: pct(counts.steps_automated, counts.steps_selected),
         retries: sum(&|r| r.retries),
-        duration: Spread::of(&mut durations),
-        phases: phases
-            .into_iter()
-            .filter_map(|(phase, mut v)| {
-                Some(PhaseSpread {
-                    phase,
-                    spread: Spread::of(&mut v)?,
-                })
-            })
-            .collect(),
+        attempts: sum(&|r| r.attempts),
+        failures,
+        duration: Spread::of(&mut real.iter().map(|r| r.duration_ms).collect::<Vec<_>>()),
+        phases: phase_spreads(&real),
+        drill_duration: Spread::of(&mut drills.iter().map(|r| r.duration_ms).collect::<Vec<_>>()),
+        drill_phases: phase_spreads(&drills),
         escalations: levels
             .into_iter()
             .map(|(level, runs)| LevelReached { level, runs })
@@ -189,6 +195,30 @@ fn figures(runs: &[&RunSummary], last_rehearsal_ms: Option<i64>, now_ms: i64) ->
         since_last_rehearsal_ms: last_rehearsal_ms.map(|t| u64::try_from(now_ms - t).unwrap_or(0)),
         criteria: judge(&counts),
     }
+}
+
+/// Each phase's spread, in the order phases first appear; a drill's phases on its clock.
+fn phase_spreads(runs: &[&RunSummary]) -> Vec<PhaseSpread> {
+    let mut phases: Vec<(String, Vec<u64>)> = Vec::new();
+    for r in runs {
+        for (id, ms) in &r.phases {
+            let Some(ms) = ms else { continue };
+            let ms = r.on_its_clock(*ms);
+            match phases.iter_mut().find(|(p, _)| p == id) {
+                Some((_, v)) => v.push(ms),
+                None => phases.push((id.clone(), vec![ms])),
+            }
+        }
+    }
+    phases
+        .into_iter()
+        .filter_map(|(phase, mut v)| {
+            Some(PhaseSpread {
+                phase,
+                spread: Spread::of(&mut v)?,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod trainee;
 use serde::Serialize;
 
 use crate::engine::rehearsal::Environment;
+use crate::engine::tally::FailureCounts;
 use crate::engine::{Mode, Trigger};
 use crate::plan::Automation;
 use crate::report::summary::Summary;
@@ -32,6 +33,7 @@ pub struct RunSummary {
     pub started_ms: i64,
     pub ended_ms: Option<i64>,
     pub outcome: RunOutcome,
+    /// On the run's clock: real time, the drill clock for a drill.
     pub duration_ms: u64,
     pub sla_ms: u64,
     /// `None` while an unfinished run is still inside its SLA.
@@ -39,9 +41,13 @@ pub struct RunSummary {
     pub steps_selected: u32,
     pub steps_automated: u32,
     pub retries: u32,
+    pub attempts: u32,
+    /// Failed attempts and steps that failed for good (none in seals from before they were
+    /// kept).
+    pub failures: FailureCounts,
     /// Highest escalation level reached; 0 when none was.
     pub escalation: u8,
-    /// Phase id and duration, in plan order.
+    /// Phase id and duration in real time, in plan order.
     pub phases: Vec<(String, Option<u64>)>,
     /// False for a run counted without a seal (one left after a failure): its summary comes
     /// from a replay.
@@ -81,6 +87,8 @@ impl RunSummary {
             steps_selected: s.metrics.quality.steps_selected,
             steps_automated: s.metrics.quality.steps_automated,
             retries: exec.retries,
+            attempts: exec.attempts,
+            failures: exec.failures,
             escalation: s.escalations.iter().map(|e| e.level).max().unwrap_or(0),
             phases: s
                 .phases
@@ -100,6 +108,14 @@ impl RunSummary {
                 .map_or(0, |r| r.stakeholders().count() as u32),
             regions: s.regions.len() as u32,
             drill: s.drill.clone().map(Box::new),
+        }
+    }
+
+    /// `real_ms` on the run's clock: times the drill's speed for a drill.
+    pub fn on_its_clock(&self, real_ms: u64) -> u64 {
+        match (self.mode, &self.drill) {
+            (Mode::Drill, Some(d)) => crate::engine::clock::drill_ms(real_ms, d.speed),
+            _ => real_ms,
         }
     }
 

@@ -28,6 +28,8 @@ pub fn run(n: u32) -> RunSummary {
         steps_selected: 2,
         steps_automated: 2,
         retries: 0,
+        attempts: 2,
+        failures: Default::default(),
         escalation: 0,
         phases: vec![
             ("capture".into(), Some(20_000)),

@@ -19,21 +19,28 @@
 //!                     after_point_of_no_return
 //! point_of_no_return  steps[], passed, at, elapsed_ms, by, before_step
 //! phases[]            id, title, kind, region, status (pending|running|ok|failed|skipped|
-//!                     interrupted|incomplete), started_at, start_elapsed_ms, ended_at,
+//!                     interrupted|incomplete|recovered|failed_step_skipped), started_at,
+//!                     start_elapsed_ms, ended_at,
 //!                     duration_ms, estimate_ms, point_of_no_return, steps_left_out[], steps[]
 //!   steps[]           key (phase.step, phase.step@region in a lane, phase.step+path.step on
 //!                     an alternative path), id, title, kind (run|check|approve|manual), status
 //!                     (pending|running|ok|failed|skipped|interrupted|replaced), started_at,
 //!                     start_elapsed_ms, ended_at, duration_ms, approved_by, confirmed_by,
 //!                     note, skipped {by, reason}|null, point_of_no_return,
-//!                     point_of_no_return_confirmed_by, attempts[]
+//!                     point_of_no_return_confirmed_by, failed_for_good (times), attempts[]
 //!     attempts[]      n, started_at, start_elapsed_ms, outcome (ok|failed|timed_out|killed|
 //!                     running|interrupted|unknown), exit_code, signal, duration_ms, lines,
 //!                     bytes, log (relative to the run directory, or null), sha256, error,
 //!                     requested_by
 //! phases_left_out[]   id, title
+//! failures[]          steps that failed for good (a person decided): step, region|null,
+//!                     times, fate (retried|skipped|replaced|stopped|open), by|null,
+//!                     alternative|null, reason|null; a completed run with failures is still
+//!                     completed
 //! regions[]           only for runs with `for_each: region` phases: region, started_at,
-//!                     duration_ms, sla_ms, met (true|false|null), escalation
+//!                     duration_ms (on the run's clock: the drill clock in a drill), sla_ms,
+//!                     met (true|false|null), escalation, status (not_started|running|ok|
+//!                     recovered|failed_step_skipped|failed|stopped)
 //! escalations[]       level, action, reason, at, elapsed_ms, acknowledged_by,
 //!                     acknowledged_at, acknowledged_elapsed_ms
 //! notes[]             kind (note|status_update), by, text, at, elapsed_ms
@@ -53,7 +60,9 @@
 //!                     dashboards_normal), automated, how, result (passed|failed|skipped|
 //!                     not run|not applicable|missing), reason?, by?, at?; empty without one
 //! metrics             execution {trigger, finished, outcome, success, duration_ms, sla_ms,
-//!                     within_sla (bool|null while open), attempts, retries; when a trigger
+//!                     within_sla (bool|null while open), attempts, retries, failures
+//!                     {failed_attempts, retried, skipped, replaced, stopped, open, regions}
+//!                     (steps failed for good by what became of them); when a trigger
 //!                     started the run: fired {name, uses, severity, condition, explain,
 //!                     value, first_failure_ms, fired_ms, samples, started_by},
 //!                     time_to_detect_ms, time_to_start_ms}
@@ -64,7 +73,7 @@
 //!                     missing[] (standard metrics not entered yet)}
 //!                     quality {tested_beforehand (yes|unknown), steps_selected,
 //!                     steps_automated, steps_manual, automated_pct, steps_ok, steps_skipped,
-//!                     steps_failed, steps_not_done, plan_followed_pct,
+//!                     steps_replaced, steps_failed, steps_not_done, plan_followed_pct,
 //!                     documentation_accuracy_pct: null}
 //! record              records (count), last_hash
 //! warnings[]          strings
@@ -87,7 +96,7 @@ use super::model::Report;
 
 /// The top-level keys of the JSON form, in the struct's order. (A `serde_json::Value` keeps
 /// keys sorted; serialize the `Report` itself to keep this order in text.)
-pub const TOP_LEVEL_KEYS: [&str; 18] = [
+pub const TOP_LEVEL_KEYS: [&str; 19] = [
     "report_version",
     "generated_at",
     "run",
@@ -96,6 +105,7 @@ pub const TOP_LEVEL_KEYS: [&str; 18] = [
     "point_of_no_return",
     "phases",
     "phases_left_out",
+    "failures",
     "escalations",
     "notes",
     "notifications",

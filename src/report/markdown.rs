@@ -3,6 +3,7 @@
 //! `sections`. Words carry every status; times are UTC `YYYY-MM-DD HH:MM:SS`, moments in
 //! the run `+mm:ss`.
 
+use super::failures::FailureReport;
 use super::md::{cell, cell_code, code, inline, table};
 use super::model::{OutcomeSection, Report};
 use super::phases::{AttemptOutcome, AttemptReport, PhaseReport, StepReport, StepStatus};
@@ -37,6 +38,14 @@ impl OutcomeSection {
 }
 
 impl Report {
+    /// The duration against the SLA, said to be on the drill clock in a drill.
+    pub fn sla_text(&self) -> String {
+        match self.run.mode {
+            Mode::Drill => format!("{} (drill clock)", self.timing.sla_text()),
+            _ => self.timing.sla_text(),
+        }
+    }
+
     /// The whole report as one markdown document.
     pub fn to_markdown(&self) -> String {
         let mut out = String::new();
@@ -45,7 +54,8 @@ impl Report {
             out.push_str(&card.markdown());
         }
         self.timeline(&mut out);
-        super::regions::markdown(&self.regions, &mut out);
+        let drill = self.run.mode == Mode::Drill;
+        super::regions::markdown(&self.regions, &self.failures, drill, &mut out);
         self.escalations_md(&mut out);
         self.ponr_md(&mut out);
         self.checklist_md(&mut out);
@@ -142,8 +152,11 @@ impl Report {
                 None => format!("not finished (last record {})", utc(t.last_record_at)),
             },
         ]);
-        rows.push(vec!["Duration vs SLA".into(), cell(&t.sla_text())]);
+        rows.push(vec!["Duration vs SLA".into(), cell(&self.sla_text())]);
         rows.push(vec!["Outcome".into(), cell(&self.outcome.text())]);
+        if let Some(f) = super::failures::summary_md(&self.failures, self) {
+            rows.push(vec!["Failures".into(), f]);
+        }
         out.push_str(&table(&["Field", "Value"], &rows));
         if !r.vars.is_empty() {
             let vars: Vec<String> = r
@@ -160,8 +173,16 @@ impl Report {
         out.push_str("## Timeline\n\n");
         let mut rows = Vec::new();
         for (n, p) in self.phases.iter().enumerate() {
-            rows.push(phase_row(n + 1, p));
-            rows.extend(p.steps.iter().map(step_row));
+            let failed: Vec<&FailureReport> = self
+                .failures
+                .iter()
+                .filter(|f| p.steps.iter().any(|s| s.key == f.step))
+                .collect();
+            rows.push(phase_row(n + 1, p, &failed));
+            rows.extend(p.steps.iter().map(|s| {
+                let f = failed.iter().find(|f| f.step == s.key).copied();
+                step_row(s, f)
+            }));
         }
         out.push_str(&table(
             &[
@@ -245,7 +266,7 @@ pub(super) fn trigger_word(r: &Report) -> &'static str {
     }
 }
 
-fn phase_row(n: usize, p: &PhaseReport) -> Vec<String> {
+fn phase_row(n: usize, p: &PhaseReport, failed: &[&FailureReport]) -> Vec<String> {
     let mut title = format!("**{n}. {}**", cell(&p.id));
     if let Some(kind) = p.kind.filter(|k| k.name() != p.id) {
         title.push_str(&format!(" ({})", kind.name()));
@@ -263,6 +284,7 @@ fn phase_row(n: usize, p: &PhaseReport) -> Vec<String> {
     if p.point_of_no_return {
         details.push("point of no return".into());
     }
+    details.extend(failed.iter().map(|f| f.md()));
     vec![
         title,
         "phase".into(),
@@ -273,7 +295,7 @@ fn phase_row(n: usize, p: &PhaseReport) -> Vec<String> {
     ]
 }
 
-fn step_row(s: &StepReport) -> Vec<String> {
+fn step_row(s: &StepReport, failed: Option<&FailureReport>) -> Vec<String> {
     let name = if s.title == s.id {
         cell_code(&s.key)
     } else {
@@ -295,7 +317,9 @@ fn step_row(s: &StepReport) -> Vec<String> {
     if let Some(note) = &s.note {
         details.push(format!("note: {}", cell(note)));
     }
-    if let Some(skip) = &s.skipped {
+    if let Some(f) = failed {
+        details.push(f.fate_md());
+    } else if let Some(skip) = &s.skipped {
         details.push(cell(&format!("skipped by {}: {}", skip.by, skip.reason)));
     }
     details.extend(s.attempts.iter().map(attempt_text));

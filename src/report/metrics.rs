@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::phases::StepKind;
 use super::verdict::{RunOutcome, SlaVerdict, Timing, run_mode};
-use crate::engine::{FiredTrigger, Mode, Outcome, RunState, Status, Trigger};
+use crate::engine::tally::{FailureCounts, Tally};
+use crate::engine::{FiredTrigger, Mode, Outcome, RunState, Trigger};
 use crate::engine::{Record, replay};
 use crate::plan::Plan;
 
@@ -44,6 +45,10 @@ pub struct ExecutionMetrics {
     pub attempts: u32,
     /// Attempts beyond each command's first.
     pub retries: u32,
+    /// Failed attempts, and steps that failed for good by what was done about them (see
+    /// `engine::tally`): a run that completed after a failure is counted here, not as failed.
+    #[serde(default)]
+    pub failures: FailureCounts,
 }
 
 /// The standard's impact metrics. The tool does not see traffic or money: every value is
@@ -95,6 +100,9 @@ pub struct QualityMetrics {
     pub automated_pct: Option<f64>,
     pub steps_ok: u32,
     pub steps_skipped: u32,
+    /// Failed for good and replaced by an alternative path.
+    #[serde(default)]
+    pub steps_replaced: u32,
     pub steps_failed: u32,
     /// Pending, running or interrupted when the record ends.
     pub steps_not_done: u32,
@@ -131,17 +139,11 @@ fn metrics_from(state: &RunState, mode: Mode, duration_ms: u64, finished: bool) 
         Some(Outcome::Aborted) => RunOutcome::Aborted,
         None => RunOutcome::NotFinished,
     };
-    let selected: Vec<_> = state.steps.iter().filter(|s| s.selected).collect();
-    let count = |f: &dyn Fn(&&crate::engine::state::StepState) -> bool| {
-        selected.iter().filter(|s| f(s)).count() as u32
-    };
-    let steps_selected = selected.len() as u32;
-    let steps_automated = count(&|s| StepKind::from(s.kind).automated());
-    let steps_ok = count(&|s| s.status == Status::Ok);
-    let steps_skipped = count(&|s| s.status == Status::Skipped);
-    let steps_failed = count(&|s| s.status == Status::Failed);
-    let attempts: u32 = selected.iter().map(|s| s.attempts_used()).sum();
-    let tried = count(&|s| !s.attempts.is_empty());
+    let tally = Tally::of(state);
+    let selected = state.steps.iter().filter(|s| s.selected);
+    let steps_automated = selected
+        .filter(|s| StepKind::from(s.kind).automated())
+        .count() as u32;
     let fired = state
         .info
         .as_ref()
@@ -169,8 +171,9 @@ fn metrics_from(state: &RunState, mode: Mode, duration_ms: u64, finished: bool) 
                 (None, SlaVerdict::Missed) => Some(false),
                 (None, SlaVerdict::Open) => None,
             },
-            attempts,
-            retries: attempts - tried,
+            attempts: tally.attempts,
+            retries: tally.retries,
+            failures: tally.counts(),
         },
         impact: ImpactMetrics {
             missing: super::impact::STANDARD.map(String::from).to_vec(),
@@ -181,15 +184,16 @@ fn metrics_from(state: &RunState, mode: Mode, duration_ms: u64, finished: bool) 
                 Mode::Rehearsal | Mode::Drill => Tested::Yes,
                 Mode::Live => Tested::Unknown,
             },
-            steps_selected,
+            steps_selected: tally.steps,
             steps_automated,
-            steps_manual: steps_selected - steps_automated,
-            automated_pct: pct(steps_automated, steps_selected),
-            steps_ok,
-            steps_skipped,
-            steps_failed,
-            steps_not_done: steps_selected - steps_ok - steps_skipped - steps_failed,
-            plan_followed_pct: pct(steps_ok, steps_selected),
+            steps_manual: tally.steps - steps_automated,
+            automated_pct: pct(steps_automated, tally.steps),
+            steps_ok: tally.ok,
+            steps_skipped: tally.skipped,
+            steps_replaced: tally.replaced,
+            steps_failed: tally.failed,
+            steps_not_done: tally.not_done,
+            plan_followed_pct: pct(tally.ok, tally.steps),
             documentation_accuracy_pct: None,
         },
     }

@@ -2,8 +2,10 @@
 //! replay of the timeline over the plan copy, turned into data (`model`), markdown and JSON.
 //! Nothing is stored twice: a report can always be rendered again from the same records.
 
+mod attempts;
 pub mod checklist;
 pub mod events;
+pub mod failures;
 pub mod followups;
 pub mod impact;
 mod impact_md;

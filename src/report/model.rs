@@ -33,6 +33,9 @@ pub struct Report {
     pub phases: Vec<PhaseReport>,
     /// Phases the scenario left out entirely.
     pub phases_left_out: Vec<PhaseRef>,
+    /// Steps that failed for good, and what became of each.
+    #[serde(default)]
+    pub failures: Vec<super::failures::FailureReport>,
     /// Each region against its own SLA (runs with `for_each: region` phases).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub regions: Vec<super::regions::RegionReport>,
@@ -150,15 +153,18 @@ pub fn build(plan: &Plan, records: &[Record], now_ms: i64) -> Report {
     let mut metrics = metrics_of(&state, run_mode(&state, records), &timing);
     let (written, warnings) = super::impact::from_outputs(records);
     super::impact::apply(&mut metrics.impact, &written);
+    let phases = phases::phases(plan, &state, records, start);
+    let failures = super::failures::failures(&state, &phases);
     Report {
         report_version: REPORT_VERSION,
         generated_at: Timestamp(now_ms),
         run: run_section(plan, &state, records),
         outcome: outcome(&state, records),
         point_of_no_return: point_of_no_return(&state, start),
-        phases: phases::phases(plan, &state, records, start),
+        regions: super::regions::regions(plan, &state, &failures),
+        failures,
+        phases,
         phases_left_out: phases::left_out(plan, &state),
-        regions: super::regions::regions(plan, &state),
         escalations: events::escalations(records, start),
         notes: events::notes(records, start),
         notifications: events::notifications(records, start),

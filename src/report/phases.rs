@@ -1,15 +1,14 @@
-//! Phases, steps and attempts as the report shows them: the replayed state of each step of
-//! the run, in plan order, with the few facts the fold does not keep (who asked for an extra
-//! attempt, which attempts were interrupted) read back from the records.
-
-use std::collections::{HashMap, HashSet};
+//! Phases and steps as the report shows them: the replayed state of each step of the run, in
+//! plan order; each step's attempts are told in `attempts`.
 
 use serde::{Deserialize, Serialize};
 
+use super::attempts::{AttemptFacts, attempt_report};
+pub use super::attempts::{AttemptOutcome, AttemptReport};
 use super::time::{Timestamp, between};
 use crate::engine::Record;
-use crate::engine::state::{Attempt, StepState};
-use crate::engine::{Event, RunState, Status, StepOutcome};
+use crate::engine::state::StepState;
+use crate::engine::{RunState, Status};
 use crate::plan::{self, PhaseKind, Plan};
 
 /// A phase named but not run.
@@ -30,6 +29,11 @@ pub enum PhaseStatus {
     Interrupted,
     /// Some steps settled, others never done (the run stopped inside the phase).
     Incomplete,
+    /// Every step settled after a step failed for good and was retried to ok or replaced
+    /// by an alternative path.
+    Recovered,
+    /// Every step settled, but a step that failed for good was skipped.
+    FailedStepSkipped,
 }
 
 impl PhaseStatus {
@@ -42,6 +46,8 @@ impl PhaseStatus {
             PhaseStatus::Skipped => "skipped",
             PhaseStatus::Interrupted => "interrupted",
             PhaseStatus::Incomplete => "incomplete",
+            PhaseStatus::Recovered => "recovered",
+            PhaseStatus::FailedStepSkipped => "failed step skipped",
         }
     }
 }
@@ -158,6 +164,10 @@ pub struct StepReport {
     /// Start to end: for a gate, how long it waited for its person.
     pub duration_ms: Option<u64>,
     pub attempts: Vec<AttemptReport>,
+    /// Times the step failed for good (its attempts used up, or killed): a person decided
+    /// each time. Its status says what became of it (ok after a retry, skipped, replaced).
+    #[serde(default)]
+    pub failed_for_good: u32,
     pub approved_by: Option<String>,
     /// Who confirmed a manual check.
     pub confirmed_by: Option<String>,
@@ -172,104 +182,6 @@ pub struct StepReport {
 pub struct Skip {
     pub by: String,
     pub reason: String,
-}
-
-/// How one attempt ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AttemptOutcome {
-    Ok,
-    Failed,
-    TimedOut,
-    Killed,
-    /// Still running at the last record.
-    Running,
-    /// Started before a crash; its end was never recorded.
-    Interrupted,
-    /// No end recorded, and the run moved on or ended.
-    Unknown,
-}
-
-impl AttemptOutcome {
-    pub fn word(self) -> &'static str {
-        match self {
-            AttemptOutcome::Ok => "ok",
-            AttemptOutcome::Failed => "failed",
-            AttemptOutcome::TimedOut => "timed out",
-            AttemptOutcome::Killed => "killed",
-            AttemptOutcome::Running => "running",
-            AttemptOutcome::Interrupted => "interrupted",
-            AttemptOutcome::Unknown => "unknown",
-        }
-    }
-}
-
-impl From<StepOutcome> for AttemptOutcome {
-    fn from(o: StepOutcome) -> Self {
-        match o {
-            StepOutcome::Ok => AttemptOutcome::Ok,
-            StepOutcome::Failed => AttemptOutcome::Failed,
-            StepOutcome::TimedOut => AttemptOutcome::TimedOut,
-            StepOutcome::Killed => AttemptOutcome::Killed,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AttemptReport {
-    pub n: u32,
-    pub started_at: Timestamp,
-    pub start_elapsed_ms: u64,
-    pub outcome: AttemptOutcome,
-    pub exit_code: Option<i32>,
-    pub signal: Option<i32>,
-    pub duration_ms: Option<u64>,
-    pub lines: Option<u64>,
-    pub bytes: Option<u64>,
-    /// Output log, relative to the run directory (unknown for an attempt whose start was
-    /// never recorded and left no log).
-    pub log: Option<String>,
-    pub sha256: Option<String>,
-    /// Why the command could not start.
-    pub error: Option<String>,
-    /// Who asked for this attempt after the plan's attempts ran out (or after an interruption).
-    pub requested_by: Option<String>,
-}
-
-/// Facts about attempts that only the records hold.
-#[derive(Default)]
-struct AttemptFacts {
-    interrupted: HashSet<(String, u32)>,
-    requested_by: HashMap<(String, u32), String>,
-}
-
-impl AttemptFacts {
-    fn read(records: &[Record]) -> AttemptFacts {
-        let mut facts = AttemptFacts::default();
-        let mut pending: HashMap<&str, &str> = HashMap::new();
-        for r in records {
-            match &r.event {
-                Event::RetryRequested { step, by } => {
-                    pending.insert(step, by);
-                }
-                Event::StepStarted { step, attempt, .. } => {
-                    if let Some(by) = pending.remove(step.as_str()) {
-                        facts
-                            .requested_by
-                            .insert((step.clone(), *attempt), by.to_string());
-                    }
-                }
-                Event::StepSkipped { step, .. } => {
-                    pending.remove(step.as_str());
-                }
-                Event::StepInterrupted { step, attempt, .. } => {
-                    facts.interrupted.insert((step.clone(), *attempt));
-                }
-                _ => {}
-            }
-        }
-        facts
-    }
 }
 
 /// The phases of the run, in plan order, leaving out phases with no step in it.
@@ -336,6 +248,17 @@ pub fn left_out(plan: &Plan, state: &RunState) -> Vec<PhaseRef> {
 fn phase_status(steps: &[StepReport]) -> PhaseStatus {
     let any = |st: StepStatus| steps.iter().any(|s| s.status == st);
     let all = |f: &dyn Fn(StepStatus) -> bool| steps.iter().all(|s| f(s.status));
+    let failed_then = |st: StepStatus| {
+        steps
+            .iter()
+            .any(|s| s.status == st && (s.failed_for_good > 0 || st == StepStatus::Replaced))
+    };
+    let settled = all(&|s| {
+        matches!(
+            s,
+            StepStatus::Ok | StepStatus::Skipped | StepStatus::Replaced
+        )
+    });
     if any(StepStatus::Failed) {
         PhaseStatus::Failed
     } else if any(StepStatus::Interrupted) {
@@ -344,9 +267,13 @@ fn phase_status(steps: &[StepReport]) -> PhaseStatus {
         PhaseStatus::Running
     } else if all(&|s| s == StepStatus::Pending) {
         PhaseStatus::Pending
+    } else if settled && failed_then(StepStatus::Skipped) {
+        PhaseStatus::FailedStepSkipped
     } else if all(&|s| s == StepStatus::Skipped) {
         PhaseStatus::Skipped
-    } else if all(&|s| matches!(s, StepStatus::Ok | StepStatus::Skipped)) {
+    } else if settled && (failed_then(StepStatus::Ok) || failed_then(StepStatus::Replaced)) {
+        PhaseStatus::Recovered
+    } else if settled {
         PhaseStatus::Ok
     } else {
         PhaseStatus::Incomplete
@@ -367,9 +294,13 @@ fn step_report(
         None if !kind.automated() || s.status == Status::Skipped => s.current_since_ms,
         None => None,
     };
-    let ended = s
-        .ended_ms
-        .filter(|_| matches!(s.status, Status::Ok | Status::Skipped | Status::Failed));
+    // A replaced step ended when its path was taken.
+    let ended = s.ended_ms.filter(|_| {
+        matches!(
+            s.status,
+            Status::Ok | Status::Skipped | Status::Failed | Status::Replaced
+        )
+    });
     let (approved_by, confirmed_by) = match kind {
         StepKind::Approve => (s.approved_by.clone(), None),
         StepKind::Manual => (None, s.approved_by.clone()),
@@ -395,6 +326,7 @@ fn step_report(
                 attempt_report(&s.key, a, facts, live, start)
             })
             .collect(),
+        failed_for_good: s.failed_for_good_times(),
         approved_by,
         confirmed_by,
         note: s.note.clone(),
@@ -404,37 +336,5 @@ fn step_report(
         }),
         point_of_no_return: s.point_of_no_return,
         point_of_no_return_confirmed_by: s.confirmed_by.clone(),
-    }
-}
-
-fn attempt_report(
-    key: &str,
-    a: &Attempt,
-    facts: &AttemptFacts,
-    live: bool,
-    start: i64,
-) -> AttemptReport {
-    let id = (key.to_string(), a.n);
-    let outcome = match &a.end {
-        Some(end) => end.outcome.into(),
-        None if facts.interrupted.contains(&id) => AttemptOutcome::Interrupted,
-        None if live => AttemptOutcome::Running,
-        None => AttemptOutcome::Unknown,
-    };
-    let end = a.end.as_ref();
-    AttemptReport {
-        n: a.n,
-        started_at: Timestamp(a.started_ms),
-        start_elapsed_ms: between(start, a.started_ms),
-        outcome,
-        exit_code: end.and_then(|e| e.exit_code),
-        signal: end.and_then(|e| e.signal),
-        duration_ms: end.map(|e| e.duration_ms),
-        lines: end.map(|e| e.lines),
-        bytes: end.map(|e| e.bytes),
-        log: Some(a.log.clone()).filter(|l| !l.is_empty()),
-        sha256: end.map(|e| e.sha256.clone()),
-        error: end.and_then(|e| e.error.clone()),
-        requested_by: facts.requested_by.get(&id).cloned(),
     }
 }

@@ -32,8 +32,9 @@ pub struct DrillCard {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
     /// start (a fired trigger decided), approve, confirm, point_of_no_return, retry, skip,
-    /// abort, ack, wait_orphan, kill_orphan, and resume (back after an exercise cut the
-    /// session).
+    /// abort, ack, wait_orphan, kill_orphan, resume (back after an exercise cut the
+    /// session), regions_stop_all and regions_continue (what a region's failure does to the
+    /// others), and alternative (a path taken in place of a failed step).
     pub kind: String,
     pub step: Option<String>,
     pub by: String,
@@ -101,10 +102,37 @@ fn question(w: &Waiting) -> Option<Waiting> {
             | Waiting::Approval(_)
             | Waiting::Manual(_)
             | Waiting::Failure(_)
+            | Waiting::RegionFailure(_)
             | Waiting::Interrupted(_)
             | Waiting::Orphan { .. }
     )
     .then(|| w.clone())
+}
+
+/// A person's decision about a step: its kind, the step, who.
+fn on_a_step(e: &Event) -> Option<(String, &String, &str)> {
+    let (kind, step, by) = match e {
+        Event::Approved { step, by } => ("approve".into(), step, by),
+        Event::ManualConfirmed { step, by, .. } => ("confirm".into(), step, by),
+        Event::PointOfNoReturnConfirmed { step, by } => ("point_of_no_return".into(), step, by),
+        Event::RetryRequested { step, by } => ("retry".into(), step, by),
+        Event::RegionPolicyChosen { step, choice, by } => {
+            (format!("regions_{}", choice.name()), step, by)
+        }
+        // A path the plan takes by itself is no one's decision.
+        Event::AlternativeTaken {
+            step,
+            by,
+            automatic: false,
+            ..
+        } => ("alternative".into(), step, by),
+        Event::OrphanDecided { step, by, kill, .. } => {
+            let kind = if *kill { "kill_orphan" } else { "wait_orphan" };
+            (kind.into(), step, by)
+        }
+        _ => return None,
+    };
+    Some((kind, step, by.as_str()))
 }
 
 /// The score card of a drill, `None` for other runs.
@@ -154,16 +182,7 @@ pub fn scorecard(plan: &Plan, records: &[Record]) -> Option<DrillCard> {
                     drill_ms: Some(drill_ms(real, speed)),
                 })
             }),
-            Event::Approved { step, by } => Some(decided("approve", Some(step), by)),
-            Event::ManualConfirmed { step, by, .. } => Some(decided("confirm", Some(step), by)),
-            Event::PointOfNoReturnConfirmed { step, by } => {
-                Some(decided("point_of_no_return", Some(step), by))
-            }
-            Event::RetryRequested { step, by } => Some(decided("retry", Some(step), by)),
-            Event::OrphanDecided { step, by, kill, .. } => {
-                let kind = if *kill { "kill_orphan" } else { "wait_orphan" };
-                Some(decided(kind, Some(step), by))
-            }
+            e if on_a_step(e).is_some() => on_a_step(e).map(|(k, s, by)| decided(&k, Some(s), by)),
             // The exercise cut the session: how long the trainee took to come back.
             Event::RunResumed { .. } if drill.orphan.is_some() && !resumed => {
                 resumed = true;
@@ -178,12 +197,7 @@ pub fn scorecard(plan: &Plan, records: &[Record]) -> Option<DrillCard> {
                 })
             }
             Event::StepSkipped { step, by, .. } => {
-                let kind = st.step_index(step).map(|i| st.steps[i].kind);
-                if matches!(kind, Some(StepKind::Check | StepKind::Manual)) {
-                    card.mistakes.push(format!(
-                        "skipped the verification `{step}`: checks are how a rollback is known to work"
-                    ));
-                }
+                card.mistakes.extend(skip_mistake(&st, step));
                 Some(decided("skip", Some(step), by))
             }
             Event::RunAborted {
@@ -238,6 +252,12 @@ pub fn scorecard(plan: &Plan, records: &[Record]) -> Option<DrillCard> {
             None => asked = None,
         }
     }
+    finish(&mut card, &st, &raised, records);
+    Some(card)
+}
+
+/// Durations, the SLA verdict and the escalations, once every record is read.
+fn finish(card: &mut DrillCard, st: &RunState, raised: &[(u8, i64)], records: &[Record]) {
     let last = records.last().map_or(st.started_ms, |r| r.ts_ms);
     let end = st.end.as_ref().map(|e| e.at_ms);
     card.real_duration_ms = st.real_elapsed_ms(end.unwrap_or(last));
@@ -247,14 +267,38 @@ pub fn scorecard(plan: &Plan, records: &[Record]) -> Option<DrillCard> {
         (Some(_), true) => Some(true),
         (None, true) => None,
     };
-    card.escalations = escalation_scores(&st, &raised, records, end.unwrap_or(last));
+    card.escalations = escalation_scores(st, raised, records, end.unwrap_or(last));
     for e in card.escalations.iter().filter(|e| !e.in_time) {
         card.mistakes.push(format!(
             "escalation level {} was not acknowledged in time (before the next level, or the end)",
             e.level
         ));
     }
-    Some(card)
+}
+
+/// What skipping `step` gets wrong, if anything: a check is how a rollback is known to
+/// work, and a step that failed for good with an alternative path offered has another way
+/// to recover (the standard's alternative recovery paths).
+fn skip_mistake(st: &RunState, step: &str) -> Option<String> {
+    let i = st.step_index(step)?;
+    let s = &st.steps[i];
+    if matches!(s.kind, StepKind::Check | StepKind::Manual) {
+        return Some(format!(
+            "skipped the verification `{step}`: checks are how a rollback is known to work"
+        ));
+    }
+    let paths = st.alternatives_for(i);
+    if !s.failed_for_good() || paths.is_empty() {
+        return None;
+    }
+    let left = match &s.region {
+        Some(r) => format!("region {r} is left without its rollback"),
+        None => "the step's work is left undone".into(),
+    };
+    Some(format!(
+        "skipped `{step}` after it failed for good while the plan offers another way to recover (`{}`): {left}",
+        paths.join("`, `")
+    ))
 }
 
 fn escalation_scores(
@@ -285,131 +329,5 @@ fn escalation_scores(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::engine::{Input, StepOutcome};
-    use crate::report::testkit::Drive;
-
-    const PLAN: &str = "plan: sc\ntitle: t\nlevel: 2\noperation: application\nautomation: semi\nsla: 10m\nphases:\n  - id: capture\n    steps: [{id: save, run: 'true'}]\n  - id: prepare\n    steps: [{id: go, approve: Go?}]\n  - id: execute\n    point_of_no_return: true\n    steps: [{id: undo, run: 'true'}]\n  - id: verify\n    steps:\n      - {id: ready, check: 'true'}\n      - {id: eyeball, manual: Looks right}\n";
-
-    #[test]
-    fn decisions_are_timed_from_their_question_on_both_clocks() {
-        let mut d = Drive::new(PLAN, None);
-        d.start_drill(10.0).command(StepOutcome::Ok, 2);
-        d.now += 30_000;
-        d.feed(Input::Approve { by: "alice".into() });
-        d.now += 6_000;
-        d.feed(Input::ConfirmPointOfNoReturn { by: "alice".into() });
-        d.command(StepOutcome::Ok, 2)
-            .command(StepOutcome::Failed, 2);
-        // The approval came 32 s in, 5:20 on the drill clock: the 5-minute rung rose then,
-        // and the acknowledgement is timed from it.
-        d.at(42);
-        d.now += 4_000;
-        d.feed(Input::Acknowledge { by: "alice".into() });
-        d.now += 8_000;
-        d.feed(Input::Skip {
-            by: "alice".into(),
-            reason: "flaky".into(),
-        });
-        d.now += 1_000;
-        d.feed(Input::ConfirmManual {
-            by: "alice".into(),
-            note: None,
-        });
-        let card = scorecard(&d.plan, &d.records).expect("a drill has a card");
-        let got: Vec<(&str, Option<u64>, Option<u64>)> = card
-            .decisions
-            .iter()
-            .map(|x| (x.kind.as_str(), x.real_ms, x.drill_ms))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                ("approve", Some(30_000), Some(300_000)),
-                ("point_of_no_return", Some(6_000), Some(60_000)),
-                ("ack", Some(14_000), Some(140_000)),
-                ("skip", Some(12_000), Some(120_000)),
-                ("confirm", Some(1_000), Some(10_000)),
-            ]
-        );
-        assert_eq!(card.exercise.as_deref(), Some("lock"));
-        assert_eq!(card.escalations.len(), 1);
-        assert!(card.escalations[0].in_time);
-        assert_eq!(card.escalations[0].raised_drill_ms, 320_000);
-        assert_eq!(
-            card.mistakes,
-            ["skipped the verification `verify.ready`: checks are how a rollback is known to work"]
-        );
-        // 55 s real: 9:10 on the drill clock, inside the 10-minute SLA.
-        assert_eq!(
-            (card.real_duration_ms, card.drill_duration_ms),
-            (55_000, 550_000)
-        );
-        assert_eq!(card.sla_met, Some(true));
-        let score = card.score();
-        assert_eq!((score.decisions, score.mistakes), (5, 1));
-        assert_eq!(score.median_decide_drill_ms, Some(120_000));
-    }
-
-    #[test]
-    fn a_fired_trigger_a_person_started_is_a_decision_timed_from_the_fire() {
-        let fired = |by: Option<&str>| crate::engine::FiredTrigger {
-            name: "errors".into(),
-            uses: None,
-            severity: "medium".into(),
-            condition: "result > 1.0".into(),
-            explain: "errors are up".into(),
-            value: serde_json::json!(5),
-            first_failure_ms: crate::report::testkit::T0 - 3_000,
-            fired_ms: crate::report::testkit::T0 - 2_000,
-            samples: vec![],
-            started_by: by.map(str::to_string),
-        };
-        let mut d = Drive::new(PLAN, None);
-        d.start_fired_drill(10.0, Some(fired(Some("alice"))));
-        let card = scorecard(&d.plan, &d.records).unwrap();
-        let first = &card.decisions[0];
-        assert_eq!(
-            (
-                first.kind.as_str(),
-                first.by.as_str(),
-                first.real_ms,
-                first.drill_ms
-            ),
-            ("start", "alice", Some(2_000), Some(20_000))
-        );
-        // The policy started it (critical, or a cancel window that ran out): nobody decided.
-        let mut d = Drive::new(PLAN, None);
-        d.start_fired_drill(10.0, Some(fired(None)));
-        assert!(scorecard(&d.plan, &d.records).unwrap().decisions.is_empty());
-    }
-
-    #[test]
-    fn an_abort_past_the_point_of_no_return_and_a_missed_escalation_are_mistakes() {
-        let mut d = Drive::new(PLAN, None);
-        d.start_drill(60.0).command(StepOutcome::Ok, 2);
-        d.feed(Input::Approve { by: "alice".into() });
-        d.feed(Input::ConfirmPointOfNoReturn { by: "alice".into() });
-        d.command(StepOutcome::Ok, 1);
-        d.at(20);
-        d.feed(Input::Abort {
-            by: "alice".into(),
-            reason: "panic".into(),
-        });
-        let card = scorecard(&d.plan, &d.records).unwrap();
-        assert_eq!(card.sla_met, Some(false), "20 s at x60 is 20 minutes");
-        assert!(card.mistakes[0].starts_with("aborted after the point of no return"));
-        assert!(
-            card.mistakes
-                .iter()
-                .any(|m| m.starts_with("escalation level 2 was not acknowledged")),
-            "{:?}",
-            card.mistakes
-        );
-        assert!(card.markdown().contains("| Drill clock | x60"));
-        let mut live = Drive::new(PLAN, None);
-        live.start(crate::engine::Mode::Live, None).all_ok();
-        assert!(scorecard(&live.plan, &live.records).is_none());
-    }
-}
+#[path = "scorecard_tests.rs"]
+mod tests;

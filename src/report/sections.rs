@@ -293,11 +293,15 @@ impl Report {
             &["Metric", "Value"],
             &[
                 vec!["Trigger".into(), trigger_word(self).into()],
-                vec!["Duration vs SLA".into(), cell(&self.timing.sla_text())],
+                vec!["Duration vs SLA".into(), cell(&self.sla_text())],
                 vec![
                     "Attempts".into(),
-                    format!("{} in total, {retries}", e.attempts),
+                    format!(
+                        "{} in total, {} failed, {retries}",
+                        e.attempts, e.failures.failed_attempts
+                    ),
                 ],
+                vec!["Failed for good".into(), failed_for_good(&e.failures)],
                 vec![
                     "Success".into(),
                     match e.outcome {
@@ -335,11 +339,15 @@ impl Report {
                 vec![
                     "Plan followed".into(),
                     format!(
-                        "{}: {} of {} steps ok ({} skipped, {} failed, {} not done)",
+                        "{}: {} of {} steps ok ({} skipped, {}{} failed, {} not done)",
                         pct(q.plan_followed_pct),
                         q.steps_ok,
                         q.steps_selected,
                         q.steps_skipped,
+                        match q.steps_replaced {
+                            0 => String::new(),
+                            n => format!("{n} replaced by another path, "),
+                        },
                         q.steps_failed,
                         q.steps_not_done
                     ),
@@ -378,4 +386,29 @@ fn validation_md(v: &super::followups::Validated, out: &mut String) {
         .collect();
     out.push_str(&table(&["Window", "Verdict", "Why"], &rows));
     out.push('\n');
+}
+
+/// `2 steps: 1 retried, 1 replaced by another path; in 1 region`, or `none`.
+fn failed_for_good(c: &crate::engine::tally::FailureCounts) -> String {
+    if c.steps() == 0 {
+        return "none".into();
+    }
+    let parts: Vec<String> = [
+        (c.retried, "retried, then ok"),
+        (c.skipped, "skipped"),
+        (c.replaced, "replaced by another path"),
+        (c.stopped, "still failed when the run ended"),
+        (c.open, "waiting for a decision"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, w)| format!("{n} {w}"))
+    .collect();
+    let regions = match c.regions {
+        0 => String::new(),
+        1 => "; in 1 region".into(),
+        n => format!("; in {n} regions"),
+    };
+    let steps = if c.steps() == 1 { "step" } else { "steps" };
+    format!("{} {steps}: {}{regions}", c.steps(), parts.join(", "))
 }

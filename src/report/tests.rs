@@ -157,7 +157,7 @@ fn metrics_count_automation_attempts_and_plan_followed() {
     assert_eq!(m.impact.downtime_ms, None);
     let md = report(&d).to_markdown();
     for want in [
-        "| Attempts | 4 in total, 1 retry |",
+        "| Attempts | 4 in total, 1 failed, 1 retry |",
         "| Downtime | missing |",
         "| Revenue impact | missing |",
         "3 automated (run/check), 2 manual (approve/manual): 60% automated",

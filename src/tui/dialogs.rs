@@ -8,6 +8,7 @@ use super::app::{App, Modal};
 use super::keymap::BINDINGS;
 use super::theme::Theme;
 use crate::engine::sla::{SlaStatus, clock_text};
+use crate::engine::tally::Tally;
 use crate::engine::{Outcome, Waiting};
 use crate::plan::{Step, StepKind};
 use crate::text;
@@ -341,26 +342,12 @@ pub(super) fn dialog(app: &App) -> Option<Dialog<'_>> {
                     clock_text(sla.sla_ms)
                 )
             };
-            let count = |f: fn(crate::engine::Status) -> bool| {
-                st.steps
-                    .iter()
-                    .filter(|x| x.selected && f(x.status))
-                    .count()
-            };
             let style = summary_style(t, outcome, sla.breached());
             let mut body = vec![
                 Line::styled(format!("Run {}", outcome.word()), style),
                 Line::raw(verdict),
-                Line::raw(format!(
-                    "{} steps ok, {} skipped, {} failed",
-                    count(|x| x == crate::engine::Status::Ok),
-                    count(|x| x == crate::engine::Status::Skipped),
-                    count(|x| matches!(
-                        x,
-                        crate::engine::Status::Failed | crate::engine::Status::Interrupted
-                    )),
-                )),
             ];
+            body.extend(Tally::of(st).lines().into_iter().map(Line::raw));
             if let Some(r) = end.and_then(|e| e.reason.clone()) {
                 body.push(Line::raw(format!("Reason: {r}")));
             }

@@ -6,6 +6,7 @@ mod clock;
 mod flow;
 mod lanes;
 mod stops;
+mod tally;
 
 use super::decide::{Decision, Effect, ExitReport, Input, decide, decide_in_place};
 use super::event::{Event, Mode, RunInfo, Stamped, StepOutcome, Trigger};
