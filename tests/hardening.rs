@@ -7,6 +7,7 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use common::plan::{CAPTURE, VERIFY, phase, plan};
 use common::{Runs, text, timeline};
 
 const TOKEN: &str = "s3cr3t-T0ken/with+chars and space";
@@ -142,28 +143,24 @@ fn no_secret_reaches_the_run_directory_and_it_is_private() {
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
 }
 
-const CHATTY_PLAN: &str = r#"plan: chatty
-title: Steps that print far too much
-level: 2
-operation: application
-automation: full
-phases:
-  - id: capture
-    steps:
-      - id: flood
-        run: seq 1 2000000; echo last line
-      - id: again
-        run: seq 1 2000000
-  - id: verify
-    steps:
-      - id: ok
-        check: "true"
-"#;
+fn chatty_plan() -> String {
+    plan(
+        "chatty",
+        "Steps that print far too much",
+        &[
+            &phase(
+                "capture",
+                "- id: flood\n  run: seq 1 2000000; echo last line\n- id: again\n  run: seq 1 2000000",
+            ),
+            VERIFY,
+        ],
+    )
+}
 
 #[test]
 fn a_chatty_step_keeps_its_head_and_tail_and_says_what_was_dropped() {
     let runs = Runs::new();
-    let plan = write_plan(runs.path(), "chatty.yaml", CHATTY_PLAN);
+    let plan = write_plan(runs.path(), "chatty.yaml", &chatty_plan());
     let out = runs.run(&[
         "run",
         &plan,
@@ -335,27 +332,19 @@ fn a_plan_can_pre_authorise_its_point_of_no_return_for_unattended_runs() {
     );
 }
 
-const FAILING_PLAN: &str = r#"plan: failing
-title: A step that fails for good
-level: 2
-operation: application
-automation: full
-phases:
-  - id: capture
-    steps:
-      - id: flaky
-        run: test -f "$ROLLBACK_RUN_DIR/fixed"
-        retry: {attempts: 2, delay: 0s}
-  - id: verify
-    steps:
-      - id: ok
-        check: "true"
-"#;
+fn failing_plan() -> String {
+    let flaky = "- id: flaky\n  run: test -f \"$ROLLBACK_RUN_DIR/fixed\"\n  retry: {attempts: 2, delay: 0s}";
+    plan(
+        "failing",
+        "A step that fails for good",
+        &[&phase("capture", flaky), VERIFY],
+    )
+}
 
 #[test]
 fn a_headless_step_that_fails_for_good_leaves_the_run_resumable() {
     let runs = Runs::new();
-    let plan = write_plan(runs.path(), "failing.yaml", FAILING_PLAN);
+    let plan = write_plan(runs.path(), "failing.yaml", &failing_plan());
     let out = runs.run(&["run", &plan, "--headless"]);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(1), "{all}");
@@ -377,25 +366,11 @@ fn a_headless_step_that_fails_for_good_leaves_the_run_resumable() {
     );
 }
 
-const ORPHAN_PLAN: &str = r#"plan: orphan
-title: A long step left behind by a killed rollback
-level: 2
-operation: application
-automation: full
-phases:
-  - id: capture
-    steps:
-      - id: save
-        run: echo saved
-  - id: execute
-    steps:
-      - id: long
-        run: test -f "$ROLLBACK_RUN_DIR/quick" || sleep 60
-  - id: verify
-    steps:
-      - id: ok
-        check: "true"
-"#;
+fn orphan_plan() -> String {
+    let long = "- id: long\n  run: test -f \"$ROLLBACK_RUN_DIR/quick\" || sleep 60";
+    let title = "A long step left behind by a killed rollback";
+    plan("orphan", title, &[CAPTURE, &phase("execute", long), VERIFY])
+}
 
 /// Starts `cmd` with its stdout collected as it comes.
 fn spawn_collecting(
@@ -432,7 +407,7 @@ fn ctrl_c_while_resume_waits_for_an_orphan_leaves_at_once() {
     use nix::sys::signal::{Signal, kill};
     use nix::unistd::Pid;
     let runs = Runs::new();
-    let plan = write_plan(runs.path(), "orphan.yaml", ORPHAN_PLAN);
+    let plan = write_plan(runs.path(), "orphan.yaml", &orphan_plan());
     let mut first = runs.spawn(&["run", &plan, "--headless"]);
     let dir = common::wait_until("the long step", std::time::Duration::from_secs(20), || {
         let d = runs.run_dirs().into_iter().next()?;
@@ -491,34 +466,23 @@ fn ctrl_c_while_resume_waits_for_an_orphan_leaves_at_once() {
     assert!(!rollback::runner::orphan::group_alive(pgid));
 }
 
-const HANGUP_PLAN: &str = r#"plan: hangup
-title: A terminal that goes away mid-step
-level: 2
-operation: application
-automation: full
-phases:
-  - id: capture
-    steps:
-      - id: save
-        run: echo saved
-  - id: execute
-    steps:
-      - id: long
-        run: sleep 2; touch "$ROLLBACK_RUN_DIR/long.done"
-      - id: next
-        run: touch "$ROLLBACK_RUN_DIR/next.done"
-  - id: verify
-    steps:
-      - id: ok
-        check: "true"
-"#;
+fn hangup_plan() -> String {
+    let steps = "- id: long\n  run: sleep 2; touch \"$ROLLBACK_RUN_DIR/long.done\"\n\
+                 - id: next\n  run: touch \"$ROLLBACK_RUN_DIR/next.done\"";
+    let title = "A terminal that goes away mid-step";
+    plan(
+        "hangup",
+        title,
+        &[CAPTURE, &phase("execute", steps), VERIFY],
+    )
+}
 
 /// Runs the hang-up plan headless, hangs it up during the long step, and returns its run
 /// directory and exit code.
 fn hang_up_during_the_long_step(runs: &Runs, extra: &[&str]) -> (PathBuf, Option<i32>) {
     use nix::sys::signal::{Signal, kill};
     use nix::unistd::Pid;
-    let plan = write_plan(runs.path(), "hangup.yaml", HANGUP_PLAN);
+    let plan = write_plan(runs.path(), "hangup.yaml", &hangup_plan());
     let mut args = vec!["run", plan.as_str(), "--headless"];
     args.extend(extra);
     let mut child = runs.spawn(&args);
