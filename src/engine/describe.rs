@@ -56,13 +56,54 @@ pub fn describe_stamped(s: &Stamped) -> String {
 
 /// What happened, in words.
 pub fn describe(event: &Event) -> String {
-    match event {
-        Event::RunStarted(i) => format!(
-            "run of {} started (level {}, SLA {})",
-            i.plan,
-            i.level,
-            clock_text(i.sla_ms)
-        ),
+    // Every event is named here, so a new one cannot go without words.
+    let words = match event {
+        Event::StepStarted { .. }
+        | Event::StepFinished { .. }
+        | Event::RetryScheduled { .. }
+        | Event::RetryRequested { .. }
+        | Event::Approved { .. }
+        | Event::ManualConfirmed { .. }
+        | Event::StepSkipped { .. }
+        | Event::PointOfNoReturnConfirmed { .. }
+        | Event::StepInterrupted { .. }
+        | Event::OrphanFound { .. }
+        | Event::OrphanDecided { .. }
+        | Event::OrphanGone { .. }
+        | Event::StepOutputs { .. } => step_words(event),
+        Event::RegionStarted { .. }
+        | Event::RegionFinished { .. }
+        | Event::RegionEscalated { .. }
+        | Event::RegionSlaBreached { .. }
+        | Event::RegionFailed { .. }
+        | Event::RegionPolicyChosen { .. }
+        | Event::AlternativeTaken { .. } => region_words(event),
+        Event::ValidationStarted { .. }
+        | Event::ValidationSample { .. }
+        | Event::ValidationWindow { .. }
+        | Event::ValidationLeft { .. }
+        | Event::ValidationEnded { .. } => validation_words(event),
+        Event::RunStarted(_)
+        | Event::EscalationRaised { .. }
+        | Event::EscalationAcknowledged { .. }
+        | Event::SlaBreached { .. }
+        | Event::Note { .. }
+        | Event::StatusUpdate { .. }
+        | Event::NotifyFinished { .. }
+        | Event::OperatorLeft { .. }
+        | Event::RunResumed { .. }
+        | Event::PlanChanged { .. }
+        | Event::RunSealed(_)
+        | Event::RunCompleted
+        | Event::RunFailed { .. }
+        | Event::RunAborted { .. } => run_words(event),
+    };
+    words.unwrap_or_default()
+}
+
+/// A step's own events.
+fn step_words(event: &Event) -> Option<String> {
+    Some(match event {
         Event::StepStarted { step, attempt, .. } if *attempt > 1 => {
             format!("{step} started (attempt {attempt})")
         }
@@ -114,6 +155,135 @@ pub fn describe(event: &Event) -> String {
         Event::PointOfNoReturnConfirmed { step, by } => {
             format!("point of no return passed: {by} confirmed before {step}")
         }
+        Event::StepInterrupted { step, attempt, .. } => {
+            format!("{step} attempt {attempt} was interrupted: outcome unknown")
+        }
+        Event::OrphanFound { step, pgid } => {
+            format!("{step} is still running from before (process group {pgid})")
+        }
+        Event::OrphanDecided {
+            step,
+            pgid,
+            by,
+            kill,
+        } => match kill {
+            true => format!("{by} kills process group {pgid} ({step} from before)"),
+            false => format!("{by} waits for process group {pgid} ({step} from before)"),
+        },
+        Event::OrphanGone { step, pgid, killed } => {
+            let how = if *killed { "killed" } else { "ended" };
+            format!("{step}: process group {pgid} {how}")
+        }
+        Event::StepOutputs { step, outputs, .. } => {
+            let pairs: Vec<String> = outputs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("{step} wrote {}", pairs.join(", "))
+        }
+        _ => return None,
+    })
+}
+
+/// A region's events under a regional plan.
+fn region_words(event: &Event) -> Option<String> {
+    Some(match event {
+        Event::RegionStarted { region } => format!("region {region} started"),
+        Event::RegionFinished {
+            region,
+            duration_ms,
+            sla_ms,
+            met,
+        } => format!(
+            "region {region} finished in {} ({} its SLA of {})",
+            clock_text(*duration_ms),
+            if *met { "within" } else { "OVER" },
+            clock_text(*sla_ms)
+        ),
+        Event::RegionEscalated {
+            region,
+            level,
+            action,
+        } => format!("region {region}: escalation level {level}: {action}"),
+        Event::RegionSlaBreached { region, sla_ms } => {
+            format!("region {region}: SLA of {} breached", clock_text(*sla_ms))
+        }
+        Event::RegionFailed {
+            region,
+            step,
+            policy,
+        } => format!(
+            "region {region} failed at {step} (on_region_failure: {})",
+            policy.name()
+        ),
+        Event::RegionPolicyChosen { step, choice, by } => {
+            format!("{step}: {by} chose {} for the other regions", choice.name())
+        }
+        Event::AlternativeTaken {
+            step,
+            alternative,
+            title,
+            by,
+            automatic,
+        } => format!(
+            "{step}: alternative path `{alternative}` ({title}) taken by {by}{}",
+            if *automatic { " (automatic)" } else { "" }
+        ),
+        _ => return None,
+    })
+}
+
+/// The validation windows after the rollback.
+fn validation_words(event: &Event) -> Option<String> {
+    Some(match event {
+        Event::ValidationStarted {
+            windows,
+            skipped,
+            resumed_at_ms,
+            ..
+        } => match (skipped, resumed_at_ms) {
+            (Some(why), _) => format!("validation windows not run: {why}"),
+            (None, Some(at)) => format!("validation goes on at {}", fmt_ms(*at)),
+            (None, None) => format!("validation started: {} window(s)", windows.len()),
+        },
+        Event::ValidationSample {
+            window,
+            source,
+            outcome,
+            message,
+            ..
+        } => {
+            let why = message
+                .as_ref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            let outcome = serde_json::to_value(outcome).unwrap_or_default();
+            let outcome = outcome.as_str().unwrap_or("?");
+            format!("{} window: {source} {outcome}{why}", window.name())
+        }
+        Event::ValidationWindow {
+            window, verdict, ..
+        } => match verdict {
+            crate::monitor::validation::WindowVerdict::Regressed { source } => {
+                format!("{} window REGRESSED ({source})", window.name())
+            }
+            crate::monitor::validation::WindowVerdict::NotRun { why } => {
+                format!("{} window not run: {why}", window.name())
+            }
+            v => format!("{} window {}", window.name(), v.word()),
+        },
+        Event::ValidationLeft { reason, .. } => format!("validation left: {reason}"),
+        Event::ValidationEnded { verdict } => format!("validation ended: {}", verdict.word()),
+        _ => return None,
+    })
+}
+
+/// The run as a whole.
+fn run_words(event: &Event) -> Option<String> {
+    Some(match event {
+        Event::RunStarted(i) => format!(
+            "run of {} started (level {}, SLA {})",
+            i.plan,
+            i.level,
+            clock_text(i.sla_ms)
+        ),
         Event::EscalationRaised {
             level,
             action,
@@ -156,29 +326,6 @@ pub fn describe(event: &Event) -> String {
             };
             format!("run resumed on {host} (pid {pid}{forced})")
         }
-        Event::StepInterrupted { step, attempt, .. } => {
-            format!("{step} attempt {attempt} was interrupted: outcome unknown")
-        }
-        Event::OrphanFound { step, pgid } => {
-            format!("{step} is still running from before (process group {pgid})")
-        }
-        Event::OrphanDecided {
-            step,
-            pgid,
-            by,
-            kill,
-        } => match kill {
-            true => format!("{by} kills process group {pgid} ({step} from before)"),
-            false => format!("{by} waits for process group {pgid} ({step} from before)"),
-        },
-        Event::OrphanGone { step, pgid, killed } => {
-            let how = if *killed { "killed" } else { "ended" };
-            format!("{step}: process group {pgid} {how}")
-        }
-        Event::StepOutputs { step, outputs, .. } => {
-            let pairs: Vec<String> = outputs.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            format!("{step} wrote {}", pairs.join(", "))
-        }
         Event::PlanChanged {
             recorded_sha256,
             plan_sha256,
@@ -189,85 +336,6 @@ pub fn describe(event: &Event) -> String {
             &plan_sha256[..12.min(plan_sha256.len())]
         ),
         Event::RunSealed(seal) => format!("timeline sealed after {} records", seal.records),
-        Event::ValidationStarted {
-            windows,
-            skipped,
-            resumed_at_ms,
-            ..
-        } => match (skipped, resumed_at_ms) {
-            (Some(why), _) => format!("validation windows not run: {why}"),
-            (None, Some(at)) => format!("validation goes on at {}", fmt_ms(*at)),
-            (None, None) => format!("validation started: {} window(s)", windows.len()),
-        },
-        Event::ValidationSample {
-            window,
-            source,
-            outcome,
-            message,
-            ..
-        } => {
-            let why = message
-                .as_ref()
-                .map(|m| format!(": {m}"))
-                .unwrap_or_default();
-            let outcome = serde_json::to_value(outcome).unwrap_or_default();
-            let outcome = outcome.as_str().unwrap_or("?");
-            format!("{} window: {source} {outcome}{why}", window.name())
-        }
-        Event::ValidationWindow {
-            window, verdict, ..
-        } => match verdict {
-            crate::monitor::validation::WindowVerdict::Regressed { source } => {
-                format!("{} window REGRESSED ({source})", window.name())
-            }
-            crate::monitor::validation::WindowVerdict::NotRun { why } => {
-                format!("{} window not run: {why}", window.name())
-            }
-            v => format!("{} window {}", window.name(), v.word()),
-        },
-        Event::ValidationLeft { reason, .. } => format!("validation left: {reason}"),
-        Event::ValidationEnded { verdict } => format!("validation ended: {}", verdict.word()),
-        Event::RegionStarted { region } => format!("region {region} started"),
-        Event::RegionFinished {
-            region,
-            duration_ms,
-            sla_ms,
-            met,
-        } => format!(
-            "region {region} finished in {} ({} its SLA of {})",
-            clock_text(*duration_ms),
-            if *met { "within" } else { "OVER" },
-            clock_text(*sla_ms)
-        ),
-        Event::RegionEscalated {
-            region,
-            level,
-            action,
-        } => format!("region {region}: escalation level {level}: {action}"),
-        Event::RegionSlaBreached { region, sla_ms } => {
-            format!("region {region}: SLA of {} breached", clock_text(*sla_ms))
-        }
-        Event::RegionFailed {
-            region,
-            step,
-            policy,
-        } => format!(
-            "region {region} failed at {step} (on_region_failure: {})",
-            policy.name()
-        ),
-        Event::RegionPolicyChosen { step, choice, by } => {
-            format!("{step}: {by} chose {} for the other regions", choice.name())
-        }
-        Event::AlternativeTaken {
-            step,
-            alternative,
-            title,
-            by,
-            automatic,
-        } => format!(
-            "{step}: alternative path `{alternative}` ({title}) taken by {by}{}",
-            if *automatic { " (automatic)" } else { "" }
-        ),
         Event::RunCompleted => "run completed".into(),
         Event::RunFailed { reason } => format!("run failed: {reason}"),
         Event::RunAborted {
@@ -282,7 +350,8 @@ pub fn describe(event: &Event) -> String {
             };
             format!("run aborted by {by}{after}: {}", first_line(reason))
         }
-    }
+        _ => return None,
+    })
 }
 
 /// A validation clock offset as `12m30s`.
