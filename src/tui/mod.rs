@@ -13,6 +13,7 @@ pub mod dashboard_read;
 mod dialog_keys;
 mod dialogs;
 mod failure;
+pub mod fired;
 mod fit;
 pub mod follow;
 pub mod header;

@@ -228,14 +228,18 @@ pub fn run(rt: &tokio::runtime::Runtime, mut p: Prepared) -> color_eyre::Result<
             }
         };
         w.shutdown().await;
+        let fired = started.map(|(trigger, by)| w.fired(trigger, by));
+        drop(w);
+        // The trigger that fired stays in sight before the run screen takes over.
+        if let Some(fired) = &fired {
+            super::fired::show(&mut terminal, &mut keys, fired, p.opts.mode, theme).await;
+        }
         // Its reader thread holds the terminal's event lock while it waits: the run screen's
         // stream would wait for it forever when no key ended the watch.
         drop(keys);
-        let Some((trigger, by)) = started else {
+        let Some(fired) = fired else {
             return Ok(None);
         };
-        let fired = w.fired(trigger, by);
-        drop(w);
         let (session, rx) = start_run(&p, fired, &mut journal).map_err(std::io::Error::other)?;
         super::run_screen(&mut terminal, App::new(session, theme), rx)
             .await
