@@ -310,7 +310,7 @@ fn start_run(
     }
     let clock = Arc::new(SystemClock);
     if !args.headless.headless {
-        return crate::tui::run_new(loaded, given, opts, clock);
+        return crate::tui::run_new(loaded, given, opts, clock, args.headless.validate);
     }
     let vars = match resolve_from(&loaded.plan, &given, &process_env) {
         Ok(v) => v,
@@ -361,7 +361,7 @@ pub async fn drive_headless(
     let skip = if h.no_validate {
         Some("skipped with --no-validate")
     } else if mode == Mode::Drill && !h.validate {
-        Some("a drill: pass --validate to practise the windows too")
+        Some(super::validate_windows::DRILL_SKIP)
     } else {
         None
     };

@@ -44,14 +44,23 @@ impl Widget for ValidationView<'_> {
         .areas(area);
         let verdict = v.ended().unwrap_or(RunVerdict::Validating);
         let speed = if v.speed > 1.0 {
-            format!("  drill clock x{}", v.speed)
+            format!(
+                "  drill clock x{}",
+                crate::engine::clock::factor_text(v.speed)
+            )
         } else {
             String::new()
+        };
+        // A drill's windows say so, as every drill screen does.
+        let badge = match v.mode {
+            crate::engine::Mode::Live => Span::raw(""),
+            mode => Span::styled(format!(" {} ", mode.banner()), t.mode(mode)),
         };
         Paragraph::new(vec![
             Line::from(vec![
                 Span::styled(" VALIDATION ", t.bold()),
-                Span::raw(format!(" {}  ", v.info.run_id)),
+                badge,
+                Span::raw(format!(" {}  ", crate::text::inline(&v.info.run_id))),
                 Span::styled(verdict.word().to_uppercase(), verdict_style(t, verdict)),
                 Span::raw(speed),
             ]),
