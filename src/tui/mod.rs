@@ -17,6 +17,7 @@ pub mod fired;
 mod fit;
 pub mod follow;
 pub mod header;
+pub mod help;
 pub mod hints;
 pub mod input;
 pub mod keymap;

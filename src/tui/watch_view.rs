@@ -63,6 +63,13 @@ fn short(v: &serde_json::Value) -> String {
     text.chars().take(9).collect()
 }
 
+/// `text` in a column `width` wide with a blank after it, cut with "…" when longer.
+fn cell(text: &str, width: usize) -> String {
+    let shown = crate::text::fit_width(text, width - 1);
+    let pad = width - unicode_width::UnicodeWidthStr::width(shown.as_ref());
+    format!("{shown}{}", " ".repeat(pad))
+}
+
 impl View<'_> {
     fn row_style(&self, r: &Row) -> Style {
         let t = self.theme;
@@ -103,8 +110,8 @@ impl View<'_> {
         let spark: Vec<f64> = r.history.iter().copied().collect();
         Line::from(vec![
             Span::raw(pointer),
-            Span::styled(format!("{:<18.18}", r.spec.name), self.theme.bold()),
-            Span::styled(format!("{:<17.17}", r.state()), self.row_style(r)),
+            Span::styled(cell(&r.spec.name, 18), self.theme.bold()),
+            Span::styled(cell(&r.state(), 17), self.row_style(r)),
             Span::raw(format!("{last:<10}")),
             Span::styled(
                 format!("{:<w$}", sparkline(&spark, spark_w), w = spark_w),
@@ -259,7 +266,7 @@ impl Widget for View<'_> {
             Constraint::Length(1),
         ])
         .areas(area);
-        self.header().render(header, buf);
+        super::fit::render_cut(self.header(), header, buf);
         Line::styled(
             format!(
                 "  {:<18}{:<17}{:<10}{}",
@@ -290,8 +297,16 @@ impl Widget for View<'_> {
             spans.push(Span::styled(format!(" {key} "), t.key()));
             spans.push(Span::raw(format!(" {what} ")));
         }
-        Line::from(spans).render(footer, buf);
+        super::fit::render_cut(Line::from(spans), footer, buf);
         self.dialog(area, buf);
+        if self.screen.help {
+            super::help::Help {
+                title: "Watch: keys",
+                keys: &super::watch::KEYS,
+                theme: t,
+            }
+            .render(area, buf);
+        }
     }
 }
 
