@@ -188,6 +188,16 @@ fn a_drill_on_screen_shows_its_windows_only_with_validate_on_its_clock_named_a_d
     assert!(screen.contains("drill clock x60"), "{screen}");
     // Ten drill minutes pass in ten seconds: a minute is gone within a couple of seconds.
     t.wait_for("8m");
+    // `?` lists the keys; the key that closes the help does not leave.
+    t.keys(&["?"]);
+    t.wait_for("Validation: keys");
+    t.keys(&["q"]);
+    common::wait_until(
+        "the help closed",
+        std::time::Duration::from_secs(30),
+        || (!t.screen().contains("Validation: keys")).then_some(()),
+    );
+    assert!(t.screen().contains("VALIDATING"), "q closed only the help");
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
 }

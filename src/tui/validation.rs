@@ -2,7 +2,9 @@
 //! with its verdict and time left, the sources sampled in the open window with their state,
 //! and the latest failures. `q` leaves (recorded); `rollback watch --validate RUN` goes on.
 
+use std::cell::Cell;
 use std::path::Path;
+use std::rc::Rc;
 use std::time::Duration;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
@@ -27,7 +29,19 @@ pub struct ValidationView<'a> {
     pub recent: &'a [String],
     pub theme: Theme,
     pub footer: &'a str,
+    /// The `?` help is open.
+    pub help: bool,
 }
+
+/// Every key of the validation screen, as its `?` help lists them.
+pub const KEYS: [(&str, &str); 3] = [
+    (
+        "q  esc",
+        "leave the windows open (recorded); go on later with rollback watch --validate RUN",
+    ),
+    ("ctrl-c", "leave, as q"),
+    ("?", "this help"),
+];
 
 impl Widget for ValidationView<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
@@ -117,7 +131,16 @@ impl Widget for ValidationView<'_> {
                 .map(|l| Line::raw(format!("   {l}"))),
         );
         Paragraph::new(text).render(recent, buf);
-        Paragraph::new(Line::styled(format!(" {}", self.footer), t.dim())).render(footer, buf);
+        let keys = Line::styled(format!(" {}", self.footer), t.dim());
+        super::fit::render_cut(keys, footer, buf);
+        if self.help {
+            super::help::Help {
+                title: "Validation: keys",
+                keys: &KEYS,
+                theme: t,
+            }
+            .render(area, buf);
+        }
     }
 }
 
@@ -140,6 +163,8 @@ struct Screen<'t> {
     recent: Vec<String>,
     theme: Theme,
     footer: String,
+    /// Set by the keys, drawn on the next frame (at most a second later).
+    help: Rc<Cell<bool>>,
 }
 
 impl Screen<'_> {
@@ -150,6 +175,7 @@ impl Screen<'_> {
             recent: &self.recent,
             theme: self.theme,
             footer: &self.footer,
+            help: self.help.get(),
         };
         // A frame that cannot be drawn: the terminal is gone, and the keys say so next.
         let _ = input::draw(self.terminal, |f| f.render_widget(view, f.area()));
@@ -183,9 +209,12 @@ impl Face for Screen<'_> {
     }
 }
 
+fn ctrl_c(key: &KeyEvent) -> bool {
+    key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
 fn leaves(key: &KeyEvent) -> bool {
-    matches!(key.code, KeyCode::Char('q') | KeyCode::Esc)
-        || (key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL))
+    matches!(key.code, KeyCode::Char('q') | KeyCode::Esc) || ctrl_c(key)
 }
 
 /// The screen, on the terminal the run used. Returns the exit code and a line to print once
@@ -203,11 +232,13 @@ pub async fn screen(
         Err(e) => return (Exit::BadInput, format!("validation windows: {e}")),
     };
     let go_on = format!("rollback watch --validate {}", v.info.run_id);
+    let help = Rc::new(Cell::new(false));
     let mut face = Screen {
         terminal,
         recent: Vec::new(),
         theme,
-        footer: "q leave (go on later with: rollback watch --validate RUN)".into(),
+        footer: "q leave the windows (go on later: rollback watch --validate RUN)  ? help".into(),
+        help: help.clone(),
     };
     let started = v
         .start(now_ms(), None)
@@ -219,6 +250,9 @@ pub async fn screen(
     let leave = async {
         loop {
             match keys.next().await {
+                // Any key closes the help, and does nothing else.
+                Input::Event(Event::Key(k)) if help.replace(false) && !ctrl_c(&k) => {}
+                Input::Event(Event::Key(k)) if k.code == KeyCode::Char('?') => help.set(true),
                 Input::Event(Event::Key(k)) if leaves(&k) => return "q: the operator left".into(),
                 Input::Event(_) => {}
                 Input::Gone => return input::CLOSED.to_string(),
