@@ -20,7 +20,9 @@ impl Widget for ReportView<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let [body, footer] =
             Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+        // Wrapped: a long line goes on below rather than being cut without a sign.
         Paragraph::new(self.text)
+            .wrap(ratatui::widgets::Wrap { trim: false })
             .scroll((self.scroll, 0))
             .style(Style::default())
             .render(body, buf);

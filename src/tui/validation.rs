@@ -21,6 +21,7 @@ use crate::monitor::Sample;
 use crate::monitor::validation::{RunVerdict, WindowVerdict};
 use crate::session::validate_loop::{Ended, Face, now_ms, run_loop, sample_text};
 use crate::session::validate_windows::{Validating, open};
+use crate::text::fit_width;
 
 /// What the screen shows besides the validation itself.
 pub struct ValidationView<'a> {
@@ -56,6 +57,7 @@ impl Widget for ValidationView<'_> {
             Constraint::Length(1),
         ])
         .areas(area);
+        let width = area.width as usize;
         let verdict = v.ended().unwrap_or(RunVerdict::Validating);
         let speed = if v.speed > 1.0 {
             format!(
@@ -117,7 +119,10 @@ impl Widget for ValidationView<'_> {
         let watching: Vec<Line> = v
             .validation
             .watching()
-            .map(|(s, verdict)| Line::raw(format!("   {:<24} {}", s.name, verdict.name())))
+            .map(|(s, verdict)| {
+                let name = fit_width(&crate::text::inline(&s.name), 23).into_owned();
+                Line::raw(format!("   {name:<24} {}", verdict.name()))
+            })
             .collect();
         let mut text = vec![Line::styled(" Sampling", t.bold())];
         text.extend(watching);
@@ -128,7 +133,7 @@ impl Widget for ValidationView<'_> {
         text.extend(
             self.recent[skip..]
                 .iter()
-                .map(|l| Line::raw(format!("   {l}"))),
+                .map(|l| Line::raw(format!("   {}", fit_width(l, width.saturating_sub(3))))),
         );
         Paragraph::new(text).render(recent, buf);
         let keys = Line::styled(format!(" {}", self.footer), t.dim());

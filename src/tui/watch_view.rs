@@ -289,7 +289,11 @@ impl Widget for View<'_> {
             .screen
             .recent
             .iter()
-            .map(|l| Line::styled(crate::text::inline(l), t.dim()))
+            .map(|l| {
+                let line = crate::text::inline(l);
+                let fitted = crate::text::fit_width(&line, width).into_owned();
+                Line::styled(fitted, t.dim())
+            })
             .collect();
         Paragraph::new(recent).render(last, buf);
         let mut spans = Vec::new();
@@ -313,6 +317,50 @@ impl Widget for View<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::monitor::Spec;
+
+    fn drawn(screen: &Screen) -> String {
+        let base = include_str!("../../tests/plans/base.yaml");
+        let head = base.split("triggers:").next().unwrap();
+        let text = format!(
+            "{head}triggers:\n  - name: checkout-error-rate-after-the-deploy\n    command: x\n    condition: result > 1.0\n"
+        );
+        let loaded = crate::plan::load::load_bytes("t.yaml", text.into_bytes()).unwrap();
+        let specs = loaded
+            .plan
+            .triggers
+            .iter()
+            .map(|t| Spec::resolve(t).unwrap())
+            .collect();
+        let board = Board::new(specs, Duration::ZERO);
+        let area = Rect::new(0, 0, 80, 24);
+        let mut buf = Buffer::empty(area);
+        View {
+            board: &board,
+            screen,
+            plan: &loaded.plan,
+            mode: Mode::Drill,
+            speed: 1.0,
+            now: Duration::ZERO,
+            theme: Theme::plain(),
+        }
+        .render(area, &mut buf);
+        super::super::help::text(&buf)
+    }
+
+    #[test]
+    fn at_80_columns_a_long_name_is_cut_with_an_ellipsis_and_question_mark_shows_the_keys() {
+        let s = drawn(&Screen::default());
+        assert!(s.contains("▶ checkout-error-r… "), "{s}");
+        assert!(s.contains("?  help"), "{s}");
+        let help = Screen {
+            help: true,
+            ..Screen::default()
+        };
+        let s = drawn(&help);
+        assert!(s.contains("Watch: keys"), "{s}");
+        assert!(s.contains("fire the rollback by hand (asks y/n)"), "{s}");
+    }
 
     #[test]
     fn the_sparkline_scales_between_the_extremes() {
