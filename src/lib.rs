@@ -1,11 +1,9 @@
 //! `rollback`: a terminal cockpit for live rollbacks.
 //!
-//! PURE core: [`plan`] (the plan as written), [`engine`] (the run as a state machine),
-//! [`timeline::record`], [`report`], [`records`] (figures over many runs) and [`monitor`]
-//! (trigger windows and conditions). EDGE: [`timeline`]'s journal and run directories,
-//! [`runner`] (child processes), [`probe`] (the questions triggers ask), [`session`] (the
-//! async shell binding them). FACES:
-//! [`tui`], [`headless`], and the [`cli`] with its [`commands`].
+//! Three layers (ARCHITECTURE.md is the map, `tests/layers.rs` holds the code to it).
+//! CORE, pure: [`text`], [`mask`], [`plan`], [`monitor`], [`engine`], [`exit`], [`report`],
+//! [`records`]. EDGE, doing the I/O: [`timeline`], [`runner`], [`probe`], [`session`],
+//! [`watch`]. FACES, asking and showing: [`headless`], [`tui`], [`commands`], [`cli`].
 
 pub mod cli;
 pub mod commands;

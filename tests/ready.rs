@@ -3,6 +3,7 @@
 
 mod common;
 
+use rollback::report::summary::Summary;
 use std::path::Path;
 
 use common::{Runs, repo, text};
@@ -190,11 +191,13 @@ fn a_seal_with_no_run_behind_it_or_one_rewritten_never_counts() {
 
     let run = real.only_run();
     let original = std::fs::read_to_string(run.join("timeline.jsonl")).unwrap();
-    let reseal = |change: &dyn Fn(&mut rollback::timeline::seal::Seal)| {
+    let reseal = |change: &dyn Fn(&mut Summary)| {
         let rollback::engine::Event::RunSealed(mut s) = seal.event.clone() else {
             unreachable!()
         };
-        change(&mut s);
+        let mut summary = Summary::of_seal(&s).unwrap();
+        change(&mut summary);
+        s.summary = summary.to_value();
         let (line, _) = rollback::engine::record::encode(
             seal.seq,
             seal.ts_ms,
@@ -211,10 +214,10 @@ fn a_seal_with_no_run_behind_it_or_one_rewritten_never_counts() {
     };
     // Another start, or a figure that is not what the records say (an SLA met, fewer
     // retries): each seal line re-hashed alone, never counted, and `verify` says so.
-    let changes: [&dyn Fn(&mut rollback::timeline::seal::Seal); 3] = [
-        &|s| s.summary.started_at = rollback::report::Timestamp(seal.ts_ms - 86_400_000),
-        &|s| s.summary.metrics.execution.duration_ms += 60_000,
-        &|s| s.summary.regions = vec!["eu".into(), "us".into(), "ap".into()],
+    let changes: [&dyn Fn(&mut Summary); 3] = [
+        &|s| s.started_at = rollback::report::Timestamp(seal.ts_ms - 86_400_000),
+        &|s| s.metrics.execution.duration_ms += 60_000,
+        &|s| s.regions = vec!["eu".into(), "us".into(), "ap".into()],
     ];
     for change in changes {
         reseal(change);

@@ -1,4 +1,4 @@
-//! `report::render_run` over real run directories: timelines written by the real engine
+//! `timeline::reports::render_run` over real run directories: timelines written by the real engine
 //! (`decide` + `apply`, with a fixed clock) through the real `Journal`, beside a byte-exact
 //! plan copy, then read back, replayed and rendered.
 
@@ -10,7 +10,8 @@ use rollback::engine::sla::run_sla_ms;
 use rollback::engine::{Mode, RunInfo, RunState, StepOutcome, Trigger, Waiting};
 use rollback::plan::Plan;
 use rollback::plan::load::load_bytes;
-use rollback::report::{Report, RunOutcome, SlaVerdict, TOP_LEVEL_KEYS, render_run};
+use rollback::report::{Report, RunOutcome, SlaVerdict, TOP_LEVEL_KEYS};
+use rollback::timeline::reports::render_run;
 use rollback::timeline::rundir::{self, TIMELINE};
 use rollback::timeline::{Journal, RunDir};
 use sha2::{Digest, Sha256};

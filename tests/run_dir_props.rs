@@ -96,7 +96,7 @@ proptest! {
         std::fs::write(dir.path().join("timeline.jsonl"), &text).unwrap();
         let v = verify(dir.path()).unwrap();
         let s = standing(dir.path()).unwrap();
-        let _ = rollback::report::render_run(dir.path(), 0);
+        let _ = rollback::timeline::reports::render_run(dir.path(), 0);
         if text == original {
             prop_assert_eq!(v.finding(), Finding::Intact);
             prop_assert!(matches!(s, Standing::Sealed(_)));

@@ -185,8 +185,10 @@ fn rechain_as_failed(run: &Path) {
                 }
             }
             Event::RunSealed(seal) => {
-                seal.summary.metrics.execution.outcome = RunOutcome::Failed;
-                seal.summary.metrics.execution.success = false;
+                let mut summary = rollback::report::summary::Summary::of_seal(seal).unwrap();
+                summary.metrics.execution.outcome = RunOutcome::Failed;
+                summary.metrics.execution.success = false;
+                seal.summary = summary.to_value();
                 seal.chain_head = prev.clone();
             }
             _ => {}

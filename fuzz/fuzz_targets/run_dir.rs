@@ -19,5 +19,5 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = rollback::timeline::verify::verify(&dir);
     let _ = rollback::timeline::standing::standing(&dir);
-    let _ = rollback::report::render_run(&dir, 0);
+    let _ = rollback::timeline::reports::render_run(&dir, 0);
 });

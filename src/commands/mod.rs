@@ -3,7 +3,9 @@
 pub mod args;
 pub mod dashboard;
 pub mod drill_trigger;
+pub mod drive;
 pub mod follow;
+pub mod load;
 pub mod new;
 pub mod probe;
 pub mod prune;

@@ -9,7 +9,7 @@ use crate::exit::Exit;
 use crate::monitor::{Outcome, Spec};
 
 pub fn run(args: &ProbeArgs) -> color_eyre::Result<Exit> {
-    let loaded = match super::run::load_for_run(&args.plan) {
+    let loaded = match super::load::load_for_run(&args.plan) {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
@@ -39,7 +39,7 @@ pub fn run(args: &ProbeArgs) -> color_eyre::Result<Exit> {
     };
     // Each variable as a run takes it: `--var`, else the environment (a checklist step runs
     // this with the plan's variables in it), else the plan's default.
-    let given = match super::run::given_with_sources(&args.vars, &[]) {
+    let given = match super::load::given_with_sources(&args.vars, &[]) {
         Ok(g) => g,
         Err(e) => {
             eprintln!("rollback probe: {e}");
@@ -85,9 +85,9 @@ pub fn run(args: &ProbeArgs) -> color_eyre::Result<Exit> {
     let answer = runtime.block_on(crate::probe::sample(&spec.probe, spec.timeout, &cx));
     // A blocking HTTP probe may still wait on a silent server: do not wait for it.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
-    let lane = crate::watch::evaluate::Lane::default();
+    let lane = crate::probe::evaluate::Lane::default();
     let judge = spec.judging().masked_by(&cx.mask);
-    let sample = crate::watch::evaluate::judge_blocking(judge, &lane, answer);
+    let sample = crate::probe::evaluate::judge_blocking(judge, &lane, answer);
     if args.json {
         let mut v = serde_json::to_value(&sample)?;
         v["trigger"] = spec.name.clone().into();

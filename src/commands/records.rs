@@ -7,12 +7,13 @@
 use std::path::Path;
 
 use crate::records::{Records, RunSummary, Uncounted, Unread};
-use crate::report::{RunOutcome, render_run};
+use crate::report::RunOutcome;
+use crate::report::summary::Summary;
 use crate::timeline::files::{Budget, IN_FLIGHT};
 use crate::timeline::follow::lock_held_in;
 use crate::timeline::rebuild::Plans;
+use crate::timeline::reports::render_run;
 use crate::timeline::rundir::{LOCK, TIMELINE};
-use crate::timeline::seal::Summary;
 use crate::timeline::standing::{Standing, counted};
 
 /// Threads reading runs at once: on a cold cache the time goes in waiting for the disk,
@@ -83,7 +84,7 @@ fn read_run(
     records: &mut Records,
 ) {
     match counted(dir, plans, budget) {
-        Ok(Standing::Sealed(seal)) => records.runs.push(RunSummary::of(id, &seal.summary, true)),
+        Ok(Standing::Sealed(summary)) => records.runs.push(RunSummary::of(id, &summary, true)),
         Ok(Standing::Unsealed) => {
             // Replayed from a second read: held from the budget too.
             let size = std::fs::symlink_metadata(dir.join(TIMELINE)).map_or(0, |m| m.len());

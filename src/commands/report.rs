@@ -4,7 +4,8 @@
 
 use super::args::{ReportArgs, ReportFormat};
 use crate::exit::Exit;
-use crate::report::{files, impact};
+use crate::report::impact;
+use crate::timeline::reports as files;
 use crate::timeline::rundir::{find, runs_root};
 
 pub fn run(args: &ReportArgs) -> color_eyre::Result<Exit> {
@@ -18,7 +19,7 @@ pub fn run(args: &ReportArgs) -> color_eyre::Result<Exit> {
     };
     let now = chrono::Utc::now().timestamp_millis();
     if !args.set.is_empty() {
-        let by = super::run::operator(args.by.as_deref());
+        let by = super::load::operator(args.by.as_deref());
         let entries: Result<Vec<_>, String> = args
             .set
             .iter()
@@ -44,8 +45,8 @@ pub fn run(args: &ReportArgs) -> color_eyre::Result<Exit> {
         }
     };
     let (text, name) = match args.format {
-        ReportFormat::Md => (files::markdown_text(&report), files::MARKDOWN),
-        ReportFormat::Json => (files::json_text(&report), files::JSON),
+        ReportFormat::Md => (crate::report::markdown_text(&report), files::MARKDOWN),
+        ReportFormat::Json => (crate::report::json_text(&report), files::JSON),
     };
     print!("{text}");
     if !args.set.is_empty() {

@@ -8,7 +8,7 @@ use crate::exit::Exit;
 use crate::session::{DrillOptions, ResumeError, ResumeOptions};
 use crate::timeline::rundir::{find, runs_root};
 
-use super::run::{given_vars, operator};
+use super::load::{given_vars, operator};
 use crate::runner::runtime;
 
 pub fn run(args: ResumeArgs) -> color_eyre::Result<Exit> {
@@ -27,7 +27,7 @@ pub fn run(args: ResumeArgs) -> color_eyre::Result<Exit> {
             return Ok(Exit::BadInput);
         }
     };
-    let drill = match super::run::drill_options(args.speed, &[], &[]) {
+    let drill = match super::load::drill_options(args.speed, &[], &[]) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("rollback resume: {e}");

@@ -1,54 +1,19 @@
 //! `rollback run|rehearse|drill PLAN`: load and check the plan, gather variables, then hand
 //! the run to a face (the terminal UI, or headless).
 
-use std::path::Path;
 use std::sync::Arc;
 
-use super::args::{DrillArgs, HeadlessArgs, RehearseArgs, RunArgs, TriggerArg};
+use super::args::{DrillArgs, RehearseArgs, RunArgs, TriggerArg};
+use super::drive::drive_headless;
+use super::load::{drill_options, given_with_sources, load_for_run, operator};
 use crate::engine::rehearsal::Rehearsal;
 use crate::engine::{Mode, SystemClock, Trigger};
 use crate::exit::Exit;
-use crate::monitor::check_plan as validate;
-use crate::plan::diag::{Lines, snippet};
+use crate::plan::Plan;
 use crate::plan::drill_vars::{parse_factor, step_keys, unknown_step, with_drill_values};
-use crate::plan::vars::{
-    Given, Source, parse_assignment, parse_var_file, process_env, resolve_from,
-};
-use crate::plan::{Diagnostic, LoadError, Loaded, Plan, Severity, load_file};
+use crate::plan::vars::{process_env, resolve_from};
 use crate::session::{DrillOptions, StartOptions};
 use crate::timeline::rundir::runs_root;
-
-/// Parses `--speed`, `--fail STEP[:N]` and `--slow STEP:FACTOR`.
-pub fn drill_options(speed: f64, fail: &[String], slow: &[String]) -> Result<DrillOptions, String> {
-    if !(speed.is_finite() && speed >= 1.0) {
-        return Err(format!("--speed must be 1 or more, not {speed}"));
-    }
-    let fail = fail
-        .iter()
-        .map(|f| match f.rsplit_once(':') {
-            Some((step, n)) => n
-                .parse::<u32>()
-                .map(|n| (step.to_string(), n))
-                .map_err(|_| format!("--fail {f}: `{n}` is not a number of attempts")),
-            None => Ok((f.clone(), 1)),
-        })
-        .collect::<Result<_, _>>()?;
-    let slow = slow
-        .iter()
-        .map(|f| match f.rsplit_once(':') {
-            Some((step, n)) => parse_factor(n)
-                .map(|n| (step.to_string(), n))
-                .ok_or_else(|| format!("--slow {f}: `{n}` is not a factor of 1 or more (e.g. 3x)")),
-            None => Err(format!("--slow {f}: write STEP:FACTOR, e.g. {f}:3x")),
-        })
-        .collect::<Result<_, _>>()?;
-    Ok(DrillOptions {
-        speed,
-        fail,
-        slow,
-        ..Default::default()
-    })
-}
 
 /// `rollback drill PLAN`: a run in drill mode with its faults and clock.
 pub fn drill(args: DrillArgs) -> color_eyre::Result<Exit> {
@@ -135,85 +100,6 @@ fn with_exercise(plan: &Plan, drill: DrillOptions) -> Result<DrillOptions, Strin
         orphan,
         ..drill
     })
-}
-
-/// The operator's name: given, or the login name.
-pub fn operator(given: Option<&str>) -> String {
-    given
-        .map(str::to_string)
-        .or_else(|| std::env::var("USER").ok())
-        .or_else(|| std::env::var("LOGNAME").ok())
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| "operator".into())
-}
-
-fn print_diagnostics(path: &str, source: &str, diags: &[Diagnostic]) {
-    let lines = Lines::new(source);
-    for d in diags {
-        eprintln!("{}", d.one_line(path));
-        eprint!("{}", snippet(&lines, d.pos(), &d.message));
-    }
-}
-
-/// Rules whose breach makes a plan unsafe to run; level rules only warn at run time, so
-/// a plan that misses its certification can still roll back production at 3 a.m.
-fn blocks_running(d: &Diagnostic) -> bool {
-    d.severity == Severity::Error && !d.rule.starts_with("level-")
-}
-
-/// Loads a plan for running: exit 2 with every problem when it cannot be run.
-pub fn load_for_run(path: &Path) -> Result<Loaded, Exit> {
-    let loaded = match load_file(path) {
-        Ok(l) => l,
-        Err(LoadError::Unreadable { path, message }) => {
-            eprintln!("{path}: error: {message}");
-            return Err(Exit::BadInput);
-        }
-        Err(LoadError::Invalid {
-            source,
-            diagnostics,
-        }) => {
-            print_diagnostics(&source.path, &source.text, &diagnostics);
-            return Err(Exit::BadInput);
-        }
-    };
-    let diags = validate(&loaded.plan);
-    let (blocking, rest): (Vec<Diagnostic>, Vec<Diagnostic>) =
-        diags.into_iter().partition(blocks_running);
-    if !blocking.is_empty() {
-        print_diagnostics(&loaded.source.path, &loaded.source.text, &blocking);
-        eprintln!("rollback: the plan cannot be run until these are fixed");
-        return Err(Exit::BadInput);
-    }
-    for d in rest.iter().filter(|d| d.severity == Severity::Error) {
-        eprintln!("{} (running anyway)", d.one_line(&loaded.source.path));
-    }
-    Ok(loaded)
-}
-
-/// `--var-file`s in order, then `--var`s (later ones win).
-pub fn given_vars(
-    vars: &[String],
-    files: &[std::path::PathBuf],
-) -> Result<Vec<(String, String)>, String> {
-    given_with_sources(vars, files).map(|g| g.pairs())
-}
-
-/// `--var-file` values, then `--var` values (a later one wins), each with its source.
-pub fn given_with_sources(vars: &[String], files: &[std::path::PathBuf]) -> Result<Given, String> {
-    let mut given = Given::default();
-    for f in files {
-        let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
-        let pairs = parse_var_file(&text).map_err(|e| format!("{}:{e}", f.display()))?;
-        given
-            .0
-            .extend(pairs.into_iter().map(|(k, v)| (k, v, Source::VarFile)));
-    }
-    for v in vars {
-        let (k, v) = parse_assignment(v).map_err(|e| format!("--var {e}"))?;
-        given.0.push((k, v, Source::Given));
-    }
-    Ok(given)
 }
 
 pub fn run(args: RunArgs, mode: Mode, drill: DrillOptions) -> color_eyre::Result<Exit> {
@@ -333,47 +219,4 @@ fn start_run(
             }
         }
     }))
-}
-
-/// Drives a started run without a screen. It exits when the rollback ends, with the
-/// rollback's code: a pipeline is never held for the windows' day unless `--validate` asks.
-pub async fn drive_headless(
-    session: crate::session::Session,
-    rx: tokio::sync::mpsc::UnboundedReceiver<crate::runner::RunnerMsg>,
-    h: &HeadlessArgs,
-) -> Exit {
-    let (who, speed, mode) = (
-        session.operator.clone(),
-        session.state.info.as_ref().map_or(1.0, |i| i.speed()),
-        session.mode,
-    );
-    let dir = session.run.path.clone();
-    let vars: Vec<(String, String)> = session
-        .vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let exit = crate::headless::drive(session, rx, h.clone().into()).await;
-    if exit != Exit::Ok {
-        return exit;
-    }
-    // The session is gone, so the run is sealed: its windows follow the seal.
-    let skip = if h.no_validate {
-        Some("skipped with --no-validate")
-    } else if mode == Mode::Drill && !h.validate {
-        Some(super::validate_windows::DRILL_SKIP)
-    } else {
-        None
-    };
-    if skip.is_none() && !h.validate {
-        super::validate_windows::tell_later(&dir);
-        return exit;
-    }
-    let o = super::validate_windows::Options {
-        operator: &who,
-        speed,
-        skip,
-        vars,
-    };
-    super::validate_windows::after_run(&dir, o).await
 }

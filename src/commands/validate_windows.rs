@@ -19,9 +19,6 @@ use crate::session::validate_windows::{OpenError, Validating, open};
 /// A countdown line this often (real time) while a window is open.
 const COUNTDOWN_EVERY: Duration = Duration::from_secs(60);
 
-/// Why a drill's windows are recorded as not run when it was not asked to practise them.
-pub const DRILL_SKIP: &str = "a drill: pass --validate to practise the windows too";
-
 pub struct Options<'a> {
     pub operator: &'a str,
     pub speed: f64,
@@ -50,7 +47,7 @@ pub fn watch(args: &super::args::WatchArgs) -> color_eyre::Result<Exit> {
         );
         return Ok(Exit::BadInput);
     }
-    let operator = super::run::operator(None);
+    let operator = super::load::operator(None);
     let rt = crate::runner::runtime()?;
     Ok(rt.block_on(validate(
         &dir,

@@ -16,7 +16,7 @@ pub fn run(args: &WatchArgs) -> color_eyre::Result<Exit> {
     if args.validate {
         return super::validate_windows::watch(args);
     }
-    let loaded = match super::run::load_for_run(&args.plan) {
+    let loaded = match super::load::load_for_run(&args.plan) {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };

@@ -101,7 +101,7 @@ pub async fn watch(
     drop(w);
     match start_run(&p, fired, &mut journal) {
         Ok((session, rx)) => Ok(match drill {
-            Some(h) => super::run::drive_headless(session, rx, h).await,
+            Some(h) => super::drive::drive_headless(session, rx, h).await,
             None => crate::headless::drive(session, rx, answers).await,
         }),
         Err(e) => {

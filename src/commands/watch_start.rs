@@ -14,7 +14,7 @@ use crate::timeline::rundir::runs_root;
 use crate::watch::prepared::Prepared;
 
 pub fn prepare(args: &WatchArgs, loaded: Loaded) -> Result<Prepared, String> {
-    let given = super::run::given_with_sources(&args.vars, &args.var_files)?;
+    let given = super::load::given_with_sources(&args.vars, &args.var_files)?;
     // A drill takes the plan's examples (or DRILL placeholders), as `rollback drill` does.
     let given = if args.drill {
         crate::plan::drill_vars::with_drill_values(&loaded.plan, &given, &process_env)
@@ -51,7 +51,7 @@ pub fn prepare(args: &WatchArgs, loaded: Loaded) -> Result<Prepared, String> {
     let approver = args.approve_as.as_deref().filter(|_| args.headless);
     let opts = StartOptions {
         mode: if args.drill { Mode::Drill } else { Mode::Live },
-        operator: super::run::operator(args.operator.as_deref().or(approver)),
+        operator: super::load::operator(args.operator.as_deref().or(approver)),
         runs_root: runs_root(args.runs.runs_dir.as_deref()),
         vars,
         scenario: None,

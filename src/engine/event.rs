@@ -174,7 +174,7 @@ pub enum Event {
         after_point_of_no_return: bool,
     },
     /// The last record of an ended run (see `timeline::seal`).
-    RunSealed(Box<crate::timeline::seal::Seal>),
+    RunSealed(Box<super::seal::Seal>),
     /// Post-rollback validation began (or went on after a stop): in `validation.jsonl`,
     /// chained after the seal. `ends_ms` are the windows' ends on the validation clock.
     ValidationStarted {

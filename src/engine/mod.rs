@@ -2,6 +2,7 @@
 //! `decide(state, input) -> events + effects`; time comes in as a number. A `record` is an
 //! event as one line of the timeline, in its hash chain.
 
+mod apply;
 pub mod clock;
 pub mod decide;
 pub mod describe;
@@ -15,6 +16,7 @@ pub mod record;
 mod regions;
 pub mod rehearsal;
 pub mod run_info;
+pub mod seal;
 pub mod selection;
 pub mod sla;
 pub mod state;

@@ -92,6 +92,28 @@ struct Printer {
 }
 
 impl Printer {
+    /// Prints from the last start or resume on: what came before was shown before.
+    fn after_start(s: &Session) -> Printer {
+        let first = s
+            .recent
+            .iter()
+            .rposition(|r| {
+                matches!(
+                    r.event,
+                    crate::engine::Event::RunStarted(_) | crate::engine::Event::RunResumed { .. }
+                )
+            })
+            .unwrap_or(0);
+        Printer {
+            last_seq: first
+                .checked_sub(1)
+                .and_then(|i| s.recent.get(i))
+                .map(|r| r.seq),
+            output: Default::default(),
+            explained: Default::default(),
+        }
+    }
+
     fn events(&mut self, s: &Session) {
         let sla = s.state.sla_ms();
         let mut out = std::io::stdout().lock();
@@ -179,72 +201,79 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
     if let Some(n) = s.notice.take() {
         println!("note: {n}");
     }
-    let first = s
-        .recent
-        .iter()
-        .rposition(|r| {
-            matches!(
-                r.event,
-                crate::engine::Event::RunStarted(_) | crate::engine::Event::RunResumed { .. }
-            )
-        })
-        .unwrap_or(0);
-    let mut p = Printer {
-        last_seq: first
-            .checked_sub(1)
-            .and_then(|i| s.recent.get(i))
-            .map(|r| r.seq),
-        output: Default::default(),
-        explained: Default::default(),
-    };
+    let mut p = Printer::after_start(&s);
     for line in crate::headless::drill::preamble(&s) {
         println!("{line}");
     }
-    let (mut term, mut int, mut hup) = match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::hangup()),
-    ) {
-        (Ok(t), Ok(i), Ok(h)) => (t, i, h),
-        _ => return Exit::Internal,
+    let Some(mut signals) = Signals::new() else {
+        return Exit::Internal;
     };
-    let mut asked = Asked::default();
-    let mut stopping: Option<Exit> = None;
-    let mut acked = 0;
+    let mut turn = Turn::default();
     if let Some(reason) = o.abort.clone().filter(|_| s.state.end.is_none()) {
         let by = s.operator.clone();
         let _ = s.handle(Input::Abort { by, reason });
     }
     loop {
-        if o.verbose {
-            p.output(&mut s);
+        match turn.take(&mut s, &mut p, &o) {
+            Flow::Again => continue,
+            Flow::Done(exit) => return exit,
+            Flow::Wait => {}
         }
-        p.events(&s);
+        if let Some(exit) = wait(&mut s, &mut rx, &mut signals, &mut turn.stopping).await {
+            return exit;
+        }
+    }
+}
+
+/// What the loop does after one turn.
+enum Flow {
+    /// An input was taken: look again before waiting.
+    Again,
+    Wait,
+    Done(Exit),
+}
+
+/// What the headless loop remembers between turns.
+#[derive(Default)]
+struct Turn {
+    asked: Asked,
+    /// Set once the run is being left: the exit code when nothing runs any more.
+    stopping: Option<Exit>,
+    acked: u8,
+}
+
+impl Turn {
+    /// Prints what happened, then answers what the run waits for, if the flags can.
+    fn take(&mut self, s: &mut Session, p: &mut Printer, o: &Options) -> Flow {
+        if o.verbose {
+            p.output(s);
+        }
+        p.events(s);
         if let Some(cut) = s.cut() {
             if o.verbose {
-                p.output(&mut s);
+                p.output(s);
             }
             for line in cut.lines() {
                 println!("{line}");
             }
-            return Exit::Failed;
+            return Flow::Done(Exit::Failed);
         }
         if let Some(why) = &s.fatal {
             eprintln!("rollback: the run stopped: {why}");
-            return Exit::Internal;
+            return Flow::Done(Exit::Internal);
         }
         if let Some(n) = s.notice.take() {
             eprintln!("rollback: {n}");
         }
-        if let Some(ack) = crate::headless::drill::acknowledge(&s, &mut acked) {
+        if let Some(ack) = crate::headless::drill::acknowledge(s, &mut self.acked) {
             let _ = s.handle(ack);
-            continue;
+            return Flow::Again;
         }
         let waiting = s.state.waiting();
         if let Waiting::Finished(outcome) = waiting {
             if s.busy() == 0 {
                 if o.verbose {
-                    p.output(&mut s);
+                    p.output(s);
                 }
                 println!("run directory: {}", s.run.path.display());
                 match s.finish() {
@@ -254,21 +283,21 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
                     Some(Err(e)) => eprintln!("rollback: the report was not written: {e}"),
                     None => {}
                 }
-                return stopping.unwrap_or(Exit::of(Some(outcome)));
+                return Flow::Done(self.stopping.unwrap_or(Exit::of(Some(outcome))));
             }
-        } else if stopping.is_some() && s.busy() == 0 {
+        } else if self.stopping.is_some() && s.busy() == 0 {
             println!("run directory: {}", s.run.path.display());
             println!("the run can be resumed: rollback resume {}", s.run.id);
-            return stopping.unwrap_or(Exit::Failed);
-        } else if stopping.is_none() {
+            return Flow::Done(self.stopping.unwrap_or(Exit::Failed));
+        } else if self.stopping.is_none() {
             if let Waiting::Approval(i) | Waiting::Manual(i) | Waiting::PointOfNoReturn(i) = waiting
             {
-                p.explain(&s, i, &mut std::io::stdout().lock());
+                p.explain(s, i, &mut std::io::stdout().lock());
             }
-            match answer(&waiting, &s, &o, &mut asked) {
+            match answer(&waiting, s, o, &mut self.asked) {
                 Ok(Some(input)) => {
                     let _ = s.handle(input);
-                    continue;
+                    return Flow::Again;
                 }
                 Ok(None) => {}
                 Err(why) => {
@@ -277,57 +306,86 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
                         reason: format!("headless: {why}"),
                         terminate: false,
                     });
-                    stopping = Some(Exit::Failed);
-                    continue;
+                    self.stopping = Some(Exit::Failed);
+                    return Flow::Again;
                 }
             }
         }
-        let deadline = s.next_deadline_ms().map(|at| {
-            let wait = (at - s.now_ms()).max(0) as u64;
-            tokio::time::Instant::now() + std::time::Duration::from_millis(wait)
-        });
-        let sleep = async {
-            match deadline {
-                Some(d) => tokio::time::sleep_until(d).await,
-                None => std::future::pending().await,
-            }
-        };
-        let abort = |s: &mut Session, how: &str| {
-            if s.state.end.is_none() {
-                let by = s.operator.clone();
-                let _ = s.handle(Input::Abort {
-                    by,
-                    reason: format!("interrupted ({how})"),
+        Flow::Wait
+    }
+}
+
+/// The signals a headless run answers.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Option<Signals> {
+        Some(Signals {
+            term: signal(SignalKind::terminate()).ok()?,
+            int: signal(SignalKind::interrupt()).ok()?,
+            hup: signal(SignalKind::hangup()).ok()?,
+        })
+    }
+}
+
+/// Waits for the runner, the next deadline or a signal, and takes it. `Some` ends the run's
+/// drive at once.
+async fn wait(
+    s: &mut Session,
+    rx: &mut UnboundedReceiver<RunnerMsg>,
+    signals: &mut Signals,
+    stopping: &mut Option<Exit>,
+) -> Option<Exit> {
+    let deadline = s.next_deadline_ms().map(|at| {
+        let wait = (at - s.now_ms()).max(0) as u64;
+        tokio::time::Instant::now() + std::time::Duration::from_millis(wait)
+    });
+    let sleep = async {
+        match deadline {
+            Some(d) => tokio::time::sleep_until(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    let abort = |s: &mut Session, how: &str| {
+        if s.state.end.is_none() {
+            let by = s.operator.clone();
+            let _ = s.handle(Input::Abort {
+                by,
+                reason: format!("interrupted ({how})"),
+            });
+        }
+    };
+    tokio::select! {
+        msg = rx.recv() => match msg {
+            Some(m) => { let _ = s.on_runner(m); }
+            None => return Some(Exit::Internal),
+        },
+        _ = sleep => { let _ = s.handle(Input::Tick); }
+        // Waiting for a command from before the restart, Ctrl-C leaves at once: the
+        // command keeps running and the run stays resumable.
+        _ = signals.int.recv() => match s.state.waiting() {
+            Waiting::Orphan { .. } => {
+                let _ = s.handle(Input::Leave {
+                    reason: "interrupted (Ctrl-C) while waiting for a command from before".into(),
+                    terminate: false,
                 });
+                println!(
+                    "left; the command from before is still running: `rollback resume {}` waits for it again (or --kill-orphans)",
+                    s.run.id
+                );
+                *stopping = Some(Exit::Failed);
             }
-        };
-        tokio::select! {
-            msg = rx.recv() => match msg {
-                Some(m) => { let _ = s.on_runner(m); }
-                None => return Exit::Internal,
-            },
-            _ = sleep => { let _ = s.handle(Input::Tick); }
-            // Waiting for a command from before the restart, Ctrl-C leaves at once: the
-            // command keeps running and the run stays resumable.
-            _ = int.recv() => match s.state.waiting() {
-                Waiting::Orphan { .. } => {
-                    let _ = s.handle(Input::Leave {
-                        reason: "interrupted (Ctrl-C) while waiting for a command from before".into(),
-                        terminate: false,
-                    });
-                    println!(
-                        "left; the command from before is still running: `rollback resume {}` waits for it again (or --kill-orphans)",
-                        s.run.id
-                    );
-                    stopping = Some(Exit::Failed);
-                }
-                _ => abort(&mut s, "Ctrl-C"),
-            },
-            _ = term.recv() => abort(&mut s, "SIGTERM"),
-            _ = hup.recv(), if stopping.is_none() => {
-                let _ = s.hang_up();
-                stopping = Some(Exit::Failed);
-            }
+            _ => abort(s, "Ctrl-C"),
+        },
+        _ = signals.term.recv() => abort(s, "SIGTERM"),
+        _ = signals.hup.recv(), if stopping.is_none() => {
+            let _ = s.hang_up();
+            *stopping = Some(Exit::Failed);
         }
     }
+    None
 }

@@ -1,10 +1,11 @@
 //! EDGE: the probes that answer a trigger's question. Each returns the answer as JSON or
 //! why there is none; every failure (a timeout, a bad exit, garbage, an unexpected status)
 //! is an error sample for the monitor, never a pass. Each has a timeout, and a probe that
-//! hangs never hangs its caller.
+//! hangs never hangs its caller. `evaluate` judges an answer apart from the loop that asked.
 
 pub mod alertmanager;
 pub mod command;
+pub mod evaluate;
 pub mod http;
 pub mod origin;
 pub mod prometheus;

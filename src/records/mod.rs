@@ -9,15 +9,14 @@ pub mod figures;
 pub mod ready;
 pub mod retention;
 pub mod trainee;
-pub mod trend;
 
 use serde::Serialize;
 
 use crate::engine::rehearsal::Environment;
 use crate::engine::{Mode, Trigger};
 use crate::plan::Automation;
+use crate::report::summary::Summary;
 use crate::report::{RunOutcome, Timestamp};
-use crate::timeline::seal::Summary;
 
 /// What the folds need of one finished run: a compact copy of its sealed summary, so that
 /// ten thousand of them stay small in memory.

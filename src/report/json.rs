@@ -114,3 +114,10 @@ impl Report {
         serde_json::to_value(self).expect("a report always serializes: plain data, string keys")
     }
 }
+
+/// The JSON form as printed, pretty and ending in a newline.
+pub fn json_text(report: &Report) -> String {
+    let json = serde_json::to_string_pretty(report)
+        .expect("a report always serializes: plain data, string keys");
+    format!("{json}\n")
+}

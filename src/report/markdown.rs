@@ -346,3 +346,9 @@ fn attempt_text(a: &AttemptReport) -> String {
     }
     s
 }
+
+/// The Markdown form as printed: plan text in it is escaped like everywhere else, since
+/// Markdown is read on terminals too.
+pub fn markdown_text(report: &Report) -> String {
+    crate::text::block(&report.to_markdown()).into_owned()
+}

@@ -52,7 +52,7 @@ pub struct Report {
     /// A rehearsal compared with the earlier ones of its plan in the same runs directory;
     /// `null` for other runs (and when the report is built from the records alone).
     #[serde(default)]
-    pub comparison: Option<crate::records::trend::Comparison>,
+    pub comparison: Option<crate::report::trend::Comparison>,
     /// Drills only: the drill clock and the trainee's score card.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drill: Option<super::scorecard::DrillCard>,

@@ -5,7 +5,7 @@
 use super::md::{cell, cell_code, code, table};
 use super::metrics::pct_text;
 use crate::engine::describe::duration_text;
-use crate::records::trend::{Comparison, Point, SLOWER_MIN_MS, SLOWER_PCT, Trend};
+use crate::report::trend::{Comparison, Point, SLOWER_MIN_MS, SLOWER_PCT, Trend};
 
 fn headroom(ms: i64) -> String {
     if ms >= 0 {

@@ -386,10 +386,4 @@ pub fn detach_from_terminal() {
 /// A new run's or a resumed run's session and the runner's message channel.
 pub type Opened = (Session, UnboundedReceiver<RunnerMsg>);
 
-/// This machine's name, for the record.
-pub fn hostname() -> String {
-    nix::unistd::gethostname()
-        .ok()
-        .and_then(|h| h.into_string().ok())
-        .unwrap_or_else(|| "unknown host".into())
-}
+pub use crate::timeline::rundir::hostname;

@@ -10,16 +10,18 @@ use std::time::Duration;
 use super::start::{Parts, runner, sha256_hex};
 use super::{DrillOptions, Fatal, Opened, Session};
 use crate::engine::record::{recorded_plan_sha256, replay};
-use crate::engine::{Clock, Event, Input, Outcome, Status};
+use crate::engine::seal::seal_of;
+use crate::engine::{Clock, Event, Input, Outcome, Record, RunInfo, Status};
 use crate::mask::REDACTED;
+use crate::plan::Plan;
 use crate::plan::load::load_bytes;
 use crate::plan::vars::Values;
 use crate::runner::orphan;
-use crate::timeline::Journal;
 use crate::timeline::journal::OpenError;
 use crate::timeline::journal::read_complete;
 use crate::timeline::rundir::{self, PLAN_COPY, TIMELINE};
-use crate::timeline::seal::{Mark, read_mark, seal_of, write_mark};
+use crate::timeline::seal::{Mark, read_mark, write_mark};
+use crate::timeline::{Journal, RunDir};
 
 #[derive(Debug, Clone, Default)]
 pub struct ResumeOptions {
@@ -97,20 +99,7 @@ pub fn resume(
     opts: ResumeOptions,
     clock: Arc<dyn Clock>,
 ) -> Result<Opened, ResumeError> {
-    match read_mark(dir) {
-        // Sealed: nothing more may be written, not even a lock.
-        Ok(Some(_)) => return Err(sealed_outcome(dir)),
-        Err(e) => return Err(ResumeError::Damaged(e)),
-        Ok(None) => {}
-    }
-    // Its logs are written into `output/`: a link there would put them anywhere.
-    let output = dir.join(rundir::OUTPUT);
-    if output.exists() && !crate::timeline::files::is_real_dir(&output) {
-        return Err(ResumeError::Damaged(format!(
-            "{} is not a directory of the run (a link?): no log is written through it",
-            crate::text::path(&output)
-        )));
-    }
+    may_reopen(dir)?;
     let now = chrono::DateTime::from_timestamp_millis(clock.now_ms()).unwrap_or_default();
     let run = rundir::open(dir, &rundir::holder_text(&opts.operator, now))
         .map_err(|h| ResumeError::Held(h.holder))?;
@@ -144,58 +133,24 @@ pub fn resume(
     let plan = Arc::new(loaded.plan);
     let state = replay(&plan, &opened.records);
     if let Some(end) = &state.end {
-        let mut journal = opened.journal;
         let sealed_now = seal_of(&opened.records).is_none();
-        let done = if sealed_now {
-            let now_ms = clock.now_ms();
-            super::seal::seal(
-                &mut journal,
-                &run,
-                &plan,
-                &opened.records,
-                &opts.operator,
-                now_ms,
-            )
-            .map(|_| ())
-        } else {
-            // Sealed, then killed before the mark: finish what sealing began.
-            let last = opened.records.last().expect("a seal is a record");
-            let mark = Mark {
-                records: last.seq + 1,
-                hash: last.hash.clone(),
-            };
-            write_mark(dir, &mark)
-                .map_err(|e| e.to_string())
-                .and_then(|_| {
-                    // The report is a copy: its failure must not keep the run unsealed.
-                    let _ = super::seal::write_report(&run, clock.now_ms());
-                    run.remove_lock().map_err(|e| e.to_string())
-                })
+        let ended = Ended {
+            run: &run,
+            plan: &plan,
+            records: &opened.records,
+            operator: &opts.operator,
+            now_ms: clock.now_ms(),
         };
-        done.map_err(|e| ResumeError::Other(format!("cannot seal the ended run: {e}")))?;
+        ended
+            .seal(opened.journal, sealed_now)
+            .map_err(|e| ResumeError::Other(format!("cannot seal the ended run: {e}")))?;
         return Err(ResumeError::Ended {
             outcome: end.outcome,
             sealed_now,
         });
     }
     let vars = resume_vars(&plan, &info, &opts.vars)?;
-    // A drill resumes on its own clock, with its own exercise, trainee and faults.
-    let drill = match &info.drill {
-        Some(d) => super::DrillOptions {
-            speed: d.speed,
-            fail: d.fail.clone(),
-            slow: d.slow.clone(),
-            exercise: d.exercise.clone(),
-            trainee: Some(d.trainee.clone()),
-            // A cut comes at the step's first attempt only, so a resumed run past it is
-            // not cut again.
-            orphan: d
-                .orphan
-                .as_ref()
-                .map(|(k, ms)| (k.clone(), std::time::Duration::from_millis(*ms))),
-        },
-        None => opts.drill,
-    };
+    let drill = drill_of(&info, opts.drill);
     let orphans = find_orphans(&state, &info.run_id);
     let unrecorded = unrecorded_starts(&state, dir);
     let plan_dir = Path::new(&info.plan_path)
@@ -248,6 +203,83 @@ pub fn resume(
         })
         .map_err(|Fatal(e)| ResumeError::Other(e))?;
     Ok((session, rx))
+}
+
+/// Whether the run in `dir` may be opened again to be written: not sealed, and its `output/`
+/// a directory of its own.
+fn may_reopen(dir: &Path) -> Result<(), ResumeError> {
+    match read_mark(dir) {
+        // Sealed: nothing more may be written, not even a lock.
+        Ok(Some(_)) => return Err(sealed_outcome(dir)),
+        Err(e) => return Err(ResumeError::Damaged(e)),
+        Ok(None) => {}
+    }
+    // Its logs are written into `output/`: a link there would put them anywhere.
+    let output = dir.join(rundir::OUTPUT);
+    if output.exists() && !crate::timeline::files::is_real_dir(&output) {
+        return Err(ResumeError::Damaged(format!(
+            "{} is not a directory of the run (a link?): no log is written through it",
+            crate::text::path(&output)
+        )));
+    }
+    Ok(())
+}
+
+/// A run that ended but is not sealed yet, found at resume.
+struct Ended<'a> {
+    run: &'a RunDir,
+    plan: &'a Plan,
+    records: &'a [Record],
+    operator: &'a str,
+    now_ms: i64,
+}
+
+impl Ended<'_> {
+    /// Seals it, or, when the seal is written but its mark is not (killed in between),
+    /// finishes what sealing began.
+    fn seal(&self, mut journal: Journal, sealed_now: bool) -> Result<(), String> {
+        if sealed_now {
+            return super::seal::seal(
+                &mut journal,
+                self.run,
+                self.plan,
+                self.records,
+                self.operator,
+                self.now_ms,
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        }
+        let last = self.records.last().ok_or("no records")?;
+        let mark = Mark {
+            records: last.seq + 1,
+            hash: last.hash.clone(),
+        };
+        write_mark(&self.run.path, &mark).map_err(|e| e.to_string())?;
+        // The report is a copy: its failure must not keep the run unsealed.
+        let _ = super::seal::write_report(self.run, self.now_ms);
+        self.run.remove_lock().map_err(|e| e.to_string())
+    }
+}
+
+/// A drill resumes on its own clock, with its own exercise, trainee and faults.
+fn drill_of(info: &RunInfo, given: DrillOptions) -> DrillOptions {
+    let Some(d) = &info.drill else {
+        return given;
+    };
+    DrillOptions {
+        speed: d.speed,
+        fail: d.fail.clone(),
+        slow: d.slow.clone(),
+        exercise: d.exercise.clone(),
+        trainee: Some(d.trainee.clone()),
+        // A cut comes at the step's first attempt only, so a resumed run past it is
+        // not cut again.
+        orphan: d
+            .orphan
+            .as_ref()
+            .map(|(k, ms)| (k.clone(), std::time::Duration::from_millis(*ms))),
+    }
 }
 
 /// The mode and id of the run in `dir`, read without touching it (a live run with the

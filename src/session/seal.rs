@@ -8,9 +8,12 @@ use crate::plan::Plan;
 use std::path::PathBuf;
 
 use crate::engine::Record;
-use crate::report::{build, files};
+use crate::engine::seal::Seal;
+use crate::report::build;
+use crate::report::summary::Summary;
 use crate::timeline::journal::read_complete;
-use crate::timeline::seal::{Mark, Seal, Summary, write_mark};
+use crate::timeline::reports as files;
+use crate::timeline::seal::{Mark, write_mark};
 use crate::timeline::{Journal, RunDir};
 
 impl Session {
@@ -111,7 +114,7 @@ pub(super) fn seal(
     let seal = Seal {
         records: count,
         chain_head: head.to_string(),
-        summary: Summary::of(&report),
+        summary: Summary::of(&report).to_value(),
     };
     let started = report.timing.started_at.ms();
     // On the run's clock, as every other record's `elapsed_ms`.

@@ -58,7 +58,7 @@ pub async fn run_loop(
     let mut leave = std::pin::pin!(leave);
     let (tx, mut rx) = mpsc::unbounded_channel::<(usize, usize, Sample)>();
     let mut busy = vec![false; v.specs.len()];
-    let lanes = crate::watch::evaluate::Lane::each(v.specs.len());
+    let lanes = crate::probe::evaluate::Lane::each(v.specs.len());
     let mut probes = tokio::task::JoinSet::new();
     let mut countdown = tokio::time::interval(face.every());
     countdown.tick().await;
@@ -103,7 +103,7 @@ pub async fn run_loop(
             let (cx, tx) = (cx.clone(), tx.clone());
             probes.spawn(async move {
                 let answer = crate::probe::sample(&probe, timeout, &cx).await;
-                let sample = crate::watch::evaluate::judge(judge, &lane, answer).await;
+                let sample = crate::probe::evaluate::judge(judge, &lane, answer).await;
                 let _ = tx.send((w, k, sample));
             });
         }

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::validate_windows::Validating;
-use crate::engine::{Event, Mode};
+use crate::engine::{Event, Mode, Record, RunInfo};
 use crate::monitor::validation::{Source, Validation, spans};
 use crate::monitor::{Condition, Limits, ProbeSpec, Reads, Spec};
 use crate::plan::trigger::TriggerSeverity;
@@ -78,32 +78,7 @@ pub fn open(
     let bytes = files::read_bounded(&dir.join(TIMELINE), files::MAX_WHOLE)
         .map_err(|e| OpenError::Nothing(format!("cannot read the run's timeline: {e}")))?;
     let (records, _) = read_complete(&bytes).map_err(|e| damaged(e.to_string()))?;
-    let Some(seal) = records
-        .last()
-        .filter(|r| matches!(r.event, Event::RunSealed(_)))
-    else {
-        return Err(OpenError::Nothing(
-            "the run has not ended (or was never sealed): finish it with `rollback resume` first"
-                .into(),
-        ));
-    };
-    // The windows count from the rollback's end, however late they are watched.
-    let Some(origin_ms) = records
-        .iter()
-        .find(|r| matches!(r.event, Event::RunCompleted))
-        .map(|r| r.ts_ms)
-    else {
-        return Err(OpenError::Nothing(
-            "the run did not complete: there is no rollback to validate".into(),
-        ));
-    };
-    let info = records
-        .iter()
-        .find_map(|r| match &r.event {
-            Event::RunStarted(i) => Some(i.clone()),
-            _ => None,
-        })
-        .ok_or_else(|| damaged("no run_started record".into()))?;
+    let (seal, origin_ms, info) = completed(&records)?;
     let plan_bytes = files::read_bounded(&dir.join(PLAN_COPY), files::MAX_WHOLE)
         .map_err(|e| OpenError::Nothing(format!("cannot read {PLAN_COPY}: {e}")))?;
     let plan =
@@ -135,20 +110,7 @@ pub fn open(
         })
         .collect();
     let lock = take_lock(dir, operator)?;
-    let path = dir.join(SEGMENT);
-    let existing = match files::read_bounded(&path, files::MAX_WHOLE) {
-        Ok(b) => {
-            segment::read(&b, seal)
-                .map_err(|(n, why)| damaged(format!("{SEGMENT}:{n}: {why}")))?
-                .0
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(damaged(format!("{SEGMENT}: {e}"))),
-    };
-    let file = files::open_append(&path)
-        .map_err(|e| OpenError::Damaged(format!("cannot open {SEGMENT}: {e}")))?;
-    let last = existing.last().unwrap_or(seal).clone();
-    let journal = Journal::with_sink(Box::new(file), std::slice::from_ref(&last));
+    let (existing, journal) = segment_after(dir, seal)?;
     let mode = records.first().map_or(Mode::Live, |r| r.mode);
     let state = crate::engine::replay(&plan, &records);
     let env = super::command_env(
@@ -162,22 +124,7 @@ pub fn open(
             state: &state,
         },
     );
-    // A secret the run was not given again is still in the environment its checks inherit.
-    let secret_values: Vec<(String, String)> = plan
-        .vars
-        .iter()
-        .filter(|(_, var)| var.secret)
-        .filter_map(|(name, _)| {
-            let k = &name.value;
-            env.iter()
-                .rev()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.clone())
-                .or_else(|| std::env::var(k).ok())
-                .map(|v| (k.clone(), v))
-        })
-        .collect();
-    let mask = crate::plan::vars::secret_mask(&plan, &secret_values);
+    let mask = secrets_of(&plan, &env);
     let workdir = Path::new(&info.plan_path)
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -206,6 +153,76 @@ pub fn open(
     };
     v.replay(&existing);
     Ok(v)
+}
+
+/// The seal of a run that completed, when its rollback ended, and how it started.
+fn completed(records: &[Record]) -> Result<(&Record, i64, RunInfo), OpenError> {
+    let Some(seal) = records
+        .last()
+        .filter(|r| matches!(r.event, Event::RunSealed(_)))
+    else {
+        return Err(OpenError::Nothing(
+            "the run has not ended (or was never sealed): finish it with `rollback resume` first"
+                .into(),
+        ));
+    };
+    // The windows count from the rollback's end, however late they are watched.
+    let Some(origin_ms) = records
+        .iter()
+        .find(|r| matches!(r.event, Event::RunCompleted))
+        .map(|r| r.ts_ms)
+    else {
+        return Err(OpenError::Nothing(
+            "the run did not complete: there is no rollback to validate".into(),
+        ));
+    };
+    let info = records
+        .iter()
+        .find_map(|r| match &r.event {
+            Event::RunStarted(i) => Some(i.clone()),
+            _ => None,
+        })
+        .ok_or_else(|| OpenError::Damaged("no run_started record".into()))?;
+    Ok((seal, origin_ms, info))
+}
+
+/// The validation records already chained after the seal, and the journal that goes on.
+fn segment_after(dir: &Path, seal: &Record) -> Result<(Vec<Record>, Journal), OpenError> {
+    let path = dir.join(SEGMENT);
+    let existing = match files::read_bounded(&path, files::MAX_WHOLE) {
+        Ok(b) => {
+            segment::read(&b, seal)
+                .map_err(|(n, why)| OpenError::Damaged(format!("{SEGMENT}:{n}: {why}")))?
+                .0
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(OpenError::Damaged(format!("{SEGMENT}: {e}"))),
+    };
+    let file = files::open_append(&path)
+        .map_err(|e| OpenError::Damaged(format!("cannot open {SEGMENT}: {e}")))?;
+    let last = existing.last().unwrap_or(seal).clone();
+    let journal = Journal::with_sink(Box::new(file), std::slice::from_ref(&last));
+    Ok((existing, journal))
+}
+
+/// The mask of the plan's secrets: a secret the run was not given again is still in the
+/// environment its checks inherit.
+fn secrets_of(plan: &Plan, env: &[(String, String)]) -> crate::mask::Mask {
+    let secret_values: Vec<(String, String)> = plan
+        .vars
+        .iter()
+        .filter(|(_, var)| var.secret)
+        .filter_map(|(name, _)| {
+            let k = &name.value;
+            env.iter()
+                .rev()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .or_else(|| std::env::var(k).ok())
+                .map(|v| (k.clone(), v))
+        })
+        .collect();
+    crate::plan::vars::secret_mask(plan, &secret_values)
 }
 
 fn take_lock(dir: &Path, operator: &str) -> Result<File, OpenError> {

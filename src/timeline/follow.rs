@@ -190,7 +190,7 @@ fn holder_alive(lock: &Path) -> bool {
     else {
         return false;
     };
-    if host != crate::session::hostname() {
+    if host != super::rundir::hostname() {
         // Another machine's run: it cannot be seen from here, so it is taken as running.
         return true;
     }

@@ -12,10 +12,11 @@ use sha2::{Digest, Sha256};
 use super::files;
 use super::journal::read_complete;
 use super::rundir::{PLAN_COPY, TIMELINE};
-use super::seal::{Seal, Summary};
 use crate::engine::record::Record;
+use crate::engine::seal::Seal;
 use crate::plan::Plan;
 use crate::records::RunSummary;
+use crate::report::summary::Summary;
 
 /// Plans already read, by the digest the runs recorded of them: runs of one plan share one
 /// read and one parse, and a plan copy is read only when its digest is new (and must then
@@ -51,11 +52,16 @@ pub fn seal_holds(dir: &Path, seal: &Seal, plans: &Plans) -> Result<(), String> 
     let bytes = files::read_bounded(&dir.join(TIMELINE), files::MAX_WHOLE)
         .map_err(|e| format!("cannot read {TIMELINE} again: {e}"))?;
     let (records, _) = read_complete(&bytes).map_err(|e| e.to_string())?;
-    holds(plans, dir, &records, seal)
+    holds(plans, dir, &records, &Summary::of_seal(seal)?)
 }
 
 /// `seal_holds` over the run's records already read (the seal last).
-pub fn holds(plans: &Plans, dir: &Path, records: &[Record], seal: &Seal) -> Result<(), String> {
+pub fn holds(
+    plans: &Plans,
+    dir: &Path,
+    records: &[Record],
+    summary: &Summary,
+) -> Result<(), String> {
     let recorded =
         crate::engine::record::recorded_plan_sha256(records).ok_or("no plan digest recorded")?;
     let plan = plans.of(dir, recorded)?;
@@ -65,7 +71,7 @@ pub fn holds(plans: &Plans, dir: &Path, records: &[Record], seal: &Seal) -> Resu
     let report = crate::report::build(&plan, before, sealed.ts_ms);
     let rebuilt = Summary::of(&report);
     differs(
-        &RunSummary::of("", &seal.summary, true),
+        &RunSummary::of("", summary, true),
         &RunSummary::of("", &rebuilt, true),
     )
     .map_or(Ok(()), |field| {

@@ -209,12 +209,17 @@ pub fn open(path: &Path, holder: &str) -> Result<RunDir, Held> {
     })
 }
 
-/// `pid 123 on host since 2026-... (operator alice)`, written into the lock.
-pub fn holder_text(operator: &str, now: DateTime<Utc>) -> String {
-    let host = nix::unistd::gethostname()
+/// This machine's name, for the record and the lock.
+pub fn hostname() -> String {
+    nix::unistd::gethostname()
         .ok()
         .and_then(|h| h.into_string().ok())
-        .unwrap_or_else(|| "unknown host".into());
+        .unwrap_or_else(|| "unknown host".into())
+}
+
+/// `pid 123 on host since 2026-... (operator alice)`, written into the lock.
+pub fn holder_text(operator: &str, now: DateTime<Utc>) -> String {
+    let host = hostname();
     format!(
         "pid {} on {host} since {} (operator {operator})",
         std::process::id(),

@@ -9,16 +9,18 @@ use std::path::Path;
 use super::files;
 use super::lines::{Line, Lines, MAX_RECORD};
 use super::rundir::TIMELINE;
-use super::seal::{Seal, read_mark};
+use super::seal::read_mark;
 use crate::engine::record::{GENESIS, Record, parse_line};
+use crate::engine::seal::Seal;
 use crate::engine::{Event, RunInfo};
 use crate::report::RunOutcome;
+use crate::report::summary::Summary;
 
 /// What a run's chain says of it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Standing {
-    /// The chain holds from the start to a seal that agrees with it.
-    Sealed(Box<Seal>),
+    /// The chain holds from the start to a seal that agrees with it: the seal's summary.
+    Sealed(Box<Summary>),
     /// The chain holds so far, without a seal: an open, left or unsealed run (a replay of
     /// its records says which).
     Unsealed,
@@ -53,7 +55,7 @@ pub fn standing(dir: &Path) -> std::io::Result<Standing> {
     Ok(match chain.seal.take() {
         None => Standing::Unsealed,
         Some(seal) => match agrees(Some(dir), &chain, &seal) {
-            Ok(()) => Standing::Sealed(seal),
+            Ok(summary) => Standing::Sealed(Box::new(summary)),
             Err(why) => Standing::Damaged(format!("{TIMELINE}: {why}")),
         },
     })
@@ -101,9 +103,9 @@ pub fn counted(
     Ok(match chain.seal.take() {
         None => Standing::Unsealed,
         Some(seal) => match agrees(None, &chain, &seal)
-            .and_then(|()| super::rebuild::holds(plans, dir, &records, &seal))
+            .and_then(|s| super::rebuild::holds(plans, dir, &records, &s).map(|()| s))
         {
-            Ok(()) => Standing::Sealed(seal),
+            Ok(summary) => Standing::Sealed(Box::new(summary)),
             Err(why) => Standing::Damaged(format!("{TIMELINE}: {why}")),
         },
     })
@@ -165,7 +167,8 @@ impl Chain {
 /// Whether the seal seals exactly the records before it and sums up the run they record.
 /// `dir`: where to read `timeline.seal` to hold it to the seal too; `counted` leaves it, since
 /// the summary built again from the records holds the seal to more than the mark does.
-fn agrees(dir: Option<&Path>, chain: &Chain, seal: &Seal) -> Result<(), String> {
+/// The seal's summary, read, when it agrees.
+fn agrees(dir: Option<&Path>, chain: &Chain, seal: &Seal) -> Result<Summary, String> {
     let (seq, hash) = chain.last.as_ref().ok_or("no records")?;
     if seal.records != *seq || chain.before_last.as_deref() != Some(seal.chain_head.as_str()) {
         return Err("the seal does not seal the records before it".into());
@@ -176,7 +179,7 @@ fn agrees(dir: Option<&Path>, chain: &Chain, seal: &Seal) -> Result<(), String> 
         return Err("timeline.seal does not name this seal".into());
     }
     let (started_ms, mode, info) = chain.start.as_ref().ok_or("no run start")?;
-    let s = &seal.summary;
+    let s = Summary::of_seal(seal)?;
     let same = s.plan == info.plan
         && s.level == info.level
         && s.mode == *mode
@@ -192,5 +195,5 @@ fn agrees(dir: Option<&Path>, chain: &Chain, seal: &Seal) -> Result<(), String> 
             outcome.word()
         ));
     }
-    Ok(())
+    Ok(s)
 }

@@ -161,7 +161,7 @@ impl App {
                     let text = text_of(t);
                     let now = chrono::Utc::now().timestamp_millis();
                     let dir = self.session.run.path.clone();
-                    match crate::report::files::enter_impact(&dir, &text, &by, now) {
+                    match crate::timeline::reports::enter_impact(&dir, &text, &by, now) {
                         Ok(kept) => {
                             self.flash = Some(format!("recorded {kept}; the report is updated"));
                             self.modal = Some(Modal::Finished);

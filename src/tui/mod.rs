@@ -107,15 +107,11 @@ pub fn run_new(
             && session::validate_windows::pending(&summary.dir)
         {
             if summary.mode == Mode::Drill && !validate {
-                let o = crate::commands::validate_windows::Options {
-                    operator: &who,
-                    speed: summary.speed,
-                    skip: Some(crate::commands::validate_windows::DRILL_SKIP),
-                    vars: given,
-                };
-                ratatui::restore();
-                crate::commands::validate_windows::after_run(&summary.dir, o).await;
-                return Ok(Some(summary));
+                let line = validation::skip_drill(&summary.dir, &who, summary.speed, &given);
+                return Ok(Some(Summary {
+                    validation: Some((Exit::Ok, line)),
+                    ..summary
+                }));
             }
             let (exit, line) = validation::screen(
                 &mut terminal,

@@ -42,13 +42,13 @@ impl Widget for ReportView<'_> {
 /// The report's Markdown of the run in `dir`: its copy if written, else rendered now.
 pub fn report_text(dir: &std::path::Path, now_ms: i64) -> String {
     if let Ok(text) = crate::timeline::files::read_text(
-        &dir.join(crate::report::files::MARKDOWN),
+        &dir.join(crate::timeline::reports::MARKDOWN),
         crate::timeline::files::MAX_WHOLE,
     ) {
         return text;
     }
-    match crate::report::files::render_with_history(dir, now_ms) {
-        Ok(r) => crate::report::files::markdown_text(&r),
+    match crate::timeline::reports::render_with_history(dir, now_ms) {
+        Ok(r) => crate::report::markdown_text(&r),
         Err(e) => format!("the report cannot be rendered: {e}"),
     }
 }

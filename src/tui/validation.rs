@@ -20,7 +20,7 @@ use crate::exit::Exit;
 use crate::monitor::Sample;
 use crate::monitor::validation::{RunVerdict, WindowVerdict};
 use crate::session::validate_loop::{Ended, Face, now_ms, run_loop, sample_text};
-use crate::session::validate_windows::{Validating, open};
+use crate::session::validate_windows::{DRILL_SKIP, Validating, open};
 use crate::text::fit_width;
 
 /// What the screen shows besides the validation itself.
@@ -220,6 +220,18 @@ fn ctrl_c(key: &KeyEvent) -> bool {
 
 fn leaves(key: &KeyEvent) -> bool {
     matches!(key.code, KeyCode::Char('q') | KeyCode::Esc) || ctrl_c(key)
+}
+
+/// Records the windows of a drill not asked to practise them as not run, as headless does;
+/// returns the line to print once the terminal is restored.
+pub fn skip_drill(dir: &Path, operator: &str, speed: f64, vars: &[(String, String)]) -> String {
+    let skipped = open(dir, operator, speed, vars)
+        .map_err(|e| e.to_string())
+        .and_then(|mut v| v.start(now_ms(), Some(DRILL_SKIP)));
+    match skipped {
+        Ok(_) => format!("validation windows not run: {DRILL_SKIP}"),
+        Err(e) => format!("validation windows: {e}"),
+    }
 }
 
 /// The screen, on the terminal the run used. Returns the exit code and a line to print once

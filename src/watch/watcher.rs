@@ -42,7 +42,7 @@ pub struct Watcher {
     tx: mpsc::UnboundedSender<(usize, Sample)>,
     rx: mpsc::UnboundedReceiver<(usize, Sample)>,
     /// Each trigger's evaluations, one at a time (a lane each, none shared).
-    lanes: Vec<super::evaluate::Lane>,
+    lanes: Vec<crate::probe::evaluate::Lane>,
     probes: tokio::task::JoinSet<()>,
     term: Signal,
     int: Signal,
@@ -65,7 +65,7 @@ impl Watcher {
         let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         Ok(Watcher {
-            lanes: super::evaluate::Lane::each(specs.len()),
+            lanes: crate::probe::evaluate::Lane::each(specs.len()),
             board: Board::new(specs, Duration::ZERO),
             start: Instant::now(),
             start_ms: chrono::Utc::now().timestamp_millis(),
@@ -112,7 +112,7 @@ impl Watcher {
                     let (cx, tx, lane) = (self.cx.clone(), self.tx.clone(), self.lanes[i].clone());
                     self.probes.spawn(async move {
                         let answer = crate::probe::sample(&probe, timeout, &cx).await;
-                        let sample = super::evaluate::judge(judge, &lane, answer).await;
+                        let sample = crate::probe::evaluate::judge(judge, &lane, answer).await;
                         let _ = tx.send((i, sample));
                     });
                 }

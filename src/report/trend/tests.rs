@@ -1,5 +1,5 @@
 use super::*;
-use crate::timeline::seal::StepTime;
+use crate::report::summary::StepTime;
 
 const MIN: u64 = 60_000;
 
@@ -23,7 +23,7 @@ fn rehearsal(at: i64, capture: u64, execute: u64) -> Summary {
     s.started_at = Timestamp(s.started_at.ms() + at * MIN as i64);
     s.metrics.execution.duration_ms = capture + execute;
     for (id, ms) in [("capture", capture), ("execute", execute)] {
-        s.phases.push(crate::timeline::seal::PhaseTime {
+        s.phases.push(crate::report::summary::PhaseTime {
             id: id.into(),
             status: crate::report::phases::PhaseStatus::Ok,
             duration_ms: Some(ms),

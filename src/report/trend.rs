@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::Mode;
 use crate::engine::rehearsal::Environment;
+use crate::report::summary::Summary;
 use crate::report::{RunOutcome, Timestamp};
-use crate::timeline::seal::Summary;
 
 /// Within this much of the earlier median (either way), a total is steady, not a trend.
 pub const STEADY_PCT: f64 = 10.0;
