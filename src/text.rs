@@ -82,6 +82,31 @@ pub fn cut(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(format!("{}…", &s[..end]))
 }
 
+/// At most `cols` terminal columns of `s`, ending in `…` when cut: a cut name never reads as
+/// a whole one.
+pub fn fit_width(s: &str, cols: usize) -> Cow<'_, str> {
+    use unicode_width::UnicodeWidthChar;
+    if unicode_width::UnicodeWidthStr::width(s) <= cols {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > cols {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if cols > 0 {
+        // "who to…", not "who to …": the mark stays with the word it cuts.
+        out.truncate(out.trim_end().len());
+        out.push('…');
+    }
+    Cow::Owned(out)
+}
+
 /// A value from outside bounded for a record or a line: itself when its JSON text fits in
 /// `max` bytes, else that text cut, saying how long it was.
 pub fn cut_json(value: &serde_json::Value, max: usize) -> serde_json::Value {
@@ -106,6 +131,14 @@ mod tests {
         let said = format!("({} bytes, cut)", big.to_string().len());
         assert!(small.as_str().unwrap().ends_with(&said), "{small}");
         assert_eq!(cut_json(&serde_json::json!(3), 20), serde_json::json!(3));
+    }
+
+    #[test]
+    fn a_text_fitted_to_columns_ends_in_an_ellipsis_when_cut() {
+        assert_eq!(fit_width("SLA missed", 10), "SLA missed");
+        assert_eq!(fit_width("SLA missed", 5), "SLA…");
+        assert_eq!(fit_width("日本語", 4), "日…");
+        assert_eq!(fit_width("abc", 0), "");
     }
 
     #[test]

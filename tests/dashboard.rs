@@ -48,7 +48,7 @@ fn the_dashboard_lists_live_ended_and_corrupt_runs_and_opens_them() {
     for want in [
         "● LIVE",
         "ROLLBACK DASHBOARD",
-        "2 runs counted, 1 live, 1 corrupt",
+        "2 runs counted, 1 running, 1 corrupt",
         "▶ execute.wait",
         "SLA",
         "left",
@@ -60,6 +60,18 @@ fn the_dashboard_lists_live_ended_and_corrupt_runs_and_opens_them() {
     ] {
         t.wait_for(want);
     }
+
+    // `?` lists the keys; the key that closes the help does nothing else.
+    t.keys(&["?"]);
+    t.wait_for("Dashboard: keys");
+    t.keys(&["q"]);
+    wait_until("the help closed", Duration::from_secs(30), || {
+        (!t.screen().contains("Dashboard: keys")).then_some(())
+    });
+    assert!(
+        t.screen().contains("ROLLBACK DASHBOARD"),
+        "q closed only the help"
+    );
 
     // The newest ended run's report, scrolled, then back.
     t.keys(&["Down", "Enter"]);
@@ -77,7 +89,7 @@ fn the_dashboard_lists_live_ended_and_corrupt_runs_and_opens_them() {
     std::fs::write(&gate, "").unwrap();
     t.wait_for("the run ended: completed");
     t.keys(&["q"]);
-    t.wait_for("3 runs counted, 0 live, 1 corrupt");
+    t.wait_for("3 runs counted, 0 running, 1 corrupt");
     wait_until("the live row gone", Duration::from_secs(30), || {
         (!t.screen().contains("● LIVE")).then_some(())
     });
@@ -91,7 +103,7 @@ fn the_dashboard_lists_live_ended_and_corrupt_runs_and_opens_them() {
         "--confirm-manual",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    t.wait_for("4 runs counted, 0 live, 1 corrupt");
+    t.wait_for("4 runs counted, 0 running, 1 corrupt");
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
     assert_eq!(runner.wait_with_output().unwrap().status.code(), Some(0));

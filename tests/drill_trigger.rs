@@ -194,7 +194,12 @@ fn on_screen_the_drill_watches_then_the_trigger_fires_into_the_run_screen() {
     // A minute of drill time passes in three seconds; then its cancel window counts down.
     let s = t.wait_for("DRILL  errors fired (high)");
     assert!(s.contains("The rollback starts in 0"), "{s}");
-    let s = t.wait_for("⚡errors");
+    // The policy started it: the trigger, its value and samples show, then the run screen
+    // comes by itself and names the trigger.
+    let s = t.wait_for("TRIGGER FIRED: errors (high)");
+    assert!(s.contains("value 5  condition result > 1.0"), "{s}");
+    assert!(s.contains("The rollback starts in"), "{s}");
+    let s = t.wait_for("started by trigger errors (high): value 5");
     assert!(s.contains("ROLLBACK"), "{s}");
     let run = wait_until("the run", Duration::from_secs(30), || runs_of(&runs).pop());
     let started = run_started(&run);

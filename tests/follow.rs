@@ -178,6 +178,14 @@ fn the_follow_screen_shows_the_run_live_then_how_it_ended() {
     ] {
         t.wait_for(want);
     }
+    // `?` lists the keys; the key that closes the help does not leave.
+    t.keys(&["?"]);
+    t.wait_for("Follow: keys");
+    t.keys(&["q"]);
+    wait_until("the help closed", Duration::from_secs(30), || {
+        (!t.screen().contains("Follow: keys")).then_some(())
+    });
+    assert!(t.screen().contains("FOLLOWING"), "q closed only the help");
     std::fs::write(&gate, "").unwrap();
     t.wait_for("the run ended: completed");
     t.wait_for("run completed");

@@ -184,6 +184,13 @@ fn gates_and_manual_checks_need_their_flags_and_leave_the_run_resumable() {
         listing.contains("demo") && listing.contains("completed"),
         "{listing}"
     );
+    // In an 80-column terminal every line fits, cut with "…" where it must.
+    let out = runs.cmd(&["runs"]).env("COLUMNS", "80").output().unwrap();
+    let fitted = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(fitted.lines().count() >= 2, "{fitted}");
+    for line in fitted.lines() {
+        assert!(line.chars().count() <= 80, "{fitted}");
+    }
 }
 
 #[test]

@@ -421,11 +421,17 @@ fn the_watch_screen_pauses_cancels_and_fires_into_the_run_at_80x24() {
     t.keys(&["Enter"]);
     let s = t.wait_for("cancelled by tester: known noise");
     assert!(!s.contains("The rollback starts in"), "{s}");
-    // Fired by hand: the run screen, with the trigger in its header.
+    // Fired by hand: the trigger, its value and condition stay until enter; then the run
+    // screen, which names the trigger that started it.
     t.keys(&["f"]);
     t.wait_for("Start the rollback now?");
     t.keys(&["y"]);
-    let s = t.wait_for("⚡errors");
+    let s = t.wait_for("TRIGGER FIRED: errors (high)");
+    assert!(s.contains("value 0  condition result > 0.0"), "{s}");
+    assert!(s.contains("Started by tester"), "{s}");
+    assert!(s.contains("enter  go on to the run screen now"), "{s}");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("started by trigger errors (high, started by tester)");
     assert!(s.contains("ROLLBACK"), "{s}");
     // The watch keeps its journal beside the runs, in `.watch`.
     let dir = runs

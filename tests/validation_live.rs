@@ -142,3 +142,62 @@ fn the_screen_shows_the_windows_after_the_run_and_can_be_left() {
     let screen = t.wait_for("EXIT=0");
     assert!(screen.contains("validation not validated"), "{screen}");
 }
+
+#[test]
+fn a_drill_on_screen_shows_its_windows_only_with_validate_on_its_clock_named_a_drill() {
+    let runs = Runs::new();
+    let plan = runs.path().join("plan.yaml");
+    std::fs::write(
+        &plan,
+        "plan: on-screen\ntitle: Windows on screen\nlevel: 2\noperation: application\nautomation: full\nphases:\n  - id: capture\n    steps:\n      - {id: save, run: echo saved}\n  - id: execute\n    steps:\n      - {id: undo, run: echo undone}\n  - id: verify\n    steps:\n      - {id: ok, check: 'true'}\npost_rollback:\n  windows: {immediate: 10m, short-term: 20m, long-term: 30m}\n  post_checks:\n    - {window: immediate, title: health, check: 'true', interval: 1m}\n",
+    )
+    .unwrap();
+    let command = |extra: &str| {
+        format!(
+            "env USER=tester ROLLBACK_RUNS_DIR={} {} drill {} --speed 60 {extra}; echo EXIT=$?; sleep 600",
+            runs.path().display(),
+            common::bin(),
+            plan.display()
+        )
+    };
+    // Not asked: q on the summary quits, and the windows are recorded as not run.
+    let t = Tmux::start("drill-no-windows", 80, 24, &command(""));
+    t.wait_for("Your name");
+    t.keys(&["Enter"]);
+    t.wait_for("run completed");
+    t.keys(&["q"]);
+    let screen = t.wait_for("EXIT=0");
+    assert!(!screen.contains("VALIDATION"), "{screen}");
+    let run = runs.only_run();
+    let records = segment(&run);
+    assert!(
+        windows(&records).iter().all(|(_, v)| v == "not_run"),
+        "{records:?}"
+    );
+    drop(t);
+    std::fs::remove_dir_all(&run).unwrap();
+
+    // Asked: the windows on the drill clock, named a drill.
+    let t = Tmux::start("drill-windows", 80, 24, &command("--validate"));
+    t.wait_for("Your name");
+    t.keys(&["Enter"]);
+    t.wait_for("run completed");
+    t.keys(&["q"]);
+    let screen = t.wait_for("VALIDATION");
+    assert!(screen.contains(" DRILL "), "{screen}");
+    assert!(screen.contains("drill clock x60"), "{screen}");
+    // Ten drill minutes pass in ten seconds: a minute is gone within a couple of seconds.
+    t.wait_for("8m");
+    // `?` lists the keys; the key that closes the help does not leave.
+    t.keys(&["?"]);
+    t.wait_for("Validation: keys");
+    t.keys(&["q"]);
+    common::wait_until(
+        "the help closed",
+        std::time::Duration::from_secs(30),
+        || (!t.screen().contains("Validation: keys")).then_some(()),
+    );
+    assert!(t.screen().contains("VALIDATING"), "q closed only the help");
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+}

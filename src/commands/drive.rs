@@ -30,7 +30,7 @@ pub async fn drive_headless(
     let skip = if h.no_validate {
         Some("skipped with --no-validate")
     } else if mode == Mode::Drill && !h.validate {
-        Some("a drill: pass --validate to practise the windows too")
+        Some(crate::session::validate_windows::DRILL_SKIP)
     } else {
         None
     };

@@ -15,6 +15,7 @@ pub mod report;
 pub mod resume;
 pub mod run;
 pub mod runs;
+pub mod runs_table;
 pub mod stats;
 pub mod triggers;
 pub mod validate;

@@ -196,7 +196,7 @@ fn start_run(
     }
     let clock = Arc::new(SystemClock);
     if !args.headless.headless {
-        return crate::tui::run_new(loaded, given, opts, clock);
+        return crate::tui::run_new(loaded, given, opts, clock, args.headless.validate);
     }
     let vars = match resolve_from(&loaded.plan, &given, &process_env) {
         Ok(v) => v,

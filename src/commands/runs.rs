@@ -1,5 +1,5 @@
 //! `rollback runs`: the runs under the runs directory, newest first, with their plan, mode,
-//! outcome and time against the SLA.
+//! outcome and time against the SLA, fitted to the terminal (see `runs_table`).
 
 use std::path::Path;
 
@@ -110,21 +110,8 @@ pub fn run(args: &RunsArgs) -> color_eyre::Result<Exit> {
         .take(args.limit)
         .map(|id| summarize(&root.join(id), now))
         .collect();
-    let w = rows.iter().map(|r| r.id.len()).max().unwrap_or(3).max(3);
-    let pw = rows.iter().map(|r| r.plan.len()).max().unwrap_or(4).max(4);
-    println!(
-        "{:<w$}  {:<pw$}  {:<9}  {:<24}  TIME / SLA",
-        "RUN", "PLAN", "MODE", "OUTCOME"
-    );
-    for r in &rows {
-        println!(
-            "{:<w$}  {:<pw$}  {:<9}  {:<24}  {}",
-            text::inline(&r.id),
-            text::inline(&r.plan),
-            r.mode,
-            text::inline(&r.outcome),
-            r.time
-        );
+    for line in super::runs_table::lines(&rows, super::runs_table::width()) {
+        println!("{line}");
     }
     if ids.len() > rows.len() {
         eprintln!(

@@ -24,6 +24,30 @@ fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("")
 }
 
+/// Who or what an escalation level engages, as the screens label the level: the ladder's
+/// action without a leading "Engage (the)", so every level reads alike:
+/// `Escalation 2 Senior SRE`, `Escalation 3 CTO/VP`, `Escalation 1 Retry with logging`.
+pub fn escalation_label(action: &str) -> String {
+    let text = first_line(action).trim();
+    let strip = |s: &'static str, t: &str| -> Option<usize> {
+        t.get(..s.len())
+            .filter(|head| head.eq_ignore_ascii_case(s))
+            .map(|_| s.len())
+    };
+    let mut rest = text;
+    if let Some(n) = strip("engage ", rest) {
+        rest = rest[n..].trim_start();
+        if let Some(n) = strip("the ", rest) {
+            rest = &rest[n..];
+        }
+    }
+    let mut chars = rest.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// What happened, in words, saying who and in which mode where the event alone does not.
 /// As `describe_stamped`, with a step's time on a drill clock `speed` times faster (as the
 /// line's elapsed time is), for the faces; the record itself keeps real time.
@@ -362,6 +386,21 @@ fn fmt_ms(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_escalation_level_is_labelled_alike() {
+        let label = |a: &str| escalation_label(a);
+        assert_eq!(label("Retry with logging"), "Retry with logging");
+        assert_eq!(label("Engage senior SRE"), "Senior SRE");
+        assert_eq!(label("Engage CTO/VP"), "CTO/VP");
+        assert_eq!(label("Full incident response"), "Full incident response");
+        assert_eq!(
+            label("engage the senior SRE and the infrastructure lead"),
+            "Senior SRE and the infrastructure lead"
+        );
+        assert_eq!(label("Engagement manager"), "Engagement manager");
+        assert_eq!(label(""), "");
+    }
 
     #[test]
     fn durations_read_naturally() {

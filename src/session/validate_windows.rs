@@ -16,6 +16,9 @@ use crate::monitor::{Outcome, Sample, Spec, Verdict};
 use crate::plan::{Plan, Window};
 use crate::timeline::Journal;
 
+/// Why a drill's windows are recorded as not run when it was not asked to practise them.
+pub const DRILL_SKIP: &str = "a drill: pass --validate to practise the windows too";
+
 /// A run's validation, open for sampling.
 pub struct Validating {
     pub dir: PathBuf,

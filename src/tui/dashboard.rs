@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use ratatui::text::{Line, Span};
 use tokio::sync::mpsc;
 
 use super::board::BoardView;
 use super::dashboard_read::{Reader, Update};
+use super::fit::Piece;
 use super::header::Header;
 use super::input::{self, Input, Keys};
 use super::report_view::{ReportView, report_text};
@@ -38,7 +38,29 @@ pub struct Dashboard {
     pub message: Option<String>,
     /// Whether the runs directory was read yet (the first scan may take a while).
     pub read: bool,
+    /// The `?` help is open: the next key closes it.
+    pub help: bool,
 }
+
+/// Every key of the dashboard, as its `?` help lists them.
+pub const KEYS: [(&str, &str); 7] = [
+    ("↑↓  k j", "select a run"),
+    ("PgUp PgDn", "a page of runs up or down"),
+    ("enter", "the run's report; a live run: follow it"),
+    ("r", "read the runs directory again"),
+    ("q  esc", "leave the dashboard"),
+    ("ctrl-c", "leave the dashboard"),
+    ("?", "this help"),
+];
+
+/// The keys of a report opened from the dashboard.
+pub const REPORT_KEYS: [(&str, &str); 5] = [
+    ("↑↓  k j", "scroll a line"),
+    ("PgUp PgDn", "scroll a page"),
+    ("space", "scroll a page down"),
+    ("q  esc", "back to the list of runs"),
+    ("?", "this help"),
+];
 
 impl Dashboard {
     /// The figures and rows of `records`; the live runs' state comes separately.
@@ -51,6 +73,7 @@ impl Dashboard {
             selected: 0,
             message: None,
             read: true,
+            help: false,
             root,
         }
     }
@@ -68,28 +91,32 @@ impl Dashboard {
             Update::Runs(mut d) => {
                 d.selected = self.selected.min(d.rows.len().saturating_sub(1));
                 d.live = std::mem::take(&mut self.live);
+                d.help = self.help;
                 *self = *d;
             }
             Update::Live(live) => self.live = live,
         }
     }
 
-    pub(super) fn row_line(&self, row: &Row, now_ms: i64, t: Theme) -> Line<'static> {
-        let plan = inline(row.plan.as_deref().unwrap_or("?"));
+    /// A run's row as pieces: the outcome and SLA verdict stay whole, the id and the live
+    /// phase are cut with "…" to fit.
+    pub(super) fn row_pieces(&self, row: &Row, now_ms: i64, t: Theme) -> Vec<Piece> {
+        let plan = inline(row.plan.as_deref().unwrap_or("?")).into_owned();
         let mode = row.mode.map_or("?", |m| m.name());
-        let id = inline(&row.id);
+        let id = inline(&row.id).into_owned();
         match &row.kind {
             Kind::Live { .. } => {
                 let (phase, sla) = match self.live.get(&row.id) {
                     Some(st) => live_words(st, now_ms, t),
                     None => ("journal unreadable".into(), String::new()),
                 };
-                Line::from(vec![
-                    Span::styled("● LIVE      ", t.running()),
-                    Span::raw(format!("{id}  {mode}  ")),
-                    Span::styled(phase, t.bold()),
-                    Span::raw(format!("  {sla}")),
-                ])
+                vec![
+                    Piece::fixed(0, "● LIVE     ", t.running()),
+                    Piece::cuttable(1, id, t.base(), 12, 3),
+                    Piece::fixed(2, mode, t.base()),
+                    Piece::cuttable(2, phase, t.bold(), 8, 2),
+                    Piece::fixed(2, sla, t.base()),
+                ]
             }
             Kind::Ended(i) => {
                 let r = &self.records.runs[*i];
@@ -102,22 +129,25 @@ impl Dashboard {
                     crate::report::RunOutcome::Completed => t.ok(),
                     _ => t.failed(),
                 };
-                Line::from(vec![
-                    Span::styled(format!("{:<12}", outcome_word(r)), style),
-                    Span::raw(format!(
-                        "{id}  {mode}  {}  {sla}",
-                        clock_text(r.duration_ms)
-                    )),
-                ])
+                vec![
+                    Piece::fixed(0, format!("{:<11}", outcome_word(r)), style),
+                    Piece::cuttable(1, id, t.base(), 12, 2),
+                    Piece::fixed(2, mode, t.base()),
+                    Piece::fixed(2, clock_text(r.duration_ms), t.base()),
+                    Piece::fixed(2, sla, t.base()),
+                ]
             }
-            Kind::Left => Line::from(vec![
-                Span::styled("◌ left      ", t.waiting()),
-                Span::raw(format!("{id}  {plan}  resumable")),
-            ]),
-            Kind::Corrupt { why } => Line::from(vec![
-                Span::styled("✖ CORRUPT   ", t.alarm()),
-                Span::raw(format!("{id}: {}", inline(why))),
-            ]),
+            Kind::Left => vec![
+                Piece::fixed(0, "◌ left     ", t.waiting()),
+                Piece::cuttable(1, id, t.base(), 12, 2),
+                Piece::cuttable(2, plan, t.base(), 8, 3),
+                Piece::fixed(2, "resumable", t.base()),
+            ],
+            Kind::Corrupt { why } => vec![
+                Piece::fixed(0, "✖ CORRUPT  ", t.alarm()),
+                Piece::cuttable(1, format!("{id}:"), t.base(), 12, 2),
+                Piece::cuttable(1, inline(why).into_owned(), t.base(), 8, 3),
+            ],
         }
     }
 }
@@ -153,6 +183,14 @@ enum Ask {
 fn on_key(d: &mut Dashboard, report: &mut Option<(String, u16)>, key: KeyEvent, page: u16) -> Ask {
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
         return Ask::Leave;
+    }
+    // Any key closes the help, and does nothing else.
+    if std::mem::take(&mut d.help) {
+        return Ask::Nothing;
+    }
+    if key.code == KeyCode::Char('?') {
+        d.help = true;
+        return Ask::Nothing;
     }
     if let Some((_, scroll)) = report {
         match key.code {
@@ -227,6 +265,7 @@ pub async fn screen(
                     ReportView {
                         text,
                         scroll: *scroll,
+                        help: d.help,
                         theme,
                     },
                     frame.area(),
@@ -274,4 +313,39 @@ pub async fn screen(
         }
     }
     Ok(Exit::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn question_mark_opens_the_help_and_the_key_that_closes_it_does_nothing_else() {
+        let mut d = Dashboard::new("/runs".into(), Records::default(), 0);
+        let mut report = None;
+        assert!(matches!(
+            on_key(&mut d, &mut report, key(KeyCode::Char('?')), 10),
+            Ask::Nothing
+        ));
+        assert!(d.help);
+        assert!(matches!(
+            on_key(&mut d, &mut report, key(KeyCode::Char('q')), 10),
+            Ask::Nothing
+        ));
+        assert!(!d.help);
+        assert!(matches!(
+            on_key(&mut d, &mut report, key(KeyCode::Char('q')), 10),
+            Ask::Leave
+        ));
+        // Over a report too.
+        let mut report = Some(("text".to_string(), 0));
+        on_key(&mut d, &mut report, key(KeyCode::Char('?')), 10);
+        assert!(d.help);
+        on_key(&mut d, &mut report, key(KeyCode::Esc), 10);
+        assert!(!d.help && report.is_some(), "esc closed only the help");
+    }
 }

@@ -7,7 +7,7 @@ use crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget};
+use ratatui::widgets::Widget;
 
 use super::header::Header;
 use super::input::{self, Input, Keys};
@@ -28,8 +28,18 @@ pub struct FollowView<'a> {
     /// `None` while the run goes on; how it ended otherwise.
     pub ended: Option<&'a str>,
     pub now_ms: i64,
+    /// The `?` help is open.
+    pub help: bool,
     pub theme: Theme,
 }
+
+/// Every key of the follow screen, as its `?` help lists them.
+pub const KEYS: [(&str, &str); 4] = [
+    ("↑↓  k j", "select a step (its output shows on the right)"),
+    ("q  esc", "leave; the run goes on (nothing here acts on it)"),
+    ("ctrl-c", "leave, as q"),
+    ("?", "this help"),
+];
 
 impl Widget for FollowView<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
@@ -105,7 +115,9 @@ impl Widget for FollowView<'_> {
             (Some(how), _) => Line::from(vec![
                 Span::styled(format!(" {how} "), t.bold()),
                 Span::styled(" q", t.key()),
-                Span::raw(" leave"),
+                Span::raw(" leave  "),
+                Span::styled("?", t.key()),
+                Span::raw(" help"),
             ]),
             _ => Line::from(vec![
                 Span::styled(" LIVE ", t.running()),
@@ -113,10 +125,20 @@ impl Widget for FollowView<'_> {
                 Span::styled("↑↓", t.key()),
                 Span::raw(" step  "),
                 Span::styled("q", t.key()),
-                Span::raw(" leave"),
+                Span::raw(" leave  "),
+                Span::styled("?", t.key()),
+                Span::raw(" help"),
             ]),
         };
-        Paragraph::new(line).render(footer, buf);
+        super::fit::render_cut(line, footer, buf);
+        if self.help {
+            super::help::Help {
+                title: "Follow: keys",
+                keys: &KEYS,
+                theme: t,
+            }
+            .render(area, buf);
+        }
     }
 }
 
@@ -150,6 +172,7 @@ pub async fn screen(
     let mut cursor = 0usize;
     let mut rows = Rows::new(&f.plan, &f.state);
     let mut started = false;
+    let mut help = false;
     loop {
         if ended.is_none() {
             let (_, now_live) = f.step().map_err(std::io::Error::other)?;
@@ -176,6 +199,7 @@ pub async fn screen(
                     live: &live,
                     ended: ended.as_ref().map(|(t, _)| t.as_str()),
                     now_ms: now,
+                    help,
                     theme,
                 },
                 frame.area(),
@@ -187,8 +211,11 @@ pub async fn screen(
         tokio::select! {
             input = keys.next() => match input {
                 Input::Event(Event::Key(k)) if k.kind != KeyEventKind::Release => match k.code {
-                    KeyCode::Char('q') | KeyCode::Esc => break,
                     KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => break,
+                    // Any key closes the help, and does nothing else.
+                    _ if std::mem::take(&mut help) => {}
+                    KeyCode::Char('?') => help = true,
+                    KeyCode::Char('q') | KeyCode::Esc => break,
                     KeyCode::Up | KeyCode::Char('k') => cursor = cursor.saturating_sub(1),
                     KeyCode::Down | KeyCode::Char('j') => cursor += 1,
                     _ => {}

@@ -1,14 +1,16 @@
 //! The header line: plan, level, the mode in words, the SLA countdown with a gauge, the
-//! elapsed time and the escalation level, and the trigger that started the run if one did.
-//! Pieces are dropped from the right when narrow.
+//! elapsed time and the escalation level with who it engages. When narrow, the gauge,
+//! elapsed time and level go first, then the plan's name is cut; the escalation level and
+//! the mode always show.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
+use super::fit::{Piece, render_pieces};
 use super::theme::Theme;
+use crate::engine::describe::escalation_label;
 use crate::engine::sla::{SlaStatus, clock_text, countdown_text};
 use crate::engine::{Mode, RunState};
 
@@ -39,60 +41,134 @@ impl Header<'_> {
         };
         (words, sla)
     }
-}
 
-impl Widget for Header<'_> {
-    fn render(self, area: Rect, buf: &mut Buffer) {
+    /// The pieces of the header, in order. The escalation level is never left out, and is
+    /// labelled alike at every level; the plan's name is cut before the label is, and the
+    /// gauge and elapsed time come only when there is room left.
+    pub fn pieces(&self, width: u16) -> Vec<Piece> {
         let t = self.theme;
         let (sla_words, sla) = self.sla_words();
         let sla_style = t.sla(sla.fraction_used(), sla.breached());
-        let mut spans = vec![
-            Span::styled(" ROLLBACK ", t.title()),
-            Span::raw(" "),
-            Span::styled(self.plan.to_string(), t.bold()),
-            Span::raw(format!("  L{}  ", self.level)),
-            Span::styled(format!(" {} ", self.mode.banner()), t.mode(self.mode)),
-            Span::raw("  "),
-        ];
-        // A run a trigger started says which, so nobody wonders why it is running.
-        if let Some(f) = self.state.info.as_ref().and_then(|i| i.fired.as_ref()) {
-            let name: String = crate::text::inline(&f.name).chars().take(16).collect();
-            spans.push(Span::styled(format!("⚡{name}"), t.alarm()));
-            spans.push(Span::raw("  "));
-        }
-        spans.push(Span::styled(sla_words, sla_style));
-        let esc = self.state.escalation;
-        let esc_text = format!("Escalation {esc}");
-        let action = format!(" {}", crate::text::inline(&self.state.escalation_action));
-        let elapsed = format!("  elapsed {}", clock_text(sla.elapsed_ms));
-        let used: usize = spans.iter().map(|s| s.width()).sum();
-        let width = area.width as usize;
-        // gauge, elapsed, escalation, its action: in that order while there is room.
-        let tail = esc_text.len() + 2;
-        let mut room = width.saturating_sub(used + tail);
         let gauge_w = if width >= 120 { 20 } else { 10 };
-        if room >= gauge_w + 3 {
-            spans.push(Span::raw(" "));
-            spans.push(Span::styled(gauge(sla.fraction_used(), gauge_w), sla_style));
-            room -= gauge_w + 3;
-        }
-        if room >= elapsed.len() {
-            room -= elapsed.len();
-            spans.push(Span::styled(elapsed, t.dim()));
-        }
+        let esc = self.state.escalation;
         let esc_style = if esc > 1 { t.alarm() } else { Style::new() };
-        spans.push(Span::raw("  "));
-        spans.push(Span::styled(esc_text, esc_style));
-        if room >= action.len() {
-            spans.push(Span::styled(action, t.dim()));
-        }
-        Line::from(spans).render(area, buf);
+        let label = escalation_label(&crate::text::inline(&self.state.escalation_action));
+        vec![
+            Piece::fixed(0, " ROLLBACK ", t.title()),
+            Piece::cuttable(1, crate::text::inline(self.plan), t.bold(), PLAN_KEEP, 2),
+            Piece::optional(2, format!("L{}", self.level), Style::new(), 3),
+            Piece::fixed(2, format!(" {} ", self.mode.banner()), t.mode(self.mode)),
+            Piece::fixed(2, sla_words, sla_style),
+            Piece::optional(1, gauge(sla.fraction_used(), gauge_w), sla_style, 4),
+            Piece::optional(
+                2,
+                format!("elapsed {}", clock_text(sla.elapsed_ms)),
+                t.dim(),
+                5,
+            ),
+            Piece::fixed(2, format!("Escalation {esc}"), esc_style),
+            // No gap of its own: at level 2 and above it reads as one alarm with the level.
+            Piece::cuttable(0, format!(" {label}"), esc_style, 0, 1),
+        ]
+    }
+}
+
+/// The trigger that started the run, with the value that fired it and its condition, for
+/// the line under the header: nobody wonders why a rollback is running.
+pub fn started_by(state: &RunState) -> Option<String> {
+    let f = state.info.as_ref()?.fired.as_ref()?;
+    let value = crate::text::cut(&f.value.to_string(), 24).into_owned();
+    let by = f
+        .started_by
+        .as_ref()
+        .map(|b| format!(", started by {b}"))
+        .unwrap_or_default();
+    let text = format!(
+        "⚡ started by trigger {} ({}{by}): value {value}, condition {}",
+        f.name, f.severity, f.condition
+    );
+    Some(crate::text::inline(&text).into_owned())
+}
+
+/// Columns of the plan's name that always stay (it is cut with "…" to make room).
+const PLAN_KEEP: usize = 10;
+
+impl Widget for Header<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        render_pieces(&self.pieces(area.width), area, buf);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn state(escalation: u8, action: &str) -> RunState {
+        let loaded = crate::plan::load::load_bytes(
+            "t.yaml",
+            include_bytes!("../../tests/plans/base.yaml").to_vec(),
+        )
+        .unwrap();
+        let mut st = RunState::new(&loaded.plan, None);
+        let info = serde_json::json!({
+            "run_id": "r", "plan": "database-migration", "title": "t", "plan_sha256": "00",
+            "level": 2, "sla_ms": 900_000, "plan_path": "plan.yaml", "host": "h", "pid": 1,
+            "version": "test", "trigger": "auto",
+            "fired": {"name": "error-rate-after-deploy", "severity": "critical",
+                "condition": "result > 0.05", "explain": "errors", "value": 0.31,
+                "first_failure_ms": 0, "fired_ms": 0, "samples": []}
+        });
+        st.info = Some(serde_json::from_value(info).unwrap());
+        st.escalation = escalation;
+        st.escalation_action = action.into();
+        st
+    }
+
+    fn drawn(st: &RunState, width: u16) -> String {
+        let area = Rect::new(0, 0, width, 1);
+        let mut buf = Buffer::empty(area);
+        Header {
+            plan: "database-migration-with-a-long-name",
+            level: 2,
+            mode: Mode::Live,
+            state: st,
+            now_ms: 0,
+            theme: Theme::plain(),
+        }
+        .render(area, &mut buf);
+        (0..width)
+            .map(|x| buf[(x, 0)].symbol().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn the_escalation_level_shows_at_80_columns_labelled_alike_at_every_level() {
+        for (level, action, label) in [
+            (1, "Retry with logging", "Escalation 1 Retry with logging"),
+            (2, "Engage senior SRE", "Escalation 2 Senior SRE"),
+            (3, "Engage CTO/VP", "Escalation 3 CTO/VP"),
+        ] {
+            let line = drawn(&state(level, action), 80);
+            assert!(line.contains(label), "{line}");
+            assert!(line.contains("LIVE"), "{line}");
+        }
+        // Narrower still: the level stays, the plan's name is cut and says so.
+        let line = drawn(&state(2, "Engage senior SRE"), 60);
+        assert!(line.contains("Escalation 2"), "{line}");
+        assert!(line.contains("database-m…"), "{line}");
+    }
+
+    #[test]
+    fn a_run_a_trigger_started_names_it_with_its_value_and_condition() {
+        let line = started_by(&state(1, "x")).unwrap();
+        assert_eq!(
+            line,
+            "⚡ started by trigger error-rate-after-deploy (critical): value 0.31, condition result > 0.05"
+        );
+        let mut manual = state(1, "x");
+        manual.info.as_mut().unwrap().fired = None;
+        assert_eq!(started_by(&manual), None);
+    }
 
     #[test]
     fn the_gauge_fills_with_the_sla() {

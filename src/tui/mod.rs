@@ -13,9 +13,11 @@ pub mod dashboard_read;
 mod dialog_keys;
 mod dialogs;
 mod failure;
+pub mod fired;
 mod fit;
 pub mod follow;
 pub mod header;
+pub mod help;
 pub mod hints;
 pub mod input;
 pub mod keymap;
@@ -41,7 +43,7 @@ use crossterm::event::Event;
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::engine::{Clock, Outcome};
+use crate::engine::{Clock, Mode, Outcome};
 use crate::exit::Exit;
 use crate::plan::Loaded;
 use crate::runner::RunnerMsg;
@@ -60,12 +62,14 @@ pub(crate) fn open_terminal() -> DefaultTerminal {
     ratatui::init()
 }
 
-/// `rollback run|rehearse|drill PLAN` with a screen.
+/// `rollback run|rehearse|drill PLAN` with a screen. A drill shows its validation windows
+/// only when `validate` asks (`--validate`), on its drill clock.
 pub fn run_new(
     loaded: Loaded,
     given: crate::plan::vars::Given,
     opts: StartOptions,
     clock: Arc<dyn Clock>,
+    validate: bool,
 ) -> color_eyre::Result<Exit> {
     let theme = Theme::from_env();
     let rt = crate::runner::runtime()?;
@@ -88,7 +92,7 @@ pub fn run_new(
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let (who, speed) = (operator.clone(), opts.drill.speed);
+        let who = operator.clone();
         let opts = StartOptions {
             vars: values,
             operator,
@@ -96,13 +100,28 @@ pub fn run_new(
         };
         let (session, rx) = session::start(&loaded, opts, clock).map_err(std::io::Error::other)?;
         let summary = run_screen(&mut terminal, App::new(session, theme), rx).await?;
-        // The run is sealed now; a completed one goes on with its validation windows.
+        // The run is sealed now; a completed one goes on with its validation windows (a
+        // drill's only when asked: they are recorded as not run otherwise).
         if summary.outcome == Some(Outcome::Completed)
             && summary.fatal.is_none()
             && session::validate_windows::pending(&summary.dir)
         {
-            let (exit, line) =
-                validation::screen(&mut terminal, &summary.dir, &who, speed, &given, theme).await;
+            if summary.mode == Mode::Drill && !validate {
+                let line = validation::skip_drill(&summary.dir, &who, summary.speed, &given);
+                return Ok(Some(Summary {
+                    validation: Some((Exit::Ok, line)),
+                    ..summary
+                }));
+            }
+            let (exit, line) = validation::screen(
+                &mut terminal,
+                &summary.dir,
+                &who,
+                summary.speed,
+                &given,
+                theme,
+            )
+            .await;
             return Ok(Some(Summary {
                 validation: Some((exit, line)),
                 ..summary
@@ -232,6 +251,9 @@ struct Summary {
     fatal: Option<String>,
     /// The validation screen's exit code and closing line, when it was shown.
     validation: Option<(Exit, String)>,
+    mode: Mode,
+    /// The run's clock factor: a drill's validation windows pass on it too.
+    speed: f64,
     /// What to tell the trainee when a drill exercise cut the session.
     cut: Option<Vec<String>>,
 }
@@ -359,6 +381,8 @@ async fn run_screen(
         outcome: s.state.end.as_ref().map(|e| e.outcome),
         fatal: s.fatal.clone(),
         validation: None,
+        mode: s.mode,
+        speed: s.state.info.as_ref().map_or(1.0, |i| i.speed()),
         cut: s.cut().map(|c| c.lines()),
     })
 }

@@ -11,6 +11,8 @@ use super::theme::Theme;
 pub struct ReportView<'a> {
     pub text: &'a str,
     pub scroll: u16,
+    /// The `?` help is open.
+    pub help: bool,
     pub theme: Theme,
 }
 
@@ -18,12 +20,22 @@ impl Widget for ReportView<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let [body, footer] =
             Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+        // Wrapped: a long line goes on below rather than being cut without a sign.
         Paragraph::new(self.text)
+            .wrap(ratatui::widgets::Wrap { trim: false })
             .scroll((self.scroll, 0))
             .style(Style::default())
             .render(body, buf);
-        let hint = "↑↓ PgUp PgDn scroll  q back";
+        let hint = "↑↓ PgUp PgDn scroll  q back  ? help";
         buf.set_string(footer.x + 1, footer.y, hint, self.theme.dim());
+        if self.help {
+            super::help::Help {
+                title: "Report: keys",
+                keys: &super::dashboard::REPORT_KEYS,
+                theme: self.theme,
+            }
+            .render(area, buf);
+        }
     }
 }
 

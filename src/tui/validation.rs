@@ -2,7 +2,9 @@
 //! with its verdict and time left, the sources sampled in the open window with their state,
 //! and the latest failures. `q` leaves (recorded); `rollback watch --validate RUN` goes on.
 
+use std::cell::Cell;
 use std::path::Path;
+use std::rc::Rc;
 use std::time::Duration;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
@@ -18,7 +20,8 @@ use crate::exit::Exit;
 use crate::monitor::Sample;
 use crate::monitor::validation::{RunVerdict, WindowVerdict};
 use crate::session::validate_loop::{Ended, Face, now_ms, run_loop, sample_text};
-use crate::session::validate_windows::{Validating, open};
+use crate::session::validate_windows::{DRILL_SKIP, Validating, open};
+use crate::text::fit_width;
 
 /// What the screen shows besides the validation itself.
 pub struct ValidationView<'a> {
@@ -27,7 +30,19 @@ pub struct ValidationView<'a> {
     pub recent: &'a [String],
     pub theme: Theme,
     pub footer: &'a str,
+    /// The `?` help is open.
+    pub help: bool,
 }
+
+/// Every key of the validation screen, as its `?` help lists them.
+pub const KEYS: [(&str, &str); 3] = [
+    (
+        "q  esc",
+        "leave the windows open (recorded); go on later with rollback watch --validate RUN",
+    ),
+    ("ctrl-c", "leave, as q"),
+    ("?", "this help"),
+];
 
 impl Widget for ValidationView<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
@@ -42,16 +57,26 @@ impl Widget for ValidationView<'_> {
             Constraint::Length(1),
         ])
         .areas(area);
+        let width = area.width as usize;
         let verdict = v.ended().unwrap_or(RunVerdict::Validating);
         let speed = if v.speed > 1.0 {
-            format!("  drill clock x{}", v.speed)
+            format!(
+                "  drill clock x{}",
+                crate::engine::clock::factor_text(v.speed)
+            )
         } else {
             String::new()
+        };
+        // A drill's windows say so, as every drill screen does.
+        let badge = match v.mode {
+            crate::engine::Mode::Live => Span::raw(""),
+            mode => Span::styled(format!(" {} ", mode.banner()), t.mode(mode)),
         };
         Paragraph::new(vec![
             Line::from(vec![
                 Span::styled(" VALIDATION ", t.bold()),
-                Span::raw(format!(" {}  ", v.info.run_id)),
+                badge,
+                Span::raw(format!(" {}  ", crate::text::inline(&v.info.run_id))),
                 Span::styled(verdict.word().to_uppercase(), verdict_style(t, verdict)),
                 Span::raw(speed),
             ]),
@@ -94,7 +119,10 @@ impl Widget for ValidationView<'_> {
         let watching: Vec<Line> = v
             .validation
             .watching()
-            .map(|(s, verdict)| Line::raw(format!("   {:<24} {}", s.name, verdict.name())))
+            .map(|(s, verdict)| {
+                let name = fit_width(&crate::text::inline(&s.name), 23).into_owned();
+                Line::raw(format!("   {name:<24} {}", verdict.name()))
+            })
             .collect();
         let mut text = vec![Line::styled(" Sampling", t.bold())];
         text.extend(watching);
@@ -105,10 +133,19 @@ impl Widget for ValidationView<'_> {
         text.extend(
             self.recent[skip..]
                 .iter()
-                .map(|l| Line::raw(format!("   {l}"))),
+                .map(|l| Line::raw(format!("   {}", fit_width(l, width.saturating_sub(3))))),
         );
         Paragraph::new(text).render(recent, buf);
-        Paragraph::new(Line::styled(format!(" {}", self.footer), t.dim())).render(footer, buf);
+        let keys = Line::styled(format!(" {}", self.footer), t.dim());
+        super::fit::render_cut(keys, footer, buf);
+        if self.help {
+            super::help::Help {
+                title: "Validation: keys",
+                keys: &KEYS,
+                theme: t,
+            }
+            .render(area, buf);
+        }
     }
 }
 
@@ -131,6 +168,8 @@ struct Screen<'t> {
     recent: Vec<String>,
     theme: Theme,
     footer: String,
+    /// Set by the keys, drawn on the next frame (at most a second later).
+    help: Rc<Cell<bool>>,
 }
 
 impl Screen<'_> {
@@ -141,6 +180,7 @@ impl Screen<'_> {
             recent: &self.recent,
             theme: self.theme,
             footer: &self.footer,
+            help: self.help.get(),
         };
         // A frame that cannot be drawn: the terminal is gone, and the keys say so next.
         let _ = input::draw(self.terminal, |f| f.render_widget(view, f.area()));
@@ -174,9 +214,24 @@ impl Face for Screen<'_> {
     }
 }
 
+fn ctrl_c(key: &KeyEvent) -> bool {
+    key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
 fn leaves(key: &KeyEvent) -> bool {
-    matches!(key.code, KeyCode::Char('q') | KeyCode::Esc)
-        || (key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL))
+    matches!(key.code, KeyCode::Char('q') | KeyCode::Esc) || ctrl_c(key)
+}
+
+/// Records the windows of a drill not asked to practise them as not run, as headless does;
+/// returns the line to print once the terminal is restored.
+pub fn skip_drill(dir: &Path, operator: &str, speed: f64, vars: &[(String, String)]) -> String {
+    let skipped = open(dir, operator, speed, vars)
+        .map_err(|e| e.to_string())
+        .and_then(|mut v| v.start(now_ms(), Some(DRILL_SKIP)));
+    match skipped {
+        Ok(_) => format!("validation windows not run: {DRILL_SKIP}"),
+        Err(e) => format!("validation windows: {e}"),
+    }
 }
 
 /// The screen, on the terminal the run used. Returns the exit code and a line to print once
@@ -194,11 +249,13 @@ pub async fn screen(
         Err(e) => return (Exit::BadInput, format!("validation windows: {e}")),
     };
     let go_on = format!("rollback watch --validate {}", v.info.run_id);
+    let help = Rc::new(Cell::new(false));
     let mut face = Screen {
         terminal,
         recent: Vec::new(),
         theme,
-        footer: "q leave (go on later with: rollback watch --validate RUN)".into(),
+        footer: "q leave the windows (go on later: rollback watch --validate RUN)  ? help".into(),
+        help: help.clone(),
     };
     let started = v
         .start(now_ms(), None)
@@ -210,6 +267,9 @@ pub async fn screen(
     let leave = async {
         loop {
             match keys.next().await {
+                // Any key closes the help, and does nothing else.
+                Input::Event(Event::Key(k)) if help.replace(false) && !ctrl_c(&k) => {}
+                Input::Event(Event::Key(k)) if k.code == KeyCode::Char('?') => help.set(true),
                 Input::Event(Event::Key(k)) if leaves(&k) => return "q: the operator left".into(),
                 Input::Event(_) => {}
                 Input::Gone => return input::CLOSED.to_string(),

@@ -30,7 +30,10 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
     let now = app.session.now_ms();
     let st = &app.session.state;
-    let banner_h = u16::from(st.unacknowledged().is_some() || app.session.fatal.is_some());
+    let started_by = super::header::started_by(st);
+    let banner_h = u16::from(
+        st.unacknowledged().is_some() || app.session.fatal.is_some() || started_by.is_some(),
+    );
     let recent_h = (2 + (area.height - MIN_HEIGHT) / 6).min(8);
     let lanes_h = super::lanes::height(st, area.height);
     let [header, banner, lanes, body, _, recent, hints] = Layout::vertical([
@@ -81,6 +84,8 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
         let fill = " ".repeat(banner.width as usize);
         buf.set_string(banner.x, banner.y, fill, t.alarm());
         buf.set_string(banner.x, banner.y, msg, t.alarm());
+    } else if let Some(line) = started_by {
+        super::fit::render_cut(ratatui::text::Line::styled(line, t.alarm()), banner, buf);
     }
     Steps {
         plan: &plan,

@@ -47,7 +47,26 @@ pub struct Screen {
     pub dialog: Option<Dialog>,
     /// The latest changes, newest last: a cancel stays readable after the next verdict.
     pub recent: std::collections::VecDeque<String>,
+    /// The `?` help is open: the next key closes it.
+    pub help: bool,
 }
+
+/// Every key of the watch screen, as its `?` help lists them.
+pub const KEYS: [(&str, &str); 10] = [
+    ("↑↓  k j", "select a trigger"),
+    ("enter", "the selected trigger's samples (esc closes)"),
+    ("p", "pause or resume the selected trigger"),
+    ("f", "fire the rollback by hand (asks y/n)"),
+    ("s", "start now, while a cancel window counts down"),
+    ("c", "cancel what a trigger waits on (asks why)"),
+    (
+        "y / n",
+        "an inconclusive or medium trigger: roll back / fine",
+    ),
+    ("q  ctrl-c", "stop watching; nothing is started"),
+    ("?", "this help"),
+    ("enter", "after a trigger fired: go on to the run screen"),
+];
 
 /// Changes kept on screen.
 pub const RECENT: usize = 3;
@@ -68,9 +87,13 @@ impl Screen {
             (Some(Dialog::Samples(_)), _) => vec![("esc", "close")],
             (Some(Dialog::Fire(_)), _) => vec![("y", "start the rollback"), ("n", "back")],
             (Some(Dialog::Reason(..)), _) => vec![("enter", "cancel it"), ("esc", "back")],
-            (None, Some(_)) => vec![("s", "start now"), ("c", "cancel (reason)")],
+            (None, Some(_)) => vec![("s", "start now"), ("c", "cancel (reason)"), ("?", "help")],
             (None, None) if board.inconclusive().is_some() => {
-                vec![("y", "bad: roll back"), ("n", "fine: keep watching")]
+                vec![
+                    ("y", "bad: roll back"),
+                    ("n", "fine: keep watching"),
+                    ("?", "help"),
+                ]
             }
             (None, None) => {
                 let mut keys = vec![("↑↓", "select"), ("enter", "samples")];
@@ -79,7 +102,7 @@ impl Screen {
                     Some(true) => ("p", "resume"),
                     _ => ("p", "pause"),
                 });
-                keys.extend([("f", "fire by hand"), ("q", "quit")]);
+                keys.extend([("f", "fire by hand"), ("q", "quit"), ("?", "help")]);
                 keys
             }
         }
@@ -92,6 +115,15 @@ impl Screen {
         }
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
             return Some(Cmd::Quit);
+        }
+        // Any key closes the help, and does nothing else.
+        if self.help {
+            self.help = false;
+            return None;
+        }
+        if self.dialog.is_none() && key.code == KeyCode::Char('?') {
+            self.help = true;
+            return None;
         }
         let n = board.rows.len();
         match (self.dialog.clone(), key.code) {
@@ -228,14 +260,18 @@ pub fn run(rt: &tokio::runtime::Runtime, mut p: Prepared) -> color_eyre::Result<
             }
         };
         w.shutdown().await;
+        let fired = started.map(|(trigger, by)| w.fired(trigger, by));
+        drop(w);
+        // The trigger that fired stays in sight before the run screen takes over.
+        if let Some(fired) = &fired {
+            super::fired::show(&mut terminal, &mut keys, fired, p.opts.mode, theme).await;
+        }
         // Its reader thread holds the terminal's event lock while it waits: the run screen's
         // stream would wait for it forever when no key ended the watch.
         drop(keys);
-        let Some((trigger, by)) = started else {
+        let Some(fired) = fired else {
             return Ok(None);
         };
-        let fired = w.fired(trigger, by);
-        drop(w);
         let (session, rx) = start_run(&p, fired, &mut journal).map_err(std::io::Error::other)?;
         super::run_screen(&mut terminal, App::new(session, theme), rx)
             .await
@@ -290,7 +326,12 @@ mod tests {
         let mut b = board();
         let mut s = Screen::default();
         let keys = |s: &Screen, b: &Board| s.hints(b).iter().map(|h| h.0).collect::<Vec<_>>();
-        assert_eq!(keys(&s, &b), ["↑↓", "enter", "p", "f", "q"]);
+        assert_eq!(keys(&s, &b), ["↑↓", "enter", "p", "f", "q", "?"]);
+        // `?` opens the help; the key that closes it does nothing else.
+        assert_eq!(s.on_key(key(KeyCode::Char('?')), &b), None);
+        assert!(s.help);
+        assert_eq!(s.on_key(key(KeyCode::Char('q')), &b), None);
+        assert!(!s.help);
         assert_eq!(s.on_key(key(KeyCode::Down), &b), None);
         assert_eq!(s.on_key(key(KeyCode::Char('p')), &b), Some(Cmd::Pause(1)));
         assert_eq!(s.on_key(key(KeyCode::Char('f')), &b), None);
@@ -298,7 +339,7 @@ mod tests {
         assert_eq!(s.on_key(key(KeyCode::Char('y')), &b), Some(Cmd::Start(1)));
         // A countdown: only start and cancel apply, and a cancel needs a reason.
         b.record(0, Ok(serde_json::json!(5)), Duration::ZERO);
-        assert_eq!(keys(&s, &b), ["s", "c"]);
+        assert_eq!(keys(&s, &b), ["s", "c", "?"]);
         assert_eq!(s.on_key(key(KeyCode::Char('p')), &b), None);
         s.on_key(key(KeyCode::Char('c')), &b);
         assert_eq!(s.on_key(key(KeyCode::Enter), &b), None, "no reason yet");

@@ -63,6 +63,13 @@ fn short(v: &serde_json::Value) -> String {
     text.chars().take(9).collect()
 }
 
+/// `text` in a column `width` wide with a blank after it, cut with "…" when longer.
+fn cell(text: &str, width: usize) -> String {
+    let shown = crate::text::fit_width(text, width - 1);
+    let pad = width - unicode_width::UnicodeWidthStr::width(shown.as_ref());
+    format!("{shown}{}", " ".repeat(pad))
+}
+
 impl View<'_> {
     fn row_style(&self, r: &Row) -> Style {
         let t = self.theme;
@@ -103,8 +110,8 @@ impl View<'_> {
         let spark: Vec<f64> = r.history.iter().copied().collect();
         Line::from(vec![
             Span::raw(pointer),
-            Span::styled(format!("{:<18.18}", r.spec.name), self.theme.bold()),
-            Span::styled(format!("{:<17.17}", r.state()), self.row_style(r)),
+            Span::styled(cell(&r.spec.name, 18), self.theme.bold()),
+            Span::styled(cell(&r.state(), 17), self.row_style(r)),
             Span::raw(format!("{last:<10}")),
             Span::styled(
                 format!("{:<w$}", sparkline(&spark, spark_w), w = spark_w),
@@ -259,7 +266,7 @@ impl Widget for View<'_> {
             Constraint::Length(1),
         ])
         .areas(area);
-        self.header().render(header, buf);
+        super::fit::render_cut(self.header(), header, buf);
         Line::styled(
             format!(
                 "  {:<18}{:<17}{:<10}{}",
@@ -282,7 +289,11 @@ impl Widget for View<'_> {
             .screen
             .recent
             .iter()
-            .map(|l| Line::styled(crate::text::inline(l), t.dim()))
+            .map(|l| {
+                let line = crate::text::inline(l);
+                let fitted = crate::text::fit_width(&line, width).into_owned();
+                Line::styled(fitted, t.dim())
+            })
             .collect();
         Paragraph::new(recent).render(last, buf);
         let mut spans = Vec::new();
@@ -290,14 +301,66 @@ impl Widget for View<'_> {
             spans.push(Span::styled(format!(" {key} "), t.key()));
             spans.push(Span::raw(format!(" {what} ")));
         }
-        Line::from(spans).render(footer, buf);
+        super::fit::render_cut(Line::from(spans), footer, buf);
         self.dialog(area, buf);
+        if self.screen.help {
+            super::help::Help {
+                title: "Watch: keys",
+                keys: &super::watch::KEYS,
+                theme: t,
+            }
+            .render(area, buf);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::monitor::Spec;
+
+    fn drawn(screen: &Screen) -> String {
+        let base = include_str!("../../tests/plans/base.yaml");
+        let head = base.split("triggers:").next().unwrap();
+        let text = format!(
+            "{head}triggers:\n  - name: checkout-error-rate-after-the-deploy\n    command: x\n    condition: result > 1.0\n"
+        );
+        let loaded = crate::plan::load::load_bytes("t.yaml", text.into_bytes()).unwrap();
+        let specs = loaded
+            .plan
+            .triggers
+            .iter()
+            .map(|t| Spec::resolve(t).unwrap())
+            .collect();
+        let board = Board::new(specs, Duration::ZERO);
+        let area = Rect::new(0, 0, 80, 24);
+        let mut buf = Buffer::empty(area);
+        View {
+            board: &board,
+            screen,
+            plan: &loaded.plan,
+            mode: Mode::Drill,
+            speed: 1.0,
+            now: Duration::ZERO,
+            theme: Theme::plain(),
+        }
+        .render(area, &mut buf);
+        super::super::help::text(&buf)
+    }
+
+    #[test]
+    fn at_80_columns_a_long_name_is_cut_with_an_ellipsis_and_question_mark_shows_the_keys() {
+        let s = drawn(&Screen::default());
+        assert!(s.contains("▶ checkout-error-r… "), "{s}");
+        assert!(s.contains("?  help"), "{s}");
+        let help = Screen {
+            help: true,
+            ..Screen::default()
+        };
+        let s = drawn(&help);
+        assert!(s.contains("Watch: keys"), "{s}");
+        assert!(s.contains("fire the rollback by hand (asks y/n)"), "{s}");
+    }
 
     #[test]
     fn the_sparkline_scales_between_the_extremes() {

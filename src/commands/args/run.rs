@@ -35,7 +35,7 @@ pub struct HeadlessArgs {
     pub no_validate: bool,
     /// Stay through the plan's validation windows after the rollback (headless; without it
     /// the command exits when the rollback ends and `rollback watch --validate RUN` runs
-    /// them; a drill plays them on the drill clock)
+    /// them). A drill, headless or on screen, shows them only with it, on the drill clock
     #[arg(long, conflicts_with = "no_validate")]
     pub validate: bool,
     /// When a region fails for good under `on_region_failure: ask`: stop the other regions
