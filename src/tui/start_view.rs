@@ -171,6 +171,8 @@ impl Widget for &StartForm<'_> {
             Span::raw(" next field (shift-tab back) "),
             Span::styled(" ctrl-c", t.key()),
             Span::raw(" leave "),
+            Span::styled(" ?", t.key()),
+            Span::raw(" help "),
         ])
         .render(
             Rect {
@@ -181,6 +183,10 @@ impl Widget for &StartForm<'_> {
             },
             buf,
         );
+        if self.help {
+            let help = super::dialog::start_help::view(t);
+            super::modal::draw_box(help, "", t, area, buf);
+        }
     }
 }
 

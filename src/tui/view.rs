@@ -136,8 +136,7 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
     }
     .render(recent, buf);
     // With a dialog open, the bottom line shows the dialog's own keys: only those apply.
-    match super::dialogs::dialog(app) {
-        Some(_) if app.guarded() => {}
+    match super::dialog::dialog(app) {
         Some(d) if app.flash.is_none() => d.keys.render(hints, buf),
         _ => Hints {
             state: &app.session.state,
