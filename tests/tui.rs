@@ -530,7 +530,10 @@ async fn question_mark_opens_help_from_every_dialog_and_is_never_typed() {
         t.contains(r#""type":"note","by":"alice","text":"db up""#),
         "{t}"
     );
+}
 
+#[test]
+fn question_mark_on_the_start_form_opens_its_help() {
     let loaded = demo();
     let mut form = StartForm::new(
         &loaded.plan,

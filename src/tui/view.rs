@@ -63,25 +63,7 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
         theme: t,
     }
     .render(lanes, buf);
-    if let Some(why) = &app.session.fatal {
-        let msg = format!(" ✖ RUN STOPPED: {why}. Nothing more starts; q leaves. ");
-        buf.set_string(banner.x, banner.y, msg, t.alarm());
-    } else if let Some(level) = st.unacknowledged() {
-        let at = st
-            .escalations
-            .iter()
-            .rev()
-            .find(|(l, _)| *l == level)
-            .map(|(_, ts)| crate::engine::sla::clock_text(st.elapsed_ms(*ts)))
-            .unwrap_or_default();
-        let msg = format!(
-            " ⚠ ESCALATION LEVEL {level} at {at}: {}. Press e to acknowledge. ",
-            crate::text::inline(&st.escalation_action)
-        );
-        let fill = " ".repeat(banner.width as usize);
-        buf.set_string(banner.x, banner.y, fill, t.alarm());
-        buf.set_string(banner.x, banner.y, msg, t.alarm());
-    }
+    draw_banner(app, banner, buf);
     Steps {
         plan: &plan,
         state: st,
@@ -147,4 +129,28 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
         .render(hints, buf),
     }
     modal::render(app, area, buf);
+}
+
+/// The line under the header: the run stopped, or an escalation not yet acknowledged.
+fn draw_banner(app: &App, banner: Rect, buf: &mut Buffer) {
+    let (t, st) = (app.theme, &app.session.state);
+    if let Some(why) = &app.session.fatal {
+        let msg = format!(" ✖ RUN STOPPED: {why}. Nothing more starts; q leaves. ");
+        buf.set_string(banner.x, banner.y, msg, t.alarm());
+    } else if let Some(level) = st.unacknowledged() {
+        let at = st
+            .escalations
+            .iter()
+            .rev()
+            .find(|(l, _)| *l == level)
+            .map(|(_, ts)| crate::engine::sla::clock_text(st.elapsed_ms(*ts)))
+            .unwrap_or_default();
+        let msg = format!(
+            " ⚠ ESCALATION LEVEL {level} at {at}: {}. Press e to acknowledge. ",
+            crate::text::inline(&st.escalation_action)
+        );
+        let fill = " ".repeat(banner.width as usize);
+        buf.set_string(banner.x, banner.y, fill, t.alarm());
+        buf.set_string(banner.x, banner.y, msg, t.alarm());
+    }
 }
