@@ -617,3 +617,63 @@ async fn every_manual_check_starts_with_an_empty_note() {
         assert_eq!(t.matches(&format!(r#""note":"{note}""#)).count(), 1, "{t}");
     }
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_region_failure_asks_about_the_region_then_about_the_others() {
+    let plan = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("plans/regional-example.yaml");
+    let loaded = load_file(&plan).expect("the plan loads");
+    let fail = [("execute.undo@us-east-1", 9)];
+    let mut r = rig_of(loaded, &[], Theme::plain(), &fail, 1000.0);
+    r.until("the gate", |a| {
+        matches!(a.session.state.waiting(), Waiting::Approval(_))
+    })
+    .await;
+    r.key(KeyCode::Enter);
+    r.until("the point of no return", |a| {
+        matches!(a.session.state.waiting(), Waiting::PointOfNoReturn(_))
+    })
+    .await;
+    r.key(KeyCode::Char('y'));
+    r.until("the region's failure", |a| {
+        matches!(a.session.state.waiting(), Waiting::RegionFailure(_))
+    })
+    .await;
+    // First this region, with every key for it; nothing yet about the others.
+    let buf = r.draw(80, 24);
+    snap!("region_failure_80x24", buf);
+    let first = text(&buf);
+    for key in [
+        "r retry",
+        "s skip…",
+        "a abort…",
+        "f leave it failed…",
+        "p alternative path",
+    ] {
+        assert!(first.contains(key), "{key}:\n{first}");
+    }
+    assert!(!first.contains("continue others"), "{first}");
+    r.key(KeyCode::Char('f'));
+    let buf = r.draw(80, 24);
+    snap!("region_failure_others_80x24", buf);
+    let others = text(&buf);
+    assert!(others.contains("What do the other regions do?"), "{others}");
+    assert!(others.contains("c continue others"), "{others}");
+    assert!(!others.contains("r retry"), "{others}");
+    assert!(
+        !r.timeline().contains("region_policy_chosen"),
+        "f decides nothing"
+    );
+    r.key(KeyCode::Char('x'));
+    r.until("the failure dialog", |a| {
+        matches!(a.session.state.waiting(), Waiting::Failure(_))
+    })
+    .await;
+    let t = r.timeline();
+    assert!(
+        t.contains(r#""type":"region_policy_chosen","step":"execute.undo@us-east-1","choice":"stop_all","by":"alice""#),
+        "{t}"
+    );
+    let failed = text(&r.draw(80, 24));
+    assert!(failed.contains("The other regions are stopped"), "{failed}");
+    assert!(failed.contains("r retry"), "{failed}");
+}
