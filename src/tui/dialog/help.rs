@@ -23,7 +23,7 @@ pub(super) fn view(t: Theme) -> Dialog<'static> {
         t.dim(),
     ));
     lines.push(Line::styled(
-        "? opens this help from any dialog: a ? cannot be typed into a field.",
+        "A ? is never typed into a field: it opens this help.",
         t.dim(),
     ));
     Dialog {
