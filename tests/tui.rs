@@ -677,3 +677,34 @@ async fn a_region_failure_asks_about_the_region_then_about_the_others() {
     assert!(failed.contains("The other regions are stopped"), "{failed}");
     assert!(failed.contains("r retry"), "{failed}");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_doubled_key_that_opens_a_field_is_not_typed_into_it() {
+    let mut r = rig(Theme::plain(), &[]);
+    r.app.guard_ms = rollback::tui::app::DIALOG_GUARD_MS;
+    r.until("the gate", |a| {
+        matches!(a.session.state.waiting(), Waiting::Approval(_))
+    })
+    .await;
+    r.settle();
+    r.key(KeyCode::Esc);
+    // `n` pressed twice opens the note once; the second is not its first letter.
+    r.key(KeyCode::Char('n'));
+    r.key(KeyCode::Char('n'));
+    r.type_text("x");
+    r.key(KeyCode::Enter);
+    // A moment later an `n` is a letter like any other.
+    r.key(KeyCode::Char('n'));
+    r.clock.advance_ms(rollback::tui::app::DIALOG_GUARD_MS);
+    r.type_text("no");
+    r.key(KeyCode::Enter);
+    let t = r.timeline();
+    assert!(
+        t.contains(r#""type":"note","by":"alice","text":"x""#),
+        "{t}"
+    );
+    assert!(
+        t.contains(r#""type":"note","by":"alice","text":"no""#),
+        "{t}"
+    );
+}

@@ -182,14 +182,16 @@ impl App {
             self.help = true;
             return;
         }
-        if self.guarded() && !self.passes_guard(key) {
+        if (self.guarded() && !self.passes_guard(key)) || self.repeats_opener(key) {
             return;
         }
+        let had_field = self.modal.as_ref().is_some_and(Modal::has_field);
         if self.modal.is_some() {
             self.modal_key(key);
         } else if let Some(action) = keymap::action(key) {
             self.act(action);
         }
+        self.note_opener(key, had_field);
         self.sync();
     }
 

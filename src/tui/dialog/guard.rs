@@ -12,20 +12,42 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::Modal;
 use crate::tui::app::App;
 
-/// When the question was first drawn, if it has been.
+/// When the question was first drawn, if it has been; and the key that opened a field
+/// (`n`, `s`, `a`), with when, as a doubled press of it is not typed into the field.
 #[derive(Default)]
 pub struct Guard {
     armed: bool,
     shown_ms: Cell<Option<i64>>,
+    opener: Option<(KeyCode, i64)>,
 }
 
 impl App {
     /// A question opens: its guard holds until it has been drawn for `guard_ms`.
     pub(crate) fn arm_guard(&mut self) {
-        self.guard = Guard {
-            armed: true,
-            shown_ms: Cell::new(None),
+        self.guard.armed = true;
+        self.guard.shown_ms.set(None);
+    }
+
+    /// Before a key is handled: whether it is the key that just opened the field again (a
+    /// doubled or repeated press); only until another key comes.
+    pub(crate) fn repeats_opener(&mut self, key: KeyEvent) -> bool {
+        let Some((code, at)) = self.guard.opener.take() else {
+            return false;
         };
+        let field = self.modal.as_ref().is_some_and(Modal::has_field);
+        let again = field && key.code == code && self.session.now_ms() - at < self.guard_ms;
+        if again {
+            self.guard.opener = Some((code, at));
+        }
+        again
+    }
+
+    /// After a key is handled: if it opened a field (`had_field` tells what was open
+    /// before), a repeat of it is dropped for a moment.
+    pub(crate) fn note_opener(&mut self, key: KeyEvent, had_field: bool) {
+        if !had_field && self.modal.as_ref().is_some_and(Modal::has_field) {
+            self.guard.opener = Some((key.code, self.session.now_ms()));
+        }
     }
 
     /// The open dialog was drawn now; the guard counts from its first frame.
