@@ -3,7 +3,8 @@
 //! a held or doubled key, one typed as the dialog appeared. Every such key is dropped,
 //! whatever it is, and the key line says the keys come in a moment. The moment counts
 //! from the first frame that shows the dialog, so keys read before it is drawn are
-//! dropped however long the drawing took.
+//! dropped however long the drawing took. A field a key opened (`n`, `s`, `a`, `i`) drops a
+//! doubled press of that key for the same moment.
 
 use std::cell::Cell;
 
@@ -12,8 +13,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::Modal;
 use crate::tui::app::App;
 
-/// When the question was first drawn, if it has been; and the key that opened a field
-/// (`n`, `s`, `a`), with when, as a doubled press of it is not typed into the field.
+/// When the question was first drawn, if it has been; the key that opened a field, and
+/// when.
 #[derive(Default)]
 pub struct Guard {
     armed: bool,
