@@ -475,6 +475,11 @@ async fn keys_before_a_dialog_is_drawn_never_reach_its_field() {
     assert!(screen.contains("│alice"), "the operator's name:\n{screen}");
     assert!(screen.contains("keys in a moment:"), "{screen}");
     assert!(screen.contains("enter approve"), "the keys show:\n{screen}");
+    let compact = text(&r.draw(70, 20));
+    assert!(
+        compact.contains("keys in a moment: enter approve"),
+        "the compact view too:\n{compact}"
+    );
     r.clock.advance_ms(rollback::tui::app::DIALOG_GUARD_MS);
     let ready = text(&r.draw(80, 24));
     assert!(!ready.contains("keys in a moment"), "{ready}");
