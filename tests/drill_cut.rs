@@ -261,6 +261,7 @@ fn in_the_terminal_the_screen_gives_way_to_the_cut_and_resume_asks_about_the_com
 
     let t = Tmux::rollback("cut-resume", 80, 24, runs.path(), &format!("resume {id}"));
     t.wait_for("from before");
+    t.wait_keys("k kill it");
     t.keys(&["k"]);
     wait_until("the group to be killed", Duration::from_secs(30), || {
         (!group_alive(pgid)).then_some(())

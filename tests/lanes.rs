@@ -242,8 +242,10 @@ fn regional_drill_at_80x24_shows_each_region_and_offers_the_alternative_path() {
         t.keys(&["Enter"]);
     }
     t.wait_for("Approval gate");
-    t.keys(&["Tab", "Enter"]);
+    t.wait_keys("enter approve");
+    t.keys(&["Enter"]);
     t.wait_for("Point of no return");
+    t.wait_keys("y confirm");
     t.keys(&["y"]);
     let screen = t.wait_for("execute › undo");
     for region in ["eu-west-1", "us-east-1", "ap-southeast-1"] {
@@ -253,15 +255,33 @@ fn regional_drill_at_80x24_shows_each_region_and_offers_the_alternative_path() {
             .unwrap_or_else(|| panic!("a row for {region}: {screen}"));
         assert!(row.chars().count() <= 80, "{row}");
     }
+    // One question at a time: first this region, with every key for it, and nothing yet
+    // about the others.
     t.wait_for("Region us-east-1 failed");
-    t.wait_for("c continue others");
+    let first = t.wait_keys("f leave it failed");
+    for key in [
+        "p alternative path",
+        "r retry",
+        "s skip",
+        "a abort",
+        "esc read output",
+    ] {
+        assert!(first.contains(key), "{key}: {first}");
+    }
+    assert!(!first.contains("continue others"), "{first}");
+    t.keys(&["f"]);
+    // Then the others.
+    let others = t.wait_for("What do the other regions do?");
+    assert!(!others.contains("r retry"), "{others}");
+    t.wait_keys("c continue others");
     t.keys(&["c"]);
-    // The failure dialog comes once the other regions are done; its keys show once its
-    // guard against a held key is over.
+    // The failure dialog comes once the other regions are done.
     let failed = wait_until("the failure dialog's keys", Duration::from_secs(30), || {
         let s = t.screen();
-        (s.contains("Step failed: execute.undo@us-east-1") && s.contains("p alternative path"))
-            .then_some(s)
+        (s.contains("Step failed: execute.undo@us-east-1")
+            && s.contains("p alternative path")
+            && !s.contains("keys in a moment"))
+        .then_some(s)
     });
     assert!(
         failed.contains("Scale the previous ReplicaSet up"),
@@ -275,7 +295,8 @@ fn regional_drill_at_80x24_shows_each_region_and_offers_the_alternative_path() {
         if s.contains("Run completed") {
             return Some(());
         }
-        if s.contains("Manual check") && s.contains("enter confirm") {
+        let ready = !s.contains("keys in a moment");
+        if s.contains("Manual check") && s.contains("enter confirm") && ready {
             t.keys(&["Enter"]);
             confirmed += 1;
         }

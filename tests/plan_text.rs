@@ -161,8 +161,11 @@ impl Rig {
         };
         let (session, rx) =
             session::start(&loaded, opts, Arc::new(clock.clone())).expect("session starts");
+        let mut app = App::new(session, Theme::plain());
+        // Keys come at once here; the dialog guard is tested in tui.rs.
+        app.guard_ms = 0;
         Rig {
-            app: App::new(session, Theme::plain()),
+            app,
             rx,
             clock,
             _runs: runs,

@@ -58,18 +58,21 @@ fn a_live_run_of_the_demo_plan_from_start_to_finish() {
     t.keys(&["Enter"]);
     t.keys(&["Enter"]);
     t.wait_for("Approval gate");
+    t.wait_keys("enter approve");
     t.type_text("dana");
     t.keys(&["Enter"]);
     t.wait_for("Point of no return");
+    t.wait_keys("y confirm");
     t.keys(&["y"]);
     t.wait_for("Manual check");
+    t.wait_keys("enter confirm");
     t.type_text("pool back to 50");
     t.keys(&["Enter"]);
     let done = t.wait_for("Run completed");
     assert!(done.contains("SLA met"), "{done}");
     // The summary came up on the Enter that confirmed the check: it takes Enter again once
     // it shows its keys.
-    t.wait_for("enter/q quit");
+    t.wait_keys("enter/q quit");
     t.keys(&["Enter"]);
     let after = t.wait_for("EXIT=0");
     assert!(after.contains("run completed: rollback report"), "{after}");
@@ -106,14 +109,15 @@ fn a_drill_with_a_failing_step_is_retried_from_the_failure_dialog() {
         t.keys(&["Enter"]);
     }
     t.wait_for("Step failed: prepare.stage");
-    let failed = t.wait_for("r retry");
+    let failed = t.wait_keys("r retry");
     assert!(failed.contains("DRILL"), "{failed}");
     t.keys(&["r"]);
     t.wait_for("Approval gate");
-    t.keys(&["Tab", "Enter"]);
-    t.wait_for("Point of no return");
+    t.wait_keys("enter approve");
+    t.keys(&["Enter"]);
+    t.wait_keys("y confirm");
     t.keys(&["y"]);
-    t.wait_for("Manual check");
+    t.wait_keys("enter confirm");
     t.keys(&["Enter"]);
     t.wait_for("Run completed");
     t.keys(&["q"]);
@@ -281,16 +285,17 @@ fn a_small_terminal_is_said_before_the_start_and_questions_still_show() {
     // The gate is asked in the compact view, with its input and its keys.
     let gate = t.wait_for("Approval gate");
     assert!(gate.contains("compact view: 70x20"), "{gate}");
-    t.wait_for("enter approve");
-    t.keys(&["Tab", "Enter"]);
+    t.wait_keys("enter approve");
+    t.keys(&["Enter"]);
     t.wait_for("Point of no return");
     let _ = Command::new("tmux")
         .args(["resize-window", "-t", &t.name, "-x", "80", "-y", "24"])
         .status();
     let full = t.wait_for(" Timeline ");
     assert!(!full.contains("compact view"), "{full}");
+    t.wait_keys("y confirm");
     t.keys(&["y"]);
-    t.wait_for("Manual check");
+    t.wait_keys("enter confirm");
     t.keys(&["Enter"]);
     t.wait_for("Run completed");
     t.keys(&["q"]);
@@ -344,9 +349,9 @@ fn resume_asks_for_the_secrets_again_and_the_steps_get_them() {
     t.keys(&["Enter"]);
     t.wait_for("enter resume the rollback");
     t.keys(&["Enter"]);
-    t.wait_for("enter approve");
-    t.keys(&["Tab", "Enter"]);
-    t.wait_for("Point of no return");
+    t.wait_keys("enter approve");
+    t.keys(&["Enter"]);
+    t.wait_keys("y confirm");
     t.keys(&["y"]);
     t.wait_for("Run completed");
     t.keys(&["q"]);
@@ -518,10 +523,11 @@ fn a_drill_starts_with_no_values_given_and_explains_each_step() {
         gate.contains("ℹ Semi-automated plans stop at gates"),
         "{gate}"
     );
-    t.keys(&["Tab", "Enter"]);
-    t.wait_for("Point of no return");
+    t.wait_keys("enter approve");
+    t.keys(&["Enter"]);
+    t.wait_keys("y confirm");
     t.keys(&["y"]);
-    t.wait_for("Manual check");
+    t.wait_keys("enter confirm");
     t.keys(&["Enter"]);
     t.wait_for("Run completed");
     t.keys(&["q"]);
@@ -542,13 +548,13 @@ fn impact_figures_are_entered_on_the_summary_and_reach_the_report() {
     for _ in 0..3 {
         t.keys(&["Enter"]);
     }
-    t.wait_for("enter approve");
-    t.keys(&["Tab", "Enter"]);
-    t.wait_for("Point of no return");
-    t.keys(&["y"]);
-    t.wait_for("enter confirm");
+    t.wait_keys("enter approve");
     t.keys(&["Enter"]);
-    t.wait_for("i impact figures");
+    t.wait_keys("y confirm");
+    t.keys(&["y"]);
+    t.wait_keys("enter confirm");
+    t.keys(&["Enter"]);
+    t.wait_keys("i impact figures");
     t.keys(&["i"]);
     t.wait_for("Impact of the incident");
     t.type_text("users_affected=lots");
@@ -556,7 +562,7 @@ fn impact_figures_are_entered_on_the_summary_and_reach_the_report() {
     t.wait_for("is not a whole number");
     // Esc goes back to the summary; `i` opens a fresh figure.
     t.keys(&["Escape"]);
-    t.wait_for("i impact figures");
+    t.wait_keys("i impact figures");
     t.keys(&["i"]);
     t.wait_for("Impact of the incident");
     t.type_text("users_affected=1,200");
@@ -579,5 +585,39 @@ fn impact_figures_are_entered_on_the_summary_and_reach_the_report() {
     assert!(
         report.contains("| Users affected | 1200 (entered by tester"),
         "{report}"
+    );
+}
+
+/// Keys sent as the gate opens (meant for the screen behind it) never reach the approver's
+/// field: it holds the operator's name, and Enter records that name.
+#[test]
+fn a_key_sent_while_a_dialog_opens_never_reaches_its_field() {
+    let runs = Runs::new();
+    let stty = runs.path().join("stty.txt");
+    let args = "drill plans/demo.yaml --speed 20";
+    let t = Tmux::start("opening", 80, 24, &script(runs.path(), args, &stty));
+    t.wait_for("Config version to roll back to");
+    for _ in 0..3 {
+        t.keys(&["Enter"]);
+    }
+    t.wait_for(" Timeline ");
+    // `e` (the escalation banner's key) again and again until the gate is on screen, then
+    // another key as it appears.
+    wait_until("the gate", Duration::from_secs(30), || {
+        t.type_text("e");
+        t.screen().contains("Approval gate").then_some(())
+    });
+    t.type_text("x");
+    let gate = t.wait_keys("enter approve");
+    assert!(
+        gate.contains("│tester"),
+        "the operator's name, nothing typed: {gate}"
+    );
+    t.keys(&["Enter"]);
+    t.wait_for("Point of no return");
+    let (_, tl) = timeline(&runs);
+    assert!(
+        tl.contains(r#""type":"approved","step":"prepare.go","by":"tester""#),
+        "{tl}"
     );
 }

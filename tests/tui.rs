@@ -39,11 +39,23 @@ fn rig(theme: Theme, fail: &[(&str, u32)]) -> Rig {
 
 /// `speed` is the drill clock's: it scales the simulations and the SLA countdown alike.
 fn rig_at(theme: Theme, fail: &[(&str, u32)], speed: f64) -> Rig {
+    rig_of(demo(), &[("version", "41")], theme, fail, speed)
+}
+
+fn rig_of(
+    loaded: rollback::plan::Loaded,
+    vars: &[(&str, &str)],
+    theme: Theme,
+    fail: &[(&str, u32)],
+    speed: f64,
+) -> Rig {
     let runs = tempfile::tempdir().unwrap();
-    let loaded = demo();
     let clock = ManualClock::at(T0);
-    let vars =
-        rollback::plan::vars::resolve(&loaded.plan, &[("version".into(), "41".into())]).unwrap();
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let vars = rollback::plan::vars::resolve(&loaded.plan, &vars).unwrap();
     let opts = StartOptions {
         mode: Mode::Drill,
         operator: "alice".into(),
@@ -100,6 +112,16 @@ impl Rig {
         for c in text.chars() {
             self.key(KeyCode::Char(c));
         }
+    }
+
+    /// Shows the open dialog, then lets its first moment pass so it takes keys.
+    fn settle(&mut self) {
+        self.draw(80, 24);
+        self.clock.advance_ms(self.app.guard_ms);
+    }
+
+    fn timeline(&self) -> String {
+        std::fs::read_to_string(self.app.session.run.timeline()).unwrap()
     }
 
     fn draw(&mut self, w: u16, h: u16) -> Buffer {
@@ -180,12 +202,7 @@ async fn a_drill_through_every_screen() {
     .await;
     snap!("approval_80x24", r.draw(80, 24));
     snap!("approval_160x48", r.draw(160, 48));
-    r.key(KeyCode::Enter);
-    assert!(
-        r.app.flash.as_deref() == Some("type the approver's name"),
-        "{:?}",
-        r.app.flash
-    );
+    // The operator's name is there, selected: typing replaces it.
     r.type_text("dana");
     r.key(KeyCode::Enter);
     r.until("the point of no return", |a| {
@@ -373,12 +390,13 @@ async fn a_dialog_that_opens_by_itself_drops_the_key_held_before_it() {
         matches!(a.session.state.waiting(), Waiting::Approval(_))
     })
     .await;
-    r.key(KeyCode::Tab);
+    r.settle();
     r.key(KeyCode::Enter);
     r.until("the point of no return", |a| {
         matches!(a.session.state.waiting(), Waiting::PointOfNoReturn(_))
     })
     .await;
+    r.settle();
     r.key(KeyCode::Char('y'));
     loop {
         r.until("a retry or the failure", |a| {
@@ -394,16 +412,23 @@ async fn a_dialog_that_opens_by_itself_drops_the_key_held_before_it() {
         r.clock.advance_ms(2_000);
         r.app.tick();
     }
-    r.clock.advance_ms(1_000);
+    r.settle();
     r.key(KeyCode::Char('r'));
     r.until("attempt 4 to fail too", |a| {
         matches!(a.session.state.waiting(), Waiting::Failure(_))
             && a.session.state.steps[6].attempts_used() == 4
     })
     .await;
-    // The dialog is back at once; the `r` still held is not a decision about it.
-    let before = text(&r.draw(80, 24));
-    assert!(!before.contains("r retry"), "no keys yet:\n{before}");
+    // The dialog is back at once; the `r` still held is not a decision about it. Its keys
+    // are there to read, dimmed, and said to work in a moment.
+    let before = r.draw(80, 24);
+    let (x, y) = find(&before, "keys in a moment:").expect("the guard's mark");
+    assert!(
+        find(&before, "r retry").is_some_and(|(_, ky)| ky >= y),
+        "{}",
+        text(&before)
+    );
+    assert!(before[(x, y)].modifier.contains(Modifier::DIM), "dimmed");
     r.key(KeyCode::Char('r'));
     assert_eq!(r.app.session.state.steps[6].attempts_used(), 4, "dropped");
     assert!(r.app.modal.is_some());
@@ -431,4 +456,260 @@ async fn a_drill_s_step_times_read_on_the_drill_clock_like_its_header() {
     let screen = text(&r.draw(80, 24));
     assert!(screen.contains("attempt 1  01:30"), "{screen}");
     assert!(screen.contains("running  01:30"), "{screen}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn keys_before_a_dialog_is_drawn_never_reach_its_field() {
+    let mut r = rig(Theme::plain(), &[]);
+    r.app.guard_ms = rollback::tui::app::DIALOG_GUARD_MS;
+    r.until("the gate", |a| {
+        matches!(a.session.state.waiting(), Waiting::Approval(_))
+    })
+    .await;
+    // Meant for the escalation banner, read before the gate was drawn.
+    r.key(KeyCode::Char('e'));
+    let shown = r.draw(80, 24);
+    // Another, pressed as the gate appeared.
+    r.key(KeyCode::Char('x'));
+    let screen = text(&shown);
+    assert!(screen.contains("│alice"), "the operator's name:\n{screen}");
+    assert!(screen.contains("keys in a moment:"), "{screen}");
+    assert!(screen.contains("enter approve"), "the keys show:\n{screen}");
+    let compact = text(&r.draw(70, 20));
+    assert!(
+        compact.contains("keys in a moment: enter approve"),
+        "the compact view too:\n{compact}"
+    );
+    r.clock.advance_ms(rollback::tui::app::DIALOG_GUARD_MS);
+    let ready = text(&r.draw(80, 24));
+    assert!(!ready.contains("keys in a moment"), "{ready}");
+    assert!(ready.contains("│alice "), "nothing typed:\n{ready}");
+    r.key(KeyCode::Enter);
+    r.until("the point of no return", |a| {
+        matches!(a.session.state.waiting(), Waiting::PointOfNoReturn(_))
+    })
+    .await;
+    let t = r.timeline();
+    assert!(
+        t.contains(r#""type":"approved","step":"prepare.go","by":"alice""#),
+        "{t}"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn question_mark_opens_help_from_every_dialog_and_is_never_typed() {
+    let mut r = rig(Theme::plain(), &[]);
+    r.until("the gate", |a| {
+        matches!(a.session.state.waiting(), Waiting::Approval(_))
+    })
+    .await;
+    let help = |r: &mut Rig, what: &str| {
+        r.key(KeyCode::Char('?'));
+        let s = text(&r.draw(80, 24));
+        assert!(
+            s.contains("acknowledge the escalation banner"),
+            "{what}:\n{s}"
+        );
+        r.key(KeyCode::Esc);
+        assert!(r.app.modal.is_some(), "{what}: the dialog is still open");
+    };
+    help(&mut r, "the gate");
+    r.key(KeyCode::Enter);
+    r.until("the point of no return", |a| {
+        matches!(a.session.state.waiting(), Waiting::PointOfNoReturn(_))
+    })
+    .await;
+    help(&mut r, "the point of no return");
+    r.key(KeyCode::Esc);
+    r.key(KeyCode::Char('n'));
+    r.type_text("db");
+    help(&mut r, "a note");
+    r.type_text(" up");
+    r.key(KeyCode::Enter);
+    let t = r.timeline();
+    assert!(
+        t.contains(r#""type":"approved","step":"prepare.go","by":"alice""#),
+        "{t}"
+    );
+    assert!(
+        t.contains(r#""type":"note","by":"alice","text":"db up""#),
+        "{t}"
+    );
+}
+
+#[test]
+fn question_mark_on_the_start_form_opens_its_help() {
+    let loaded = demo();
+    let mut form = StartForm::new(
+        &loaded.plan,
+        &Default::default(),
+        Mode::Drill,
+        None,
+        "alice",
+        Theme::plain(),
+    );
+    form.on_key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE));
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    term.draw(|f| f.render_widget(&form, f.area())).unwrap();
+    let s = text(term.backend().buffer());
+    assert!(s.contains("shift-tab ↑"), "the form's help:\n{s}");
+    assert!(form.fields.iter().all(|f| !f.value().contains('?')));
+    form.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    assert!(!form.help);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn enter_at_the_point_of_no_return_says_to_press_y() {
+    let mut r = rig(Theme::plain(), &[]);
+    r.until("the gate", |a| {
+        matches!(a.session.state.waiting(), Waiting::Approval(_))
+    })
+    .await;
+    r.key(KeyCode::Enter);
+    r.until("the point of no return", |a| {
+        matches!(a.session.state.waiting(), Waiting::PointOfNoReturn(_))
+    })
+    .await;
+    r.key(KeyCode::Enter);
+    let s = text(&r.draw(80, 24));
+    assert!(
+        matches!(r.app.session.state.waiting(), Waiting::PointOfNoReturn(_)),
+        "enter does not confirm it"
+    );
+    assert!(s.contains("Press y to confirm"), "{s}");
+    assert!(s.contains("y confirm and go on"), "{s}");
+    r.key(KeyCode::Char('y'));
+    assert!(
+        r.timeline()
+            .contains(r#""type":"point_of_no_return_confirmed""#)
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn every_manual_check_starts_with_an_empty_note() {
+    let plan = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/plans/two_checks.yaml");
+    let loaded = load_file(&plan).expect("the plan loads");
+    let mut r = rig_of(loaded, &[], Theme::plain(), &[], 1000.0);
+    r.until("the gate", |a| {
+        matches!(a.session.state.waiting(), Waiting::Approval(_))
+    })
+    .await;
+    r.key(KeyCode::Enter);
+    r.until("the point of no return", |a| {
+        matches!(a.session.state.waiting(), Waiting::PointOfNoReturn(_))
+    })
+    .await;
+    r.key(KeyCode::Char('y'));
+    // Two checks, one after the other.
+    let mut notes = Vec::new();
+    for n in 0..2 {
+        r.until("a manual check", |a| {
+            matches!(a.session.state.waiting(), Waiting::Manual(_))
+        })
+        .await;
+        let s = text(&r.draw(80, 24));
+        assert!(
+            s.contains("optional note for the record"),
+            "check {n} empty:\n{s}"
+        );
+        let note = format!("seen {n}");
+        r.type_text(&note);
+        r.key(KeyCode::Enter);
+        notes.push(note);
+    }
+    let t = r.timeline();
+    for note in notes {
+        assert_eq!(t.matches(&format!(r#""note":"{note}""#)).count(), 1, "{t}");
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_region_failure_asks_about_the_region_then_about_the_others() {
+    let plan = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("plans/regional-example.yaml");
+    let loaded = load_file(&plan).expect("the plan loads");
+    let fail = [("execute.undo@us-east-1", 9)];
+    let mut r = rig_of(loaded, &[], Theme::plain(), &fail, 1000.0);
+    r.until("the gate", |a| {
+        matches!(a.session.state.waiting(), Waiting::Approval(_))
+    })
+    .await;
+    r.key(KeyCode::Enter);
+    r.until("the point of no return", |a| {
+        matches!(a.session.state.waiting(), Waiting::PointOfNoReturn(_))
+    })
+    .await;
+    r.key(KeyCode::Char('y'));
+    r.until("the region's failure", |a| {
+        matches!(a.session.state.waiting(), Waiting::RegionFailure(_))
+    })
+    .await;
+    // First this region, with every key for it; nothing yet about the others.
+    let buf = r.draw(80, 24);
+    snap!("region_failure_80x24", buf);
+    let first = text(&buf);
+    for key in [
+        "r retry",
+        "s skip…",
+        "a abort…",
+        "f leave it failed…",
+        "p alternative path",
+    ] {
+        assert!(first.contains(key), "{key}:\n{first}");
+    }
+    assert!(!first.contains("continue others"), "{first}");
+    r.key(KeyCode::Char('f'));
+    let buf = r.draw(80, 24);
+    snap!("region_failure_others_80x24", buf);
+    let others = text(&buf);
+    assert!(others.contains("What do the other regions do?"), "{others}");
+    assert!(others.contains("c continue others"), "{others}");
+    assert!(!others.contains("r retry"), "{others}");
+    assert!(
+        !r.timeline().contains("region_policy_chosen"),
+        "f decides nothing"
+    );
+    r.key(KeyCode::Char('x'));
+    r.until("the failure dialog", |a| {
+        matches!(a.session.state.waiting(), Waiting::Failure(_))
+    })
+    .await;
+    let t = r.timeline();
+    assert!(
+        t.contains(r#""type":"region_policy_chosen","step":"execute.undo@us-east-1","choice":"stop_all","by":"alice""#),
+        "{t}"
+    );
+    let failed = text(&r.draw(80, 24));
+    assert!(failed.contains("The other regions are stopped"), "{failed}");
+    assert!(failed.contains("r retry"), "{failed}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_doubled_key_that_opens_a_field_is_not_typed_into_it() {
+    let mut r = rig(Theme::plain(), &[]);
+    r.app.guard_ms = rollback::tui::app::DIALOG_GUARD_MS;
+    r.until("the gate", |a| {
+        matches!(a.session.state.waiting(), Waiting::Approval(_))
+    })
+    .await;
+    r.settle();
+    r.key(KeyCode::Esc);
+    // `n` pressed twice opens the note once; the second is not its first letter.
+    r.key(KeyCode::Char('n'));
+    r.key(KeyCode::Char('n'));
+    r.type_text("x");
+    r.key(KeyCode::Enter);
+    // A moment later an `n` is a letter like any other.
+    r.key(KeyCode::Char('n'));
+    r.clock.advance_ms(rollback::tui::app::DIALOG_GUARD_MS);
+    r.type_text("no");
+    r.key(KeyCode::Enter);
+    let t = r.timeline();
+    assert!(
+        t.contains(r#""type":"note","by":"alice","text":"x""#),
+        "{t}"
+    );
+    assert!(
+        t.contains(r#""type":"note","by":"alice","text":"no""#),
+        "{t}"
+    );
 }

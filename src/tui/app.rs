@@ -2,8 +2,9 @@
 //! open. Keys become engine inputs here; nothing about the rollback is decided here.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui_textarea::TextArea;
 
+pub use super::dialog::Modal;
+use super::dialog::guard::Guard;
 use super::keymap::{self, Action};
 use super::steps::Rows;
 use super::theme::Theme;
@@ -11,29 +12,8 @@ use crate::engine::{Input, Waiting};
 use crate::runner::RunnerMsg;
 use crate::session::Session;
 
-/// How long a dialog that opened by itself ignores keys.
+/// How long a question that opened by itself ignores keys once it is on screen.
 pub const DIALOG_GUARD_MS: i64 = 400;
-
-/// A dialog over the run screen.
-pub enum Modal {
-    Approval(TextArea<'static>),
-    Manual(TextArea<'static>),
-    PointOfNoReturn,
-    Failure,
-    /// A region failed for good under `on_region_failure: ask`.
-    RegionFailure,
-    Interrupted,
-    Orphan,
-    Skip(TextArea<'static>),
-    Abort(TextArea<'static>),
-    Note(TextArea<'static>),
-    Status(String),
-    Help,
-    Quit(usize),
-    Finished,
-    /// An impact figure for the report, typed as `KEY=VALUE` on the summary.
-    Impact(TextArea<'static>),
-}
 
 /// How the operator leaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,25 +45,13 @@ pub struct App {
     pub small: bool,
     /// The steps pane's lines, made once for the run.
     pub rows: Rows,
-    /// A dialog that opened by itself drops, for this long, the key pressed last before it:
-    /// a held, repeated or doubled key was meant for what was on screen before.
+    /// A question drops every key until it has been on screen this long (see `guard`).
     pub guard_ms: i64,
-    /// When the open dialog appeared by itself (run clock).
-    opened_ms: Option<i64>,
-    last_key: Option<KeyCode>,
-    /// The key pressed last before the dialog opened, while it may still be dropped.
-    held: Option<KeyCode>,
-}
-
-pub(crate) fn text_area(placeholder: &str) -> TextArea<'static> {
-    let mut t = TextArea::default();
-    t.set_placeholder_text(placeholder);
-    t.set_cursor_line_style(ratatui::style::Style::new());
-    t
-}
-
-pub(crate) fn text_of(t: &TextArea) -> String {
-    t.lines().join("\n").trim().to_string()
+    pub(crate) guard: Guard,
+    /// The question the open dialog answers: it closes when the run asks another.
+    pub(crate) asked: Option<Waiting>,
+    /// Help is shown over the screen and any dialog.
+    pub help: bool,
 }
 
 impl App {
@@ -108,9 +76,9 @@ impl App {
             page: 10,
             small: false,
             guard_ms: DIALOG_GUARD_MS,
-            opened_ms: None,
-            last_key: None,
-            held: None,
+            guard: Guard::default(),
+            asked: None,
+            help: false,
         };
         app.sync();
         app
@@ -164,55 +132,13 @@ impl App {
             self.selected = i;
             self.scroll = None;
         }
-        let stale = match (&self.modal, &waiting) {
-            (Some(Modal::Approval(_)), w) => !matches!(w, Waiting::Approval(_)),
-            (Some(Modal::Manual(_)), w) => !matches!(w, Waiting::Manual(_)),
-            (Some(Modal::PointOfNoReturn), w) => !matches!(w, Waiting::PointOfNoReturn(_)),
-            (Some(Modal::Failure), w) => !matches!(w, Waiting::Failure(_)),
-            (Some(Modal::RegionFailure), w) => !matches!(w, Waiting::RegionFailure(_)),
-            (Some(Modal::Interrupted), w) => !matches!(w, Waiting::Interrupted(_)),
-            (Some(Modal::Orphan), w) => !matches!(w, Waiting::Orphan { .. }),
-            (Some(Modal::Skip(_)), w) => w.skippable().is_none(),
-            _ => false,
-        };
-        if stale {
+        if self.modal.as_ref().is_some_and(|m| self.stale(m, &waiting)) {
             self.modal = None;
         }
-        if self.modal.is_none() && self.dismissed.is_none() && self.leaving.is_none() {
-            self.modal = self.question(&waiting);
-            self.opened_ms = self.modal.as_ref().map(|_| self.session.now_ms());
-            self.held = self.modal.as_ref().and(self.last_key);
+        let free = self.modal.is_none() && !self.help;
+        if free && self.dismissed.is_none() && self.leaving.is_none() {
+            self.ask(&waiting);
         }
-    }
-
-    /// The open dialog appeared by itself a moment ago and does not take its keys yet.
-    pub fn guarded(&self) -> bool {
-        self.opened_ms
-            .is_some_and(|t| self.session.now_ms() - t < self.guard_ms)
-    }
-
-    /// When the dialog guard ends, for the screen to show the dialog's keys then.
-    pub fn guard_ends_ms(&self) -> Option<i64> {
-        self.opened_ms
-            .map(|t| t + self.guard_ms)
-            .filter(|_| self.guarded())
-    }
-
-    /// The dialog that asks what the run waits for.
-    fn question(&self, waiting: &Waiting) -> Option<Modal> {
-        Some(match waiting {
-            Waiting::Approval(_) => {
-                Modal::Approval(text_area("type the approver's name (tab: yours)"))
-            }
-            Waiting::Manual(_) => Modal::Manual(text_area("optional note for the record")),
-            Waiting::PointOfNoReturn(_) => Modal::PointOfNoReturn,
-            Waiting::Failure(_) => Modal::Failure,
-            Waiting::RegionFailure(_) => Modal::RegionFailure,
-            Waiting::Interrupted(_) => Modal::Interrupted,
-            Waiting::Orphan { .. } => Modal::Orphan,
-            Waiting::Finished(_) => Modal::Finished,
-            _ => return None,
-        })
     }
 
     pub fn on_key(&mut self, key: KeyEvent) {
@@ -233,18 +159,39 @@ impl App {
             self.leaving = Some(Leaving::Now);
             return;
         }
-        self.last_key = Some(key.code);
-        // Only the key held from before, and only until another key comes.
-        let held = self.held.take() == Some(key.code);
-        if held && self.modal.is_some() && self.guarded() && !quit_key {
-            self.held = Some(key.code);
+        let ctrl_c = quit_key && key.code != KeyCode::Char('q');
+        if self.help {
+            // Any key closes help; ctrl-c goes on to ask about leaving.
+            self.help = false;
+            if self
+                .modal
+                .as_ref()
+                .is_some_and(super::dialog::Modal::is_question)
+            {
+                self.arm_guard();
+            }
+            if !ctrl_c {
+                return self.sync();
+            }
+        } else if key.code == KeyCode::Char('?')
+            && !key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
+            // Help from anywhere, a dialog's field included: a `?` is never typed.
+            self.help = true;
             return;
         }
+        if (self.guarded() && !self.passes_guard(key)) || self.repeats_opener(key) {
+            return;
+        }
+        let had_field = self.modal.as_ref().is_some_and(Modal::has_field);
         if self.modal.is_some() {
             self.modal_key(key);
         } else if let Some(action) = keymap::action(key) {
             self.act(action);
         }
+        self.note_opener(key, had_field);
         self.sync();
     }
 
@@ -254,7 +201,7 @@ impl App {
         match action {
             Action::Next => {
                 self.dismissed = None;
-                self.modal = self.question(&waiting);
+                self.ask(&waiting);
                 if self.modal.is_none() {
                     self.flash = Some(match waiting {
                         Waiting::Running(i) => {
@@ -267,16 +214,19 @@ impl App {
             }
             Action::Retry => self.send(Input::Retry { by }),
             Action::Alternative => self.take_alternative(0, by),
-            Action::Skip if waiting.skippable().is_some() => {
-                self.modal = Some(Modal::Skip(text_area("why is it skipped? (recorded)")));
+            Action::Skip => {
+                if !self.ask_skip() {
+                    self.flash = Some("no step can be skipped now".into());
+                }
             }
-            Action::Skip => self.flash = Some("no step can be skipped now".into()),
-            Action::Abort if self.session.state.end.is_none() => {
-                self.modal = Some(Modal::Abort(text_area("why? (recorded)")));
-            }
+            Action::Abort if self.session.state.end.is_none() => self.ask_abort(),
             Action::Abort => self.flash = Some("the run has already ended".into()),
             Action::Acknowledge => self.send(Input::Acknowledge { by }),
-            Action::Note => self.modal = Some(Modal::Note(text_area("what happened? (recorded)"))),
+            Action::Note => {
+                self.modal = Some(Modal::Note(super::dialog::text_area(
+                    "what happened? (recorded)",
+                )))
+            }
             Action::StatusUpdate => {
                 let st = &self.session.state;
                 let text = crate::report::status::status_update(
@@ -291,7 +241,7 @@ impl App {
                 });
                 self.modal = Some(Modal::Status(text));
             }
-            Action::Help => self.modal = Some(Modal::Help),
+            Action::Help => self.help = true,
             Action::Quit if self.session.state.end.is_some() => self.leaving = Some(Leaving::Now),
             Action::Quit => self.modal = Some(Modal::Quit(0)),
             Action::Up => self.select(-1),

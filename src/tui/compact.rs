@@ -56,7 +56,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         t.dim(),
     )
     .render(note, buf);
-    if let Some(d) = super::dialogs::dialog(app) {
+    if let Some(d) = super::dialog::dialog(app) {
+        if !app.help {
+            app.drawn();
+        }
         let drill = if app.session.mode == crate::engine::Mode::Drill {
             "DRILL · "
         } else {
@@ -78,9 +81,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             ta.set_block(Block::default().borders(Borders::ALL).border_style(t.dim()));
             ta.render(input, buf);
         }
-        if !app.guarded() {
-            d.keys.render(keys, buf);
-        }
+        d.keys.render(keys, buf);
         return;
     }
     let escalation = st.unacknowledged().map(|level| {

@@ -40,7 +40,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: "enter",
         action: Action::Next,
-        help: "do what the run waits for: approve, confirm, decide",
+        help: "open what the run waits for: a gate, a check, a decision",
         hint: None,
     },
     Binding {
@@ -88,7 +88,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: "?",
         action: Action::Help,
-        help: "this help",
+        help: "this help, from any dialog too",
         hint: Some("help"),
     },
     Binding {

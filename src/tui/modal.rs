@@ -3,11 +3,12 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Span, Text};
+use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 
 use super::app::App;
-use super::dialogs::dialog;
+use super::dialog::{Dialog, dialog};
+use super::theme::Theme;
 
 /// A box of `w` x `h` cells centred in `area`.
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
@@ -64,19 +65,46 @@ fn wrapped(text: &Text, w: u16) -> u16 {
         .sum()
 }
 
+/// A key line cut into rows of at most `w` columns, between one key and the next.
+fn key_rows(keys: Line<'static>, w: u16) -> Vec<Line<'static>> {
+    let mut rows: Vec<Line<'static>> = vec![Line::default()];
+    for pair in keys.spans.chunks(2) {
+        let width: usize = pair.iter().map(Span::width).sum();
+        let row = rows.last_mut().expect("one row at least");
+        if row.width() > 0 && row.width() + width > w as usize {
+            rows.push(Line::default());
+        }
+        let row = rows.last_mut().expect("one row at least");
+        row.spans.extend(pair.iter().cloned());
+        row.style = keys.style;
+    }
+    rows
+}
+
+/// The open dialog (or help), centred over the screen; it counts as shown from now.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let Some(mut dialog) = dialog(app) else {
+    let Some(dialog) = dialog(app) else {
         return;
     };
-    let t = app.theme;
+    if !app.help {
+        app.drawn();
+    }
+    draw_box(dialog, drill_mark(app), app.theme, area, buf);
+}
+
+/// A dialog's box: its title (after `mark`), its text, its input, and its keys, on as many
+/// rows as they need.
+pub fn draw_box(mut dialog: Dialog, mark: &str, t: Theme, area: Rect, buf: &mut Buffer) {
     let inner_w = dialog
         .width
         .min(area.width.saturating_sub(4))
         .saturating_sub(2);
     let body_h = wrapped(&dialog.body, inner_w);
     let input_h = dialog.input.map_or(0, |(_, h)| h + 2);
+    let keys = key_rows(dialog.keys.clone(), inner_w);
+    let keys_h = keys.len() as u16;
     dialog.width = dialog.width.min(area.width.saturating_sub(2));
-    let h = body_h + input_h + 4;
+    let h = body_h + input_h + 3 + keys_h;
     let rect = centered(area, dialog.width, h);
     // A blank column each side of the box too, so text beneath never runs into its border.
     Clear.render(margin(rect, area), buf);
@@ -84,7 +112,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .borders(Borders::ALL)
         .border_style(t.focus_border())
         .title(Span::styled(
-            format!(" {}{} ", drill_mark(app), dialog.title),
+            format!(" {mark}{} ", dialog.title),
             dialog.title_style,
         ));
     let inner = block.inner(rect);
@@ -93,7 +121,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Constraint::Fill(1),
         Constraint::Length(input_h),
         Constraint::Length(1),
-        Constraint::Length(1),
+        Constraint::Length(keys_h),
     ])
     .areas(inner);
     Paragraph::new(dialog.body)
@@ -104,8 +132,5 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         ta.set_block(Block::default().borders(Borders::ALL).border_style(t.dim()));
         ta.render(i, buf);
     }
-    // Its keys show once it takes them: the first moment drops the key pressed just before.
-    if !app.guarded() {
-        dialog.keys.render(k, buf);
-    }
+    Paragraph::new(keys).render(k, buf);
 }

@@ -61,6 +61,8 @@ pub struct StartForm<'a> {
     pub focus: usize,
     pub error: Option<String>,
     pub theme: Theme,
+    /// The form's keys are shown over it (`?`).
+    pub help: bool,
     /// Values already given (`--var`, `--var-file`) and not asked again.
     pub(super) given: Given,
     /// Every variable's value and source as the form opened, for the values line.
@@ -141,6 +143,7 @@ impl<'a> StartForm<'a> {
             focus: 0,
             error: None,
             theme,
+            help: false,
             given: given.clone(),
             shown,
             resuming: None,
@@ -200,6 +203,18 @@ impl<'a> StartForm<'a> {
         }
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
             return Some(StartAnswer::Leave);
+        }
+        if std::mem::take(&mut self.help) {
+            return None;
+        }
+        // Help, never a character of a value (one with a `?` is given with --var).
+        if key.code == KeyCode::Char('?')
+            && !key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
+            self.help = true;
+            return None;
         }
         self.error = None;
         let last = self.fields.len() - 1;

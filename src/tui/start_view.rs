@@ -14,6 +14,28 @@ use crate::text;
 impl Widget for &StartForm<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
+        let lines = self.head(area);
+        let head_h = (lines.len() as u16 + 3).min(area.height / 2);
+        Paragraph::new(lines).wrap(Wrap { trim: false }).render(
+            Rect {
+                height: head_h,
+                ..area
+            },
+            buf,
+        );
+        self.render_fields(area, area.y + head_h, buf);
+        self.render_keys(area, buf);
+        if self.help {
+            let help = super::dialog::start_help::view(t);
+            super::modal::draw_box(help, "", t, area, buf);
+        }
+    }
+}
+
+impl StartForm<'_> {
+    /// The plan's summary: title, SLA, scenario, phases, values and description.
+    fn head(&self, area: Rect) -> Vec<Line<'static>> {
+        let t = self.theme;
         let p = self.plan;
         let sla = run_sla_ms(p, regions_in_run(p, self.scenario.as_deref()));
         let mut lines = vec![
@@ -74,15 +96,13 @@ impl Widget for &StartForm<'_> {
         if let Some(d) = &p.description {
             lines.push(Line::styled(format!(" {}", text::flow(d)), t.dim()));
         }
-        let head_h = (lines.len() as u16 + 3).min(area.height / 2);
-        Paragraph::new(lines).wrap(Wrap { trim: false }).render(
-            Rect {
-                height: head_h,
-                ..area
-            },
-            buf,
-        );
-        let mut y = area.y + head_h;
+        lines
+    }
+
+    /// The fields that fit from row `y`, around the focused one.
+    fn render_fields(&self, area: Rect, y: u16, buf: &mut Buffer) {
+        let t = self.theme;
+        let mut y = y;
         let w = area.width.min(90);
         let limit = area.y + area.height.saturating_sub(2);
         let (first, shown) = field_window(self.fields.len(), self.focus, limit.saturating_sub(y));
@@ -150,6 +170,11 @@ impl Widget for &StartForm<'_> {
             );
             y += 4;
         }
+    }
+
+    /// The error, if any, and the form's key line at the bottom.
+    fn render_keys(&self, area: Rect, buf: &mut Buffer) {
+        let t = self.theme;
         let bottom = area.y + area.height - 1;
         if let Some(e) = &self.error {
             buf.set_string(area.x + 1, bottom - 1, text::inline(e), t.failed());
@@ -171,6 +196,8 @@ impl Widget for &StartForm<'_> {
             Span::raw(" next field (shift-tab back) "),
             Span::styled(" ctrl-c", t.key()),
             Span::raw(" leave "),
+            Span::styled(" ?", t.key()),
+            Span::raw(" help "),
         ])
         .render(
             Rect {

@@ -66,27 +66,7 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
         theme: t,
     }
     .render(lanes, buf);
-    if let Some(why) = &app.session.fatal {
-        let msg = format!(" ✖ RUN STOPPED: {why}. Nothing more starts; q leaves. ");
-        buf.set_string(banner.x, banner.y, msg, t.alarm());
-    } else if let Some(level) = st.unacknowledged() {
-        let at = st
-            .escalations
-            .iter()
-            .rev()
-            .find(|(l, _)| *l == level)
-            .map(|(_, ts)| crate::engine::sla::clock_text(st.elapsed_ms(*ts)))
-            .unwrap_or_default();
-        let msg = format!(
-            " ⚠ ESCALATION LEVEL {level} at {at}: {}. Press e to acknowledge. ",
-            crate::text::inline(&st.escalation_action)
-        );
-        let fill = " ".repeat(banner.width as usize);
-        buf.set_string(banner.x, banner.y, fill, t.alarm());
-        buf.set_string(banner.x, banner.y, msg, t.alarm());
-    } else if let Some(line) = started_by {
-        super::fit::render_cut(ratatui::text::Line::styled(line, t.alarm()), banner, buf);
-    }
+    draw_banner(app, banner, started_by, buf);
     Steps {
         plan: &plan,
         state: st,
@@ -141,8 +121,7 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
     }
     .render(recent, buf);
     // With a dialog open, the bottom line shows the dialog's own keys: only those apply.
-    match super::dialogs::dialog(app) {
-        Some(_) if app.guarded() => {}
+    match super::dialog::dialog(app) {
         Some(d) if app.flash.is_none() => d.keys.render(hints, buf),
         _ => Hints {
             state: &app.session.state,
@@ -153,4 +132,32 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
         .render(hints, buf),
     }
     modal::render(app, area, buf);
+}
+
+/// The line under the header: the run stopped, or an escalation not yet acknowledged.
+/// The row under the header: a stopped run, else an escalation to acknowledge, else the
+/// trigger that started the run.
+fn draw_banner(app: &App, banner: Rect, started_by: Option<String>, buf: &mut Buffer) {
+    let (t, st) = (app.theme, &app.session.state);
+    if let Some(why) = &app.session.fatal {
+        let msg = format!(" ✖ RUN STOPPED: {why}. Nothing more starts; q leaves. ");
+        buf.set_string(banner.x, banner.y, msg, t.alarm());
+    } else if let Some(level) = st.unacknowledged() {
+        let at = st
+            .escalations
+            .iter()
+            .rev()
+            .find(|(l, _)| *l == level)
+            .map(|(_, ts)| crate::engine::sla::clock_text(st.elapsed_ms(*ts)))
+            .unwrap_or_default();
+        let msg = format!(
+            " ⚠ ESCALATION LEVEL {level} at {at}: {}. Press e to acknowledge. ",
+            crate::text::inline(&st.escalation_action)
+        );
+        let fill = " ".repeat(banner.width as usize);
+        buf.set_string(banner.x, banner.y, fill, t.alarm());
+        buf.set_string(banner.x, banner.y, msg, t.alarm());
+    } else if let Some(line) = started_by {
+        super::fit::render_cut(ratatui::text::Line::styled(line, t.alarm()), banner, buf);
+    }
 }

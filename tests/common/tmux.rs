@@ -56,6 +56,19 @@ impl Tmux {
         )
     }
 
+    /// Waits until `keys` show on a dialog's key line and work: a dialog the run opens drops
+    /// keys for its first moment, while its key line is dimmed after "keys in a moment".
+    pub fn wait_keys(&self, keys: &str) -> String {
+        wait_until(
+            &format!("the keys {keys:?} ready"),
+            Duration::from_secs(30),
+            || {
+                let s = self.screen();
+                (s.contains(keys) && !s.contains("keys in a moment")).then_some(s)
+            },
+        )
+    }
+
     /// Types `text` as it is (no key names).
     pub fn type_text(&self, text: &str) {
         let ok = Command::new("tmux")
