@@ -235,6 +235,12 @@ async fn a_drill_through_every_screen() {
     })
     .await;
     snap!("completed_80x24", r.draw(80, 24));
+    // The key line says where leaving goes: out, or on to the validation windows.
+    let shown = text(&r.draw(80, 24));
+    assert!(shown.contains("enter/q quit"), "{shown}");
+    r.app.windows_after = true;
+    let shown = text(&r.draw(80, 24));
+    assert!(shown.contains("enter/q validation windows"), "{shown}");
     let t = std::fs::read_to_string(r.app.session.run.timeline()).unwrap();
     assert!(t.contains(r#""type":"approved","step":"prepare.go","by":"dana""#));
     assert!(t.contains(r#""note":"pool is 50""#));

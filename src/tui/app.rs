@@ -52,6 +52,8 @@ pub struct App {
     pub(crate) asked: Option<Waiting>,
     /// Help is shown over the screen and any dialog.
     pub help: bool,
+    /// A completed run goes on to its validation windows on this screen when left.
+    pub windows_after: bool,
 }
 
 impl App {
@@ -79,6 +81,7 @@ impl App {
             guard: Guard::default(),
             asked: None,
             help: false,
+            windows_after: false,
         };
         app.sync();
         app

@@ -142,7 +142,9 @@ impl Widget for FiredView<'_> {
             .render(body, buf);
         let keys = Line::from(vec![
             Span::styled(" enter ", t.key()),
-            Span::raw(" go on to the run screen now "),
+            Span::raw(" go on to the run screen now  "),
+            Span::styled(" ? ", t.key()),
+            Span::raw(" help "),
         ]);
         let footer = Rect {
             y: area.bottom().saturating_sub(1),
@@ -151,6 +153,29 @@ impl Widget for FiredView<'_> {
         };
         super::fit::render_cut(keys, footer, buf);
     }
+}
+
+/// The keys of this screen, for its help.
+const KEYS: &[(&str, &str)] = &[
+    ("enter", "go on to the run screen now"),
+    ("?", "this help (the countdown goes on)"),
+];
+
+/// A key on this screen: `true` when it leaves for the run screen. With the help open, any
+/// key only closes it.
+fn on_key(help: &mut bool, pause: Pause, now: Duration, key: &KeyEvent) -> bool {
+    if key.kind == KeyEventKind::Release {
+        return false;
+    }
+    if *help {
+        *help = false;
+        return false;
+    }
+    if key.code == KeyCode::Char('?') {
+        *help = true;
+        return false;
+    }
+    pause.over(now, Some(key))
 }
 
 /// Shows `fired` until enter, or until its time is up when the policy started the run, or
@@ -164,6 +189,7 @@ pub async fn show(
 ) {
     let start = tokio::time::Instant::now();
     let pause = Pause::new(fired, Duration::ZERO);
+    let mut help = false;
     loop {
         let now = start.elapsed();
         if pause.over(now, None) {
@@ -176,13 +202,27 @@ pub async fn show(
             mode,
             theme,
         };
-        if input::draw(terminal, |f| f.render_widget(view, f.area())).is_err() {
+        let drawn = input::draw(terminal, |f| {
+            f.render_widget(view, f.area());
+            if help {
+                let title = "Trigger fired · Keys";
+                f.render_widget(
+                    super::help::Help {
+                        title,
+                        keys: KEYS,
+                        theme,
+                    },
+                    f.area(),
+                );
+            }
+        });
+        if drawn.is_err() {
             return;
         }
         // Redrawn each quarter second: the countdown moves, a resize is drawn again.
         tokio::select! {
             input = keys.next() => match input {
-                Input::Event(Event::Key(k)) if pause.over(now, Some(&k)) => return,
+                Input::Event(Event::Key(k)) if on_key(&mut help, pause, now, &k) => return,
                 Input::Event(_) => {}
                 Input::Gone => return,
             },
@@ -231,6 +271,18 @@ mod tests {
     }
 
     #[test]
+    fn question_mark_opens_its_help_and_the_key_that_closes_it_does_nothing_else() {
+        let s = Duration::from_secs;
+        let pause = Pause::new(&fired(Some("ana")), s(0));
+        let mut help = false;
+        assert!(!on_key(&mut help, pause, s(1), &key(KeyCode::Char('?'))));
+        assert!(help, "? opens the help");
+        assert!(!on_key(&mut help, pause, s(1), &key(KeyCode::Enter)));
+        assert!(!help, "enter closes the help and only that");
+        assert!(on_key(&mut help, pause, s(1), &key(KeyCode::Enter)));
+    }
+
+    #[test]
     fn the_screen_shows_the_value_the_condition_and_the_samples_at_80x24() {
         let f = fired(None);
         let area = Rect::new(0, 0, 80, 24);
@@ -254,6 +306,7 @@ mod tests {
             "15:00:06   failing   0.31",
             "The rollback starts in 4s.",
             "enter  go on to the run screen now",
+            "?  help",
         ] {
             assert!(text.contains(needle), "{needle}:\n{text}");
         }

@@ -12,13 +12,13 @@ use crate::engine::{RunState, Waiting};
 /// What Enter does now, in words, if anything.
 pub fn next_words(w: &Waiting) -> Option<&'static str> {
     Some(match w {
-        Waiting::Approval(_) => "approve gate",
-        Waiting::Manual(_) => "confirm check",
+        Waiting::Approval(_) => "open gate",
+        Waiting::Manual(_) => "open check",
         Waiting::PointOfNoReturn(_) => "point of no return",
         Waiting::Failure(_)
         | Waiting::RegionFailure(_)
         | Waiting::Interrupted(_)
-        | Waiting::Orphan { .. } => "decide",
+        | Waiting::Orphan { .. } => "open decision",
         Waiting::Finished(_) => "summary",
         _ => return None,
     })

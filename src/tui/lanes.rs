@@ -123,7 +123,8 @@ impl Widget for Lanes<'_> {
             let mut spans = vec![
                 Span::styled(format!(" {} ", l.icon), l.style),
                 Span::styled(format!("{:<name_w$}  ", l.name), t.bold()),
-                Span::styled(format!("{:<clock_w$}", l.clock), l.style),
+                // A clock with its escalation may outgrow the column: a space still follows.
+                Span::styled(format!("{:<clock_w$}", format!("{} ", l.clock)), l.style),
                 Span::styled(format!("{:<8} ", l.word), l.style),
             ];
             spans.push(Span::raw(l.at.clone()));
@@ -170,12 +171,16 @@ mod tests {
 
     fn drawn(regions: usize, w: u16, h: u16) -> Vec<String> {
         let (plan, st) = state(regions);
-        let rows = height(&st, h);
+        drawn_of(&plan, &st, w, h)
+    }
+
+    fn drawn_of(plan: &Plan, st: &RunState, w: u16, h: u16) -> Vec<String> {
+        let rows = height(st, h);
         let area = Rect::new(0, 0, w, rows);
         let mut buf = Buffer::empty(area);
         Lanes {
-            plan: &plan,
-            state: &st,
+            plan,
+            state: st,
             now_ms: 0,
             theme: Theme::plain(),
         }
@@ -199,5 +204,17 @@ mod tests {
         assert!(rows[0].ends_with('…'), "cut, and it says so: {}", rows[0]);
         assert_eq!(drawn(6, 160, 48).len(), 6, "160x48 has room for a row each");
         assert!(drawn(6, 160, 48)[5].contains("region-5  00:00 / 10:00"));
+    }
+
+    #[test]
+    fn an_escalated_region_s_clock_is_apart_from_its_state() {
+        let (plan, mut st) = state(2);
+        st.regions[0].escalation = 4;
+        let rows = drawn_of(&plan, &st, 80, 24);
+        assert!(
+            rows[0].contains("00:00 / 10:00  Escalation 4 waiting"),
+            "{}",
+            rows[0]
+        );
     }
 }

@@ -97,7 +97,10 @@ pub fn run_new(
             ..opts
         };
         let (session, rx) = session::start(&loaded, opts, clock).map_err(std::io::Error::other)?;
-        let summary = run_screen(&mut terminal, App::new(session, theme), rx).await?;
+        let mut app = App::new(session, theme);
+        app.windows_after = app.session.plan.post_rollback.windows.is_some()
+            && (app.session.mode != Mode::Drill || validate);
+        let summary = run_screen(&mut terminal, app, rx).await?;
         // The run is sealed now; a completed one goes on with its validation windows (a
         // drill's only when asked: they are recorded as not run otherwise).
         if summary.outcome == Some(Outcome::Completed)

@@ -21,7 +21,8 @@ fn summary_style(t: Theme, outcome: Outcome, sla_missed: bool) -> Style {
     }
 }
 
-pub(super) fn view(s: &Session, t: Theme) -> Dialog<'_> {
+/// `windows_after`: leaving a completed run opens its validation windows.
+pub(super) fn view(s: &Session, windows_after: bool, t: Theme) -> Dialog<'_> {
     let st = &s.state;
     let end = st.end.as_ref();
     let outcome = end.map_or(Outcome::Completed, |e| e.outcome);
@@ -50,6 +51,11 @@ pub(super) fn view(s: &Session, t: Theme) -> Dialog<'_> {
     }
     body.push(Line::raw(""));
     body.push(Line::raw(format!("Report: rollback report {}", s.run.id)));
+    let leave = if windows_after && outcome == Outcome::Completed {
+        "validation windows"
+    } else {
+        "quit"
+    };
     Dialog {
         title: format!("Run {}", outcome.word()),
         title_style: style,
@@ -58,7 +64,7 @@ pub(super) fn view(s: &Session, t: Theme) -> Dialog<'_> {
         keys: keys(
             t,
             &[
-                ("enter/q", "quit"),
+                ("enter/q", leave),
                 ("i", "impact figures"),
                 ("esc", "look around"),
             ],

@@ -181,7 +181,7 @@ pub fn dialog(app: &App) -> Option<Dialog<'_>> {
             Modal::Note(field) => note::view(t, field),
             Modal::Status(text) => status_update::view(t, text),
             Modal::Quit(choice) => quit::view(app, *choice),
-            Modal::Finished => finished::view(&app.session, t),
+            Modal::Finished => finished::view(&app.session, app.windows_after, t),
             Modal::Impact(field) => impact::view(t, field),
         }
     };
