@@ -68,13 +68,13 @@ async fn through_the_screen(plan: &Path, runs: &Path) -> std::path::PathBuf {
     let (session, mut rx) = session::start(&loaded, opts, Arc::new(SystemClock)).unwrap();
     let mut app = App::new(session, Theme::plain());
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !matches!(app.session.state.waiting(), Waiting::Finished(_)) || app.session.busy() > 0 {
+    while !matches!(app.session.state().waiting(), Waiting::Finished(_)) || app.session.busy() > 0 {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
             Ok(Some(msg)) => app.on_runner(msg),
-            _ => panic!("the run did not end: {:?}", app.session.state.waiting()),
+            _ => panic!("the run did not end: {:?}", app.session.state().waiting()),
         }
     }
-    let dir = app.session.run.path.clone();
+    let dir = app.session.run().path.clone();
     drop(app); // seals the run, as leaving the screen does
     dir
 }

@@ -197,13 +197,13 @@ impl Rig {
 async fn the_run_screen_and_its_dialogs_escape_plan_text() {
     let mut r = Rig::new();
     r.until("the first step to run", |a| {
-        a.session.state.running().is_some()
+        a.session.state().running().is_some()
     })
     .await;
     assert_shows(&r.screen(), &["Save \\e[2J\\r✔ saved: no output yet"]);
 
     r.until("the approval gate", |a| {
-        matches!(a.session.state.waiting(), Waiting::Approval(_))
+        matches!(a.session.state().waiting(), Waiting::Approval(_))
     })
     .await;
     assert_shows(
@@ -227,7 +227,7 @@ async fn the_run_screen_and_its_dialogs_escape_plan_text() {
     }
     r.key(KeyCode::Enter);
     r.until("the point of no return", |a| {
-        matches!(a.session.state.waiting(), Waiting::PointOfNoReturn(_))
+        matches!(a.session.state().waiting(), Waiting::PointOfNoReturn(_))
     })
     .await;
     assert_shows(
@@ -237,7 +237,7 @@ async fn the_run_screen_and_its_dialogs_escape_plan_text() {
     r.key(KeyCode::Char('y'));
 
     r.until("the manual check", |a| {
-        matches!(a.session.state.waiting(), Waiting::Manual(_))
+        matches!(a.session.state().waiting(), Waiting::Manual(_))
     })
     .await;
     assert_shows(&r.screen(), &["Look \\e[2J\\r✔ fine"]);

@@ -84,7 +84,7 @@ async fn the_end_screen_counts_the_region_that_failed() {
     let mut app = App::new(session, Theme::plain());
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let waiting = app.session.state.waiting();
+        let waiting = app.session.state().waiting();
         if matches!(waiting, Waiting::Finished(_)) && app.session.busy() == 0 {
             break;
         }

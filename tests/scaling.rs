@@ -88,7 +88,11 @@ fn bytes_per_inputs(n: usize) -> u64 {
     }
     s.handle(Input::Tick).unwrap();
     let spent = allocated() - before;
-    assert_eq!(s.recent.len(), 11, "the start and every note were recorded");
+    assert_eq!(
+        s.recent().len(),
+        11,
+        "the start and every note were recorded"
+    );
     spent
 }
 

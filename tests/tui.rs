@@ -98,7 +98,7 @@ impl Rig {
                 Ok(Some(msg)) => self.app.on_runner(msg),
                 _ => panic!(
                     "timed out waiting for {what}; waiting on {:?}",
-                    self.app.session.state.waiting()
+                    self.app.session.state().waiting()
                 ),
             }
         }
@@ -121,7 +121,7 @@ impl Rig {
     }
 
     fn timeline(&self) -> String {
-        std::fs::read_to_string(self.app.session.run.timeline()).unwrap()
+        std::fs::read_to_string(self.app.session.run().timeline()).unwrap()
     }
 
     fn draw(&mut self, w: u16, h: u16) -> Buffer {
@@ -191,13 +191,13 @@ fn start_screen() {
 async fn a_drill_through_every_screen() {
     let mut r = rig(Theme::from_env(), &[("execute.swap", 1)]);
     r.until("the first step to run", |a| {
-        a.session.state.running().is_some()
+        a.session.state().running().is_some()
     })
     .await;
     snap!("running_80x24", r.draw(80, 24));
 
     r.until("the approval gate", |a| {
-        matches!(a.session.state.waiting(), Waiting::Approval(_))
+        matches!(a.session.state().waiting(), Waiting::Approval(_))
     })
     .await;
     snap!("approval_80x24", r.draw(80, 24));
@@ -206,32 +206,32 @@ async fn a_drill_through_every_screen() {
     r.type_text("dana");
     r.key(KeyCode::Enter);
     r.until("the point of no return", |a| {
-        matches!(a.session.state.waiting(), Waiting::PointOfNoReturn(_))
+        matches!(a.session.state().waiting(), Waiting::PointOfNoReturn(_))
     })
     .await;
     r.key(KeyCode::Char('y'));
 
     r.until("the failure", |a| {
         matches!(
-            a.session.state.waiting(),
+            a.session.state().waiting(),
             Waiting::Retry { .. } | Waiting::Failure(_)
         )
     })
     .await;
     r.key(KeyCode::Char('r'));
     r.until("the swap to succeed", |a| {
-        a.session.state.steps[6].status == rollback::engine::Status::Ok
+        a.session.state().steps[6].status == rollback::engine::Status::Ok
     })
     .await;
 
     r.until("the manual check", |a| {
-        matches!(a.session.state.waiting(), Waiting::Manual(_))
+        matches!(a.session.state().waiting(), Waiting::Manual(_))
     })
     .await;
     r.type_text("pool is 50");
     r.key(KeyCode::Enter);
     r.until("the end", |a| {
-        matches!(a.session.state.waiting(), Waiting::Finished(_))
+        matches!(a.session.state().waiting(), Waiting::Finished(_))
     })
     .await;
     snap!("completed_80x24", r.draw(80, 24));
@@ -241,7 +241,7 @@ async fn a_drill_through_every_screen() {
     r.app.windows_after = true;
     let shown = text(&r.draw(80, 24));
     assert!(shown.contains("enter/q validation windows"), "{shown}");
-    let t = std::fs::read_to_string(r.app.session.run.timeline()).unwrap();
+    let t = std::fs::read_to_string(r.app.session.run().timeline()).unwrap();
     assert!(t.contains(r#""type":"approved","step":"prepare.go","by":"dana""#));
     assert!(t.contains(r#""note":"pool is 50""#));
 }
@@ -251,36 +251,36 @@ async fn failure_dialog_and_retry() {
     // The approval gate comes first; then the swap fails all its 3 planned attempts.
     let mut r = rig(Theme::from_env(), &[("execute.swap", 3)]);
     r.until("the gate", |a| {
-        matches!(a.session.state.waiting(), Waiting::Approval(_))
+        matches!(a.session.state().waiting(), Waiting::Approval(_))
     })
     .await;
     r.key(KeyCode::Tab);
     r.key(KeyCode::Enter);
     r.until("the point of no return", |a| {
-        matches!(a.session.state.waiting(), Waiting::PointOfNoReturn(_))
+        matches!(a.session.state().waiting(), Waiting::PointOfNoReturn(_))
     })
     .await;
     snap!("point_of_no_return_80x24", r.draw(80, 24));
     r.key(KeyCode::Char('y'));
     for _ in 0..2 {
         r.until("a retry", |a| {
-            matches!(a.session.state.waiting(), Waiting::Retry { .. })
+            matches!(a.session.state().waiting(), Waiting::Retry { .. })
         })
         .await;
         r.key(KeyCode::Char('r'));
     }
     r.until("the failure dialog", |a| {
-        matches!(a.session.state.waiting(), Waiting::Failure(_))
+        matches!(a.session.state().waiting(), Waiting::Failure(_))
     })
     .await;
     let buf = r.draw(80, 24);
     snap!("failure_80x24", buf);
     r.key(KeyCode::Char('r'));
     r.until("attempt 4 to succeed", |a| {
-        a.session.state.steps[6].status == rollback::engine::Status::Ok
+        a.session.state().steps[6].status == rollback::engine::Status::Ok
     })
     .await;
-    assert_eq!(r.app.session.state.steps[6].attempts_used(), 4);
+    assert_eq!(r.app.session.state().steps[6].attempts_used(), 4);
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -288,7 +288,7 @@ async fn escalation_banner_and_sla_colours() {
     // At x1 the manual clock is the SLA's: the simulations before the gate take 4 s.
     let mut r = rig_at(Theme { color: true }, &[], 1.0);
     r.until("the gate", |a| {
-        matches!(a.session.state.waiting(), Waiting::Approval(_))
+        matches!(a.session.state().waiting(), Waiting::Approval(_))
     })
     .await;
     r.key(KeyCode::Esc);
@@ -318,7 +318,7 @@ async fn escalation_banner_and_sla_colours() {
         find(&buf, "ESCALATION LEVEL").is_none(),
         "acknowledged: the banner goes"
     );
-    let t = std::fs::read_to_string(r.app.session.run.timeline()).unwrap();
+    let t = std::fs::read_to_string(r.app.session.run().timeline()).unwrap();
     assert!(t.contains(r#""type":"escalation_acknowledged","level":2,"by":"alice""#));
 }
 
@@ -326,7 +326,7 @@ async fn escalation_banner_and_sla_colours() {
 async fn without_colour_the_selection_is_reverse_video_and_small_terminals_are_told() {
     let mut r = rig(Theme::plain(), &[]);
     r.until("the gate", |a| {
-        matches!(a.session.state.waiting(), Waiting::Approval(_))
+        matches!(a.session.state().waiting(), Waiting::Approval(_))
     })
     .await;
     r.key(KeyCode::Esc);
@@ -351,7 +351,7 @@ async fn without_colour_the_selection_is_reverse_video_and_small_terminals_are_t
 async fn notes_status_updates_help_and_quit() {
     let mut r = rig(Theme::plain(), &[]);
     r.until("the gate", |a| {
-        matches!(a.session.state.waiting(), Waiting::Approval(_))
+        matches!(a.session.state().waiting(), Waiting::Approval(_))
     })
     .await;
     r.key(KeyCode::Esc);
@@ -378,7 +378,7 @@ async fn notes_status_updates_help_and_quit() {
     r.key(KeyCode::Down);
     r.key(KeyCode::Enter);
     assert!(r.app.done());
-    let t = std::fs::read_to_string(r.app.session.run.timeline()).unwrap();
+    let t = std::fs::read_to_string(r.app.session.run().timeline()).unwrap();
     assert!(
         t.contains(r#""type":"note","by":"alice","text":"db team\njoined""#),
         "{t}"
@@ -393,13 +393,13 @@ async fn a_dialog_that_opens_by_itself_drops_the_key_held_before_it() {
     let mut r = rig(Theme::plain(), &[("execute.swap", 4)]);
     r.app.guard_ms = rollback::tui::app::DIALOG_GUARD_MS;
     r.until("the gate", |a| {
-        matches!(a.session.state.waiting(), Waiting::Approval(_))
+        matches!(a.session.state().waiting(), Waiting::Approval(_))
     })
     .await;
     r.settle();
     r.key(KeyCode::Enter);
     r.until("the point of no return", |a| {
-        matches!(a.session.state.waiting(), Waiting::PointOfNoReturn(_))
+        matches!(a.session.state().waiting(), Waiting::PointOfNoReturn(_))
     })
     .await;
     r.settle();
@@ -407,12 +407,12 @@ async fn a_dialog_that_opens_by_itself_drops_the_key_held_before_it() {
     loop {
         r.until("a retry or the failure", |a| {
             matches!(
-                a.session.state.waiting(),
+                a.session.state().waiting(),
                 Waiting::Retry { .. } | Waiting::Failure(_)
             )
         })
         .await;
-        if matches!(r.app.session.state.waiting(), Waiting::Failure(_)) {
+        if matches!(r.app.session.state().waiting(), Waiting::Failure(_)) {
             break;
         }
         r.clock.advance_ms(2_000);
@@ -421,8 +421,8 @@ async fn a_dialog_that_opens_by_itself_drops_the_key_held_before_it() {
     r.settle();
     r.key(KeyCode::Char('r'));
     r.until("attempt 4 to fail too", |a| {
-        matches!(a.session.state.waiting(), Waiting::Failure(_))
-            && a.session.state.steps[6].attempts_used() == 4
+        matches!(a.session.state().waiting(), Waiting::Failure(_))
+            && a.session.state().steps[6].attempts_used() == 4
     })
     .await;
     // The dialog is back at once; the `r` still held is not a decision about it. Its keys
@@ -436,7 +436,7 @@ async fn a_dialog_that_opens_by_itself_drops_the_key_held_before_it() {
     );
     assert!(before[(x, y)].modifier.contains(Modifier::DIM), "dimmed");
     r.key(KeyCode::Char('r'));
-    assert_eq!(r.app.session.state.steps[6].attempts_used(), 4, "dropped");
+    assert_eq!(r.app.session.state().steps[6].attempts_used(), 4, "dropped");
     assert!(r.app.modal.is_some());
     // A moment later the dialog shows its keys and takes them.
     r.clock.advance_ms(rollback::tui::app::DIALOG_GUARD_MS);
@@ -444,17 +444,17 @@ async fn a_dialog_that_opens_by_itself_drops_the_key_held_before_it() {
     assert!(after.contains("r retry"), "{after}");
     r.key(KeyCode::Char('r'));
     r.until("attempt 5 to succeed", |a| {
-        a.session.state.steps[6].status == rollback::engine::Status::Ok
+        a.session.state().steps[6].status == rollback::engine::Status::Ok
     })
     .await;
-    assert_eq!(r.app.session.state.steps[6].attempts_used(), 5);
+    assert_eq!(r.app.session.state().steps[6].attempts_used(), 5);
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_drill_s_step_times_read_on_the_drill_clock_like_its_header() {
     let mut r = rig(Theme::plain(), &[]);
     r.until("the first step to run", |a| {
-        a.session.state.running().is_some()
+        a.session.state().running().is_some()
     })
     .await;
     // 90 real milliseconds at x1000 are a minute and a half of the drill.
@@ -469,7 +469,7 @@ async fn keys_before_a_dialog_is_drawn_never_reach_its_field() {
     let mut r = rig(Theme::plain(), &[]);
     r.app.guard_ms = rollback::tui::app::DIALOG_GUARD_MS;
     r.until("the gate", |a| {
-        matches!(a.session.state.waiting(), Waiting::Approval(_))
+        matches!(a.session.state().waiting(), Waiting::Approval(_))
     })
     .await;
     // Meant for the escalation banner, read before the gate was drawn.
@@ -492,7 +492,7 @@ async fn keys_before_a_dialog_is_drawn_never_reach_its_field() {
     assert!(ready.contains("│alice "), "nothing typed:\n{ready}");
     r.key(KeyCode::Enter);
     r.until("the point of no return", |a| {
-        matches!(a.session.state.waiting(), Waiting::PointOfNoReturn(_))
+        matches!(a.session.state().waiting(), Waiting::PointOfNoReturn(_))
     })
     .await;
     let t = r.timeline();
@@ -506,7 +506,7 @@ async fn keys_before_a_dialog_is_drawn_never_reach_its_field() {
 async fn question_mark_opens_help_from_every_dialog_and_is_never_typed() {
     let mut r = rig(Theme::plain(), &[]);
     r.until("the gate", |a| {
-        matches!(a.session.state.waiting(), Waiting::Approval(_))
+        matches!(a.session.state().waiting(), Waiting::Approval(_))
     })
     .await;
     let help = |r: &mut Rig, what: &str| {
@@ -522,7 +522,7 @@ async fn question_mark_opens_help_from_every_dialog_and_is_never_typed() {
     help(&mut r, "the gate");
     r.key(KeyCode::Enter);
     r.until("the point of no return", |a| {
-        matches!(a.session.state.waiting(), Waiting::PointOfNoReturn(_))
+        matches!(a.session.state().waiting(), Waiting::PointOfNoReturn(_))
     })
     .await;
     help(&mut r, "the point of no return");
@@ -568,18 +568,18 @@ fn question_mark_on_the_start_form_opens_its_help() {
 async fn enter_at_the_point_of_no_return_says_to_press_y() {
     let mut r = rig(Theme::plain(), &[]);
     r.until("the gate", |a| {
-        matches!(a.session.state.waiting(), Waiting::Approval(_))
+        matches!(a.session.state().waiting(), Waiting::Approval(_))
     })
     .await;
     r.key(KeyCode::Enter);
     r.until("the point of no return", |a| {
-        matches!(a.session.state.waiting(), Waiting::PointOfNoReturn(_))
+        matches!(a.session.state().waiting(), Waiting::PointOfNoReturn(_))
     })
     .await;
     r.key(KeyCode::Enter);
     let s = text(&r.draw(80, 24));
     assert!(
-        matches!(r.app.session.state.waiting(), Waiting::PointOfNoReturn(_)),
+        matches!(r.app.session.state().waiting(), Waiting::PointOfNoReturn(_)),
         "enter does not confirm it"
     );
     assert!(s.contains("Press y to confirm"), "{s}");
@@ -597,12 +597,12 @@ async fn every_manual_check_starts_with_an_empty_note() {
     let loaded = load_file(&plan).expect("the plan loads");
     let mut r = rig_of(loaded, &[], Theme::plain(), &[], 1000.0);
     r.until("the gate", |a| {
-        matches!(a.session.state.waiting(), Waiting::Approval(_))
+        matches!(a.session.state().waiting(), Waiting::Approval(_))
     })
     .await;
     r.key(KeyCode::Enter);
     r.until("the point of no return", |a| {
-        matches!(a.session.state.waiting(), Waiting::PointOfNoReturn(_))
+        matches!(a.session.state().waiting(), Waiting::PointOfNoReturn(_))
     })
     .await;
     r.key(KeyCode::Char('y'));
@@ -610,7 +610,7 @@ async fn every_manual_check_starts_with_an_empty_note() {
     let mut notes = Vec::new();
     for n in 0..2 {
         r.until("a manual check", |a| {
-            matches!(a.session.state.waiting(), Waiting::Manual(_))
+            matches!(a.session.state().waiting(), Waiting::Manual(_))
         })
         .await;
         let s = text(&r.draw(80, 24));
@@ -636,17 +636,17 @@ async fn a_region_failure_asks_about_the_region_then_about_the_others() {
     let fail = [("execute.undo@us-east-1", 9)];
     let mut r = rig_of(loaded, &[], Theme::plain(), &fail, 1000.0);
     r.until("the gate", |a| {
-        matches!(a.session.state.waiting(), Waiting::Approval(_))
+        matches!(a.session.state().waiting(), Waiting::Approval(_))
     })
     .await;
     r.key(KeyCode::Enter);
     r.until("the point of no return", |a| {
-        matches!(a.session.state.waiting(), Waiting::PointOfNoReturn(_))
+        matches!(a.session.state().waiting(), Waiting::PointOfNoReturn(_))
     })
     .await;
     r.key(KeyCode::Char('y'));
     r.until("the region's failure", |a| {
-        matches!(a.session.state.waiting(), Waiting::RegionFailure(_))
+        matches!(a.session.state().waiting(), Waiting::RegionFailure(_))
     })
     .await;
     // First this region, with every key for it; nothing yet about the others.
@@ -676,7 +676,7 @@ async fn a_region_failure_asks_about_the_region_then_about_the_others() {
     );
     r.key(KeyCode::Char('x'));
     r.until("the failure dialog", |a| {
-        matches!(a.session.state.waiting(), Waiting::Failure(_))
+        matches!(a.session.state().waiting(), Waiting::Failure(_))
     })
     .await;
     let t = r.timeline();
@@ -694,7 +694,7 @@ async fn a_doubled_key_that_opens_a_field_is_not_typed_into_it() {
     let mut r = rig(Theme::plain(), &[]);
     r.app.guard_ms = rollback::tui::app::DIALOG_GUARD_MS;
     r.until("the gate", |a| {
-        matches!(a.session.state.waiting(), Waiting::Approval(_))
+        matches!(a.session.state().waiting(), Waiting::Approval(_))
     })
     .await;
     r.settle();

@@ -36,7 +36,7 @@ async fn a_running_step_spins_at_first_then_wakes_the_screen_once_a_second() {
     };
     let clock = ManualClock::at(1_800_000_000_123);
     let (mut s, _rx) = session::start(&loaded, opts, Arc::new(clock.clone())).unwrap();
-    assert!(matches!(s.state.waiting(), Waiting::Running(_)));
+    assert!(matches!(s.state().waiting(), Waiting::Running(_)));
     // (wake-ups in the first 5 s, in the next 5 s)
     let (mut early, mut late, mut waited) = (0, 0, 0);
     while waited < 10_000 {
@@ -52,7 +52,7 @@ async fn a_running_step_spins_at_first_then_wakes_the_screen_once_a_second() {
             late += 1;
         }
     }
-    assert!(matches!(s.state.waiting(), Waiting::Running(_)));
+    assert!(matches!(s.state().waiting(), Waiting::Running(_)));
     assert!(early > 5, "the spinner turns in the step's first seconds");
     assert!(
         early <= 25,

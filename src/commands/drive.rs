@@ -12,13 +12,13 @@ pub async fn drive_headless(
     h: &HeadlessArgs,
 ) -> Exit {
     let (who, speed, mode) = (
-        session.operator.clone(),
-        session.state.info.as_ref().map_or(1.0, |i| i.speed()),
-        session.mode,
+        session.operator().to_string(),
+        session.state().info.as_ref().map_or(1.0, |i| i.speed()),
+        session.mode(),
     );
-    let dir = session.run.path.clone();
+    let dir = session.run().path.clone();
     let vars: Vec<(String, String)> = session
-        .vars
+        .vars()
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();

@@ -23,7 +23,7 @@ pub(crate) fn answer(
     o: &Options,
     asked: &mut Asked,
 ) -> Result<Option<Input>, String> {
-    let key = |i: usize| s.state.steps[i].key.clone();
+    let key = |i: usize| s.state().steps[i].key.clone();
     let flagged = match waiting {
         Waiting::Approval(_) | Waiting::PointOfNoReturn(_) => o.approve_as.is_some(),
         Waiting::Manual(_) => o.confirm_manual,
@@ -60,7 +60,7 @@ pub(crate) fn answer(
             }
         },
         Waiting::Manual(i) if o.confirm_manual => Some(Input::ConfirmManual {
-            by: s.operator.clone(),
+            by: s.operator().to_string(),
             note: Some("confirmed with --confirm-manual (headless)".into()),
         }),
         Waiting::Manual(i) => {
@@ -77,30 +77,30 @@ pub(crate) fn answer(
                 choice.name()
             );
             Some(Input::ChooseRegionPolicy {
-                by: s.operator.clone(),
+                by: s.operator().to_string(),
                 choice,
             })
         }
         Waiting::Failure(i) if let Some(alt) = automatic_alternative(s, *i) => {
             Some(Input::TakeAlternative {
-                by: s.operator.clone(),
+                by: s.operator().to_string(),
                 alternative: alt,
                 automatic: true,
             })
         }
         Waiting::Failure(i) if o.retry_failed && asked.retried.insert(*i) => Some(Input::Retry {
-            by: s.operator.clone(),
+            by: s.operator().to_string(),
         }),
         Waiting::Failure(i) => {
             return Err(format!(
                 "{} failed after {} attempt(s): retry, skip or abort with `rollback resume {}`",
                 key(*i),
-                s.state.steps[*i].attempts_used(),
-                s.run.id
+                s.state().steps[*i].attempts_used(),
+                s.run().id
             ));
         }
         Waiting::Interrupted(i) if o.rerun_interrupted => Some(Input::Retry {
-            by: s.operator.clone(),
+            by: s.operator().to_string(),
         }),
         Waiting::Interrupted(i) => {
             return Err(format!(
@@ -115,7 +115,7 @@ pub(crate) fn answer(
                     key(*step)
                 );
                 Some(Input::KillOrphan {
-                    by: s.operator.clone(),
+                    by: s.operator().to_string(),
                 })
             } else {
                 println!(
@@ -123,7 +123,7 @@ pub(crate) fn answer(
                     key(*step)
                 );
                 Some(Input::WaitOrphan {
-                    by: s.operator.clone(),
+                    by: s.operator().to_string(),
                 })
             }
         }
@@ -133,8 +133,8 @@ pub(crate) fn answer(
 
 /// The first alternative path the plan marks `automatic: true` for step `i`, if any.
 fn automatic_alternative(s: &Session, i: usize) -> Option<String> {
-    let src = s.state.steps.get(i)?.src;
-    crate::engine::expand::alternatives(&s.plan, &src)
+    let src = s.state().steps.get(i)?.src;
+    crate::engine::expand::alternatives(s.plan(), &src)
         .into_iter()
         .find(|(_, _, a)| a.automatic)
         .map(|(_, _, a)| a.id.value.clone())

@@ -7,7 +7,7 @@ use crate::session::Session;
 
 /// The drill's values, their sources, and its clock; nothing for other runs.
 pub fn preamble(s: &Session) -> Vec<String> {
-    let Some(info) = s.state.info.as_ref().filter(|_| s.mode == Mode::Drill) else {
+    let Some(info) = s.state().info.as_ref().filter(|_| s.mode() == Mode::Drill) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -41,8 +41,8 @@ pub fn preamble(s: &Session) -> Vec<String> {
 /// The `explain` text of flat step `i`, as lines to print.
 pub fn explain(s: &Session, i: usize) -> Option<String> {
     let (pi, si) = s.locate(i);
-    let text = s.plan.phases[pi].steps[si].explain.as_deref()?;
-    let key = &s.state.steps.get(i)?.key;
+    let text = s.plan().phases[pi].steps[si].explain.as_deref()?;
+    let key = &s.state().steps.get(i)?.key;
     Some(format!(
         "  explain {key}: {}",
         crate::text::inline(&crate::text::flow(text))
@@ -54,8 +54,8 @@ pub fn explain(s: &Session, i: usize) -> Option<String> {
 /// trainee's mistake.
 /// `None` once `done` (the level last acknowledged) covers it, so a refusal never loops.
 pub fn acknowledge(s: &Session, done: &mut u8) -> Option<Input> {
-    let level = s.state.unacknowledged()?;
-    if s.mode != Mode::Drill || s.state.end.is_some() || level <= *done {
+    let level = s.state().unacknowledged()?;
+    if s.mode() != Mode::Drill || s.state().end.is_some() || level <= *done {
         return None;
     }
     *done = level;
@@ -64,17 +64,17 @@ pub fn acknowledge(s: &Session, done: &mut u8) -> Option<Input> {
 
 /// Who answers for a headless drill: its trainee (`--trainee`, else the operator).
 fn trainee(s: &Session) -> String {
-    s.state
+    s.state()
         .info
         .as_ref()
         .and_then(|i| i.drill.as_ref())
-        .map_or_else(|| s.operator.clone(), |d| d.trainee.clone())
+        .map_or_else(|| s.operator().to_string(), |d| d.trainee.clone())
 }
 
 /// What a headless drill answers when no flag does: gates, manual checks and the point of no
 /// return pass as the trainee, so a drill of any plan plays to its end.
 pub fn answer(waiting: &Waiting, s: &Session) -> Option<Input> {
-    if s.mode != Mode::Drill {
+    if s.mode() != Mode::Drill {
         return None;
     }
     let by = trainee(s);

@@ -95,7 +95,7 @@ impl Printer {
     /// Prints from the last start or resume on: what came before was shown before.
     fn after_start(s: &Session) -> Printer {
         let first = s
-            .recent
+            .recent()
             .iter()
             .rposition(|r| {
                 matches!(
@@ -107,7 +107,7 @@ impl Printer {
         Printer {
             last_seq: first
                 .checked_sub(1)
-                .and_then(|i| s.recent.get(i))
+                .and_then(|i| s.recent().get(i))
                 .map(|r| r.seq),
             output: Default::default(),
             explained: Default::default(),
@@ -115,38 +115,42 @@ impl Printer {
     }
 
     fn events(&mut self, s: &Session) {
-        let sla = s.state.sla_ms();
+        let sla = s.state().sla_ms();
         let mut out = std::io::stdout().lock();
         let after = self.last_seq;
-        for r in s.recent.iter().filter(|r| after.is_none_or(|l| r.seq > l)) {
+        for r in s
+            .recent()
+            .iter()
+            .filter(|r| after.is_none_or(|l| r.seq > l))
+        {
             if let crate::engine::Event::StepStarted { step, .. } = &r.event
-                && let Some(i) = s.state.step_index(step)
+                && let Some(i) = s.state().step_index(step)
             {
                 self.explain(s, i, &mut out);
             }
-            let _ = writeln!(out, "{}", event_line(r, sla, s.state.speed(), &s.mask));
+            let _ = writeln!(out, "{}", event_line(r, sla, s.state().speed(), s.mask()));
             self.last_seq = Some(r.seq);
         }
     }
 
     /// A drill prints a step's `explain` once, before the step starts or asks.
     fn explain(&mut self, s: &Session, i: usize, out: &mut impl Write) {
-        if s.mode == crate::engine::Mode::Drill
+        if s.mode() == crate::engine::Mode::Drill
             && self.explained.insert(i)
             && let Some(text) = crate::headless::drill::explain(s, i)
         {
-            let _ = writeln!(out, "{}", s.mask.text(&text));
+            let _ = writeln!(out, "{}", s.mask().text(&text));
         }
     }
 
     /// New output lines: the rest of each step that ended, then what the running ones printed.
     fn output(&mut self, s: &mut Session) {
-        let running: Vec<usize> = s.state.running_steps().collect();
+        let running: Vec<usize> = s.state().running_steps().collect();
         let ended: Vec<usize> = self
             .output
             .iter()
             .filter(|(step, (attempt, _))| {
-                !running.contains(step) || s.state.steps[**step].attempts_used() != *attempt
+                !running.contains(step) || s.state().steps[**step].attempts_used() != *attempt
             })
             .map(|(step, _)| *step)
             .collect();
@@ -155,7 +159,7 @@ impl Printer {
             self.output.remove(&step);
         }
         for step in running {
-            let attempt = s.state.steps[step].attempts_used();
+            let attempt = s.state().steps[step].attempts_used();
             self.output.entry(step).or_insert((attempt, 0));
         }
         let followed: Vec<usize> = self.output.keys().copied().collect();
@@ -167,7 +171,7 @@ impl Printer {
     /// Prints the lines of `step` not yet printed; the last, possibly unfinished, line only
     /// once the step has ended.
     fn lines(&mut self, s: &mut Session, step: usize, ended: bool) {
-        let prefix = match &s.state.steps[step].region {
+        let prefix = match &s.state().steps[step].region {
             Some(r) => format!("[{}] | ", crate::text::inline(r)),
             None => "    | ".to_string(),
         };
@@ -188,7 +192,7 @@ impl Printer {
         }
         while *next < end {
             if let Some(line) = t.line(*next) {
-                let _ = writeln!(out, "{prefix}{}", s.mask.text(&inert(line)));
+                let _ = writeln!(out, "{prefix}{}", s.mask().text(&inert(line)));
             }
             *next += 1;
         }
@@ -197,8 +201,8 @@ impl Printer {
 
 /// Drives a started or resumed run to its end (or to a question nobody can answer).
 pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Options) -> Exit {
-    println!("run directory: {}", s.run.path.display());
-    if let Some(n) = s.notice.take() {
+    println!("run directory: {}", s.run().path.display());
+    if let Some(n) = s.take_notice() {
         println!("note: {n}");
     }
     let mut p = Printer::after_start(&s);
@@ -209,8 +213,8 @@ pub async fn drive(mut s: Session, mut rx: UnboundedReceiver<RunnerMsg>, o: Opti
         return Exit::Internal;
     };
     let mut turn = Turn::default();
-    if let Some(reason) = o.abort.clone().filter(|_| s.state.end.is_none()) {
-        let by = s.operator.clone();
+    if let Some(reason) = o.abort.clone().filter(|_| s.state().end.is_none()) {
+        let by = s.operator().to_string();
         let _ = s.handle(Input::Abort { by, reason });
     }
     loop {
@@ -258,27 +262,27 @@ impl Turn {
             }
             return Flow::Done(Exit::Failed);
         }
-        if let Some(why) = &s.fatal {
+        if let Some(why) = &s.fatal() {
             eprintln!("rollback: the run stopped: {why}");
             return Flow::Done(Exit::Internal);
         }
-        if let Some(n) = s.notice.take() {
+        if let Some(n) = s.take_notice() {
             eprintln!("rollback: {n}");
         }
         if let Some(ack) = crate::headless::drill::acknowledge(s, &mut self.acked) {
             let _ = s.handle(ack);
             return Flow::Again;
         }
-        let waiting = s.state.waiting();
+        let waiting = s.state().waiting();
         if let Waiting::Finished(outcome) = waiting {
             if s.busy() == 0 {
                 if o.verbose {
                     p.output(s);
                 }
-                for line in crate::engine::tally::Tally::of(&s.state).lines() {
+                for line in crate::engine::tally::Tally::of(s.state()).lines() {
                     println!("{line}");
                 }
-                println!("run directory: {}", s.run.path.display());
+                println!("run directory: {}", s.run().path.display());
                 match s.finish() {
                     Some(Ok([md, json])) => {
                         println!("report: {} ({})", md.display(), json.display())
@@ -289,8 +293,8 @@ impl Turn {
                 return Flow::Done(self.stopping.unwrap_or(Exit::of(Some(outcome))));
             }
         } else if self.stopping.is_some() && s.busy() == 0 {
-            println!("run directory: {}", s.run.path.display());
-            println!("the run can be resumed: rollback resume {}", s.run.id);
+            println!("run directory: {}", s.run().path.display());
+            println!("the run can be resumed: rollback resume {}", s.run().id);
             return Flow::Done(self.stopping.unwrap_or(Exit::Failed));
         } else if self.stopping.is_none() {
             if let Waiting::Approval(i) | Waiting::Manual(i) | Waiting::PointOfNoReturn(i) = waiting
@@ -354,8 +358,8 @@ async fn wait(
         }
     };
     let abort = |s: &mut Session, how: &str| {
-        if s.state.end.is_none() {
-            let by = s.operator.clone();
+        if s.state().end.is_none() {
+            let by = s.operator().to_string();
             let _ = s.handle(Input::Abort {
                 by,
                 reason: format!("interrupted ({how})"),
@@ -370,7 +374,7 @@ async fn wait(
         _ = sleep => { let _ = s.handle(Input::Tick); }
         // Waiting for a command from before the restart, Ctrl-C leaves at once: the
         // command keeps running and the run stays resumable.
-        _ = signals.int.recv() => match s.state.waiting() {
+        _ = signals.int.recv() => match s.state().waiting() {
             Waiting::Orphan { .. } => {
                 let _ = s.handle(Input::Leave {
                     reason: "interrupted (Ctrl-C) while waiting for a command from before".into(),
@@ -378,7 +382,7 @@ async fn wait(
                 });
                 println!(
                     "left; the command from before is still running: `rollback resume {}` waits for it again (or --kill-orphans)",
-                    s.run.id
+                    s.run().id
                 );
                 *stopping = Some(Exit::Failed);
             }

@@ -70,24 +70,26 @@ impl std::fmt::Display for Fatal {
     }
 }
 
+/// One run, open. The faces read it through the methods below and change it only by
+/// `handle`, `on_runner` and `hang_up`: what they see is always what was recorded.
 pub struct Session {
-    pub plan: Arc<Plan>,
+    plan: Arc<Plan>,
     /// Commands run relative to the directory the plan was loaded from.
-    pub plan_dir: PathBuf,
-    pub run: RunDir,
-    pub state: RunState,
-    pub operator: String,
-    pub mode: Mode,
-    pub vars: Values,
+    plan_dir: PathBuf,
+    run: RunDir,
+    state: RunState,
+    operator: String,
+    mode: Mode,
+    vars: Values,
     /// The run's secrets: every text from outside crosses it before it is shown or written.
-    pub mask: crate::mask::Mask,
+    mask: crate::mask::Mask,
     /// Recent records, oldest first, for display.
-    pub recent: VecDeque<Record>,
+    recent: VecDeque<Record>,
     /// Why the last input was refused, for the face to show.
-    pub notice: Option<String>,
+    notice: Option<String>,
     /// Set once the journal or a log failed; nothing more is recorded or started.
-    pub fatal: Option<String>,
-    pub on_hangup: Hangup,
+    fatal: Option<String>,
+    on_hangup: Hangup,
 
     /// Set once `finish` has sealed the run (or tried to).
     sealed: bool,
@@ -152,6 +154,52 @@ impl Session {
             tails: HashMap::new(),
             cut: None,
         }
+    }
+
+    /// The plan the run follows.
+    pub fn plan(&self) -> &Arc<Plan> {
+        &self.plan
+    }
+
+    /// The run's state: the fold of its records.
+    pub fn state(&self) -> &RunState {
+        &self.state
+    }
+
+    pub fn run(&self) -> &RunDir {
+        &self.run
+    }
+
+    pub fn operator(&self) -> &str {
+        &self.operator
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    pub fn vars(&self) -> &Values {
+        &self.vars
+    }
+
+    /// The run's secrets: every text from outside crosses it before it is shown.
+    pub fn mask(&self) -> &crate::mask::Mask {
+        &self.mask
+    }
+
+    /// Recent records, oldest first.
+    pub fn recent(&self) -> &VecDeque<Record> {
+        &self.recent
+    }
+
+    /// Why the last input was refused, once: the face shows it and it is gone.
+    pub fn take_notice(&mut self) -> Option<String> {
+        self.notice.take()
+    }
+
+    /// Why nothing more is recorded or started, once the journal or a log failed.
+    pub fn fatal(&self) -> Option<&str> {
+        self.fatal.as_deref()
     }
 
     pub fn now_ms(&self) -> i64 {

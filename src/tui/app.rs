@@ -59,11 +59,11 @@ pub struct App {
 impl App {
     pub fn new(session: Session, theme: Theme) -> App {
         let selected = session
-            .state
+            .state()
             .running()
-            .or_else(|| session.state.cursor())
+            .or_else(|| session.state().cursor())
             .unwrap_or(0);
-        let rows = Rows::new(&session.plan, &session.state);
+        let rows = Rows::new(session.plan(), session.state());
         let mut app = App {
             rows,
             session,
@@ -90,7 +90,7 @@ impl App {
     /// Feeds an input to the engine; a refusal is shown, a broken journal is fatal.
     pub(crate) fn send(&mut self, input: Input) {
         let _ = self.session.handle(input);
-        if let Some(why) = self.session.notice.take() {
+        if let Some(why) = self.session.take_notice() {
             self.flash = Some(why);
         }
         self.sync();
@@ -103,7 +103,7 @@ impl App {
             return;
         }
         let _ = self.session.on_runner(msg);
-        if let Some(why) = self.session.notice.take() {
+        if let Some(why) = self.session.take_notice() {
             self.flash = Some(why);
         }
         self.sync();
@@ -117,19 +117,19 @@ impl App {
     /// waits on opens by itself (unless the operator closed it to look around).
     pub fn sync(&mut self) {
         // An alternative path taken adds its steps to the list.
-        if !self.rows.fits(&self.session.state) {
-            self.rows = Rows::new(&self.session.plan, &self.session.state);
+        if !self.rows.fits(self.session.state()) {
+            self.rows = Rows::new(self.session.plan(), self.session.state());
         }
-        let waiting = self.session.state.waiting();
+        let waiting = self.session.state().waiting();
         if self.dismissed.as_ref().is_some_and(|d| *d != waiting) {
             self.dismissed = None;
         }
         if self.follow
             && let Some(i) = self
                 .session
-                .state
+                .state()
                 .running()
-                .or_else(|| self.session.state.cursor())
+                .or_else(|| self.session.state().cursor())
             && i != self.selected
         {
             self.selected = i;
@@ -153,7 +153,7 @@ impl App {
             || (key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL));
         if self.small && quit_key {
             // Too small to ask: leave as is; a running step keeps running, all resumable.
-            if self.session.state.end.is_none() {
+            if self.session.state().end.is_none() {
                 self.send(Input::Leave {
                     reason: "operator quit (terminal too small)".into(),
                     terminate: false,
@@ -199,8 +199,8 @@ impl App {
     }
 
     fn act(&mut self, action: Action) {
-        let by = self.session.operator.clone();
-        let waiting = self.session.state.waiting();
+        let by = self.session.operator().to_string();
+        let waiting = self.session.state().waiting();
         match action {
             Action::Next => {
                 self.dismissed = None;
@@ -208,7 +208,7 @@ impl App {
                 if self.modal.is_none() {
                     self.flash = Some(match waiting {
                         Waiting::Running(i) => {
-                            format!("{} is running", self.session.state.steps[i].key)
+                            format!("{} is running", self.session.state().steps[i].key)
                         }
                         Waiting::Retry { .. } => "a retry is scheduled (r: retry now)".into(),
                         _ => "nothing waits for you".into(),
@@ -222,7 +222,7 @@ impl App {
                     self.flash = Some("no step can be skipped now".into());
                 }
             }
-            Action::Abort if self.session.state.end.is_none() => self.ask_abort(),
+            Action::Abort if self.session.state().end.is_none() => self.ask_abort(),
             Action::Abort => self.flash = Some("the run has already ended".into()),
             Action::Acknowledge => self.send(Input::Acknowledge { by }),
             Action::Note => {
@@ -231,11 +231,11 @@ impl App {
                 )))
             }
             Action::StatusUpdate => {
-                let st = &self.session.state;
+                let st = &self.session.state();
                 let text = crate::report::status::status_update(
-                    &self.session.plan,
+                    self.session.plan(),
                     st,
-                    self.session.recent.back(),
+                    self.session.recent().back(),
                     self.session.now_ms(),
                 );
                 self.send(Input::StatusUpdate {
@@ -245,7 +245,7 @@ impl App {
                 self.modal = Some(Modal::Status(text));
             }
             Action::Help => self.help = true,
-            Action::Quit if self.session.state.end.is_some() => self.leaving = Some(Leaving::Now),
+            Action::Quit if self.session.state().end.is_some() => self.leaving = Some(Leaving::Now),
             Action::Quit => self.modal = Some(Modal::Quit(0)),
             Action::Up => self.select(-1),
             Action::Down => self.select(1),
@@ -264,14 +264,14 @@ impl App {
     }
 
     fn select(&mut self, by: i64) {
-        let n = self.session.state.steps.len() as i64;
+        let n = self.session.state().steps.len() as i64;
         let mut i = self.selected as i64;
         loop {
             i += by;
             if i < 0 || i >= n {
                 return;
             }
-            if self.session.state.steps[i as usize].selected {
+            if self.session.state().steps[i as usize].selected {
                 break;
             }
         }
@@ -300,7 +300,7 @@ impl App {
     pub fn done(&self) -> bool {
         match self.leaving {
             Some(Leaving::Now) => true,
-            Some(Leaving::AfterKill) => self.session.state.running().is_none(),
+            Some(Leaving::AfterKill) => self.session.state().running().is_none(),
             None => false,
         }
     }

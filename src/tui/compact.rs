@@ -38,11 +38,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Constraint::Length(1),
     ])
     .areas(area);
-    let st = &app.session.state;
+    let st = &app.session.state();
     Header {
-        plan: &app.session.plan.plan.value,
-        level: *app.session.plan.level,
-        mode: app.session.mode,
+        plan: &app.session.plan().plan.value,
+        level: *app.session.plan().level,
+        mode: app.session.mode(),
         state: st,
         now_ms: app.session.now_ms(),
         theme: t,
@@ -60,7 +60,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         if !app.help {
             app.drawn();
         }
-        let drill = if app.session.mode == crate::engine::Mode::Drill {
+        let drill = if app.session.mode() == crate::engine::Mode::Drill {
             "DRILL · "
         } else {
             ""
@@ -102,10 +102,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         _ => body,
     };
     Recent {
-        records: &app.session.recent,
-        mask: &app.session.mask,
+        records: app.session.recent(),
+        mask: app.session.mask(),
         theme: t,
-        speed: app.session.state.speed(),
+        speed: app.session.state().speed(),
     }
     .render(events, buf);
     Hints {

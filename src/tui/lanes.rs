@@ -136,9 +136,9 @@ impl Widget for Lanes<'_> {
 impl super::app::App {
     /// Takes the `n`th alternative path the plan offers for the failed step the run waits on.
     pub(crate) fn take_alternative(&mut self, n: usize, by: String) {
-        let step = self.session.state.waiting().step();
+        let step = self.session.state().waiting().step();
         let Some(alternative) =
-            step.and_then(|i| self.session.state.alternatives_for(i).into_iter().nth(n))
+            step.and_then(|i| self.session.state().alternatives_for(i).into_iter().nth(n))
         else {
             self.flash = Some("the plan offers no alternative path here".into());
             return;

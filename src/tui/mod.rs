@@ -98,8 +98,8 @@ pub fn run_new(
         };
         let (session, rx) = session::start(&loaded, opts, clock).map_err(std::io::Error::other)?;
         let mut app = App::new(session, theme);
-        app.windows_after = app.session.plan.post_rollback.windows.is_some()
-            && (app.session.mode != Mode::Drill || validate);
+        app.windows_after = app.session.plan().post_rollback.windows.is_some()
+            && (app.session.mode() != Mode::Drill || validate);
         let summary = run_screen(&mut terminal, app, rx).await?;
         // The run is sealed now; a completed one goes on with its validation windows (a
         // drill's only when asked: they are recorded as not run otherwise).
@@ -290,12 +290,12 @@ const SPIN_FOR_MS: i64 = 3000;
 /// Both clocks keep to the run's start, so a second's redraw is also a spinner frame.
 pub fn wake_in_ms(s: &Session) -> u64 {
     let now = s.now_ms();
-    let elapsed = now - s.state.started_ms;
+    let elapsed = now - s.state().started_ms;
     // A drill clock's second is shorter: the countdown moves on each of them.
-    let second = ((1000.0 / s.state.speed()) as i64).max(50);
+    let second = ((1000.0 / s.state().speed()) as i64).max(50);
     let mut at = now + second - elapsed.rem_euclid(second);
-    let spinning = s.state.running().is_some_and(|i| {
-        s.state.steps[i]
+    let spinning = s.state().running().is_some_and(|i| {
+        s.state().steps[i]
             .last_attempt()
             .is_some_and(|a| now - a.started_ms < SPIN_FOR_MS)
     });
@@ -377,13 +377,13 @@ async fn run_screen(
     }
     let s = &app.session;
     Ok(Summary {
-        dir: s.run.path.clone(),
-        id: s.run.id.clone(),
-        outcome: s.state.end.as_ref().map(|e| e.outcome),
-        fatal: s.fatal.clone(),
+        dir: s.run().path.clone(),
+        id: s.run().id.clone(),
+        outcome: s.state().end.as_ref().map(|e| e.outcome),
+        fatal: s.fatal().map(str::to_string),
         validation: None,
-        mode: s.mode,
-        speed: s.state.info.as_ref().map_or(1.0, |i| i.speed()),
+        mode: s.mode(),
+        speed: s.state().info.as_ref().map_or(1.0, |i| i.speed()),
         cut: s.cut().map(|c| c.lines()),
     })
 }

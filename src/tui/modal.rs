@@ -35,7 +35,7 @@ fn margin(rect: Rect, area: Rect) -> Rect {
 
 /// Every dialog of a drill says so: nobody must take a drill's question for a real one.
 fn drill_mark(app: &App) -> &'static str {
-    if app.session.mode == crate::engine::Mode::Drill {
+    if app.session.mode() == crate::engine::Mode::Drill {
         "DRILL · "
     } else {
         ""

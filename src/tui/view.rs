@@ -29,10 +29,10 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
     }
     let t = app.theme;
     let now = app.session.now_ms();
-    let st = &app.session.state;
+    let st = &app.session.state();
     let started_by = super::header::started_by(st);
     let banner_h = u16::from(
-        st.unacknowledged().is_some() || app.session.fatal.is_some() || started_by.is_some(),
+        st.unacknowledged().is_some() || app.session.fatal().is_some() || started_by.is_some(),
     );
     let recent_h = (2 + (area.height - MIN_HEIGHT) / 6).min(8);
     let lanes_h = super::lanes::height(st, area.height);
@@ -49,11 +49,11 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
     let left_w = (area.width * 38 / 100).clamp(34, 60);
     let [left, right] =
         Layout::horizontal([Constraint::Length(left_w), Constraint::Fill(1)]).areas(body);
-    let plan = app.session.plan.clone();
+    let plan = app.session.plan().clone();
     Header {
         plan: &plan.plan.value,
         level: *plan.level,
-        mode: app.session.mode,
+        mode: app.session.mode(),
         state: st,
         now_ms: now,
         theme: t,
@@ -84,13 +84,13 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
     };
     app.page = out_area.height.saturating_sub(2).max(1);
     let (pi, _) = app.session.locate(app.selected);
-    let src = app.session.state.steps.get(app.selected).map(|s| s.src);
+    let src = app.session.state().steps.get(app.selected).map(|s| s.src);
     let step = src
         .and_then(|r| crate::engine::expand::plan_step(&plan, &r))
         .unwrap_or(&plan.phases[pi].steps[0]);
     let tail = app.session.tail(app.selected);
     let guard = tail.as_ref().and_then(|t| t.lock().ok());
-    let st = &app.session.state;
+    let st = &app.session.state();
     Output {
         step,
         phase_id: &plan.phases[pi].id.value,
@@ -99,8 +99,8 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
         tail: guard.as_deref(),
         scroll: app.scroll,
         following: app.follow && app.scroll.is_none(),
-        mode: app.session.mode,
-        mask: &app.session.mask,
+        mode: app.session.mode(),
+        mask: app.session.mask(),
         now_ms: now,
         theme: t,
     }
@@ -114,17 +114,17 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
     buf.set_string(sep.x, sep.y, "─".repeat(sep.width as usize), t.border());
     buf.set_string(sep.x + 1, sep.y, " Timeline ", t.dim());
     Recent {
-        records: &app.session.recent,
-        mask: &app.session.mask,
+        records: app.session.recent(),
+        mask: app.session.mask(),
         theme: t,
-        speed: app.session.state.speed(),
+        speed: app.session.state().speed(),
     }
     .render(recent, buf);
     // With a dialog open, the bottom line shows the dialog's own keys: only those apply.
     match super::dialog::dialog(app) {
         Some(d) if app.flash.is_none() => d.keys.render(hints, buf),
         _ => Hints {
-            state: &app.session.state,
+            state: app.session.state(),
             following: app.follow && app.scroll.is_none(),
             flash: app.flash.as_deref(),
             theme: t,
@@ -138,8 +138,8 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
 /// The row under the header: a stopped run, else an escalation to acknowledge, else the
 /// trigger that started the run.
 fn draw_banner(app: &App, banner: Rect, started_by: Option<String>, buf: &mut Buffer) {
-    let (t, st) = (app.theme, &app.session.state);
-    if let Some(why) = &app.session.fatal {
+    let (t, st) = (app.theme, &app.session.state());
+    if let Some(why) = &app.session.fatal() {
         let msg = format!(" ✖ RUN STOPPED: {why}. Nothing more starts; q leaves. ");
         buf.set_string(banner.x, banner.y, msg, t.alarm());
     } else if let Some(level) = st.unacknowledged() {

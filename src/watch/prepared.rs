@@ -73,9 +73,8 @@ pub fn start_run(
         Some(fired),
     );
     match &opened {
-        Ok((session, _)) => {
-            journal.write(json!({"type": "run_started", "run_id": session.run.id, "trigger": name}))
-        }
+        Ok((session, _)) => journal
+            .write(json!({"type": "run_started", "run_id": session.run().id, "trigger": name})),
         Err(e) => journal.write(json!({"type": "run_not_started", "trigger": name, "error": e})),
     }
     opened

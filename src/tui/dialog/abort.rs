@@ -14,7 +14,7 @@ pub(super) fn view<'a>(app: &'a App, field: &'a TextArea<'static>) -> Dialog<'a>
     let mut body = vec![Line::raw(
         "Stop the rollback here? Running commands are killed.",
     )];
-    if app.session.state.ponr_passed.is_some() {
+    if app.session.state().ponr_passed.is_some() {
         body.push(Line::styled(
             "⚠ The point of no return is passed: the system may be half rolled back. Aborting raises the escalation level.",
             t.failed(),
@@ -31,7 +31,7 @@ pub(super) fn view<'a>(app: &'a App, field: &'a TextArea<'static>) -> Dialog<'a>
 }
 
 pub(super) fn key(app: &mut App, key: KeyEvent) {
-    let by = app.session.operator.clone();
+    let by = app.session.operator().to_string();
     let Some(Modal::Abort(field)) = app.modal.as_mut() else {
         return;
     };

@@ -33,7 +33,7 @@ pub(super) fn view<'a>(app: &'a App, field: &'a TextArea<'static>) -> Dialog<'a>
         "Enter records the name below as the approver; typing replaces it.",
     ));
     Dialog {
-        title: format!("Approval gate: {}", s.state.steps[i].key),
+        title: format!("Approval gate: {}", s.state().steps[i].key),
         title_style: t.waiting(),
         body: Text::from(body),
         input: Some((field, 1)),
@@ -41,7 +41,7 @@ pub(super) fn view<'a>(app: &'a App, field: &'a TextArea<'static>) -> Dialog<'a>
             t,
             &[
                 ("enter", "approve"),
-                ("tab", &format!("your name ({})", s.operator)),
+                ("tab", &format!("your name ({})", s.operator())),
                 ("esc", "not yet"),
             ],
         ),
@@ -50,7 +50,7 @@ pub(super) fn view<'a>(app: &'a App, field: &'a TextArea<'static>) -> Dialog<'a>
 }
 
 pub(super) fn key(app: &mut App, key: KeyEvent) {
-    let (by, t) = (app.session.operator.clone(), app.theme);
+    let (by, t) = (app.session.operator().to_string(), app.theme);
     let Some(Modal::Approval(field)) = app.modal.as_mut() else {
         return;
     };

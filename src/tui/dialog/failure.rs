@@ -15,7 +15,7 @@ use crate::tui::theme::Theme;
 
 /// What happened to step `i`'s attempts, and what `r` does now.
 pub(super) fn attempt_lines(s: &Session, i: usize) -> Vec<Line<'static>> {
-    let ss = &s.state.steps[i];
+    let ss = &s.state().steps[i];
     let how = ss
         .last_attempt()
         .and_then(|a| a.end.as_ref())
@@ -42,12 +42,12 @@ pub(super) fn attempt_lines(s: &Session, i: usize) -> Vec<Line<'static>> {
 
 /// The plan's alternative paths for step `i`, each with its key.
 pub(super) fn alternative_lines(s: &Session, i: usize) -> Vec<Line<'static>> {
-    let ids = s.state.alternatives_for(i);
+    let ids = s.state().alternatives_for(i);
     if ids.is_empty() {
         return Vec::new();
     }
-    let src = s.state.steps[i].src;
-    let offered = crate::engine::expand::alternatives(&s.plan, &src);
+    let src = s.state().steps[i].src;
+    let offered = crate::engine::expand::alternatives(s.plan(), &src);
     let mut out = vec![Line::raw("The plan offers another way:")];
     for (n, id) in ids.iter().enumerate() {
         let title = offered
@@ -75,7 +75,7 @@ pub(super) fn alternative_key(st: &RunState, i: usize) -> Option<(&'static str, 
 
 /// What the operator chose for the other regions, when a region's step failed.
 fn region_line(s: &Session, i: usize) -> Option<Line<'static>> {
-    let ss = &s.state.steps[i];
+    let ss = &s.state().steps[i];
     let region = ss.region.as_deref()?;
     Some(Line::raw(match ss.region_choice? {
         RegionFailure::StopAll => {
@@ -91,7 +91,7 @@ pub(super) fn view(s: &Session, t: Theme) -> Dialog<'_> {
     let mut body = attempt_lines(s, i);
     body.extend(region_line(s, i));
     body.extend(alternative_lines(s, i));
-    let mut pairs: Vec<(&str, &str)> = alternative_key(&s.state, i).into_iter().collect();
+    let mut pairs: Vec<(&str, &str)> = alternative_key(s.state(), i).into_iter().collect();
     pairs.extend([
         ("r", "retry"),
         ("s", "skip…"),
@@ -99,7 +99,7 @@ pub(super) fn view(s: &Session, t: Theme) -> Dialog<'_> {
         ("esc", "read output"),
     ]);
     Dialog {
-        title: format!("✖ Step failed: {}", s.state.steps[i].key),
+        title: format!("✖ Step failed: {}", s.state().steps[i].key),
         title_style: t.failed(),
         body: Text::from(body),
         input: None,
@@ -115,8 +115,8 @@ pub(super) fn key(app: &mut App, key: KeyEvent) {
 /// Retry, skip, abort, and (with `paths`) the plan's alternative paths: `p` for the first,
 /// a digit for one of several.
 pub(super) fn decide(app: &mut App, key: KeyEvent, paths: bool) {
-    let by = app.session.operator.clone();
-    let st = &app.session.state;
+    let by = app.session.operator().to_string();
+    let st = &app.session.state();
     let several = st
         .waiting()
         .step()

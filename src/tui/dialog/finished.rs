@@ -23,7 +23,7 @@ fn summary_style(t: Theme, outcome: Outcome, sla_missed: bool) -> Style {
 
 /// `windows_after`: leaving a completed run opens its validation windows.
 pub(super) fn view(s: &Session, windows_after: bool, t: Theme) -> Dialog<'_> {
-    let st = &s.state;
+    let st = &s.state();
     let end = st.end.as_ref();
     let outcome = end.map_or(Outcome::Completed, |e| e.outcome);
     let sla = SlaStatus::new(
@@ -50,7 +50,7 @@ pub(super) fn view(s: &Session, windows_after: bool, t: Theme) -> Dialog<'_> {
         body.push(Line::raw(format!("Reason: {r}")));
     }
     body.push(Line::raw(""));
-    body.push(Line::raw(format!("Report: rollback report {}", s.run.id)));
+    body.push(Line::raw(format!("Report: rollback report {}", s.run().id)));
     let leave = if windows_after && outcome == Outcome::Completed {
         "validation windows"
     } else {

@@ -25,7 +25,7 @@ pub(super) fn view<'a>(t: Theme, field: &'a TextArea<'static>) -> Dialog<'a> {
 }
 
 pub(super) fn key(app: &mut App, key: KeyEvent) {
-    let by = app.session.operator.clone();
+    let by = app.session.operator().to_string();
     let Some(Modal::Impact(field)) = app.modal.as_mut() else {
         return;
     };
@@ -35,7 +35,7 @@ pub(super) fn key(app: &mut App, key: KeyEvent) {
     }
     let text = text_of(field);
     let now = chrono::Utc::now().timestamp_millis();
-    let dir = app.session.run.path.clone();
+    let dir = app.session.run().path.clone();
     match crate::timeline::reports::enter_impact(&dir, &text, &by, now) {
         Ok(kept) => {
             app.flash = Some(format!("recorded {kept}; the report is updated"));

@@ -10,13 +10,13 @@ use crate::tui::theme::Theme;
 
 pub(super) fn view(s: &Session, t: Theme) -> Dialog<'_> {
     let i = current(s);
-    let key = &s.state.steps[i].key;
+    let key = &s.state().steps[i].key;
     Dialog {
         title: format!("? Interrupted: {key}"),
         title_style: t.waiting(),
         body: Text::from(vec![Line::raw(format!(
             "{key} was running when rollback stopped (attempt {}). It may or may not have done its work: check before deciding.",
-            s.state.steps[i].attempts_used()
+            s.state().steps[i].attempts_used()
         ))]),
         input: None,
         keys: keys(

@@ -19,7 +19,7 @@ pub(super) fn view<'a>(app: &'a App, field: &'a TextArea<'static>) -> Dialog<'a>
     let i = current(s);
     let (_, step) = step_of(s, i);
     Dialog {
-        title: format!("Manual check: {}", s.state.steps[i].key),
+        title: format!("Manual check: {}", s.state().steps[i].key),
         title_style: t.waiting(),
         body: Text::from(vec![
             Line::styled(text::flow(step.action().1), t.bold()),
@@ -40,7 +40,7 @@ pub(super) fn view<'a>(app: &'a App, field: &'a TextArea<'static>) -> Dialog<'a>
 }
 
 pub(super) fn key(app: &mut App, key: KeyEvent) {
-    let by = app.session.operator.clone();
+    let by = app.session.operator().to_string();
     let Some(Modal::Manual(field)) = app.modal.as_mut() else {
         return;
     };

@@ -151,13 +151,13 @@ fn is_newline(key: KeyEvent) -> bool {
 
 /// The step the run waits on (the one the open question is about).
 fn current(s: &Session) -> usize {
-    s.state.waiting().step().unwrap_or(0)
+    s.state().waiting().step().unwrap_or(0)
 }
 
 /// The phase and plan step of step `i`.
 fn step_of(s: &Session, i: usize) -> (&Phase, &Step) {
     let (pi, si) = s.locate(i);
-    let phase = &s.plan.phases[pi];
+    let phase = &s.plan().phases[pi];
     (phase, s.plan_step(i).unwrap_or(&phase.steps[si]))
 }
 
@@ -196,7 +196,7 @@ impl App {
     /// until the run asks something else.
     pub(crate) fn close(&mut self) {
         if self.modal.as_ref().is_some_and(Modal::is_question) {
-            self.dismissed = Some(self.session.state.waiting());
+            self.dismissed = Some(self.session.state().waiting());
         }
         self.modal = None;
     }
@@ -236,7 +236,7 @@ impl App {
 
     /// Opens the skip dialog for the step the run waits on, if one can be skipped.
     pub(crate) fn ask_skip(&mut self) -> bool {
-        let Some(step) = self.session.state.waiting().skippable() else {
+        let Some(step) = self.session.state().waiting().skippable() else {
             return false;
         };
         self.modal = Some(Modal::Skip(

@@ -28,7 +28,7 @@ pub(super) fn view<'a>(t: Theme, field: &'a TextArea<'static>) -> Dialog<'a> {
 }
 
 pub(super) fn key(app: &mut App, key: KeyEvent) {
-    let by = app.session.operator.clone();
+    let by = app.session.operator().to_string();
     let Some(Modal::Note(field)) = app.modal.as_mut() else {
         return;
     };

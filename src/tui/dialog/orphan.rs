@@ -10,7 +10,7 @@ use crate::tui::app::App;
 use crate::tui::theme::Theme;
 
 pub(super) fn view(s: &Session, t: Theme) -> Dialog<'_> {
-    let (i, pgid) = match s.state.waiting() {
+    let (i, pgid) = match s.state().waiting() {
         Waiting::Orphan { step, pgid } => (step, pgid),
         _ => (0, 0),
     };
@@ -19,7 +19,7 @@ pub(super) fn view(s: &Session, t: Theme) -> Dialog<'_> {
         title_style: t.waiting(),
         body: Text::from(vec![Line::raw(format!(
             "{} is still running (process group {pgid}), left by the rollback that stopped. Nothing new starts until it is gone.",
-            s.state.steps[i].key
+            s.state().steps[i].key
         ))]),
         input: None,
         keys: keys(
@@ -35,13 +35,13 @@ pub(super) fn view(s: &Session, t: Theme) -> Dialog<'_> {
 }
 
 pub(super) fn key(app: &mut App, key: KeyEvent) {
-    let by = app.session.operator.clone();
+    let by = app.session.operator().to_string();
     let input = match key.code {
         KeyCode::Char('w') => Input::WaitOrphan { by },
         KeyCode::Char('k') => Input::KillOrphan { by },
         _ => return,
     };
     app.send(input);
-    app.dismissed = Some(app.session.state.waiting());
+    app.dismissed = Some(app.session.state().waiting());
     app.modal = None;
 }

@@ -26,7 +26,7 @@ pub(super) fn view(app: &App, enter: bool) -> Dialog<'_> {
     let i = current(s);
     let (phase, step) = step_of(s, i);
     let what = if step.point_of_no_return.set {
-        format!("step {}", s.state.steps[i].key)
+        format!("step {}", s.state().steps[i].key)
     } else {
         format!("phase {} ({})", phase.id.value, text::inline(phase.title()))
     };
@@ -64,7 +64,7 @@ pub(super) fn view(app: &App, enter: bool) -> Dialog<'_> {
 }
 
 pub(super) fn key(app: &mut App, key: KeyEvent) {
-    let by = app.session.operator.clone();
+    let by = app.session.operator().to_string();
     match key.code {
         KeyCode::Char('y' | 'Y') => app.send(Input::ConfirmPointOfNoReturn { by }),
         KeyCode::Char('n') => app.close(),

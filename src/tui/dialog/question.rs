@@ -11,7 +11,7 @@ impl App {
     pub(crate) fn ask(&mut self, waiting: &Waiting) {
         self.modal = Some(match waiting {
             Waiting::Approval(_) => {
-                Modal::Approval(approval::field(&self.session.operator, self.theme))
+                Modal::Approval(approval::field(self.session.operator(), self.theme))
             }
             Waiting::Manual(_) => Modal::Manual(manual::field()),
             Waiting::PointOfNoReturn(_) => Modal::PointOfNoReturn { enter: false },

@@ -59,11 +59,11 @@ pub(super) fn view(app: &App, choice: usize) -> Dialog<'_> {
     let mut body = vec![
         Line::raw(format!(
             "The run stays resumable: rollback resume {}",
-            s.run.id
+            s.run().id
         )),
         Line::raw(""),
     ];
-    for (n, (label, _)) in quit_options(&s.state).into_iter().enumerate() {
+    for (n, (label, _)) in quit_options(s.state()).into_iter().enumerate() {
         let style = if n == choice {
             t.selected()
         } else {
@@ -82,7 +82,7 @@ pub(super) fn view(app: &App, choice: usize) -> Dialog<'_> {
 }
 
 pub(super) fn key(app: &mut App, key: KeyEvent) {
-    let options = quit_options(&app.session.state).len();
+    let options = quit_options(app.session.state()).len();
     let Some(Modal::Quit(choice)) = app.modal.as_mut() else {
         return;
     };
@@ -109,10 +109,10 @@ pub(super) fn key(app: &mut App, key: KeyEvent) {
 /// Carries out the `n`th of `quit_options`.
 fn quit_choice(app: &mut App, n: usize) {
     app.modal = None;
-    let Some((_, choice)) = quit_options(&app.session.state).into_iter().nth(n) else {
+    let Some((_, choice)) = quit_options(app.session.state()).into_iter().nth(n) else {
         return;
     };
-    let by = app.session.operator.clone();
+    let by = app.session.operator().to_string();
     match choice {
         QuitChoice::Stay => {}
         QuitChoice::KillOrphan => app.send(Input::KillOrphan { by }),

@@ -14,7 +14,7 @@ use crate::tui::app::App;
 use crate::tui::theme::Theme;
 
 fn title(s: &Session, i: usize) -> String {
-    let ss = &s.state.steps[i];
+    let ss = &s.state().steps[i];
     match &ss.region {
         Some(r) => format!("✖ Region {r} failed: {}", ss.key),
         None => format!("✖ Step failed: {}", ss.key),
@@ -29,7 +29,7 @@ pub(super) fn view(s: &Session, t: Theme) -> Dialog<'_> {
     body.push(Line::raw(
         "f leaves it failed; then you choose what the other regions do.",
     ));
-    let mut pairs: Vec<(&str, &str)> = alternative_key(&s.state, i).into_iter().collect();
+    let mut pairs: Vec<(&str, &str)> = alternative_key(s.state(), i).into_iter().collect();
     pairs.extend([
         ("r", "retry"),
         ("s", "skip…"),
@@ -58,7 +58,7 @@ pub(super) fn key(app: &mut App, key: KeyEvent) {
 /// The second question, once the region is left failed: the other regions.
 pub(super) fn others_view(s: &Session, t: Theme) -> Dialog<'_> {
     let i = current(s);
-    let key = &s.state.steps[i].key;
+    let key = &s.state().steps[i].key;
     let body = vec![
         Line::styled(
             format!("{key} stays failed. What do the other regions do?"),
@@ -95,6 +95,6 @@ pub(super) fn others_key(app: &mut App, key: KeyEvent) {
         KeyCode::Char('x') => RegionFailure::StopAll,
         _ => return,
     };
-    let by = app.session.operator.clone();
+    let by = app.session.operator().to_string();
     app.send(Input::ChooseRegionPolicy { by, choice });
 }

@@ -10,7 +10,7 @@ use crate::tui::app::App;
 
 pub(super) fn view<'a>(app: &'a App, field: &'a TextArea<'static>, step: usize) -> Dialog<'a> {
     let t = app.theme;
-    let key = app.session.state.steps.get(step).map(|s| s.key.as_str());
+    let key = app.session.state().steps.get(step).map(|s| s.key.as_str());
     Dialog {
         title: format!("Skip {}", key.unwrap_or_default()),
         title_style: t.waiting(),
@@ -24,7 +24,7 @@ pub(super) fn view<'a>(app: &'a App, field: &'a TextArea<'static>, step: usize) 
 }
 
 pub(super) fn key(app: &mut App, key: KeyEvent) {
-    let by = app.session.operator.clone();
+    let by = app.session.operator().to_string();
     let Some(Modal::Skip(field, _)) = app.modal.as_mut() else {
         return;
     };
