@@ -104,21 +104,13 @@ fn a_drill_with_a_failing_step_is_retried_from_the_failure_dialog() {
     let stty = runs.path().join("stty.txt");
     let args = "drill plans/demo.yaml --speed 20 --var version=7 --fail prepare.stage";
     let t = Tmux::start("drill", 80, 24, &script(runs.path(), args, &stty));
-    t.wait_for("Config version to roll back to");
-    for _ in 0..3 {
-        t.keys(&["Enter"]);
-    }
+    t.start_demo();
     t.wait_for("Step failed: prepare.stage");
     let failed = t.wait_keys("r retry");
     assert!(failed.contains("DRILL"), "{failed}");
     t.keys(&["r"]);
     t.wait_for("Approval gate");
-    t.wait_keys("enter approve");
-    t.keys(&["Enter"]);
-    t.wait_keys("y confirm");
-    t.keys(&["y"]);
-    t.wait_keys("enter confirm");
-    t.keys(&["Enter"]);
+    t.through_demo();
     t.wait_for("Run completed");
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
@@ -349,10 +341,7 @@ fn resume_asks_for_the_secrets_again_and_the_steps_get_them() {
     t.keys(&["Enter"]);
     t.wait_for("enter resume the rollback");
     t.keys(&["Enter"]);
-    t.wait_keys("enter approve");
-    t.keys(&["Enter"]);
-    t.wait_keys("y confirm");
-    t.keys(&["y"]);
+    t.approve_and_pass();
     t.wait_for("Run completed");
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
@@ -513,22 +502,14 @@ fn a_drill_starts_with_no_values_given_and_explains_each_step() {
     let stty = runs.path().join("stty.txt");
     let args = "drill plans/demo.yaml --speed 20";
     let t = Tmux::start("explain", 100, 30, &script(runs.path(), args, &stty));
-    let start = t.wait_for("Config version to roll back to");
+    let start = t.start_demo();
     assert!(start.contains("(drill example)"), "{start}");
-    for _ in 0..3 {
-        t.keys(&["Enter"]);
-    }
     let gate = t.wait_for("Approval gate");
     assert!(
         gate.contains("ℹ Semi-automated plans stop at gates"),
         "{gate}"
     );
-    t.wait_keys("enter approve");
-    t.keys(&["Enter"]);
-    t.wait_keys("y confirm");
-    t.keys(&["y"]);
-    t.wait_keys("enter confirm");
-    t.keys(&["Enter"]);
+    t.through_demo();
     t.wait_for("Run completed");
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
@@ -544,16 +525,8 @@ fn impact_figures_are_entered_on_the_summary_and_reach_the_report() {
     let stty = runs.path().join("stty.txt");
     let args = "drill plans/demo.yaml --speed 20";
     let t = Tmux::start("impact", 100, 30, &script(runs.path(), args, &stty));
-    t.wait_for("Config version to roll back to");
-    for _ in 0..3 {
-        t.keys(&["Enter"]);
-    }
-    t.wait_keys("enter approve");
-    t.keys(&["Enter"]);
-    t.wait_keys("y confirm");
-    t.keys(&["y"]);
-    t.wait_keys("enter confirm");
-    t.keys(&["Enter"]);
+    t.start_demo();
+    t.through_demo();
     t.wait_keys("i impact figures");
     t.keys(&["i"]);
     t.wait_for("Impact of the incident");
@@ -596,10 +569,7 @@ fn a_key_sent_while_a_dialog_opens_never_reaches_its_field() {
     let stty = runs.path().join("stty.txt");
     let args = "drill plans/demo.yaml --speed 20";
     let t = Tmux::start("opening", 80, 24, &script(runs.path(), args, &stty));
-    t.wait_for("Config version to roll back to");
-    for _ in 0..3 {
-        t.keys(&["Enter"]);
-    }
+    t.start_demo();
     t.wait_for(" Timeline ");
     // `e` (the escalation banner's key) again and again until the gate is on screen, then
     // another key as it appears.

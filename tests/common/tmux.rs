@@ -69,6 +69,32 @@ impl Tmux {
         )
     }
 
+    /// Takes the demo plan's start form as it is (every value given or a drill's example):
+    /// the form as it first showed.
+    pub fn start_demo(&self) -> String {
+        let form = self.wait_for("Config version to roll back to");
+        for _ in 0..3 {
+            self.keys(&["Enter"]);
+        }
+        form
+    }
+
+    /// Answers a gate as the operator on the form, then passes the point of no return.
+    pub fn approve_and_pass(&self) {
+        self.wait_keys("enter approve");
+        self.keys(&["Enter"]);
+        self.wait_keys("y confirm");
+        self.keys(&["y"]);
+    }
+
+    /// The rest of the demo plan from its gate: approved, past the point of no return, the
+    /// manual check confirmed; the summary follows.
+    pub fn through_demo(&self) {
+        self.approve_and_pass();
+        self.wait_keys("enter confirm");
+        self.keys(&["Enter"]);
+    }
+
     /// Types `text` as it is (no key names).
     pub fn type_text(&self, text: &str) {
         let ok = Command::new("tmux")
