@@ -719,3 +719,49 @@ async fn a_doubled_key_that_opens_a_field_is_not_typed_into_it() {
         "{t}"
     );
 }
+
+#[test]
+fn a_start_form_summary_cut_short_ends_in_an_ellipsis() {
+    let text_of = |path: &str| {
+        let loaded = rollback::plan::load::load_file(&common_repo().join(path)).unwrap();
+        let given = rollback::plan::vars::Given::default();
+        let form = StartForm::new(
+            &loaded.plan,
+            &given,
+            Mode::Drill,
+            None,
+            "alice",
+            Theme::plain(),
+        );
+        let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        term.draw(|f| f.render_widget(&form, f.area())).unwrap();
+        text(term.backend().buffer())
+    };
+    // The row before the fields: the summary's last.
+    let last_head_row = |shown: &str| -> String {
+        let lines: Vec<&str> = shown.lines().collect();
+        let fields = lines
+            .iter()
+            .position(|l| {
+                l.contains(" · ") && l.starts_with(" · ")
+                    || l.starts_with(" ✔ ")
+                    || l.contains("more below (tab")
+            })
+            .unwrap_or_else(|| panic!("the fields are listed:\n{shown}"));
+        let row = lines[..fields].iter().rev().find(|l| !l.trim().is_empty());
+        row.unwrap().trim_end().to_string()
+    };
+    // The database plan's summary wraps past its rows at 80x24: its last row says so.
+    let shown = text_of("plans/database-migration.yaml");
+    assert!(
+        last_head_row(&shown).ends_with('…'),
+        "the cut says so:\n{shown}"
+    );
+    // A summary that fits is not marked.
+    let shown = text_of("tests/plans/base.yaml");
+    assert!(!last_head_row(&shown).ends_with('…'), "{shown}");
+}
+
+fn common_repo() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}

@@ -16,11 +16,10 @@ impl Widget for &StartForm<'_> {
         let t = self.theme;
         let lines = self.head(area);
         let head_h = (lines.len() as u16 + 3).min(area.height / 2);
-        Paragraph::new(lines).wrap(Wrap { trim: false }).render(
-            Rect {
-                height: head_h,
-                ..area
-            },
+        render_cut_head(
+            Paragraph::new(lines).wrap(Wrap { trim: false }),
+            area,
+            head_h,
             buf,
         );
         self.render_fields(area, area.y + head_h, buf);
@@ -29,6 +28,35 @@ impl Widget for &StartForm<'_> {
             let help = super::dialog::start_help::view(t);
             super::modal::draw_box(help, "", t, area, buf);
         }
+    }
+}
+
+/// The summary in its `height` rows: when it wraps past them, its last row ends in `…`, so
+/// a value cut off never passes for a whole one.
+fn render_cut_head(head: Paragraph, area: Rect, height: u16, buf: &mut Buffer) {
+    if area.width == 0 || height == 0 {
+        return;
+    }
+    let full = Rect {
+        height: height.saturating_mul(4).max(height),
+        ..area
+    };
+    let mut scratch = Buffer::empty(full);
+    head.render(full, &mut scratch);
+    let row_used = |y: u16| (0..full.width).any(|x| scratch[(full.x + x, y)].symbol() != " ");
+    let more = (full.y + height..full.bottom()).any(row_used);
+    for y in full.y..full.y + height.min(area.height) {
+        for x in full.x..full.right() {
+            buf[(x, y)] = scratch[(x, y)].clone();
+        }
+    }
+    if more {
+        let y = full.y + height - 1;
+        let end = (full.x..full.right())
+            .rev()
+            .find(|&x| buf[(x, y)].symbol() != " ")
+            .map_or(full.x, |x| (x + 1).min(full.right() - 1));
+        buf[(end, y)].set_symbol("…");
     }
 }
 
