@@ -149,7 +149,7 @@ impl Widget for Output<'_> {
             return;
         }
         let t = self.theme;
-        self.title().render(Rect { height: 1, ..area }, buf);
+        super::fit::render_cut(self.title(), Rect { height: 1, ..area }, buf);
         let mut body = Rect {
             y: area.y + 1,
             height: area.height - 1,
