@@ -765,3 +765,32 @@ fn a_start_form_summary_cut_short_ends_in_an_ellipsis() {
 fn common_repo() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_banner_s_key_acknowledges_over_a_dialog_that_types_nothing() {
+    let mut r = rig_at(Theme::plain(), &[], 1.0);
+    r.until("the gate", |a| {
+        matches!(a.session.state().waiting(), Waiting::Approval(_))
+    })
+    .await;
+    r.key(KeyCode::Enter);
+    r.until("the point of no return", |a| {
+        matches!(a.session.state().waiting(), Waiting::PointOfNoReturn(_))
+    })
+    .await;
+    r.clock.advance_secs(310);
+    r.app.tick();
+    assert!(text(&r.draw(80, 24)).contains("ESCALATION LEVEL 2"));
+    assert!(r.app.modal.is_some(), "the point of no return is asked");
+    r.key(KeyCode::Char('e'));
+    let shown = text(&r.draw(80, 24));
+    assert!(!shown.contains("ESCALATION LEVEL"), "{shown}");
+    assert!(
+        shown.contains("Point of no return"),
+        "the dialog stays: {shown}"
+    );
+    assert!(
+        r.timeline()
+            .contains(r#""type":"escalation_acknowledged","level":2,"by":"alice""#)
+    );
+}

@@ -62,6 +62,35 @@ pub struct FiredView<'a> {
     pub theme: Theme,
 }
 
+/// A sample's value as an operator reads it: a Prometheus vector as `job=api 0.31` for each
+/// series, anything else as its JSON.
+pub(crate) fn value_text(v: &serde_json::Value) -> String {
+    let serde_json::Value::Array(items) = v else {
+        return v.to_string();
+    };
+    if items.is_empty() || items.iter().any(|i| i.get("value").is_none()) {
+        return v.to_string();
+    }
+    let series = items.iter().map(|i| {
+        let labels: Vec<String> = i["labels"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, l)| {
+                format!(
+                    "{k}={}",
+                    l.as_str().map_or_else(|| l.to_string(), str::to_string)
+                )
+            })
+            .collect();
+        match labels.is_empty() {
+            true => i["value"].to_string(),
+            false => format!("{} {}", labels.join(","), i["value"]),
+        }
+    });
+    series.collect::<Vec<_>>().join("; ")
+}
+
 /// One sample as the run records it: its time of day, outcome and value.
 fn sample_line(s: &serde_json::Value) -> String {
     let at = s["at"].as_str().unwrap_or("");
@@ -70,16 +99,16 @@ fn sample_line(s: &serde_json::Value) -> String {
     let value = match (&s["value"], s["message"].as_str()) {
         (serde_json::Value::Null, Some(m)) => m.to_string(),
         (serde_json::Value::Null, None) => "-".into(),
-        (v, _) => v.to_string(),
+        (v, _) => value_text(v),
     };
-    let line = format!("{time:<10} {outcome:<9} {}", crate::text::cut(&value, 40));
+    let line = format!("{time:<10} {outcome:<9} {}", crate::text::cut(&value, 50));
     inline(&line).into_owned()
 }
 
 impl FiredView<'_> {
     fn lines(&self) -> Vec<Line<'static>> {
         let (f, t) = (self.fired, self.theme);
-        let value = crate::text::cut(&f.value.to_string(), 40).into_owned();
+        let value = crate::text::cut(&value_text(&f.value), 60).into_owned();
         let mut lines = vec![
             Line::styled(
                 inline(&format!("value {value}  condition {}", f.condition)).into_owned(),
@@ -268,6 +297,20 @@ mod tests {
         assert!(!person.over(s(3600), None), "a person moves on with a key");
         assert!(!person.over(s(1), Some(&key(KeyCode::Char('q')))));
         assert!(person.over(s(1), Some(&key(KeyCode::Enter))));
+    }
+
+    #[test]
+    fn a_prometheus_vector_reads_as_its_series_and_their_values() {
+        let v = serde_json::json!([
+            {"labels": {"job": "checkout-api"}, "value": 0.31},
+            {"labels": {"job": "cart", "zone": "b"}, "value": 0.02}
+        ]);
+        assert_eq!(
+            value_text(&v),
+            "job=checkout-api 0.31; job=cart,zone=b 0.02"
+        );
+        assert_eq!(value_text(&serde_json::json!(0.31)), "0.31");
+        assert_eq!(value_text(&serde_json::json!(["a"])), r#"["a"]"#);
     }
 
     #[test]

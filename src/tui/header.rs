@@ -77,7 +77,7 @@ impl Header<'_> {
 /// the line under the header: nobody wonders why a rollback is running.
 pub fn started_by(state: &RunState) -> Option<String> {
     let f = state.info.as_ref()?.fired.as_ref()?;
-    let value = crate::text::cut(&f.value.to_string(), 24).into_owned();
+    let value = crate::text::cut(&super::fired::value_text(&f.value), 32).into_owned();
     let by = f
         .started_by
         .as_ref()

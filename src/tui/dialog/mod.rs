@@ -215,6 +215,13 @@ impl App {
         let Some(modal) = self.modal.as_ref() else {
             return;
         };
+        // The escalation banner's key works over a dialog that types nothing: the banner
+        // says to press it, whatever is open.
+        let ack = key.code == KeyCode::Char('e') && key.modifiers.is_empty();
+        if ack && !modal.has_field() && self.session.state().unacknowledged().is_some() {
+            let by = self.session.operator().to_string();
+            return self.send(crate::engine::Input::Acknowledge { by });
+        }
         match modal {
             Modal::Approval(_) => approval::key(self, key),
             Modal::Manual(_) => manual::key(self, key),
