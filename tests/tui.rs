@@ -780,7 +780,7 @@ async fn the_banner_s_key_acknowledges_over_a_dialog_that_types_nothing() {
     .await;
     r.clock.advance_secs(310);
     r.app.tick();
-    assert!(text(&r.draw(80, 24)).contains("ESCALATION LEVEL 2"));
+    assert!(text(&r.draw(80, 24)).contains("press e to acknowledge"));
     assert!(r.app.modal.is_some(), "the point of no return is asked");
     r.key(KeyCode::Char('e'));
     let shown = text(&r.draw(80, 24));
@@ -793,4 +793,23 @@ async fn the_banner_s_key_acknowledges_over_a_dialog_that_types_nothing() {
         r.timeline()
             .contains(r#""type":"escalation_acknowledged","level":2,"by":"alice""#)
     );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn over_a_field_the_banner_says_esc_comes_before_e() {
+    let mut r = rig_at(Theme::plain(), &[], 1.0);
+    r.until("the gate", |a| {
+        matches!(a.session.state().waiting(), Waiting::Approval(_))
+    })
+    .await;
+    r.clock.advance_secs(310);
+    r.app.tick();
+    let shown = text(&r.draw(80, 24));
+    assert!(
+        shown.contains("press esc, then e to acknowledge"),
+        "{shown}"
+    );
+    r.key(KeyCode::Esc);
+    let shown = text(&r.draw(80, 24));
+    assert!(shown.contains("press e to acknowledge"), "{shown}");
 }

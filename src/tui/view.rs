@@ -122,7 +122,7 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
     .render(recent, buf);
     // With a dialog open, the bottom line shows the dialog's own keys: only those apply.
     match super::dialog::dialog(app) {
-        Some(d) if app.flash.is_none() => d.keys.render(hints, buf),
+        Some(d) if app.flash.is_none() => super::fit::render_cut(d.keys, hints, buf),
         _ => Hints {
             state: app.session.state(),
             following: app.follow && app.scroll.is_none(),
@@ -134,7 +134,6 @@ pub fn draw(app: &mut App, area: Rect, buf: &mut Buffer) {
     modal::render(app, area, buf);
 }
 
-/// The line under the header: the run stopped, or an escalation not yet acknowledged.
 /// The row under the header: a stopped run, else an escalation to acknowledge, else the
 /// trigger that started the run.
 fn draw_banner(app: &App, banner: Rect, started_by: Option<String>, buf: &mut Buffer) {
@@ -150,13 +149,17 @@ fn draw_banner(app: &App, banner: Rect, started_by: Option<String>, buf: &mut Bu
             .find(|(l, _)| *l == level)
             .map(|(_, ts)| crate::engine::sla::clock_text(st.elapsed_ms(*ts)))
             .unwrap_or_default();
+        // In a field `e` is typed: the way to the banner's key goes through esc.
+        let typing = app.modal.as_ref().is_some_and(|m| m.has_field());
+        let press = if typing { "esc, then e" } else { "e" };
+        // The key first: a narrow screen cuts the action, which the header names too.
         let msg = format!(
-            " ⚠ ESCALATION LEVEL {level} at {at}: {}. Press e to acknowledge. ",
+            " ⚠ ESCALATION LEVEL {level} at {at}: press {press} to acknowledge · {} ",
             crate::text::inline(&st.escalation_action)
         );
         let fill = " ".repeat(banner.width as usize);
         buf.set_string(banner.x, banner.y, fill, t.alarm());
-        buf.set_string(banner.x, banner.y, msg, t.alarm());
+        super::fit::render_cut(ratatui::text::Line::styled(msg, t.alarm()), banner, buf);
     } else if let Some(line) = started_by {
         super::fit::render_cut(ratatui::text::Line::styled(line, t.alarm()), banner, buf);
     }
