@@ -567,8 +567,13 @@ fn impact_figures_are_entered_on_the_summary_and_reach_the_report() {
 fn a_key_sent_while_a_dialog_opens_never_reaches_its_field() {
     let runs = Runs::new();
     let stty = runs.path().join("stty.txt");
+    // A guard long enough that every key below lands in it however slow this machine is.
     let args = "drill plans/demo.yaml --speed 20";
-    let t = Tmux::start("opening", 80, 24, &script(runs.path(), args, &stty));
+    let command = script(runs.path(), args, &stty).replace(
+        " env USER=tester ",
+        " env USER=tester ROLLBACK_DIALOG_GUARD_MS=5000 ",
+    );
+    let t = Tmux::start("opening", 80, 24, &command);
     t.start_demo();
     t.wait_for(" Timeline ");
     // `e` (the escalation banner's key) again and again until the gate is on screen, then

@@ -813,3 +813,14 @@ async fn over_a_field_the_banner_says_esc_comes_before_e() {
     let shown = text(&r.draw(80, 24));
     assert!(shown.contains("press e to acknowledge"), "{shown}");
 }
+
+#[test]
+fn the_dialog_guard_can_be_made_longer_for_a_slow_link() {
+    use rollback::tui::app::{DIALOG_GUARD_MS, guard_ms};
+    assert_eq!(guard_ms(None), DIALOG_GUARD_MS);
+    assert_eq!(guard_ms(Some("1500")), 1500);
+    assert_eq!(guard_ms(Some("0")), 0);
+    for wrong in ["-1", "60000", "soon", ""] {
+        assert_eq!(guard_ms(Some(wrong)), DIALOG_GUARD_MS, "{wrong}");
+    }
+}

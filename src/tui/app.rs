@@ -15,6 +15,15 @@ use crate::session::Session;
 /// How long a question that opened by itself ignores keys once it is on screen.
 pub const DIALOG_GUARD_MS: i64 = 400;
 
+/// `ROLLBACK_DIALOG_GUARD_MS`: a longer guard for a slow link, where keys arrive late; from
+/// 0 to 10 s, else the default.
+pub fn guard_ms(given: Option<&str>) -> i64 {
+    given
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|ms| (0..=10_000).contains(ms))
+        .unwrap_or(DIALOG_GUARD_MS)
+}
+
 /// How the operator leaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Leaving {
@@ -77,7 +86,7 @@ impl App {
             leaving: None,
             page: 10,
             small: false,
-            guard_ms: DIALOG_GUARD_MS,
+            guard_ms: guard_ms(std::env::var("ROLLBACK_DIALOG_GUARD_MS").ok().as_deref()),
             guard: Guard::default(),
             asked: None,
             help: false,
