@@ -49,6 +49,18 @@ fn rig_of(
     fail: &[(&str, u32)],
     speed: f64,
 ) -> Rig {
+    rig_in(loaded, vars, theme, fail, speed, &[])
+}
+
+/// `rig_of` for some of a regional plan's regions only.
+fn rig_in(
+    loaded: rollback::plan::Loaded,
+    vars: &[(&str, &str)],
+    theme: Theme,
+    fail: &[(&str, u32)],
+    speed: f64,
+    regions: &[&str],
+) -> Rig {
     let runs = tempfile::tempdir().unwrap();
     let clock = ManualClock::at(T0);
     let vars: Vec<(String, String)> = vars
@@ -62,7 +74,7 @@ fn rig_of(
         runs_root: runs.path().to_path_buf(),
         vars,
         scenario: None,
-        regions: Vec::new(),
+        regions: regions.iter().map(|r| r.to_string()).collect(),
         trigger: Trigger::Manual,
         drill: DrillOptions {
             speed,
@@ -823,4 +835,36 @@ fn the_dialog_guard_can_be_made_longer_for_a_slow_link() {
     for wrong in ["-1", "60000", "soon", ""] {
         assert_eq!(guard_ms(Some(wrong)), DIALOG_GUARD_MS, "{wrong}");
     }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_region_failing_alone_is_not_asked_about_other_regions() {
+    let plan = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("plans/regional-example.yaml");
+    let loaded = load_file(&plan).expect("the plan loads");
+    let fail = [("execute.undo@us-east-1", 9)];
+    let mut r = rig_in(loaded, &[], Theme::plain(), &fail, 1000.0, &["us-east-1"]);
+    r.until("the gate", |a| {
+        matches!(a.session.state().waiting(), Waiting::Approval(_))
+    })
+    .await;
+    r.key(KeyCode::Enter);
+    r.until("the point of no return", |a| {
+        matches!(a.session.state().waiting(), Waiting::PointOfNoReturn(_))
+    })
+    .await;
+    r.key(KeyCode::Char('y'));
+    r.until("the region's failure", |a| {
+        matches!(a.session.state().waiting(), Waiting::RegionFailure(_))
+    })
+    .await;
+    let shown = text(&r.draw(80, 24));
+    assert!(shown.contains("r retry"), "{shown}");
+    assert!(
+        !shown.contains("leave it failed"),
+        "no other region: {shown}"
+    );
+    r.key(KeyCode::Char('f'));
+    let shown = text(&r.draw(80, 24));
+    assert!(!shown.contains("other regions do"), "{shown}");
+    assert!(shown.contains("r retry"), "the question stays: {shown}");
 }
