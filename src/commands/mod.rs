@@ -17,6 +17,7 @@ pub mod run;
 pub mod runs;
 pub mod runs_table;
 pub mod stats;
+mod stats_table;
 pub mod triggers;
 pub mod validate;
 pub mod validate_windows;

@@ -11,7 +11,6 @@ use crate::exit::Exit;
 use crate::records::figures::{Figures, PhaseSpread, Stats, stats};
 use crate::records::trainee::{TraineeDrills, trainee_drills};
 use crate::records::{Select, Uncounted};
-use crate::report::metrics::pct_text;
 use crate::text::inline;
 use crate::timeline::rundir::runs_root;
 
@@ -189,47 +188,12 @@ fn print_text(root: &str, s: &Stats, not_counted: &[&Uncounted], select: &Select
 }
 
 fn table(s: &Stats) {
-    let w = s.plans.keys().map(|p| p.len()).max().unwrap_or(0).max(7);
-    println!(
-        "{:<w$}  {:>5}  {:>4}  {:>4}  {:>5}  {:>7}  {:>7}  {:>9}  {:>6}  {:>7}  {:>6}  {:>7}  LAST REHEARSAL",
-        "PLAN",
-        "RUNS",
-        "LIVE",
-        "REH",
-        "DRILL",
-        "SUCCESS",
-        "SLA MET",
-        "AUTOMATED",
-        "FAILED",
-        "RETRIES",
-        "MEDIAN",
-        "P95"
-    );
-    let row = |name: &str, f: &Figures| {
-        let pc = |p: Option<f64>| p.map_or("-".into(), pct_text);
-        let d = |v: Option<u64>| v.map_or("-".into(), clock_text);
-        println!(
-            "{:<w$}  {:>5}  {:>4}  {:>4}  {:>5}  {:>7}  {:>7}  {:>9}  {:>6}  {:>7}  {:>6}  {:>7}  {}",
-            inline(name),
-            f.runs,
-            f.live,
-            f.rehearsal,
-            f.drill,
-            pc(f.success_pct),
-            pc(f.sla_met_pct),
-            pc(f.automated_pct),
-            f.failed,
-            f.retries,
-            d(f.duration.map(|s| s.median_ms)),
-            d(f.duration.map(|s| s.p95_ms)),
-            f.since_last_rehearsal_ms.map_or("never".into(), ago),
-        );
-    };
-    for (plan, f) in &s.plans {
-        row(plan, f);
-    }
+    let mut rows: Vec<(&str, &Figures)> = s.plans.iter().map(|(p, f)| (p.as_str(), f)).collect();
     if s.plans.len() > 1 {
-        row("(all)", &s.overall);
+        rows.push(("(all)", &s.overall));
+    }
+    for line in super::stats_table::lines(&rows, super::runs_table::width()) {
+        println!("{line}");
     }
 }
 
@@ -291,7 +255,7 @@ fn failures_line(f: &Figures) -> String {
 }
 
 /// `3d ago`, `5h ago`, `12m ago`.
-fn ago(ms: u64) -> String {
+pub(super) fn ago(ms: u64) -> String {
     let (d, h, m) = (ms / 86_400_000, ms / 3_600_000, ms / 60_000);
     if d > 0 {
         format!("{d}d ago")
