@@ -173,7 +173,12 @@ impl BoardView<'_> {
         let title = format!(" {} vs SLA ", inline(&plan));
         render_cut(Line::styled(title, t.bold()), area, buf);
         let Some(&(_, sla)) = points.last() else {
-            buf.set_string(area.x, area.y + 1, " no ended runs yet", t.dim());
+            let below = Rect {
+                y: area.y + 1,
+                height: area.height.saturating_sub(1).min(1),
+                ..area
+            };
+            render_cut(Line::styled(" no ended runs yet", t.dim()), below, buf);
             return;
         };
         let max = points
@@ -296,6 +301,28 @@ mod tests {
         }
         assert!(s.contains("database-migra…"), "{s}");
         assert!(s.contains("? help"), "{s}");
+    }
+
+    #[test]
+    fn a_plan_without_ended_runs_says_so_cut_with_an_ellipsis() {
+        let left = crate::records::Uncounted {
+            id: "2027-01-14T08-00-00Z-terraform-infrastructure".into(),
+            plan: Some("terraform-infrastructure".into()),
+            mode: Some(Mode::Drill),
+            started_at: None,
+            why: crate::records::Unread::Left,
+        };
+        let records = Records {
+            uncounted: vec![left],
+            ..Records::default()
+        };
+        let d = Dashboard::new("/var/lib/rollback/runs".into(), records, NOW);
+        let s = drawn(&d);
+        assert!(
+            s.lines()
+                .any(|l| l.trim_end().ends_with(" no ended runs …")),
+            "the sparkline's pane is narrow: its words are cut, and say so:\n{s}"
+        );
     }
 
     #[test]
