@@ -228,17 +228,7 @@ fn failures_line(f: &Figures) -> String {
         f.retries,
         if f.retries == 1 { "y" } else { "ies" }
     );
-    let parts: Vec<String> = [
-        (c.retried, "retried, then ok"),
-        (c.skipped, "skipped"),
-        (c.replaced, "replaced by another path"),
-        (c.stopped, "still failed when the run ended"),
-        (c.open, "waiting for a decision"),
-    ]
-    .iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, w)| format!("{n} {w}"))
-    .collect();
+    let parts = c.by_fate();
     let steps = c.steps();
     line.push_str(&format!(
         "; {steps} step{} failed for good",

@@ -94,6 +94,22 @@ impl FailureCounts {
         self.retried + self.skipped + self.replaced + self.stopped + self.open
     }
 
+    /// `1 retried, then ok`, `2 skipped`, ...: each fate that happened, in the words of
+    /// `Fate::word`.
+    pub fn by_fate(&self) -> Vec<String> {
+        [
+            (self.retried, Fate::Retried),
+            (self.skipped, Fate::Skipped),
+            (self.replaced, Fate::Replaced),
+            (self.stopped, Fate::Stopped),
+            (self.open, Fate::Open),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, fate)| format!("{n} {}", fate.word()))
+        .collect()
+    }
+
     pub fn add(&mut self, o: &FailureCounts) {
         self.failed_attempts += o.failed_attempts;
         self.retried += o.retried;

@@ -393,17 +393,7 @@ fn failed_for_good(c: &crate::engine::tally::FailureCounts) -> String {
     if c.steps() == 0 {
         return "none".into();
     }
-    let parts: Vec<String> = [
-        (c.retried, "retried, then ok"),
-        (c.skipped, "skipped"),
-        (c.replaced, "replaced by another path"),
-        (c.stopped, "still failed when the run ended"),
-        (c.open, "waiting for a decision"),
-    ]
-    .iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, w)| format!("{n} {w}"))
-    .collect();
+    let parts = c.by_fate();
     let regions = match c.regions {
         0 => String::new(),
         1 => "; in 1 region".into(),
