@@ -119,29 +119,22 @@ pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Opens a lock file of a run to read and write, owner-only, creating it if needed; a link
 /// or anything but a regular file there is an error (a lock is rewritten with its holder).
 pub fn open_lock(path: &Path) -> io::Result<File> {
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK | nix::libc::O_CLOEXEC)
-        .open(path)
-        .map_err(|e| match e.raw_os_error() {
-            Some(nix::libc::ELOOP) => not_regular(path, "a symbolic link"),
-            _ => e,
-        })?;
-    if !file.metadata()?.file_type().is_file() {
-        return Err(not_regular(path, "not a regular file"));
-    }
-    Ok(file)
+    open_private(
+        path,
+        OpenOptions::new().read(true).write(true).truncate(false),
+    )
 }
 
 /// Opens `path` to append to, owner-only, creating it if needed; a link or anything but a
 /// regular file there is an error.
 pub fn open_append(path: &Path) -> io::Result<File> {
-    let file = OpenOptions::new()
-        .append(true)
+    open_private(path, OpenOptions::new().append(true))
+}
+
+/// Opens `path` with `how`, created owner-only if missing, never through a link and never
+/// anything but a regular file.
+fn open_private(path: &Path, how: &mut OpenOptions) -> io::Result<File> {
+    let file = how
         .create(true)
         .mode(0o600)
         .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK | nix::libc::O_CLOEXEC)
