@@ -260,24 +260,29 @@ pub fn number(v: &serde_json::Value) -> Option<f64> {
     }
 }
 
+/// For tests here and in the faces: the board of the test plan with these triggers (YAML
+/// list items).
+#[cfg(test)]
+pub(crate) fn test_board(triggers: &str) -> Board {
+    let base = include_str!("../../tests/plans/base.yaml");
+    let head = base.split("triggers:").next().unwrap();
+    let text = format!("{head}triggers:\n{triggers}");
+    let loaded = crate::plan::load::load_bytes("t.yaml", text.into_bytes()).unwrap();
+    let specs = loaded
+        .plan
+        .triggers
+        .iter()
+        .map(|t| Spec::resolve(t).unwrap())
+        .collect();
+    Board::new(specs, Duration::ZERO)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
-    fn board(triggers: &str) -> Board {
-        let base = include_str!("../../tests/plans/base.yaml");
-        let head = base.split("triggers:").next().unwrap();
-        let text = format!("{head}triggers:\n{triggers}");
-        let loaded = crate::plan::load::load_bytes("t.yaml", text.into_bytes()).unwrap();
-        let specs = loaded
-            .plan
-            .triggers
-            .iter()
-            .map(|t| Spec::resolve(t).unwrap())
-            .collect();
-        Board::new(specs, Duration::ZERO)
-    }
+    use super::test_board as board;
 
     fn s(secs: u64) -> Duration {
         Duration::from_secs(secs)

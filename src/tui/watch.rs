@@ -299,22 +299,11 @@ pub fn mmss(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::monitor::Spec;
 
     fn board() -> Board {
-        let base = include_str!("../../tests/plans/base.yaml");
-        let head = base.split("triggers:").next().unwrap();
-        let text = format!(
-            "{head}triggers:\n  - name: a\n    command: x\n    condition: result > 1.0\n    severity: high\n  - name: b\n    command: y\n    condition: result > 1.0\n"
-        );
-        let loaded = crate::plan::load::load_bytes("t.yaml", text.into_bytes()).unwrap();
-        let specs = loaded
-            .plan
-            .triggers
-            .iter()
-            .map(|t| Spec::resolve(t).unwrap())
-            .collect();
-        Board::new(specs, Duration::ZERO)
+        crate::monitor::board::test_board(
+            "  - name: a\n    command: x\n    condition: result > 1.0\n    severity: high\n  - name: b\n    command: y\n    condition: result > 1.0\n",
+        )
     }
 
     fn key(c: KeyCode) -> KeyEvent {
