@@ -643,24 +643,7 @@ async fn every_manual_check_starts_with_an_empty_note() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_region_failure_asks_about_the_region_then_about_the_others() {
-    let plan = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("plans/regional-example.yaml");
-    let loaded = load_file(&plan).expect("the plan loads");
-    let fail = [("execute.undo@us-east-1", 9)];
-    let mut r = rig_of(loaded, &[], Theme::plain(), &fail, 1000.0);
-    r.until("the gate", |a| {
-        matches!(a.session.state().waiting(), Waiting::Approval(_))
-    })
-    .await;
-    r.key(KeyCode::Enter);
-    r.until("the point of no return", |a| {
-        matches!(a.session.state().waiting(), Waiting::PointOfNoReturn(_))
-    })
-    .await;
-    r.key(KeyCode::Char('y'));
-    r.until("the region's failure", |a| {
-        matches!(a.session.state().waiting(), Waiting::RegionFailure(_))
-    })
-    .await;
+    let mut r = until_us_east_fails(&[]).await;
     // First this region, with every key for it; nothing yet about the others.
     let buf = r.draw(80, 24);
     snap!("region_failure_80x24", buf);
@@ -839,10 +822,26 @@ fn the_dialog_guard_can_be_made_longer_for_a_slow_link() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_region_failing_alone_is_not_asked_about_other_regions() {
+    let mut r = until_us_east_fails(&["us-east-1"]).await;
+    let shown = text(&r.draw(80, 24));
+    assert!(shown.contains("r retry"), "{shown}");
+    assert!(
+        !shown.contains("leave it failed"),
+        "no other region: {shown}"
+    );
+    r.key(KeyCode::Char('f'));
+    let shown = text(&r.draw(80, 24));
+    assert!(!shown.contains("other regions do"), "{shown}");
+    assert!(shown.contains("r retry"), "the question stays: {shown}");
+}
+
+/// The regional plan run in `regions` (all when empty) up to us-east-1's undo failing for
+/// good: gate approved, point of no return passed.
+async fn until_us_east_fails(regions: &[&str]) -> Rig {
     let plan = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("plans/regional-example.yaml");
     let loaded = load_file(&plan).expect("the plan loads");
     let fail = [("execute.undo@us-east-1", 9)];
-    let mut r = rig_in(loaded, &[], Theme::plain(), &fail, 1000.0, &["us-east-1"]);
+    let mut r = rig_in(loaded, &[], Theme::plain(), &fail, 1000.0, regions);
     r.until("the gate", |a| {
         matches!(a.session.state().waiting(), Waiting::Approval(_))
     })
@@ -857,14 +856,5 @@ async fn a_region_failing_alone_is_not_asked_about_other_regions() {
         matches!(a.session.state().waiting(), Waiting::RegionFailure(_))
     })
     .await;
-    let shown = text(&r.draw(80, 24));
-    assert!(shown.contains("r retry"), "{shown}");
-    assert!(
-        !shown.contains("leave it failed"),
-        "no other region: {shown}"
-    );
-    r.key(KeyCode::Char('f'));
-    let shown = text(&r.draw(80, 24));
-    assert!(!shown.contains("other regions do"), "{shown}");
-    assert!(shown.contains("r retry"), "the question stays: {shown}");
+    r
 }
