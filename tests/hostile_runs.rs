@@ -11,6 +11,16 @@ use std::time::{Duration, Instant};
 
 use common::{Runs, finished_demo_drill, text};
 
+/// Runs `cmd` with its output collected, for at most `limit` (see `within`).
+fn run_within(cmd: &mut std::process::Command, limit: Duration, what: &str) -> Output {
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    within(child, limit, what)
+}
+
 /// Waits for `child` at most `limit`; kills it and fails the test if it hangs.
 fn within(mut child: Child, limit: Duration, what: &str) -> Output {
     let deadline = Instant::now() + limit;
@@ -56,14 +66,8 @@ fn fifos_in_place_of_records_are_damage_never_waited_on() {
         vec!["follow", "--headless", "2026-01-01T00-00-00Z-fifo"],
         vec!["prune", "--older-than", "365d", root],
     ] {
-        let child = runs
-            .cmd(&args)
-            .current_dir(common::repo())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let out = within(child, limit, &args.join(" "));
+        let mut cmd = runs.cmd(&args);
+        let out = run_within(cmd.current_dir(common::repo()), limit, &args.join(" "));
         assert!(out.status.code().is_some(), "{args:?}: {}", text(&out));
     }
     let out = runs.run(&["verify", &id]);
@@ -322,24 +326,18 @@ fn a_validation_record_or_lock_that_is_a_link_or_a_fifo_is_refused_at_once() {
     let run_s = run.to_str().unwrap();
     for name in ["validation.lock", "validation.jsonl"] {
         link(&victim, &run.join(name));
-        let child = runs
-            .cmd(&["watch", "--validate", run_s])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let out = within(child, Duration::from_secs(10), "watch --validate");
+        let mut cmd = runs.cmd(&["watch", "--validate", run_s]);
+        let out = run_within(&mut cmd, Duration::from_secs(10), "watch --validate");
         assert_eq!(out.status.code(), Some(2), "{name}: {}", text(&out));
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me\n");
         std::fs::remove_file(run.join(name)).unwrap();
     }
     mkfifo(&run.join("validation.jsonl"));
-    let child = runs
-        .cmd(&["watch", "--validate", run_s])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = within(child, Duration::from_secs(10), "watch --validate on a FIFO");
+    let mut cmd = runs.cmd(&["watch", "--validate", run_s]);
+    let out = run_within(
+        &mut cmd,
+        Duration::from_secs(10),
+        "watch --validate on a FIFO",
+    );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
