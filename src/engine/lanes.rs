@@ -45,6 +45,15 @@ impl RegionClock {
 }
 
 impl RunState {
+    /// Whether a region other than step `i`'s is still to finish: only then does choosing
+    /// what the other regions do mean anything.
+    pub fn other_regions_left(&self, i: usize) -> bool {
+        let failed = self.steps.get(i).and_then(|s| s.region.as_deref());
+        self.regions
+            .iter()
+            .any(|r| Some(r.name.as_str()) != failed && r.finished.is_none())
+    }
+
     /// What the step the run is on asks for, seen alone.
     pub(super) fn question(&self, i: usize) -> Waiting {
         let s = &self.steps[i];

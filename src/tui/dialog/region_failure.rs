@@ -21,22 +21,12 @@ fn title(s: &Session, i: usize) -> String {
     }
 }
 
-/// Whether a region other than the failed step's is still to finish: only then is there
-/// anything to ask about the others.
-fn others_left(s: &Session, i: usize) -> bool {
-    let failed = s.state().steps[i].region.as_deref();
-    s.state()
-        .regions
-        .iter()
-        .any(|r| Some(r.name.as_str()) != failed && r.finished.is_none())
-}
-
 /// The first question: this region.
 pub(super) fn view(s: &Session, t: Theme) -> Dialog<'_> {
     let i = current(s);
     let mut body = attempt_lines(s, i);
     body.extend(alternative_lines(s, i));
-    let others = others_left(s, i);
+    let others = s.state().other_regions_left(i);
     if others {
         body.push(Line::raw(
             "f leaves it failed; then you choose what the other regions do.",
@@ -61,7 +51,11 @@ pub(super) fn view(s: &Session, t: Theme) -> Dialog<'_> {
 pub(super) fn key(app: &mut App, key: KeyEvent) {
     // With no other region to go on, there is nothing to leave it failed for.
     if key.code == KeyCode::Char('f') {
-        if others_left(&app.session, current(&app.session)) {
+        if app
+            .session
+            .state()
+            .other_regions_left(current(&app.session))
+        {
             app.modal = Some(Modal::RegionOthers);
         }
     } else {
