@@ -18,6 +18,7 @@ pub mod records;
 pub mod report;
 pub mod runner;
 pub mod session;
+pub mod store;
 pub mod text;
 pub mod timeline;
 pub mod tui;

@@ -21,6 +21,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("probe", 1),
     ("session", 1),
     ("watch", 1),
+    ("store", 1),
     ("headless", 2),
     ("tui", 2),
     ("commands", 2),

@@ -54,6 +54,7 @@ impl Run {
             run_id: dir.id.clone(),
             plan: id.clone(),
             title: plan.title.value.clone(),
+            team: None,
             plan_sha256: hex::encode(Sha256::digest(bytes)),
             level: *plan.level,
             sla_ms: run_sla_ms(&plan, regions_in_run(&plan, scenario)),

@@ -74,6 +74,10 @@ pub enum Command {
     Watch(WatchArgs),
     /// Sample one trigger of a plan once: exit 0 when its condition does not hold, 1 when it holds, the probe failed or a person must judge
     Probe(ProbeArgs),
+    /// The team store (PostgreSQL): `init` creates or migrates its schema, `status` says its version and what is not shipped
+    Store(StoreArgs),
+    /// Ship every run of a runs directory not yet in the team store (exit 0 all shipped, 1 a run refused or not shipped, 2 bad input)
+    Sync(SyncArgs),
 }
 
 use crate::commands::args::*;
@@ -106,7 +110,6 @@ fn keep_running_on_file_size_limit() {
 /// Runs the parsed command line.
 pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
     use crate::commands;
-    use crate::engine::Mode;
     if matches!(
         cli.command,
         Command::Validate(_)
@@ -123,6 +126,8 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
             | Command::Triggers(_)
             | Command::Watch(_)
             | Command::Follow(_)
+            | Command::Store(_)
+            | Command::Sync(_)
     ) {
         die_quietly_on_closed_stdout();
     } else {
@@ -133,7 +138,32 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
         ColorArg::Never => Some(false),
         ColorArg::Auto => None,
     });
-    match cli.command {
+    // Commands that run a plan ship its records when a store is configured.
+    let ship = match &cli.command {
+        Command::Run(a) => Some(&a.ship),
+        Command::Rehearse(a) => Some(&a.run.ship),
+        Command::Drill(a) => Some(&a.run.ship),
+        Command::Resume(a) => Some(&a.ship),
+        Command::Watch(a) => Some(&a.ship),
+        _ => None,
+    };
+    if let Some(ship) = ship
+        && let Err(e) = commands::store_at::start_shipping(ship)
+    {
+        eprintln!("rollback: {e}");
+        return Ok(Exit::BadInput);
+    }
+    let exit = run_command(cli.command);
+    if crate::store::live::running() {
+        commands::store_at::finish_shipping();
+    }
+    exit
+}
+
+fn run_command(command: Command) -> color_eyre::Result<Exit> {
+    use crate::commands;
+    use crate::engine::Mode;
+    match command {
         Command::Run(args) => commands::run::run(args, Mode::Live, Default::default()),
         Command::Rehearse(args) => commands::run::rehearse(args),
         Command::Drill(args) => commands::run::drill(args),
@@ -151,6 +181,8 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<Exit> {
         Command::Probe(args) => commands::probe::run(&args),
         Command::Follow(args) => commands::follow::run(&args),
         Command::Dashboard(args) => commands::dashboard::run(&args),
+        Command::Store(args) => commands::store::run(&args),
+        Command::Sync(args) => commands::sync::run(&args),
         Command::Schema => {
             print!("{}", crate::plan::schema::schema_text());
             Ok(Exit::Ok)

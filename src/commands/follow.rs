@@ -9,7 +9,6 @@ use super::args::FollowArgs;
 use crate::exit::Exit;
 use crate::timeline::follow::{Follower, Liveness, ending};
 use crate::timeline::rundir::{find, runs_root};
-use crate::timeline::waker::Waker;
 
 pub fn run(args: &FollowArgs) -> color_eyre::Result<Exit> {
     let root = runs_root(args.runs.runs_dir.as_deref());
@@ -40,7 +39,6 @@ async fn headless(mut f: Follower) -> Exit {
         "following {} (read-only; ends when the run does)",
         crate::text::inline(&f.id)
     );
-    let mut waker = Waker::new(&f.dir);
     loop {
         let (new, live) = match f.step() {
             Ok(x) => x,
@@ -65,6 +63,6 @@ async fn headless(mut f: Follower) -> Exit {
             println!("{}", crate::text::inline(&text));
             return code;
         }
-        waker.wait().await;
+        f.wait().await;
     }
 }

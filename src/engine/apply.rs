@@ -140,7 +140,7 @@ impl RunState {
         match &s.event {
             Event::RunStarted(info) => {
                 self.operator = s.operator.clone();
-                self.info = Some(info.clone());
+                self.info = Some((**info).clone());
                 self.started_ms = s.ts_ms;
             }
             Event::PointOfNoReturnConfirmed { step, by } => {

@@ -10,7 +10,7 @@ pub use super::run_info::{DrillInfo, FiredTrigger, Mode, RunInfo, StepOutcome, T
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    RunStarted(RunInfo),
+    RunStarted(Box<RunInfo>),
     /// A command began (or its simulation, in a drill). `step` is `phase.step`.
     StepStarted {
         step: String,

@@ -17,7 +17,7 @@ impl Work<'_> {
                 if self.st.info.is_some() {
                     return self.refuse("the run has already started");
                 }
-                self.emit(Event::RunStarted(*info));
+                self.emit(Event::RunStarted(info));
             }
             Input::Tick => {}
             Input::Resume {

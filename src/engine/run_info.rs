@@ -99,6 +99,9 @@ pub struct RunInfo {
     pub run_id: String,
     pub plan: String,
     pub title: String,
+    /// The plan's `team:`, whose store role ships the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
     /// sha256 of the plan file as run (its copy in the run directory).
     pub plan_sha256: String,
     pub level: u8,

@@ -16,6 +16,9 @@ pub use super::step::{
 /// Ids of plans, phases, steps and scenarios.
 pub const ID_PATTERN: &str = "^[a-z0-9][a-z0-9_-]*$";
 
+/// Team ids: they become part of a database role's name.
+pub const TEAM_PATTERN: &str = "^[a-z0-9_]{1,40}$";
+
 /// A rollback plan: how to reverse one change, phase by phase, within an SLA.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +35,11 @@ pub struct Plan {
     /// The team or person accountable for the plan.
     #[serde(default)]
     pub owner: Option<Loc<String>>,
+    /// The team whose store role ships this plan's runs (`rollback_team_<team>`): 1 to 40 of
+    /// a-z, 0-9 and `_`. Runs of a plan without one ship as team `default`.
+    #[serde(default)]
+    #[schemars(pattern(TEAM_PATTERN))]
+    pub team: Option<Loc<String>>,
     /// Certification level the plan claims, 2 to 4; sets the default SLA and the rules it must meet.
     #[schemars(range(min = 2, max = 4))]
     pub level: Loc<u8>,

@@ -168,7 +168,7 @@ fn figures(runs: &[&RunSummary], last_rehearsal_ms: Option<i64>, now_ms: i64) ->
     for r in runs {
         failures.add(&r.failures);
     }
-    Figures {
+    let f = Figures {
         runs: counts.runs,
         live: count(&|r| r.mode == Mode::Live),
         rehearsal: count(&|r| r.mode == Mode::Rehearsal),
@@ -177,9 +177,9 @@ fn figures(runs: &[&RunSummary], last_rehearsal_ms: Option<i64>, now_ms: i64) ->
         failed: counts.failed,
         aborted: count(&|r| r.outcome == RunOutcome::Aborted),
         left: count(&|r| r.left),
-        success_pct: pct(counts.completed, counts.runs),
-        sla_met_pct: pct(counts.sla_met, counts.sla_measured),
-        automated_pct: pct(counts.steps_automated, counts.steps_selected),
+        success_pct: None,
+        sla_met_pct: None,
+        automated_pct: None,
         retries: sum(&|r| r.retries),
         attempts: sum(&|r| r.attempts),
         failures,
@@ -191,10 +191,28 @@ fn figures(runs: &[&RunSummary], last_rehearsal_ms: Option<i64>, now_ms: i64) ->
             .into_iter()
             .map(|(level, runs)| LevelReached { level, runs })
             .collect(),
-        last_rehearsal: last_rehearsal_ms.map(Timestamp),
-        since_last_rehearsal_ms: last_rehearsal_ms.map(|t| u64::try_from(now_ms - t).unwrap_or(0)),
-        criteria: judge(&counts),
-    }
+        last_rehearsal: None,
+        since_last_rehearsal_ms: None,
+        criteria: Vec::new(),
+    };
+    finish(f, &counts, last_rehearsal_ms, now_ms)
+}
+
+/// What follows from the counts, for figures folded here or aggregated elsewhere (the
+/// store's SQL): the shares, the criteria judged, and the time since the last rehearsal.
+pub fn finish(
+    mut f: Figures,
+    counts: &Counts,
+    last_rehearsal_ms: Option<i64>,
+    now_ms: i64,
+) -> Figures {
+    f.success_pct = pct(counts.completed, counts.runs);
+    f.sla_met_pct = pct(counts.sla_met, counts.sla_measured);
+    f.automated_pct = pct(counts.steps_automated, counts.steps_selected);
+    f.last_rehearsal = last_rehearsal_ms.map(Timestamp);
+    f.since_last_rehearsal_ms = last_rehearsal_ms.map(|t| u64::try_from(now_ms - t).unwrap_or(0));
+    f.criteria = judge(counts);
+    f
 }
 
 /// Each phase's spread, in the order phases first appear; a drill's phases on its clock.

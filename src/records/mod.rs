@@ -7,6 +7,7 @@ pub mod board;
 pub mod criteria;
 pub mod figures;
 pub mod ready;
+pub mod restore;
 pub mod retention;
 pub mod trainee;
 

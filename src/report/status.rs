@@ -113,6 +113,7 @@ mod tests {
             run_id: "r1".into(),
             plan: "p".into(),
             title: "Roll back p".into(),
+            team: None,
             plan_sha256: String::new(),
             level: 2,
             sla_ms: 300_000,
@@ -136,7 +137,7 @@ mod tests {
             operator: "alice".into(),
             event,
         };
-        st.apply(&stamp(0, 0, Event::RunStarted(info)));
+        st.apply(&stamp(0, 0, Event::RunStarted(Box::new(info))));
         st.apply(&stamp(
             1,
             1_000,

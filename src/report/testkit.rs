@@ -88,6 +88,7 @@ impl Drive {
             run_id: format!("2027-01-15T08-00-00Z-{}", self.plan.plan.value),
             plan: self.plan.plan.value.clone(),
             title: self.plan.title.value.clone(),
+            team: None,
             plan_sha256: "00".into(),
             level: *self.plan.level,
             sla_ms: run_sla_ms(&self.plan, regions),

@@ -103,7 +103,15 @@ pub struct Session {
 }
 
 impl Session {
-    fn new(parts: start::Parts, journal: Journal, runner: Runner, records: Vec<Record>) -> Session {
+    fn new(
+        parts: start::Parts,
+        mut journal: Journal,
+        runner: Runner,
+        records: Vec<Record>,
+    ) -> Session {
+        if let Some(ship) = crate::store::live::after_record(&parts.run.path) {
+            journal.after_each(ship);
+        }
         let mask = crate::plan::vars::secrets(&parts.plan, &parts.vars);
         let short: Vec<&str> = parts
             .plan
@@ -194,7 +202,9 @@ impl Session {
 
     /// Why the last input was refused, once: the face shows it and it is gone.
     pub fn take_notice(&mut self) -> Option<String> {
-        self.notice.take()
+        self.notice
+            .take()
+            .or_else(crate::store::live::behind_notice)
     }
 
     /// Why nothing more is recorded or started, once the journal or a log failed.

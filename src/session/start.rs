@@ -95,6 +95,7 @@ pub fn run_info(
         run_id: run_id.to_string(),
         plan: plan.plan.value.clone(),
         title: plan.title.value.clone(),
+        team: plan.team.as_ref().map(|t| t.value.clone()),
         plan_sha256: sha256_hex(plan_bytes),
         level: *plan.level,
         sla_ms: run_sla_ms(plan, regions_of(plan, opts)),

@@ -183,7 +183,7 @@ fn completed(records: &[Record]) -> Result<(&Record, i64, RunInfo), OpenError> {
             _ => None,
         })
         .ok_or_else(|| OpenError::Damaged("no run_started record".into()))?;
-    Ok((seal, origin_ms, info))
+    Ok((seal, origin_ms, *info))
 }
 
 /// The validation records already chained after the seal, and the journal that goes on.
@@ -201,7 +201,10 @@ fn segment_after(dir: &Path, seal: &Record) -> Result<(Vec<Record>, Journal), Op
     let file = files::open_append(&path)
         .map_err(|e| OpenError::Damaged(format!("cannot open {SEGMENT}: {e}")))?;
     let last = existing.last().unwrap_or(seal).clone();
-    let journal = Journal::with_sink(Box::new(file), std::slice::from_ref(&last));
+    let mut journal = Journal::with_sink(Box::new(file), std::slice::from_ref(&last));
+    if let Some(ship) = path.parent().and_then(crate::store::live::after_record) {
+        journal.after_each(ship);
+    }
     Ok((existing, journal))
 }
 

@@ -32,16 +32,36 @@ pub enum Liveness {
 }
 
 pub struct Follower {
-    pub dir: PathBuf,
     pub id: String,
     pub plan: Arc<Plan>,
     pub state: RunState,
     /// Recent records, oldest first.
     pub recent: VecDeque<Record>,
     pub sealed: bool,
+    source: Box<dyn Source>,
+    lines: u64,
+}
+
+/// Where a followed run's records come from: its directory here, or the team store.
+pub trait Source: Send {
+    /// Complete lines recorded since the last call (a bounded amount per call).
+    fn read(&mut self) -> Result<Vec<String>, String>;
+    /// Whether someone still runs it; `None` when the source cannot tell.
+    fn running(&self) -> Option<bool>;
+    /// Returns when there may be more to read (or after a while).
+    fn wait(&mut self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>>;
+    /// What to add to a command the follower suggests (`--store` for the store).
+    fn suffix(&self) -> &str {
+        ""
+    }
+}
+
+/// A run directory's timeline, read on from where the last read stopped.
+struct DirTail {
+    dir: PathBuf,
     offset: u64,
     partial: Vec<u8>,
-    lines: u64,
+    waker: Option<super::waker::Waker>,
 }
 
 /// Bytes of the timeline read per wake-up at most.
@@ -61,21 +81,65 @@ impl Follower {
             .and_then(|n| n.to_str())
             .unwrap_or_default()
             .to_string();
-        Ok(Follower {
+        let tail = DirTail {
             dir: dir.to_path_buf(),
+            offset: 0,
+            partial: Vec::new(),
+            waker: None,
+        };
+        Ok(Follower::with_source(id, plan, Box::new(tail)))
+    }
+
+    /// Follows the run `id` of `plan` whose records come from `source`.
+    pub fn with_source(id: String, plan: Plan, source: Box<dyn Source>) -> Follower {
+        Follower {
             id,
             state: RunState::new(&plan, None),
             plan: Arc::new(plan),
             recent: VecDeque::new(),
             sealed: false,
-            offset: 0,
-            partial: Vec::new(),
+            source,
             lines: 0,
-        })
+        }
     }
 
-    /// Reads what was appended since the last call and folds it in; the new records.
+    /// Reads what was recorded since the last call and folds it in; the new records.
     pub fn poll(&mut self) -> Result<Vec<Record>, String> {
+        let mut new = Vec::new();
+        for line in self.source.read()? {
+            self.lines += 1;
+            let record = parse_line(&line).map_err(|e| format!("record {}: {e}", self.lines))?;
+            self.apply(&record);
+            new.push(record);
+        }
+        Ok(new)
+    }
+
+    /// Returns when there may be more to read.
+    pub async fn wait(&mut self) {
+        self.source.wait().await
+    }
+
+    /// What to add to a suggested command (`rollback report ID` + this).
+    pub fn suffix(&self) -> &str {
+        self.source.suffix()
+    }
+}
+
+impl Source for DirTail {
+    fn running(&self) -> Option<bool> {
+        Some(lock_held(&self.dir))
+    }
+
+    fn wait(&mut self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        let dir = self.dir.clone();
+        let waker = self
+            .waker
+            .get_or_insert_with(|| super::waker::Waker::new(&dir));
+        Box::pin(waker.wait())
+    }
+
+    fn read(&mut self) -> Result<Vec<String>, String> {
         let path = self.dir.join(TIMELINE);
         let shown = crate::text::path(&path);
         let mut file =
@@ -99,23 +163,20 @@ impl Follower {
         let Some(end) = self.partial.iter().rposition(|&b| b == b'\n') else {
             if self.partial.len() > MAX_RECORD {
                 return Err(format!(
-                    "{shown}:{}: a line longer than any record ({MAX_RECORD} bytes)",
-                    self.lines + 1
+                    "{shown}: a line longer than any record ({MAX_RECORD} bytes)"
                 ));
             }
             return Ok(Vec::new());
         };
         let complete: Vec<u8> = self.partial.drain(..=end).collect();
-        let mut new = Vec::new();
-        for line in String::from_utf8_lossy(&complete).lines() {
-            self.lines += 1;
-            let record = parse_line(line).map_err(|e| format!("{shown}:{}: {e}", self.lines))?;
-            self.apply(&record);
-            new.push(record);
-        }
-        Ok(new)
+        Ok(String::from_utf8_lossy(&complete)
+            .lines()
+            .map(str::to_string)
+            .collect())
     }
+}
 
+impl Follower {
     fn apply(&mut self, record: &Record) {
         match &record.event {
             // The scenario decides which steps are in the run: start the fold over with it.
@@ -137,10 +198,10 @@ impl Follower {
     pub fn liveness(&self) -> Liveness {
         if self.sealed {
             Liveness::Sealed
-        } else if lock_held(&self.dir) {
-            Liveness::Running
-        } else {
+        } else if self.source.running() == Some(false) {
             Liveness::Stopped
+        } else {
+            Liveness::Running
         }
     }
 
@@ -209,8 +270,9 @@ pub fn ending(f: &Follower, live: &Liveness) -> (String, Exit) {
             };
             (
                 format!(
-                    "the run ended: {word}; its report: rollback report {}",
-                    f.id
+                    "the run ended: {word}; its report: rollback report {}{}",
+                    f.id,
+                    f.suffix()
                 ),
                 code,
             )

@@ -41,6 +41,8 @@ pub struct Journal {
     next_seq: u64,
     prev: String,
     broken: Option<String>,
+    /// Told after each record is synced (the store's shipper, when one runs).
+    after: Option<Box<dyn Fn() + Send + Sync>>,
 }
 
 /// Why an existing timeline could not be opened.
@@ -95,7 +97,13 @@ impl Journal {
                 .last()
                 .map_or_else(|| GENESIS.to_string(), |r| r.hash.clone()),
             broken: None,
+            after: None,
         }
+    }
+
+    /// `f` is called after each record is written and synced; it must not block.
+    pub fn after_each(&mut self, f: Box<dyn Fn() + Send + Sync>) {
+        self.after = Some(f);
     }
 
     /// Opens an existing timeline to continue it. A torn last line (a crash mid-write) is
@@ -168,6 +176,9 @@ impl Journal {
             hash,
         };
         self.next_seq += 1;
+        if let Some(after) = &self.after {
+            after();
+        }
         Ok(record)
     }
 

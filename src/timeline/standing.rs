@@ -142,7 +142,7 @@ impl Chain {
         }
         match &r.event {
             Event::RunStarted(info) if r.seq == 0 => {
-                self.start = Some((r.ts_ms, r.mode, Box::new(info.clone())));
+                self.start = Some((r.ts_ms, r.mode, info.clone()));
             }
             _ if r.seq == 0 => return Err("the first record is not the run's start".into()),
             Event::RunCompleted => self.ended = Some(RunOutcome::Completed),

@@ -17,7 +17,6 @@ use super::theme::Theme;
 use crate::exit::Exit;
 use crate::timeline::follow::ending;
 use crate::timeline::follow::{Follower, Liveness};
-use crate::timeline::waker::Waker;
 
 /// What the follow screen shows.
 pub struct FollowView<'a> {
@@ -166,7 +165,6 @@ pub async fn screen(
     theme: Theme,
 ) -> std::io::Result<Exit> {
     let mut keys = Keys::new();
-    let mut waker = Waker::new(&f.dir);
     let mut ended: Option<(String, Exit)> = None;
     let mut live = Liveness::Running;
     let mut cursor = 0usize;
@@ -225,7 +223,7 @@ pub async fn screen(
                 Input::Gone => break,
             },
             // The clocks move each second; the journal wakes the screen at once.
-            _ = waker.wait(), if ended.is_none() => {}
+            _ = f.wait(), if ended.is_none() => {}
             _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
         }
     }

@@ -2,7 +2,9 @@
 //! hands each its arguments, and the commands own what they are given.
 
 mod run;
+mod store;
 mod tools;
 
 pub use run::*;
+pub use store::*;
 pub use tools::*;

@@ -131,6 +131,8 @@ pub struct RunArgs {
     pub logs: LogArgs,
     #[command(flatten)]
     pub runs: RunsDir,
+    #[command(flatten)]
+    pub ship: super::store::ShipArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -197,6 +199,8 @@ pub struct ResumeArgs {
     pub logs: LogArgs,
     #[command(flatten)]
     pub runs: RunsDir,
+    #[command(flatten)]
+    pub ship: super::store::ShipArgs,
 }
 
 #[derive(Debug, Clone, Args)]

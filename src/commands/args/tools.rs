@@ -15,6 +15,8 @@ pub struct RunsArgs {
     pub limit: usize,
     #[command(flatten)]
     pub runs: RunsDir,
+    #[command(flatten)]
+    pub from: super::store::StoreRead,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -39,6 +41,8 @@ pub struct ReportArgs {
     pub by: Option<String>,
     #[command(flatten)]
     pub runs: RunsDir,
+    #[command(flatten)]
+    pub from: super::store::StoreRead,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -93,6 +97,8 @@ pub struct StatsArgs {
     #[command(flatten)]
     pub runs: RunsDir,
     #[command(flatten)]
+    pub from: super::store::StoreRead,
+    #[command(flatten)]
     pub now: NowArg,
 }
 
@@ -111,6 +117,8 @@ pub struct ReadyArgs {
     pub json: bool,
     #[command(flatten)]
     pub now: NowArg,
+    #[command(flatten)]
+    pub from: super::store::StoreRead,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -133,6 +141,8 @@ pub struct PruneArgs {
     pub damaged: bool,
     #[command(flatten)]
     pub runs: RunsDir,
+    #[command(flatten)]
+    pub from: super::store::StoreRead,
     #[command(flatten)]
     pub now: NowArg,
 }
@@ -243,6 +253,8 @@ pub struct WatchArgs {
     pub logs: super::run::LogArgs,
     #[command(flatten)]
     pub runs: RunsDir,
+    #[command(flatten)]
+    pub ship: super::store::ShipArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -275,6 +287,8 @@ pub struct FollowArgs {
     pub headless: bool,
     #[command(flatten)]
     pub runs: RunsDir,
+    #[command(flatten)]
+    pub from: super::store::StoreRead,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -284,4 +298,6 @@ pub struct DashboardArgs {
     pub dir: Option<PathBuf>,
     #[command(flatten)]
     pub runs: RunsDir,
+    #[command(flatten)]
+    pub from: super::store::StoreRead,
 }

@@ -97,6 +97,7 @@ impl Harness {
                 run_id: "2027-01-15T08-00-00Z-t".into(),
                 plan: "t".into(),
                 title: "Test".into(),
+                team: None,
                 plan_sha256: "00".into(),
                 level: 3,
                 sla_ms: 600_000,

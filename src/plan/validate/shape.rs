@@ -27,6 +27,19 @@ pub(super) fn ids(plan: &Plan, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
+    if let Some(team) = &plan.team {
+        let pattern = Regex::new(crate::plan::model::TEAM_PATTERN).expect("valid regex");
+        if !pattern.is_match(&team.value) {
+            out.push(Diagnostic::error(
+                team.pos,
+                rule::IDS,
+                format!(
+                    "team `{}` is not a valid team id: use 1 to 40 lowercase letters, digits and `_` (it names a database role)",
+                    crate::text::inline(&team.value)
+                ),
+            ));
+        }
+    }
     let ident = Regex::new("^[A-Za-z_][A-Za-z0-9_]*$").expect("valid regex");
     for (name, _) in plan.vars.iter() {
         if !ident.is_match(name) {

@@ -1,0 +1,491 @@
+//! Reading the store: the runs listed, the figures aggregated in SQL over the summaries (so
+//! a million runs never cross the wire), the rehearsals a permit check needs, a run's
+//! records for its report, and a run followed live (LISTEN/NOTIFY, no polling loop).
+
+use std::collections::BTreeMap;
+
+use tokio_postgres::{Client, Row};
+
+use super::config::Store;
+use super::connect::StoreError;
+use super::ship::word;
+use crate::engine::Mode;
+use crate::engine::tally::FailureCounts;
+use crate::records::criteria::Counts;
+use crate::records::figures::{Figures, LevelReached, PhaseSpread, Spread, Stats, finish};
+use crate::records::restore::{Percentiles, RestoreTime};
+use crate::records::{RunSummary, Select};
+use crate::report::RunOutcome;
+use crate::report::summary::Summary;
+
+/// A run as `runs --store` lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Listed {
+    pub host: String,
+    pub run: String,
+    pub team: String,
+    pub plan: String,
+    pub mode: String,
+    pub operator: String,
+    pub started_ms: i64,
+    /// `None` while no seal is in the store: running, left, or not shipped yet.
+    pub outcome: Option<String>,
+    pub ended_ms: Option<i64>,
+    pub within_sla: Option<bool>,
+    pub records: i64,
+}
+
+fn ms(row: &Row, i: usize) -> i64 {
+    let v: f64 = row.get(i);
+    v.round() as i64
+}
+
+fn ms_opt(row: &Row, i: usize) -> Option<i64> {
+    row.get::<_, Option<f64>>(i).map(|v| v.round() as i64)
+}
+
+/// The newest `limit` runs.
+pub async fn list(store: &Store, client: &Client, limit: i64) -> Result<Vec<Listed>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT r.host, r.run, r.team, r.plan, r.mode, r.operator,
+                    date_part('epoch', r.started) * 1000, s.outcome,
+                    date_part('epoch', s.ended) * 1000, s.within_sla,
+                    (SELECT count(*) FROM rollback_records x
+                      WHERE x.host = r.host AND x.run = r.run AND x.started = r.started)
+             FROM rollback_runs r LEFT JOIN rollback_summaries s USING (host, run)
+             ORDER BY r.started DESC, r.run DESC LIMIT $1",
+            &[&limit],
+        )
+        .await
+        .map_err(|e| store.error(&e))?;
+    Ok(rows
+        .iter()
+        .map(|r| Listed {
+            host: r.get(0),
+            run: r.get(1),
+            team: r.get(2),
+            plan: r.get(3),
+            mode: r.get(4),
+            operator: r.get(5),
+            started_ms: ms(r, 6),
+            outcome: r.get(7),
+            ended_ms: ms_opt(r, 8),
+            within_sla: r.get(9),
+            records: r.get(10),
+        })
+        .collect())
+}
+
+/// Runs whose seal summary is in the store, of `plan` and `mode`, for the folds over few runs
+/// (`ready`, a trainee's drills, a rehearsal's trend).
+pub async fn summaries(
+    store: &Store,
+    client: &Client,
+    plan: Option<&str>,
+    mode: Mode,
+) -> Result<Vec<(String, Summary)>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT run, summary FROM rollback_summaries
+             WHERE ($1::text IS NULL OR plan = $1) AND mode = $2
+             ORDER BY started DESC LIMIT 100000",
+            &[&plan, &word(&mode)],
+        )
+        .await
+        .map_err(|e| store.error(&e))?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let id: String = r.get(0);
+            let v: serde_json::Value = r.get(1);
+            Some((id, Summary::deserialize(&v).ok()?))
+        })
+        .collect())
+}
+
+use serde::Deserialize;
+
+/// As [`summaries`], folded for the records' folds.
+pub async fn run_summaries(
+    store: &Store,
+    client: &Client,
+    plan: Option<&str>,
+    mode: Mode,
+) -> Result<Vec<RunSummary>, StoreError> {
+    Ok(summaries(store, client, plan, mode)
+        .await?
+        .iter()
+        .map(|(id, s)| RunSummary::of(id, s, true))
+        .collect())
+}
+
+/// The figures over the runs `select` takes, aggregated in SQL.
+pub async fn stats(
+    store: &Store,
+    client: &Client,
+    select: &Select,
+    now_ms: i64,
+) -> Result<Stats, StoreError> {
+    let since = select.since_ms.map(|s| s as f64 / 1000.0);
+    let drill = word(&Mode::Drill);
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
+        [&select.plan, &since, &select.include_drills, &drill];
+    let wanted = "($1::text IS NULL OR plan = $1)
+          AND ($2::float8 IS NULL OR started >= to_timestamp($2))
+          AND ($3 OR mode <> $4)";
+    let sql = format!(
+        "SELECT plan, count(*)::int8,
+           count(*) FILTER (WHERE mode = 'live')::int8,
+           count(*) FILTER (WHERE mode = 'rehearsal')::int8,
+           count(*) FILTER (WHERE mode = $4)::int8,
+           count(*) FILTER (WHERE outcome = 'completed')::int8,
+           count(*) FILTER (WHERE outcome = 'failed')::int8,
+           count(*) FILTER (WHERE outcome = 'aborted')::int8,
+           count(within_sla)::int8,
+           count(*) FILTER (WHERE within_sla)::int8,
+           sum(steps_selected)::int8, sum(steps_automated)::int8,
+           sum(retries)::int8, sum(attempts)::int8,
+           sum(failed_attempts)::int8, sum(failed_retried)::int8, sum(failed_skipped)::int8,
+           sum(failed_replaced)::int8, sum(failed_stopped)::int8, sum(failed_open)::int8,
+           sum(failed_regions)::int8,
+           count(*) FILTER (WHERE mode <> $4)::int8,
+           percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE mode <> $4),
+           percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE mode <> $4),
+           percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE mode = $4),
+           percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE mode = $4),
+           count(*) FILTER (WHERE escalation = 1)::int8,
+           count(*) FILTER (WHERE escalation = 2)::int8,
+           count(*) FILTER (WHERE escalation = 3)::int8,
+           count(*) FILTER (WHERE escalation >= 4)::int8
+         FROM rollback_summaries WHERE {wanted}
+         GROUP BY GROUPING SETS ((plan), ())"
+    );
+    let rows = client
+        .query(&sql, &params)
+        .await
+        .map_err(|e| store.error(&e))?;
+    let phase_sql = "SELECT plan, phase, drill, min(ord), count(*)::int8,
+           percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_ms),
+           percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_ms)
+         FROM rollback_phase_times p
+         WHERE ($1::text IS NULL OR plan = $1)
+           AND ($2::float8 IS NULL OR started >= to_timestamp($2))
+           AND ($3 OR NOT drill) AND $4::text IS NOT NULL
+         GROUP BY GROUPING SETS ((plan, phase, drill), (phase, drill))";
+    let phase_rows = client
+        .query(phase_sql, &params)
+        .await
+        .map_err(|e| store.error(&e))?;
+    // The last rehearsal, whatever the window: evidence however old.
+    let rehearsed = client
+        .query(
+            "SELECT plan, date_part('epoch', max(started)) * 1000 FROM rollback_summaries
+             WHERE mode = 'rehearsal' AND ($1::text IS NULL OR plan = $1)
+             GROUP BY GROUPING SETS ((plan), ())",
+            &[&select.plan],
+        )
+        .await
+        .map_err(|e| store.error(&e))?;
+    let drills_excluded: i64 = if select.include_drills {
+        0
+    } else {
+        client
+            .query_one(
+                "SELECT count(*) FROM rollback_summaries
+                 WHERE ($1::text IS NULL OR plan = $1)
+                   AND ($2::float8 IS NULL OR started >= to_timestamp($2)) AND mode = $3",
+                &[&select.plan, &since, &drill],
+            )
+            .await
+            .map_err(|e| store.error(&e))?
+            .get(0)
+    };
+    let last: BTreeMap<Option<String>, i64> = rehearsed
+        .iter()
+        .filter_map(|r| Some((r.get::<_, Option<String>>(0), ms_opt(r, 1)?)))
+        .collect();
+    // Phases per plan (None: overall), drills apart, in plan order.
+    type Phases = BTreeMap<(Option<String>, bool), Vec<(i16, PhaseSpread)>>;
+    let mut phases: Phases = BTreeMap::new();
+    for r in &phase_rows {
+        let spread = Spread {
+            runs: count(r, 4),
+            median_ms: r.get::<_, i64>(5).max(0) as u64,
+            p95_ms: r.get::<_, i64>(6).max(0) as u64,
+        };
+        phases.entry((r.get(0), r.get(2))).or_default().push((
+            r.get(3),
+            PhaseSpread {
+                phase: r.get(1),
+                spread,
+            },
+        ));
+    }
+    let mut take_phases = |plan: &Option<String>, drill: bool| -> Vec<PhaseSpread> {
+        let mut v = phases.remove(&(plan.clone(), drill)).unwrap_or_default();
+        v.sort_by_key(|(ord, _)| *ord);
+        v.into_iter().map(|(_, p)| p).collect()
+    };
+    let mut overall = None;
+    let mut plans = BTreeMap::new();
+    for r in &rows {
+        let plan: Option<String> = r.get(0);
+        let counts = Counts {
+            runs: count(r, 1),
+            completed: count(r, 5),
+            failed: count(r, 6),
+            sla_measured: count(r, 8),
+            sla_met: count(r, 9),
+            steps_selected: count(r, 10),
+            steps_automated: count(r, 11),
+        };
+        let spread = |runs: u32, m: usize| -> Option<Spread> {
+            let median: Option<i64> = r.get(m);
+            let p95: Option<i64> = r.get(m + 1);
+            Some(Spread {
+                runs,
+                median_ms: median?.max(0) as u64,
+                p95_ms: p95?.max(0) as u64,
+            })
+        };
+        let real = count(r, 21);
+        let drills = count(r, 4);
+        let figures = Figures {
+            runs: counts.runs,
+            live: count(r, 2),
+            rehearsal: count(r, 3),
+            drill: drills,
+            completed: counts.completed,
+            failed: counts.failed,
+            aborted: count(r, 7),
+            left: 0,
+            success_pct: None,
+            sla_met_pct: None,
+            automated_pct: None,
+            retries: count(r, 12),
+            attempts: count(r, 13),
+            failures: FailureCounts {
+                failed_attempts: count(r, 14),
+                retried: count(r, 15),
+                skipped: count(r, 16),
+                replaced: count(r, 17),
+                stopped: count(r, 18),
+                open: count(r, 19),
+                regions: count(r, 20),
+            },
+            duration: spread(real, 22),
+            phases: take_phases(&plan, false),
+            drill_duration: spread(drills, 24),
+            drill_phases: take_phases(&plan, true),
+            escalations: (1..=4u8)
+                .zip(26..30)
+                .map(|(level, i)| LevelReached {
+                    level,
+                    runs: count(r, i),
+                })
+                .filter(|l| l.runs > 0)
+                .collect(),
+            last_rehearsal: None,
+            since_last_rehearsal_ms: None,
+            criteria: Vec::new(),
+        };
+        let figures = finish(figures, &counts, last.get(&plan).copied(), now_ms);
+        match plan {
+            Some(p) => {
+                plans.insert(p, figures);
+            }
+            None => overall = Some(figures),
+        }
+    }
+    let overall = match overall {
+        Some(o) => o,
+        None => finish(
+            empty(),
+            &Counts::default(),
+            last.get(&None).copied(),
+            now_ms,
+        ),
+    };
+    Ok(Stats {
+        overall,
+        plans,
+        drills_excluded: u32::try_from(drills_excluded).unwrap_or(u32::MAX),
+    })
+}
+
+fn count(r: &Row, i: usize) -> u32 {
+    let v: Option<i64> = r.get(i);
+    u32::try_from(v.unwrap_or(0).max(0)).unwrap_or(u32::MAX)
+}
+
+fn empty() -> Figures {
+    Figures {
+        runs: 0,
+        live: 0,
+        rehearsal: 0,
+        drill: 0,
+        completed: 0,
+        failed: 0,
+        aborted: 0,
+        left: 0,
+        success_pct: None,
+        sla_met_pct: None,
+        automated_pct: None,
+        retries: 0,
+        attempts: 0,
+        failures: FailureCounts::default(),
+        duration: None,
+        phases: Vec::new(),
+        drill_duration: None,
+        drill_phases: Vec::new(),
+        escalations: Vec::new(),
+        last_rehearsal: None,
+        since_last_rehearsal_ms: None,
+        criteria: Vec::new(),
+    }
+}
+
+/// Time to restore per team and plan, over the live rollbacks `select` takes that completed.
+pub async fn restore_times(
+    store: &Store,
+    client: &Client,
+    select: &Select,
+) -> Result<Vec<RestoreTime>, StoreError> {
+    let since = select.since_ms.map(|s| s as f64 / 1000.0);
+    let completed = word(&RunOutcome::Completed);
+    let rows = client
+        .query(
+            "WITH t AS (
+               SELECT s.team, s.plan,
+                 (extract(epoch FROM s.ended - coalesce(s.detected, s.started)) * 1000)::int8 AS to_end,
+                 (extract(epoch FROM w.at - coalesce(s.detected, s.started)) * 1000)::int8 AS to_ok
+               FROM rollback_summaries s
+               LEFT JOIN rollback_windows w
+                 ON w.host = s.host AND w.run = s.run AND w.window_name = 'immediate' AND w.passed
+               WHERE s.mode = 'live' AND s.outcome = $3 AND s.ended IS NOT NULL
+                 AND ($1::text IS NULL OR s.plan = $1)
+                 AND ($2::float8 IS NULL OR s.started >= to_timestamp($2)))
+             SELECT team, plan, count(*)::int8,
+               percentile_disc(0.5) WITHIN GROUP (ORDER BY to_end),
+               percentile_disc(0.9) WITHIN GROUP (ORDER BY to_end),
+               count(to_ok)::int8,
+               percentile_disc(0.5) WITHIN GROUP (ORDER BY to_ok),
+               percentile_disc(0.9) WITHIN GROUP (ORDER BY to_ok)
+             FROM t GROUP BY team, plan ORDER BY team, plan",
+            &[&select.plan, &since, &completed],
+        )
+        .await
+        .map_err(|e| store.error(&e))?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let p = |n: usize, m: usize| -> Option<Percentiles> {
+                let runs = count(r, n);
+                let median: Option<i64> = r.get(m);
+                let p90: Option<i64> = r.get(m + 1);
+                (runs > 0).then_some(Percentiles {
+                    runs,
+                    median_ms: median?.max(0) as u64,
+                    p90_ms: p90?.max(0) as u64,
+                })
+            };
+            Some(RestoreTime {
+                team: r.get(0),
+                plan: r.get(1),
+                to_end: p(2, 3)?,
+                to_validated: p(5, 6),
+            })
+        })
+        .collect())
+}
+
+/// A run in the store, found by its id or a unique prefix of it.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub host: String,
+    pub run: String,
+    pub started_ms: i64,
+    pub plan_yaml: Option<String>,
+}
+
+/// The run `query` names: its id or a unique prefix (`host/id` picks among hosts).
+pub async fn find(store: &Store, client: &Client, query: &str) -> Result<Found, StoreError> {
+    let (host, id) = match query.split_once('/') {
+        Some((h, i)) => (Some(h), i),
+        None => (None, query),
+    };
+    // A prefix match with LIKE: its wildcards in the query are taken literally.
+    let pattern = format!(
+        "{}%",
+        id.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let rows = client
+        .query(
+            "SELECT host, run, date_part('epoch', started) * 1000, plan_yaml, run = $2
+             FROM rollback_runs
+             WHERE run LIKE $1 AND ($3::text IS NULL OR host = $3)
+             ORDER BY run = $2 DESC, started DESC LIMIT 11",
+            &[&pattern, &id, &host],
+        )
+        .await
+        .map_err(|e| store.error(&e))?;
+    let found = |r: &Row| Found {
+        host: r.get(0),
+        run: r.get(1),
+        started_ms: ms(r, 2),
+        plan_yaml: r.get(3),
+    };
+    let exact: Vec<&Row> = rows.iter().filter(|r| r.get::<_, bool>(4)).collect();
+    match (exact.len(), rows.len()) {
+        (1, _) | (0, 1) => Ok(found(exact.first().copied().unwrap_or(&rows[0]))),
+        (0, 0) => Err(StoreError(format!(
+            "no run `{}` in {}",
+            crate::text::inline(query),
+            store.shown()
+        ))),
+        _ => {
+            let names: Vec<String> = rows
+                .iter()
+                .take(10)
+                .map(|r| format!("{}/{}", r.get::<_, String>(0), r.get::<_, String>(1)))
+                .collect();
+            Err(StoreError(format!(
+                "`{}` names more than one run in {}: {}",
+                crate::text::inline(query),
+                store.shown(),
+                crate::text::inline(&names.join(", "))
+            )))
+        }
+    }
+}
+
+/// The run's records after `after` (all when `None`), at most `limit`, as journaled lines.
+pub async fn lines(
+    store: &Store,
+    client: &Client,
+    run: &Found,
+    after: Option<u64>,
+    limit: i64,
+) -> Result<Vec<String>, StoreError> {
+    let after = after.map_or(-1, |a| a as i64);
+    let rows = client
+        .query(
+            "SELECT line FROM rollback_records
+             WHERE host = $1 AND run = $2 AND started = to_timestamp($3::float8 / 1000.0)
+               AND seq > $4
+             ORDER BY seq LIMIT $5",
+            &[
+                &run.host,
+                &run.run,
+                &(run.started_ms as f64),
+                &after,
+                &limit,
+            ],
+        )
+        .await
+        .map_err(|e| store.error(&e))?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
