@@ -339,7 +339,7 @@ mod tests {
         );
         assert_eq!(
             s.masked("auth failed for s3cr@tpw"),
-            "auth failed for ********"
+            "auth failed for ***"
         );
         assert!(!format!("{s:?}").contains("s3cr"));
         let e = parse("postgres://alice:hunter22@db.example:notaport/ops").unwrap_err();
