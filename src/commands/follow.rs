@@ -11,6 +11,14 @@ use crate::timeline::follow::{Follower, Liveness, ending};
 use crate::timeline::rundir::{find, runs_root};
 
 pub fn run(args: &FollowArgs) -> color_eyre::Result<Exit> {
+    match super::store_at::for_reading(&args.from) {
+        Ok(Some(store)) => return from_store(args, &store),
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("rollback follow: {e}");
+            return Ok(Exit::BadInput);
+        }
+    }
     let root = runs_root(args.runs.runs_dir.as_deref());
     let dir = match find(&root, &args.run) {
         Ok(d) => d,
@@ -27,6 +35,26 @@ pub fn run(args: &FollowArgs) -> color_eyre::Result<Exit> {
         }
     };
     let rt = crate::runner::runtime()?;
+    if !args.headless {
+        return crate::tui::follow::run(&rt, follower);
+    }
+    Ok(rt.block_on(headless(follower)))
+}
+
+/// Follows a run in the team store, shipped from another machine.
+fn from_store(args: &FollowArgs, store: &crate::store::Store) -> color_eyre::Result<Exit> {
+    let rt = crate::runner::runtime()?;
+    let follower = match rt.block_on(crate::store::follow::open(store, &args.run)) {
+        Ok(Ok(f)) => f,
+        Ok(Err(why)) => {
+            eprintln!("rollback follow: {why}");
+            return Ok(Exit::BadInput);
+        }
+        Err(e) => {
+            eprintln!("rollback follow: {}: {e}", store.shown());
+            return Ok(Exit::Failed);
+        }
+    };
     if !args.headless {
         return crate::tui::follow::run(&rt, follower);
     }

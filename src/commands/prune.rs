@@ -23,6 +23,14 @@ pub fn run(args: &PruneArgs) -> color_eyre::Result<Exit> {
         );
         return Ok(Exit::BadInput);
     }
+    match super::store_at::for_reading(&args.from) {
+        Ok(Some(store)) => return from_store(args, &store, older_than),
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("rollback prune: {e}");
+            return Ok(Exit::BadInput);
+        }
+    }
     let root = runs_root(args.dir.as_deref().or(args.runs.runs_dir.as_deref()));
     let now = args.now.ms();
     let mut plan = select(
@@ -126,4 +134,62 @@ fn remove(root: &Path, id: &str) -> std::io::Result<()> {
     let hidden = root.join(format!(".{id}.pruning"));
     std::fs::rename(root.join(id), &hidden)?;
     std::fs::remove_dir_all(&hidden)
+}
+
+/// Retention in the team store: whole months of records dropped (their partitions), and the
+/// runs started in them. Only a role in `rollback_retention` may; the store itself refuses
+/// anything within 365 days, `--force-below-minimum` or not.
+fn from_store(
+    args: &PruneArgs,
+    store: &crate::store::Store,
+    older_than: u64,
+) -> color_eyre::Result<Exit> {
+    if older_than < MINIMUM_MS || args.damaged {
+        eprintln!(
+            "rollback prune: with --store, records are kept at least 365 days and only whole months go (no --force-below-minimum, no --damaged)"
+        );
+        return Ok(Exit::BadInput);
+    }
+    let cutoff = args.now.ms() - i64::try_from(older_than).unwrap_or(i64::MAX);
+    let done = crate::store::block_on(async {
+        let client = store.connect().await?;
+        crate::store::schema::check(store, &client).await?;
+        let (runs, upto) = crate::store::read::prunable(store, &client, cutoff).await?;
+        let removed = if args.yes && runs > 0 {
+            Some(crate::store::read::prune(store, &client, cutoff).await?)
+        } else {
+            None
+        };
+        Ok::<_, crate::store::StoreError>((runs, upto, removed))
+    });
+    match done {
+        Ok((0, upto, _)) => {
+            println!(
+                "nothing to prune: no run in {} started before {}",
+                store.shown(),
+                utc_text(upto)
+            );
+            Ok(Exit::Ok)
+        }
+        Ok((runs, upto, None)) => {
+            println!(
+                "{runs} run(s) in {} started before {} would be removed (their months' records dropped whole); --yes removes them",
+                store.shown(),
+                utc_text(upto)
+            );
+            Ok(Exit::Ok)
+        }
+        Ok((_, upto, Some(removed))) => {
+            println!(
+                "removed {removed} run(s) started before {} from {}",
+                utc_text(upto),
+                store.shown()
+            );
+            Ok(Exit::Ok)
+        }
+        Err(e) => {
+            eprintln!("rollback prune: {}: {e}", store.shown());
+            Ok(Exit::Failed)
+        }
+    }
 }

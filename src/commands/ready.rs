@@ -3,6 +3,7 @@
 //! missing otherwise; 2 when the plan cannot be read or parsed.
 
 use super::args::ReadyArgs;
+use crate::engine::Mode;
 use crate::exit::Exit;
 use crate::monitor::check_plan as validate;
 use crate::plan::{LoadError, Severity, load_file};
@@ -35,9 +36,40 @@ pub fn run(args: &ReadyArgs) -> color_eyre::Result<Exit> {
         .iter()
         .filter(|d| d.severity == Severity::Error)
         .count();
-    let root = runs_root(args.runs.as_deref());
     let now = args.now.ms();
-    let records = super::records::scan(&root, now);
+    let store = match super::store_at::for_reading(&args.from) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("rollback ready: {e}");
+            return Ok(Exit::BadInput);
+        }
+    };
+    let plan_id = loaded.plan.plan.value.clone();
+    let (runs, place) = match &store {
+        // The permit check of a pipeline: the store's rehearsals of the plan, no runs here.
+        Some(store) => {
+            let read = crate::store::block_on(async {
+                let client = store.connect().await?;
+                crate::store::schema::check(store, &client).await?;
+                crate::store::read::run_summaries(store, &client, Some(&plan_id), Mode::Rehearsal)
+                    .await
+            });
+            match read {
+                Ok(r) => (r, store.shown().to_string()),
+                Err(e) => {
+                    eprintln!("rollback ready: {}: {e}", store.shown());
+                    return Ok(Exit::Failed);
+                }
+            }
+        }
+        None => {
+            let root = runs_root(args.runs.as_deref());
+            (
+                super::records::scan(&root, now).runs,
+                root.display().to_string(),
+            )
+        }
+    };
     let asked = Asked {
         plan: &loaded.plan.plan.value,
         level: *loaded.plan.level,
@@ -45,7 +77,7 @@ pub fn run(args: &ReadyArgs) -> color_eyre::Result<Exit> {
         max_age_ms: u64::try_from(args.max_age.as_millis()).unwrap_or(u64::MAX),
         now_ms: now,
     };
-    let verdict = readiness(&asked, &records.runs);
+    let verdict = readiness(&asked, &runs);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&verdict)?);
     } else {
@@ -64,7 +96,7 @@ pub fn run(args: &ReadyArgs) -> color_eyre::Result<Exit> {
                 verdict.level,
                 verdict.missing().count(),
                 verdict.requirements.len(),
-                inline(&root.display().to_string())
+                inline(&place)
             );
         }
         for r in &verdict.requirements {

@@ -98,6 +98,14 @@ pub fn summarize(dir: &Path, now_ms: i64) -> Row {
 }
 
 pub fn run(args: &RunsArgs) -> color_eyre::Result<Exit> {
+    match super::store_at::for_reading(&args.from) {
+        Ok(Some(store)) => return from_store(&store, args.limit),
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("rollback runs: {e}");
+            return Ok(Exit::BadInput);
+        }
+    }
     let root = runs_root(args.runs.runs_dir.as_deref());
     let ids = run_ids(&root);
     if ids.is_empty() {
@@ -118,6 +126,57 @@ pub fn run(args: &RunsArgs) -> color_eyre::Result<Exit> {
             "({} older runs not shown; --limit N)",
             ids.len() - rows.len()
         );
+    }
+    Ok(Exit::Ok)
+}
+
+/// The store's newest runs, from every machine that ships to it. A run whose seal has not
+/// reached the store is still running there, or was left, or is not shipped whole yet.
+fn from_store(store: &crate::store::Store, limit: usize) -> color_eyre::Result<Exit> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let listed = crate::store::block_on(async {
+        let client = store.connect().await?;
+        crate::store::schema::check(store, &client).await?;
+        crate::store::read::list(store, &client, limit).await
+    });
+    let listed = match listed {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("rollback runs: {}: {e}", store.shown());
+            return Ok(Exit::Failed);
+        }
+    };
+    if listed.is_empty() {
+        eprintln!("no runs in {}", store.shown());
+        return Ok(Exit::Ok);
+    }
+    let rows: Vec<Row> = listed
+        .iter()
+        .map(|l| Row {
+            id: l.run.clone(),
+            plan: format!("{} ({})", l.plan, l.team),
+            mode: l.mode.clone(),
+            outcome: l
+                .outcome
+                .clone()
+                .unwrap_or_else(|| format!("not sealed ({} records)", l.records)),
+            time: match (l.duration_ms, l.sla_ms) {
+                (Some(d), Some(sla)) => format!(
+                    "{} / {}{}",
+                    clock_text(d.max(0) as u64),
+                    clock_text(sla.max(0) as u64),
+                    match l.within_sla {
+                        Some(true) => " met",
+                        Some(false) => " missed",
+                        None => "",
+                    }
+                ),
+                _ => String::new(),
+            },
+        })
+        .collect();
+    for line in super::runs_table::lines(&rows, super::runs_table::width()) {
+        println!("{line}");
     }
     Ok(Exit::Ok)
 }

@@ -5,10 +5,12 @@
 use serde::Serialize;
 
 use super::args::StatsArgs;
+use crate::engine::Mode;
 use crate::engine::record::utc_text;
 use crate::engine::sla::clock_text;
 use crate::exit::Exit;
 use crate::records::figures::{Figures, PhaseSpread, Stats, stats};
+use crate::records::restore::RestoreTime;
 use crate::records::trainee::{TraineeDrills, trainee_drills};
 use crate::records::{Select, Uncounted};
 use crate::text::inline;
@@ -27,9 +29,7 @@ struct Json<'a> {
 }
 
 pub fn run(args: &StatsArgs) -> color_eyre::Result<Exit> {
-    let root = runs_root(args.dir.as_deref().or(args.runs.runs_dir.as_deref()));
     let now = args.now.ms();
-    let records = super::records::scan(&root, now);
     let select = Select {
         since_ms: args
             .since
@@ -37,6 +37,16 @@ pub fn run(args: &StatsArgs) -> color_eyre::Result<Exit> {
         plan: args.plan.clone(),
         include_drills: args.include_drills,
     };
+    match super::store_at::for_reading(&args.from) {
+        Ok(Some(store)) => return from_store(args, &store, &select, now),
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("rollback stats: {e}");
+            return Ok(Exit::BadInput);
+        }
+    }
+    let root = runs_root(args.dir.as_deref().or(args.runs.runs_dir.as_deref()));
+    let records = super::records::scan(&root, now);
     if let Some(name) = &args.trainee {
         let drills = trainee_drills(&records.runs, name, &select);
         if args.json {
@@ -87,6 +97,103 @@ pub fn run(args: &StatsArgs) -> color_eyre::Result<Exit> {
     } else {
         Exit::Failed
     })
+}
+
+/// The figures of the team store, aggregated there; and the time to restore per team and
+/// plan, which only the store has (detection and validation come from other machines).
+fn from_store(
+    args: &StatsArgs,
+    store: &crate::store::Store,
+    select: &Select,
+    now: i64,
+) -> color_eyre::Result<Exit> {
+    use crate::store::read;
+    let read = crate::store::block_on(async {
+        let client = store.connect().await?;
+        crate::store::schema::check(store, &client).await?;
+        if let Some(name) = &args.trainee {
+            let drills = read::run_summaries(store, &client, None, Mode::Drill).await?;
+            return Ok(Err(trainee_drills(&drills, name, select)));
+        }
+        let stats = read::stats(store, &client, select, now).await?;
+        let restore = read::restore_times(store, &client, select).await?;
+        Ok::<_, crate::store::StoreError>(Ok((stats, restore)))
+    });
+    let (figures, restore) = match read {
+        Ok(Ok(x)) => x,
+        Ok(Err(drills)) => {
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&drills)?);
+            } else {
+                print_trainee(&drills);
+            }
+            return Ok(Exit::Ok);
+        }
+        Err(e) => {
+            eprintln!("rollback stats: {}: {e}", store.shown());
+            return Ok(Exit::Failed);
+        }
+    };
+    if args.json {
+        #[derive(Serialize)]
+        struct StoreJson<'a> {
+            store: &'a str,
+            generated_at: String,
+            since: Option<String>,
+            plan: Option<&'a str>,
+            include_drills: bool,
+            #[serde(flatten)]
+            stats: &'a Stats,
+            time_to_restore: &'a [RestoreTime],
+        }
+        let json = StoreJson {
+            store: store.shown(),
+            generated_at: utc_text(now),
+            since: select.since_ms.map(utc_text),
+            plan: args.plan.as_deref(),
+            include_drills: args.include_drills,
+            stats: &figures,
+            time_to_restore: &restore,
+        };
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    } else {
+        print_text(store.shown(), &figures, &[], select);
+        print_restore(&restore);
+    }
+    Ok(if figures.overall.all_met() {
+        Exit::Ok
+    } else {
+        Exit::Failed
+    })
+}
+
+/// Time to restore per team and plan: median and p90, to the end and to a passed window.
+fn print_restore(rows: &[RestoreTime]) {
+    if rows.is_empty() {
+        return;
+    }
+    println!();
+    println!("time to restore, live rollbacks completed (from detection or start; median / p90):");
+    for r in rows {
+        let end = format!(
+            "to the end {} / {} ({} runs)",
+            clock_text(r.to_end.median_ms),
+            clock_text(r.to_end.p90_ms),
+            r.to_end.runs
+        );
+        let ok = r.to_validated.map_or_else(
+            || "no immediate window passed".to_string(),
+            |v| {
+                format!(
+                    "to a passed immediate window {} / {} ({} runs)",
+                    clock_text(v.median_ms),
+                    clock_text(v.p90_ms),
+                    v.runs
+                )
+            },
+        );
+        println!("  {} {}: {end}; {ok}", inline(&r.team), inline(&r.plan));
+    }
 }
 
 fn print_text(root: &str, s: &Stats, not_counted: &[&Uncounted], select: &Select) {

@@ -337,10 +337,7 @@ mod tests {
             s.shown(),
             "postgres://alice@db.example:6543/ops?sslmode=verify-full"
         );
-        assert_eq!(
-            s.masked("auth failed for s3cr@tpw"),
-            "auth failed for ***"
-        );
+        assert_eq!(s.masked("auth failed for s3cr@tpw"), "auth failed for ***");
         assert!(!format!("{s:?}").contains("s3cr"));
         let e = parse("postgres://alice:hunter22@db.example:notaport/ops").unwrap_err();
         assert!(!e.contains("hunter22"), "{e}");

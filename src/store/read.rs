@@ -32,6 +32,9 @@ pub struct Listed {
     pub outcome: Option<String>,
     pub ended_ms: Option<i64>,
     pub within_sla: Option<bool>,
+    /// On the run's clock, and its SLA (sealed runs).
+    pub duration_ms: Option<i64>,
+    pub sla_ms: Option<i64>,
     pub records: i64,
 }
 
@@ -50,7 +53,7 @@ pub async fn list(store: &Store, client: &Client, limit: i64) -> Result<Vec<List
         .query(
             "SELECT r.host, r.run, r.team, r.plan, r.mode, r.operator,
                     date_part('epoch', r.started) * 1000, s.outcome,
-                    date_part('epoch', s.ended) * 1000, s.within_sla,
+                    date_part('epoch', s.ended) * 1000, s.within_sla, s.duration_ms, s.sla_ms,
                     (SELECT count(*) FROM rollback_records x
                       WHERE x.host = r.host AND x.run = r.run AND x.started = r.started)
              FROM rollback_runs r LEFT JOIN rollback_summaries s USING (host, run)
@@ -72,7 +75,9 @@ pub async fn list(store: &Store, client: &Client, limit: i64) -> Result<Vec<List
             outcome: r.get(7),
             ended_ms: ms_opt(r, 8),
             within_sla: r.get(9),
-            records: r.get(10),
+            duration_ms: r.get(10),
+            sla_ms: r.get(11),
+            records: r.get(12),
         })
         .collect())
 }
@@ -409,8 +414,13 @@ pub struct Found {
     pub plan_yaml: Option<String>,
 }
 
-/// The run `query` names: its id or a unique prefix (`host/id` picks among hosts).
-pub async fn find(store: &Store, client: &Client, query: &str) -> Result<Found, StoreError> {
+/// The run `query` names: its id or a unique prefix (`host/id` picks among hosts). `Ok(Err)`
+/// when it names none or several: bad input, not a failing store.
+pub async fn find(
+    store: &Store,
+    client: &Client,
+    query: &str,
+) -> Result<Result<Found, String>, StoreError> {
     let (host, id) = match query.split_once('/') {
         Some((h, i)) => (Some(h), i),
         None => (None, query),
@@ -439,27 +449,27 @@ pub async fn find(store: &Store, client: &Client, query: &str) -> Result<Found, 
         plan_yaml: r.get(3),
     };
     let exact: Vec<&Row> = rows.iter().filter(|r| r.get::<_, bool>(4)).collect();
-    match (exact.len(), rows.len()) {
+    Ok(match (exact.len(), rows.len()) {
         (1, _) | (0, 1) => Ok(found(exact.first().copied().unwrap_or(&rows[0]))),
-        (0, 0) => Err(StoreError(format!(
+        (0, 0) => Err(format!(
             "no run `{}` in {}",
             crate::text::inline(query),
             store.shown()
-        ))),
+        )),
         _ => {
             let names: Vec<String> = rows
                 .iter()
                 .take(10)
                 .map(|r| format!("{}/{}", r.get::<_, String>(0), r.get::<_, String>(1)))
                 .collect();
-            Err(StoreError(format!(
+            Err(format!(
                 "`{}` names more than one run in {}: {}",
                 crate::text::inline(query),
                 store.shown(),
                 crate::text::inline(&names.join(", "))
-            )))
+            ))
         }
-    }
+    })
 }
 
 /// The run's records after `after` (all when `None`), at most `limit`, as journaled lines.
@@ -488,4 +498,87 @@ pub async fn lines(
         .await
         .map_err(|e| store.error(&e))?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Most records a report or follower reads of one run (a run's timeline holds far fewer).
+pub const MAX_RECORDS: i64 = 200_000;
+
+/// The report of a run in the store, built from its records and plan copy as shipped (the
+/// same `report::build` as a run directory's); a rehearsal compared with the store's other
+/// rehearsals of its plan. Impact figures entered on the run's machine stay there.
+pub async fn report(
+    store: &Store,
+    client: &Client,
+    found: &Found,
+    now_ms: i64,
+) -> Result<crate::report::Report, StoreError> {
+    use crate::engine::Event;
+    use crate::engine::record::read_chain;
+    let plan_text = found
+        .plan_yaml
+        .clone()
+        .ok_or_else(|| StoreError(format!("the store holds no plan copy of {}", found.run)))?;
+    let plan = crate::plan::load::load_bytes("plan.yaml", plan_text.into_bytes())
+        .map_err(|e| StoreError(format!("the run's plan copy does not load:\n{e}")))?
+        .plan;
+    let texts = lines(store, client, found, None, MAX_RECORDS).await?;
+    let records = read_chain(texts.iter().map(String::as_str)).map_err(|e| {
+        StoreError(format!(
+            "the store's records of {} do not chain at {e}",
+            found.run
+        ))
+    })?;
+    let sealed_at = records
+        .iter()
+        .position(|r| matches!(r.event, Event::RunSealed(_)));
+    let (run, segment) = match sealed_at {
+        Some(i) => records.split_at(i + 1),
+        None => (records.as_slice(), &[][..]),
+    };
+    let mut report = crate::report::build(&plan, run, now_ms);
+    if report.outcome.status == crate::report::RunOutcome::Completed {
+        report.follow_ups.validation = crate::report::followups::validation(&plan, segment);
+    }
+    if report.run.mode == Mode::Rehearsal {
+        let earlier: Vec<(String, Summary)> =
+            summaries(store, client, Some(&report.run.plan), Mode::Rehearsal)
+                .await?
+                .into_iter()
+                .filter(|(id, _)| *id != found.run)
+                .collect();
+        report.comparison =
+            crate::report::trend::compare(&found.run, &Summary::of(&report), &earlier);
+    }
+    Ok(report)
+}
+
+/// Runs retention would remove at `cutoff_ms`: those of the months that ended before it
+/// (partitions go whole). Their count and the instant before which they started.
+pub async fn prunable(
+    store: &Store,
+    client: &Client,
+    cutoff_ms: i64,
+) -> Result<(i64, i64), StoreError> {
+    let row = client
+        .query_one(
+            "WITH b AS (SELECT date_trunc('month', to_timestamp($1::float8 / 1000.0), 'UTC') AS upto)
+             SELECT (SELECT count(*) FROM rollback_runs, b WHERE started < b.upto),
+                    date_part('epoch', (SELECT upto FROM b)) * 1000",
+            &[&(cutoff_ms as f64)],
+        )
+        .await
+        .map_err(|e| store.error(&e))?;
+    Ok((row.get(0), ms(&row, 1)))
+}
+
+/// Removes them: only a member of `rollback_retention` may, and never within 365 days.
+pub async fn prune(store: &Store, client: &Client, cutoff_ms: i64) -> Result<i64, StoreError> {
+    let row = client
+        .query_one(
+            "SELECT rollback_prune(to_timestamp($1::float8 / 1000.0))",
+            &[&(cutoff_ms as f64)],
+        )
+        .await
+        .map_err(|e| store.error(&e))?;
+    Ok(row.get(0))
 }

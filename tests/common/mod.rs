@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod pg;
 pub mod plan;
 pub mod prometheus;
 pub mod receiver;

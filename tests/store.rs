@@ -1,0 +1,603 @@
+//! The team store against a real PostgreSQL cluster started by each test on a free loopback
+//! port: runs shipped from two runs directories and read back from a third, the store
+//! stopped in the middle of a run, forged and rewritten runs refused, teams held to their
+//! rows by the database, the permit check from an empty runs directory, a live follow, and
+//! migrations from an empty database and from the previous schema version.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+use common::pg::Pg;
+use common::plan::{CAPTURE, VERIFY, phase, plan};
+use common::{Runs, wait_until};
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A plan of `team` (none when empty) whose execute phase runs `cmd`.
+fn team_plan(dir: &Path, id: &str, team: &str, cmd: &str) -> String {
+    let mut text = plan(
+        id,
+        "Roll back a thing",
+        &[
+            CAPTURE,
+            &phase("execute", &format!("- id: apply\n  run: {cmd}\n")),
+            VERIFY,
+        ],
+    );
+    if !team.is_empty() {
+        text = text.replacen("level: 2\n", &format!("level: 2\nteam: {team}\n"), 1);
+    }
+    let path = dir.join(format!("{id}.yaml"));
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+/// Commands of `runs` with no store but the one given (no environment or config file).
+fn cmd(runs: &Runs, args: &[&str]) -> Output {
+    runs.cmd(args)
+        .env_remove("ROLLBACK_STORE")
+        .env_remove("PGPASSWORD")
+        .env("XDG_CONFIG_HOME", runs.path().join(".config"))
+        .output()
+        .expect("binary runs")
+}
+
+fn ok(runs: &Runs, args: &[&str]) -> String {
+    let out = cmd(runs, args);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out));
+    text(&out)
+}
+
+/// A store created in a database of its own, its URL for the superuser.
+fn store(pg: &Pg, db: &str, teams: &[&str]) -> String {
+    pg.sql(&format!("CREATE DATABASE {db}"));
+    let url = pg.url(common::pg::ADMIN, common::pg::ADMIN_PW, db);
+    let runs = Runs::new();
+    let mut args = vec!["store", "init", "--store", url.as_str()];
+    for t in teams {
+        args.extend(["--team", t]);
+    }
+    ok(&runs, &args);
+    url
+}
+
+fn count(pg: &Pg, db: &str, sql: &str) -> i64 {
+    let url = pg.url(common::pg::ADMIN, common::pg::ADMIN_PW, db);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (c, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .expect("connects");
+        tokio::spawn(conn);
+        c.query_one(sql, &[]).await.expect("query").get::<_, i64>(0)
+    })
+}
+
+/// Lines of a run's timeline.
+fn lines(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("timeline.jsonl"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn two_runs_directories_ship_to_one_store_and_a_third_reads_the_same_figures() {
+    let pg = Pg::start();
+    let url = store(&pg, "s", &[]);
+    let (a, b, c) = (Runs::new(), Runs::new(), Runs::new());
+    let pa = team_plan(a.path(), "alpha", "", "echo a");
+    let pb = team_plan(b.path(), "beta", "", "exit 3");
+    ok(&a, &["run", &pa, "--headless", "--store", &url]);
+    ok(&a, &["run", &pa, "--headless", "--store", &url]);
+    // A failed run ships too; closed as aborted, it counts in the figures.
+    let failed = cmd(&b, &["run", &pb, "--headless", "--store", &url]);
+    assert_eq!(failed.status.code(), Some(1), "{}", text(&failed));
+    let left = b.run_dirs()[0]
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let listed = ok(&c, &["runs", "--store", &url]);
+    assert!(listed.contains("not sealed"), "{listed}");
+    let closed = cmd(
+        &b,
+        &[
+            "resume",
+            &left,
+            "--headless",
+            "--abort",
+            "--reason",
+            "given up",
+            "--store",
+            &url,
+        ],
+    );
+    assert_eq!(closed.status.code(), Some(3), "{}", text(&closed));
+
+    // Shipping went as the runs were recorded: nothing is left for sync.
+    for r in [&a, &b] {
+        let status = ok(r, &["store", "status", "--store", &url]);
+        assert!(status.contains("is shipped"), "{status}");
+    }
+    let listed = ok(&c, &["runs", "--store", &url]);
+    assert_eq!(listed.matches("alpha (default)").count(), 2, "{listed}");
+    assert_eq!(listed.matches("beta (default)").count(), 1, "{listed}");
+
+    // The store's figures, aggregated in SQL, are the local fold's over the same runs.
+    let all = Runs::new();
+    for r in [&a, &b] {
+        for d in r.run_dirs() {
+            let to = all.path().join(d.file_name().unwrap());
+            copy_dir(&d, &to);
+        }
+    }
+    let now = "2027-01-01T00:00:00Z";
+    let local = cmd(&all, &["stats", "--json", "--now", now]);
+    let remote = cmd(&c, &["stats", "--json", "--now", now, "--store", &url]);
+    assert_eq!(
+        local.status.code(),
+        Some(1),
+        "an aborted run: a criterion unmet"
+    );
+    assert_eq!(
+        remote.status.code(),
+        local.status.code(),
+        "{}",
+        text(&remote)
+    );
+    let l: serde_json::Value = serde_json::from_slice(&local.stdout).unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&remote.stdout).unwrap();
+    assert_eq!(r["overall"], l["overall"]);
+    assert_eq!(r["plans"], l["plans"]);
+    assert_eq!(r["overall"]["runs"], 3);
+    // Time to restore: live runs that completed, per team and plan.
+    let ttr = r["time_to_restore"].as_array().unwrap();
+    assert_eq!(ttr.len(), 1, "{ttr:?}");
+    assert_eq!(ttr[0]["team"], "default");
+    assert_eq!(ttr[0]["plan"], "alpha");
+    assert_eq!(ttr[0]["to_end"]["runs"], 2);
+
+    // The report read from the store is the one its run directory gives.
+    let id = a.run_dirs()[0]
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let report = |runs: &Runs, extra: &[&str]| {
+        let mut args = vec!["report", id.as_str(), "--format", "json"];
+        args.extend(extra);
+        let mut v: serde_json::Value = serde_json::from_str(&ok(runs, &args)).unwrap();
+        v["generated_at"] = serde_json::Value::Null;
+        v
+    };
+    let here = report(&a, &[]);
+    assert!(here["record"]["records"].as_u64() > Some(5));
+    assert!(
+        here == report(&c, &["--store", &url]),
+        "the store's report differs"
+    );
+    let missing = cmd(&c, &["report", "no-such-run", "--store", &url]);
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A run whose execute step waits for `go` to exist: the test decides when it goes on.
+fn gated(dir: &Path) -> (String, PathBuf) {
+    let go = dir.join("go");
+    let cmd = format!("while [ ! -e {} ]; do sleep 0.02; done", go.display());
+    (team_plan(dir, "gated", "", &cmd), go)
+}
+
+#[test]
+fn a_store_stopped_mid_run_never_touches_the_run_and_sync_catches_up() {
+    let pg = Pg::start();
+    let url = store(&pg, "s", &[]);
+    let runs = Runs::new();
+    let (plan, go) = gated(runs.path());
+    let child = runs
+        .cmd(&["run", &plan, "--headless", "--store", &url])
+        .env_remove("ROLLBACK_STORE")
+        .env("XDG_CONFIG_HOME", runs.path().join(".config"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until(
+        "the run's first records in the store",
+        Duration::from_secs(30),
+        || (count(&pg, "s", "SELECT count(*) FROM rollback_records") >= 3).then_some(()),
+    );
+    pg.stop();
+    std::fs::write(&go, "").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("rollback sync"), "{said}");
+    assert!(!said.contains("panicked"), "{said}");
+
+    pg.restart();
+    let dir = runs.run_dirs()[0].clone();
+    let status = cmd(&runs, &["store", "status", "--store", &url]);
+    assert_eq!(status.status.code(), Some(1), "{}", text(&status));
+    assert!(
+        text(&status).contains("not fully shipped"),
+        "{}",
+        text(&status)
+    );
+    let synced = ok(&runs, &["sync", "--store", &url]);
+    assert!(synced.contains("1 run(s) shipped"), "{synced}");
+    let again = ok(&runs, &["sync", "--store", &url]);
+    assert!(
+        again.contains("0 run(s) shipped (0 records), 1 already there"),
+        "{again}"
+    );
+    // Every record once, as journaled.
+    let local = lines(&dir);
+    assert_eq!(
+        count(&pg, "s", "SELECT count(*) FROM rollback_records") as usize,
+        local.len()
+    );
+    assert_eq!(
+        count(&pg, "s", "SELECT count(DISTINCT seq) FROM rollback_records") as usize,
+        local.len()
+    );
+    assert_eq!(
+        count(&pg, "s", "SELECT count(*) FROM rollback_summaries"),
+        1
+    );
+}
+
+#[test]
+fn forged_and_rewritten_runs_are_refused_and_the_store_keeps_what_it_had() {
+    use rollback::engine::record::{encode, parse_line};
+    let pg = Pg::start();
+    let url = store(&pg, "s", &[]);
+    let runs = Runs::new();
+    let plan = team_plan(runs.path(), "p", "", "echo one");
+    ok(&runs, &["run", &plan, "--headless"]);
+    let dir = runs.run_dirs()[0].clone();
+    let id = dir.file_name().unwrap().to_str().unwrap().to_string();
+    let whole = lines(&dir);
+
+    // Rewritten: the first records shipped, then one of them changed here and the chain
+    // after it hashed again, so that it verifies on its own.
+    let part = Runs::new();
+    let copy = part.path().join(&id);
+    copy_dir(&dir, &copy);
+    let _ = std::fs::remove_file(copy.join("timeline.seal"));
+    std::fs::write(copy.join("timeline.jsonl"), whole[..6].join("\n") + "\n").unwrap();
+    let shipped = ok(&part, &["sync", "--store", &url]);
+    assert!(shipped.contains("6 record(s)"), "{shipped}");
+    let mut prev = parse_line(&whole[2]).unwrap().hash;
+    let mut rewritten: Vec<String> = whole[..3].to_vec();
+    for line in &whole[3..8] {
+        let r = parse_line(line).unwrap();
+        let operator = if r.seq == 3 {
+            "mallory"
+        } else {
+            r.operator.as_str()
+        };
+        let (l, h) = encode(
+            r.seq,
+            r.ts_ms,
+            r.elapsed_ms,
+            r.mode,
+            operator,
+            &r.event,
+            &prev,
+        );
+        rewritten.push(l.trim_end().to_string());
+        prev = h;
+    }
+    std::fs::write(copy.join("timeline.jsonl"), rewritten.join("\n") + "\n").unwrap();
+    let before = count(&pg, "s", "SELECT count(*) FROM rollback_records");
+    let refused = cmd(&part, &["sync", "--store", &url]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(text(&refused).contains("tampering"), "{}", text(&refused));
+    assert!(text(&refused).contains(&id), "{}", text(&refused));
+    assert_eq!(
+        count(&pg, "s", "SELECT count(*) FROM rollback_records"),
+        before
+    );
+
+    // Forged: another run under a shipped run's name.
+    let other = Runs::new();
+    ok(&other, &["run", &plan, "--headless"]);
+    let forged = other.run_dirs()[0].clone();
+    let renamed = other.path().join(&id);
+    std::fs::rename(&forged, &renamed).unwrap();
+    let refused = cmd(&other, &["sync", "--store", &url]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("another run under this name"),
+        "{}",
+        text(&refused)
+    );
+
+    // Damaged: a record edited without its hash never leaves the machine.
+    let damaged = Runs::new();
+    ok(&damaged, &["run", &plan, "--headless"]);
+    let d = damaged.run_dirs()[0].clone();
+    let t = std::fs::read_to_string(d.join("timeline.jsonl")).unwrap();
+    std::fs::write(d.join("timeline.jsonl"), t.replacen("tester", "mallory", 1)).unwrap();
+    let refused = cmd(&damaged, &["sync", "--store", &url]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("does not verify"),
+        "{}",
+        text(&refused)
+    );
+    assert_eq!(
+        count(&pg, "s", "SELECT count(*) FROM rollback_records"),
+        before
+    );
+}
+
+#[test]
+fn a_team_role_ships_only_its_team_and_nobody_changes_what_was_shipped() {
+    let pg = Pg::start();
+    let admin = store(&pg, "s", &["a", "b"]);
+    pg.login("alice", "alice-pw-1", &["rollback_team_a"]);
+    pg.login("audrey", "audrey-pw-1", &["rollback_auditor"]);
+    let alice = pg.url("alice", "alice-pw-1", "s");
+    let audrey = pg.url("audrey", "audrey-pw-1", "s");
+    let runs = Runs::new();
+    let pa = team_plan(runs.path(), "pa", "a", "echo a");
+    let pb = team_plan(runs.path(), "pb", "b", "echo b");
+    ok(&runs, &["run", &pa, "--headless"]);
+    ok(&runs, &["run", &pb, "--headless"]);
+    let out = cmd(&runs, &["sync", "--store", &alice]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("1 run(s) shipped"), "{said}");
+    assert!(
+        said.contains("REFUSED") && said.contains("rollback_team_b"),
+        "{said}"
+    );
+    assert!(!said.contains("alice-pw-1"), "{said}");
+    assert_eq!(
+        count(
+            &pg,
+            "s",
+            "SELECT count(*) FROM rollback_runs WHERE team = 'b'"
+        ),
+        0
+    );
+
+    // The database says no, whatever the client: no update, no delete, not even of its own.
+    for sql in [
+        "UPDATE rollback_records SET line = 'x'",
+        "DELETE FROM rollback_records",
+        "UPDATE rollback_runs SET operator = 'x'",
+        "DELETE FROM rollback_summaries",
+        "TRUNCATE rollback_records",
+        "SELECT rollback_prune(now() - interval '2 years')",
+    ] {
+        let err = sql_in(&pg, "alice", "alice-pw-1", "s", sql).unwrap_err();
+        assert!(err.contains("permission denied"), "{sql}: {err}");
+    }
+    let forged_team = sql_in(
+        &pg,
+        "alice",
+        "alice-pw-1",
+        "s",
+        "INSERT INTO rollback_runs (host, run, team, plan, mode, operator, started, first_hash) \
+         VALUES ('h', 'r', 'b', 'p', 'live', 'o', now(), 'x')",
+    )
+    .unwrap_err();
+    assert!(forged_team.contains("row-level security"), "{forged_team}");
+
+    // The auditor reads everything and ships nothing.
+    let listed = ok(&runs, &["runs", "--store", &audrey]);
+    assert!(listed.contains("pa (a)"), "{listed}");
+    let out = cmd(&runs, &["sync", "--store", &audrey]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    ok(&runs, &["sync", "--store", &admin]);
+}
+
+fn sql_in(pg: &Pg, user: &str, pw: &str, db: &str, sql: &str) -> Result<(), String> {
+    let url = pg.url(user, pw, db);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (c, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(conn);
+        c.batch_execute(sql).await.map_err(|e| {
+            e.as_db_error()
+                .map_or_else(|| e.to_string(), |d| d.message().to_string())
+        })
+    })
+}
+
+#[test]
+fn ready_from_an_empty_runs_directory_passes_only_on_rehearsals_the_store_holds() {
+    let pg = Pg::start();
+    let url = store(&pg, "s", &[]);
+    let laptop = Runs::new();
+    let pipeline = Runs::new();
+    let plan = team_plan(laptop.path(), "permit", "", "echo ok");
+    let check = |runs: &Runs| cmd(runs, &["ready", &plan, "--store", &url]);
+    assert_eq!(check(&pipeline).status.code(), Some(1));
+    // A live run and a drill are no rehearsal.
+    ok(&laptop, &["run", &plan, "--headless", "--store", &url]);
+    assert_eq!(check(&pipeline).status.code(), Some(1));
+    // A rehearsal recorded on a laptop but never shipped does not count either.
+    ok(&laptop, &["rehearse", &plan, "--headless", "--no-store"]);
+    let out = check(&pipeline);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("not ready"), "{}", text(&out));
+    ok(&laptop, &["sync", "--store", &url]);
+    let out = check(&pipeline);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(pipeline.run_dirs().is_empty());
+    // A store that cannot be reached is not ready: the permit check fails closed.
+    let down = format!(
+        "postgres://nobody:pw@127.0.0.1:{}/s?sslmode=disable",
+        pg.port
+    );
+    pg.stop();
+    let out = cmd(&pipeline, &["ready", &plan, "--store", &down]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
+
+#[test]
+fn a_run_is_followed_live_from_the_store_on_another_machine() {
+    let pg = Pg::start();
+    let url = store(&pg, "s", &[]);
+    let runs = Runs::new();
+    let watcher = Runs::new();
+    let (plan, go) = gated(runs.path());
+    let child = runs
+        .cmd(&["run", &plan, "--headless", "--store", &url])
+        .env_remove("ROLLBACK_STORE")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("the run in the store", Duration::from_secs(30), || {
+        (count(&pg, "s", "SELECT count(*) FROM rollback_records") >= 3).then_some(())
+    });
+    let id = runs.run_dirs()[0]
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let follower = watcher
+        .cmd(&["follow", &id, "--headless", "--store", &url])
+        .env_remove("ROLLBACK_STORE")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::fs::write(&go, "").unwrap();
+    let run = child.wait_with_output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    let seen = follower.wait_with_output().unwrap();
+    let said = text(&seen);
+    assert_eq!(seen.status.code(), Some(0), "{said}");
+    assert!(said.contains("execute.apply ok"), "{said}");
+    assert!(said.contains("the run ended: completed"), "{said}");
+    assert!(said.contains("timeline sealed"), "{said}");
+}
+
+#[test]
+fn migrations_run_from_an_empty_database_and_from_the_previous_version() {
+    let pg = Pg::start();
+    pg.sql("CREATE DATABASE s");
+    let url = pg.url(common::pg::ADMIN, common::pg::ADMIN_PW, "s");
+    let runs = Runs::new();
+    let out = cmd(&runs, &["store", "status", "--store", &url]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("no rollback store yet"),
+        "{}",
+        text(&out)
+    );
+    let made = ok(&runs, &["store", "init", "--to", "1", "--store", &url]);
+    assert!(made.contains("created schema version 1"), "{made}");
+    // What version 1 held survives the migration.
+    sql_in(
+        &pg,
+        common::pg::ADMIN,
+        common::pg::ADMIN_PW,
+        "s",
+        "INSERT INTO rollback_runs (host, run, team, plan, mode, operator, started, first_hash) \
+         VALUES ('old-host', 'old-run', 'default', 'p', 'live', 'o', now(), 'x')",
+    )
+    .unwrap();
+    // An older store is named, and never written by a newer client.
+    let plan = team_plan(runs.path(), "m", "", "echo m");
+    ok(&runs, &["run", &plan, "--headless"]);
+    let out = cmd(&runs, &["sync", "--store", &url]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("store init"), "{}", text(&out));
+    let migrated = ok(&runs, &["store", "init", "--store", &url]);
+    assert!(
+        migrated.contains("migrated schema version 1 to 2"),
+        "{migrated}"
+    );
+    let again = ok(&runs, &["store", "init", "--store", &url]);
+    assert!(again.contains("nothing to do"), "{again}");
+    assert_eq!(
+        count(
+            &pg,
+            "s",
+            "SELECT count(*) FROM rollback_runs WHERE run = 'old-run'"
+        ),
+        1
+    );
+    ok(&runs, &["sync", "--store", &url]);
+    let status = ok(&runs, &["store", "status", "--store", &url]);
+    assert!(status.contains("schema version 2"), "{status}");
+}
+
+#[test]
+fn the_password_is_never_shown_and_a_bad_store_is_bad_input() {
+    let runs = Runs::new();
+    // Nothing listens on port 1: the store is down.
+    let url = "postgres://ops:Sup3rSecretPw@127.0.0.1:1/db?sslmode=disable";
+    for args in [
+        vec!["sync", "--store", url],
+        vec!["store", "status", "--store", url],
+        vec!["runs", "--store", url],
+        vec!["stats", "--store", url],
+    ] {
+        let out = cmd(&runs, &args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
+        assert!(!text(&out).contains("Sup3rSecretPw"), "{}", text(&out));
+        assert!(
+            text(&out).contains("postgres://ops@127.0.0.1:1/db"),
+            "{}",
+            text(&out)
+        );
+    }
+    let out = cmd(
+        &runs,
+        &["sync", "--store", "mysql://ops:Sup3rSecretPw@h/db"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!text(&out).contains("Sup3rSecretPw"), "{}", text(&out));
+    let out = cmd(&runs, &["sync"]);
+    assert_eq!(out.status.code(), Some(2), "no store configured");
+    // The config file names it when nothing else does.
+    let cfg = runs.path().join(".config/rollback");
+    std::fs::create_dir_all(&cfg).unwrap();
+    std::fs::write(cfg.join("config.toml"), format!("store = \"{url}\"\n")).unwrap();
+    let out = cmd(&runs, &["sync"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("127.0.0.1:1"), "{}", text(&out));
+    assert!(!text(&out).contains("Sup3rSecretPw"), "{}", text(&out));
+}
