@@ -601,3 +601,111 @@ fn the_password_is_never_shown_and_a_bad_store_is_bad_input() {
     assert!(text(&out).contains("127.0.0.1:1"), "{}", text(&out));
     assert!(!text(&out).contains("Sup3rSecretPw"), "{}", text(&out));
 }
+
+/// A CA, and a certificate for 127.0.0.1 it signed: (CA PEM, certificate PEM, key PEM).
+fn tls_files() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::from_params(&ca_params, &ca_key);
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    (ca.pem(), cert.pem(), key.serialize_pem())
+}
+
+#[test]
+fn tls_is_verified_against_the_given_root_certificate() {
+    let (ca, cert, key) = tls_files();
+    let pg = Pg::start_with(
+        "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n",
+        |data| {
+            use std::os::unix::fs::PermissionsExt;
+            for (name, text) in [("server.crt", &cert), ("server.key", &key)] {
+                let p = data.join(name);
+                std::fs::write(&p, text).unwrap();
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+                let owner = std::fs::metadata(data).unwrap();
+                use std::os::unix::fs::MetadataExt;
+                nix::unistd::chown(
+                    &p,
+                    Some(nix::unistd::Uid::from_raw(owner.uid())),
+                    Some(nix::unistd::Gid::from_raw(owner.gid())),
+                )
+                .unwrap();
+            }
+        },
+    );
+    pg.sql("CREATE DATABASE s");
+    let runs = Runs::new();
+    let good = runs.path().join("ca.pem");
+    std::fs::write(&good, &ca).unwrap();
+    let (other_ca, _, _) = tls_files();
+    let bad = runs.path().join("other-ca.pem");
+    std::fs::write(&bad, &other_ca).unwrap();
+    let url = |mode: &str, root: &Path| {
+        format!(
+            "postgres://{}:{}@127.0.0.1:{}/s?sslmode={mode}&sslrootcert={}",
+            common::pg::ADMIN,
+            common::pg::ADMIN_PW,
+            pg.port,
+            root.display()
+        )
+    };
+    let made = ok(&runs, &["store", "init", "--store", &url("verify-full", &good)]);
+    assert!(made.contains("sslmode=verify-full"), "{made}");
+    assert!(!made.contains(common::pg::ADMIN_PW), "{made}");
+    // A server whose certificate does not chain to the root given is refused.
+    let out = cmd(&runs, &["store", "status", "--store", &url("require", &bad)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).to_lowercase().contains("certificate"), "{}", text(&out));
+    assert!(!text(&out).contains(common::pg::ADMIN_PW), "{}", text(&out));
+}
+
+#[test]
+fn prune_in_the_store_drops_old_months_only_for_the_retention_role() {
+    let pg = Pg::start();
+    let admin = store(&pg, "s", &[]);
+    pg.login("rita", "rita-pw-1", &["rollback_retention"]);
+    pg.login("alice", "alice-pw-1", &["rollback_team_default"]);
+    let runs = Runs::new();
+    let plan = team_plan(runs.path(), "p", "", "echo p");
+    ok(&runs, &["run", &plan, "--headless", "--store", &admin]);
+    // A run shipped two years ago, in a partition of its own month.
+    sql_in(
+        &pg,
+        common::pg::ADMIN,
+        common::pg::ADMIN_PW,
+        "s",
+        "SELECT rollback_partition(now() - interval '2 years');
+         INSERT INTO rollback_runs (host, run, team, plan, mode, operator, started, first_hash)
+           VALUES ('h', 'old', 'default', 'p', 'live', 'o', now() - interval '2 years', 'x');
+         INSERT INTO rollback_records (host, run, started, seq, at, type, prev, hash, line)
+           SELECT host, run, started, 0, started, 'run_started', 'p', 'x', '{}' FROM rollback_runs
+           WHERE run = 'old';",
+    )
+    .unwrap();
+    let partitions = "SELECT count(*) FROM pg_inherits WHERE inhparent = 'rollback_records'::regclass";
+    assert_eq!(count(&pg, "s", partitions), 2);
+    let rita = pg.url("rita", "rita-pw-1", "s");
+    let alice = pg.url("alice", "alice-pw-1", "s");
+    let listed = ok(&runs, &["prune", "--older-than", "400d", "--store", &rita]);
+    assert!(listed.contains("1 run(s)"), "{listed}");
+    assert_eq!(count(&pg, "s", "SELECT count(*) FROM rollback_runs"), 2);
+    let below = cmd(&runs, &["prune", "--older-than", "30d", "--yes", "--store", &rita]);
+    assert_eq!(below.status.code(), Some(2), "{}", text(&below));
+    let refused = cmd(&runs, &["prune", "--older-than", "400d", "--yes", "--store", &alice]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(text(&refused).contains("permission denied"), "{}", text(&refused));
+    let done = ok(&runs, &["prune", "--older-than", "400d", "--yes", "--store", &rita]);
+    assert!(done.contains("removed 1 run(s)"), "{done}");
+    assert_eq!(count(&pg, "s", "SELECT count(*) FROM rollback_runs"), 1);
+    assert_eq!(count(&pg, "s", partitions), 1, "the old month's partition is dropped");
+    // Even the retention role cannot reach inside the 365 days.
+    let inside = sql_in(&pg, "rita", "rita-pw-1", "s", "SELECT rollback_prune(now() - interval '100 days')");
+    assert!(inside.unwrap_err().contains("365 days"));
+}
