@@ -9,6 +9,23 @@ use crate::tui::dashboard_read::Reader;
 use crate::tui::theme::Theme;
 
 pub fn run(args: &DashboardArgs) -> color_eyre::Result<Exit> {
+    let store = match super::store_at::for_reading(&args.from) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("rollback dashboard: {e}");
+            return Ok(Exit::BadInput);
+        }
+    };
+    if let Some(store) = store {
+        let rt = crate::runner::runtime()?;
+        let theme = Theme::from_env();
+        let label = std::path::PathBuf::from(store.shown());
+        let mut terminal = crate::tui::open_terminal();
+        let reader = Reader::start_store(store);
+        let result = rt.block_on(screen(&mut terminal, &label, reader, theme));
+        ratatui::restore();
+        return Ok(result?);
+    }
     let root = runs_root(args.dir.as_deref().or(args.runs.runs_dir.as_deref()));
     let rt = crate::runner::runtime()?;
     let theme = Theme::from_env();

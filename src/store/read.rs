@@ -582,3 +582,59 @@ pub async fn prune(store: &Store, client: &Client, cutoff_ms: i64) -> Result<i64
         .map_err(|e| store.error(&e))?;
     Ok(row.get(0))
 }
+
+/// Runs the dashboard shows from the store: the sealed ones of the last `days` (newest
+/// first, at most `limit`) as the figures count them, and the runs started in that time
+/// whose seal is not in the store yet, listed as open there.
+pub async fn recent(
+    store: &Store,
+    client: &Client,
+    now_ms: i64,
+    days: i64,
+    limit: i64,
+) -> Result<crate::records::Records, StoreError> {
+    use crate::records::{Records, Uncounted, Unread};
+    let since = (now_ms - days * 86_400_000) as f64 / 1000.0;
+    let sealed = client
+        .query(
+            "SELECT run, summary FROM rollback_summaries WHERE started >= to_timestamp($1)
+             ORDER BY started DESC LIMIT $2",
+            &[&since, &limit],
+        )
+        .await
+        .map_err(|e| store.error(&e))?;
+    let open = client
+        .query(
+            "SELECT r.run, r.plan, r.mode, date_part('epoch', r.started) * 1000, r.host
+             FROM rollback_runs r
+             WHERE r.started >= to_timestamp($1)
+               AND NOT EXISTS (SELECT 1 FROM rollback_summaries s
+                               WHERE s.host = r.host AND s.run = r.run)
+             ORDER BY r.started DESC LIMIT $2",
+            &[&since, &limit],
+        )
+        .await
+        .map_err(|e| store.error(&e))?;
+    let mut records = Records::default();
+    for r in &sealed {
+        let id: String = r.get(0);
+        let v: serde_json::Value = r.get(1);
+        if let Ok(s) = Summary::deserialize(&v) {
+            records.runs.push(RunSummary::of(&id, &s, true));
+        }
+    }
+    for r in &open {
+        let mode: String = r.get(2);
+        let host: String = r.get(4);
+        records.uncounted.push(Uncounted {
+            id: r.get(0),
+            plan: Some(r.get(1)),
+            mode: serde_json::from_value(serde_json::Value::String(mode)).ok(),
+            started_at: Some(crate::report::Timestamp(ms(r, 3))),
+            why: Unread::Open {
+                holder: format!("not sealed in the store; from {host}"),
+            },
+        });
+    }
+    Ok(records)
+}

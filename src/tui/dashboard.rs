@@ -40,6 +40,8 @@ pub struct Dashboard {
     pub read: bool,
     /// The `?` help is open: the next key closes it.
     pub help: bool,
+    /// Read from the team store instead of `root` (which then only names it).
+    pub store: Option<crate::store::Store>,
 }
 
 /// Every key of the dashboard, as its `?` help lists them.
@@ -75,6 +77,7 @@ impl Dashboard {
             read: true,
             help: false,
             root,
+            store: None,
         }
     }
 
@@ -219,7 +222,11 @@ fn on_key(d: &mut Dashboard, report: &mut Option<(String, u16)>, key: KeyEvent, 
             let Some(row) = d.rows.get(d.selected) else {
                 return Ask::Nothing;
             };
-            let dir = d.root.join(&row.id);
+            let dir = match &d.store {
+                // From the store, the id is all there is to ask it by.
+                Some(_) => PathBuf::from(&row.id),
+                None => d.root.join(&row.id),
+            };
             match &row.kind {
                 Kind::Live { .. } => return Ask::Follow(dir),
                 Kind::Corrupt { why } => {
@@ -240,6 +247,24 @@ fn on_key(d: &mut Dashboard, report: &mut Option<(String, u16)>, key: KeyEvent, 
 fn render_report(dir: PathBuf, to: mpsc::UnboundedSender<String>) {
     std::thread::spawn(move || {
         let _ = to.send(report_text(&dir, chrono::Utc::now().timestamp_millis()));
+    });
+}
+
+/// A run's report read from the team store, on a thread of its own.
+fn store_report(store: crate::store::Store, id: PathBuf, to: mpsc::UnboundedSender<String>) {
+    std::thread::spawn(move || {
+        let id = id.display().to_string();
+        let now = chrono::Utc::now().timestamp_millis();
+        let text = crate::store::block_on(async {
+            let client = store.connect().await?;
+            match crate::store::read::find(&store, &client, &id).await? {
+                Ok(found) => crate::store::read::report(&store, &client, &found, now)
+                    .await
+                    .map(|r| crate::report::markdown_text(&r)),
+                Err(why) => Ok(why),
+            }
+        });
+        let _ = to.send(text.unwrap_or_else(|e| format!("the report cannot be read: {e}")));
     });
 }
 
@@ -290,7 +315,22 @@ pub async fn screen(
                         Ask::Nothing => {}
                         Ask::Leave => break,
                         Ask::Again => reader.again(),
-                        Ask::Report(dir) => render_report(dir, reports.clone()),
+                        Ask::Report(dir) => match d.store.clone() {
+                            Some(store) => store_report(store, dir, reports.clone()),
+                            None => render_report(dir, reports.clone()),
+                        },
+                        Ask::Follow(dir) if d.store.is_some() => {
+                            let store = d.store.clone().expect("checked");
+                            let id = dir.display().to_string();
+                            match crate::store::follow::open(&store, &id).await {
+                                Ok(Ok(f)) => {
+                                    super::follow::screen(terminal, f, theme).await?;
+                                    reader.again();
+                                }
+                                Ok(Err(why)) => d.message = Some(inline(&why).into_owned()),
+                                Err(e) => d.message = Some(inline(&e.0).into_owned()),
+                            }
+                        }
                         Ask::Follow(dir) => match Follower::open(&dir) {
                             Ok(f) => {
                                 super::follow::screen(terminal, f, theme).await?;

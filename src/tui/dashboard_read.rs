@@ -40,6 +40,15 @@ impl Reader {
         Reader { updates, again }
     }
 
+    /// Reads the team store instead: what it holds of the last 90 days, read again when a
+    /// shipper adds records (LISTEN), or on `r`.
+    pub fn start_store(store: crate::store::Store) -> Reader {
+        let (tx, updates) = unbounded_channel();
+        let (again, asked) = mpsc::channel();
+        std::thread::spawn(move || crate::store::block_on(read_store(store, asked, tx)));
+        Reader { updates, again }
+    }
+
     /// Reads the whole runs directory again, soon.
     pub fn again(&self) {
         let _ = self.again.send(());
@@ -98,6 +107,85 @@ fn read(
         }
         while asked.try_recv().is_ok() {
             whole = true;
+        }
+    }
+}
+
+/// Days of runs the dashboard reads from the store, and the most runs it holds.
+const STORE_DAYS: i64 = 90;
+const STORE_RUNS: i64 = 20_000;
+
+/// The store's runs until the screen is gone: read again when records arrive (at most once a
+/// second), or when asked; an unreachable store is said on the screen and tried again.
+async fn read_store(
+    store: crate::store::Store,
+    asked: mpsc::Receiver<()>,
+    to: UnboundedSender<Update>,
+) {
+    let label = PathBuf::from(store.shown());
+    let mut conn = None;
+    loop {
+        if conn.is_none() {
+            conn = match store.connect_listening().await {
+                Ok((c, rx)) => match c.batch_execute("LISTEN rollback_records").await {
+                    Ok(()) => Some((c, rx)),
+                    Err(e) => {
+                        let _ = store.error(&e);
+                        None
+                    }
+                },
+                Err(_) => None,
+            };
+        }
+        let now = chrono::Utc::now().timestamp_millis();
+        let read = match &conn {
+            Some((c, _)) => {
+                crate::store::read::recent(&store, c, now, STORE_DAYS, STORE_RUNS).await
+            }
+            None => Err(crate::store::StoreError("the store cannot be reached".into())),
+        };
+        let mut d = match read {
+            Ok(records) => Dashboard::new(label.clone(), records, now),
+            Err(e) => {
+                conn = None;
+                let mut d = Dashboard::new(label.clone(), Records::default(), now);
+                d.message = Some(format!("{}: {e}", store.shown()));
+                d
+            }
+        };
+        d.store = Some(store.clone());
+        if to.send(Update::Runs(Box::new(d))).is_err() {
+            return;
+        }
+        // Woken by a shipper's records, by `r`, or after a while; never more than once a second.
+        let woke = tokio::time::Instant::now();
+        let quiet = tokio::time::sleep(Duration::from_secs(30));
+        tokio::pin!(quiet);
+        loop {
+            if asked.try_recv().is_ok() {
+                break;
+            }
+            let Some((_, rx)) = &mut conn else {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                break;
+            };
+            tokio::select! {
+                n = rx.recv() => {
+                    if n.is_none() {
+                        conn = None;
+                    }
+                    break;
+                }
+                _ = &mut quiet => break,
+                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+            }
+        }
+        if to.is_closed() {
+            return;
+        }
+        let since = woke.elapsed();
+        if since < Duration::from_secs(1) {
+            tokio::time::sleep(Duration::from_secs(1) - since).await;
         }
     }
 }
