@@ -19,7 +19,7 @@ use crate::timeline::files::{Budget, IN_FLIGHT};
 use crate::timeline::rebuild::Plans;
 
 /// Records that arrive together go together: the shipper waits this long after a wake.
-const GATHER: Duration = Duration::from_millis(50);
+const GATHER: Duration = Duration::from_millis(200);
 /// Longest wait between tries while the store is failing.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -33,6 +33,8 @@ struct Queue {
     behind: Option<String>,
     /// The run was told (once per process).
     told: bool,
+    /// The process is ending: ship what is queued at once.
+    flush: bool,
     stop: bool,
 }
 
@@ -73,7 +75,7 @@ pub fn after_record(dir: &Path) -> Option<Box<dyn Fn() + Send + Sync>> {
         if let Ok(mut q) = shipper.queue.lock() {
             q.dirty.insert(dir.clone());
         }
-        shipper.wake.notify_one();
+        shipper.wake.notify_all();
     }))
 }
 
@@ -97,6 +99,8 @@ pub fn finish(grace: Duration) -> Option<String> {
     let shipper = SHIPPER.get()?;
     let deadline = Instant::now() + grace;
     let mut q = shipper.queue.lock().ok()?;
+    q.flush = true;
+    shipper.wake.notify_all();
     while (q.busy || !q.dirty.is_empty()) && q.behind.is_none() {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -128,7 +132,7 @@ async fn run(shipper: Arc<Shipper>) {
         if !wait_for_work(&shipper) {
             return;
         }
-        tokio::time::sleep(GATHER).await;
+        gather(&shipper);
         let Some(dir) = take_work(&shipper) else {
             continue;
         };
@@ -183,6 +187,15 @@ fn wait_for_work(shipper: &Shipper) -> bool {
         };
     }
     !q.stop
+}
+
+/// Lets the records that come together arrive (unless the process is ending).
+fn gather(shipper: &Shipper) {
+    if let Ok(q) = shipper.queue.lock() {
+        let _ = shipper
+            .wake
+            .wait_timeout_while(q, GATHER, |q| !q.flush && !q.stop);
+    }
 }
 
 /// The next run to ship, marked busy.
