@@ -1,6 +1,8 @@
 -- The team store: runs shipped from many machines, each record as it was journaled.
 -- Operators' roles may only add: nothing shipped is ever changed. Row-level security holds
--- each role to the teams it is a member of (`rollback_team_<team>`).
+-- each role to the teams it is a member of (`rollback_team_<team>`), and a trigger holds
+-- every record to its run's hash chain. The store lives in schema `public`; every function
+-- names its search path, `pg_temp` last, so that no session's own tables stand in.
 
 DO $$
 BEGIN
@@ -20,20 +22,22 @@ BEGIN
 END
 $$;
 
+-- A run is known by its team, its host and its id: a name one team holds never stands in
+-- the way of another team's run.
 CREATE TABLE rollback_runs (
+  team text NOT NULL CHECK (team ~ '^[a-z0-9_]{1,40}$'),
   host text NOT NULL CHECK (length(host) BETWEEN 1 AND 255),
   run text NOT NULL CHECK (length(run) BETWEEN 1 AND 255),
-  team text NOT NULL CHECK (team ~ '^[a-z0-9_]{1,40}$'),
-  plan text NOT NULL,
-  mode text NOT NULL,
-  operator text NOT NULL,
+  plan text NOT NULL CHECK (length(plan) BETWEEN 1 AND 255),
+  mode text NOT NULL CHECK (mode IN ('live', 'rehearsal', 'drill')),
+  operator text NOT NULL CHECK (length(operator) <= 255),
   started timestamptz NOT NULL,
   -- The hash of the run's first record: a run forged under an existing name differs here.
-  first_hash text NOT NULL,
-  plan_yaml text,
+  first_hash text NOT NULL CHECK (first_hash ~ '^[0-9a-f]{64}$'),
+  plan_yaml text CHECK (length(plan_yaml) <= 1048576),
   shipped_by name NOT NULL DEFAULT current_user,
   shipped_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (host, run)
+  PRIMARY KEY (team, host, run)
 );
 CREATE INDEX rollback_runs_started ON rollback_runs (started DESC);
 CREATE INDEX rollback_runs_run ON rollback_runs (run);
@@ -41,26 +45,27 @@ CREATE INDEX rollback_runs_run ON rollback_runs (run);
 -- Partitioned by month of the run's start, so a whole run is in one partition and
 -- retention drops partitions instead of deleting rows.
 CREATE TABLE rollback_records (
+  team text NOT NULL,
   host text NOT NULL,
   run text NOT NULL,
   started timestamptz NOT NULL,
   seq bigint NOT NULL CHECK (seq >= 0),
   at timestamptz NOT NULL,
-  type text NOT NULL,
+  type text NOT NULL CHECK (length(type) <= 64),
   prev text NOT NULL,
   hash text NOT NULL,
   line text NOT NULL CHECK (length(line) <= 4194304),
-  PRIMARY KEY (host, run, seq, started)
+  PRIMARY KEY (team, host, run, seq, started)
 ) PARTITION BY RANGE (started);
 
 -- One row per sealed run: what the figures need, as the seal summed it up.
 CREATE TABLE rollback_summaries (
+  team text NOT NULL,
   host text NOT NULL,
   run text NOT NULL,
-  team text NOT NULL,
   plan text NOT NULL,
   level smallint NOT NULL,
-  mode text NOT NULL,
+  mode text NOT NULL CHECK (mode IN ('live', 'rehearsal', 'drill')),
   automation text NOT NULL,
   trigger text NOT NULL,
   started timestamptz NOT NULL,
@@ -83,45 +88,94 @@ CREATE TABLE rollback_summaries (
   failed_regions integer NOT NULL,
   escalation smallint NOT NULL,
   -- The seal's summary as recorded (for `ready` and the trainee's view).
-  summary jsonb NOT NULL,
-  PRIMARY KEY (host, run),
-  FOREIGN KEY (host, run) REFERENCES rollback_runs (host, run)
+  summary jsonb NOT NULL CHECK (length(summary::text) <= 262144),
+  PRIMARY KEY (team, host, run),
+  FOREIGN KEY (team, host, run) REFERENCES rollback_runs (team, host, run)
 );
 CREATE INDEX rollback_summaries_plan ON rollback_summaries (plan, mode, started DESC);
 CREATE INDEX rollback_summaries_started ON rollback_summaries (started DESC);
 
 -- Each phase's time, on the run's clock (a drill's on the drill clock).
 CREATE TABLE rollback_phase_times (
+  team text NOT NULL,
   host text NOT NULL,
   run text NOT NULL,
   ord smallint NOT NULL,
-  phase text NOT NULL,
+  phase text NOT NULL CHECK (length(phase) <= 255),
   plan text NOT NULL,
   drill boolean NOT NULL,
   started timestamptz NOT NULL,
   duration_ms bigint NOT NULL,
-  PRIMARY KEY (host, run, ord),
-  FOREIGN KEY (host, run) REFERENCES rollback_summaries (host, run)
+  PRIMARY KEY (team, host, run, ord),
+  FOREIGN KEY (team, host, run) REFERENCES rollback_summaries (team, host, run)
 );
 
 -- May the current role ship runs of `team`? Only as a member of rollback_team_<team>.
-CREATE FUNCTION rollback_may_ship(team text) RETURNS boolean
-LANGUAGE sql STABLE AS $$
+CREATE FUNCTION rollback_may_ship(t text) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
   SELECT EXISTS (
     SELECT 1 FROM pg_catalog.pg_roles r
-    WHERE r.rolname = 'rollback_team_' || team
+    WHERE r.rolname = 'rollback_team_' || t
       AND pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER'))
 $$;
 
--- May the current role ship a row of this run? The run must be shipped first, by its team;
--- the row's start (its partition) and team, when it carries them, must be the run's.
-CREATE FUNCTION rollback_may_ship_run(h text, r text, s timestamptz, t text) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-  SELECT EXISTS (
-    SELECT 1 FROM rollback_runs x
-    WHERE x.host = h AND x.run = r AND x.started = s
-      AND (t IS NULL OR x.team = t) AND rollback_may_ship(x.team))
+-- May the current role ship a row of this run? The run must be shipped first, by its team,
+-- and the row's start (its partition) must be the run's.
+CREATE FUNCTION rollback_may_ship_run(t text, h text, r text, s timestamptz) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
+  SELECT rollback_may_ship(t) AND EXISTS (
+    SELECT 1 FROM public.rollback_runs x
+    WHERE x.team = t AND x.host = h AND x.run = r AND x.started = s)
 $$;
+
+-- A summary must be its seal's: the seal record is shipped (in the same transaction or
+-- before), and the summary is the one it carries.
+CREATE FUNCTION rollback_is_seal_summary(t text, h text, r text, s timestamptz, v jsonb)
+RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
+  SELECT EXISTS (
+    SELECT 1 FROM public.rollback_records x
+    WHERE x.team = t AND x.host = h AND x.run = r AND x.started = s
+      AND x.type = 'run_sealed' AND (x.line::jsonb) -> 'summary' = v)
+$$;
+
+-- Every record holds to its run's chain: its hash is the sha256 of its line, its fields are
+-- the line's, and it follows the record before it (seq and prev), whoever ships it.
+CREATE FUNCTION rollback_check_record() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+  j jsonb;
+  before text;
+BEGIN
+  IF length(NEW.line) < 76
+     OR right(NEW.line, 75) <> ',"hash":"' || NEW.hash || '"}'
+     OR NEW.hash <> encode(sha256(convert_to(left(NEW.line, length(NEW.line) - 75) || '}', 'UTF8')), 'hex')
+  THEN
+    RAISE EXCEPTION 'record % of run % does not verify: its hash is not its line''s', NEW.seq, NEW.run
+      USING ERRCODE = 'check_violation';
+  END IF;
+  j := NEW.line::jsonb;
+  IF (j->>'seq')::bigint IS DISTINCT FROM NEW.seq OR j->>'prev' IS DISTINCT FROM NEW.prev
+     OR j->>'type' IS DISTINCT FROM NEW.type THEN
+    RAISE EXCEPTION 'record % of run % does not verify: its fields are not its line''s', NEW.seq, NEW.run
+      USING ERRCODE = 'check_violation';
+  END IF;
+  IF NEW.seq = 0 THEN
+    before := repeat('0', 64);
+  ELSE
+    SELECT x.hash INTO before FROM public.rollback_records x
+    WHERE x.team = NEW.team AND x.host = NEW.host AND x.run = NEW.run
+      AND x.started = NEW.started AND x.seq = NEW.seq - 1;
+  END IF;
+  IF before IS DISTINCT FROM NEW.prev THEN
+    RAISE EXCEPTION 'record % of run % does not follow the record before it', NEW.seq, NEW.run
+      USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER rollback_check_record BEFORE INSERT ON rollback_records
+  FOR EACH ROW EXECUTE FUNCTION rollback_check_record();
 
 ALTER TABLE rollback_runs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rollback_records ENABLE ROW LEVEL SECURITY;
@@ -129,13 +183,14 @@ ALTER TABLE rollback_summaries ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rollback_phase_times ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY ship ON rollback_runs FOR INSERT TO rollback_member
-  WITH CHECK (rollback_may_ship(team));
+  WITH CHECK (rollback_may_ship(team) AND shipped_by = current_user);
 CREATE POLICY ship ON rollback_records FOR INSERT TO rollback_member
-  WITH CHECK (rollback_may_ship_run(host, run, started, NULL));
+  WITH CHECK (rollback_may_ship_run(team, host, run, started));
 CREATE POLICY ship ON rollback_summaries FOR INSERT TO rollback_member
-  WITH CHECK (rollback_may_ship_run(host, run, started, team));
+  WITH CHECK (rollback_may_ship_run(team, host, run, started)
+              AND rollback_is_seal_summary(team, host, run, started, summary));
 CREATE POLICY ship ON rollback_phase_times FOR INSERT TO rollback_member
-  WITH CHECK (rollback_may_ship_run(host, run, started, NULL));
+  WITH CHECK (rollback_may_ship_run(team, host, run, started));
 
 -- Every team member, the auditor and retention read everything: the org's figures.
 CREATE POLICY read ON rollback_runs FOR SELECT
@@ -154,25 +209,25 @@ GRANT SELECT ON rollback_runs, rollback_records, rollback_summaries, rollback_ph
   TO rollback_auditor, rollback_retention;
 
 -- The month's partition for a run started at `started`, made if missing. Owned by the
--- store's owner: members make partitions only through it.
+-- store's owner: members make partitions only through it, for sane months only.
 CREATE FUNCTION rollback_partition(started timestamptz) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
   lo timestamptz := date_trunc('month', started, 'UTC');
   hi timestamptz := lo + interval '1 month';
   name text := 'rollback_records_' || to_char(lo AT TIME ZONE 'UTC', 'YYYY_MM');
-  -- The partition goes beside its table, whatever schema the store is in.
-  schema text := (SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                  WHERE c.oid = 'rollback_records'::regclass);
 BEGIN
-  IF to_regclass(format('%I.%I', schema, name)) IS NOT NULL THEN
+  IF started < now() - interval '10 years' OR started > now() + interval '1 day' THEN
+    RAISE EXCEPTION 'no run starts at %', started USING ERRCODE = 'check_violation';
+  END IF;
+  IF to_regclass('public.' || name) IS NOT NULL THEN
     RETURN;
   END IF;
   -- Two shippers may make the same month at once: one waits for the other.
   PERFORM pg_advisory_xact_lock(hashtext(name));
-  IF to_regclass(format('%I.%I', schema, name)) IS NULL THEN
-    EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.rollback_records FOR VALUES FROM (%L) TO (%L)',
-                   schema, name, schema, lo, hi);
+  IF to_regclass('public.' || name) IS NULL THEN
+    EXECUTE format('CREATE TABLE public.%I PARTITION OF public.rollback_records FOR VALUES FROM (%L) TO (%L)',
+                   name, lo, hi);
   END IF;
 END
 $$;
@@ -181,7 +236,7 @@ GRANT EXECUTE ON FUNCTION rollback_partition(timestamptz) TO rollback_member;
 
 -- A follower is woken for each run that got records (LISTEN rollback_records).
 CREATE FUNCTION rollback_notify() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
   PERFORM pg_notify('rollback_records', d.host || '/' || d.run)
   FROM (SELECT DISTINCT host, run FROM added) d;
@@ -194,7 +249,7 @@ CREATE TRIGGER rollback_notify AFTER INSERT ON rollback_records
 -- Retention: drops the months that ended before `cutoff`, and the runs started in them.
 -- Only for rollback_retention, and never within the standard's 365 days.
 CREATE FUNCTION rollback_prune(cutoff timestamptz) RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
   part record;
   upto timestamptz := NULL;
@@ -207,7 +262,7 @@ BEGIN
     SELECT c.oid AS oid,
            (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([^'']+)''\)'))[1]::timestamptz AS hi
     FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-    WHERE i.inhparent = 'rollback_records'::regclass
+    WHERE i.inhparent = 'public.rollback_records'::regclass
   LOOP
     IF part.hi <= cutoff THEN
       EXECUTE format('DROP TABLE %s', part.oid::regclass);
@@ -217,9 +272,9 @@ BEGIN
   IF upto IS NULL THEN
     RETURN 0;
   END IF;
-  DELETE FROM rollback_phase_times WHERE started < upto;
-  DELETE FROM rollback_summaries WHERE started < upto;
-  DELETE FROM rollback_runs WHERE started < upto;
+  DELETE FROM public.rollback_phase_times WHERE started < upto;
+  DELETE FROM public.rollback_summaries WHERE started < upto;
+  DELETE FROM public.rollback_runs WHERE started < upto;
   GET DIAGNOSTICS gone = ROW_COUNT;
   RETURN gone;
 END

@@ -410,7 +410,7 @@ fn a_team_role_ships_only_its_team_and_nobody_changes_what_was_shipped() {
         "alice-pw-1",
         "s",
         "INSERT INTO rollback_runs (host, run, team, plan, mode, operator, started, first_hash) \
-         VALUES ('h', 'r', 'b', 'p', 'live', 'o', now(), 'x')",
+         VALUES ('h', 'r', 'b', 'p', 'live', 'o', now(), repeat('a', 64))",
     )
     .unwrap_err();
     assert!(forged_team.contains("row-level security"), "{forged_team}");
@@ -535,7 +535,7 @@ fn migrations_run_from_an_empty_database_and_from_the_previous_version() {
         common::pg::ADMIN_PW,
         "s",
         "INSERT INTO rollback_runs (host, run, team, plan, mode, operator, started, first_hash) \
-         VALUES ('old-host', 'old-run', 'default', 'p', 'live', 'o', now(), 'x')",
+         VALUES ('old-host', 'old-run', 'default', 'p', 'live', 'o', now(), repeat('a', 64))",
     )
     .unwrap();
     // An older store is named, and never written by a newer client.
@@ -656,13 +656,23 @@ fn tls_is_verified_against_the_given_root_certificate() {
             root.display()
         )
     };
-    let made = ok(&runs, &["store", "init", "--store", &url("verify-full", &good)]);
+    let made = ok(
+        &runs,
+        &["store", "init", "--store", &url("verify-full", &good)],
+    );
     assert!(made.contains("sslmode=verify-full"), "{made}");
     assert!(!made.contains(common::pg::ADMIN_PW), "{made}");
     // A server whose certificate does not chain to the root given is refused.
-    let out = cmd(&runs, &["store", "status", "--store", &url("require", &bad)]);
+    let out = cmd(
+        &runs,
+        &["store", "status", "--store", &url("require", &bad)],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).to_lowercase().contains("certificate"), "{}", text(&out));
+    assert!(
+        text(&out).to_lowercase().contains("certificate"),
+        "{}",
+        text(&out)
+    );
     assert!(!text(&out).contains(common::pg::ADMIN_PW), "{}", text(&out));
 }
 
@@ -683,29 +693,136 @@ fn prune_in_the_store_drops_old_months_only_for_the_retention_role() {
         "s",
         "SELECT rollback_partition(now() - interval '2 years');
          INSERT INTO rollback_runs (host, run, team, plan, mode, operator, started, first_hash)
-           VALUES ('h', 'old', 'default', 'p', 'live', 'o', now() - interval '2 years', 'x');
-         INSERT INTO rollback_records (host, run, started, seq, at, type, prev, hash, line)
-           SELECT host, run, started, 0, started, 'run_started', 'p', 'x', '{}' FROM rollback_runs
-           WHERE run = 'old';",
+           VALUES ('h', 'old', 'default', 'p', 'live', 'o', now() - interval '2 years', repeat('a', 64));
+         SET session_replication_role = replica;
+         INSERT INTO rollback_records (team, host, run, started, seq, at, type, prev, hash, line)
+           SELECT team, host, run, started, 0, started, 'run_started', 'p', 'x', '{}'
+           FROM rollback_runs WHERE run = 'old';",
     )
     .unwrap();
-    let partitions = "SELECT count(*) FROM pg_inherits WHERE inhparent = 'rollback_records'::regclass";
+    let partitions =
+        "SELECT count(*) FROM pg_inherits WHERE inhparent = 'rollback_records'::regclass";
     assert_eq!(count(&pg, "s", partitions), 2);
     let rita = pg.url("rita", "rita-pw-1", "s");
     let alice = pg.url("alice", "alice-pw-1", "s");
     let listed = ok(&runs, &["prune", "--older-than", "400d", "--store", &rita]);
     assert!(listed.contains("1 run(s)"), "{listed}");
     assert_eq!(count(&pg, "s", "SELECT count(*) FROM rollback_runs"), 2);
-    let below = cmd(&runs, &["prune", "--older-than", "30d", "--yes", "--store", &rita]);
+    let below = cmd(
+        &runs,
+        &["prune", "--older-than", "30d", "--yes", "--store", &rita],
+    );
     assert_eq!(below.status.code(), Some(2), "{}", text(&below));
-    let refused = cmd(&runs, &["prune", "--older-than", "400d", "--yes", "--store", &alice]);
+    let refused = cmd(
+        &runs,
+        &["prune", "--older-than", "400d", "--yes", "--store", &alice],
+    );
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
-    assert!(text(&refused).contains("permission denied"), "{}", text(&refused));
-    let done = ok(&runs, &["prune", "--older-than", "400d", "--yes", "--store", &rita]);
+    assert!(
+        text(&refused).contains("permission denied"),
+        "{}",
+        text(&refused)
+    );
+    let done = ok(
+        &runs,
+        &["prune", "--older-than", "400d", "--yes", "--store", &rita],
+    );
     assert!(done.contains("removed 1 run(s)"), "{done}");
     assert_eq!(count(&pg, "s", "SELECT count(*) FROM rollback_runs"), 1);
-    assert_eq!(count(&pg, "s", partitions), 1, "the old month's partition is dropped");
+    assert_eq!(
+        count(&pg, "s", partitions),
+        1,
+        "the old month's partition is dropped"
+    );
     // Even the retention role cannot reach inside the 365 days.
-    let inside = sql_in(&pg, "rita", "rita-pw-1", "s", "SELECT rollback_prune(now() - interval '100 days')");
+    let inside = sql_in(
+        &pg,
+        "rita",
+        "rita-pw-1",
+        "s",
+        "SELECT rollback_prune(now() - interval '100 days')",
+    );
     assert!(inside.unwrap_err().contains("365 days"));
+}
+
+#[test]
+fn the_database_holds_every_row_to_its_team_and_its_chain() {
+    let pg = Pg::start();
+    let admin = store(&pg, "s", &["a", "b"]);
+    pg.login("alice", "alice-pw-1", &["rollback_team_a"]);
+    pg.login("bob", "bob-pw-1", &["rollback_team_b"]);
+    let bob = pg.url("bob", "bob-pw-1", "s");
+    let alice = pg.url("alice", "alice-pw-1", "s");
+    let runs = Runs::new();
+    let pb = team_plan(runs.path(), "shared", "b", "echo b");
+    ok(&runs, &["run", &pb, "--headless", "--store", &bob]);
+
+    // A table of one's own session does not stand in for the store's.
+    let sneaked = sql_in(
+        &pg,
+        "alice",
+        "alice-pw-1",
+        "s",
+        "CREATE TEMP TABLE rollback_runs AS
+           SELECT 'a'::text AS team, host, run, started FROM public.rollback_runs;
+         INSERT INTO public.rollback_phase_times (team, host, run, ord, phase, plan, drill, started, duration_ms)
+           SELECT 'b', host, run, 99, 'x', 'shared', false, started, 1 FROM public.rollback_runs;",
+    );
+    assert!(sneaked.unwrap_err().contains("row-level security"));
+
+    // Even for its own team, a record must verify and follow the one before it.
+    let other = Runs::new();
+    let pa = team_plan(other.path(), "mine", "a", "echo a");
+    ok(&other, &["run", &pa, "--headless", "--store", &alice]);
+    let forged = sql_in(
+        &pg,
+        "alice",
+        "alice-pw-1",
+        "s",
+        "INSERT INTO rollback_records (team, host, run, started, seq, at, type, prev, hash, line)
+           SELECT team, host, run, started, 1000, now(), 'note', repeat('0', 64), repeat('1', 64),
+             '{\"seq\":1000,\"type\":\"note\",\"prev\":\"' || repeat('0', 64) || '\",\"hash\":\"' || repeat('1', 64) || '\"}'
+           FROM rollback_runs WHERE team = 'a'",
+    );
+    assert!(forged.unwrap_err().contains("does not verify"));
+
+    // Team a's rehearsal of a plan with the same id is no permit for team b's plan.
+    let pa_shared = team_plan(other.path(), "shared", "a", "echo b");
+    ok(
+        &other,
+        &["rehearse", &pa_shared, "--headless", "--store", &alice],
+    );
+    let out = cmd(&runs, &["ready", &pb, "--store", &admin]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    ok(&runs, &["rehearse", &pb, "--headless", "--store", &bob]);
+    ok(&runs, &["ready", &pb, "--store", &admin]);
+}
+
+#[test]
+fn the_store_url_from_the_environment_is_never_a_steps_and_its_password_is_masked() {
+    let pg = Pg::start();
+    let url = store(&pg, "s", &[]);
+    let runs = Runs::new();
+    let plan = team_plan(
+        runs.path(),
+        "leaky",
+        "",
+        &format!("'env; echo {}'", common::pg::ADMIN_PW),
+    );
+    let out = runs
+        .cmd(&["run", &plan, "--headless"])
+        .env("ROLLBACK_STORE", &url)
+        .env("XDG_CONFIG_HOME", runs.path().join(".config"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let dir = runs.run_dirs()[0].clone();
+    let log = std::fs::read_to_string(dir.join("output/execute.apply.1.log")).unwrap();
+    assert!(!log.contains("ROLLBACK_STORE"), "{log}");
+    assert!(!log.contains(common::pg::ADMIN_PW), "{log}");
+    // Shipped all the same, from the environment.
+    assert_eq!(
+        count(&pg, "s", "SELECT count(*) FROM rollback_summaries"),
+        1
+    );
 }

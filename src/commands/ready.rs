@@ -45,14 +45,28 @@ pub fn run(args: &ReadyArgs) -> color_eyre::Result<Exit> {
         }
     };
     let plan_id = loaded.plan.plan.value.clone();
+    // Only the plan's own team's rehearsals: another team's plan of the same id is not this one.
+    let team = loaded
+        .plan
+        .team
+        .as_ref()
+        .map_or(crate::store::local::DEFAULT_TEAM.to_string(), |t| {
+            t.value.clone()
+        });
     let (runs, place) = match &store {
         // The permit check of a pipeline: the store's rehearsals of the plan, no runs here.
         Some(store) => {
             let read = crate::store::block_on(async {
                 let client = store.connect().await?;
                 crate::store::schema::check(store, &client).await?;
-                crate::store::read::run_summaries(store, &client, Some(&plan_id), Mode::Rehearsal)
-                    .await
+                crate::store::read::run_summaries(
+                    store,
+                    &client,
+                    Some(&team),
+                    Some(&plan_id),
+                    Mode::Rehearsal,
+                )
+                .await
             });
             match read {
                 Ok(r) => (r, store.shown().to_string()),

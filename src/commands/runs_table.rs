@@ -30,7 +30,7 @@ pub fn lines(rows: &[Row], width: Option<usize>) -> Vec<String> {
             [
                 inline(&r.id).into_owned(),
                 inline(&r.plan).into_owned(),
-                r.mode.clone(),
+                crate::text::inline(&r.mode).into_owned(),
                 inline(&r.outcome).into_owned(),
                 r.time.clone(),
             ]

@@ -112,7 +112,7 @@ fn from_store(
         let client = store.connect().await?;
         crate::store::schema::check(store, &client).await?;
         if let Some(name) = &args.trainee {
-            let drills = read::run_summaries(store, &client, None, Mode::Drill).await?;
+            let drills = read::run_summaries(store, &client, None, None, Mode::Drill).await?;
             return Ok(Err(trainee_drills(&drills, name, select)));
         }
         let stats = read::stats(store, &client, select, now).await?;

@@ -69,6 +69,8 @@ pub(crate) fn start(spec: &CommandSpec, out: OwnedFd, reader: RawFd) -> io::Resu
         .env("ROLLBACK_STEP", &spec.key)
         .env("ROLLBACK_ATTEMPT", spec.attempt.to_string())
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        // The team store's URL (with its password) is rollback's, never a step's.
+        .env_remove("ROLLBACK_STORE")
         .stdin(Stdio::null())
         .stdout(Stdio::from(out.try_clone()?))
         .stderr(Stdio::from(out))

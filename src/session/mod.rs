@@ -112,7 +112,12 @@ impl Session {
         if let Some(ship) = crate::store::live::after_record(&parts.run.path) {
             journal.after_each(ship);
         }
-        let mask = crate::plan::vars::secrets(&parts.plan, &parts.vars);
+        let mut mask = crate::plan::vars::secrets(&parts.plan, &parts.vars);
+        if let Some(store) = crate::store::live::mask().filter(|m| !m.is_empty()) {
+            // The store's password, should a step come across it, is masked like the plan's.
+            let forms = mask.forms().iter().chain(store.forms()).cloned().collect();
+            mask = crate::mask::Mask::new(forms);
+        }
         let short: Vec<&str> = parts
             .plan
             .vars

@@ -55,6 +55,11 @@ impl Store {
         self.mask.text(text).into_owned()
     }
 
+    /// The store's secrets (its password), for a run's mask: a step that prints it is masked.
+    pub fn mask(&self) -> &Mask {
+        &self.mask
+    }
+
     /// The database role it connects as.
     pub fn user(&self) -> &str {
         self.pg.get_user().unwrap_or("")
@@ -205,7 +210,7 @@ fn parse_parts(url: &str) -> Result<Parts, String> {
         Some((b, q)) => (b, q),
         None => (url, ""),
     };
-    let mut ssl = SslMode::Prefer;
+    let mut ssl = None;
     let mut root_cert = None;
     let mut kept: Vec<&str> = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
@@ -215,7 +220,7 @@ fn parse_parts(url: &str) -> Result<Parts, String> {
             .map_err(|_| format!("`{k}` is not UTF-8"))?;
         match k {
             "sslmode" => {
-                ssl = match v.as_ref() {
+                ssl = Some(match v.as_ref() {
                     "disable" => SslMode::Disable,
                     "allow" | "prefer" => SslMode::Prefer,
                     "require" | "verify-ca" | "verify-full" => SslMode::Require,
@@ -224,7 +229,7 @@ fn parse_parts(url: &str) -> Result<Parts, String> {
                             "sslmode `{other}`: use disable, prefer, require, verify-ca or verify-full"
                         )));
                     }
-                }
+                })
             }
             "sslrootcert" => root_cert = Some(PathBuf::from(v.as_ref())),
             _ => kept.push(pair),
@@ -240,6 +245,21 @@ fn parse_parts(url: &str) -> Result<Parts, String> {
     if pg.get_hosts().is_empty() {
         return Err("the URL names no host".into());
     }
+    // Unless told otherwise, TLS is required of any host but this machine: a password must
+    // not be offered to whoever can downgrade the connection on the way.
+    let ssl = ssl.unwrap_or_else(|| {
+        let local = pg.get_hosts().iter().all(|h| match h {
+            tokio_postgres::config::Host::Tcp(h) => {
+                matches!(h.as_str(), "localhost" | "127.0.0.1" | "::1")
+            }
+            tokio_postgres::config::Host::Unix(_) => true,
+        });
+        if local {
+            SslMode::Prefer
+        } else {
+            SslMode::Require
+        }
+    });
     if root_cert.is_none()
         && let Some(h) = home()
     {

@@ -50,10 +50,13 @@ impl Store {
     ) -> Result<(Client, mpsc::Receiver<Notification>), StoreError> {
         // Bounded: a wake-up is enough, the reader asks for everything after what it has.
         let (tx, rx) = mpsc::channel(64);
+        let mut pg = self.pg.clone();
+        // A store that stalls (a lock held, a server too busy) fails a statement in time
+        // rather than holding a command forever.
+        pg.options("-c statement_timeout=60000 -c lock_timeout=15000");
         let client = match self.ssl {
             SslMode::Disable => {
-                let (client, conn) = self
-                    .pg
+                let (client, conn) = pg
                     .connect(tokio_postgres::NoTls)
                     .await
                     .map_err(|e| self.error(&e))?;
@@ -61,7 +64,6 @@ impl Store {
                 client
             }
             SslMode::Prefer | SslMode::Require => {
-                let mut pg = self.pg.clone();
                 pg.ssl_mode(if self.ssl == SslMode::Require {
                     tokio_postgres::config::SslMode::Require
                 } else {

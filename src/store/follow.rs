@@ -28,6 +28,8 @@ struct StoreTail {
     /// The connection, and its notifications; `None` after it failed.
     client: Option<(Client, mpsc::Receiver<Notification>)>,
     last: Option<u64>,
+    /// The hash of the last record read: each next one must follow it.
+    head: String,
     /// Lines read and not yet taken.
     buffered: Vec<String>,
     /// The last page was full: read on without waiting.
@@ -55,6 +57,7 @@ pub async fn open(store: &Store, query: &str) -> Result<Result<Follower, String>
         run,
         client: Some((client, rx)),
         last: None,
+        head: crate::engine::record::GENESIS.to_string(),
         buffered: Vec::new(),
         more: false,
         failed: None,
@@ -95,12 +98,25 @@ impl StoreTail {
         match lines(&self.store, client, &self.run, self.last, PAGE).await {
             Ok(new) => {
                 self.more = new.len() as i64 == PAGE;
-                if !new.is_empty() {
-                    // The store holds a run's records without gaps, in order.
-                    let first = self.last.map_or(0, |l| l + 1);
-                    self.last = Some(first + new.len() as u64 - 1);
+                // Each record must follow the one before: what the store sends is checked.
+                for line in new {
+                    let want = self.last.map_or(0, |l| l + 1);
+                    match crate::engine::record::parse_line(&line) {
+                        Ok(r) if r.seq == want && r.prev == self.head => {
+                            self.last = Some(r.seq);
+                            self.head = r.hash;
+                            self.buffered.push(line);
+                        }
+                        _ => {
+                            self.failed = Some(format!(
+                                "the store's record {want} of {} does not follow the one before",
+                                self.run.run
+                            ));
+                            self.more = false;
+                            return;
+                        }
+                    }
                 }
-                self.buffered.extend(new);
                 self.failed = None;
             }
             Err(e) => {

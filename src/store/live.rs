@@ -61,6 +61,11 @@ pub fn start(store: Store) {
     }
 }
 
+/// The store's mask, when a shipper runs: a run adds it to its own.
+pub fn mask() -> Option<crate::mask::Mask> {
+    SHIPPER.get().map(|s| s.store.mask().clone())
+}
+
 /// Whether a shipper runs in this process.
 pub fn running() -> bool {
     SHIPPER.get().is_some()
@@ -226,11 +231,15 @@ async fn ship_one(
         Err(why) => return Err(format!("run {id} is not shipped: {why}")),
     };
     if client.is_none() {
-        let c = tokio::time::timeout(Duration::from_secs(10), store.connect())
+        let connected = tokio::time::timeout(Duration::from_secs(10), async {
+            let c = store.connect().await?;
+            super::schema::check(store, &c).await?;
+            Ok::<_, super::StoreError>(c)
+        });
+        let c = connected
             .await
             .map_err(|_| "the store did not answer".to_string())?
             .map_err(|e| e.0)?;
-        super::schema::check(store, &c).await.map_err(|e| e.0)?;
         *client = Some(c);
     }
     let c = client.as_mut().expect("connected above");

@@ -51,6 +51,8 @@ pub struct Local {
     pub lines: Vec<Line>,
     /// The seal's summary, once the run is sealed (and only if the seal agrees).
     pub sealed: Option<Box<Summary>>,
+    /// The same summary exactly as the seal record carries it (the store holds it to that).
+    pub seal_summary: Option<serde_json::Value>,
     pub windows: Vec<WindowSeen>,
 }
 
@@ -105,8 +107,13 @@ pub fn read(dir: &Path, id: &str, plans: &Plans, budget: &Budget) -> Result<Opti
     {
         segment_lines(dir, seal, budget, &mut lines, &mut windows)?;
     }
+    let seal_summary = match (&summary, records.last().map(|r| &r.event)) {
+        (Some(_), Some(Event::RunSealed(seal))) => Some(seal.summary.clone()),
+        _ => None,
+    };
     Ok(Some(Local {
         id: id.to_string(),
+        seal_summary,
         host: info.host.clone(),
         team: info.team.clone().unwrap_or_else(|| DEFAULT_TEAM.into()),
         plan: info.plan.clone(),

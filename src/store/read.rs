@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use tokio_postgres::types::FromSql;
 use tokio_postgres::{Client, Row};
 
 use super::config::Store;
@@ -38,13 +39,25 @@ pub struct Listed {
     pub records: i64,
 }
 
+/// A column's value, or its type's default when the server sends something else: what the
+/// store answers is read, never trusted to the point of a panic.
+pub trait Column {
+    fn at<'a, T: FromSql<'a> + Default>(&'a self, i: usize) -> T;
+}
+
+impl Column for Row {
+    fn at<'a, T: FromSql<'a> + Default>(&'a self, i: usize) -> T {
+        self.try_get(i).unwrap_or_default()
+    }
+}
+
 fn ms(row: &Row, i: usize) -> i64 {
-    let v: f64 = row.get(i);
+    let v: f64 = row.at(i);
     v.round() as i64
 }
 
 fn ms_opt(row: &Row, i: usize) -> Option<i64> {
-    row.get::<_, Option<f64>>(i).map(|v| v.round() as i64)
+    row.at::<Option<f64>>(i).map(|v| v.round() as i64)
 }
 
 /// The newest `limit` runs.
@@ -55,8 +68,9 @@ pub async fn list(store: &Store, client: &Client, limit: i64) -> Result<Vec<List
                     date_part('epoch', r.started) * 1000, s.outcome,
                     date_part('epoch', s.ended) * 1000, s.within_sla, s.duration_ms, s.sla_ms,
                     (SELECT count(*) FROM rollback_records x
-                      WHERE x.host = r.host AND x.run = r.run AND x.started = r.started)
-             FROM rollback_runs r LEFT JOIN rollback_summaries s USING (host, run)
+                      WHERE x.team = r.team AND x.host = r.host AND x.run = r.run
+                        AND x.started = r.started)
+             FROM rollback_runs r LEFT JOIN rollback_summaries s USING (team, host, run)
              ORDER BY r.started DESC, r.run DESC LIMIT $1",
             &[&limit],
         )
@@ -65,60 +79,65 @@ pub async fn list(store: &Store, client: &Client, limit: i64) -> Result<Vec<List
     Ok(rows
         .iter()
         .map(|r| Listed {
-            host: r.get(0),
-            run: r.get(1),
-            team: r.get(2),
-            plan: r.get(3),
-            mode: r.get(4),
-            operator: r.get(5),
+            host: r.at(0),
+            run: r.at(1),
+            team: r.at(2),
+            plan: r.at(3),
+            mode: r.at(4),
+            operator: r.at(5),
             started_ms: ms(r, 6),
-            outcome: r.get(7),
+            outcome: r.at(7),
             ended_ms: ms_opt(r, 8),
-            within_sla: r.get(9),
-            duration_ms: r.get(10),
-            sla_ms: r.get(11),
-            records: r.get(12),
+            within_sla: r.at(9),
+            duration_ms: r.at(10),
+            sla_ms: r.at(11),
+            records: r.at(12),
         })
         .collect())
 }
 
-/// Runs whose seal summary is in the store, of `plan` and `mode`, for the folds over few runs
-/// (`ready`, a trainee's drills, a rehearsal's trend).
+/// Runs whose seal summary is in the store, of `plan` (and `team`) and `mode`, for the folds
+/// over few runs (`ready`, a trainee's drills, a rehearsal's trend). At most `MAX_SUMMARIES`,
+/// newest first; one that does not read as a summary is left out.
 pub async fn summaries(
     store: &Store,
     client: &Client,
+    team: Option<&str>,
     plan: Option<&str>,
     mode: Mode,
 ) -> Result<Vec<(String, Summary)>, StoreError> {
     let rows = client
         .query(
-            "SELECT run, summary FROM rollback_summaries
+            "SELECT run, summary::text FROM rollback_summaries
              WHERE ($1::text IS NULL OR plan = $1) AND mode = $2
-             ORDER BY started DESC LIMIT 100000",
-            &[&plan, &word(&mode)],
+               AND ($3::text IS NULL OR team = $3)
+             ORDER BY started DESC LIMIT $4",
+            &[&plan, &word(&mode), &team, &MAX_SUMMARIES],
         )
         .await
         .map_err(|e| store.error(&e))?;
     Ok(rows
         .iter()
         .filter_map(|r| {
-            let id: String = r.get(0);
-            let v: serde_json::Value = r.get(1);
-            Some((id, Summary::deserialize(&v).ok()?))
+            let id: String = r.at(0);
+            let text: String = r.at(1);
+            Some((id, serde_json::from_str::<Summary>(&text).ok()?))
         })
         .collect())
 }
 
-use serde::Deserialize;
+/// Most summaries read whole at once (a plan's rehearsals, a trainee's drills).
+const MAX_SUMMARIES: i64 = 20_000;
 
 /// As [`summaries`], folded for the records' folds.
 pub async fn run_summaries(
     store: &Store,
     client: &Client,
+    team: Option<&str>,
     plan: Option<&str>,
     mode: Mode,
 ) -> Result<Vec<RunSummary>, StoreError> {
-    Ok(summaries(store, client, plan, mode)
+    Ok(summaries(store, client, team, plan, mode)
         .await?
         .iter()
         .map(|(id, s)| RunSummary::of(id, s, true))
@@ -204,11 +223,11 @@ pub async fn stats(
             )
             .await
             .map_err(|e| store.error(&e))?
-            .get(0)
+            .at(0)
     };
     let last: BTreeMap<Option<String>, i64> = rehearsed
         .iter()
-        .filter_map(|r| Some((r.get::<_, Option<String>>(0), ms_opt(r, 1)?)))
+        .filter_map(|r| Some((r.at::<Option<String>>(0), ms_opt(r, 1)?)))
         .collect();
     // Phases per plan (None: overall), drills apart, in plan order.
     type Phases = BTreeMap<(Option<String>, bool), Vec<(i16, PhaseSpread)>>;
@@ -216,13 +235,13 @@ pub async fn stats(
     for r in &phase_rows {
         let spread = Spread {
             runs: count(r, 4),
-            median_ms: r.get::<_, i64>(5).max(0) as u64,
-            p95_ms: r.get::<_, i64>(6).max(0) as u64,
+            median_ms: r.at::<i64>(5).max(0) as u64,
+            p95_ms: r.at::<i64>(6).max(0) as u64,
         };
-        phases.entry((r.get(0), r.get(2))).or_default().push((
-            r.get(3),
+        phases.entry((r.at(0), r.at(2))).or_default().push((
+            r.at(3),
             PhaseSpread {
-                phase: r.get(1),
+                phase: r.at(1),
                 spread,
             },
         ));
@@ -235,7 +254,7 @@ pub async fn stats(
     let mut overall = None;
     let mut plans = BTreeMap::new();
     for r in &rows {
-        let plan: Option<String> = r.get(0);
+        let plan: Option<String> = r.at(0);
         let counts = Counts {
             runs: count(r, 1),
             completed: count(r, 5),
@@ -246,8 +265,8 @@ pub async fn stats(
             steps_automated: count(r, 11),
         };
         let spread = |runs: u32, m: usize| -> Option<Spread> {
-            let median: Option<i64> = r.get(m);
-            let p95: Option<i64> = r.get(m + 1);
+            let median: Option<i64> = r.at(m);
+            let p95: Option<i64> = r.at(m + 1);
             Some(Spread {
                 runs,
                 median_ms: median?.max(0) as u64,
@@ -320,7 +339,7 @@ pub async fn stats(
 }
 
 fn count(r: &Row, i: usize) -> u32 {
-    let v: Option<i64> = r.get(i);
+    let v: Option<i64> = r.at(i);
     u32::try_from(v.unwrap_or(0).max(0)).unwrap_or(u32::MAX)
 }
 
@@ -367,7 +386,8 @@ pub async fn restore_times(
                  (extract(epoch FROM w.at - coalesce(s.detected, s.started)) * 1000)::int8 AS to_ok
                FROM rollback_summaries s
                LEFT JOIN rollback_windows w
-                 ON w.host = s.host AND w.run = s.run AND w.window_name = 'immediate' AND w.passed
+                 ON w.team = s.team AND w.host = s.host AND w.run = s.run
+                   AND w.window_name = 'immediate' AND w.passed
                WHERE s.mode = 'live' AND s.outcome = $3 AND s.ended IS NOT NULL
                  AND ($1::text IS NULL OR s.plan = $1)
                  AND ($2::float8 IS NULL OR s.started >= to_timestamp($2)))
@@ -387,8 +407,8 @@ pub async fn restore_times(
         .filter_map(|r| {
             let p = |n: usize, m: usize| -> Option<Percentiles> {
                 let runs = count(r, n);
-                let median: Option<i64> = r.get(m);
-                let p90: Option<i64> = r.get(m + 1);
+                let median: Option<i64> = r.at(m);
+                let p90: Option<i64> = r.at(m + 1);
                 (runs > 0).then_some(Percentiles {
                     runs,
                     median_ms: median?.max(0) as u64,
@@ -396,8 +416,8 @@ pub async fn restore_times(
                 })
             };
             Some(RestoreTime {
-                team: r.get(0),
-                plan: r.get(1),
+                team: r.at(0),
+                plan: r.at(1),
                 to_end: p(2, 3)?,
                 to_validated: p(5, 6),
             })
@@ -408,6 +428,7 @@ pub async fn restore_times(
 /// A run in the store, found by its id or a unique prefix of it.
 #[derive(Debug, Clone)]
 pub struct Found {
+    pub team: String,
     pub host: String,
     pub run: String,
     pub started_ms: i64,
@@ -434,7 +455,7 @@ pub async fn find(
     );
     let rows = client
         .query(
-            "SELECT host, run, date_part('epoch', started) * 1000, plan_yaml, run = $2
+            "SELECT host, run, date_part('epoch', started) * 1000, run = $2, team
              FROM rollback_runs
              WHERE run LIKE $1 AND ($3::text IS NULL OR host = $3)
              ORDER BY run = $2 DESC, started DESC LIMIT 11",
@@ -443,14 +464,30 @@ pub async fn find(
         .await
         .map_err(|e| store.error(&e))?;
     let found = |r: &Row| Found {
-        host: r.get(0),
-        run: r.get(1),
+        team: r.at(4),
+        host: r.at(0),
+        run: r.at(1),
         started_ms: ms(r, 2),
-        plan_yaml: r.get(3),
+        plan_yaml: None,
     };
-    let exact: Vec<&Row> = rows.iter().filter(|r| r.get::<_, bool>(4)).collect();
+    let exact: Vec<&Row> = rows.iter().filter(|r| r.at::<bool>(3)).collect();
+    let one = match (exact.len(), rows.len()) {
+        (1, _) | (0, 1) => Some(found(exact.first().copied().unwrap_or(&rows[0]))),
+        _ => None,
+    };
+    if let Some(mut f) = one {
+        // The plan copy only once the run is known: at most one is read.
+        let row = client
+            .query_opt(
+                "SELECT plan_yaml FROM rollback_runs WHERE team = $1 AND host = $2 AND run = $3",
+                &[&f.team, &f.host, &f.run],
+            )
+            .await
+            .map_err(|e| store.error(&e))?;
+        f.plan_yaml = row.and_then(|r| r.at(0));
+        return Ok(Ok(f));
+    }
     Ok(match (exact.len(), rows.len()) {
-        (1, _) | (0, 1) => Ok(found(exact.first().copied().unwrap_or(&rows[0]))),
         (0, 0) => Err(format!(
             "no run `{}` in {}",
             crate::text::inline(query),
@@ -460,7 +497,7 @@ pub async fn find(
             let names: Vec<String> = rows
                 .iter()
                 .take(10)
-                .map(|r| format!("{}/{}", r.get::<_, String>(0), r.get::<_, String>(1)))
+                .map(|r| format!("{}/{}", r.at::<String>(0), r.at::<String>(1)))
                 .collect();
             Err(format!(
                 "`{}` names more than one run in {}: {}",
@@ -485,7 +522,7 @@ pub async fn lines(
         .query(
             "SELECT line FROM rollback_records
              WHERE host = $1 AND run = $2 AND started = to_timestamp($3::float8 / 1000.0)
-               AND seq > $4
+               AND seq > $4 AND team = $6
              ORDER BY seq LIMIT $5",
             &[
                 &run.host,
@@ -493,11 +530,12 @@ pub async fn lines(
                 &(run.started_ms as f64),
                 &after,
                 &limit,
+                &run.team,
             ],
         )
         .await
         .map_err(|e| store.error(&e))?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
+    Ok(rows.iter().map(|r| r.at(0)).collect())
 }
 
 /// Most records a report or follower reads of one run (a run's timeline holds far fewer).
@@ -540,12 +578,17 @@ pub async fn report(
         report.follow_ups.validation = crate::report::followups::validation(&plan, segment);
     }
     if report.run.mode == Mode::Rehearsal {
-        let earlier: Vec<(String, Summary)> =
-            summaries(store, client, Some(&report.run.plan), Mode::Rehearsal)
-                .await?
-                .into_iter()
-                .filter(|(id, _)| *id != found.run)
-                .collect();
+        let earlier: Vec<(String, Summary)> = summaries(
+            store,
+            client,
+            Some(&found.team),
+            Some(&report.run.plan),
+            Mode::Rehearsal,
+        )
+        .await?
+        .into_iter()
+        .filter(|(id, _)| *id != found.run)
+        .collect();
         report.comparison =
             crate::report::trend::compare(&found.run, &Summary::of(&report), &earlier);
     }
@@ -568,7 +611,7 @@ pub async fn prunable(
         )
         .await
         .map_err(|e| store.error(&e))?;
-    Ok((row.get(0), ms(&row, 1)))
+    Ok((row.at(0), ms(&row, 1)))
 }
 
 /// Removes them: only a member of `rollback_retention` may, and never within 365 days.
@@ -580,7 +623,7 @@ pub async fn prune(store: &Store, client: &Client, cutoff_ms: i64) -> Result<i64
         )
         .await
         .map_err(|e| store.error(&e))?;
-    Ok(row.get(0))
+    Ok(row.at(0))
 }
 
 /// Runs the dashboard shows from the store: the sealed ones of the last `days` (newest
@@ -597,7 +640,7 @@ pub async fn recent(
     let since = (now_ms - days * 86_400_000) as f64 / 1000.0;
     let sealed = client
         .query(
-            "SELECT run, summary FROM rollback_summaries WHERE started >= to_timestamp($1)
+            "SELECT run, summary::text FROM rollback_summaries WHERE started >= to_timestamp($1)
              ORDER BY started DESC LIMIT $2",
             &[&since, &limit],
         )
@@ -609,7 +652,7 @@ pub async fn recent(
              FROM rollback_runs r
              WHERE r.started >= to_timestamp($1)
                AND NOT EXISTS (SELECT 1 FROM rollback_summaries s
-                               WHERE s.host = r.host AND s.run = r.run)
+                               WHERE s.team = r.team AND s.host = r.host AND s.run = r.run)
              ORDER BY r.started DESC LIMIT $2",
             &[&since, &limit],
         )
@@ -617,18 +660,18 @@ pub async fn recent(
         .map_err(|e| store.error(&e))?;
     let mut records = Records::default();
     for r in &sealed {
-        let id: String = r.get(0);
-        let v: serde_json::Value = r.get(1);
-        if let Ok(s) = Summary::deserialize(&v) {
+        let id: String = r.at(0);
+        let text: String = r.at(1);
+        if let Ok(s) = serde_json::from_str::<Summary>(&text) {
             records.runs.push(RunSummary::of(&id, &s, true));
         }
     }
     for r in &open {
-        let mode: String = r.get(2);
-        let host: String = r.get(4);
+        let mode: String = r.at(2);
+        let host: String = r.at(4);
         records.uncounted.push(Uncounted {
-            id: r.get(0),
-            plan: Some(r.get(1)),
+            id: r.at(0),
+            plan: Some(r.at(1)),
             mode: serde_json::from_value(serde_json::Value::String(mode)).ok(),
             started_at: Some(crate::report::Timestamp(ms(r, 3))),
             why: Unread::Open {

@@ -3,6 +3,8 @@
 
 use tokio_postgres::Client;
 
+use super::read::Column;
+
 use super::config::Store;
 use super::connect::StoreError;
 
@@ -85,7 +87,7 @@ async fn migrate(
             )
             .await
             .map_err(|e| store.error(&e))?
-            .get(0);
+            .at(0);
         if made {
             // The name is checked above: a-z, 0-9 and _ only.
             client
@@ -120,7 +122,7 @@ pub async fn version(store: &Store, client: &Client) -> Result<Option<u32>, Stor
         )
         .await
         .map_err(|e| store.error(&e))?
-        .get(0);
+        .at(0);
     if !exists {
         return Ok(None);
     }
@@ -128,7 +130,7 @@ pub async fn version(store: &Store, client: &Client) -> Result<Option<u32>, Stor
         .query_one("SELECT max(version) FROM refinery_schema_history", &[])
         .await
         .map_err(|e| store.error(&e))?
-        .get(0);
+        .at(0);
     Ok(v.map(|v| v.max(0) as u32))
 }
 

@@ -21,8 +21,14 @@ const BATCH: usize = 200;
 #[derive(Debug, Clone)]
 struct Head {
     first_hash: String,
-    team: String,
     last: Option<(u64, String)>,
+}
+
+/// A run's key in the store: team, host, id.
+type Key = (String, String, String);
+
+fn key(run: &Local) -> Key {
+    (run.team.clone(), run.host.clone(), run.id.clone())
 }
 
 /// One run's fate.
@@ -77,7 +83,7 @@ async fn ship_chunk(
     let mut fates: Vec<Option<Fate>> = vec![None; runs.len()];
     let mut sends: Vec<(usize, Send)> = Vec::new();
     for (i, run) in runs.iter().enumerate() {
-        match plan(run, heads.get(&(run.host.clone(), run.id.clone()))) {
+        match plan(run, heads.get(&key(run))) {
             Ok(None) => fates[i] = Some(Fate::Already),
             Ok(Some((from, new_run))) => {
                 let plan_yaml = if new_run { plan_yaml(run) } else { None };
@@ -137,12 +143,6 @@ fn plan(run: &Local, head: Option<&Head>) -> Result<Option<(usize, bool)>, Strin
             short(run.first_hash())
         ));
     }
-    if head.team != run.team {
-        return Err(format!(
-            "tampering: the store holds this run as team `{}`, here it is `{}`; the store keeps what it had",
-            head.team, run.team
-        ));
-    }
     let Some((seq, hash)) = &head.last else {
         return Ok(Some((0, false)));
     };
@@ -162,45 +162,49 @@ fn plan(run: &Local, head: Option<&Head>) -> Result<Option<(usize, bool)>, Strin
     }
 }
 
-fn short(hash: &str) -> &str {
-    &hash[..hash.len().min(12)]
+fn short(hash: &str) -> String {
+    crate::text::inline(&hash.chars().take(12).collect::<String>()).into_owned()
 }
 
 async fn heads(
     store: &Store,
     client: &Client,
     runs: &[Local],
-) -> Result<HashMap<(String, String), Head>, StoreError> {
+) -> Result<HashMap<Key, Head>, StoreError> {
+    let teams: Vec<&str> = runs.iter().map(|r| r.team.as_str()).collect();
     let hosts: Vec<&str> = runs.iter().map(|r| r.host.as_str()).collect();
     let ids: Vec<&str> = runs.iter().map(|r| r.id.as_str()).collect();
     let rows = client
         .query(
-            "SELECT r.host, r.run, r.first_hash, r.team, l.seq, l.hash
-             FROM unnest($1::text[], $2::text[]) AS k(host, run)
-             JOIN rollback_runs r ON r.host = k.host AND r.run = k.run
+            "SELECT r.team, r.host, r.run, r.first_hash, l.seq, l.hash
+             FROM unnest($1::text[], $2::text[], $3::text[]) AS k(team, host, run)
+             JOIN rollback_runs r ON r.team = k.team AND r.host = k.host AND r.run = k.run
              LEFT JOIN LATERAL (
                SELECT x.seq, x.hash FROM rollback_records x
-               WHERE x.host = r.host AND x.run = r.run AND x.started = r.started
+               WHERE x.team = r.team AND x.host = r.host AND x.run = r.run
+                 AND x.started = r.started
                ORDER BY x.seq DESC LIMIT 1) l ON true",
-            &[&hosts, &ids],
+            &[&teams, &hosts, &ids],
         )
         .await
         .map_err(|e| store.error(&e))?;
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let seq: Option<i64> = row.get(4);
-            let hash: Option<String> = row.get(5);
-            (
-                (row.get(0), row.get(1)),
+    let mut out = HashMap::new();
+    for row in rows {
+        let got = (|| -> Result<(Key, Head), tokio_postgres::Error> {
+            let seq: Option<i64> = row.try_get(4)?;
+            let hash: Option<String> = row.try_get(5)?;
+            Ok((
+                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?),
                 Head {
-                    first_hash: row.get(2),
-                    team: row.get(3),
+                    first_hash: row.try_get(3)?,
                     last: seq.zip(hash).map(|(s, h)| (s.max(0) as u64, h)),
                 },
-            )
-        })
-        .collect())
+            ))
+        })();
+        let (k, h) = got.map_err(|e| StoreError(format!("the store answered oddly: {e}")))?;
+        out.insert(k, h);
+    }
+    Ok(out)
 }
 
 /// Sends a batch in one transaction.
@@ -275,6 +279,7 @@ async fn insert_records(
     if rows.is_empty() {
         return Ok(());
     }
+    let team: Vec<&str> = rows.iter().map(|(r, _)| r.team.as_str()).collect();
     let host: Vec<&str> = rows.iter().map(|(r, _)| r.host.as_str()).collect();
     let run: Vec<&str> = rows.iter().map(|(r, _)| r.id.as_str()).collect();
     let started: Vec<i64> = rows.iter().map(|(r, _)| r.started_ms).collect();
@@ -285,11 +290,15 @@ async fn insert_records(
     let hash: Vec<&str> = rows.iter().map(|(_, l)| l.hash.as_str()).collect();
     let line: Vec<&str> = rows.iter().map(|(_, l)| l.text.as_str()).collect();
     tx.execute(
-        "INSERT INTO rollback_records (host, run, started, seq, at, type, prev, hash, line)
-         SELECT h, r, to_timestamp(s / 1000.0), q, to_timestamp(a / 1000.0), k, p, x, l
-         FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[], $6::text[],
-                     $7::text[], $8::text[], $9::text[]) AS u(h, r, s, q, a, k, p, x, l)",
-        &[&host, &run, &started, &seq, &at, &kind, &prev, &hash, &line],
+        "INSERT INTO rollback_records (team, host, run, started, seq, at, type, prev, hash, line)
+         SELECT t, h, r, to_timestamp(s / 1000.0), q, to_timestamp(a / 1000.0), k, p, x, l
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[],
+                     $7::text[], $8::text[], $9::text[], $10::text[])
+           AS u(t, h, r, s, q, a, k, p, x, l)
+         ORDER BY t, h, r, q",
+        &[
+            &team, &host, &run, &started, &seq, &at, &kind, &prev, &hash, &line,
+        ],
     )
     .await?;
     Ok(())
@@ -303,12 +312,14 @@ async fn insert_summaries(
     tx: &tokio_postgres::Transaction<'_>,
     batch: &[&Send<'_>],
 ) -> Result<(), tokio_postgres::Error> {
-    let sealing: Vec<(&Local, &crate::report::summary::Summary)> = batch
+    let sealing: Vec<(&Local, &crate::report::summary::Summary, &serde_json::Value)> = batch
         .iter()
         .filter_map(|s| {
             let summary = s.run.sealed.as_deref()?;
+            let raw = s.run.seal_summary.as_ref()?;
             let seal_seq = s.run.lines.iter().find(|l| l.kind == "run_sealed")?.seq;
-            (s.run.lines[s.from..].iter().any(|l| l.seq == seal_seq)).then_some((s.run, summary))
+            (s.run.lines[s.from..].iter().any(|l| l.seq == seal_seq))
+                .then_some((s.run, summary, raw))
         })
         .collect();
     if sealing.is_empty() {
@@ -338,10 +349,11 @@ async fn insert_summaries(
     let mut json: Vec<serde_json::Value> = Vec::new();
     let mut detected: Vec<Option<i64>> = Vec::new();
     let mut phases: Columns = Default::default();
+    let mut phase_team: Vec<String> = Vec::new();
     let mut phase_drill: Vec<bool> = Vec::new();
     let mut phase_started: Vec<i64> = Vec::new();
     let mut phase_ms: Vec<i64> = Vec::new();
-    for (l, s) in &sealing {
+    for (l, s, raw) in &sealing {
         let r = RunSummary::of(&l.id, s, true);
         host.push(l.host.clone());
         run.push(l.id.clone());
@@ -369,10 +381,12 @@ async fn insert_summaries(
             v.push(n as i32);
         }
         escalation.push(i16::from(r.escalation));
-        json.push(s.to_value());
+        // Exactly as the seal record carries it: the store checks it against the record.
+        json.push((*raw).clone());
         detected.push(l.detected_ms);
         for (ord, (phase, ms)) in r.phases.iter().enumerate() {
             let Some(ms) = ms else { continue };
+            phase_team.push(l.team.clone());
             phases.0.push(l.host.clone());
             phases.1.push(l.id.clone());
             phases.2.push(ord as i16);
@@ -433,10 +447,10 @@ async fn insert_summaries(
     .await?;
     if !phases.0.is_empty() {
         tx.execute(
-            "INSERT INTO rollback_phase_times (host, run, ord, phase, plan, drill, started, duration_ms)
-             SELECT h, r, o, p, pl, d, to_timestamp(s / 1000.0), ms
-             FROM unnest($1::text[], $2::text[], $3::int2[], $4::text[], $5::text[], $6::bool[],
-               $7::int8[], $8::int8[]) AS u(h, r, o, p, pl, d, s, ms)",
+            "INSERT INTO rollback_phase_times (team, host, run, ord, phase, plan, drill, started, duration_ms)
+             SELECT t, h, r, o, p, pl, d, to_timestamp(s / 1000.0), ms
+             FROM unnest($9::text[], $1::text[], $2::text[], $3::int2[], $4::text[], $5::text[],
+               $6::bool[], $7::int8[], $8::int8[]) AS u(t, h, r, o, p, pl, d, s, ms)",
             &[
                 &phases.0,
                 &phases.1,
@@ -446,6 +460,7 @@ async fn insert_summaries(
                 &phase_drill,
                 &phase_started,
                 &phase_ms,
+                &phase_team,
             ],
         )
         .await?;
@@ -458,18 +473,22 @@ async fn insert_windows(
     tx: &tokio_postgres::Transaction<'_>,
     batch: &[&Send<'_>],
 ) -> Result<(), tokio_postgres::Error> {
+    let mut team = Vec::new();
     let mut host = Vec::new();
     let mut run = Vec::new();
     let mut started: Vec<i64> = Vec::new();
+    let mut seq: Vec<i64> = Vec::new();
     let mut window = Vec::new();
     let mut passed = Vec::new();
     let mut at: Vec<i64> = Vec::new();
     for s in batch {
         let first_sent = s.run.lines.get(s.from).map_or(u64::MAX, |l| l.seq);
         for w in s.run.windows.iter().filter(|w| w.seq >= first_sent) {
+            team.push(s.run.team.as_str());
             host.push(s.run.host.as_str());
             run.push(s.run.id.as_str());
             started.push(s.run.started_ms);
+            seq.push(w.seq as i64);
             window.push(w.window);
             passed.push(w.passed);
             at.push(w.ts_ms);
@@ -480,12 +499,12 @@ async fn insert_windows(
     }
     // The first verdict of a window stands.
     tx.execute(
-        "INSERT INTO rollback_windows (host, run, started, window_name, passed, at)
-         SELECT h, r, to_timestamp(s / 1000.0), w, p, to_timestamp(a / 1000.0)
-         FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[], $5::bool[], $6::int8[])
-           AS u(h, r, s, w, p, a)
+        "INSERT INTO rollback_windows (team, host, run, started, window_name, seq, passed, at)
+         SELECT t, h, r, to_timestamp(s / 1000.0), w, q, p, to_timestamp(a / 1000.0)
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::int8[],
+                     $7::bool[], $8::int8[]) AS u(t, h, r, s, w, q, p, a)
          ON CONFLICT DO NOTHING",
-        &[&host, &run, &started, &window, &passed, &at],
+        &[&team, &host, &run, &started, &window, &seq, &passed, &at],
     )
     .await?;
     Ok(())
@@ -536,17 +555,15 @@ pub async fn behind(
     for chunk in runs.chunks(BATCH) {
         let heads = heads(store, client, chunk).await?;
         for run in chunk {
-            out.push(
-                match plan(run, heads.get(&(run.host.clone(), run.id.clone()))) {
-                    Ok(None) => None,
-                    Ok(Some((from, _))) => Some(format!(
-                        "{} of {} records not shipped",
-                        run.lines.len() - from,
-                        run.lines.len()
-                    )),
-                    Err(why) => Some(why),
-                },
-            );
+            out.push(match plan(run, heads.get(&key(run))) {
+                Ok(None) => None,
+                Ok(Some((from, _))) => Some(format!(
+                    "{} of {} records not shipped",
+                    run.lines.len() - from,
+                    run.lines.len()
+                )),
+                Err(why) => Some(why),
+            });
         }
     }
     Ok(out)

@@ -142,7 +142,9 @@ async fn read_store(
             Some((c, _)) => {
                 crate::store::read::recent(&store, c, now, STORE_DAYS, STORE_RUNS).await
             }
-            None => Err(crate::store::StoreError("the store cannot be reached".into())),
+            None => Err(crate::store::StoreError(
+                "the store cannot be reached".into(),
+            )),
         };
         let mut d = match read {
             Ok(records) => Dashboard::new(label.clone(), records, now),

@@ -203,6 +203,9 @@ impl StartForm<'_> {
     /// The error, if any, and the form's key line at the bottom.
     fn render_keys(&self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
+        if area.height < 2 {
+            return;
+        }
         let bottom = area.y + area.height - 1;
         if let Some(e) = &self.error {
             buf.set_string(area.x + 1, bottom - 1, text::inline(e), t.failed());
