@@ -826,3 +826,42 @@ fn the_store_url_from_the_environment_is_never_a_steps_and_its_password_is_maske
         1
     );
 }
+
+#[test]
+fn time_to_restore_counts_to_the_immediate_window_the_store_saw_pass() {
+    let pg = Pg::start();
+    let url = store(&pg, "s", &[]);
+    let runs = Runs::new();
+    let text_plan = plan(
+        "vw",
+        "Roll back a thing",
+        &[CAPTURE, VERIFY],
+    )
+    .replacen(
+        "phases:\n",
+        "post_rollback:\n  windows: {immediate: 1s, short-term: 2s, long-term: 3s}\n  post_checks:\n    - {window: immediate, title: health, check: 'true', interval: 200ms}\nphases:\n",
+        1,
+    );
+    let p = runs.path().join("vw.yaml");
+    std::fs::write(&p, text_plan).unwrap();
+    let p = p.display().to_string();
+    ok(
+        &runs,
+        &["run", &p, "--headless", "--validate", "--store", &url],
+    );
+    assert_eq!(
+        count(
+            &pg,
+            "s",
+            "SELECT count(*) FROM rollback_windows WHERE passed"
+        ),
+        1,
+        "the immediate window passed"
+    );
+    let out = cmd(&runs, &["stats", "--json", "--store", &url]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ttr = &v["time_to_restore"][0];
+    assert_eq!(ttr["plan"], "vw", "{v}");
+    assert_eq!(ttr["to_validated"]["runs"], 1, "{v}");
+    assert!(ttr["to_validated"]["median_ms"].as_u64() >= ttr["to_end"]["median_ms"].as_u64());
+}
