@@ -132,6 +132,8 @@ async fn run(shipper: Arc<Shipper>) {
     let mut backoff = Duration::from_millis(500);
     let plans = Plans::default();
     let budget = Budget::new(IN_FLIGHT);
+    // Each run as read so far: a line is read and checked once.
+    let mut tails: std::collections::HashMap<PathBuf, local::Tail> = Default::default();
     loop {
         // Wait for a run with records to ship.
         if !wait_for_work(&shipper) {
@@ -141,7 +143,8 @@ async fn run(shipper: Arc<Shipper>) {
         let Some(dir) = take_work(&shipper) else {
             continue;
         };
-        let outcome = ship_one(&shipper.store, &mut client, &dir, &plans, &budget).await;
+        let tail = tails.entry(dir.clone()).or_default();
+        let outcome = ship_one(&shipper.store, &mut client, &dir, tail, &plans, &budget).await;
         let failed = {
             let Ok(mut q) = shipper.queue.lock() else {
                 return;
@@ -216,6 +219,7 @@ async fn ship_one(
     store: &Store,
     client: &mut Option<Client>,
     dir: &Path,
+    tail: &mut local::Tail,
     plans: &Plans,
     budget: &Budget,
 ) -> Result<(), String> {
@@ -224,7 +228,7 @@ async fn ship_one(
         .and_then(|n| n.to_str())
         .unwrap_or_default()
         .to_string();
-    let run = match local::read(dir, &id, plans, budget) {
+    let run = match tail.advance(dir, &id, plans, budget) {
         Ok(Some(r)) => r,
         Ok(None) => return Ok(()),
         // A run that does not verify is never shipped; that is not the store being behind.
@@ -246,7 +250,7 @@ async fn ship_one(
     let plan_yaml = |l: &local::Local| local::plan_copy(&dir.with_file_name(&l.id));
     let fates = tokio::time::timeout(
         Duration::from_secs(30),
-        ship::ship(store, c, std::slice::from_ref(&run), &plan_yaml),
+        ship::ship(store, c, std::slice::from_ref(run), &plan_yaml),
     )
     .await
     .map_err(|_| "the store did not answer".to_string())?;

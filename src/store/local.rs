@@ -184,3 +184,111 @@ pub fn plan_copy(dir: &Path) -> Option<String> {
     let bytes = files::read_bounded(&dir.join(PLAN_COPY), MAX_PLAN).ok()?;
     String::from_utf8(bytes).ok()
 }
+
+/// A run read as it grows, for the shipper: each line is read and checked once, against the
+/// one before it; the whole run is read again (and held to its seal, as `read` does) only
+/// once it is sealed.
+#[derive(Default)]
+pub struct Tail {
+    offset: u64,
+    partial: Vec<u8>,
+    run: Option<Local>,
+}
+
+/// Bytes of a timeline read per turn at most.
+const TAIL_AT_ONCE: u64 = 8 * 1024 * 1024;
+
+impl Tail {
+    /// The run as it stands now; `None` while it holds no record.
+    pub fn advance(
+        &mut self,
+        dir: &Path,
+        id: &str,
+        plans: &Plans,
+        budget: &Budget,
+    ) -> Result<Option<&Local>, String> {
+        if self.run.as_ref().is_some_and(|r| r.sealed.is_some()) {
+            return self.whole(dir, id, plans, budget);
+        }
+        use std::io::{Read, Seek, SeekFrom};
+        let mut file = files::open_regular(&dir.join(TIMELINE))
+            .map_err(|e| format!("cannot be read: {e}"))?;
+        let len = file.metadata().map_err(|e| e.to_string())?.len();
+        if len < self.offset {
+            return Err("its chain does not verify: the timeline became shorter".into());
+        }
+        file.seek(SeekFrom::Start(self.offset))
+            .map_err(|e| e.to_string())?;
+        let mut bytes = Vec::new();
+        file.take((len - self.offset).min(TAIL_AT_ONCE))
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        self.offset += bytes.len() as u64;
+        self.partial.extend_from_slice(&bytes);
+        let Some(end) = self.partial.iter().rposition(|&b| b == b'\n') else {
+            return Ok(self.run.as_ref());
+        };
+        let complete: Vec<u8> = self.partial.drain(..=end).collect();
+        let text = std::str::from_utf8(&complete)
+            .map_err(|_| "its chain does not verify: not UTF-8".to_string())?;
+        for t in text.lines() {
+            let r = crate::engine::record::parse_line(t)
+                .map_err(|e| format!("its chain does not verify: {e}"))?;
+            if matches!(r.event, Event::RunSealed(_)) {
+                // The seal is believed only as `stats` believes it: the whole run again.
+                return self.whole(dir, id, plans, budget);
+            }
+            match &mut self.run {
+                None => {
+                    let Event::RunStarted(info) = &r.event else {
+                        return Err(
+                            "its chain does not verify: the first record is not the run's start"
+                                .into(),
+                        );
+                    };
+                    if r.seq != 0 || r.prev != crate::engine::record::GENESIS {
+                        return Err("its chain does not verify: it does not start at 0".into());
+                    }
+                    self.run = Some(Local {
+                        id: id.to_string(),
+                        host: info.host.clone(),
+                        team: info.team.clone().unwrap_or_else(|| DEFAULT_TEAM.into()),
+                        plan: info.plan.clone(),
+                        mode: r.mode,
+                        operator: r.operator.clone(),
+                        started_ms: r.ts_ms,
+                        detected_ms: info.fired.as_ref().map(|f| f.first_failure_ms),
+                        lines: vec![line(&r, t)],
+                        sealed: None,
+                        seal_summary: None,
+                        windows: Vec::new(),
+                    });
+                }
+                Some(run) => {
+                    let last = run.lines.last().expect("a run has its start");
+                    if r.seq != last.seq + 1 || r.prev != last.hash {
+                        return Err(format!(
+                            "its chain does not verify: record {} does not follow the one before",
+                            r.seq
+                        ));
+                    }
+                    run.lines.push(line(&r, t));
+                }
+            }
+        }
+        Ok(self.run.as_ref())
+    }
+
+    fn whole(
+        &mut self,
+        dir: &Path,
+        id: &str,
+        plans: &Plans,
+        budget: &Budget,
+    ) -> Result<Option<&Local>, String> {
+        self.run = read(dir, id, plans, budget)?;
+        self.offset = 0;
+        self.partial.clear();
+        Ok(self.run.as_ref())
+    }
+}
