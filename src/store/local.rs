@@ -211,8 +211,8 @@ impl Tail {
             return self.whole(dir, id, plans, budget);
         }
         use std::io::{Read, Seek, SeekFrom};
-        let mut file = files::open_regular(&dir.join(TIMELINE))
-            .map_err(|e| format!("cannot be read: {e}"))?;
+        let mut file =
+            files::open_regular(&dir.join(TIMELINE)).map_err(|e| format!("cannot be read: {e}"))?;
         let len = file.metadata().map_err(|e| e.to_string())?.len();
         if len < self.offset {
             return Err("its chain does not verify: the timeline became shorter".into());

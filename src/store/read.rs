@@ -106,16 +106,18 @@ pub async fn summaries(
     plan: Option<&str>,
     mode: Mode,
 ) -> Result<Vec<(String, Summary)>, StoreError> {
-    let rows = client
-        .query(
-            "SELECT run, summary::text FROM rollback_summaries
-             WHERE ($1::text IS NULL OR plan = $1) AND mode = $2
-               AND ($3::text IS NULL OR team = $3)
-             ORDER BY started DESC LIMIT $4",
-            &[&plan, &word(&mode), &team, &MAX_SUMMARIES],
-        )
-        .await
-        .map_err(|e| store.error(&e))?;
+    let mode = word(&mode);
+    let rows = bounded(
+        store,
+        client,
+        "SELECT run, summary::text FROM rollback_summaries
+         WHERE ($1::text IS NULL OR plan = $1) AND mode = $2
+           AND ($3::text IS NULL OR team = $3)
+         ORDER BY started DESC LIMIT $4",
+        &[&plan, &mode, &team, &MAX_SUMMARIES],
+        1,
+    )
+    .await?;
     Ok(rows
         .iter()
         .filter_map(|r| {
@@ -124,6 +126,40 @@ pub async fn summaries(
             Some((id, serde_json::from_str::<Summary>(&text).ok()?))
         })
         .collect())
+}
+
+/// Most bytes of text a reader holds from one query (as a run directory's reader holds at
+/// most this of a timeline).
+const MAX_BYTES: usize = 64 * 1024 * 1024;
+
+/// The rows of a query, read as a stream and stopped once the text of column `sized` passes
+/// `MAX_BYTES` in all: a store (or a member) that sends more never fills the memory.
+async fn bounded(
+    store: &Store,
+    client: &Client,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    sized: usize,
+) -> Result<Vec<Row>, StoreError> {
+    use futures_util::TryStreamExt;
+    let stream = client
+        .query_raw(sql, params.iter().copied())
+        .await
+        .map_err(|e| store.error(&e))?;
+    futures_util::pin_mut!(stream);
+    let mut rows = Vec::new();
+    let mut bytes = 0usize;
+    while let Some(row) = stream.try_next().await.map_err(|e| store.error(&e))? {
+        bytes += row.try_get::<_, &str>(sized).map_or(0, str::len);
+        if bytes > MAX_BYTES {
+            return Err(StoreError(format!(
+                "the store sent more than {} MiB for one answer",
+                MAX_BYTES / 1024 / 1024
+            )));
+        }
+        rows.push(row);
+    }
+    Ok(rows)
 }
 
 /// Most summaries read whole at once (a plan's rehearsals, a trainee's drills).
@@ -518,23 +554,18 @@ pub async fn lines(
     limit: i64,
 ) -> Result<Vec<String>, StoreError> {
     let after = after.map_or(-1, |a| a as i64);
-    let rows = client
-        .query(
-            "SELECT line FROM rollback_records
-             WHERE host = $1 AND run = $2 AND started = to_timestamp($3::float8 / 1000.0)
-               AND seq > $4 AND team = $6
-             ORDER BY seq LIMIT $5",
-            &[
-                &run.host,
-                &run.run,
-                &(run.started_ms as f64),
-                &after,
-                &limit,
-                &run.team,
-            ],
-        )
-        .await
-        .map_err(|e| store.error(&e))?;
+    let started = run.started_ms as f64;
+    let rows = bounded(
+        store,
+        client,
+        "SELECT line FROM rollback_records
+         WHERE host = $1 AND run = $2 AND started = to_timestamp($3::float8 / 1000.0)
+           AND seq > $4 AND team = $6
+         ORDER BY seq LIMIT $5",
+        &[&run.host, &run.run, &started, &after, &limit, &run.team],
+        0,
+    )
+    .await?;
     Ok(rows.iter().map(|r| r.at(0)).collect())
 }
 

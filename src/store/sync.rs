@@ -12,8 +12,9 @@ use crate::timeline::files::{Budget, IN_FLIGHT};
 use crate::timeline::rebuild::Plans;
 use crate::timeline::rundir::run_ids;
 
-/// Runs read ahead of shipping.
+/// Runs read ahead of shipping, and the most bytes of their timelines held at once.
 const READ_AHEAD: usize = 400;
+const AHEAD_BYTES: u64 = 64 * 1024 * 1024;
 /// Threads reading runs.
 const READERS: usize = 4;
 
@@ -48,7 +49,7 @@ pub async fn sync(
     let plans = Plans::default();
     let budget = Budget::new(IN_FLIGHT);
     let mut out = Synced::default();
-    for chunk in ids.chunks(READ_AHEAD) {
+    for chunk in chunks(root, &ids) {
         let read = read_all(root, chunk, &plans, &budget);
         let mut ready: Vec<Local> = Vec::new();
         let mut order: Vec<(String, Option<Fate>)> = Vec::new();
@@ -72,6 +73,27 @@ pub async fn sync(
                 .unwrap_or(Fate::NotShipped("not tried".into()));
             out.fates.push((id, f));
         }
+    }
+    out
+}
+
+/// The runs in turns of at most `READ_AHEAD`, and of timelines of at most `AHEAD_BYTES`
+/// together (a larger one alone): what is read ahead stays bounded whatever the runs hold.
+fn chunks<'a>(root: &Path, ids: &'a [String]) -> Vec<&'a [String]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0u64);
+    for (i, id) in ids.iter().enumerate() {
+        let size = std::fs::symlink_metadata(root.join(id).join(crate::timeline::rundir::TIMELINE))
+            .map_or(0, |m| m.len());
+        if i > start && (i - start >= READ_AHEAD || bytes + size > AHEAD_BYTES) {
+            out.push(&ids[start..i]);
+            start = i;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    if start < ids.len() {
+        out.push(&ids[start..]);
     }
     out
 }
@@ -112,7 +134,7 @@ pub async fn pending(
     let plans = Plans::default();
     let budget = Budget::new(IN_FLIGHT);
     let mut out = Vec::new();
-    for chunk in ids.chunks(READ_AHEAD) {
+    for chunk in chunks(root, &ids) {
         let mut ready: Vec<Local> = Vec::new();
         for (id, r) in chunk.iter().zip(read_all(root, chunk, &plans, &budget)) {
             match r {
