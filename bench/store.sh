@@ -114,7 +114,7 @@ PY
 export ROLLBACK_RUNS_DIR="$WORK/runs"
 
 # 4. a year of an org's runs, generated in the database
-summary=$(sql -c "SELECT summary FROM rollback_summaries WHERE mode = 'rehearsal' LIMIT 1")
+summary=$(sql -c "SELECT d.summary FROM rollback_summary_docs d JOIN rollback_summaries s USING (team, host, run) WHERE s.mode = 'rehearsal' LIMIT 1")
 s=$(date +%s)
 sql <<SQL
 SET synchronous_commit = off;
@@ -122,7 +122,7 @@ SET synchronous_commit = off;
 SET session_replication_role = replica;
 SELECT rollback_partition(now() - make_interval(months => m)) FROM generate_series(0, 12) m;
 CREATE TEMP TABLE g AS
-  SELECT i, now() - (i::float8 / $RUNS) * interval '360 days' AS started,
+  SELECT i::int8 AS i, now() - (i::float8 / $RUNS) * interval '360 days' AS started,
          'plan-' || (i % 100) AS plan,
          CASE WHEN i % 20 = 0 THEN 'drill' WHEN i % 7 = 0 THEN 'rehearsal' ELSE 'live' END AS mode
   FROM generate_series(1, $RUNS) i;
@@ -132,18 +132,22 @@ INSERT INTO rollback_runs (host, run, team, plan, mode, operator, started, first
 INSERT INTO rollback_summaries (host, run, team, plan, level, mode, automation, trigger, started,
   ended, outcome, duration_ms, sla_ms, within_sla, steps_selected, steps_automated, retries,
   attempts, failed_attempts, failed_retried, failed_skipped, failed_replaced, failed_stopped,
-  failed_open, failed_regions, escalation, summary, detected)
+  failed_open, failed_regions, escalation, detected)
   SELECT 'host-' || (i % 50), 'gen-' || i, 'team_' || (i % 10), plan, 2, mode, 'full', 'manual',
     started, started + (60 + i % 600) * interval '1 second',
-    CASE WHEN i % 50 = 0 THEN 'failed' ELSE 'completed' END, (60 + i % 600) * 1000, 900000,
+    CASE WHEN i % 50 = 0 THEN 'failed' ELSE 'completed' END,
+    (60 + i % 600) * 1000 + (i * 7919) % 1000, 900000,
     i % 13 <> 0, 10, 8 + i % 3, i % 3, 10 + i % 3, i % 3, 0, 0, 0, i % 50 / 49, 0, 0,
-    (i % 17 = 0)::int, jsonb_set(jsonb_set('$summary'::jsonb, '{plan}', to_jsonb(plan)),
-      '{started_at}', to_jsonb(to_char(started AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))),
-    started - (i % 120) * interval '1 second'
+    (i % 17 = 0)::int, started - (i % 120) * interval '1 second'
+  FROM g;
+INSERT INTO rollback_summary_docs (team, host, run, started, summary)
+  SELECT 'team_' || (i % 10), 'host-' || (i % 50), 'gen-' || i, started,
+    jsonb_set(jsonb_set('$summary'::jsonb, '{plan}', to_jsonb(plan)),
+      '{started_at}', to_jsonb(to_char(started AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
   FROM g;
 INSERT INTO rollback_phase_times (team, host, run, ord, phase, plan, drill, started, duration_ms)
   SELECT 'team_' || (i % 10), 'host-' || (i % 50), 'gen-' || i, o, (ARRAY['capture','execute','verify','close'])[o + 1],
-    plan, mode = 'drill', started, 10000 + (i * (o + 3)) % 90000
+    plan, mode = 'drill', started, 10000 + (i * (o + 3) * 7919) % 90000
   FROM g, generate_series(0, 3) o;
 INSERT INTO rollback_windows (team, host, run, started, window_name, seq, passed, at)
   SELECT 'team_' || (i % 10), 'host-' || (i % 50), 'gen-' || i, started, 'immediate', 20, true,

@@ -87,10 +87,20 @@ CREATE TABLE rollback_summaries (
   failed_open integer NOT NULL,
   failed_regions integer NOT NULL,
   escalation smallint NOT NULL,
-  -- The seal's summary as recorded (for `ready` and the trainee's view).
-  summary jsonb NOT NULL CHECK (length(summary::text) <= 262144),
   PRIMARY KEY (team, host, run),
   FOREIGN KEY (team, host, run) REFERENCES rollback_runs (team, host, run)
+);
+
+-- The seal's summary as recorded (for `ready`, a rehearsal's trend and the trainee's view),
+-- apart from the figures' narrow rows so that a scan of those stays small.
+CREATE TABLE rollback_summary_docs (
+  team text NOT NULL,
+  host text NOT NULL,
+  run text NOT NULL,
+  started timestamptz NOT NULL,
+  summary jsonb NOT NULL CHECK (length(summary::text) <= 262144),
+  PRIMARY KEY (team, host, run),
+  FOREIGN KEY (team, host, run) REFERENCES rollback_summaries (team, host, run)
 );
 CREATE INDEX rollback_summaries_plan ON rollback_summaries (plan, mode, started DESC);
 CREATE INDEX rollback_summaries_started ON rollback_summaries (started DESC);
@@ -129,14 +139,14 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
 $$;
 
 -- A summary must be its seal's: the seal record is shipped (in the same transaction or
--- before), and the summary is the one it carries.
+-- before), and the summary is the one it carries (`v`; NULL: only that the seal is there).
 CREATE FUNCTION rollback_is_seal_summary(t text, h text, r text, s timestamptz, v jsonb)
 RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
   SELECT EXISTS (
     SELECT 1 FROM public.rollback_records x
     WHERE x.team = t AND x.host = h AND x.run = r AND x.started = s
-      AND x.type = 'run_sealed' AND (x.line::jsonb) -> 'summary' = v)
+      AND x.type = 'run_sealed' AND (v IS NULL OR (x.line::jsonb) -> 'summary' = v))
 $$;
 
 -- Every record holds to its run's chain: its hash is the sha256 of its line, its fields are
@@ -180,6 +190,7 @@ CREATE TRIGGER rollback_check_record BEFORE INSERT ON rollback_records
 ALTER TABLE rollback_runs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rollback_records ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rollback_summaries ENABLE ROW LEVEL SECURITY;
+ALTER TABLE rollback_summary_docs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rollback_phase_times ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY ship ON rollback_runs FOR INSERT TO rollback_member
@@ -187,6 +198,9 @@ CREATE POLICY ship ON rollback_runs FOR INSERT TO rollback_member
 CREATE POLICY ship ON rollback_records FOR INSERT TO rollback_member
   WITH CHECK (rollback_may_ship_run(team, host, run, started));
 CREATE POLICY ship ON rollback_summaries FOR INSERT TO rollback_member
+  WITH CHECK (rollback_may_ship_run(team, host, run, started)
+              AND rollback_is_seal_summary(team, host, run, started, NULL));
+CREATE POLICY ship ON rollback_summary_docs FOR INSERT TO rollback_member
   WITH CHECK (rollback_may_ship_run(team, host, run, started)
               AND rollback_is_seal_summary(team, host, run, started, summary));
 CREATE POLICY ship ON rollback_phase_times FOR INSERT TO rollback_member
@@ -199,14 +213,16 @@ CREATE POLICY read ON rollback_records FOR SELECT
   TO rollback_member, rollback_auditor, rollback_retention USING (true);
 CREATE POLICY read ON rollback_summaries FOR SELECT
   TO rollback_member, rollback_auditor, rollback_retention USING (true);
+CREATE POLICY read ON rollback_summary_docs FOR SELECT
+  TO rollback_member, rollback_auditor, rollback_retention USING (true);
 CREATE POLICY read ON rollback_phase_times FOR SELECT
   TO rollback_member, rollback_auditor, rollback_retention USING (true);
 
 -- Append-only: no role below gets UPDATE, DELETE or TRUNCATE.
 GRANT SELECT, INSERT ON rollback_runs, rollback_records, rollback_summaries,
-  rollback_phase_times TO rollback_member;
-GRANT SELECT ON rollback_runs, rollback_records, rollback_summaries, rollback_phase_times
-  TO rollback_auditor, rollback_retention;
+  rollback_summary_docs, rollback_phase_times TO rollback_member;
+GRANT SELECT ON rollback_runs, rollback_records, rollback_summaries, rollback_summary_docs,
+  rollback_phase_times TO rollback_auditor, rollback_retention;
 
 -- The month's partition for a run started at `started`, made if missing. Owned by the
 -- store's owner: members make partitions only through it, for sane months only.
@@ -273,6 +289,7 @@ BEGIN
     RETURN 0;
   END IF;
   DELETE FROM public.rollback_phase_times WHERE started < upto;
+  DELETE FROM public.rollback_summary_docs WHERE started < upto;
   DELETE FROM public.rollback_summaries WHERE started < upto;
   DELETE FROM public.rollback_runs WHERE started < upto;
   GET DIAGNOSTICS gone = ROW_COUNT;

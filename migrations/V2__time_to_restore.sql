@@ -70,6 +70,7 @@ BEGIN
   END IF;
   DELETE FROM public.rollback_windows WHERE started < upto;
   DELETE FROM public.rollback_phase_times WHERE started < upto;
+  DELETE FROM public.rollback_summary_docs WHERE started < upto;
   DELETE FROM public.rollback_summaries WHERE started < upto;
   DELETE FROM public.rollback_runs WHERE started < upto;
   GET DIAGNOSTICS gone = ROW_COUNT;

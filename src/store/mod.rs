@@ -8,6 +8,7 @@ pub mod connect;
 pub mod follow;
 pub mod live;
 pub mod local;
+pub mod percentiles;
 pub mod read;
 pub mod schema;
 pub mod ship;

@@ -13,7 +13,7 @@ use super::ship::word;
 use crate::engine::Mode;
 use crate::engine::tally::FailureCounts;
 use crate::records::criteria::Counts;
-use crate::records::figures::{Figures, LevelReached, PhaseSpread, Spread, Stats, finish};
+use crate::records::figures::{Figures, LevelReached, PhaseSpread, Stats, finish};
 use crate::records::restore::{Percentiles, RestoreTime};
 use crate::records::{RunSummary, Select};
 use crate::report::RunOutcome;
@@ -110,10 +110,11 @@ pub async fn summaries(
     let rows = bounded(
         store,
         client,
-        "SELECT run, summary::text FROM rollback_summaries
-         WHERE ($1::text IS NULL OR plan = $1) AND mode = $2
-           AND ($3::text IS NULL OR team = $3)
-         ORDER BY started DESC LIMIT $4",
+        "SELECT s.run, d.summary::text
+         FROM rollback_summaries s JOIN rollback_summary_docs d USING (team, host, run)
+         WHERE ($1::text IS NULL OR s.plan = $1) AND s.mode = $2
+           AND ($3::text IS NULL OR s.team = $3)
+         ORDER BY s.started DESC LIMIT $4",
         &[&plan, &mode, &team, &MAX_SUMMARIES],
         1,
     )
@@ -180,7 +181,9 @@ pub async fn run_summaries(
         .collect())
 }
 
-/// The figures over the runs `select` takes, aggregated in SQL.
+/// The figures over the runs `select` takes, aggregated in SQL: counts and sums by plan
+/// (hashed), and the spreads of durations and phase times (see `percentiles`) on a second
+/// connection at the same time.
 pub async fn stats(
     store: &Store,
     client: &Client,
@@ -209,11 +212,6 @@ pub async fn stats(
            sum(failed_attempts)::int8, sum(failed_retried)::int8, sum(failed_skipped)::int8,
            sum(failed_replaced)::int8, sum(failed_stopped)::int8, sum(failed_open)::int8,
            sum(failed_regions)::int8,
-           count(*) FILTER (WHERE mode <> $4)::int8,
-           percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE mode <> $4),
-           percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE mode <> $4),
-           percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE mode = $4),
-           percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE mode = $4),
            count(*) FILTER (WHERE escalation = 1)::int8,
            count(*) FILTER (WHERE escalation = 2)::int8,
            count(*) FILTER (WHERE escalation = 3)::int8,
@@ -221,22 +219,37 @@ pub async fn stats(
          FROM rollback_summaries WHERE {wanted}
          GROUP BY GROUPING SETS ((plan), ())"
     );
-    let rows = client
-        .query(&sql, &params)
-        .await
-        .map_err(|e| store.error(&e))?;
-    let phase_sql = "SELECT plan, phase, drill, min(ord), count(*)::int8,
-           percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_ms),
-           percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_ms)
-         FROM rollback_phase_times p
+    let durations = format!(
+        "SELECT plan, ''::text AS part, mode = $4 AS drill, 0::int2 AS ord, duration_ms AS v
+         FROM rollback_summaries WHERE {wanted}"
+    );
+    let phase_times = "SELECT plan, phase AS part, drill, ord, duration_ms AS v
+         FROM rollback_phase_times
          WHERE ($1::text IS NULL OR plan = $1)
            AND ($2::float8 IS NULL OR started >= to_timestamp($2))
-           AND ($3 OR NOT drill) AND $4::text IS NOT NULL
-         GROUP BY GROUPING SETS ((plan, phase, drill), (phase, drill))";
-    let phase_rows = client
-        .query(phase_sql, &params)
+           AND ($3 OR NOT drill) AND $4::text IS NOT NULL";
+    // The phase times are the largest part: read on a connection of their own meanwhile.
+    // Both may scan in parallel: these are few, large aggregations.
+    let second = store.connect().await?;
+    for c in [client, &second] {
+        c.batch_execute(
+            "SET jit = off; SET parallel_setup_cost = 10; SET parallel_tuple_cost = 0.0001",
+        )
         .await
         .map_err(|e| store.error(&e))?;
+    }
+    let phased = super::percentiles::spreads(store, &second, phase_times, &params);
+    let counted = async {
+        let rows = client
+            .query(&sql, &params)
+            .await
+            .map_err(|e| store.error(&e))?;
+        let spreads = super::percentiles::spreads(store, client, &durations, &params).await?;
+        Ok::<_, StoreError>((rows, spreads))
+    };
+    let (phased, counted) = tokio::join!(phased, counted);
+    let (rows, durations) = counted?;
+    let phased = phased?;
     // The last rehearsal, whatever the window: evidence however old.
     let rehearsed = client
         .query(
@@ -268,23 +281,15 @@ pub async fn stats(
     // Phases per plan (None: overall), drills apart, in plan order.
     type Phases = BTreeMap<(Option<String>, bool), Vec<(i16, PhaseSpread)>>;
     let mut phases: Phases = BTreeMap::new();
-    for r in &phase_rows {
-        let spread = Spread {
-            runs: count(r, 4),
-            median_ms: r.at::<i64>(5).max(0) as u64,
-            p95_ms: r.at::<i64>(6).max(0) as u64,
-        };
-        phases.entry((r.at(0), r.at(2))).or_default().push((
-            r.at(3),
-            PhaseSpread {
-                phase: r.at(1),
-                spread,
-            },
-        ));
+    for ((plan, phase, drill), (spread, ord)) in phased {
+        phases
+            .entry((plan, drill))
+            .or_default()
+            .push((ord, PhaseSpread { phase, spread }));
     }
     let mut take_phases = |plan: &Option<String>, drill: bool| -> Vec<PhaseSpread> {
         let mut v = phases.remove(&(plan.clone(), drill)).unwrap_or_default();
-        v.sort_by_key(|(ord, _)| *ord);
+        v.sort_by(|(a, p), (b, q)| a.cmp(b).then_with(|| p.phase.cmp(&q.phase)));
         v.into_iter().map(|(_, p)| p).collect()
     };
     let mut overall = None;
@@ -300,22 +305,16 @@ pub async fn stats(
             steps_selected: count(r, 10),
             steps_automated: count(r, 11),
         };
-        let spread = |runs: u32, m: usize| -> Option<Spread> {
-            let median: Option<i64> = r.at(m);
-            let p95: Option<i64> = r.at(m + 1);
-            Some(Spread {
-                runs,
-                median_ms: median?.max(0) as u64,
-                p95_ms: p95?.max(0) as u64,
-            })
+        let spread = |drill: bool| {
+            durations
+                .get(&(plan.clone(), String::new(), drill))
+                .map(|(s, _)| *s)
         };
-        let real = count(r, 21);
-        let drills = count(r, 4);
         let figures = Figures {
             runs: counts.runs,
             live: count(r, 2),
             rehearsal: count(r, 3),
-            drill: drills,
+            drill: count(r, 4),
             completed: counts.completed,
             failed: counts.failed,
             aborted: count(r, 7),
@@ -334,12 +333,12 @@ pub async fn stats(
                 open: count(r, 19),
                 regions: count(r, 20),
             },
-            duration: spread(real, 22),
+            duration: spread(false),
             phases: take_phases(&plan, false),
-            drill_duration: spread(drills, 24),
+            drill_duration: spread(true),
             drill_phases: take_phases(&plan, true),
             escalations: (1..=4u8)
-                .zip(26..30)
+                .zip(21..25)
                 .map(|(level, i)| LevelReached {
                     level,
                     runs: count(r, i),
@@ -671,8 +670,10 @@ pub async fn recent(
     let since = (now_ms - days * 86_400_000) as f64 / 1000.0;
     let sealed = client
         .query(
-            "SELECT run, summary::text FROM rollback_summaries WHERE started >= to_timestamp($1)
-             ORDER BY started DESC LIMIT $2",
+            "SELECT s.run, d.summary::text
+             FROM rollback_summaries s JOIN rollback_summary_docs d USING (team, host, run)
+             WHERE s.started >= to_timestamp($1)
+             ORDER BY s.started DESC LIMIT $2",
             &[&since, &limit],
         )
         .await

@@ -400,11 +400,11 @@ async fn insert_summaries(
     tx.execute(
         "INSERT INTO rollback_summaries (host, run, team, plan, level, mode, automation, trigger,
            started, ended, outcome, duration_ms, sla_ms, within_sla, steps_selected,
-           steps_automated, retries, attempts, failed_attempts, escalation, summary, detected,
+           steps_automated, retries, attempts, failed_attempts, escalation, detected,
            failed_retried, failed_skipped, failed_replaced, failed_stopped, failed_open,
            failed_regions)
          SELECT h, r, t, p, lv, m, au, tr, to_timestamp(s / 1000.0), to_timestamp(e / 1000.0),
-           o, d, sl, w, ss, sa, re, at, fa, es, j, to_timestamp(de / 1000.0), f1, f2, f3, f4,
+           o, d, sl, w, ss, sa, re, at, fa, es, to_timestamp(de / 1000.0), f1, f2, f3, f4,
            f5, f6
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int2[], $6::text[],
            $7::text[], $8::text[], $9::int8[], $10::int8[], $11::text[], $12::int8[],
@@ -443,6 +443,14 @@ async fn insert_summaries(
             &fails[4],
             &fails[5],
         ],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO rollback_summary_docs (team, host, run, started, summary)
+         SELECT t, h, r, to_timestamp(s / 1000.0), j
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::jsonb[])
+           AS u(t, h, r, s, j)",
+        &[&team, &host, &run, &started, &json],
     )
     .await?;
     if !phases.0.is_empty() {
