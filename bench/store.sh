@@ -157,6 +157,15 @@ INSERT INTO rollback_records (team, host, run, started, seq, at, type, prev, has
     'step_finished', md5((i * 100 + q - 1)::text), md5((i * 100 + q)::text),
     '{"seq":' || q || ',"type":"step_finished","step":"execute.apply","outcome":"ok","exit":0}'
   FROM g, generate_series(0, $RECORDS - 1) q;
+-- The per-second counts the triggers keep (off while generating).
+INSERT INTO rollback_phase_seconds (plan, part, drill, second, n, ord)
+  SELECT plan, phase, drill, duration_ms / 1000, count(*), min(ord)
+  FROM rollback_phase_times GROUP BY 1, 2, 3, 4
+  ON CONFLICT (plan, part, drill, second) DO UPDATE SET n = rollback_phase_seconds.n + excluded.n;
+INSERT INTO rollback_run_seconds (plan, drill, second, n)
+  SELECT plan, mode = 'drill', duration_ms / 1000, count(*)
+  FROM rollback_summaries GROUP BY 1, 2, 3
+  ON CONFLICT (plan, drill, second) DO UPDATE SET n = rollback_run_seconds.n + excluded.n;
 ANALYZE;
 SQL
 e=$(date +%s)

@@ -526,9 +526,9 @@ fn migrations_run_from_an_empty_database_and_from_the_previous_version() {
         "{}",
         text(&out)
     );
-    let made = ok(&runs, &["store", "init", "--to", "1", "--store", &url]);
-    assert!(made.contains("created schema version 1"), "{made}");
-    // What version 1 held survives the migration.
+    // The previous version: what it held survives the migration.
+    let made = ok(&runs, &["store", "init", "--to", "2", "--store", &url]);
+    assert!(made.contains("created schema version 2"), "{made}");
     sql_in(
         &pg,
         common::pg::ADMIN,
@@ -546,7 +546,7 @@ fn migrations_run_from_an_empty_database_and_from_the_previous_version() {
     assert!(text(&out).contains("store init"), "{}", text(&out));
     let migrated = ok(&runs, &["store", "init", "--store", &url]);
     assert!(
-        migrated.contains("migrated schema version 1 to 2"),
+        migrated.contains("migrated schema version 2 to 3"),
         "{migrated}"
     );
     let again = ok(&runs, &["store", "init", "--store", &url]);
@@ -561,7 +561,7 @@ fn migrations_run_from_an_empty_database_and_from_the_previous_version() {
     );
     ok(&runs, &["sync", "--store", &url]);
     let status = ok(&runs, &["store", "status", "--store", &url]);
-    assert!(status.contains("schema version 2"), "{status}");
+    assert!(status.contains("schema version 3"), "{status}");
 }
 
 #[test]

@@ -22,22 +22,18 @@ pub type Spreads = HashMap<Group, (Spread, i16)>;
 
 const WANTED: [u64; 2] = [50, 95];
 
-/// The spreads of `source`, a query of columns `plan, part, drill, ord, v` (v in ms) taking
-/// `params`; per plan and over every plan.
+/// The spreads of `values`, a query of columns `plan, part, drill, v` (v in ms), whose
+/// values per second `counted` gives as `plan, part, drill, second, n, ord`; both take
+/// `params`. Per plan and over every plan.
 pub async fn spreads(
     store: &Store,
     client: &Client,
-    source: &str,
+    counted: &str,
+    values: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> Result<Spreads, StoreError> {
     let counted = client
-        .query(
-            &format!(
-                "SELECT plan, part, drill, v / 1000, count(*)::int8, min(ord)
-                 FROM ({source}) s GROUP BY 1, 2, 3, 4"
-            ),
-            params,
-        )
+        .query(counted, params)
         .await
         .map_err(|e| store.error(&e))?;
     // Per group: seconds in order, with how many values fall in each; and the lowest ord.
@@ -73,43 +69,52 @@ pub async fn spreads(
             }
         }
     }
-    // Only the values in those seconds.
-    let mut wanted: Vec<(String, bool, i64)> = targets
-        .iter()
-        .map(|(((_, part, drill), _), (second, _))| (part.clone(), *drill, *second))
-        .collect();
-    wanted.sort();
-    wanted.dedup();
-    let parts: Vec<&str> = wanted.iter().map(|w| w.0.as_str()).collect();
-    let drills: Vec<bool> = wanted.iter().map(|w| w.1).collect();
-    let seconds: Vec<i64> = wanted.iter().map(|w| w.2).collect();
-    let n = params.len();
-    let mut all: Vec<&(dyn ToSql + Sync)> = params.to_vec();
-    all.extend([&parts as &(dyn ToSql + Sync), &drills, &seconds]);
-    let values = client
-        .query(
-            &format!(
-                "SELECT plan, part, drill, v FROM ({source}) s
-                 WHERE (part, drill, v / 1000) IN (
-                   SELECT * FROM unnest(${}::text[], ${}::bool[], ${}::int8[]))",
-                n + 1,
-                n + 2,
-                n + 3
-            ),
-            &all,
-        )
-        .await
-        .map_err(|e| store.error(&e))?;
-    let mut found: HashMap<(Option<String>, String, bool, i64), Vec<i64>> = HashMap::new();
-    for r in &values {
-        let (plan, part, drill, v): (String, String, bool, i64) =
-            (r.at(0), r.at(1), r.at(2), r.at(3));
-        let second = v / 1000;
-        for key in [
-            (Some(plan.clone()), part.clone(), drill, second),
-            (None, part.clone(), drill, second),
-        ] {
-            found.entry(key).or_default().push(v);
+    // Only the values in those seconds: a plan's in its own, every plan's in the overall
+    // groups' (read as a stream; only the values asked for are kept).
+    type Key = (Option<String>, String, bool, i64);
+    let mut found: HashMap<Key, Vec<i64>> = HashMap::new();
+    for (((plan, part, drill), _), (second, _)) in &targets {
+        found.insert((plan.clone(), part.clone(), *drill, *second), Vec::new());
+    }
+    let keys: Vec<Key> = found.keys().cloned().collect();
+    let (mine, every): (Vec<Key>, Vec<Key>) = keys.into_iter().partition(|k| k.0.is_some());
+    // A plan's seconds, then every plan's: each through the index on seconds.
+    for (of_plan, keys) in [(true, mine), (false, every)] {
+        if keys.is_empty() {
+            continue;
+        }
+        let plans: Vec<&str> = keys.iter().map(|k| k.0.as_deref().unwrap_or("")).collect();
+        let parts: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
+        let drills: Vec<bool> = keys.iter().map(|k| k.2).collect();
+        let seconds: Vec<i64> = keys.iter().map(|k| k.3).collect();
+        let n = params.len();
+        let mut all: Vec<&(dyn ToSql + Sync)> = params.to_vec();
+        all.extend([&plans as &(dyn ToSql + Sync), &parts, &drills, &seconds]);
+        let sql = format!(
+            "SELECT s.plan, s.part, s.drill, s.v FROM ({values}) s
+             JOIN unnest(${}::text[], ${}::text[], ${}::bool[], ${}::int8[])
+               AS t(plan, part, drill, second)
+               ON s.part = t.part AND s.drill = t.drill AND s.v / 1000 = t.second
+              AND ({} OR s.plan = t.plan)",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            if of_plan { "false" } else { "true" }
+        );
+        let rows = client
+            .query_raw(&sql, all.iter().copied())
+            .await
+            .map_err(|e| store.error(&e))?;
+        futures_util::pin_mut!(rows);
+        use futures_util::TryStreamExt;
+        while let Some(r) = rows.try_next().await.map_err(|e| store.error(&e))? {
+            let (plan, part, drill, v): (String, String, bool, i64) =
+                (r.at(0), r.at(1), r.at(2), r.at(3));
+            let key = (of_plan.then_some(plan), part, drill, v / 1000);
+            if let Some(vs) = found.get_mut(&key) {
+                vs.push(v);
+            }
         }
     }
     for v in found.values_mut() {

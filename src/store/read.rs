@@ -217,17 +217,46 @@ pub async fn stats(
            count(*) FILTER (WHERE escalation = 3)::int8,
            count(*) FILTER (WHERE escalation >= 4)::int8
          FROM rollback_summaries WHERE {wanted}
-         GROUP BY GROUPING SETS ((plan), ())"
+         GROUP BY plan"
     );
-    let durations = format!(
-        "SELECT plan, ''::text AS part, mode = $4 AS drill, 0::int2 AS ord, duration_ms AS v
+    // Values: whole runs (`part` empty) and phases. Counted per second: from the counts the
+    // store keeps, or, for runs since an instant, from the values themselves.
+    let run_values = format!(
+        "SELECT plan, ''::text AS part, mode = 'drill' AS drill, duration_ms AS v
          FROM rollback_summaries WHERE {wanted}"
     );
-    let phase_times = "SELECT plan, phase AS part, drill, ord, duration_ms AS v
-         FROM rollback_phase_times
-         WHERE ($1::text IS NULL OR plan = $1)
+    let phase_filter = "($1::text IS NULL OR plan = $1)
            AND ($2::float8 IS NULL OR started >= to_timestamp($2))
            AND ($3 OR NOT drill) AND $4::text IS NOT NULL";
+    let phase_values = format!(
+        "SELECT plan, phase AS part, drill, duration_ms AS v FROM rollback_phase_times
+         WHERE {phase_filter}"
+    );
+    let kept = "($1::text IS NULL OR plan = $1) AND ($3 OR NOT drill)
+           AND $2::float8 IS NULL AND $4::text IS NOT NULL";
+    let (run_counts, phase_counts) = if select.since_ms.is_none() {
+        (
+            format!(
+                "SELECT plan, ''::text, drill, second, sum(n)::int8, 0::int2
+                 FROM rollback_run_seconds WHERE {kept} GROUP BY 1, 2, 3, 4"
+            ),
+            format!(
+                "SELECT plan, part, drill, second, sum(n)::int8, min(ord)
+                 FROM rollback_phase_seconds WHERE {kept} GROUP BY 1, 2, 3, 4"
+            ),
+        )
+    } else {
+        (
+            format!(
+                "SELECT plan, ''::text, mode = 'drill', duration_ms / 1000, count(*)::int8, 0::int2
+                 FROM rollback_summaries WHERE {wanted} GROUP BY 1, 2, 3, 4"
+            ),
+            format!(
+                "SELECT plan, phase, drill, duration_ms / 1000, count(*)::int8, min(ord)
+                 FROM rollback_phase_times WHERE {phase_filter} GROUP BY 1, 2, 3, 4"
+            ),
+        )
+    };
     // The phase times are the largest part: read on a connection of their own meanwhile.
     // Both may scan in parallel: these are few, large aggregations.
     let second = store.connect().await?;
@@ -238,13 +267,14 @@ pub async fn stats(
         .await
         .map_err(|e| store.error(&e))?;
     }
-    let phased = super::percentiles::spreads(store, &second, phase_times, &params);
+    let phased = super::percentiles::spreads(store, &second, &phase_counts, &phase_values, &params);
     let counted = async {
         let rows = client
             .query(&sql, &params)
             .await
             .map_err(|e| store.error(&e))?;
-        let spreads = super::percentiles::spreads(store, client, &durations, &params).await?;
+        let spreads =
+            super::percentiles::spreads(store, client, &run_counts, &run_values, &params).await?;
         Ok::<_, StoreError>((rows, spreads))
     };
     let (phased, counted) = tokio::join!(phased, counted);
@@ -255,7 +285,7 @@ pub async fn stats(
         .query(
             "SELECT plan, date_part('epoch', max(started)) * 1000 FROM rollback_summaries
              WHERE mode = 'rehearsal' AND ($1::text IS NULL OR plan = $1)
-             GROUP BY GROUPING SETS ((plan), ())",
+             GROUP BY plan",
             &[&select.plan],
         )
         .await
@@ -274,10 +304,14 @@ pub async fn stats(
             .map_err(|e| store.error(&e))?
             .at(0)
     };
-    let last: BTreeMap<Option<String>, i64> = rehearsed
+    let mut last: BTreeMap<Option<String>, i64> = rehearsed
         .iter()
         .filter_map(|r| Some((r.at::<Option<String>>(0), ms_opt(r, 1)?)))
         .collect();
+    // Over every plan: the latest of them.
+    if let Some(latest) = last.values().max().copied() {
+        last.insert(None, latest);
+    }
     // Phases per plan (None: overall), drills apart, in plan order.
     type Phases = BTreeMap<(Option<String>, bool), Vec<(i16, PhaseSpread)>>;
     let mut phases: Phases = BTreeMap::new();
@@ -292,18 +326,38 @@ pub async fn stats(
         v.sort_by(|(a, p), (b, q)| a.cmp(b).then_with(|| p.phase.cmp(&q.phase)));
         v.into_iter().map(|(_, p)| p).collect()
     };
+    // Counts and sums add up: every plan's, summed here, are the overall ones.
+    let mut tallies: Vec<(Option<String>, [u64; 25])> = rows
+        .iter()
+        .map(|r| {
+            let mut c = [0u64; 25];
+            for (i, v) in c.iter_mut().enumerate().skip(1) {
+                *v = u64::from(count(r, i));
+            }
+            (Some(r.at::<String>(0)), c)
+        })
+        .collect();
+    if !tallies.is_empty() {
+        let mut sum = [0u64; 25];
+        for (_, c) in &tallies {
+            for (s, v) in sum.iter_mut().zip(c) {
+                *s += v;
+            }
+        }
+        tallies.push((None, sum));
+    }
     let mut overall = None;
     let mut plans = BTreeMap::new();
-    for r in &rows {
-        let plan: Option<String> = r.at(0);
+    for (plan, c) in tallies {
+        let n = |i: usize| u32::try_from(c[i]).unwrap_or(u32::MAX);
         let counts = Counts {
-            runs: count(r, 1),
-            completed: count(r, 5),
-            failed: count(r, 6),
-            sla_measured: count(r, 8),
-            sla_met: count(r, 9),
-            steps_selected: count(r, 10),
-            steps_automated: count(r, 11),
+            runs: n(1),
+            completed: n(5),
+            failed: n(6),
+            sla_measured: n(8),
+            sla_met: n(9),
+            steps_selected: n(10),
+            steps_automated: n(11),
         };
         let spread = |drill: bool| {
             durations
@@ -312,26 +366,26 @@ pub async fn stats(
         };
         let figures = Figures {
             runs: counts.runs,
-            live: count(r, 2),
-            rehearsal: count(r, 3),
-            drill: count(r, 4),
+            live: n(2),
+            rehearsal: n(3),
+            drill: n(4),
             completed: counts.completed,
             failed: counts.failed,
-            aborted: count(r, 7),
+            aborted: n(7),
             left: 0,
             success_pct: None,
             sla_met_pct: None,
             automated_pct: None,
-            retries: count(r, 12),
-            attempts: count(r, 13),
+            retries: n(12),
+            attempts: n(13),
             failures: FailureCounts {
-                failed_attempts: count(r, 14),
-                retried: count(r, 15),
-                skipped: count(r, 16),
-                replaced: count(r, 17),
-                stopped: count(r, 18),
-                open: count(r, 19),
-                regions: count(r, 20),
+                failed_attempts: n(14),
+                retried: n(15),
+                skipped: n(16),
+                replaced: n(17),
+                stopped: n(18),
+                open: n(19),
+                regions: n(20),
             },
             duration: spread(false),
             phases: take_phases(&plan, false),
@@ -339,10 +393,7 @@ pub async fn stats(
             drill_phases: take_phases(&plan, true),
             escalations: (1..=4u8)
                 .zip(21..25)
-                .map(|(level, i)| LevelReached {
-                    level,
-                    runs: count(r, i),
-                })
+                .map(|(level, i)| LevelReached { level, runs: n(i) })
                 .filter(|l| l.runs > 0)
                 .collect(),
             last_rehearsal: None,
