@@ -35,9 +35,13 @@ CREATE INDEX rollback_summaries_plan_second
 CREATE FUNCTION rollback_count_phases() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
+  IF TG_RELID <> 'public.rollback_phase_times'::regclass THEN
+    RAISE EXCEPTION 'rollback_count_phases counts rollback_phase_times only';
+  END IF;
+  -- In key order: two shippers touching the same seconds take their locks in one order.
   INSERT INTO public.rollback_phase_seconds AS c (plan, part, drill, second, n, ord)
     SELECT plan, phase, drill, duration_ms / 1000, count(*), min(ord)
-    FROM added GROUP BY 1, 2, 3, 4
+    FROM added GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
   ON CONFLICT (plan, part, drill, second)
     DO UPDATE SET n = c.n + excluded.n, ord = least(c.ord, excluded.ord);
   RETURN NULL;
@@ -49,15 +53,49 @@ CREATE TRIGGER rollback_count_phases AFTER INSERT ON rollback_phase_times
 CREATE FUNCTION rollback_count_runs() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
+  IF TG_RELID <> 'public.rollback_summaries'::regclass THEN
+    RAISE EXCEPTION 'rollback_count_runs counts rollback_summaries only';
+  END IF;
   INSERT INTO public.rollback_run_seconds AS c (plan, drill, second, n)
     SELECT plan, mode = 'drill', duration_ms / 1000, count(*)
-    FROM added GROUP BY 1, 2, 3
+    FROM added GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
   ON CONFLICT (plan, drill, second) DO UPDATE SET n = c.n + excluded.n;
   RETURN NULL;
 END
 $$;
 CREATE TRIGGER rollback_count_runs AFTER INSERT ON rollback_summaries
   REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION rollback_count_runs();
+-- Only the triggers above call them.
+REVOKE ALL ON FUNCTION rollback_count_phases(), rollback_count_runs() FROM PUBLIC;
+
+-- A summary's figures are its seal's, and its plan and mode its run's; a phase time is of its
+-- run's plan. Whoever ships, the figures say what the records say.
+CREATE FUNCTION rollback_is_sealed_as(t text, h text, r text, s timestamptz, p text, m text,
+                                      d bigint, o text)
+RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
+  SELECT EXISTS (
+    SELECT 1 FROM public.rollback_runs x
+    WHERE x.team = t AND x.host = h AND x.run = r AND x.plan = p AND x.mode = m)
+  AND EXISTS (
+    SELECT 1 FROM public.rollback_records x
+    WHERE x.team = t AND x.host = h AND x.run = r AND x.started = s AND x.type = 'run_sealed'
+      AND ((x.line::jsonb) #>> '{summary,metrics,execution,duration_ms}')::bigint = d
+      AND (x.line::jsonb) #>> '{summary,metrics,execution,outcome}' = o)
+$$;
+CREATE FUNCTION rollback_is_runs_plan(t text, h text, r text, p text) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
+  SELECT EXISTS (SELECT 1 FROM public.rollback_runs x
+                 WHERE x.team = t AND x.host = h AND x.run = r AND x.plan = p)
+$$;
+DROP POLICY ship ON rollback_summaries;
+CREATE POLICY ship ON rollback_summaries FOR INSERT TO rollback_member
+  WITH CHECK (rollback_may_ship_run(team, host, run, started)
+              AND rollback_is_sealed_as(team, host, run, started, plan, mode, duration_ms, outcome));
+DROP POLICY ship ON rollback_phase_times;
+CREATE POLICY ship ON rollback_phase_times FOR INSERT TO rollback_member
+  WITH CHECK (rollback_may_ship_run(team, host, run, started)
+              AND rollback_is_runs_plan(team, host, run, plan));
 
 -- What version 2 held is counted once.
 INSERT INTO rollback_phase_seconds (plan, part, drill, second, n, ord)
@@ -92,21 +130,23 @@ BEGIN
   IF upto IS NULL THEN
     RETURN 0;
   END IF;
-  -- The counts of what goes are taken off (the owner keeps them).
-  UPDATE public.rollback_phase_seconds c SET n = c.n - d.n
+  DELETE FROM public.rollback_windows WHERE started < upto;
+  -- The counts of what goes are taken off, from exactly the rows deleted.
+  WITH d AS (DELETE FROM public.rollback_phase_times WHERE started < upto
+             RETURNING plan, phase, drill, duration_ms)
+  UPDATE public.rollback_phase_seconds c SET n = c.n - g.n
     FROM (SELECT plan, phase, drill, duration_ms / 1000 AS second, count(*) AS n
-          FROM public.rollback_phase_times WHERE started < upto GROUP BY 1, 2, 3, 4) d
-    WHERE c.plan = d.plan AND c.part = d.phase AND c.drill = d.drill AND c.second = d.second;
-  UPDATE public.rollback_run_seconds c SET n = c.n - d.n
+          FROM d GROUP BY 1, 2, 3, 4) g
+    WHERE c.plan = g.plan AND c.part = g.phase AND c.drill = g.drill AND c.second = g.second;
+  DELETE FROM public.rollback_summary_docs WHERE started < upto;
+  WITH d AS (DELETE FROM public.rollback_summaries WHERE started < upto
+             RETURNING plan, mode, duration_ms)
+  UPDATE public.rollback_run_seconds c SET n = c.n - g.n
     FROM (SELECT plan, mode = 'drill' AS drill, duration_ms / 1000 AS second, count(*) AS n
-          FROM public.rollback_summaries WHERE started < upto GROUP BY 1, 2, 3) d
-    WHERE c.plan = d.plan AND c.drill = d.drill AND c.second = d.second;
+          FROM d GROUP BY 1, 2, 3) g
+    WHERE c.plan = g.plan AND c.drill = g.drill AND c.second = g.second;
   DELETE FROM public.rollback_phase_seconds WHERE n <= 0;
   DELETE FROM public.rollback_run_seconds WHERE n <= 0;
-  DELETE FROM public.rollback_windows WHERE started < upto;
-  DELETE FROM public.rollback_phase_times WHERE started < upto;
-  DELETE FROM public.rollback_summary_docs WHERE started < upto;
-  DELETE FROM public.rollback_summaries WHERE started < upto;
   DELETE FROM public.rollback_runs WHERE started < upto;
   GET DIAGNOSTICS gone = ROW_COUNT;
   RETURN gone;

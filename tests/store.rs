@@ -785,6 +785,28 @@ fn the_database_holds_every_row_to_its_team_and_its_chain() {
            FROM rollback_runs WHERE team = 'a'",
     );
     assert!(forged.unwrap_err().contains("does not verify"));
+    // Figures of its own run must be its records': no phase time of another plan, and the
+    // owner's counting functions are no one else's to call.
+    let skewed = sql_in(
+        &pg,
+        "alice",
+        "alice-pw-1",
+        "s",
+        "INSERT INTO rollback_phase_times (team, host, run, ord, phase, plan, drill, started, duration_ms)
+           SELECT team, host, run, 99, 'x', 'shared', false, started, 1 FROM rollback_runs
+           WHERE team = 'a'",
+    );
+    assert!(skewed.unwrap_err().contains("row-level security"));
+    let borrowed = sql_in(
+        &pg,
+        "alice",
+        "alice-pw-1",
+        "s",
+        "CREATE TEMP TABLE x (LIKE public.rollback_phase_times);
+         CREATE TRIGGER t AFTER INSERT ON x REFERENCING NEW TABLE AS added
+           FOR EACH STATEMENT EXECUTE FUNCTION public.rollback_count_phases();",
+    );
+    assert!(borrowed.unwrap_err().contains("permission denied"));
 
     // Team a's rehearsal of a plan with the same id is no permit for team b's plan.
     let pa_shared = team_plan(other.path(), "shared", "a", "echo b");

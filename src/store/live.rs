@@ -145,6 +145,11 @@ async fn run(shipper: Arc<Shipper>) {
         };
         let tail = tails.entry(dir.clone()).or_default();
         let outcome = ship_one(&shipper.store, &mut client, &dir, tail, &plans, &budget).await;
+        // Read on soon when bytes were left; a sealed run shipped is read whole next time.
+        let again = tail.more();
+        if outcome.is_ok() && tail.sealed() {
+            tails.remove(&dir);
+        }
         let failed = {
             let Ok(mut q) = shipper.queue.lock() else {
                 return;
@@ -153,6 +158,9 @@ async fn run(shipper: Arc<Shipper>) {
             let failed = match outcome {
                 Ok(()) => {
                     q.behind = None;
+                    if again {
+                        q.dirty.insert(dir);
+                    }
                     false
                 }
                 Err(why) => {

@@ -187,19 +187,21 @@ pub fn plan_copy(dir: &Path) -> Option<String> {
 
 /// A run read as it grows, for the shipper: each line is read and checked once, against the
 /// one before it; the whole run is read again (and held to its seal, as `read` does) only
-/// once it is sealed.
+/// once it is sealed. Any error starts it over.
 #[derive(Default)]
 pub struct Tail {
     offset: u64,
     partial: Vec<u8>,
     run: Option<Local>,
+    /// Bytes were left for the next turn.
+    more: bool,
 }
 
 /// Bytes of a timeline read per turn at most.
 const TAIL_AT_ONCE: u64 = 8 * 1024 * 1024;
 
 impl Tail {
-    /// The run as it stands now; `None` while it holds no record.
+    /// The run as it stands now; `None` while it holds no record (or must be read again).
     pub fn advance(
         &mut self,
         dir: &Path,
@@ -207,6 +209,27 @@ impl Tail {
         plans: &Plans,
         budget: &Budget,
     ) -> Result<Option<&Local>, String> {
+        match self.step(dir, id, plans, budget) {
+            Ok(()) => Ok(self.run.as_ref()),
+            Err(e) => {
+                *self = Tail::default();
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether the run read is sealed.
+    pub fn sealed(&self) -> bool {
+        self.run.as_ref().is_some_and(|r| r.sealed.is_some())
+    }
+
+    /// Whether the last turn left bytes to read: the run should be shipped again soon.
+    pub fn more(&self) -> bool {
+        self.more
+    }
+
+    fn step(&mut self, dir: &Path, id: &str, plans: &Plans, budget: &Budget) -> Result<(), String> {
+        self.more = false;
         if self.run.as_ref().is_some_and(|r| r.sealed.is_some()) {
             return self.whole(dir, id, plans, budget);
         }
@@ -224,9 +247,13 @@ impl Tail {
             .read_to_end(&mut bytes)
             .map_err(|e| e.to_string())?;
         self.offset += bytes.len() as u64;
+        self.more = self.offset < len;
         self.partial.extend_from_slice(&bytes);
         let Some(end) = self.partial.iter().rposition(|&b| b == b'\n') else {
-            return Ok(self.run.as_ref());
+            if self.partial.len() > crate::timeline::lines::MAX_RECORD {
+                return Err("its chain does not verify: a line longer than any record".into());
+            }
+            return Ok(());
         };
         let complete: Vec<u8> = self.partial.drain(..=end).collect();
         let text = std::str::from_utf8(&complete)
@@ -276,19 +303,27 @@ impl Tail {
                 }
             }
         }
-        Ok(self.run.as_ref())
+        Ok(())
     }
 
+    /// The whole run, read as `sync` reads it. A run read before its seal was complete on
+    /// disk is read again from the start next turn.
     fn whole(
         &mut self,
         dir: &Path,
         id: &str,
         plans: &Plans,
         budget: &Budget,
-    ) -> Result<Option<&Local>, String> {
-        self.run = read(dir, id, plans, budget)?;
-        self.offset = 0;
-        self.partial.clear();
-        Ok(self.run.as_ref())
+    ) -> Result<(), String> {
+        let run = read(dir, id, plans, budget)?;
+        if run.as_ref().is_some_and(|r| r.sealed.is_some()) {
+            self.run = run;
+            self.offset = 0;
+            self.partial.clear();
+        } else {
+            *self = Tail::default();
+            self.more = true;
+        }
+        Ok(())
     }
 }

@@ -304,6 +304,11 @@ pub async fn stats(
             .map_err(|e| store.error(&e))?
             .at(0)
     };
+    for c in [client, &second] {
+        c.batch_execute("COMMIT")
+            .await
+            .map_err(|e| store.error(&e))?;
+    }
     let mut last: BTreeMap<Option<String>, i64> = rehearsed
         .iter()
         .filter_map(|r| Some((r.at::<Option<String>>(0), ms_opt(r, 1)?)))
