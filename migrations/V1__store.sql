@@ -150,42 +150,42 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
 $$;
 
 -- Every record holds to its run's chain: its hash is the sha256 of its line, its fields are
--- the line's, and it follows the record before it (seq and prev), whoever ships it.
-CREATE FUNCTION rollback_check_record() RETURNS trigger
+-- the line's, and it follows the record before it (seq and prev), whoever ships it. Checked
+-- once per statement over the rows it added (one set-based query, not one call per row);
+-- the statement fails, and adds nothing, when one does not hold.
+CREATE FUNCTION rollback_check_records() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
-  j jsonb;
-  before text;
+  bad record;
 BEGIN
-  IF length(NEW.line) < 76
-     OR right(NEW.line, 75) <> ',"hash":"' || NEW.hash || '"}'
-     OR NEW.hash <> encode(sha256(convert_to(left(NEW.line, length(NEW.line) - 75) || '}', 'UTF8')), 'hex')
-  THEN
-    RAISE EXCEPTION 'record % of run % does not verify: its hash is not its line''s', NEW.seq, NEW.run
+  SELECT a.seq, a.run INTO bad FROM added a
+  WHERE length(a.line) < 76
+     OR right(a.line, 75) <> ',"hash":"' || a.hash || '"}'
+     OR a.hash <> encode(sha256(convert_to(left(a.line, length(a.line) - 75) || '}', 'UTF8')), 'hex')
+     OR ((a.line::jsonb)->>'seq')::bigint IS DISTINCT FROM a.seq
+     OR (a.line::jsonb)->>'prev' IS DISTINCT FROM a.prev
+     OR (a.line::jsonb)->>'type' IS DISTINCT FROM a.type
+  LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'record % of run % does not verify: its hash or fields are not its line''s',
+      bad.seq, bad.run USING ERRCODE = 'check_violation';
+  END IF;
+  SELECT a.seq, a.run INTO bad FROM added a
+  LEFT JOIN public.rollback_records p
+    ON p.team = a.team AND p.host = a.host AND p.run = a.run AND p.started = a.started
+   AND p.seq = a.seq - 1
+  WHERE CASE WHEN a.seq = 0 THEN a.prev <> repeat('0', 64)
+             ELSE p.hash IS DISTINCT FROM a.prev END
+  LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'record % of run % does not follow the record before it', bad.seq, bad.run
       USING ERRCODE = 'check_violation';
   END IF;
-  j := NEW.line::jsonb;
-  IF (j->>'seq')::bigint IS DISTINCT FROM NEW.seq OR j->>'prev' IS DISTINCT FROM NEW.prev
-     OR j->>'type' IS DISTINCT FROM NEW.type THEN
-    RAISE EXCEPTION 'record % of run % does not verify: its fields are not its line''s', NEW.seq, NEW.run
-      USING ERRCODE = 'check_violation';
-  END IF;
-  IF NEW.seq = 0 THEN
-    before := repeat('0', 64);
-  ELSE
-    SELECT x.hash INTO before FROM public.rollback_records x
-    WHERE x.team = NEW.team AND x.host = NEW.host AND x.run = NEW.run
-      AND x.started = NEW.started AND x.seq = NEW.seq - 1;
-  END IF;
-  IF before IS DISTINCT FROM NEW.prev THEN
-    RAISE EXCEPTION 'record % of run % does not follow the record before it', NEW.seq, NEW.run
-      USING ERRCODE = 'check_violation';
-  END IF;
-  RETURN NEW;
+  RETURN NULL;
 END
 $$;
-CREATE TRIGGER rollback_check_record BEFORE INSERT ON rollback_records
-  FOR EACH ROW EXECUTE FUNCTION rollback_check_record();
+CREATE TRIGGER rollback_check_records AFTER INSERT ON rollback_records
+  REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION rollback_check_records();
 
 ALTER TABLE rollback_runs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rollback_records ENABLE ROW LEVEL SECURITY;

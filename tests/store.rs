@@ -785,6 +785,20 @@ fn the_database_holds_every_row_to_its_team_and_its_chain() {
            FROM rollback_runs WHERE team = 'a'",
     );
     assert!(forged.unwrap_err().contains("does not verify"));
+    // A line whose hash is its own but which follows nothing in the run.
+    let stray = sql_in(
+        &pg,
+        "alice",
+        "alice-pw-1",
+        "s",
+        "WITH b AS (SELECT '{\"seq\":1000,\"type\":\"note\",\"prev\":\"' || repeat('0', 64) || '\"' AS body)
+         INSERT INTO rollback_records (team, host, run, started, seq, at, type, prev, hash, line)
+           SELECT team, host, run, started, 1000, now(), 'note', repeat('0', 64),
+             encode(sha256(convert_to(b.body || '}', 'UTF8')), 'hex'),
+             b.body || ',\"hash\":\"' || encode(sha256(convert_to(b.body || '}', 'UTF8')), 'hex') || '\"}'
+           FROM rollback_runs, b WHERE team = 'a'",
+    );
+    assert!(stray.unwrap_err().contains("does not follow"));
     // Figures of its own run must be its records': no phase time of another plan, and the
     // owner's counting functions are no one else's to call.
     let skewed = sql_in(
