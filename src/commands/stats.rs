@@ -107,7 +107,7 @@ fn from_store(
     select: &Select,
     now: i64,
 ) -> color_eyre::Result<Exit> {
-    use crate::store::read;
+    use crate::store::{figures, read};
     let read = crate::store::block_on(async {
         let client = store.connect().await?;
         crate::store::schema::check(store, &client).await?;
@@ -115,8 +115,8 @@ fn from_store(
             let drills = read::run_summaries(store, &client, None, None, Mode::Drill).await?;
             return Ok(Err(trainee_drills(&drills, name, select)));
         }
-        let stats = read::stats(store, &client, select, now).await?;
-        let restore = read::restore_times(store, &client, select).await?;
+        let stats = figures::stats(store, &client, select, now).await?;
+        let restore = figures::restore_times(store, &client, select).await?;
         Ok::<_, crate::store::StoreError>(Ok((stats, restore)))
     });
     let (figures, restore) = match read {

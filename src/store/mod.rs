@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod connect;
+pub mod figures;
 pub mod follow;
 pub mod live;
 pub mod local;
