@@ -166,8 +166,26 @@ INSERT INTO rollback_run_seconds (plan, drill, second, n)
   SELECT plan, mode = 'drill', duration_ms / 1000, count(*)
   FROM rollback_summaries GROUP BY 1, 2, 3
   ON CONFLICT (plan, drill, second) DO UPDATE SET n = rollback_run_seconds.n + excluded.n;
-ANALYZE;
+INSERT INTO rollback_restores (team, host, run, plan, started, detected, to_end_ms, to_ok_ms)
+  SELECT s.team, s.host, s.run, s.plan, s.started, coalesce(s.detected, s.started),
+    rollback_ms_between(coalesce(s.detected, s.started), s.ended),
+    CASE WHEN w.passed THEN rollback_ms_between(coalesce(s.detected, s.started), w.at) END
+  FROM rollback_summaries s
+  LEFT JOIN rollback_windows w
+    ON w.team = s.team AND w.host = s.host AND w.run = s.run AND w.window_name = 'immediate'
+  WHERE s.mode = 'live' AND s.outcome = 'completed' AND s.ended IS NOT NULL
+  ON CONFLICT DO NOTHING;
+INSERT INTO rollback_restore_seconds (team, plan, validated, second, n)
+  SELECT team, plan, validated, second, count(*) FROM (
+    SELECT team, plan, false AS validated, to_end_ms / 1000 AS second FROM rollback_restores
+    UNION ALL
+    SELECT team, plan, true, to_ok_ms / 1000 FROM rollback_restores WHERE to_ok_ms IS NOT NULL) x
+  GROUP BY 1, 2, 3, 4
+  ON CONFLICT (team, plan, validated, second)
+    DO UPDATE SET n = rollback_restore_seconds.n + excluded.n;
 SQL
+# What autovacuum does to tables that only grow, at once: statistics and the visibility map.
+sql -c "VACUUM ANALYZE"
 e=$(date +%s)
 echo "generated $RUNS runs, $((RUNS * RECORDS)) records in the database: $((e - s)) s; $(sql -c "SELECT pg_size_pretty(pg_database_size('postgres'))")"
 

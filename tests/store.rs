@@ -527,15 +527,29 @@ fn migrations_run_from_an_empty_database_and_from_the_previous_version() {
         text(&out)
     );
     // The previous version: what it held survives the migration.
-    let made = ok(&runs, &["store", "init", "--to", "2", "--store", &url]);
-    assert!(made.contains("created schema version 2"), "{made}");
+    let made = ok(&runs, &["store", "init", "--to", "3", "--store", &url]);
+    assert!(made.contains("created schema version 3"), "{made}");
+    // A live rollback that completed in 90 s, validated 30 s later: its times to restore
+    // are counted when version 4 arrives.
     sql_in(
         &pg,
         common::pg::ADMIN,
         common::pg::ADMIN_PW,
         "s",
         "INSERT INTO rollback_runs (host, run, team, plan, mode, operator, started, first_hash) \
-         VALUES ('old-host', 'old-run', 'default', 'p', 'live', 'o', now(), repeat('a', 64))",
+         VALUES ('old-host', 'old-run', 'default', 'p', 'live', 'o', \
+                 '2026-01-01T00:00:00Z', repeat('a', 64)); \
+         INSERT INTO rollback_summaries (host, run, team, plan, level, mode, automation, \
+           trigger, started, ended, outcome, duration_ms, sla_ms, within_sla, steps_selected, \
+           steps_automated, retries, attempts, failed_attempts, failed_retried, \
+           failed_skipped, failed_replaced, failed_stopped, failed_open, failed_regions, \
+           escalation) \
+         VALUES ('old-host', 'old-run', 'default', 'p', 2, 'live', 'full', 'manual', \
+           '2026-01-01T00:00:00Z', '2026-01-01T00:01:30Z', 'completed', 90000, 900000, true, \
+           1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0); \
+         INSERT INTO rollback_windows (team, host, run, started, window_name, seq, passed, at) \
+         VALUES ('default', 'old-host', 'old-run', '2026-01-01T00:00:00Z', 'immediate', 9, \
+           true, '2026-01-01T00:02:00Z')",
     )
     .unwrap();
     // An older store is named, and never written by a newer client.
@@ -546,7 +560,7 @@ fn migrations_run_from_an_empty_database_and_from_the_previous_version() {
     assert!(text(&out).contains("store init"), "{}", text(&out));
     let migrated = ok(&runs, &["store", "init", "--store", &url]);
     assert!(
-        migrated.contains("migrated schema version 2 to 3"),
+        migrated.contains("migrated schema version 3 to 4"),
         "{migrated}"
     );
     let again = ok(&runs, &["store", "init", "--store", &url]);
@@ -559,9 +573,27 @@ fn migrations_run_from_an_empty_database_and_from_the_previous_version() {
         ),
         1
     );
+    assert_eq!(
+        count(
+            &pg,
+            "s",
+            "SELECT count(*) FROM rollback_restores \
+             WHERE run = 'old-run' AND to_end_ms = 90000 AND to_ok_ms = 120000"
+        ),
+        1
+    );
+    let counted = cmd(&runs, &["stats", "--store", &url, "--json"]);
+    let counted: serde_json::Value = serde_json::from_slice(&counted.stdout).unwrap();
+    assert_eq!(
+        counted["time_to_restore"],
+        serde_json::json!([{"team": "default", "plan": "p",
+            "to_end": {"runs": 1, "median_ms": 90000, "p90_ms": 90000},
+            "to_validated": {"runs": 1, "median_ms": 120000, "p90_ms": 120000}}]),
+        "{counted}"
+    );
     ok(&runs, &["sync", "--store", &url]);
     let status = ok(&runs, &["store", "status", "--store", &url]);
-    assert!(status.contains("schema version 3"), "{status}");
+    assert!(status.contains("schema version 4"), "{status}");
 }
 
 #[test]
@@ -900,4 +932,81 @@ fn time_to_restore_counts_to_the_immediate_window_the_store_saw_pass() {
     assert_eq!(ttr["plan"], "vw", "{v}");
     assert_eq!(ttr["to_validated"]["runs"], 1, "{v}");
     assert!(ttr["to_validated"]["median_ms"].as_u64() >= ttr["to_end"]["median_ms"].as_u64());
+}
+
+#[test]
+fn spreads_read_from_the_store_are_exact_when_a_second_holds_many_values() {
+    let pg = Pg::start();
+    let url = store(&pg, "s", &[]);
+    let runs = Runs::new();
+    // 1,300 live runs of one plan, as the database counts them when rows arrive: 1,000 of
+    // their durations in one second, 300 in another; a phase each; a third validated.
+    sql_in(
+        &pg,
+        common::pg::ADMIN,
+        common::pg::ADMIN_PW,
+        "s",
+        "CREATE TEMP TABLE g AS
+           SELECT i, now() - i * interval '1 minute' AS started,
+             CASE WHEN i <= 1000 THEN 5000 + (i * 37) % 1000 ELSE 7000 + (i * 13) % 1000 END
+               AS d
+           FROM generate_series(1, 1300) i;
+         INSERT INTO rollback_runs (host, run, team, plan, mode, operator, started, first_hash)
+           SELECT 'h', 'r' || i, 'default', 'q', 'live', 'o', started, repeat('a', 64) FROM g;
+         INSERT INTO rollback_summaries (host, run, team, plan, level, mode, automation,
+           trigger, started, ended, outcome, duration_ms, sla_ms, within_sla, steps_selected,
+           steps_automated, retries, attempts, failed_attempts, failed_retried,
+           failed_skipped, failed_replaced, failed_stopped, failed_open, failed_regions,
+           escalation)
+           SELECT 'h', 'r' || i, 'default', 'q', 2, 'live', 'full', 'manual', started,
+             started + d * interval '1 millisecond', 'completed', d, 900000, true,
+             1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0 FROM g;
+         INSERT INTO rollback_phase_times (team, host, run, ord, phase, plan, drill, started,
+           duration_ms)
+           SELECT 'default', 'h', 'r' || i, 0, 'capture', 'q', false, started,
+             3000 + (i * 71) % 1000 FROM g;
+         INSERT INTO rollback_windows (team, host, run, started, window_name, seq, passed, at)
+           SELECT 'default', 'h', 'r' || i, started, 'immediate', 9, true,
+             started + (60000 + (i * 53) % 1000) * interval '1 millisecond'
+           FROM g WHERE i % 3 = 0",
+    )
+    .unwrap();
+    let sql = |q: &str| count(&pg, "s", q);
+    let pct = |p: f64, of: &str, from: &str| {
+        sql(&format!(
+            "SELECT percentile_disc({p}) WITHIN GROUP (ORDER BY {of})::int8 FROM {from}"
+        ))
+    };
+    let ok_ms = "(extract(epoch FROM w.at - w.started) * 1000)::int8";
+    let windows = "rollback_windows w";
+    let want = serde_json::json!({
+        "duration": [1300, pct(0.5, "duration_ms", "rollback_summaries"),
+                     pct(0.95, "duration_ms", "rollback_summaries")],
+        "phase": [1300, pct(0.5, "duration_ms", "rollback_phase_times"),
+                  pct(0.95, "duration_ms", "rollback_phase_times")],
+        "to_end": [1300, pct(0.5, "duration_ms", "rollback_summaries"),
+                   pct(0.9, "duration_ms", "rollback_summaries")],
+        "to_validated": [433, pct(0.5, ok_ms, windows), pct(0.9, ok_ms, windows)],
+    });
+    // The counts the store keeps, and the values themselves (since an instant), agree.
+    for since in [None, Some("30d")] {
+        let mut args = vec!["stats", "--store", url.as_str(), "--json"];
+        args.extend(since.map(|s| ["--since", s]).into_iter().flatten());
+        let out = cmd(&runs, &args);
+        let v: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+        let three =
+            |s: &serde_json::Value| serde_json::json!([s["runs"], s["median_ms"], s["p95_ms"]]);
+        let ninety =
+            |s: &serde_json::Value| serde_json::json!([s["runs"], s["median_ms"], s["p90_ms"]]);
+        let ttr = &v["time_to_restore"][0];
+        let got = serde_json::json!({
+            "duration": three(&v["plans"]["q"]["duration"]),
+            "phase": three(&v["plans"]["q"]["phases"][0]),
+            "to_end": ninety(&ttr["to_end"]),
+            "to_validated": ninety(&ttr["to_validated"]),
+        });
+        assert_eq!(got, want, "since {since:?}");
+        assert_eq!(v["overall"]["duration"], v["plans"]["q"]["duration"]);
+    }
 }

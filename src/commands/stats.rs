@@ -115,9 +115,8 @@ fn from_store(
             let drills = read::run_summaries(store, &client, None, None, Mode::Drill).await?;
             return Ok(Err(trainee_drills(&drills, name, select)));
         }
-        let stats = figures::stats(store, &client, select, now).await?;
-        let restore = figures::restore_times(store, &client, select).await?;
-        Ok::<_, crate::store::StoreError>(Ok((stats, restore)))
+        let both = figures::stats(store, &client, select, now).await?;
+        Ok::<_, crate::store::StoreError>(Ok(both))
     });
     let (figures, restore) = match read {
         Ok(Ok(x)) => x,

@@ -8,25 +8,30 @@ use tokio_postgres::{Client, Row};
 
 use super::config::Store;
 use super::connect::StoreError;
+use super::percentiles::{Ask, Ranked, SECOND_FROM, ranks};
 use super::read::{Column, ms_opt};
 use super::ship::word;
 use crate::engine::Mode;
 use crate::engine::tally::FailureCounts;
 use crate::records::Select;
 use crate::records::criteria::Counts;
-use crate::records::figures::{Figures, LevelReached, PhaseSpread, Stats, finish};
+use crate::records::figures::{Figures, LevelReached, PhaseSpread, Spread, Stats, finish};
 use crate::records::restore::{Percentiles, RestoreTime};
-use crate::report::RunOutcome;
+
+/// Median and p95 of durations and phase times.
+const SPREAD: [u64; 2] = [50, 95];
+/// Median and p90 of the time to restore.
+const RESTORE: [u64; 2] = [50, 90];
 
 /// The figures over the runs `select` takes, aggregated in SQL: counts and sums by plan
-/// (hashed), and the spreads of durations and phase times (see `percentiles`) on a second
-/// connection at the same time.
+/// (hashed), the spreads of durations and phase times (see `percentiles`), and the time to
+/// restore per team and plan; read on two connections at once, in one snapshot.
 pub async fn stats(
     store: &Store,
     client: &Client,
     select: &Select,
     now_ms: i64,
-) -> Result<Stats, StoreError> {
+) -> Result<(Stats, Vec<RestoreTime>), StoreError> {
     let since = select.since_ms.map(|s| s as f64 / 1000.0);
     let drill = word(&Mode::Drill);
     let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
@@ -56,19 +61,11 @@ pub async fn stats(
          FROM rollback_summaries WHERE {wanted}
          GROUP BY plan"
     );
-    // Values: whole runs (`part` empty) and phases. Counted per second: from the counts the
-    // store keeps, or, for runs since an instant, from the values themselves.
-    let run_values = format!(
-        "SELECT plan, ''::text AS part, mode = 'drill' AS drill, duration_ms AS v
-         FROM rollback_summaries WHERE {wanted}"
-    );
+    // Spreads of whole runs (`part` empty) and of phases. Counted per second: from the counts
+    // the store keeps, or, for runs since an instant, from the values themselves.
     let phase_filter = "($1::text IS NULL OR plan = $1)
            AND ($2::float8 IS NULL OR started >= to_timestamp($2))
            AND ($3 OR NOT drill) AND $4::text IS NOT NULL";
-    let phase_values = format!(
-        "SELECT plan, phase AS part, drill, duration_ms AS v FROM rollback_phase_times
-         WHERE {phase_filter}"
-    );
     let kept = "($1::text IS NULL OR plan = $1) AND ($3 OR NOT drill)
            AND $2::float8 IS NULL AND $4::text IS NOT NULL";
     let (run_counts, phase_counts) = if select.since_ms.is_none() {
@@ -94,29 +91,79 @@ pub async fn stats(
             ),
         )
     };
-    // The phase times are the largest part: read on a connection of their own meanwhile.
-    // Both may scan in parallel: these are few, large aggregations.
+    // The rank-th value from its second on, through the indexes on (plan, drill, value).
+    let run_value = |of_plan: bool| {
+        format!(
+            "SELECT duration_ms FROM rollback_summaries
+             WHERE {wanted} AND {} (mode = 'drill') = t.flag AND duration_ms >= {SECOND_FROM}
+             ORDER BY duration_ms OFFSET t.rank - 1 LIMIT 1",
+            if of_plan { "plan = t.key AND" } else { "" }
+        )
+    };
+    let phase_value = |of_plan: bool| {
+        format!(
+            "SELECT duration_ms FROM rollback_phase_times
+             WHERE {phase_filter} AND {} phase = t.part AND drill = t.flag
+               AND duration_ms >= {SECOND_FROM}
+             ORDER BY duration_ms OFFSET t.rank - 1 LIMIT 1",
+            if of_plan { "plan = t.key AND" } else { "" }
+        )
+    };
+    let spread = |r: &Ranked| Spread {
+        runs: u32::try_from(r.total).unwrap_or(u32::MAX),
+        median_ms: r.at[0],
+        p95_ms: r.at[1],
+    };
+    // Two connections on one snapshot: the phase times and the time to restore on the
+    // second meanwhile.
     let second = store.connect().await?;
     for c in [client, &second] {
         c.batch_execute(
-            "SET jit = off; SET parallel_setup_cost = 10; SET parallel_tuple_cost = 0.0001",
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+             SET LOCAL jit = off; SET LOCAL parallel_setup_cost = 10;
+             SET LOCAL parallel_tuple_cost = 0.0001",
         )
         .await
         .map_err(|e| store.error(&e))?;
     }
-    let phased = super::percentiles::spreads(store, &second, &phase_counts, &phase_values, &params);
+    // A standby may not export one: then each reads its own, as two readers would.
+    if let Ok(row) = client.query_one("SELECT pg_export_snapshot()", &[]).await {
+        let id: String = row.at(0);
+        if id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            second
+                .batch_execute(&format!("SET TRANSACTION SNAPSHOT '{id}'"))
+                .await
+                .map_err(|e| store.error(&e))?;
+        }
+    }
+    let on_second = async {
+        let ask = Ask {
+            counted: &phase_counts,
+            value: &phase_value,
+            wanted: &SPREAD,
+            overall: true,
+        };
+        let phased = ranks(store, &second, &ask, &params).await?;
+        let restore = restore_times(store, &second, select).await?;
+        Ok::<_, StoreError>((phased, restore))
+    };
     let counted = async {
         let rows = client
             .query(&sql, &params)
             .await
             .map_err(|e| store.error(&e))?;
-        let spreads =
-            super::percentiles::spreads(store, client, &run_counts, &run_values, &params).await?;
+        let ask = Ask {
+            counted: &run_counts,
+            value: &run_value,
+            wanted: &SPREAD,
+            overall: true,
+        };
+        let spreads = ranks(store, client, &ask, &params).await?;
         Ok::<_, StoreError>((rows, spreads))
     };
-    let (phased, counted) = tokio::join!(phased, counted);
+    let (on_second, counted) = tokio::join!(on_second, counted);
     let (rows, durations) = counted?;
-    let phased = phased?;
+    let (phased, restore) = on_second?;
     // The last rehearsal, whatever the window: evidence however old.
     let rehearsed = client
         .query(
@@ -157,11 +204,14 @@ pub async fn stats(
     // Phases per plan (None: overall), drills apart, in plan order.
     type Phases = BTreeMap<(Option<String>, bool), Vec<(i16, PhaseSpread)>>;
     let mut phases: Phases = BTreeMap::new();
-    for ((plan, phase, drill), (spread, ord)) in phased {
-        phases
-            .entry((plan, drill))
-            .or_default()
-            .push((ord, PhaseSpread { phase, spread }));
+    for ((plan, phase, drill), ranked) in phased {
+        phases.entry((plan, drill)).or_default().push((
+            ranked.ord,
+            PhaseSpread {
+                phase,
+                spread: spread(&ranked),
+            },
+        ));
     }
     let mut take_phases = |plan: &Option<String>, drill: bool| -> Vec<PhaseSpread> {
         let mut v = phases.remove(&(plan.clone(), drill)).unwrap_or_default();
@@ -201,10 +251,10 @@ pub async fn stats(
             steps_selected: n(10),
             steps_automated: n(11),
         };
-        let spread = |drill: bool| {
+        let duration = |drill: bool| {
             durations
                 .get(&(plan.clone(), String::new(), drill))
-                .map(|(s, _)| *s)
+                .map(spread)
         };
         let figures = Figures {
             runs: counts.runs,
@@ -229,9 +279,9 @@ pub async fn stats(
                 open: n(19),
                 regions: n(20),
             },
-            duration: spread(false),
+            duration: duration(false),
             phases: take_phases(&plan, false),
-            drill_duration: spread(true),
+            drill_duration: duration(true),
             drill_phases: take_phases(&plan, true),
             escalations: (1..=4u8)
                 .zip(21..25)
@@ -259,11 +309,12 @@ pub async fn stats(
             now_ms,
         ),
     };
-    Ok(Stats {
+    let stats = Stats {
         overall,
         plans,
         drills_excluded: u32::try_from(drills_excluded).unwrap_or(u32::MAX),
-    })
+    };
+    Ok((stats, restore))
 }
 
 fn count(r: &Row, i: usize) -> u32 {
@@ -298,57 +349,74 @@ fn empty() -> Figures {
     }
 }
 
-/// Time to restore per team and plan, over the live rollbacks `select` takes that completed.
-pub async fn restore_times(
+/// Time to restore per team and plan, over the live rollbacks `select` takes that completed:
+/// counted per second by the store (or, since an instant, from the times themselves), each
+/// rank read from the index on its time.
+async fn restore_times(
     store: &Store,
     client: &Client,
     select: &Select,
 ) -> Result<Vec<RestoreTime>, StoreError> {
     let since = select.since_ms.map(|s| s as f64 / 1000.0);
-    let completed = word(&RunOutcome::Completed);
-    let rows = client
-        .query(
-            "WITH t AS (
-               SELECT s.team, s.plan,
-                 (extract(epoch FROM s.ended - coalesce(s.detected, s.started)) * 1000)::int8 AS to_end,
-                 (extract(epoch FROM w.at - coalesce(s.detected, s.started)) * 1000)::int8 AS to_ok
-               FROM rollback_summaries s
-               LEFT JOIN rollback_windows w
-                 ON w.team = s.team AND w.host = s.host AND w.run = s.run
-                   AND w.window_name = 'immediate' AND w.passed
-               WHERE s.mode = 'live' AND s.outcome = $3 AND s.ended IS NOT NULL
-                 AND ($1::text IS NULL OR s.plan = $1)
-                 AND ($2::float8 IS NULL OR s.started >= to_timestamp($2)))
-             SELECT team, plan, count(*)::int8,
-               percentile_disc(0.5) WITHIN GROUP (ORDER BY to_end),
-               percentile_disc(0.9) WITHIN GROUP (ORDER BY to_end),
-               count(to_ok)::int8,
-               percentile_disc(0.5) WITHIN GROUP (ORDER BY to_ok),
-               percentile_disc(0.9) WITHIN GROUP (ORDER BY to_ok)
-             FROM t GROUP BY team, plan ORDER BY team, plan",
-            &[&select.plan, &since, &completed],
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&select.plan, &since];
+    let of = "($1::text IS NULL OR plan = $1)
+          AND ($2::float8 IS NULL OR started >= to_timestamp($2))";
+    let counted = if select.since_ms.is_none() {
+        "SELECT team, plan, validated, second, sum(n)::int8, 0::int2
+         FROM rollback_restore_seconds
+         WHERE ($1::text IS NULL OR plan = $1) AND $2::float8 IS NULL
+         GROUP BY 1, 2, 3, 4"
+            .to_string()
+    } else {
+        format!(
+            "SELECT team, plan, validated, second, count(*)::int8, 0::int2 FROM (
+               SELECT team, plan, false AS validated, to_end_ms / 1000 AS second
+               FROM rollback_restores WHERE {of}
+               UNION ALL
+               SELECT team, plan, true, to_ok_ms / 1000
+               FROM rollback_restores WHERE {of} AND to_ok_ms IS NOT NULL) x
+             GROUP BY 1, 2, 3, 4"
         )
-        .await
-        .map_err(|e| store.error(&e))?;
-    Ok(rows
+    };
+    let value = |_: bool| {
+        let from = |column: &str| {
+            format!(
+                "SELECT {column} FROM rollback_restores
+                 WHERE {of} AND team = t.key AND plan = t.part AND {column} >= {SECOND_FROM}
+                 ORDER BY {column} OFFSET t.rank - 1 LIMIT 1"
+            )
+        };
+        format!(
+            "SELECT CASE WHEN t.flag THEN ({}) ELSE ({}) END",
+            from("to_ok_ms"),
+            from("to_end_ms")
+        )
+    };
+    let ask = Ask {
+        counted: &counted,
+        value: &value,
+        wanted: &RESTORE,
+        overall: false,
+    };
+    let ranked = ranks(store, client, &ask, &params).await?;
+    let percentiles = |r: &Ranked| Percentiles {
+        runs: u32::try_from(r.total).unwrap_or(u32::MAX),
+        median_ms: r.at[0],
+        p90_ms: r.at[1],
+    };
+    let mut out: Vec<RestoreTime> = ranked
         .iter()
-        .filter_map(|r| {
-            let p = |n: usize, m: usize| -> Option<Percentiles> {
-                let runs = count(r, n);
-                let median: Option<i64> = r.at(m);
-                let p90: Option<i64> = r.at(m + 1);
-                (runs > 0).then_some(Percentiles {
-                    runs,
-                    median_ms: median?.max(0) as u64,
-                    p90_ms: p90?.max(0) as u64,
-                })
-            };
+        .filter(|((_, _, validated), _)| !validated)
+        .filter_map(|((team, plan, _), r)| {
+            let validated = ranked.get(&(team.clone(), plan.clone(), true));
             Some(RestoreTime {
-                team: r.at(0),
-                plan: r.at(1),
-                to_end: p(2, 3)?,
-                to_validated: p(5, 6),
+                team: team.clone()?,
+                plan: plan.clone(),
+                to_end: percentiles(r),
+                to_validated: validated.map(percentiles),
             })
         })
-        .collect())
+        .collect();
+    out.sort_by(|a, b| (&a.team, &a.plan).cmp(&(&b.team, &b.plan)));
+    Ok(out)
 }
