@@ -1010,3 +1010,49 @@ fn spreads_read_from_the_store_are_exact_when_a_second_holds_many_values() {
         assert_eq!(v["overall"]["duration"], v["plans"]["q"]["duration"]);
     }
 }
+
+#[test]
+fn what_a_killed_run_journaled_is_still_shipped() {
+    let pg = Pg::start();
+    let url = store(&pg, "s", &[]);
+    let runs = Runs::new();
+    let go = runs.path().join("go");
+    let steps: String = (0..20)
+        .map(|i| format!("- id: s{i}\n  run: \"true\"\n"))
+        .chain([format!(
+            "- id: gate\n  run: while [ ! -e {} ]; do sleep 0.02; done\n",
+            go.display()
+        )])
+        .collect();
+    let text = plan(
+        "killed",
+        "Roll back a thing",
+        &[CAPTURE, &phase("execute", &steps), VERIFY],
+    );
+    let path = runs.path().join("killed.yaml");
+    std::fs::write(&path, text).unwrap();
+    let mut child = runs
+        .cmd(&["run", path.to_str().unwrap(), "--headless", "--store", &url])
+        .env_remove("ROLLBACK_STORE")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed as soon as the gate started: its last records are journaled, most not shipped.
+    let timeline = wait_until("the gate's start", Duration::from_secs(30), || {
+        let dir = runs.run_dirs().into_iter().next()?;
+        let text = std::fs::read_to_string(dir.join("timeline.jsonl")).ok()?;
+        text.contains("execute.gate")
+            .then_some(dir.join("timeline.jsonl"))
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::fs::write(&go, "").unwrap();
+    let journaled = std::fs::read_to_string(&timeline).unwrap().lines().count() as i64;
+    assert!(journaled >= 23, "{journaled}");
+    wait_until(
+        "every journaled record in the store",
+        Duration::from_secs(30),
+        || (count(&pg, "s", "SELECT count(*) FROM rollback_records") == journaled).then_some(()),
+    );
+}

@@ -78,6 +78,10 @@ pub enum Command {
     Store(StoreArgs),
     /// Ship every run of a runs directory not yet in the team store (exit 0 all shipped, 1 a run refused or not shipped, 2 bad input)
     Sync(SyncArgs),
+    /// Ships a run's records to the team store as they are journaled; started by the
+    /// commands that run plans, it reads its instructions on stdin
+    #[command(hide = true)]
+    Shipper,
 }
 
 use crate::commands::args::*;
@@ -183,6 +187,11 @@ fn run_command(command: Command) -> color_eyre::Result<Exit> {
         Command::Dashboard(args) => commands::dashboard::run(&args),
         Command::Store(args) => commands::store::run(&args),
         Command::Sync(args) => commands::sync::run(&args),
+        Command::Shipper => Ok(match crate::store::shipper::serve() {
+            0 => Exit::Ok,
+            1 => Exit::Failed,
+            _ => Exit::BadInput,
+        }),
         Command::Schema => {
             print!("{}", crate::plan::schema::schema_text());
             Ok(Exit::Ok)

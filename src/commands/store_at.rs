@@ -53,7 +53,11 @@ pub fn start_shipping(arg: &ShipArgs) -> Result<(), String> {
     }
     match config::configured(arg.store.as_deref()) {
         Ok(Some((store, _))) => {
-            crate::store::live::start(store);
+            // A shipper that cannot start is a warning: the run is recorded here, and
+            // `rollback sync` ships it.
+            if let Err(e) = crate::store::live::start(store) {
+                eprintln!("rollback: not shipping to the store: {e}");
+            }
             Ok(())
         }
         Ok(None) => Ok(()),

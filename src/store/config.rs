@@ -36,6 +36,8 @@ pub struct Store {
     pub(super) root_cert: Option<PathBuf>,
     mask: Mask,
     shown: String,
+    /// As given (with its password): for the shipper process only, through a pipe.
+    url: String,
 }
 
 impl std::fmt::Debug for Store {
@@ -58,6 +60,11 @@ impl Store {
     /// The store's secrets (its password), for a run's mask: a step that prints it is masked.
     pub fn mask(&self) -> &Mask {
         &self.mask
+    }
+
+    /// The URL as given, password and all: only ever written to the shipper's pipe.
+    pub(super) fn url(&self) -> &str {
+        &self.url
     }
 
     /// The database role it connects as.
@@ -174,6 +181,7 @@ pub fn parse(url: &str) -> Result<Store, String> {
         root_cert,
         mask,
         shown,
+        url: url.to_string(),
     })
 }
 

@@ -1,269 +1,238 @@
-//! Shipping as it happens: one shipper thread per process, started by the commands that run
-//! plans when a store is configured. The journal tells it after each synced record (a flag
-//! set and a wake, never a wait); it reads the run back from disk, as `sync` would, and
-//! ships what is new. A store that is down, slow or refusing never reaches the run: the
-//! shipper backs off, the run is told once that shipping is behind, and `rollback sync`
-//! catches up whatever was not shipped.
+//! Shipping as it happens: the commands that run plans start a shipper process (`shipper`)
+//! when a store is configured. The journal tells it of each synced record through a pipe (a
+//! write that never waits: a full pipe drops the message, and the end ships everything
+//! anyway); it reads the run back from disk, as `sync` would, and ships what is new. A store
+//! that is down, slow or refusing never reaches the run: the shipper backs off, the run is
+//! told once that shipping is behind, and `rollback sync` catches up what was not shipped.
+//!
+//! A process, not a thread of the run's: every step is a fork of the run's process, and a
+//! fork of a process with a second thread costs the run about a tenth more per step.
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::fs::File;
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use tokio_postgres::Client;
-
 use super::config::Store;
-use super::local;
-use super::ship::{self, Fate};
-use crate::timeline::files::{Budget, IN_FLIGHT};
-use crate::timeline::rebuild::Plans;
+use super::shipper::{MAX_MESSAGE, RECORD, SEALED};
 
-/// Records that arrive together go together: the shipper waits this long after a wake.
-const GATHER: Duration = Duration::from_millis(200);
-/// Longest wait between tries while the store is failing.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
+struct Link {
+    store: Store,
+    /// The shipper's stdin; closed at the end.
+    to: Mutex<Option<File>>,
+    from: Mutex<Heard>,
+    child: Mutex<Child>,
+}
 
+/// What the shipper said so far.
 #[derive(Default)]
-struct Queue {
-    /// Run directories with records not yet shipped.
-    dirty: BTreeSet<PathBuf>,
-    /// A run directory being shipped now.
-    busy: bool,
-    /// Why shipping is behind, once it is; cleared when it catches up.
+struct Heard {
+    file: Option<File>,
+    partial: Vec<u8>,
+    /// Why shipping is behind, while it is.
     behind: Option<String>,
     /// The run was told (once per process).
     told: bool,
-    /// The process is ending: ship what is queued at once.
-    flush: bool,
-    stop: bool,
+    /// Its last word: `done`, or `left` and why.
+    end: Option<Result<(), String>>,
 }
 
-struct Shipper {
-    queue: Mutex<Queue>,
-    wake: Condvar,
-    store: Store,
-}
+static LINK: OnceLock<Link> = OnceLock::new();
 
-static SHIPPER: OnceLock<Arc<Shipper>> = OnceLock::new();
-
-/// Starts the shipper for `store` (once per process; later calls do nothing).
-pub fn start(store: Store) {
-    let shipper = Arc::new(Shipper {
-        queue: Mutex::new(Queue::default()),
-        wake: Condvar::new(),
-        store,
-    });
-    if SHIPPER.set(shipper.clone()).is_ok() {
-        std::thread::Builder::new()
-            .name("rollback-ship".into())
-            .spawn(move || super::block_on(run(shipper)))
-            .ok();
+/// Starts the shipper for `store` (once per process; later calls do nothing). `Err` when it
+/// cannot be started.
+pub fn start(store: Store) -> Result<(), String> {
+    if LINK.get().is_some() {
+        return Ok(());
     }
+    let url = store.url();
+    if url.contains(['\n', '\0']) {
+        return Err("the store's URL holds a line break".into());
+    }
+    let exe = std::env::current_exe().map_err(|e| format!("cannot start the shipper: {e}"))?;
+    let mut child = Command::new(exe)
+        .arg("shipper")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        // Away from the terminal's signals: it ends when the run's process closes its stdin.
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("cannot start the shipper: {e}"))?;
+    let (Some(to), Some(from)) = (child.stdin.take(), child.stdout.take()) else {
+        let _ = child.kill();
+        return Err("cannot start the shipper: no pipe".into());
+    };
+    let to = File::from(OwnedFd::from(to));
+    let from = File::from(OwnedFd::from(from));
+    // The URL (with its password) goes through the pipe: never on a command line or in the
+    // environment of a process another user may list.
+    let said = (&to).write_all(format!("{url}\n").as_bytes());
+    let nonblocking = [to.as_fd(), from.as_fd()].into_iter().all(|fd| {
+        use nix::fcntl::{FcntlArg, OFlag, fcntl};
+        fcntl(fd, FcntlArg::F_SETFL(OFlag::O_NONBLOCK)).is_ok()
+    });
+    if said.is_err() || !nonblocking {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err("cannot start the shipper: its pipe failed".into());
+    }
+    let link = Link {
+        store,
+        to: Mutex::new(Some(to)),
+        from: Mutex::new(Heard {
+            file: Some(from),
+            ..Heard::default()
+        }),
+        child: Mutex::new(child),
+    };
+    if let Err(link) = LINK.set(link) {
+        let _ = link.child.lock().map(|mut c| c.kill());
+    }
+    Ok(())
 }
 
 /// The store's mask, when a shipper runs: a run adds it to its own.
 pub fn mask() -> Option<crate::mask::Mask> {
-    SHIPPER.get().map(|s| s.store.mask().clone())
+    LINK.get().map(|l| l.store.mask().clone())
 }
 
-/// Whether a shipper runs in this process.
+/// Whether a shipper runs for this process.
 pub fn running() -> bool {
-    SHIPPER.get().is_some()
+    LINK.get().is_some()
 }
 
-/// What a journal calls after each record of the run in `dir`: nothing when no shipper
-/// runs. It takes a lock held only to mark the run, never across I/O.
-pub fn after_record(dir: &Path) -> Option<Box<dyn Fn() + Send + Sync>> {
-    let shipper = SHIPPER.get()?.clone();
-    let dir = dir.to_path_buf();
-    Some(Box::new(move || {
-        if let Ok(mut q) = shipper.queue.lock() {
-            q.dirty.insert(dir.clone());
+/// What a journal calls with each record of the run in `dir`: nothing when no shipper
+/// runs. One write to a pipe that never waits.
+pub fn after_record(dir: &Path) -> Option<crate::timeline::AfterEach> {
+    let link = LINK.get()?;
+    let dir = dir.as_os_str().as_bytes();
+    if dir.is_empty() || dir.len() + 2 > MAX_MESSAGE || dir.contains(&0) {
+        return None;
+    }
+    let message = |kind: u8| {
+        let mut m = Vec::with_capacity(dir.len() + 2);
+        m.push(kind);
+        m.extend_from_slice(dir);
+        m.push(0);
+        m
+    };
+    let (record, sealed) = (message(RECORD), message(SEALED));
+    Some(Box::new(move |r| {
+        let seal = matches!(r.event, crate::engine::Event::RunSealed(_));
+        if let Ok(to) = link.to.lock()
+            && let Some(to) = to.as_ref()
+        {
+            // Shorter than PIPE_BUF: written whole or not at all.
+            let _ = (&*to).write(if seal { &sealed } else { &record });
         }
-        shipper.wake.notify_all();
     }))
 }
 
 /// Once per process, when shipping has fallen behind: what to tell the operator.
 pub fn behind_notice() -> Option<String> {
-    let shipper = SHIPPER.get()?;
-    let mut q = shipper.queue.lock().ok()?;
-    if q.told {
+    let link = LINK.get()?;
+    let mut heard = link.from.lock().ok()?;
+    listen(&mut heard);
+    if heard.told {
         return None;
     }
-    let why = q.behind.clone()?;
-    q.told = true;
+    let why = heard.behind.clone()?;
+    heard.told = true;
     Some(format!(
         "shipping to the store is behind ({why}); the run goes on, recorded here, and `rollback sync` catches up"
     ))
 }
 
-/// At the end of the process: waits up to `grace` for what is queued to be shipped (not at
-/// all when the store is failing), and says what is left for `rollback sync`.
+/// Reads what the shipper said, without waiting.
+fn listen(heard: &mut Heard) {
+    let mut buf = [0u8; 4096];
+    while let Some(file) = heard.file.as_ref() {
+        match (&*file).read(&mut buf) {
+            Ok(0) => heard.file = None,
+            Ok(n) => {
+                heard.partial.extend_from_slice(&buf[..n]);
+                while let Some(end) = heard.partial.iter().position(|&b| b == b'\n') {
+                    let line: Vec<u8> = heard.partial.drain(..=end).collect();
+                    let line = String::from_utf8_lossy(&line[..end]).into_owned();
+                    hear(heard, &line);
+                }
+                // A line longer than any the shipper writes is not one of its lines.
+                if heard.partial.len() > 64 * 1024 {
+                    heard.partial.clear();
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
+}
+
+fn hear(heard: &mut Heard, line: &str) {
+    match line.split_once(' ').unwrap_or((line, "")) {
+        ("behind", why) => heard.behind = Some(why.to_string()),
+        ("ok", _) => heard.behind = None,
+        ("done", _) => heard.end = Some(Ok(())),
+        ("left", why) => heard.end = Some(Err(why.to_string())),
+        _ => {}
+    }
+}
+
+/// At the end of the process: closes the shipper's stdin (ship what is queued, then end),
+/// waits up to `grace` for its last word (not at all when the store is failing), and says
+/// what is left for `rollback sync`.
 pub fn finish(grace: Duration) -> Option<String> {
-    let shipper = SHIPPER.get()?;
+    let link = LINK.get()?;
+    drop(link.to.lock().ok()?.take());
     let deadline = Instant::now() + grace;
-    let mut q = shipper.queue.lock().ok()?;
-    q.flush = true;
-    shipper.wake.notify_all();
-    while (q.busy || !q.dirty.is_empty()) && q.behind.is_none() {
+    let mut heard = link.from.lock().ok()?;
+    loop {
+        listen(&mut heard);
+        if heard.end.is_some() || heard.file.is_none() || heard.behind.is_some() {
+            break;
+        }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             break;
         }
-        q = shipper.wake.wait_timeout(q, left).ok()?.0;
+        let Some(file) = heard.file.as_ref() else {
+            break;
+        };
+        // Woken by the shipper's next line or its end.
+        let mut fds = [nix::poll::PollFd::new(
+            file.as_fd(),
+            nix::poll::PollFlags::POLLIN,
+        )];
+        let ms = u16::try_from(left.as_millis().max(1)).unwrap_or(u16::MAX);
+        let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(ms));
     }
-    let left = q.dirty.len() + usize::from(q.busy);
-    q.stop = true;
-    shipper.wake.notify_all();
-    (left > 0 || q.behind.is_some()).then(|| {
+    let why = match &heard.end {
+        Some(Ok(())) => None,
+        Some(Err(why)) => Some(why.clone()),
+        None => Some(heard.behind.clone().unwrap_or_else(|| {
+            if heard.file.is_none() {
+                "the shipper ended early".into()
+            } else {
+                "still shipping at exit".into()
+            }
+        })),
+    };
+    // A shipper that has not ended is stopped: the run's process ends now.
+    if let Ok(mut child) = link.child.lock() {
+        if heard.end.is_none() {
+            let _ = child.kill();
+        }
+        let _ = child.wait();
+    }
+    why.map(|why| {
         format!(
-            "not everything was shipped to {} ({}): `rollback sync` ships it",
-            shipper.store.shown(),
-            q.behind
-                .clone()
-                .unwrap_or_else(|| "still shipping at exit".into())
+            "not everything was shipped to {} ({why}): `rollback sync` ships it",
+            link.store.shown()
         )
     })
-}
-
-async fn run(shipper: Arc<Shipper>) {
-    let mut client: Option<Client> = None;
-    let mut backoff = Duration::from_millis(500);
-    let plans = Plans::default();
-    let budget = Budget::new(IN_FLIGHT);
-    // Each run as read so far: a line is read and checked once.
-    let mut tails: std::collections::HashMap<PathBuf, local::Tail> = Default::default();
-    loop {
-        // Wait for a run with records to ship.
-        if !wait_for_work(&shipper) {
-            return;
-        }
-        gather(&shipper);
-        let Some(dir) = take_work(&shipper) else {
-            continue;
-        };
-        let tail = tails.entry(dir.clone()).or_default();
-        let outcome = ship_one(&shipper.store, &mut client, &dir, tail, &plans, &budget).await;
-        // Read on soon when bytes were left; a sealed run shipped is read whole next time.
-        let again = tail.more();
-        if outcome.is_ok() && tail.sealed() {
-            tails.remove(&dir);
-        }
-        let failed = {
-            let Ok(mut q) = shipper.queue.lock() else {
-                return;
-            };
-            q.busy = false;
-            let failed = match outcome {
-                Ok(()) => {
-                    q.behind = None;
-                    if again {
-                        q.dirty.insert(dir);
-                    }
-                    false
-                }
-                Err(why) => {
-                    q.dirty.insert(dir);
-                    q.behind = Some(why);
-                    true
-                }
-            };
-            shipper.wake.notify_all();
-            failed
-        };
-        if failed {
-            client = None;
-            // Not a busy loop: wait, doubling, before the next try (or until told to stop).
-            let Ok(q) = shipper.queue.lock() else { return };
-            let (q, _) = match shipper.wake.wait_timeout_while(q, backoff, |q| !q.stop) {
-                Ok(x) => x,
-                Err(_) => return,
-            };
-            if q.stop {
-                return;
-            }
-            drop(q);
-            backoff = (backoff * 2).min(MAX_BACKOFF);
-        } else {
-            backoff = Duration::from_millis(500);
-        }
-    }
-}
-
-/// Blocks until a run has records to ship; false when told to stop.
-fn wait_for_work(shipper: &Shipper) -> bool {
-    let Ok(mut q) = shipper.queue.lock() else {
-        return false;
-    };
-    while q.dirty.is_empty() && !q.stop {
-        q = match shipper.wake.wait(q) {
-            Ok(q) => q,
-            Err(_) => return false,
-        };
-    }
-    !q.stop
-}
-
-/// Lets the records that come together arrive (unless the process is ending).
-fn gather(shipper: &Shipper) {
-    if let Ok(q) = shipper.queue.lock() {
-        let _ = shipper
-            .wake
-            .wait_timeout_while(q, GATHER, |q| !q.flush && !q.stop);
-    }
-}
-
-/// The next run to ship, marked busy.
-fn take_work(shipper: &Shipper) -> Option<PathBuf> {
-    let mut q = shipper.queue.lock().ok()?;
-    let dir = q.dirty.pop_first()?;
-    q.busy = true;
-    Some(dir)
-}
-
-/// Ships what is new of the run in `dir`. `Err` says why it is behind.
-async fn ship_one(
-    store: &Store,
-    client: &mut Option<Client>,
-    dir: &Path,
-    tail: &mut local::Tail,
-    plans: &Plans,
-    budget: &Budget,
-) -> Result<(), String> {
-    let id = dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default()
-        .to_string();
-    let run = match tail.advance(dir, &id, plans, budget) {
-        Ok(Some(r)) => r,
-        Ok(None) => return Ok(()),
-        // A run that does not verify is never shipped; that is not the store being behind.
-        Err(why) => return Err(format!("run {id} is not shipped: {why}")),
-    };
-    if client.is_none() {
-        let connected = tokio::time::timeout(Duration::from_secs(10), async {
-            let c = store.connect().await?;
-            super::schema::check(store, &c).await?;
-            Ok::<_, super::StoreError>(c)
-        });
-        let c = connected
-            .await
-            .map_err(|_| "the store did not answer".to_string())?
-            .map_err(|e| e.0)?;
-        *client = Some(c);
-    }
-    let c = client.as_mut().expect("connected above");
-    let plan_yaml = |l: &local::Local| local::plan_copy(&dir.with_file_name(&l.id));
-    let fates = tokio::time::timeout(
-        Duration::from_secs(30),
-        ship::ship(store, c, std::slice::from_ref(run), &plan_yaml),
-    )
-    .await
-    .map_err(|_| "the store did not answer".to_string())?;
-    match fates.into_iter().next() {
-        Some(Fate::Shipped(_) | Fate::Already) | None => Ok(()),
-        Some(Fate::Refused(why) | Fate::NotShipped(why)) => Err(why),
-    }
 }

@@ -13,6 +13,7 @@ pub mod percentiles;
 pub mod read;
 pub mod schema;
 pub mod ship;
+pub mod shipper;
 pub mod sync;
 
 pub use config::Store;

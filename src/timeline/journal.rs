@@ -24,6 +24,9 @@ impl Sink for File {
     }
 }
 
+/// What is told of each record once it is on disk (the store's shipper).
+pub type AfterEach = Box<dyn Fn(&Record) + Send + Sync>;
+
 /// The timeline could not be written; the run must stop starting steps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JournalError(pub String);
@@ -42,7 +45,7 @@ pub struct Journal {
     prev: String,
     broken: Option<String>,
     /// Told after each record is synced (the store's shipper, when one runs).
-    after: Option<Box<dyn Fn() + Send + Sync>>,
+    after: Option<AfterEach>,
 }
 
 /// Why an existing timeline could not be opened.
@@ -101,8 +104,8 @@ impl Journal {
         }
     }
 
-    /// `f` is called after each record is written and synced; it must not block.
-    pub fn after_each(&mut self, f: Box<dyn Fn() + Send + Sync>) {
+    /// `f` is called with each record once it is written and synced; it must not block.
+    pub fn after_each(&mut self, f: AfterEach) {
         self.after = Some(f);
     }
 
@@ -177,7 +180,7 @@ impl Journal {
         };
         self.next_seq += 1;
         if let Some(after) = &self.after {
-            after();
+            after(&record);
         }
         Ok(record)
     }

@@ -16,5 +16,5 @@ pub mod standing;
 pub mod verify;
 pub mod waker;
 
-pub use journal::{Journal, JournalError};
+pub use journal::{AfterEach, Journal, JournalError};
 pub use rundir::RunDir;
