@@ -48,6 +48,48 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, public, pg_temp AS $$
   SELECT greatest(0, (extract(epoch FROM b - a) * 1000)::int8)
 $$;
 
+-- The times that make the time to restore are the records': a summary's end is its seal's,
+-- its detection the first bad sample its start record names (none: none), and a window's
+-- instant its record's.
+CREATE FUNCTION rollback_same_instant(a timestamptz, b timestamptz) RETURNS boolean
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, public, pg_temp AS $$
+  SELECT (a IS NULL AND b IS NULL) OR abs(extract(epoch FROM a - b)) < 0.001
+$$;
+CREATE FUNCTION rollback_is_timed_as(t text, h text, r text, s timestamptz, e timestamptz,
+                                     d timestamptz)
+RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
+  SELECT EXISTS (
+    SELECT 1 FROM public.rollback_records x
+    WHERE x.team = t AND x.host = h AND x.run = r AND x.started = s AND x.type = 'run_sealed'
+      AND public.rollback_same_instant(
+        e, ((x.line::jsonb) #>> '{summary,ended_at}')::timestamptz))
+  AND EXISTS (
+    SELECT 1 FROM public.rollback_records x
+    WHERE x.team = t AND x.host = h AND x.run = r AND x.started = s AND x.seq = 0
+      AND public.rollback_same_instant(
+        d, to_timestamp(((x.line::jsonb) #>> '{fired,first_failure_ms}')::float8 / 1000)))
+$$;
+CREATE FUNCTION rollback_is_window_at(t text, h text, r text, s timestamptz, q bigint,
+                                      a timestamptz)
+RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
+  SELECT EXISTS (
+    SELECT 1 FROM public.rollback_records x
+    WHERE x.team = t AND x.host = h AND x.run = r AND x.started = s AND x.seq = q
+      AND public.rollback_same_instant(a, ((x.line::jsonb) ->> 'ts')::timestamptz))
+$$;
+DROP POLICY ship ON rollback_summaries;
+CREATE POLICY ship ON rollback_summaries FOR INSERT TO rollback_member
+  WITH CHECK (rollback_may_ship_run(team, host, run, started)
+              AND rollback_is_sealed_as(team, host, run, started, plan, mode, duration_ms, outcome)
+              AND rollback_is_timed_as(team, host, run, started, ended, detected));
+DROP POLICY ship ON rollback_windows;
+CREATE POLICY ship ON rollback_windows FOR INSERT TO rollback_member
+  WITH CHECK (rollback_may_ship_run(team, host, run, started)
+              AND rollback_is_window_record(team, host, run, started, seq, window_name, passed)
+              AND rollback_is_window_at(team, host, run, started, seq, at));
+
 -- A summary of a live run that completed adds its times (and the window's, when it came
 -- first). Kept by the owner, as the other counts.
 CREATE FUNCTION rollback_count_restores() RETURNS trigger

@@ -117,8 +117,7 @@ fn a_killed_runner_is_shown_as_stopped_not_finished() {
     assert!(last.contains(&format!("rollback resume {id}")), "{last}");
     assert!(!seen.iter().any(|l| l.contains("ended:")), "{seen:?}");
     assert_eq!(snapshot(&dir), before, "follow wrote nothing");
-    // Kill the step the runner left behind.
-    std::fs::write(&gate, "").unwrap();
+    common::stop_left_step(&dir, "execute.wait");
 }
 
 #[test]

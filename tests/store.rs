@@ -853,6 +853,47 @@ fn the_database_holds_every_row_to_its_team_and_its_chain() {
            FOR EACH STATEMENT EXECUTE FUNCTION public.rollback_count_phases();",
     );
     assert!(borrowed.unwrap_err().contains("permission denied"));
+    // The times of a summary are its records': one shipped again with another end or
+    // another detection is refused, and the one its records say is taken.
+    sql_in(
+        &pg,
+        common::pg::ADMIN,
+        common::pg::ADMIN_PW,
+        "s",
+        "CREATE TABLE kept AS SELECT * FROM rollback_summaries WHERE team = 'a' LIMIT 1;
+         DELETE FROM rollback_summary_docs d USING kept k
+           WHERE d.team = k.team AND d.host = k.host AND d.run = k.run;
+         DELETE FROM rollback_phase_times p USING kept k
+           WHERE p.team = k.team AND p.host = k.host AND p.run = k.run;
+         DELETE FROM rollback_summaries s USING kept k
+           WHERE s.team = k.team AND s.host = k.host AND s.run = k.run;
+         GRANT SELECT ON kept TO alice",
+    )
+    .unwrap();
+    for skew in [
+        "ended = ended + interval '1 hour'",
+        "detected = started - interval '1 hour'",
+    ] {
+        let forged = sql_in(
+            &pg,
+            "alice",
+            "alice-pw-1",
+            "s",
+            &format!(
+                "CREATE TEMP TABLE f AS SELECT * FROM kept; UPDATE f SET {skew};
+                 INSERT INTO rollback_summaries SELECT * FROM f"
+            ),
+        );
+        assert!(forged.unwrap_err().contains("row-level security"), "{skew}");
+    }
+    sql_in(
+        &pg,
+        "alice",
+        "alice-pw-1",
+        "s",
+        "INSERT INTO rollback_summaries SELECT * FROM kept",
+    )
+    .unwrap();
 
     // Team a's rehearsal of a plan with the same id is no permit for team b's plan.
     let pa_shared = team_plan(other.path(), "shared", "a", "echo b");
@@ -1047,7 +1088,7 @@ fn what_a_killed_run_journaled_is_still_shipped() {
     });
     child.kill().unwrap();
     child.wait().unwrap();
-    std::fs::write(&go, "").unwrap();
+    common::stop_left_step(timeline.parent().unwrap(), "execute.gate");
     let journaled = std::fs::read_to_string(&timeline).unwrap().lines().count() as i64;
     assert!(journaled >= 23, "{journaled}");
     wait_until(

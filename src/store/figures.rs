@@ -117,24 +117,28 @@ pub async fn stats(
     // Two connections on one snapshot: the phase times and the time to restore on the
     // second meanwhile.
     let second = store.connect().await?;
+    let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+         SET LOCAL jit = off; SET LOCAL parallel_setup_cost = 10;
+         SET LOCAL parallel_tuple_cost = 0.0001";
     for c in [client, &second] {
-        c.batch_execute(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
-             SET LOCAL jit = off; SET LOCAL parallel_setup_cost = 10;
-             SET LOCAL parallel_tuple_cost = 0.0001",
-        )
-        .await
-        .map_err(|e| store.error(&e))?;
+        c.batch_execute(begin).await.map_err(|e| store.error(&e))?;
     }
-    // A standby may not export one: then each reads its own, as two readers would.
-    if let Ok(row) = client.query_one("SELECT pg_export_snapshot()", &[]).await {
-        let id: String = row.at(0);
-        if id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            second
-                .batch_execute(&format!("SET TRANSACTION SNAPSHOT '{id}'"))
-                .await
-                .map_err(|e| store.error(&e))?;
+    match client.query_one("SELECT pg_export_snapshot()", &[]).await {
+        Ok(row) => {
+            let id: String = row.at(0);
+            if id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                second
+                    .batch_execute(&format!("SET TRANSACTION SNAPSHOT '{id}'"))
+                    .await
+                    .map_err(|e| store.error(&e))?;
+            }
         }
+        // A server that cannot export one: each connection reads its own, as two readers
+        // would (the failed call ended the transaction).
+        Err(_) => client
+            .batch_execute(&format!("ROLLBACK; {begin}"))
+            .await
+            .map_err(|e| store.error(&e))?,
     }
     let on_second = async {
         let ask = Ask {

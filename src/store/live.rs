@@ -43,6 +43,8 @@ struct Heard {
 }
 
 static LINK: OnceLock<Link> = OnceLock::new();
+/// The store shipped to: its password is in the run's mask even when no shipper could start.
+static STORE: OnceLock<Store> = OnceLock::new();
 
 /// Starts the shipper for `store` (once per process; later calls do nothing). `Err` when it
 /// cannot be started.
@@ -50,12 +52,14 @@ pub fn start(store: Store) -> Result<(), String> {
     if LINK.get().is_some() {
         return Ok(());
     }
+    let _ = STORE.set(store.clone());
     let url = store.url();
-    if url.contains(['\n', '\0']) {
-        return Err("the store's URL holds a line break".into());
+    if url.contains(['\n', '\0']) || url.len() + 1 >= MAX_MESSAGE {
+        return Err("the store's URL is too long or holds a line break".into());
     }
-    let exe = std::env::current_exe().map_err(|e| format!("cannot start the shipper: {e}"))?;
-    let mut child = Command::new(exe)
+    // This very program, even if the file was replaced since it started.
+    let mut child = Command::new("/proc/self/exe")
+        .arg0("rollback")
         .arg("shipper")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -99,7 +103,7 @@ pub fn start(store: Store) -> Result<(), String> {
 
 /// The store's mask, when a shipper runs: a run adds it to its own.
 pub fn mask() -> Option<crate::mask::Mask> {
-    LINK.get().map(|l| l.store.mask().clone())
+    STORE.get().map(|s| s.mask().clone())
 }
 
 /// Whether a shipper runs for this process.
@@ -128,10 +132,37 @@ pub fn after_record(dir: &Path) -> Option<crate::timeline::AfterEach> {
         if let Ok(to) = link.to.lock()
             && let Some(to) = to.as_ref()
         {
-            // Shorter than PIPE_BUF: written whole or not at all.
-            let _ = (&*to).write(if seal { &sealed } else { &record });
+            write_quietly(to, if seal { &sealed } else { &record });
         }
     }))
+}
+
+/// One non-blocking write to the shipper's pipe (shorter than PIPE_BUF: whole or not at
+/// all). A shipper that is gone must not end the run: where SIGPIPE would kill (`watch`
+/// prints as other Unix tools do), it is held off for the write and the one it raised is
+/// taken back.
+fn write_quietly(to: &File, message: &[u8]) {
+    use nix::sys::signal::{SigSet, SigmaskHow, Signal, pthread_sigmask};
+    let mut pipe = SigSet::empty();
+    pipe.add(Signal::SIGPIPE);
+    let mut before = SigSet::empty();
+    let held = pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&pipe), Some(&mut before)).is_ok()
+        && !before.contains(Signal::SIGPIPE);
+    let written = { to }.write(message);
+    if held {
+        if matches!(&written, Err(e) if e.kind() == ErrorKind::BrokenPipe) {
+            let zero = nix::libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            // SAFETY: a valid signal set and timeout; returns at once whether or not one
+            // is pending.
+            unsafe {
+                nix::libc::sigtimedwait(pipe.as_ref(), std::ptr::null_mut(), &zero);
+            }
+        }
+        let _ = pthread_sigmask(SigmaskHow::SIG_UNBLOCK, Some(&pipe), None);
+    }
 }
 
 /// Once per process, when shipping has fallen behind: what to tell the operator.
@@ -154,7 +185,12 @@ fn listen(heard: &mut Heard) {
     let mut buf = [0u8; 4096];
     while let Some(file) = heard.file.as_ref() {
         match (&*file).read(&mut buf) {
-            Ok(0) => heard.file = None,
+            Ok(0) => {
+                heard.file = None;
+                if heard.end.is_none() && heard.behind.is_none() {
+                    heard.behind = Some("the shipper stopped".into());
+                }
+            }
             Ok(n) => {
                 heard.partial.extend_from_slice(&buf[..n]);
                 while let Some(end) = heard.partial.iter().position(|&b| b == b'\n') {
@@ -162,9 +198,11 @@ fn listen(heard: &mut Heard) {
                     let line = String::from_utf8_lossy(&line[..end]).into_owned();
                     hear(heard, &line);
                 }
-                // A line longer than any the shipper writes is not one of its lines.
+                // A line longer than any the shipper writes: it is not heard any more.
                 if heard.partial.len() > 64 * 1024 {
                     heard.partial.clear();
+                    heard.file = None;
+                    heard.behind = Some("the shipper said too much".into());
                 }
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -227,7 +265,8 @@ pub fn finish(grace: Duration) -> Option<String> {
         if heard.end.is_none() {
             let _ = child.kill();
         }
-        let _ = child.wait();
+        // Reaped if it has ended; never waited on (the process ends now anyway).
+        let _ = child.try_wait();
     }
     why.map(|why| {
         format!(

@@ -67,7 +67,8 @@ pub async fn ranks(
         }
         for group in keys {
             let e = hist.entry(group).or_insert_with(|| (BTreeMap::new(), ord));
-            *e.0.entry(second).or_default() += n;
+            let c = e.0.entry(second).or_default();
+            *c = c.saturating_add(n);
             e.1 = e.1.min(ord);
         }
     }
@@ -75,19 +76,19 @@ pub async fn ranks(
     let mut targets: Vec<(Group, usize, i64, u64)> = Vec::new();
     let mut out: HashMap<Group, Ranked> = HashMap::new();
     for (group, (seconds, ord)) in hist {
-        let total: u64 = seconds.values().sum();
+        let total = seconds.values().fold(0u64, |a, n| a.saturating_add(*n));
         if total == 0 {
             continue;
         }
         for (i, pct) in ask.wanted.iter().enumerate() {
-            let rank = (total * pct).div_ceil(100).max(1);
-            let mut before = 0;
+            let rank = total.saturating_mul(*pct).div_ceil(100).max(1);
+            let mut before: u64 = 0;
             for (second, n) in &seconds {
-                if before + n >= rank {
+                if before.saturating_add(*n) >= rank {
                     targets.push((group.clone(), i, *second, rank - before));
                     break;
                 }
-                before += n;
+                before = before.saturating_add(*n);
             }
         }
         let at = vec![0; ask.wanted.len()];

@@ -68,7 +68,11 @@ pub fn serve() -> i32 {
     {
         return 2;
     }
-    let url = String::from_utf8_lossy(&url).trim_end().to_string();
+    if url.last() != Some(&b'\n') {
+        say("left the store's URL was cut short");
+        return 2;
+    }
+    let url = String::from_utf8_lossy(&url[..url.len() - 1]).to_string();
     let Ok(store) = super::config::parse(&url) else {
         say("left the store's URL cannot be used");
         return 2;
@@ -192,33 +196,33 @@ async fn run(shipper: Arc<Shipper>) {
         if outcome.is_ok() && tail.sealed() {
             tails.remove(&dir);
         }
-        let failed = {
+        let (failed, news) = {
             let Ok(mut q) = shipper.queue.lock() else {
                 return;
             };
             q.busy = false;
-            let failed = match outcome {
+            let done = match outcome {
                 Ok(()) => {
-                    if q.behind.take().is_some() {
-                        say("ok");
-                    }
+                    let news = q.behind.take().map(|_| "ok".to_string());
                     if again {
                         q.dirty.insert(dir);
                     }
-                    false
+                    (false, news)
                 }
                 Err(why) => {
                     q.dirty.insert(dir);
-                    if q.behind.is_none() {
-                        say(&format!("behind {why}"));
-                    }
+                    let news = q.behind.is_none().then(|| format!("behind {why}"));
                     q.behind = Some(why);
-                    true
+                    (true, news)
                 }
             };
             shipper.wake.notify_all();
-            failed
+            done
         };
+        // Told outside the lock: a parent slow to read never holds the queue.
+        if let Some(news) = news {
+            say(&news);
+        }
         if failed {
             client = None;
             // Not a busy loop: wait, doubling, before the next try (or until told to stop).

@@ -106,6 +106,24 @@ pub fn timeline(run: &Path) -> String {
 }
 
 /// `type`s of the timeline's complete lines, in order.
+/// Stops the step a killed run left behind (its whole group, as its `step_started` record
+/// names it) and waits until the group is gone: no test leaves a process running.
+pub fn stop_left_step(run: &Path, step: &str) {
+    let pgid = timeline(run)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|r| r["type"] == "step_started" && r["step"] == step)
+        .and_then(|r| r["pgid"].as_i64())
+        .unwrap_or_else(|| panic!("no pgid for {step} in {}", run.display()));
+    let group = nix::unistd::Pid::from_raw(pgid as i32);
+    let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+    wait_until(
+        "the left step's group to end",
+        Duration::from_secs(10),
+        || nix::sys::signal::killpg(group, None).is_err().then_some(()),
+    );
+}
+
 pub fn event_types(run: &Path) -> Vec<String> {
     timeline(run)
         .lines()
