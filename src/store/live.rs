@@ -76,12 +76,12 @@ pub fn start(store: Store) -> Result<(), String> {
     let from = File::from(OwnedFd::from(from));
     // The URL (with its password) goes through the pipe: never on a command line or in the
     // environment of a process another user may list.
-    let said = (&to).write_all(format!("{url}\n").as_bytes());
+    let said = write_quietly(&to, format!("{url}\n").as_bytes());
     let nonblocking = [to.as_fd(), from.as_fd()].into_iter().all(|fd| {
         use nix::fcntl::{FcntlArg, OFlag, fcntl};
         fcntl(fd, FcntlArg::F_SETFL(OFlag::O_NONBLOCK)).is_ok()
     });
-    if said.is_err() || !nonblocking {
+    if !said || !nonblocking {
         let _ = child.kill();
         let _ = child.wait();
         return Err("cannot start the shipper: its pipe failed".into());
@@ -101,7 +101,7 @@ pub fn start(store: Store) -> Result<(), String> {
     Ok(())
 }
 
-/// The store's mask, when a shipper runs: a run adds it to its own.
+/// The store's mask, whenever one is configured to ship to: a run adds it to its own.
 pub fn mask() -> Option<crate::mask::Mask> {
     STORE.get().map(|s| s.mask().clone())
 }
@@ -141,7 +141,7 @@ pub fn after_record(dir: &Path) -> Option<crate::timeline::AfterEach> {
 /// all). A shipper that is gone must not end the run: where SIGPIPE would kill (`watch`
 /// prints as other Unix tools do), it is held off for the write and the one it raised is
 /// taken back.
-fn write_quietly(to: &File, message: &[u8]) {
+fn write_quietly(to: &File, message: &[u8]) -> bool {
     use nix::sys::signal::{SigSet, SigmaskHow, Signal, pthread_sigmask};
     let mut pipe = SigSet::empty();
     pipe.add(Signal::SIGPIPE);
@@ -163,6 +163,7 @@ fn write_quietly(to: &File, message: &[u8]) {
         }
         let _ = pthread_sigmask(SigmaskHow::SIG_UNBLOCK, Some(&pipe), None);
     }
+    matches!(written, Ok(n) if n == message.len())
 }
 
 /// Once per process, when shipping has fallen behind: what to tell the operator.
@@ -274,4 +275,45 @@ pub fn finish(grace: Duration) -> Option<String> {
             link.store.shown()
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    use nix::sys::wait::{WaitStatus, waitpid};
+    use nix::unistd::{ForkResult, fork, pipe};
+
+    /// In a child process with SIGPIPE's default disposition (as `watch` has), writes to a
+    /// pipe whose reader is gone; how the child ended.
+    fn write_to_a_gone_reader(quietly: bool) -> WaitStatus {
+        let (reader, writer) = pipe().unwrap();
+        drop(reader);
+        let writer = File::from(writer);
+        // SAFETY: the child only calls async-signal-safe functions, then `_exit`.
+        match unsafe { fork() }.unwrap() {
+            ForkResult::Child => unsafe {
+                let _ = signal(Signal::SIGPIPE, SigHandler::SigDfl);
+                if quietly {
+                    write_quietly(&writer, b"r/runs/x\0");
+                } else {
+                    let _ = { &writer }.write(b"r/runs/x\0");
+                }
+                nix::libc::_exit(0)
+            },
+            ForkResult::Parent { child } => waitpid(child, None).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_shipper_that_is_gone_never_ends_the_run() {
+        assert!(matches!(
+            write_to_a_gone_reader(false),
+            WaitStatus::Signaled(_, Signal::SIGPIPE, _)
+        ));
+        assert!(matches!(
+            write_to_a_gone_reader(true),
+            WaitStatus::Exited(_, 0)
+        ));
+    }
 }
