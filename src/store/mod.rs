@@ -11,6 +11,7 @@ pub mod live;
 pub mod local;
 pub mod percentiles;
 pub mod read;
+mod rows;
 pub mod schema;
 pub mod ship;
 pub mod shipper;
