@@ -22,7 +22,6 @@ use super::config::Store;
 use super::shipper::{MAX_MESSAGE, RECORD, SEALED};
 
 struct Link {
-    store: Store,
     /// The shipper's stdin; closed at the end.
     to: Mutex<Option<File>>,
     from: Mutex<Heard>,
@@ -52,7 +51,7 @@ pub fn start(store: Store) -> Result<(), String> {
     if LINK.get().is_some() {
         return Ok(());
     }
-    let _ = STORE.set(store.clone());
+    let store = STORE.get_or_init(|| store);
     let url = store.url();
     if url.contains(['\n', '\0']) || url.len() + 1 >= MAX_MESSAGE {
         return Err("the store's URL is too long or holds a line break".into());
@@ -87,7 +86,6 @@ pub fn start(store: Store) -> Result<(), String> {
         return Err("cannot start the shipper: its pipe failed".into());
     }
     let link = Link {
-        store,
         to: Mutex::new(Some(to)),
         from: Mutex::new(Heard {
             file: Some(from),
@@ -272,7 +270,7 @@ pub fn finish(grace: Duration) -> Option<String> {
     why.map(|why| {
         format!(
             "not everything was shipped to {} ({why}): `rollback sync` ships it",
-            link.store.shown()
+            STORE.get().map_or("the store", |s| s.shown())
         )
     })
 }
